@@ -1,0 +1,246 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { createChannel, createClient, ClientError, Status } from 'nice-grpc';
+import type { Channel } from 'nice-grpc';
+import { HealthDefinition } from 'nice-grpc-server-health';
+import { ServerReflectionService } from 'nice-grpc-server-reflection';
+import { FileDescriptorProto } from 'google-protobuf/google/protobuf/descriptor_pb';
+import { ServerReflectionRequest } from 'nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb';
+import { AdmissionDecision, AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
+import type { AdmissionServiceImplementation } from '@schedmesh/proto/v1/admission';
+import { makeTestPki } from '@schedmesh/testkit';
+import type { TestPki } from '@schedmesh/testkit';
+import { InvalidArgumentError, NotFoundError } from './errors.js';
+import { connectChannel, createServiceClient } from './grpc-client.js';
+import { createGrpcServer } from './grpc-server.js';
+import type { GrpcServer } from './grpc-server.js';
+import { createLogger } from './logger.js';
+import { createMetricsRegistry, startHttpEndpoints } from './metrics.js';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+async function* once<T>(item: T): AsyncIterable<T> {
+  yield item;
+}
+
+/** An admission service whose behaviour each test steers through the pod name. */
+function admissionImpl(hooks: { slow?: Promise<void> } = {}): AdmissionServiceImplementation {
+  return {
+    async admit(request) {
+      const name = request.pod?.name ?? '';
+      if (name === '') throw new InvalidArgumentError('pod.name', 'must not be empty');
+      if (name === 'boom') throw new TypeError('cannot read properties of undefined');
+      if (name === 'slow') await hooks.slow;
+      return { decision: AdmissionDecision.ADMISSION_DECISION_ALLOW, code: 0, reasonCode: 'Allowed', message: `admitted ${name}`, policies: [] };
+    },
+    async getAppState(request) {
+      throw new NotFoundError('app', `${request.namespace}/${request.app}`);
+    },
+  };
+}
+
+async function startServer(impl: AdmissionServiceImplementation, tls?: Parameters<typeof createGrpcServer>[0]['tls']): Promise<{ server: GrpcServer; address: string }> {
+  const server = createGrpcServer({ logger, ...(tls ? { tls } : {}) });
+  server.add(AdmissionServiceDefinition, impl);
+  const port = await server.listen('127.0.0.1:0');
+  server.setServing(true);
+  return { server, address: `127.0.0.1:${port}` };
+}
+
+describe('gRPC server bootstrap', () => {
+  let server: GrpcServer;
+  let channel: Channel;
+  let address: string;
+
+  beforeAll(async () => {
+    ({ server, address } = await startServer(admissionImpl()));
+    channel = connectChannel(address);
+  });
+  afterAll(async () => {
+    channel.close();
+    await server.shutdown(1000);
+  });
+
+  test('a call round-trips through the runtime client', async () => {
+    const client = createServiceClient(AdmissionServiceDefinition, channel);
+    const reply = await client.admit({ pod: { name: 'web-0', uid: 'u1', namespace: 'default' } });
+    expect(reply.decision).toBe(AdmissionDecision.ADMISSION_DECISION_ALLOW);
+    expect(reply.message).toBe('admitted web-0');
+  });
+
+  test('health reports SERVING for the server and the service, NOT_SERVING after setServing(false)', async () => {
+    const health = createClient(HealthDefinition, channel);
+    expect((await health.check({ service: '' })).status).toBe(1);
+    expect((await health.check({ service: 'schedmesh.v1.AdmissionService' })).status).toBe(1);
+    server.setServing(false);
+    expect((await health.check({ service: 'schedmesh.v1.AdmissionService' })).status).toBe(2);
+    server.setServing(true);
+    await expect(health.check({ service: 'schedmesh.v1.Nope' })).rejects.toMatchObject({ code: Status.NOT_FOUND });
+  });
+
+  test('reflection lists the service (what grpcurl list shows)', async () => {
+    const reflection = createClient(ServerReflectionService, channel);
+    const request = new ServerReflectionRequest();
+    request.setListServices('*');
+    const names: string[] = [];
+    for await (const response of reflection.serverReflectionInfo(once(request))) {
+      for (const s of response.getListServicesResponse()?.getServiceList() ?? []) names.push(s.getName());
+    }
+    expect(names).toEqual(expect.arrayContaining(['schedmesh.v1.AdmissionService', 'grpc.health.v1.Health']));
+  });
+
+  test('reflection describes a service from the generated descriptor set', async () => {
+    const reflection = createClient(ServerReflectionService, channel);
+    const request = new ServerReflectionRequest();
+    request.setFileContainingSymbol('schedmesh.v1.AdmissionService');
+    const files: FileDescriptorProto[] = [];
+    for await (const response of reflection.serverReflectionInfo(once(request))) {
+      for (const bytes of response.getFileDescriptorResponse()?.getFileDescriptorProtoList_asU8() ?? []) {
+        files.push(FileDescriptorProto.deserializeBinary(bytes));
+      }
+    }
+    const file = files.find((f) => f.getName() === 'schedmesh/v1/admission.proto');
+    expect(file?.getDependencyList()).toContain('schedmesh/v1/types.proto');
+    const service = file?.getServiceList().find((s) => s.getName() === 'AdmissionService');
+    expect(service?.getMethodList().map((m) => m.getName())).toEqual(['Admit', 'GetAppState']);
+  });
+
+  test.each([
+    ['', Status.INVALID_ARGUMENT, 'pod.name: must not be empty'],
+    ['boom', Status.INTERNAL, 'internal error in /schedmesh.v1.AdmissionService/Admit: cannot read properties of undefined'],
+  ])('pod name %j maps to status %s', async (name, code, details) => {
+    const client = createServiceClient(AdmissionServiceDefinition, channel, { retryMaxAttempts: 1 });
+    const err = await client.admit({ pod: { name, uid: 'u', namespace: 'd' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect((err as ClientError).code).toBe(code);
+    expect((err as ClientError).details).toContain(details);
+  });
+
+  test('NotFoundError maps to NOT_FOUND', async () => {
+    const client = createServiceClient(AdmissionServiceDefinition, channel);
+    await expect(client.getAppState({ namespace: 'team-a', app: 'web' })).rejects.toMatchObject({
+      code: Status.NOT_FOUND,
+      details: 'app "team-a/web" not found',
+    });
+  });
+
+  test('the client default deadline ends a call that hangs', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const { server: s2, address: a2 } = await startServer(admissionImpl({ slow }));
+    const ch = connectChannel(a2);
+    try {
+      const client = createServiceClient(AdmissionServiceDefinition, ch, { defaultDeadlineMs: 150, retryMaxAttempts: 1 });
+      const started = Date.now();
+      await expect(client.admit({ pod: { name: 'slow', uid: 'u', namespace: 'd' } })).rejects.toMatchObject({ code: Status.DEADLINE_EXCEEDED });
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      release();
+      ch.close();
+      await s2.shutdown(500);
+    }
+  });
+
+  test('/metrics exposes per-method latency histograms and codes', async () => {
+    const client = createServiceClient(AdmissionServiceDefinition, channel);
+    await client.admit({ pod: { name: 'metrics', uid: 'u', namespace: 'd' } });
+    const http = await startHttpEndpoints({ registry: createMetricsRegistry('test'), port: 0, host: '127.0.0.1', ready: () => false });
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
+      expect(text).toMatch(/grpc_server_handling_seconds_bucket\{[^}]*grpc_method="Admit"[^}]*grpc_code="OK"/);
+      expect(text).toMatch(/grpc_server_handled_total\{[^}]*grpc_method="Admit"[^}]*grpc_code="INVALID_ARGUMENT"[^}]*\} [1-9]/);
+      expect(text).toContain('process_cpu_user_seconds_total');
+      expect((await fetch(`http://127.0.0.1:${http.port}/readyz`)).status).toBe(503);
+      expect((await fetch(`http://127.0.0.1:${http.port}/healthz`)).status).toBe(200);
+    } finally {
+      await http.close();
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  test('stops accepting new calls, lets an in-flight call finish, and reports NOT_SERVING', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const { server, address } = await startServer(admissionImpl({ slow }));
+    const channel = connectChannel(address);
+    const client = createServiceClient(AdmissionServiceDefinition, channel, { retryMaxAttempts: 1 });
+    const health = createClient(HealthDefinition, channel);
+    const inFlight = client.admit({ pod: { name: 'slow', uid: 'u', namespace: 'd' } });
+    await new Promise((r) => setTimeout(r, 100)); // the call is now in the handler
+    const shutdown = server.shutdown(5000);
+    await new Promise((r) => setTimeout(r, 50));
+    // A new connection is refused while the old call drains.
+    const fresh = createChannel(address);
+    const refused = createServiceClient(AdmissionServiceDefinition, fresh, { retryMaxAttempts: 1, defaultDeadlineMs: 1000 });
+    await expect(refused.admit({ pod: { name: 'late', uid: 'u', namespace: 'd' } })).rejects.toBeInstanceOf(ClientError);
+    fresh.close();
+    release();
+    await expect(inFlight).resolves.toMatchObject({ message: 'admitted slow' });
+    await shutdown;
+    await expect(health.check({ service: '' })).rejects.toBeInstanceOf(ClientError);
+    channel.close();
+  });
+
+  test('cancels calls that outlive the grace period', async () => {
+    const never = new Promise<void>(() => undefined);
+    const { server, address } = await startServer(admissionImpl({ slow: never }));
+    const channel = connectChannel(address);
+    const client = createServiceClient(AdmissionServiceDefinition, channel, { retryMaxAttempts: 1, defaultDeadlineMs: 10_000 });
+    const inFlight = client.admit({ pod: { name: 'slow', uid: 'u', namespace: 'd' } }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await server.shutdown(200);
+    expect(Date.now() - started).toBeLessThan(2000);
+    // grpc-js closes the connection: the client sees the call cut off.
+    const err = await inFlight;
+    expect(err).toBeInstanceOf(ClientError);
+    expect([Status.CANCELLED, Status.UNAVAILABLE]).toContain((err as ClientError).code);
+    channel.close();
+  });
+});
+
+describe('mTLS', () => {
+  let pki: TestPki;
+  let server: GrpcServer;
+  let address: string;
+
+  beforeAll(async () => {
+    pki = makeTestPki();
+    ({ server, address } = await startServer(admissionImpl(), { certFile: pki.serverCert, keyFile: pki.serverKey, clientCaFile: pki.caCert }));
+  });
+  afterAll(async () => {
+    await server.shutdown(500);
+    pki.remove();
+  });
+  let channels: Channel[] = [];
+  afterEach(() => {
+    for (const c of channels) c.close();
+    channels = [];
+  });
+  const call = (tls: Parameters<typeof connectChannel>[1]): Promise<unknown> => {
+    const ch = connectChannel(address.replace('127.0.0.1', 'localhost'), tls);
+    channels.push(ch);
+    return createServiceClient(AdmissionServiceDefinition, ch, { retryMaxAttempts: 1, defaultDeadlineMs: 3000 }).admit({ pod: { name: 'tls', uid: 'u', namespace: 'd' } });
+  };
+
+  test('a client with a certificate from the trusted CA is served', async () => {
+    await expect(call({ tls: { caFile: pki.caCert, certFile: pki.clientCert, keyFile: pki.clientKey } })).resolves.toMatchObject({ message: 'admitted tls' });
+  });
+
+  test('a client without a certificate is refused', async () => {
+    await expect(call({ tls: { caFile: pki.caCert } })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+  });
+
+  test('a client with a certificate from another CA is refused', async () => {
+    const other = makeTestPki('rogue-ca');
+    try {
+      await expect(call({ tls: { caFile: pki.caCert, certFile: other.clientCert, keyFile: other.clientKey } })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    } finally {
+      other.remove();
+    }
+  });
+
+  test('a plaintext client is refused', async () => {
+    await expect(call({})).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+  });
+});

@@ -1,0 +1,74 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { registry as grpcRegistry } from 'nice-grpc-prometheus';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+/** A service's Prometheus registry with the process metrics (CPU, memory, event loop lag). */
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Options of {@link startHttpEndpoints}. */
+export interface HttpEndpointsOptions {
+  /** The service's registry; the gRPC middleware's metrics are added to it. */
+  registry: Registry;
+  /** Port (0 = any free one). */
+  port: number;
+  /** Address to bind (default "0.0.0.0" in a pod; tests pass "127.0.0.1"). */
+  host?: string;
+  /** Readiness for `/readyz` (default: always ready). */
+  ready?: () => boolean;
+}
+
+/** The running HTTP endpoints. */
+export interface HttpEndpoints {
+  /** The bound port. */
+  readonly port: number;
+  /** Stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `/metrics` (Prometheus text: the service's metrics and the gRPC
+ * server/client metrics), `/healthz` (alive) and `/readyz` (ready to serve)
+ * for kubelet probes and scrapers.
+ */
+export async function startHttpEndpoints(options: HttpEndpointsOptions): Promise<HttpEndpoints> {
+  const merged = Registry.merge([options.registry, grpcRegistry]);
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') {
+      res.writeHead(405, { allow: 'GET' }).end('method not allowed\n');
+      return;
+    }
+    if (path === '/metrics') {
+      merged
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': merged.contentType }).end(text))
+        .catch((err: unknown) => res.writeHead(500).end(`metrics failed: ${(err as Error).message}\n`));
+      return;
+    }
+    if (path === '/healthz') {
+      res.writeHead(200).end('ok\n');
+      return;
+    }
+    if (path === '/readyz') {
+      const ready = options.ready?.() ?? true;
+      res.writeHead(ready ? 200 : 503).end(ready ? 'ready\n' : 'not ready\n');
+      return;
+    }
+    res.writeHead(404).end('not found: try /metrics, /healthz or /readyz\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,113 @@
+import { context, propagation, trace, SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes, Context, Span, TextMapGetter, TextMapSetter, Tracer } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+
+/** Options of {@link initTelemetry}. */
+export interface TelemetryOptions {
+  /** service.name of every span. */
+  serviceName: string;
+  /** service.version. */
+  serviceVersion?: string;
+  /**
+   * OTLP/HTTP traces endpoint ("http://jaeger:4318/v1/traces"). Without it
+   * (and without `exporter`) spans are still created and propagated, so trace
+   * ids reach logs and other services, but nothing is exported.
+   */
+  otlpEndpoint?: string;
+  /** An exporter to use instead of OTLP (tests: InMemorySpanExporter). */
+  exporter?: SpanExporter;
+  /** Export each span at once instead of in batches (tests). */
+  simpleProcessor?: boolean;
+}
+
+/** The running telemetry of a process. */
+export interface Telemetry {
+  /** The service's tracer. */
+  readonly tracer: Tracer;
+  /** Flushes pending spans. */
+  flush(): Promise<void>;
+  /** Flushes and stops exporting. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Installs the process-wide tracer provider with W3C trace-context and baggage
+ * propagation. Call it first in a service's main, before anything traces.
+ */
+export function initTelemetry(options: TelemetryOptions): Telemetry {
+  const processors: SpanProcessor[] = [];
+  const exporter = options.exporter ?? (options.otlpEndpoint ? new OTLPTraceExporter({ url: options.otlpEndpoint }) : undefined);
+  if (exporter) {
+    processors.push(options.simpleProcessor ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter));
+  }
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: options.serviceName,
+      ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
+    }),
+    spanProcessors: processors,
+  });
+  provider.register({
+    propagator: new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  });
+  return {
+    tracer: provider.getTracer(options.serviceName),
+    flush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/**
+ * Runs `fn` inside a new active span that ends when `fn` settles; an exception
+ * marks the span as an error and is rethrown.
+ */
+export async function withSpan<T>(tracer: Tracer, name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** The trace id of the active span, or "" outside any span. */
+export function activeTraceId(): string {
+  return trace.getSpan(context.active())?.spanContext().traceId ?? '';
+}
+
+/** A header carrier in the shape of NATS message headers (MsgHdrs). */
+export interface HeaderCarrier {
+  get(key: string): string;
+  set(key: string, value: string): void;
+  has(key: string): boolean;
+  keys(): string[];
+}
+
+const headerSetter: TextMapSetter<HeaderCarrier> = {
+  set: (carrier, key, value) => carrier.set(key, value),
+};
+const headerGetter: TextMapGetter<HeaderCarrier> = {
+  get: (carrier, key) => (carrier.has(key) ? carrier.get(key) : undefined),
+  keys: (carrier) => carrier.keys(),
+};
+
+/** Writes the active (or given) trace context into message headers (traceparent, tracestate, baggage). */
+export function injectTraceHeaders(headers: HeaderCarrier, ctx: Context = context.active()): void {
+  propagation.inject(ctx, headers, headerSetter);
+}
+
+/** Reads a trace context from message headers; the result parents the consumer's span. */
+export function extractTraceContext(headers: HeaderCarrier | undefined, base: Context = context.active()): Context {
+  return headers ? propagation.extract(base, headers, headerGetter) : base;
+}

@@ -1,0 +1,185 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { KubeConfig, V1Node, V1Taint } from '@kubernetes/client-node';
+
+/** Well-known zone label (topology.kubernetes.io/zone). */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+/** schedmesh's rack label (the default the informer reads). */
+export const RACK_LABEL = 'schedmesh.io/rack';
+/** Label put on every node createFakeNodes makes, so tests can find (and delete) them. */
+export const FAKE_NODE_LABEL = 'schedmesh.io/fake-node';
+
+// Taints the node lifecycle controller or the TaintNodesByCondition admission
+// plugin put on a node that has not reported Ready. No controller runs here to
+// lift them, so a fake node that did not ask for one must not keep one.
+const CONDITION_TAINT_KEYS = new Set(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
+
+/** Resource quantities as Kubernetes writes them ("4", "500m", "16Gi", "110"). */
+export type ResourceList = Readonly<Record<string, string>>;
+
+/** One node without a kubelet: what the scheduler reads from a Node object. */
+export interface FakeNodeSpec {
+  readonly name: string;
+  /** Default: cpu "4", memory "16Gi", pods "110". Extended resources (e.g. "nvidia.com/gpu") go here too. */
+  readonly capacity?: ResourceList;
+  /** Default: the capacity. */
+  readonly allocatable?: ResourceList;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Sets ZONE_LABEL. */
+  readonly zone?: string;
+  /** Sets RACK_LABEL. */
+  readonly rack?: string;
+  readonly taints?: readonly V1Taint[];
+  readonly unschedulable?: boolean;
+  /** Ready condition status; default true. */
+  readonly ready?: boolean;
+}
+
+export interface CreateFakeNodesOptions {
+  /** Requests in flight at once; default 16. */
+  readonly concurrency?: number;
+}
+
+export const DEFAULT_NODE_CAPACITY: ResourceList = { cpu: '4', memory: '16Gi', pods: '110' };
+
+/**
+ * Builds `count` node specs named `<prefix>-<i>` spread round-robin over
+ * `zones` zones and `racksPerZone` racks in each (labels zone-<z>, rack-<z>-<r>).
+ */
+export function fakeNodeSpecs(
+  count: number,
+  opts: {
+    readonly prefix?: string;
+    readonly zones?: number;
+    readonly racksPerZone?: number;
+    readonly capacity?: ResourceList;
+    readonly labels?: Readonly<Record<string, string>>;
+  } = {},
+): FakeNodeSpec[] {
+  const zones = opts.zones ?? 3;
+  const racks = opts.racksPerZone ?? 2;
+  const width = String(Math.max(count - 1, 0)).length;
+  return Array.from({ length: count }, (_, i) => {
+    const z = i % zones;
+    const r = Math.floor(i / zones) % racks;
+    return {
+      name: `${opts.prefix ?? 'fake-node'}-${String(i).padStart(width, '0')}`,
+      zone: `zone-${z}`,
+      rack: `rack-${z}-${r}`,
+      ...(opts.capacity ? { capacity: opts.capacity } : {}),
+      ...(opts.labels ? { labels: opts.labels } : {}),
+    };
+  });
+}
+
+/** The Node object for a spec, status included (a node may be created with its status). */
+export function fakeNodeObject(spec: FakeNodeSpec): V1Node {
+  const capacity = { ...DEFAULT_NODE_CAPACITY, ...spec.capacity };
+  const allocatable = { ...capacity, ...spec.allocatable };
+  const now = new Date();
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: spec.name,
+      labels: {
+        'kubernetes.io/hostname': spec.name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        [FAKE_NODE_LABEL]: 'true',
+        ...(spec.zone !== undefined ? { [ZONE_LABEL]: spec.zone } : {}),
+        ...(spec.rack !== undefined ? { [RACK_LABEL]: spec.rack } : {}),
+        ...spec.labels,
+      },
+    },
+    spec: {
+      ...(spec.taints?.length ? { taints: spec.taints.map((t) => ({ ...t })) } : {}),
+      ...(spec.unschedulable ? { unschedulable: true } : {}),
+    },
+    status: {
+      capacity,
+      allocatable,
+      phase: 'Running',
+      conditions: [
+        {
+          type: 'Ready',
+          status: spec.ready === false ? 'False' : 'True',
+          reason: spec.ready === false ? 'FakeNodeNotReady' : 'FakeNodeReady',
+          message: 'fake node created by @schedmesh/testkit (no kubelet)',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
+      ],
+      addresses: [{ type: 'Hostname', address: spec.name }],
+      nodeInfo: {
+        architecture: 'amd64',
+        operatingSystem: 'linux',
+        osImage: 'fake',
+        kernelVersion: 'fake',
+        kubeletVersion: 'fake',
+        kubeProxyVersion: 'fake',
+        containerRuntimeVersion: 'fake://0',
+        bootID: '',
+        machineID: '',
+        systemUUID: '',
+      },
+    },
+  };
+}
+
+function sameResources(a: Record<string, string> | undefined, b: ResourceList): boolean {
+  return a !== undefined && Object.entries(b).every(([k, v]) => a[k] !== undefined && String(a[k]) === v);
+}
+
+async function createOne(api: CoreV1Api, spec: FakeNodeSpec): Promise<V1Node> {
+  const wanted = fakeNodeObject(spec);
+  let node = await api.createNode({ body: wanted });
+  // Status given on create is kept by today's apiservers; should one drop it,
+  // the status subresource sets it.
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  const wantedStatus = wanted.status!;
+  if (
+    ready?.status !== wantedStatus.conditions![0]!.status ||
+    !sameResources(node.status?.allocatable, wantedStatus.allocatable!)
+  ) {
+    node = await api.replaceNodeStatus({ name: spec.name, body: { ...node, status: wantedStatus } });
+  }
+  // An apiserver with TaintNodesByCondition on (the default) adds the not-ready
+  // taint at creation: drop the condition taints the spec did not ask for.
+  const asked = new Set((spec.taints ?? []).map((t) => t.key));
+  const stray = (node.spec?.taints ?? []).filter((t) => CONDITION_TAINT_KEYS.has(t.key) && !asked.has(t.key));
+  if (stray.length > 0) {
+    const taints = (node.spec?.taints ?? []).filter((t) => !stray.includes(t));
+    node = await api.replaceNode({ name: spec.name, body: { ...node, spec: { ...node.spec, taints } } });
+  }
+  return node;
+}
+
+/**
+ * Creates the nodes (capacity, allocatable, Ready condition, labels, taints)
+ * so kube-scheduler can bind pods to them although no kubelet runs. Returns
+ * the created objects in the order of `specs`.
+ */
+export async function createFakeNodes(
+  kubeConfig: KubeConfig,
+  specs: readonly FakeNodeSpec[],
+  opts: CreateFakeNodesOptions = {},
+): Promise<V1Node[]> {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const results: V1Node[] = new Array<V1Node>(specs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < specs.length) {
+      const i = next++;
+      results[i] = await createOne(api, specs[i]!);
+    }
+  };
+  const workers = Math.max(1, Math.min(opts.concurrency ?? 16, specs.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return results;
+}
+
+/** Deletes every node createFakeNodes made (label FAKE_NODE_LABEL). */
+export async function deleteFakeNodes(kubeConfig: KubeConfig): Promise<void> {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  await api.deleteCollectionNode({ labelSelector: `${FAKE_NODE_LABEL}=true` });
+}

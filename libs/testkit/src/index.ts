@@ -1,0 +1,4 @@
+export { makeTestPki } from './pki.js';
+export type { TestPki } from './pki.js';
+export { freePort, sharedServers, startNats, startRedis, testEnvKeys, TestServerError } from './servers.js';
+export type { NatsServerOptions, TestServer } from './servers.js';
