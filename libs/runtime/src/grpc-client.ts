@@ -77,7 +77,7 @@ export function createServiceClient<D extends CompatServiceDefinition>(
     .use(prometheusClientMiddleware())
     .use(deadlineMiddleware)
     .use(retryMiddleware)
-    .create(definition, channel, defaultCallOptions(definition, options)) as Client<D, MeshCallOptions>;
+    .create(definition, channel, defaultCallOptions(definition, options));
 }
 
 // Streams (Watch) live as long as the caller wants: no default deadline there.

@@ -1,0 +1,102 @@
+// Lint rules that enforce ../shared/STYLE.md: one-way dependencies
+// (proto → libs → services), no deep imports into another package's src/, no
+// cycles, no undeclared dependencies, no floating promises, no `export *`, no
+// console in libraries.
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+const importX = require('eslint-plugin-import-x');
+const { createTypeScriptImportResolver } = require('eslint-import-resolver-typescript');
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const workspacePackages = ['libs', 'services'].flatMap((top) =>
+  fs.existsSync(path.join(__dirname, top))
+    ? fs.readdirSync(path.join(__dirname, top)).filter((d) => fs.existsSync(path.join(__dirname, top, d, 'package.json'))).map((d) => `${top}/${d}`)
+    : [],
+);
+const devFiles = ['**/*.test.ts', 'test/**', 'bench/**', 'scripts/**', 'libs/testkit/**', '*.js'];
+
+const deepImports = {
+  group: ['@schedmesh/*/src', '@schedmesh/*/src/*', '**/libs/*/src/**', '**/services/*/src/**', '**/libs/*/dist/**'],
+  message: 'Import another package by its name (@schedmesh/<pkg>), never its src/ or dist/.',
+};
+
+module.exports = tseslint.config(
+  {
+    ignores: ['**/node_modules/**', '**/dist/**', 'libs/proto/src/gen/**', 'libs/proto/src/descriptor.ts', '.tmp/**', 'test/cluster/.work/**', 'coverage/**'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.js'] }, tsconfigRootDir: __dirname },
+    },
+    plugins: { 'import-x': importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver-next': [createTypeScriptImportResolver({ alwaysTryTypes: true, noWarnOnMultipleProjects: true, project: ['libs/*/tsconfig.json', 'services/*/tsconfig.json', 'test/tsconfig.json'] })],
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/require-await': 'off',
+      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'No export * barrels: export names explicitly.' }],
+      'no-restricted-imports': ['error', { patterns: [deepImports] }],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-self-import': 'error',
+      'import-x/no-extraneous-dependencies': ['error', { packageDir: [__dirname], devDependencies: devFiles }],
+    },
+  },
+  // Each workspace package may import what its own package.json declares
+  // (tests also what the root's devDependencies declare).
+  ...workspacePackages.map((dir) => ({
+    files: [`${dir}/**/*.ts`],
+    rules: {
+      'import-x/no-extraneous-dependencies': ['error', { packageDir: [path.join(__dirname, dir), __dirname], devDependencies: devFiles }],
+    },
+  })),
+  {
+    // Libraries: never import a service, never print.
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-console': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [deepImports, { group: ['**/services/**', '@schedmesh/*-service'], message: 'Libraries never import services.' }],
+        },
+      ],
+    },
+  },
+  {
+    // The model is pure: it depends on the generated types only.
+    files: ['libs/model/**/*.ts', 'libs/framework/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [deepImports, { group: ['@schedmesh/runtime', '@schedmesh/testkit', '**/services/**'], message: 'libs/model and libs/framework are pure: no runtime, no services.' }],
+        },
+      ],
+    },
+  },
+  {
+    // jest's global set-up runs outside the module mapper, so it reaches the test kit by path.
+    files: ['test/jest/**/*.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', Buffer: 'readonly' } },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/unbound-method': 'off' },
+  },
+);
