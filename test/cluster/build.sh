@@ -33,7 +33,7 @@ fi
 k8s_minor="${K8S_VERSION#1.}"; k8s_minor="${k8s_minor%%.*}"
 k8s_ldflags=""
 for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  k8s_ldflags+=" -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$k8s_minor -X $p.gitTreeState=clean"
+  k8s_ldflags+="-X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$k8s_minor -X $p.gitTreeState=clean "
 done
 j_ldflags="-X github.com/jaegertracing/jaeger/internal/version.latestVersion=$JAEGER_VERSION"
 
@@ -64,7 +64,7 @@ for t in "${targets[@]}"; do
   IFS='|' read -r name dir pkg ldx <<<"$t"
   is_wanted "$name" || continue
   moddir="$here/$dir"
-  ldflags="-s -w$ldx"
+  ldflags="-s -w${ldx:+ $ldx}"
   stamp_file="$bin/.$name.stamp"
   stamp="$(
     printf 'name=%s\npkg=%s\ngo=%s\nk8s=%s\njaeger=%s\nldflags=%s\n' \

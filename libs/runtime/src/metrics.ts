@@ -4,10 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { registry as grpcRegistry } from 'nice-grpc-prometheus';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
+// Registry.merge drops default labels; remember them to put them back.
+const defaultLabels = new WeakMap<Registry, Record<string, string>>();
+
 /** A service's Prometheus registry with the process metrics (CPU, memory, event loop lag). */
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
+  defaultLabels.set(registry, { service });
   collectDefaultMetrics({ register: registry });
   return registry;
 }
@@ -39,6 +43,7 @@ export interface HttpEndpoints {
  */
 export async function startHttpEndpoints(options: HttpEndpointsOptions): Promise<HttpEndpoints> {
   const merged = Registry.merge([options.registry, grpcRegistry]);
+  merged.setDefaultLabels(defaultLabels.get(options.registry) ?? {});
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {

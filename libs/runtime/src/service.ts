@@ -1,0 +1,159 @@
+import type { Tracer } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { duration } from './config.js';
+import { createGrpcServer } from './grpc-server.js';
+import type { ErrorClassifier, GrpcServer } from './grpc-server.js';
+import { createLogger } from './logger.js';
+import type { Logger } from './logger.js';
+import { createMetricsRegistry, startHttpEndpoints } from './metrics.js';
+import type { HttpEndpoints } from './metrics.js';
+import { handleSignals } from './shutdown.js';
+import type { ShutdownHook } from './shutdown.js';
+import { initTelemetry } from './telemetry.js';
+import type { Telemetry } from './telemetry.js';
+
+const tlsSchema = z
+  .object({
+    /** PEM certificate chain of the server. */
+    certFile: z.string().min(1),
+    /** PEM private key of the server. */
+    keyFile: z.string().min(1),
+    /** PEM CA of client certificates; set it to require mTLS. */
+    clientCaFile: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * The options every service shares, under the keys grpc, http, log,
+ * telemetry and shutdown. A service's schema extends this one.
+ */
+export const commonConfigSchema = z.object({
+  grpc: z
+    .object({
+      host: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(50051),
+      tls: tlsSchema.optional(),
+      maxReceiveMessageBytes: z.number().int().positive().default(16 * 1024 * 1024),
+    })
+    .strict()
+    .prefault({}),
+  http: z
+    .object({
+      host: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(9090),
+    })
+    .strict()
+    .prefault({}),
+  log: z
+    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .strict()
+    .prefault({}),
+  telemetry: z
+    .object({ otlpEndpoint: z.string().url().optional() })
+    .strict()
+    .prefault({}),
+  shutdown: z
+    .object({ grace: duration().default(10_000) })
+    .strict()
+    .prefault({}),
+});
+
+/** The resolved common options. */
+export type CommonConfig = z.output<typeof commonConfigSchema>;
+
+/** Options of {@link startService}. */
+export interface ServiceOptions {
+  /** The service name ("schedmesh-reservation"): service.name of spans, `service` of log lines. */
+  name: string;
+  /** The resolved common configuration. */
+  config: CommonConfig;
+  /** Extra error mappings for the gRPC server. */
+  classifyError?: ErrorClassifier;
+  /** Install SIGTERM/SIGINT handling (default true; tests pass false). */
+  handleSignals?: boolean;
+}
+
+/** A service's shared runtime, created before anything else in main. */
+export interface ServiceRuntime {
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+  readonly tracer: Tracer;
+  readonly metrics: Registry;
+  readonly grpc: GrpcServer;
+  /**
+   * Binds the gRPC server and the HTTP endpoints; health stays NOT_SERVING
+   * until {@link ServiceRuntime.setReady}.
+   */
+  listen(): Promise<{ grpcPort: number; httpPort: number }>;
+  /** Reports readiness on gRPC health and /readyz. */
+  setReady(ready: boolean): void;
+  /** Adds a step to shutdown, run after the gRPC server drained (e.g. close NATS). */
+  onShutdown(hook: ShutdownHook): void;
+  /** Shuts down: NOT_SERVING, drain gRPC, run hooks in order, close HTTP, flush spans. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Telemetry first, then logs, metrics and the gRPC server, and shutdown on
+ * SIGTERM. A service's main composes its domain around the returned runtime.
+ */
+export function startService(options: ServiceOptions): ServiceRuntime {
+  const { config } = options;
+  const telemetry = initTelemetry({
+    serviceName: options.name,
+    ...(config.telemetry.otlpEndpoint ? { otlpEndpoint: config.telemetry.otlpEndpoint } : {}),
+  });
+  const logger = createLogger({ service: options.name, level: config.log.level });
+  const metrics = createMetricsRegistry(options.name);
+  const grpc = createGrpcServer({
+    logger,
+    maxReceiveMessageBytes: config.grpc.maxReceiveMessageBytes,
+    ...(config.grpc.tls ? { tls: config.grpc.tls } : {}),
+    ...(options.classifyError ? { classifyError: options.classifyError } : {}),
+  });
+  const hooks: ShutdownHook[] = [];
+  let http: HttpEndpoints | undefined;
+  let ready = false;
+  let stopped: Promise<void> | undefined;
+
+  const runtime: ServiceRuntime = {
+    logger,
+    telemetry,
+    tracer: telemetry.tracer,
+    metrics,
+    grpc,
+    async listen() {
+      const grpcPort = await grpc.listen(`${config.grpc.host}:${config.grpc.port}`);
+      http = await startHttpEndpoints({ registry: metrics, port: config.http.port, host: config.http.host, ready: () => ready });
+      logger.info({ grpcPort, httpPort: http.port, tls: Boolean(config.grpc.tls), mtls: Boolean(config.grpc.tls?.clientCaFile) }, 'listening');
+      return { grpcPort, httpPort: http.port };
+    },
+    setReady(value) {
+      if (value !== ready) logger.info({ ready: value }, value ? 'ready' : 'not ready');
+      ready = value;
+      grpc.setServing(value);
+    },
+    onShutdown(hook) {
+      hooks.push(hook);
+    },
+    stop() {
+      stopped ??= (async () => {
+        ready = false;
+        await grpc.shutdown(config.shutdown.grace);
+        for (const hook of hooks) {
+          try {
+            await hook();
+          } catch (err) {
+            logger.error({ err }, 'shutdown step failed');
+          }
+        }
+        await http?.close();
+        await telemetry.shutdown();
+      })();
+      return stopped;
+    },
+  };
+  if (options.handleSignals !== false) handleSignals([() => runtime.stop()], { logger, timeoutMs: config.shutdown.grace + 5_000 });
+  return runtime;
+}
