@@ -19,3 +19,15 @@ export { connectRedis } from './redis.js';
 export type { RedisOptions } from './redis.js';
 export { commonConfigSchema, startService } from './service.js';
 export type { CommonConfig, ServiceOptions, ServiceRuntime } from './service.js';
+export {
+  clusterEventSubject,
+  clusterKindFilter,
+  clusterObjectKey,
+  clusterStream,
+  decodeClusterEvent,
+  ensureClusterStream,
+  followClusterStream,
+  publishClusterEvent,
+  subjectToken,
+} from './cluster-stream.js';
+export type { ClusterObjectKind, ClusterStreamOptions, FollowOptions, ReceivedClusterEvent } from './cluster-stream.js';
