@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 
 import { clusterBinDir, requireBinary } from './binaries.js';
 import { httpGet } from './http.js';
@@ -20,8 +20,18 @@ export interface ControlPlaneOptions {
   readonly baseDir?: string;
   /** Budget for etcd + kube-apiserver to become ready, in ms; default 90 s. */
   readonly startTimeoutMs?: number;
-  /** More kube-apiserver flags, appended after the defaults (a later flag wins). */
+  /**
+   * More kube-apiserver flags, appended after the defaults. A repeated scalar
+   * flag overrides the default; a repeated list flag adds to it.
+   */
   readonly apiServerArgs?: readonly string[];
+  /**
+   * Admission plugins to turn off; default ServiceAccount (no controller
+   * creates the default service account) and TaintNodesByCondition (it taints
+   * every new node not-ready and no node controller lifts it; createFakeNodes
+   * copes with it on anyway).
+   */
+  readonly disableAdmissionPlugins?: readonly string[];
   /** kube-apiserver log verbosity (--v); default 1. */
   readonly verbosity?: number;
   /** Keep the temporary directory (logs, kubeconfig) after stop(); default false. */
@@ -42,6 +52,8 @@ export interface ControlPlane {
   readonly caPem: string;
   /** The admin kubeconfig, loaded. */
   readonly kubeConfig: KubeConfig;
+  /** A core/v1 client with the admin credentials. */
+  readonly core: CoreV1Api;
   /** http://127.0.0.1:<port> of etcd. */
   readonly etcdUrl: string;
   /** etcd and kube-apiserver. */
@@ -53,6 +65,7 @@ export interface ControlPlane {
 }
 
 const ADMIN_USER = 'schedmesh-admin';
+const DEFAULT_DISABLED_ADMISSION = ['ServiceAccount', 'TaintNodesByCondition'];
 
 /** Writes a kubeconfig for `server` authenticating with `token`; returns its YAML. */
 export function kubeconfigYaml(server: string, caPem: string, token: string): string {
@@ -83,7 +96,7 @@ export function kubeconfigYaml(server: string, caPem: string, token: string): st
 /**
  * Starts etcd and kube-apiserver (real binaries from test/cluster/bin) on free
  * loopback ports and waits until the apiserver is ready and serves the
- * `default` namespace. Admission plugins ServiceAccount and
+ * `default` namespace. By default admission plugins ServiceAccount and
  * TaintNodesByCondition are off, so pods need no service account and nodes are
  * not tainted not-ready (no controller-manager runs to lift that taint).
  */
@@ -106,10 +119,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     stopping ??= (async () => {
       // The apiserver first: etcd going away under it only adds noise to its log.
       for (const p of [...processes].reverse()) await p.stop(5_000);
-      if (!opts.keepDir) {
-        rmSync(dir, { recursive: true, force: true });
-        forgetDirOnExit(dir);
-      }
+      if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
+      forgetDirOnExit(dir);
     })();
     return stopping;
   };
@@ -170,9 +181,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         `--service-account-key-file=${join(pki, 'sa.pub')}`,
         `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
         '--service-cluster-ip-range=10.0.0.0/24',
-        // ServiceAccount: no controller creates the default service account.
-        // TaintNodesByCondition: it taints every new node not-ready, and no node controller lifts it.
-        '--disable-admission-plugins=ServiceAccount,TaintNodesByCondition',
+        `--disable-admission-plugins=${(opts.disableAdmissionPlugins ?? DEFAULT_DISABLED_ADMISSION).join(',')}`,
         // The `kubernetes` Endpoints may not point at loopback; nothing here needs it.
         '--endpoint-reconciler-type=none',
         '--allow-privileged=true',
@@ -205,6 +214,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       token,
       caPem,
       kubeConfig,
+      core: kubeConfig.makeApiClient(CoreV1Api),
       etcdUrl,
       processes,
       startupMs: Date.now() - started,

@@ -7,7 +7,7 @@ export type { ControlPlane, ControlPlaneOptions } from './controlplane.js';
 export { CLUSTER_BUILD_COMMAND, ClusterBinaryMissingError, ClusterStartError } from './errors.js';
 export { findTraces, getTrace, startJaeger } from './jaeger.js';
 export type { Jaeger, JaegerOptions, JaegerSpan, JaegerTrace, TraceQueryOptions } from './jaeger.js';
-export { freePort, freePorts, LOOPBACK } from './net.js';
+export { LOOPBACK } from './net.js';
 export {
   createFakeNodes,
   DEFAULT_NODE_CAPACITY,

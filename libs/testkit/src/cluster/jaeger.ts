@@ -86,6 +86,9 @@ function jaegerConfig(ports: {
         storage: { traces: 'memstore' },
         http: { endpoint: at(ports.queryHttp) },
         grpc: { endpoint: at(ports.queryGrpc) },
+        // On by default in v2: it would export Jaeger's own spans to localhost:4317
+        // (another test's Jaeger, or nobody — then shutdown waits on the retries).
+        enable_tracing: false,
       },
       jaeger_storage: { backends: { memstore: { memory: { max_traces: ports.maxTraces } } } },
     },
@@ -125,10 +128,8 @@ export async function startJaeger(opts: JaegerOptions = {}): Promise<Jaeger> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await proc.stop(5_000);
-      if (!opts.keepDir) {
-        rmSync(dir, { recursive: true, force: true });
-        forgetDirOnExit(dir);
-      }
+      if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
+      forgetDirOnExit(dir);
     })();
     return stopping;
   };

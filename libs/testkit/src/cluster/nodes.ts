@@ -1,5 +1,5 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import type { KubeConfig, V1Node, V1Taint } from '@kubernetes/client-node';
+import type { KubeConfig, V1Node, V1NodeStatus, V1Taint } from '@kubernetes/client-node';
 
 /** Well-known zone label (topology.kubernetes.io/zone). */
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
@@ -71,11 +71,42 @@ export function fakeNodeSpecs(
   });
 }
 
+/** The status a fake node reports: capacity, allocatable and the Ready condition. */
+function fakeNodeStatus(spec: FakeNodeSpec): V1NodeStatus {
+  const capacity = { ...DEFAULT_NODE_CAPACITY, ...spec.capacity };
+  const now = new Date();
+  return {
+    capacity,
+    allocatable: { ...capacity, ...spec.allocatable },
+    phase: 'Running',
+    conditions: [
+      {
+        type: 'Ready',
+        status: spec.ready === false ? 'False' : 'True',
+        reason: spec.ready === false ? 'FakeNodeNotReady' : 'FakeNodeReady',
+        message: 'fake node created by @schedmesh/testkit (no kubelet)',
+        lastHeartbeatTime: now,
+        lastTransitionTime: now,
+      },
+    ],
+    addresses: [{ type: 'Hostname', address: spec.name }],
+    nodeInfo: {
+      architecture: 'amd64',
+      operatingSystem: 'linux',
+      osImage: 'fake',
+      kernelVersion: 'fake',
+      kubeletVersion: 'fake',
+      kubeProxyVersion: 'fake',
+      containerRuntimeVersion: 'fake://0',
+      bootID: '',
+      machineID: '',
+      systemUUID: '',
+    },
+  };
+}
+
 /** The Node object for a spec, status included (a node may be created with its status). */
 export function fakeNodeObject(spec: FakeNodeSpec): V1Node {
-  const capacity = { ...DEFAULT_NODE_CAPACITY, ...spec.capacity };
-  const allocatable = { ...capacity, ...spec.allocatable };
-  const now = new Date();
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -95,61 +126,34 @@ export function fakeNodeObject(spec: FakeNodeSpec): V1Node {
       ...(spec.taints?.length ? { taints: spec.taints.map((t) => ({ ...t })) } : {}),
       ...(spec.unschedulable ? { unschedulable: true } : {}),
     },
-    status: {
-      capacity,
-      allocatable,
-      phase: 'Running',
-      conditions: [
-        {
-          type: 'Ready',
-          status: spec.ready === false ? 'False' : 'True',
-          reason: spec.ready === false ? 'FakeNodeNotReady' : 'FakeNodeReady',
-          message: 'fake node created by @schedmesh/testkit (no kubelet)',
-          lastHeartbeatTime: now,
-          lastTransitionTime: now,
-        },
-      ],
-      addresses: [{ type: 'Hostname', address: spec.name }],
-      nodeInfo: {
-        architecture: 'amd64',
-        operatingSystem: 'linux',
-        osImage: 'fake',
-        kernelVersion: 'fake',
-        kubeletVersion: 'fake',
-        kubeProxyVersion: 'fake',
-        containerRuntimeVersion: 'fake://0',
-        bootID: '',
-        machineID: '',
-        systemUUID: '',
-      },
-    },
+    status: fakeNodeStatus(spec),
   };
 }
 
-function sameResources(a: Record<string, string> | undefined, b: ResourceList): boolean {
-  return a !== undefined && Object.entries(b).every(([k, v]) => a[k] !== undefined && String(a[k]) === v);
+function readyStatus(status: V1NodeStatus | undefined): string | undefined {
+  return status?.conditions?.find((c) => c.type === 'Ready')?.status;
+}
+
+function sameResources(got: Record<string, string> | undefined, want: Record<string, string> | undefined): boolean {
+  return Object.entries(want ?? {}).every(([k, v]) => got?.[k] === v);
 }
 
 async function createOne(api: CoreV1Api, spec: FakeNodeSpec): Promise<V1Node> {
-  const wanted = fakeNodeObject(spec);
-  let node = await api.createNode({ body: wanted });
+  const body = fakeNodeObject(spec);
+  const status = fakeNodeStatus(spec);
+  let node = await api.createNode({ body });
   // Status given on create is kept by today's apiservers; should one drop it,
   // the status subresource sets it.
-  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-  const wantedStatus = wanted.status!;
-  if (
-    ready?.status !== wantedStatus.conditions![0]!.status ||
-    !sameResources(node.status?.allocatable, wantedStatus.allocatable!)
-  ) {
-    node = await api.replaceNodeStatus({ name: spec.name, body: { ...node, status: wantedStatus } });
+  if (readyStatus(node.status) !== readyStatus(status) || !sameResources(node.status?.allocatable, status.allocatable)) {
+    node = await api.replaceNodeStatus({ name: spec.name, body: { ...node, status } });
   }
   // An apiserver with TaintNodesByCondition on (the default) adds the not-ready
   // taint at creation: drop the condition taints the spec did not ask for.
   const asked = new Set((spec.taints ?? []).map((t) => t.key));
-  const stray = (node.spec?.taints ?? []).filter((t) => CONDITION_TAINT_KEYS.has(t.key) && !asked.has(t.key));
-  if (stray.length > 0) {
-    const taints = (node.spec?.taints ?? []).filter((t) => !stray.includes(t));
-    node = await api.replaceNode({ name: spec.name, body: { ...node, spec: { ...node.spec, taints } } });
+  const taints = node.spec?.taints ?? [];
+  const kept = taints.filter((t) => !CONDITION_TAINT_KEYS.has(t.key) || asked.has(t.key));
+  if (kept.length !== taints.length) {
+    node = await api.replaceNode({ name: spec.name, body: { ...node, spec: { ...node.spec, taints: kept } } });
   }
   return node;
 }
@@ -170,7 +174,8 @@ export async function createFakeNodes(
   const worker = async (): Promise<void> => {
     while (next < specs.length) {
       const i = next++;
-      results[i] = await createOne(api, specs[i]!);
+      const spec = specs[i];
+      if (spec) results[i] = await createOne(api, spec);
     }
   };
   const workers = Math.max(1, Math.min(opts.concurrency ?? 16, specs.length));

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 
 /** How a managed process ended. */
@@ -86,7 +87,7 @@ export function tailFile(path: string, lines = 40): string {
 export function spawnManaged(opts: SpawnOptions): ManagedProcess {
   installExitHook();
   const fd = openSync(opts.logPath, 'a');
-  let child;
+  let child: ChildProcess;
   try {
     child = spawn(opts.command, [...opts.args], {
       cwd: opts.cwd,
@@ -132,6 +133,8 @@ export function spawnManaged(opts: SpawnOptions): ManagedProcess {
     stop(graceMs = 10_000): Promise<void> {
       stopping ??= (async () => {
         if (exitInfo === undefined) {
+          // Unref'd, the child would not keep this process alive until its exit event.
+          child.ref();
           killGroup(pid, 'SIGTERM');
           let timer: NodeJS.Timeout | undefined;
           const timedOut = new Promise<'timeout'>((r) => {

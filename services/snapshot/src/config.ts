@@ -1,0 +1,48 @@
+import { clusterStream, commonConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
+import type { ConfigSources } from '@schedmesh/runtime';
+import { z } from 'zod';
+
+/** The snapshot service's options (SCHEDMESH_* variables or the YAML file). */
+export const snapshotConfigSchema = commonConfigSchema
+  .extend({
+    nats: z
+      .object({
+        /** NATS server URLs, comma-separated. */
+        url: z.string().min(1).default('nats://127.0.0.1:4222'),
+        /** The cluster stream. */
+        stream: z.string().min(1).default(clusterStream.name),
+        /** Create the stream with memory storage if it is missing (demo, tests). */
+        memoryStorage: z.boolean().default(false),
+        /** Token for NATS authentication (from a secret; never logged). */
+        token: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    watch: z
+      .object({
+        /** Recent events kept so watchers can resume without a full state. */
+        retain: z.number().int().min(0).default(100_000),
+        /** Undelivered events a slow watcher may have before it is cut off. */
+        maxQueued: z.number().int().positive().default(200_000),
+      })
+      .strict()
+      .prefault({}),
+    poolHealth: z
+      .object({
+        /** Quiet time after node changes before pool health is recomputed. */
+        debounce: duration().default(500),
+        /** Fraction of ready, schedulable nodes for a pool to count as healthy. */
+        healthyThreshold: z.number().min(0).max(1).default(0.8),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** The resolved options. */
+export type SnapshotConfig = z.output<typeof snapshotConfigSchema>;
+
+/** Loads and validates the options; throws ConfigError naming every bad key. */
+export function loadSnapshotConfig(sources?: ConfigSources): SnapshotConfig {
+  return loadConfig(snapshotConfigSchema, sources);
+}
