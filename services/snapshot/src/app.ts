@@ -54,9 +54,9 @@ export async function startSnapshotApp(config: SnapshotConfig, options: { handle
   const { grpcPort, httpPort } = await runtime.listen();
 
   const nc = await connectNats({ servers: config.nats.url, name: 'schedmesh-snapshot', logger, ...(config.nats.token ? { token: config.nats.token } : {}) });
-  await ensureClusterStream(await jetstreamManager(nc), { name: config.nats.stream, memory: config.nats.memoryStorage });
+  await ensureClusterStream(await jetstreamManager(nc), { name: config.nats.stream, prefix: config.nats.subjectPrefix, memory: config.nats.memoryStorage });
   const stopSync = new AbortController();
-  const syncing = syncFromStream({ nc, store, logger, stream: config.nats.stream, invalidMessages: invalid, signal: stopSync.signal });
+  const syncing = syncFromStream({ nc, store, logger, stream: { name: config.nats.stream, prefix: config.nats.subjectPrefix, memory: config.nats.memoryStorage }, invalidMessages: invalid, signal: stopSync.signal });
 
   runtime.onShutdown(async () => {
     stopSync.abort();

@@ -11,6 +11,8 @@ export const snapshotConfigSchema = commonConfigSchema
         url: z.string().min(1).default('nats://127.0.0.1:4222'),
         /** The cluster stream. */
         stream: z.string().min(1).default(clusterStream.name),
+        /** Subject prefix of the cluster stream (used when the service creates it). */
+        subjectPrefix: z.string().min(1).default(clusterStream.prefix),
         /** Create the stream with memory storage if it is missing (demo, tests). */
         memoryStorage: z.boolean().default(false),
         /** Token for NATS authentication (from a secret; never logged). */

@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { clusterStream, followClusterStream, jetStreamClient } from '@schedmesh/runtime';
-import type { Logger } from '@schedmesh/runtime';
+import { clusterStream, ensureClusterStream, followClusterStream, jetStreamClient } from '@schedmesh/runtime';
+import type { ClusterStreamOptions, Logger } from '@schedmesh/runtime';
 import type { Counter } from 'prom-client';
 import type { SnapshotStore } from './store.js';
 
@@ -10,8 +10,8 @@ export interface StreamSyncOptions {
   nc: NatsConnection;
   store: SnapshotStore;
   logger: Logger;
-  /** Stream name (default SCHEDMESH_CLUSTER). */
-  stream?: string;
+  /** The stream (name, subject prefix, storage); created if missing. */
+  stream?: ClusterStreamOptions;
   /** Counts messages that are not ClusterEvents. */
   invalidMessages?: Counter;
   /** Stops syncing. */
@@ -28,15 +28,18 @@ export interface StreamSyncOptions {
  */
 export async function syncFromStream(options: StreamSyncOptions): Promise<void> {
   const { nc, store, logger, signal } = options;
-  const stream = options.stream ?? clusterStream.name;
+  const stream = options.stream?.name ?? clusterStream.name;
   const js = jetStreamClient(nc);
 
   const checkHead = async (): Promise<void> => {
-    const info = await (await jetstreamManager(nc)).streams.info(stream);
+    // A stream lost with its server (memory storage) is recreated empty; the
+    // reset below then clears what the snapshot held.
+    const info = await ensureClusterStream(await jetstreamManager(nc), options.stream ?? {});
     const head = info.state.last_seq;
     if (head < store.generation) {
       logger.warn({ head, generation: store.generation }, 'cluster stream is behind the snapshot (recreated?): resetting and resyncing');
       store.reset();
+    store.setSynced(false);
       throw new StreamResetSignal();
     }
     if (head <= store.generation) store.setSynced(true);
