@@ -1,0 +1,108 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connectNats, ensureClusterStream, jetStreamClient, startService } from '@schedmesh/runtime';
+import type { ServiceRuntime } from '@schedmesh/runtime';
+import { Counter } from 'prom-client';
+import type { InformerConfig } from './config.js';
+import { publishFixture, readFixture } from './fixture-source.js';
+import { standardWatches, watchKubernetes } from './kubernetes-source.js';
+import type { KubernetesSource } from './kubernetes-source.js';
+import { ClusterPublisher, streamKindOf } from './publisher.js';
+import type { WatchedKind } from './publisher.js';
+import { liveKeys } from './stream-keys.js';
+
+/** A running informer. */
+export interface InformerApp {
+  readonly runtime: ServiceRuntime;
+  /** Resolves when the source has been published in full (and the stream reconciled). */
+  readonly synced: Promise<void>;
+  /** The Kubernetes source, when watching Kubernetes. */
+  readonly kubernetes: KubernetesSource | undefined;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  stop(): Promise<void>;
+}
+
+/** Options that tests pass in-process instead of through configuration. */
+export interface InformerAppOptions {
+  handleSignals?: boolean;
+  /** A kubeconfig to use instead of the configured or default one. */
+  kubeConfig?: KubeConfig;
+}
+
+/**
+ * Wires the informer: runtime, NATS and the stream, the edge publisher and
+ * the source (Kubernetes watches or a fixture file). Ready once the first
+ * full publication is done.
+ */
+export async function startInformerApp(config: InformerConfig, options: InformerAppOptions = {}): Promise<InformerApp> {
+  const runtime = startService({ name: 'schedmesh-informer', config, handleSignals: options.handleSignals ?? true });
+  const { logger, metrics } = runtime;
+  const rejected = new Counter({
+    name: 'schedmesh_informer_rejected_objects_total',
+    help: 'Objects rejected at the edge (malformed), by kind and field.',
+    labelNames: ['kind', 'field'],
+    registers: [metrics],
+  });
+  const published = new Counter({ name: 'schedmesh_informer_published_events_total', help: 'Events published, by kind and type.', labelNames: ['kind', 'type'], registers: [metrics] });
+  const reconciled = new Counter({ name: 'schedmesh_informer_reconciled_deletions_total', help: 'Deletions published for objects gone while nobody watched.', labelNames: ['kind'], registers: [metrics] });
+
+  const { grpcPort, httpPort } = await runtime.listen();
+  const nc = await connectNats({ servers: config.nats.url, name: 'schedmesh-informer', logger, ...(config.nats.token ? { token: config.nats.token } : {}) });
+  await ensureClusterStream(await jetstreamManager(nc), { name: config.nats.stream, prefix: config.nats.subjectPrefix, memory: config.nats.memoryStorage });
+  const js = jetStreamClient(nc);
+  const publisher = new ClusterPublisher({
+    js,
+    logger,
+    tracer: runtime.tracer,
+    subjectPrefix: config.nats.subjectPrefix,
+    nodeOptions: { rackLabelKey: config.labels.rack, poolLabelKey: config.labels.pool },
+    rejected,
+    published,
+  });
+
+  const reconcile = async (kind: WatchedKind, present: Set<string>): Promise<void> => {
+    const live = await liveKeys(nc, js, { stream: config.nats.stream, prefix: config.nats.subjectPrefix, kind: streamKindOf[kind], logger });
+    let n = 0;
+    for (const key of live) {
+      if (present.has(key)) continue;
+      await publisher.deleteKey(kind, key);
+      n++;
+    }
+    if (n > 0) {
+      reconciled.inc({ kind }, n);
+      logger.info({ kind, deleted: n }, 'published deletions for objects gone while no informer watched');
+    }
+  };
+
+  let kubernetes: KubernetesSource | undefined;
+  let synced: Promise<void>;
+  if (config.source.fixture) {
+    const fixture = readFixture(config.source.fixture);
+    synced = publishFixture(fixture, publisher, reconcile).then((r) => logger.info({ fixture: config.source.fixture, ...r }, 'fixture published'));
+  } else {
+    const kc = options.kubeConfig ?? new KubeConfig();
+    if (!options.kubeConfig) {
+      if (config.source.kubeconfig) kc.loadFromFile(config.source.kubeconfig);
+      else kc.loadFromDefault();
+    }
+    kubernetes = watchKubernetes({
+      kc,
+      specs: standardWatches(kc, { admissionPolicies: config.source.admissionPolicies, pluginConfigMap: config.source.pluginConfigMap }),
+      publisher,
+      logger,
+      restartBackoffMs: config.source.restartBackoff,
+      reconcile,
+    });
+    synced = kubernetes.synced;
+  }
+  synced = synced.then(() => runtime.setReady(true));
+  synced.catch((err: unknown) => logger.error({ err }, 'initial publication failed'));
+
+  runtime.onShutdown(async () => {
+    await kubernetes?.stop();
+    await kubernetes?.idle();
+    await nc.drain();
+  });
+  return { runtime, synced, kubernetes, grpcPort, httpPort, stop: () => runtime.stop() };
+}

@@ -1,0 +1,51 @@
+import { clusterStream, commonConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
+import type { ConfigSources } from '@schedmesh/runtime';
+import { z } from 'zod';
+
+/** The informer's options (SCHEDMESH_* variables or the YAML file). */
+export const informerConfigSchema = commonConfigSchema
+  .extend({
+    source: z
+      .object({
+        /** A YAML cluster to publish instead of watching Kubernetes (demo, tests, benchmarks). */
+        fixture: z.string().min(1).optional(),
+        /** Kubeconfig path; default: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
+        kubeconfig: z.string().min(1).optional(),
+        /** Watch the schedmesh.io AdmissionPolicy custom resource. */
+        admissionPolicies: z.boolean().default(true),
+        /** The plugin-config ConfigMap ("namespace/name"); empty = none. */
+        pluginConfigMap: z.string().regex(/^([a-z0-9-]+\/[a-z0-9.-]+)?$/, 'expected "namespace/name"').default('schedmesh-system/schedmesh-plugins'),
+        /** Delay before restarting a failed watch (doubles up to 30 s). */
+        restartBackoff: duration().default(500),
+      })
+      .strict()
+      .prefault({}),
+    nats: z
+      .object({
+        url: z.string().min(1).default('nats://127.0.0.1:4222'),
+        stream: z.string().min(1).default(clusterStream.name),
+        subjectPrefix: z.string().min(1).default(clusterStream.prefix),
+        memoryStorage: z.boolean().default(false),
+        token: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    labels: z
+      .object({
+        /** Node label holding the rack. */
+        rack: z.string().min(1).default('schedmesh.io/rack'),
+        /** Node label holding the node pool. */
+        pool: z.string().min(1).default('schedmesh.io/node-pool'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** The resolved options. */
+export type InformerConfig = z.output<typeof informerConfigSchema>;
+
+/** Loads and validates the options; throws ConfigError naming every bad key. */
+export function loadInformerConfig(sources?: ConfigSources): InformerConfig {
+  return loadConfig(informerConfigSchema, sources);
+}

@@ -1,0 +1,146 @@
+import { CoreV1Api, CustomObjectsApi, ListWatch, Watch } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '@schedmesh/runtime';
+import type { ClusterPublisher, WatchedKind } from './publisher.js';
+import { SerialQueue } from './serial-queue.js';
+
+/** One resource to watch. */
+export interface WatchSpec {
+  kind: WatchedKind;
+  /** API path of the watch ("/api/v1/pods"). */
+  path: string;
+  /** The matching list call. */
+  list: () => Promise<KubernetesListObject<KubernetesObject>>;
+  /** A field selector for both list and watch. */
+  fieldSelector?: string;
+}
+
+/** Terminal pods use no node resources: upstream's scheduler does not watch them either. */
+export const NON_TERMINAL_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
+
+/** The standard watches: nodes, non-terminal pods, namespaces, policies, the plugin ConfigMap. */
+export function standardWatches(kc: KubeConfig, options: { admissionPolicies: boolean; pluginConfigMap: string }): WatchSpec[] {
+  const core = kc.makeApiClient(CoreV1Api);
+  const specs: WatchSpec[] = [
+    { kind: 'Namespace', path: '/api/v1/namespaces', list: () => core.listNamespace() },
+    { kind: 'Node', path: '/api/v1/nodes', list: () => core.listNode() },
+    { kind: 'Pod', path: '/api/v1/pods', fieldSelector: NON_TERMINAL_PODS, list: () => core.listPodForAllNamespaces({ fieldSelector: NON_TERMINAL_PODS }) },
+  ];
+  if (options.admissionPolicies) {
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    specs.push({
+      kind: 'AdmissionPolicy',
+      path: '/apis/schedmesh.io/v1alpha1/admissionpolicies',
+      list: async () => (await custom.listClusterCustomObject({ group: 'schedmesh.io', version: 'v1alpha1', plural: 'admissionpolicies' })) as KubernetesListObject<KubernetesObject>,
+    });
+  }
+  if (options.pluginConfigMap) {
+    const [namespace, name] = options.pluginConfigMap.split('/') as [string, string];
+    const fieldSelector = `metadata.name=${name}`;
+    specs.push({ kind: 'ConfigMap', path: `/api/v1/namespaces/${namespace}/configmaps`, fieldSelector, list: () => core.listNamespacedConfigMap({ namespace, fieldSelector }) });
+  }
+  return specs;
+}
+
+/** Options of {@link watchKubernetes}. */
+export interface KubernetesSourceOptions {
+  kc: KubeConfig;
+  specs: WatchSpec[];
+  publisher: ClusterPublisher;
+  logger: Logger;
+  /** First restart delay after a watch fails, in ms (doubles up to 30 s). */
+  restartBackoffMs: number;
+  /**
+   * Called once per kind after its first list, with the keys listed: the
+   * caller deletes from the stream what Kubernetes no longer has.
+   */
+  reconcile(kind: WatchedKind, listedKeys: Set<string>): Promise<void>;
+}
+
+/** A running Kubernetes source. */
+export interface KubernetesSource {
+  /** Resolves when every kind has been listed, published and reconciled. */
+  readonly synced: Promise<void>;
+  /** Events waiting to be published. */
+  pending(): number;
+  /** Resolves once every event received so far is published. */
+  idle(): Promise<void>;
+  /** Stops every watch. */
+  stop(): Promise<void>;
+}
+
+function keyOf(obj: KubernetesObject): string {
+  const ns = obj.metadata?.namespace;
+  return ns ? `${ns}/${obj.metadata?.name ?? ''}` : (obj.metadata?.name ?? '');
+}
+
+/**
+ * Watches Kubernetes with list+watch informers and publishes every change.
+ * A watch that expires (410 Gone) relists by itself; one that fails (API
+ * server restart, network) is restarted with backoff, and its relist
+ * publishes what changed meanwhile, deletions included. Publishing is ordered
+ * per kind and retried while NATS is away, so nothing is lost; the stream's
+ * message ids drop what a relist publishes twice.
+ */
+export function watchKubernetes(options: KubernetesSourceOptions): KubernetesSource {
+  const { logger, publisher } = options;
+  const watches: ListWatch<KubernetesObject>[] = [];
+  const queues: SerialQueue[] = [];
+  let stopped = false;
+
+  const started = options.specs.map(async (spec) => {
+    const queue = new SerialQueue((err, attempt) => logger.warn({ kind: spec.kind, attempt, err: err.message }, 'publish failed; retrying (NATS unavailable?)'));
+    queues.push(queue);
+    // start() does not fail when the list does (it only fires 'error'), so the
+    // first successful list is what tells us the cache holds the cluster.
+    let markListed!: () => void;
+    const listed = new Promise<void>((resolve) => (markListed = resolve));
+    const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
+      const result = await spec.list();
+      markListed();
+      return result;
+    };
+    const lw = new ListWatch<KubernetesObject>(spec.path, new Watch(options.kc), list, false, undefined, spec.fieldSelector);
+    watches.push(lw);
+    lw.on('add', (obj) => void queue.push(async () => void (await publisher.upsert(spec.kind, obj))));
+    lw.on('update', (obj) => void queue.push(async () => void (await publisher.upsert(spec.kind, obj))));
+    lw.on('delete', (obj) => void queue.push(() => publisher.delete(spec.kind, obj)));
+    let backoff = options.restartBackoffMs;
+    lw.on('connect', () => logger.debug({ kind: spec.kind }, 'watch (re)connected'));
+    lw.on('error', (err: unknown) => {
+      if (stopped) return;
+      logger.warn({ kind: spec.kind, err: (err as Error)?.message ?? String(err), restartInMs: backoff }, 'watch failed; restarting it (relist follows)');
+      setTimeout(() => {
+        if (stopped) return;
+        lw.start()
+          .then(() => {
+            backoff = options.restartBackoffMs;
+          })
+          .catch(() => undefined); // the error handler fires again and reschedules
+      }, backoff).unref();
+      backoff = Math.min(backoff * 2, 30_000);
+    });
+    // A failed first list fires 'error', which restarts the watch with backoff.
+    void lw.start().catch(() => undefined);
+    await listed;
+    // The informer adds the listed objects right after the list resolves, in
+    // the same turn; let that turn finish before reading its cache.
+    await new Promise((r) => setImmediate(r));
+    if (stopped) return;
+    await queue.idle();
+    await options.reconcile(spec.kind, new Set(lw.list().map(keyOf)));
+    logger.info({ kind: spec.kind, objects: lw.list().length }, 'listed and published');
+  });
+
+  return {
+    synced: Promise.all(started).then(() => undefined),
+    pending: () => queues.reduce((n, q) => n + q.pending, 0),
+    idle: async () => {
+      await Promise.all(queues.map((q) => q.idle()));
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(watches.map((w) => w.stop()));
+    },
+  };
+}

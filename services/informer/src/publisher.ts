@@ -1,0 +1,155 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+
+import type { Tracer } from '@opentelemetry/api';
+import { convertNamespace, convertNode, convertPod } from '@schedmesh/model';
+import type { NodeConvertOptions } from '@schedmesh/model';
+import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
+import { clusterObjectKey, publishClusterEvent, withSpan } from '@schedmesh/runtime';
+import type { ClusterObjectKind, Logger } from '@schedmesh/runtime';
+import type { Counter } from 'prom-client';
+
+/** The Kubernetes kinds the informer carries. */
+export type WatchedKind = 'Node' | 'Pod' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap';
+
+/** The stream kind of each Kubernetes kind. */
+export const streamKindOf: Record<WatchedKind, ClusterObjectKind> = {
+  Node: 'node',
+  Pod: 'pod',
+  Namespace: 'namespace',
+  AdmissionPolicy: 'admissionPolicy',
+  ConfigMap: 'configMap',
+};
+
+/** Options of {@link ClusterPublisher}. */
+export interface PublisherOptions {
+  js: JetStreamClient;
+  logger: Logger;
+  tracer: Tracer;
+  subjectPrefix: string;
+  nodeOptions: NodeConvertOptions;
+  /** Objects rejected at the edge, by kind and field. */
+  rejected: Counter;
+  /** Events published, by kind and type. */
+  published: Counter;
+}
+
+interface Meta {
+  name?: unknown;
+  namespace?: unknown;
+  uid?: unknown;
+  resourceVersion?: unknown;
+  generation?: unknown;
+}
+
+function metaOf(obj: unknown): Meta {
+  const m = (obj as { metadata?: unknown } | null)?.metadata;
+  return m !== null && typeof m === 'object' ? (m as Meta) : {};
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/**
+ * Converts Kubernetes objects once, at the edge, into the compact model and
+ * publishes them on the cluster stream. A malformed object is rejected with a
+ * logged reason and a metric, and never passed on; the stream goes on.
+ */
+export class ClusterPublisher {
+  constructor(private readonly options: PublisherOptions) {}
+
+  /** Publishes the object's new state. Returns false if it was rejected at the edge. */
+  async upsert(kind: WatchedKind, obj: unknown): Promise<boolean> {
+    let event: ClusterEvent;
+    try {
+      event = ClusterEvent.fromPartial({ type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT, object: this.convert(kind, obj) });
+    } catch (err) {
+      const meta = metaOf(obj);
+      const field = (err as { field?: unknown }).field;
+      this.options.rejected.inc({ kind, field: typeof field === 'string' ? field : 'object' });
+      this.options.logger.warn(
+        { kind, object: [str(meta.namespace), str(meta.name)].filter(Boolean).join('/'), reason: (err as Error).message },
+        'rejected a malformed object at the edge; it is not published',
+      );
+      return false;
+    }
+    await this.send(kind, event);
+    return true;
+  }
+
+  /** Publishes the object's deletion; only its key fields are read. */
+  async delete(kind: WatchedKind, obj: unknown): Promise<void> {
+    const m = metaOf(obj);
+    const name = str(m.name);
+    const namespace = str(m.namespace);
+    if (name === '') return;
+    await this.send(kind, this.deletion(kind, name, namespace, str(m.uid), str(m.resourceVersion)));
+  }
+
+  /** Publishes a deletion by stream key ("name" or "namespace/name"): reconciliation of objects gone while nobody watched. */
+  async deleteKey(kind: WatchedKind, key: string): Promise<void> {
+    const slash = key.indexOf('/');
+    const [namespace, name] = slash < 0 ? ['', key] : [key.slice(0, slash), key.slice(slash + 1)];
+    await this.send(kind, this.deletion(kind, name, namespace, '', ''));
+  }
+
+  private deletion(kind: WatchedKind, name: string, namespace: string, uid: string, resourceVersion: string): ClusterEvent {
+    const type = ClusterEventType.CLUSTER_EVENT_TYPE_DELETE;
+    switch (kind) {
+      case 'Node':
+        return ClusterEvent.fromPartial({ type, object: { $case: 'node', value: { name, uid, resourceVersion } } });
+      case 'Pod':
+        return ClusterEvent.fromPartial({ type, object: { $case: 'pod', value: { name, namespace, uid, resourceVersion } } });
+      case 'Namespace':
+        return ClusterEvent.fromPartial({ type, object: { $case: 'namespace', value: { name } } });
+      case 'AdmissionPolicy':
+        return ClusterEvent.fromPartial({ type, object: { $case: 'admissionPolicy', value: { name, namespace, resourceVersion } } });
+      case 'ConfigMap':
+        return ClusterEvent.fromPartial({ type, object: { $case: 'configMap', value: { name, namespace, resourceVersion } } });
+    }
+  }
+
+  private convert(kind: WatchedKind, obj: unknown): ClusterEvent['object'] {
+    switch (kind) {
+      case 'Node':
+        return { $case: 'node', value: convertNode(obj, this.options.nodeOptions) };
+      case 'Pod':
+        return { $case: 'pod', value: convertPod(obj) };
+      case 'Namespace':
+        return { $case: 'namespace', value: convertNamespace(obj) };
+      case 'AdmissionPolicy': {
+        const m = metaOf(obj);
+        if (str(m.name) === '') throw Object.assign(new Error('metadata.name: required'), { field: 'metadata.name' });
+        const spec = (obj as { spec?: unknown }).spec ?? {};
+        return {
+          $case: 'admissionPolicy',
+          value: { name: str(m.name), namespace: str(m.namespace), resourceVersion: str(m.resourceVersion), generation: Number(m.generation ?? 0) || 0, specJson: JSON.stringify(spec) },
+        };
+      }
+      case 'ConfigMap': {
+        const m = metaOf(obj);
+        const data = (obj as { data?: unknown }).data;
+        const entries = data !== null && typeof data === 'object' ? Object.entries(data as Record<string, unknown>).filter(([, v]) => typeof v === 'string') : [];
+        return {
+          $case: 'configMap',
+          value: { name: str(m.name), namespace: str(m.namespace), resourceVersion: str(m.resourceVersion), data: Object.fromEntries(entries) as Record<string, string> },
+        };
+      }
+    }
+  }
+
+  private async send(kind: WatchedKind, event: ClusterEvent): Promise<void> {
+    const type = event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE ? 'delete' : 'upsert';
+    // Each object change starts a trace (the root of everything it causes downstream).
+    await withSpan(
+      this.options.tracer,
+      `informer.publish ${kind}`,
+      { 'schedmesh.kind': kind, 'schedmesh.object': clusterObjectKey(event), 'schedmesh.event': type },
+      async (span) => {
+        const ack = await publishClusterEvent(this.options.js, event, this.options.subjectPrefix);
+        span.setAttribute('schedmesh.generation', ack.seq);
+        span.setAttribute('schedmesh.duplicate', ack.duplicate);
+      },
+    );
+    this.options.published.inc({ kind, type });
+  }
+}
+
