@@ -85,7 +85,12 @@ module.exports = tseslint.config(
     },
   },
   {
-    // jest's global set-up runs outside the module mapper, so it reaches the test kit by path.
+    // jest's global set-up runs outside the module mapper, so it reaches the test kit by path;
+    // integration and end-to-end tests compose services in-process from their app modules.
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['@schedmesh/*/src', '@schedmesh/*/src/*', '**/libs/*/src/**', '**/libs/*/dist/**'], message: 'Import libraries by package name.' }] }] },
+  },
+  {
     files: ['test/jest/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },

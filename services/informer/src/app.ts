@@ -36,6 +36,8 @@ export interface InformerAppOptions {
  * full publication is done.
  */
 export async function startInformerApp(config: InformerConfig, options: InformerAppOptions = {}): Promise<InformerApp> {
+  // Parse at the edge first: a bad fixture fails before anything starts.
+  const fixture = config.source.fixture ? readFixture(config.source.fixture) : undefined;
   const runtime = startService({ name: 'schedmesh-informer', config, handleSignals: options.handleSignals ?? true });
   const { logger, metrics } = runtime;
   const rejected = new Counter({
@@ -77,8 +79,7 @@ export async function startInformerApp(config: InformerConfig, options: Informer
 
   let kubernetes: KubernetesSource | undefined;
   let synced: Promise<void>;
-  if (config.source.fixture) {
-    const fixture = readFixture(config.source.fixture);
+  if (fixture) {
     synced = publishFixture(fixture, publisher, reconcile).then((r) => logger.info({ fixture: config.source.fixture, ...r }, 'fixture published'));
   } else {
     const kc = options.kubeConfig ?? new KubeConfig();

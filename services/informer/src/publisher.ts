@@ -43,7 +43,7 @@ interface Meta {
 
 function metaOf(obj: unknown): Meta {
   const m = (obj as { metadata?: unknown } | null)?.metadata;
-  return m !== null && typeof m === 'object' ? (m as Meta) : {};
+  return m !== null && typeof m === 'object' ? (m) : {};
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');

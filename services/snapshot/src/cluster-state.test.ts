@@ -36,12 +36,12 @@ describe('NodeInfo aggregation', () => {
       [makePod('a').requests('1', '1Gi').on('n1').hostPort(80).build()],
     );
     state.apply({ ...clusterEvent(makePod('a').requests('1', '1Gi').on('n2').hostPort(80).build()), generation: 4 });
-    expect(state.nodeInfo('n1')!.requested.milliCpu).toBe(0);
+    expect(state.nodeInfo('n1')!.requested!.milliCpu).toBe(0);
     expect(state.nodeInfo('n1')!.usedPorts).toEqual([]);
-    expect(state.nodeInfo('n2')!.requested.milliCpu).toBe(1000);
+    expect(state.nodeInfo('n2')!.requested!.milliCpu).toBe(1000);
 
     state.apply({ ...clusterEvent(makePod('a').requests('1', '1Gi').on('n2').phase(PodPhase.POD_PHASE_SUCCEEDED).build()), generation: 5 });
-    expect(state.nodeInfo('n2')!.requested.milliCpu).toBe(0);
+    expect(state.nodeInfo('n2')!.requested!.milliCpu).toBe(0);
     expect(state.podByName('default', 'a')?.phase).toBe(PodPhase.POD_PHASE_SUCCEEDED);
 
     state.apply({ ...clusterEvent(makePod('a').build(), 'delete'), generation: 6 });
@@ -56,7 +56,7 @@ describe('NodeInfo aggregation', () => {
       [makePod('db-0').uid('new').requests('2', '1Gi').on('n1').build()],
     );
     expect(state.podByUid('old')).toBeUndefined();
-    expect(state.nodeInfo('n1')!.requested.milliCpu).toBe(2000);
+    expect(state.nodeInfo('n1')!.requested!.milliCpu).toBe(2000);
     expect(state.nodeInfo('n1')!.pods.map((p) => p.uid)).toEqual(['new']);
   });
 
@@ -65,7 +65,7 @@ describe('NodeInfo aggregation', () => {
     expect(state.nodeInfo('n9')).toBeUndefined();
     expect(state.nodeInfos()).toEqual([]);
     state.apply({ ...clusterEvent(makeNode('n9').build()), generation: 2 });
-    expect(state.nodeInfo('n9')!.requested.milliCpu).toBe(1000);
+    expect(state.nodeInfo('n9')!.requested!.milliCpu).toBe(1000);
   });
 
   test('a deleted node stops being listed; its pods come back with it', () => {
@@ -73,7 +73,7 @@ describe('NodeInfo aggregation', () => {
     expect(state.nodeSize).toBe(0);
     expect(state.nodeInfo('n1')).toBeUndefined();
     state.apply({ ...clusterEvent(makeNode('n1').build()), generation: 4 });
-    expect(state.nodeInfo('n1')!.requested.milliCpu).toBe(1000);
+    expect(state.nodeInfo('n1')!.requested!.milliCpu).toBe(1000);
   });
 
   test('the full state rebuilds an identical replica', () => {

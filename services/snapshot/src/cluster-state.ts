@@ -1,7 +1,7 @@
 import { addInto, subtractInto, zeroResources } from '@schedmesh/model';
 import { NodeInfo } from '@schedmesh/proto/v1/snapshot';
-import { ClusterEvent, ClusterEventType, PodPhase } from '@schedmesh/proto/v1/types';
-import type { AdmissionPolicy, ConfigMap, HostPort, Namespace, Node, Pod, Resources } from '@schedmesh/proto/v1/types';
+import { ClusterEventType, PodPhase } from '@schedmesh/proto/v1/types';
+import type { AdmissionPolicy, ConfigMap, HostPort, Namespace, Node, Pod, Resources , ClusterEvent} from '@schedmesh/proto/v1/types';
 
 /** What one applied event changed, for the watchers and the pool-health reconciler. */
 export interface AppliedChange {

@@ -7,6 +7,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { createClient, Status } from 'nice-grpc';
 import type { Channel } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
+import { HealthCheckResponse_ServingStatus } from 'nice-grpc-server-health/lib/proto/grpc/health/v1/health';
 import { SnapshotServiceDefinition } from '@schedmesh/proto/v1/snapshot';
 import type { NodeInfo } from '@schedmesh/proto/v1/snapshot';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
@@ -93,7 +94,7 @@ afterAll(async () => {
 describe('snapshot service', () => {
   test('serves NodeInfo from the stream, waits for a min generation, and a late replica agrees', async () => {
     const { app: first, client, health } = await startApp();
-    await until(async () => (await health.check({ service: 'schedmesh.v1.SnapshotService' })).status === 1);
+    await until(async () => (await health.check({ service: "schedmesh.v1.SnapshotService" })).status === HealthCheckResponse_ServingStatus.SERVING);
     expect((await client.listNodes({})).nodeInfos).toEqual([]);
 
     await publish(
@@ -109,7 +110,7 @@ describe('snapshot service', () => {
     expect(reply.nodeInfo?.requested).toMatchObject({ milliCpu: 500, memory: 1024 ** 3 });
     expect(reply.nodeInfo?.pods.map((p) => p.name)).toEqual(['web-0']);
     expect(reply.nodeInfo?.usedPorts.map((p) => p.port)).toEqual([8443]);
-    expect((await client.getNode({ name: 'n2' })).nodeInfo?.requested.milliCpu).toBe(1000);
+    expect((await client.getNode({ name: 'n2' })).nodeInfo?.requested?.milliCpu).toBe(1000);
     expect((await client.getPod({ namespace: 'shop', name: 'web-1' })).pod?.nodeName).toBe('n2');
     expect((await client.listNodes({ selector: { matchLabels: { 'topology.kubernetes.io/zone': 'b' }, matchExpressions: [] } })).nodeInfos.map((i) => i.node?.name)).toEqual(['n2']);
 
@@ -128,7 +129,7 @@ describe('snapshot service', () => {
     const b = await lateClient.listNodes({});
     expect(b.generation).toBe(a.generation);
     expect(strip(b.nodeInfos)).toEqual(strip(a.nodeInfos));
-    expect(b.nodeInfos.find((i) => i.node?.name === 'n1')?.requested.milliCpu).toBe(0);
+    expect(b.nodeInfos.find((i) => i.node?.name === 'n1')?.requested!.milliCpu).toBe(0);
 
     // Pool health, recomputed after the debounce.
     await until(async () => (await client.getPoolHealth({})).pools.some((p) => p.totalNodes === 2));

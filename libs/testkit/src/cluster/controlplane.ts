@@ -10,7 +10,7 @@ import { freePorts, LOOPBACK } from './net.js';
 import { forgetDirOnExit, removeDirOnExit, spawnManaged } from './process.js';
 import type { ManagedProcess } from './process.js';
 import { defaultBaseDir } from './tmp.js';
-import { waitReady } from './wait.js';
+import { retryOnPortClash, waitReady } from './wait.js';
 
 /** Options of startControlPlane; every field has a default. */
 export interface ControlPlaneOptions {
@@ -101,6 +101,10 @@ export function kubeconfigYaml(server: string, caPem: string, token: string): st
  * not tainted not-ready (no controller-manager runs to lift that taint).
  */
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  return retryOnPortClash(() => startControlPlaneOnce(opts));
+}
+
+async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const binDir = opts.binDir ?? clusterBinDir();
   const etcdBin = requireBinary('etcd', binDir);
   const apiserverBin = requireBinary('kube-apiserver', binDir);

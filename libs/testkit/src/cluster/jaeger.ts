@@ -9,7 +9,7 @@ import { freePorts, LOOPBACK } from './net.js';
 import { forgetDirOnExit, removeDirOnExit, spawnManaged } from './process.js';
 import type { ManagedProcess } from './process.js';
 import { defaultBaseDir } from './tmp.js';
-import { pollUntil, waitReady } from './wait.js';
+import { pollUntil, retryOnPortClash, waitReady } from './wait.js';
 
 export interface JaegerOptions {
   readonly binDir?: string;
@@ -103,6 +103,10 @@ function jaegerConfig(ports: {
 
 /** Starts the Jaeger v2 all-in-one with OTLP gRPC + HTTP receivers and the query API on free loopback ports. */
 export async function startJaeger(opts: JaegerOptions = {}): Promise<Jaeger> {
+  return retryOnPortClash(() => startJaegerOnce(opts));
+}
+
+async function startJaegerOnce(opts: JaegerOptions): Promise<Jaeger> {
   const bin = requireBinary('jaeger', opts.binDir ?? clusterBinDir());
   const dir = mkdtempSync(join(opts.baseDir ?? defaultBaseDir(), 'schedmesh-jaeger-'));
   removeDirOnExit(dir);

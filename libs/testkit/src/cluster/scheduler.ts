@@ -9,7 +9,7 @@ import { httpGet } from './http.js';
 import { freePort, LOOPBACK } from './net.js';
 import { forgetDirOnExit, removeDirOnExit, spawnManaged } from './process.js';
 import type { ManagedProcess } from './process.js';
-import { waitReady } from './wait.js';
+import { retryOnPortClash, waitReady } from './wait.js';
 
 /** A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) as plain data. */
 export type KubeSchedulerConfiguration = Record<string, unknown>;
@@ -65,6 +65,10 @@ export function resolveSchedulerConfig(
 
 /** Starts the stock kube-scheduler against `cp` on a free loopback port and waits for /readyz. */
 export async function startKubeScheduler(cp: ControlPlane, opts: KubeSchedulerOptions = {}): Promise<KubeScheduler> {
+  return retryOnPortClash(() => startKubeSchedulerOnce(cp, opts));
+}
+
+async function startKubeSchedulerOnce(cp: ControlPlane, opts: KubeSchedulerOptions): Promise<KubeScheduler> {
   const bin = requireBinary('kube-scheduler', opts.binDir ?? clusterBinDir());
   const dir = mkdtempSync(join(cp.dir, 'kube-scheduler-'));
   removeDirOnExit(dir);

@@ -75,3 +75,19 @@ export async function waitReady<T>(
     throw new ClusterStartError(proc.name, reason, proc.logPath, tailFile(proc.logPath, 30), { cause: err });
   }
 }
+
+/**
+ * Runs `start` again (up to `attempts` times) when it failed because a port
+ * it was given got taken between freePort() and the child's bind — another
+ * test process can win that race.
+ */
+export async function retryOnPortClash<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      const clash = err instanceof ClusterStartError && /address already in use/i.test(err.logTail);
+      if (!clash || attempt >= attempts) throw err;
+    }
+  }
+}
