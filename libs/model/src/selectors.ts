@@ -89,8 +89,24 @@ const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
+// Keys already found valid. The same few hundred keys recur in every object of
+// a cluster; remembering them takes the regular expressions off the hot path.
+// Bounded: cleared when full.
+const validKeys = new Set<string>();
+const VALID_KEYS_MAX = 4096;
+
 /** Why key is not a valid label key (a qualified name, "prefix/name"), or undefined if it is. */
 export function labelKeyProblem(key: string): string | undefined {
+  if (validKeys.has(key)) return undefined;
+  const problem = checkLabelKey(key);
+  if (problem === undefined) {
+    if (validKeys.size >= VALID_KEYS_MAX) validKeys.clear();
+    validKeys.add(key);
+  }
+  return problem;
+}
+
+function checkLabelKey(key: string): string | undefined {
   if (key.length === 0) return 'must not be empty';
   const slash = key.indexOf('/');
   let name = key;
@@ -215,10 +231,8 @@ function validateRequirements(reqs: readonly SelectorRequirement[], kind: Requir
 export function validateLabelSelector(selector: LabelSelector, path: string): SelectorError[] {
   const out: SelectorError[] = [];
   for (const key of Object.keys(selector.matchLabels)) {
-    const keyProblem = labelKeyProblem(key);
-    if (keyProblem !== undefined) out.push(new SelectorError(`${path}.matchLabels`, `key ${JSON.stringify(key)}: ${keyProblem}`));
-    const valueProblem = labelValueProblem(selector.matchLabels[key] ?? '');
-    if (valueProblem !== undefined) out.push(new SelectorError(`${path}.matchLabels[${key}]`, valueProblem));
+    const problem = labelKeyProblem(key) ?? labelValueProblem(selector.matchLabels[key] ?? '');
+    if (problem !== undefined) out.push(new SelectorError(`${path}.matchLabels[${key}]`, problem));
   }
   validateRequirements(selector.matchExpressions, 'label', `${path}.matchExpressions`, out);
   return out;
