@@ -91,7 +91,7 @@ module.exports = tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['@schedmesh/*/src', '@schedmesh/*/src/*', '**/libs/*/src/**', '**/libs/*/dist/**'], message: 'Import libraries by package name.' }] }] },
   },
   {
-    files: ['test/jest/**/*.ts'],
+    files: ['test/jest/**/*.ts', 'test/cluster/cli.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

@@ -11,7 +11,7 @@ module.exports = {
     '^.+\\.(t|m?j)s$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: [
-    '/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose|jsonpath-plus)/)',
+    '/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose|jsonpath-plus|@opentelemetry/otlp-exporter-base)/)',
   ],
   moduleNameMapper: {
     // Workspace packages resolve to their sources, so tests need no build.

@@ -5,11 +5,13 @@
 #
 # Needs only Go (>= the go line of the wrapper modules) and the module proxy.
 # Cached: each binary has a stamp (versions, go.mod/go.sum hash, Go version,
-# flags); a run whose stamp matches an existing binary does not call go build.
+# flags); a run whose stamp matches an existing binary does not call go build,
+# and one that finds the stamp's binary in ~/.cache/schedmesh/cluster-bin
+# (SCHEDMESH_CLUSTER_CACHE) copies it from there.
 #
 #   bash test/cluster/build.sh              # all binaries
 #   bash test/cluster/build.sh etcd jaeger  # some of them
-#   FORCE=1 bash test/cluster/build.sh      # ignore the stamps
+#   FORCE=1 bash test/cluster/build.sh      # ignore the stamps and the cache
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +20,9 @@ source "$here/versions.env"
 K8S_VERSION="${K8S_VERSION#v}"
 bin="${SCHEDMESH_CLUSTER_BIN:-$here/bin}"
 mkdir -p "$bin"
+# Built binaries are also kept per user, keyed by their stamp, so a fresh clone
+# on the same machine (CI) copies them instead of relinking. One version per binary.
+cache="${SCHEDMESH_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/schedmesh/cluster-bin}"
 
 command -v go >/dev/null || { echo "build.sh: Go is not installed (need go >= 1.26)" >&2; exit 1; }
 # Never let go fetch another toolchain: the one installed builds these modules or we say so.
@@ -75,6 +80,14 @@ for t in "${targets[@]}"; do
     echo "[cluster:build] $name: up to date ($(sed -n 's/^pkg=//p' "$stamp_file"))"
     continue
   fi
+  key="$(sha256sum <<<"$stamp" | cut -c1-16)"
+  cached="$cache/$name/$key"
+  if [[ -z "${FORCE:-}" && -x "$cached" ]]; then
+    cp -f "$cached" "$bin/.$name.tmp.$$" && mv -f "$bin/.$name.tmp.$$" "$bin/$name"
+    printf '%s\n' "$stamp" > "$stamp_file"
+    echo "[cluster:build] $name: copied from $cached"
+    continue
+  fi
   echo "[cluster:build] $name: building $pkg ..."
   start=$SECONDS
   tmp="$bin/.$name.tmp.$$"
@@ -86,6 +99,11 @@ for t in "${targets[@]}"; do
   fi
   mv -f "$tmp" "$bin/$name"
   printf '%s\n' "$stamp" > "$stamp_file"
+  # Best effort: a read-only or full cache only costs the next clone a relink.
+  if mkdir -p "$cache/$name" 2>/dev/null; then
+    find "$cache/$name" -mindepth 1 -maxdepth 1 ! -name "$key" -exec rm -f {} + 2>/dev/null || true
+    cp -f "$bin/$name" "$cached.tmp.$$" 2>/dev/null && mv -f "$cached.tmp.$$" "$cached" || rm -f "$cached.tmp.$$"
+  fi
   built=$((built + 1))
   echo "[cluster:build] $name: built in $(fmt_secs $((SECONDS - start))) ($(du -h "$bin/$name" | cut -f1))"
 done

@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+ 
 import {
   createFakeNodes,
   fakeNodeSpecs,
@@ -12,6 +13,7 @@ import {
   startJaeger,
   startKubeScheduler,
 } from '../../libs/testkit/src/cluster/index.js';
+ 
 import type { ControlPlane, Jaeger, KubeScheduler } from '../../libs/testkit/src/cluster/index.js';
 
 const WORK_DIR = join(__dirname, '.work');
@@ -75,13 +77,10 @@ async function up(args: string[]): Promise<void> {
   let cp: ControlPlane | undefined;
   let scheduler: KubeScheduler | undefined;
   let jaeger: Jaeger | undefined;
+  let keepAlive: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
-  let stopStarted: () => void = () => undefined;
-  const stopAllOnce = new Promise<void>((r) => {
-    stopStarted = r;
-  });
   const stopAll = (): Promise<void> => {
-    stopStarted();
+    clearInterval(keepAlive);
     stopping ??= (async () => {
       await scheduler?.stop();
       await cp?.stop();
@@ -92,6 +91,8 @@ async function up(args: string[]): Promise<void> {
     return stopping;
   };
   const onSignal = (signal: NodeJS.Signals): void => {
+    // tsx forwards the terminal's SIGINT too: say it once.
+    if (stopping) return;
     console.log(`\n${signal}: stopping the cluster...`);
     void stopAll().then(
       () => {
@@ -143,8 +144,7 @@ up in ${Date.now() - started} ms. Logs: ${cp.dir}/*.log
     console.log('Ctrl-C (or `npm run cluster:down`) stops it.');
     // The children are unref'd (a test run must not wait on them): hold the
     // event loop open until a signal, or a child dying on its own, ends the session.
-    const keepAlive = setInterval(() => undefined, 1 << 30);
-    void stopAllOnce.then(() => clearInterval(keepAlive));
+    if (!stopping) keepAlive = setInterval(() => undefined, 1 << 30);
     const children = [...(cp?.processes ?? []), ...(scheduler ? [scheduler.process] : []), ...(jaeger ? [jaeger.process] : [])];
     const died = await Promise.race(children.map((p) => p.exited.then(() => p)));
     if (!stopping) {

@@ -1,19 +1,18 @@
 // The test cluster itself, end to end, with the real binaries of
 // test/cluster/build.sh: etcd + kube-apiserver, 100 fake nodes, the stock
-// kube-scheduler binding 50 pods, and a span through OTLP into Jaeger.
+// kube-scheduler binding 50 pods, and spans through OTLP into Jaeger.
 // Missing binaries fail the tests (with the build command), never skip them.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { CoreV1Api } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 import {
   ClusterBinaryMissingError,
   createFakeNodes,
+  DEFAULT_NODE_CAPACITY,
+  fakeNodeObject,
   fakeNodeSpecs,
   findTraces,
   getTrace,
@@ -24,12 +23,13 @@ import {
   startJaeger,
   startKubeScheduler,
   ZONE_LABEL,
-} from '../../libs/testkit/src/cluster/index.js';
-import type { ControlPlane, Jaeger, KubeScheduler } from '../../libs/testkit/src/cluster/index.js';
+} from '@schedmesh/testkit';
+import type { ControlPlane, Jaeger, KubeScheduler } from '@schedmesh/testkit';
 
 const NODES = 100;
 const PODS = 50;
 const NAMESPACE = 'default';
+const GPU_NODE = 42;
 
 let cp: ControlPlane | undefined;
 let scheduler: KubeScheduler | undefined;
@@ -40,7 +40,8 @@ function mib(bytes: number | undefined): string {
   return bytes === undefined ? 'n/a' : `${Math.round(bytes / 2 ** 20)} MiB`;
 }
 
-function pod(name: string): V1Pod {
+function pod(name: string, gpus = 0): V1Pod {
+  const gpu: Record<string, string> = gpus > 0 ? { 'nvidia.com/gpu': String(gpus) } : {};
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -50,7 +51,7 @@ function pod(name: string): V1Pod {
         {
           name: 'main',
           image: 'registry.invalid/pause:never-pulled',
-          resources: { requests: { cpu: '250m', memory: '256Mi' } },
+          resources: { requests: { cpu: '250m', memory: '256Mi', ...gpu }, limits: { ...gpu } },
         },
       ],
     },
@@ -68,7 +69,10 @@ describe('test cluster (real etcd, kube-apiserver, kube-scheduler, jaeger)', () 
     figures['control plane start (spawn etcd -> default namespace)'] = `${cpResult.value.startupMs} ms`;
 
     const started = Date.now();
-    await createFakeNodes(cpResult.value.kubeConfig, fakeNodeSpecs(NODES, { zones: 3, racksPerZone: 4 }));
+    const specs = fakeNodeSpecs(NODES, { zones: 3, racksPerZone: 4 });
+    // One node with an extended resource: the GPU pod can only go there.
+    specs[GPU_NODE] = { ...specs[GPU_NODE]!, capacity: { ...DEFAULT_NODE_CAPACITY, 'nvidia.com/gpu': '2' } };
+    await createFakeNodes(cpResult.value.kubeConfig, specs);
     figures[`create ${NODES} fake nodes`] = `${Date.now() - started} ms`;
     scheduler = await startKubeScheduler(cpResult.value);
   }, 180_000);
@@ -88,7 +92,7 @@ describe('test cluster (real etcd, kube-apiserver, kube-scheduler, jaeger)', () 
   });
 
   test(`${NODES} fake nodes are ready, labelled and untainted`, async () => {
-    const api = cp!.kubeConfig.makeApiClient(CoreV1Api);
+    const api = cp!.core;
     const nodes = (await api.listNode({})).items;
     expect(nodes).toHaveLength(NODES);
     for (const node of nodes) {
@@ -101,11 +105,13 @@ describe('test cluster (real etcd, kube-apiserver, kube-scheduler, jaeger)', () 
   }, 30_000);
 
   test(`the stock kube-scheduler binds ${PODS} pods to the fake nodes`, async () => {
-    const api = cp!.kubeConfig.makeApiClient(CoreV1Api);
+    const api = cp!.core;
     const nodeNames = new Set((await api.listNode({})).items.map((n) => n.metadata!.name!));
     const started = Date.now();
     await Promise.all(
-      Array.from({ length: PODS }, (_, i) => api.createNamespacedPod({ namespace: NAMESPACE, body: pod(`e2e-pod-${i}`) })),
+      Array.from({ length: PODS }, (_, i) =>
+        api.createNamespacedPod({ namespace: NAMESPACE, body: i === 0 ? pod('e2e-gpu-pod', 1) : pod(`e2e-pod-${i}`) }),
+      ),
     );
     let pods: V1Pod[] = [];
     try {
@@ -128,6 +134,7 @@ describe('test cluster (real etcd, kube-apiserver, kube-scheduler, jaeger)', () 
     for (const p of pods) {
       expect(nodeNames.has(p.spec!.nodeName!)).toBe(true);
     }
+    expect(pods.find((p) => p.metadata?.name === 'e2e-gpu-pod')?.spec?.nodeName).toBe(`fake-node-${GPU_NODE}`);
     // The default scorer spreads 250m pods over 4-CPU nodes: no node takes more than its 16.
     const perNode = new Map<string, number>();
     for (const p of pods) perNode.set(p.spec!.nodeName!, (perNode.get(p.spec!.nodeName!) ?? 0) + 1);
@@ -138,29 +145,78 @@ describe('test cluster (real etcd, kube-apiserver, kube-scheduler, jaeger)', () 
     }
   }, 90_000);
 
-  test('a span exported over OTLP/HTTP is served by the Jaeger query API', async () => {
+  test('spans posted over OTLP/HTTP are served by the Jaeger query API', async () => {
+    // Raw OTLP/JSON: @opentelemetry/exporter-trace-otlp-http loads node:http with
+    // a dynamic import(), which jest's CommonJS sandbox rejects.
     const service = `e2e-controlplane-${process.pid}`;
-    const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': service }),
-      spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${jaeger!.otlpHttpUrl}/v1/traces` }))],
+    const traceId = randomBytes(16).toString('hex');
+    const rootId = randomBytes(8).toString('hex');
+    const childId = randomBytes(8).toString('hex');
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const span = (spanId: string, name: string, parentSpanId: string, startNs: bigint, endNs: bigint): object => ({
+      traceId,
+      spanId,
+      ...(parentSpanId ? { parentSpanId } : {}),
+      name,
+      kind: 1,
+      startTimeUnixNano: String(startNs),
+      endTimeUnixNano: String(endNs),
+      attributes: [{ key: 'schedmesh.pod', value: { stringValue: 'default/p' } }],
     });
-    const span = provider.getTracer('e2e').startSpan('schedule-pod', { attributes: { 'schedmesh.pod': 'default/p' } });
-    span.end();
-    await provider.forceFlush();
-    await provider.shutdown();
-    const traceId = span.spanContext().traceId;
+    const body = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+          scopeSpans: [
+            {
+              scope: { name: 'e2e' },
+              spans: [
+                span(rootId, 'schedule-pod', '', nowNs, nowNs + 5_000_000n),
+                span(childId, 'filter', rootId, nowNs + 1_000_000n, nowNs + 2_000_000n),
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const res = await fetch(`${jaeger!.otlpHttpUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
 
-    const trace = await getTrace(jaeger!.queryUrl, traceId);
+    const trace = await getTrace(jaeger!.queryUrl, traceId, { minSpans: 2 });
     expect(trace.traceID).toBe(traceId);
-    const [got] = trace.spans;
-    expect(got?.operationName).toBe('schedule-pod');
-    expect(got?.spanID).toBe(span.spanContext().spanId);
-    expect(trace.processes[got!.processID]?.serviceName).toBe(service);
-    expect(got?.tags).toContainEqual(expect.objectContaining({ key: 'schedmesh.pod', value: 'default/p' }));
+    const root = trace.spans.find((s) => s.spanID === rootId);
+    const child = trace.spans.find((s) => s.spanID === childId);
+    expect(root?.operationName).toBe('schedule-pod');
+    expect(root?.tags).toContainEqual(expect.objectContaining({ key: 'schedmesh.pod', value: 'default/p' }));
+    expect(trace.processes[root!.processID]?.serviceName).toBe(service);
+    expect(child?.operationName).toBe('filter');
+    expect(child?.references).toContainEqual(expect.objectContaining({ refType: 'CHILD_OF', spanID: rootId }));
 
-    const traces = await findTraces(jaeger!.queryUrl, service);
+    const traces = await findTraces(jaeger!.queryUrl, service, { operation: 'schedule-pod' });
     expect(traces.map((t) => t.traceID)).toContain(traceId);
   }, 30_000);
+
+  test('createFakeNodes lifts the not-ready taint of an apiserver with TaintNodesByCondition on', async () => {
+    const strict = await startControlPlane({ disableAdmissionPlugins: ['ServiceAccount'] });
+    try {
+      // The trap itself: admission taints a node created Ready...
+      const raw = await strict.core.createNode({ body: fakeNodeObject({ name: 'raw' }) });
+      expect(raw.spec?.taints).toContainEqual(expect.objectContaining({ key: 'node.kubernetes.io/not-ready' }));
+      // ...and createFakeNodes hands back nodes without it, keeping the taints asked for.
+      const [plain, tainted] = await createFakeNodes(strict.kubeConfig, [
+        { name: 'plain' },
+        { name: 'tainted', taints: [{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }] },
+      ]);
+      expect(plain?.spec?.taints ?? []).toEqual([]);
+      expect(tainted?.spec?.taints).toEqual([{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }]);
+    } finally {
+      await strict.stop();
+    }
+  }, 60_000);
 
   test('stop() ends every process group and removes the directories', async () => {
     const procs = [...cp!.processes, scheduler!.process, jaeger!.process];

@@ -1,0 +1,118 @@
+// The state pipeline against a real kube-apiserver: objects created, updated
+// and deleted through the API reach the snapshot with the right NodeInfo, and
+// watches that keep ending (every 1-2 s here) lose nothing.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { startNats } from '@schedmesh/testkit';
+import type { TestServer } from '@schedmesh/testkit';
+import { createFakeNodes, startControlPlane } from '@schedmesh/testkit';
+import type { ControlPlane } from '@schedmesh/testkit';
+import { startInformerApp } from '../../services/informer/src/app';
+import type { InformerApp } from '../../services/informer/src/app';
+import { informerConfigSchema } from '../../services/informer/src/config';
+import { startSnapshotApp } from '../../services/snapshot/src/app';
+import type { SnapshotApp } from '../../services/snapshot/src/app';
+import { snapshotConfigSchema } from '../../services/snapshot/src/config';
+
+const common = { grpc: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' }, shutdown: { grace: '1s' } };
+
+function pod(name: string, nodeName: string, cpu: string, namespace = 'default'): V1Pod {
+  return {
+    metadata: { name, namespace, labels: { app: name } },
+    spec: { nodeName, containers: [{ name: 'app', image: 'registry.example/app:1', resources: { requests: { cpu, memory: '128Mi' } } }] },
+  };
+}
+
+async function until(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!predicate()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The snapshot agrees with the API server: same nodes, same non-terminal pods on the same nodes. */
+async function agrees(core: CoreV1Api, snapshot: SnapshotApp): Promise<boolean> {
+  const nodes = (await core.listNode()).items.map((n) => n.metadata!.name!).sort();
+  const pods = (await core.listPodForAllNamespaces()).items
+    .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
+    .map((p) => `${p.metadata!.namespace}/${p.metadata!.name}@${p.spec?.nodeName ?? ''}`)
+    .sort();
+  const state = snapshot.store.state;
+  const snapNodes = [...state.nodes()].map((n) => n.name).sort();
+  const snapPods = pods.filter((key) => {
+    const [nsName, node] = key.split('@') as [string, string];
+    const [ns, name] = nsName.split('/') as [string, string];
+    return state.podByName(ns, name)?.nodeName === node;
+  });
+  return JSON.stringify(nodes) === JSON.stringify(snapNodes) && snapPods.length === pods.length && state.podSize === pods.length;
+}
+
+describe.each([
+  ['a plain API server', [] as string[]],
+  ['an API server that ends every watch after 1-2 s', ['--min-request-timeout=1']],
+])('informer → NATS → snapshot against %s', (_, apiServerArgs) => {
+  let cp: ControlPlane;
+  let nats: TestServer;
+  let informer: InformerApp;
+  let snapshot: SnapshotApp;
+
+  beforeAll(async () => {
+    [cp, nats] = await Promise.all([startControlPlane({ apiServerArgs }), startNats()]);
+    snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, nats: { url: nats.url } }), { handleSignals: false });
+    informer = await startInformerApp(
+      informerConfigSchema.parse({ ...common, nats: { url: nats.url }, source: { admissionPolicies: false, pluginConfigMap: '', restartBackoff: '100ms' } }),
+      { handleSignals: false, kubeConfig: cp.kubeConfig },
+    );
+    await informer.synced;
+  }, 120_000);
+
+  afterAll(async () => {
+    await informer?.stop();
+    await snapshot?.stop();
+    await Promise.all([cp?.stop(), nats?.stop()]);
+  });
+
+  test('creates, updates and deletes reach the snapshot with the right NodeInfo', async () => {
+    await createFakeNodes(cp.kubeConfig, [
+      { name: 'n1', zone: 'zone-a', rack: 'r1', capacity: { cpu: '8', memory: '32Gi', pods: '110', 'nvidia.com/gpu': '2' } },
+      { name: 'n2', zone: 'zone-b', rack: 'r2' },
+    ]);
+    await cp.core.createNamespacedPod({ namespace: 'default', body: pod('web-0', 'n1', '1500m') });
+    await cp.core.createNamespacedPod({ namespace: 'default', body: pod('web-1', 'n1', '500m') });
+    await until(() => snapshot.store.state.nodeInfo('n1')?.pods.length === 2, 'two pods on n1');
+
+    const n1 = snapshot.store.state.nodeInfo('n1')!;
+    expect(n1.node).toMatchObject({ zone: 'zone-a', rack: 'r1', ready: true, allocatable: { milliCpu: 8000, scalar: { 'nvidia.com/gpu': 2 } } });
+    expect(n1.requested).toMatchObject({ milliCpu: 2000, memory: 256 * 1024 ** 2 });
+
+    // Update: a node label and a cordon.
+    await cp.core.patchNode({ name: 'n2', body: [{ op: 'add', path: '/spec/unschedulable', value: true }] });
+    await until(() => snapshot.store.state.nodeInfo('n2')?.node?.unschedulable === true, 'n2 cordoned');
+
+    // Delete: a pod and a node.
+    await cp.core.deleteNamespacedPod({ namespace: 'default', name: 'web-0', gracePeriodSeconds: 0 });
+    await until(() => snapshot.store.state.nodeInfo('n1')?.requested?.milliCpu === 500, 'web-0 released');
+    await cp.core.deleteNode({ name: 'n2' });
+    await until(() => snapshot.store.state.nodeInfo('n2') === undefined, 'n2 deleted');
+    expect(await agrees(cp.core, snapshot)).toBe(true);
+  }, 60_000);
+
+  test('a burst of changes while watches come and go ends in the same state as the API server', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `burst-${i}`);
+    await createFakeNodes(cp.kubeConfig, names.map((name) => ({ name })));
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(names.map((n, i) => cp.core.createNamespacedPod({ namespace: 'default', body: pod(`${n}-p${round}`, names[(i + round) % names.length]!, '100m') })));
+      await Promise.all(names.slice(0, 5).map((n) => cp.core.deleteNamespacedPod({ namespace: 'default', name: `${n}-p${round}`, gracePeriodSeconds: 0 })));
+      await new Promise((r) => setTimeout(r, 700)); // let watches expire between rounds
+    }
+    await cp.core.deleteNode({ name: names[19]! });
+    let ok = false;
+    const started = Date.now();
+    while (!ok && Date.now() - started < 30_000) {
+      ok = await agrees(cp.core, snapshot);
+      if (!ok) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(ok).toBe(true);
+  }, 90_000);
+});
