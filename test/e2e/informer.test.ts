@@ -116,3 +116,70 @@ describe.each([
     expect(ok).toBe(true);
   }, 90_000);
 });
+
+describe('informer → NATS → snapshot across restarts', () => {
+  let cp: ControlPlane;
+  let nats: TestServer;
+  let snapshot: SnapshotApp;
+  const informerConfig = () =>
+    informerConfigSchema.parse({ ...common, nats: { url: nats.url }, source: { admissionPolicies: false, pluginConfigMap: '', restartBackoff: '100ms' } });
+
+  beforeAll(async () => {
+    [cp, nats] = await Promise.all([startControlPlane(), startNats()]);
+    snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, nats: { url: nats.url } }), { handleSignals: false });
+  }, 120_000);
+  afterAll(async () => {
+    await snapshot?.stop();
+    await Promise.all([cp?.stop(), nats?.stop()]);
+  });
+
+  async function converge(): Promise<boolean> {
+    const started = Date.now();
+    while (Date.now() - started < 30_000) {
+      if (await agrees(cp.core, snapshot)) return true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return false;
+  }
+
+  test('an API server restart breaks every watch; changes made around it all arrive', async () => {
+    const informer = await startInformerApp(informerConfig(), { handleSignals: false, kubeConfig: cp.kubeConfig });
+    try {
+      await informer.synced;
+      await createFakeNodes(cp.kubeConfig, [{ name: 'r1' }, { name: 'r2' }]);
+      await cp.core.createNamespacedPod({ namespace: 'default', body: pod('before', 'r1', '1') });
+      await cp.restartApiServer(1_500);
+      // The informer's watches failed while the server was down; these changes
+      // land before or during their restart and must come through the relist.
+      await cp.core.createNamespacedPod({ namespace: 'default', body: pod('after', 'r2', '2') });
+      await cp.core.deleteNamespacedPod({ namespace: 'default', name: 'before', gracePeriodSeconds: 0 });
+      await cp.core.deleteNode({ name: 'r1' });
+      expect(await converge()).toBe(true);
+      expect(snapshot.store.state.nodeInfo('r2')?.requested?.milliCpu).toBe(2000);
+    } finally {
+      await informer.stop();
+    }
+  }, 120_000);
+
+  test('objects deleted while no informer ran are deleted downstream by the next one', async () => {
+    await createFakeNodes(cp.kubeConfig, [{ name: 'gone-1' }, { name: 'stays-1' }]);
+    await cp.core.createNamespacedPod({ namespace: 'default', body: pod('gone-pod', 'gone-1', '1') });
+    const first = await startInformerApp(informerConfig(), { handleSignals: false, kubeConfig: cp.kubeConfig });
+    await first.synced;
+    await until(() => snapshot.store.state.nodeInfo('gone-1') !== undefined && snapshot.store.state.podByName('default', 'gone-pod') !== undefined, 'gone-1 seen');
+    await first.stop();
+
+    await cp.core.deleteNamespacedPod({ namespace: 'default', name: 'gone-pod', gracePeriodSeconds: 0 });
+    await cp.core.deleteNode({ name: 'gone-1' });
+
+    const second = await startInformerApp(informerConfig(), { handleSignals: false, kubeConfig: cp.kubeConfig });
+    try {
+      await second.synced;
+      expect(await converge()).toBe(true);
+      expect(snapshot.store.state.nodeInfo('gone-1')).toBeUndefined();
+      expect(snapshot.store.state.podByName('default', 'gone-pod')).toBeUndefined();
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
+});

@@ -60,6 +60,12 @@ export interface ControlPlane {
   readonly processes: readonly ManagedProcess[];
   /** Milliseconds from spawning etcd to the `default` namespace being served. */
   readonly startupMs: number;
+  /**
+   * Stops kube-apiserver (etcd keeps the data), waits `downMs`, and starts it
+   * again on the same port with the same certificates: every client's watch
+   * breaks, as in an apiserver upgrade or crash.
+   */
+  restartApiServer(downMs?: number): Promise<void>;
   /** Stops kube-apiserver then etcd (whole process groups) and removes the directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -167,11 +173,7 @@ async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<Control
     writeFileSync(join(pki, 'sa.pub'), sa.publicKey);
 
     const server = `https://${LOOPBACK}:${apiPort}`;
-    const apiserver = spawnManaged({
-      name: 'kube-apiserver',
-      command: apiserverBin,
-      logPath: join(dir, 'kube-apiserver.log'),
-      args: [
+    const apiserverArgs = [
         `--etcd-servers=${etcdUrl}`,
         `--bind-address=${LOOPBACK}`,
         // Also keeps the apiserver from looking for a default route, which an offline machine lacks.
@@ -192,19 +194,40 @@ async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<Control
         '--profiling=false',
         `--v=${opts.verbosity ?? 1}`,
         ...(opts.apiServerArgs ?? []),
-      ],
-    });
-    processes.push(apiserver);
+    ];
     const certPath = join(pki, 'apiserver.crt');
-    const caPem = await waitReady(apiserver, `kube-apiserver /readyz on ${server}`, remaining(), async () => {
-      const pem = readFileSync(certPath, 'utf8');
-      const res = await httpGet(`${server}/readyz`, { ca: pem, token, timeoutMs: 5_000 });
-      return res.status === 200 ? pem : undefined;
-    });
-    await waitReady(apiserver, 'namespace default', remaining(), async () => {
-      const res = await httpGet(`${server}/api/v1/namespaces/default`, { ca: caPem, token, timeoutMs: 5_000 });
-      return res.status === 200 ? true : undefined;
-    });
+    let restarts = 0;
+    // Starts kube-apiserver and waits until it serves the default namespace; returns the serving CA.
+    const startApiServer = async (limitMs: number): Promise<string> => {
+      const until = Date.now() + limitMs;
+      const left = (): number => Math.max(1, until - Date.now());
+      const apiserver = spawnManaged({
+        name: 'kube-apiserver',
+        command: apiserverBin,
+        logPath: join(dir, restarts === 0 ? 'kube-apiserver.log' : `kube-apiserver.${restarts}.log`),
+        args: apiserverArgs,
+      });
+      processes.push(apiserver);
+      const pem = await waitReady(apiserver, `kube-apiserver /readyz on ${server}`, left(), async () => {
+        const cert = readFileSync(certPath, 'utf8');
+        const res = await httpGet(`${server}/readyz`, { ca: cert, token, timeoutMs: 5_000 });
+        return res.status === 200 ? cert : undefined;
+      });
+      await waitReady(apiserver, 'namespace default', left(), async () => {
+        const res = await httpGet(`${server}/api/v1/namespaces/default`, { ca: pem, token, timeoutMs: 5_000 });
+        return res.status === 200 ? true : undefined;
+      });
+      return pem;
+    };
+    const caPem = await startApiServer(remaining());
+    const restartApiServer = async (downMs = 0): Promise<void> => {
+      const current = processes.findLast((p) => p.name === 'kube-apiserver');
+      await current?.stop(5_000);
+      if (current) processes.splice(processes.indexOf(current), 1);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      restarts++;
+      await startApiServer(timeoutMs);
+    };
 
     const kubeconfigPath = join(dir, 'admin.kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigYaml(server, caPem, token), { mode: 0o600 });
@@ -222,6 +245,7 @@ async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<Control
       etcdUrl,
       processes,
       startupMs: Date.now() - started,
+      restartApiServer,
       stop,
     };
   } catch (err) {
