@@ -1,0 +1,193 @@
+// Gateway benchmark: what the REST plugin gateway adds to a plugin call, and
+// how many invocations it serves with 4 plugins.
+//
+//   npx tsx bench/gateway.bench.ts      (after `npm run build`: the libraries load from dist)
+//
+// The gateway runs as its own process (services/gateway/src/main.ts under
+// tsx), as deployed; a minimal plugin and the clients run here. Everything is
+// on 127.0.0.1, every loop is bounded in count and in time, and the figures
+// that matter are ratios against a baseline measured in the same run (the
+// machine is shared and noisy).
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
+import { ExtensionPoint, Node, Pod } from '@schedmesh/proto/v1/types';
+import { connectChannel, createServiceClient } from '@schedmesh/runtime';
+
+const NODES = 10;
+const LATENCY_CALLS = 1500;
+const WARMUP_CALLS = 200;
+const THROUGHPUT_CALLS = 3000;
+const CONCURRENCY = 16;
+const PHASE_LIMIT_MS = 20_000;
+
+const pod = Pod.fromPartial({ uid: 'bench-pod', namespace: 'team-a', name: 'web-0', resourceVersion: '1', labels: { app: 'web', 'cost-center': 'cc-1' }, requests: { milliCpu: 500, memory: 268435456 } });
+const nodes = Array.from({ length: NODES }, (_, i) => Node.fromPartial({ name: `node-${i}`, resourceVersion: String(i + 1), labels: { 'topology.kubernetes.io/zone': `z${i % 3}` }, allocatable: { milliCpu: 4000, memory: 8 * 1024 ** 3, pods: 110 } }));
+
+// The fast plugin: accepts every node at once, no work beyond reading the body.
+const answer = JSON.stringify({ apiVersion: 'schedmesh.io/plugin/v1', status: 'Success', rejected: [] });
+function startPlugin(): Promise<Server> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer));
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function startGateway(pluginsFile: string): Promise<{ child: ChildProcess; grpcPort: number }> {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('SCHEDMESH_')) delete env[key];
+  Object.assign(env, {
+    SCHEDMESH_GRPC__HOST: '127.0.0.1',
+    SCHEDMESH_GRPC__PORT: '0',
+    SCHEDMESH_HTTP__HOST: '127.0.0.1',
+    SCHEDMESH_HTTP__PORT: '0',
+    SCHEDMESH_LOG__LEVEL: 'info',
+    SCHEDMESH_GATEWAY__PLUGINS_FILE: pluginsFile,
+  });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/gateway/src/main.ts'], { cwd: join(__dirname, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the gateway did not start within 30 s:\n${out.slice(-2000)}`)), 30_000);
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      const match = /"grpcPort":(\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve({ child, grpcPort: Number(match[1]) });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the gateway exited with code ${code}:\n${out.slice(-2000)}`));
+    });
+  });
+}
+
+interface Stats {
+  calls: number;
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+function stats(samples: number[]): Stats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return { calls: sorted.length, p50: at(0.5), p99: at(0.99), mean: sorted.reduce((s, x) => s + x, 0) / sorted.length };
+}
+
+/** Runs `call` one at a time: WARMUP_CALLS discarded, then up to `count` timed calls (ms each). */
+async function sequential(count: number, call: () => Promise<unknown>): Promise<Stats> {
+  for (let i = 0; i < WARMUP_CALLS; i++) await call();
+  const samples: number[] = [];
+  const stop = performance.now() + PHASE_LIMIT_MS;
+  for (let i = 0; i < count && performance.now() < stop; i++) {
+    const started = performance.now();
+    await call();
+    samples.push(performance.now() - started);
+  }
+  return stats(samples);
+}
+
+/** Runs up to `count` calls with `concurrency` in flight; returns calls per second. */
+async function throughput(count: number, concurrency: number, call: () => Promise<unknown>): Promise<{ calls: number; perSecond: number }> {
+  let issued = 0;
+  const started = performance.now();
+  const stop = started + PHASE_LIMIT_MS;
+  const worker = async (): Promise<void> => {
+    while (issued < count && performance.now() < stop) {
+      issued++;
+      await call();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { calls: issued, perSecond: issued / ((performance.now() - started) / 1000) };
+}
+
+async function main(): Promise<void> {
+  const plugin = await startPlugin();
+  const pluginPort = (plugin.address() as AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
+  const pluginsFile = join(dir, 'plugins.yaml');
+  writeFileSync(
+    pluginsFile,
+    `plugins:\n${[1, 2, 3, 4]
+      .map((i) => `- {name: p${i}, type: rest, endpoint: "http://127.0.0.1:${pluginPort}/p${i}", extensionPoints: [filter], timeout: 2s, failurePolicy: Fail}`)
+      .join('\n')}\n`,
+  );
+  const { child, grpcPort } = await startGateway(pluginsFile);
+  const channel = connectChannel(`127.0.0.1:${grpcPort}`);
+  const client = createServiceClient(GatewayServiceDefinition, channel, { retryMaxAttempts: 1 });
+  try {
+    // Baseline: the same request body straight to the plugin over a keep-alive connection.
+    const body = JSON.stringify({
+      apiVersion: 'schedmesh.io/plugin/v1', kind: 'PluginRequest', requestId: 'bench', plugin: 'p1', extensionPoint: 'filter',
+      pod: Pod.toJSON(pod), nodes: nodes.map((n) => Node.toJSON(n)),
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const direct = (): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: pluginPort, path: '/p1', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(JSON.parse(text)));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const viaGateway = (plugins: string[]) => async (): Promise<unknown> => {
+      const reply = await client.invoke({ point: ExtensionPoint.EXTENSION_POINT_FILTER, pod, nodes, plugins });
+      if (reply.feasible.length !== NODES) throw new Error(`unexpected reply: ${JSON.stringify(reply.status)}`);
+      return reply;
+    };
+
+    const directLatency = await sequential(LATENCY_CALLS, direct);
+    const grpcLatency = await sequential(LATENCY_CALLS, () => client.listPlugins({}));
+    const gatewayLatency = await sequential(LATENCY_CALLS, viaGateway(['p1']));
+    const directRate = await throughput(THROUGHPUT_CALLS * 4, CONCURRENCY, direct);
+    const oneRate = await throughput(THROUGHPUT_CALLS, CONCURRENCY, viaGateway(['p1']));
+    const fourRate = await throughput(THROUGHPUT_CALLS, CONCURRENCY, viaGateway([]));
+    agent.destroy();
+
+    const ms = (x: number): string => x.toFixed(3);
+    const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(44) : c.padStart(10))).join(' ');
+    console.log(`\ngateway benchmark — filter with ${NODES} nodes, loopback, gateway in its own process\n`);
+    console.log(row(['latency, one call at a time', 'calls', 'p50 ms', 'p99 ms', 'mean ms']));
+    console.log(row(['direct HTTP to the plugin (baseline)', String(directLatency.calls), ms(directLatency.p50), ms(directLatency.p99), ms(directLatency.mean)]));
+    console.log(row(['gRPC round trip alone (ListPlugins)', String(grpcLatency.calls), ms(grpcLatency.p50), ms(grpcLatency.p99), ms(grpcLatency.mean)]));
+    console.log(row(['gRPC → gateway → plugin (1 plugin)', String(gatewayLatency.calls), ms(gatewayLatency.p50), ms(gatewayLatency.p99), ms(gatewayLatency.mean)]));
+    console.log(row(['ratio gateway / direct', '', (gatewayLatency.p50 / directLatency.p50).toFixed(2), (gatewayLatency.p99 / directLatency.p99).toFixed(2), (gatewayLatency.mean / directLatency.mean).toFixed(2)]));
+    console.log(row(['overhead per call (gateway − direct)', '', ms(gatewayLatency.p50 - directLatency.p50), ms(gatewayLatency.p99 - directLatency.p99), ms(gatewayLatency.mean - directLatency.mean)]));
+    console.log();
+    console.log(row([`throughput, ${CONCURRENCY} in flight`, 'calls', 'calls/s', 'plugin/s', '']));
+    console.log(row(['direct HTTP to the plugin (baseline)', String(directRate.calls), directRate.perSecond.toFixed(0), directRate.perSecond.toFixed(0), '']));
+    console.log(row(['gateway, 1 plugin', String(oneRate.calls), oneRate.perSecond.toFixed(0), oneRate.perSecond.toFixed(0), '']));
+    console.log(row(['gateway, 4 plugins (concurrent per call)', String(fourRate.calls), fourRate.perSecond.toFixed(0), (fourRate.perSecond * 4).toFixed(0), '']));
+    console.log(row(['ratio 4 plugins / 1 plugin (invocations/s)', '', (fourRate.perSecond / oneRate.perSecond).toFixed(2), '', '']));
+    console.log();
+  } finally {
+    channel.close();
+    child.kill('SIGTERM');
+    plugin.closeAllConnections();
+    await new Promise((resolve) => plugin.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,40 @@
+import { SchedmeshError } from '@schedmesh/runtime';
+
+/**
+ * Why a plugin call failed, as counted in `schedmesh_gateway_plugin_errors_total`:
+ * - timeout: no answer within the plugin's timeout (retries included);
+ * - http_status: the plugin answered with a non-2xx status;
+ * - bad_response: the answer is not valid JSON, has an unknown apiVersion or
+ *   breaks the v1 response schema;
+ * - breaker_open: the plugin's circuit breaker is open, so it was not called;
+ * - network: no HTTP exchange (refused, reset, TLS handshake failure, DNS);
+ * - internal: the gateway could not build the request (signing failed).
+ */
+export type FailureKind = 'timeout' | 'http_status' | 'bad_response' | 'breaker_open' | 'network' | 'internal';
+
+/** Every failure kind (metrics are pre-initialized with them). */
+export const failureKinds: readonly FailureKind[] = ['timeout', 'http_status', 'bad_response', 'breaker_open', 'network', 'internal'];
+
+/** One failed call to a plugin. It never leaves the gateway: the failurePolicy turns it into a result. */
+export class PluginCallError extends SchedmeshError {
+  readonly kind: FailureKind;
+  /** A repeat of the same request may succeed (5xx, 429, a reset connection). */
+  readonly transient: boolean;
+  /** The request provably never reached the plugin (connection refused, DNS), so repeating it is safe at any point. */
+  readonly notDelivered: boolean;
+  constructor(kind: FailureKind, message: string, options: { transient?: boolean; notDelivered?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.transient = options.transient ?? false;
+    this.notDelivered = options.notDelivered ?? false;
+  }
+}
+
+/** The caller (the gRPC call) went away; the invocation stops and nothing is counted against the plugin. */
+export class CallCancelledError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('The operation was aborted', options);
+    // The runtime's error middleware passes errors named AbortError through as cancellations.
+    this.name = 'AbortError';
+  }
+}

@@ -1,0 +1,428 @@
+import { createHash, createPrivateKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, duration } from '@schedmesh/runtime';
+import { pointNames, readOnlyPoints } from './points.js';
+import type { PointName } from './points.js';
+import { Secret } from './secret.js';
+
+/**
+ * The plugin configuration: a YAML document listing the external REST plugins,
+ * loaded from a file (watched) or from the plugin-config ConfigMap. It is
+ * parsed and validated whole (unknown fields are errors), then resolved —
+ * durations to milliseconds, secret files and variables read — into
+ * {@link ResolvedPlugin}s. Secrets are never written in the document itself.
+ */
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MIN_KEY_BYTES = 32;
+
+const positiveDuration = (fallback: number, max: number) =>
+  duration()
+    .refine((ms) => ms > 0, 'must be longer than 0')
+    .refine((ms) => ms <= max, `must be at most ${max} ms`)
+    .default(fallback);
+
+const filePath = z.string().min(1, 'must be a file path');
+const envName = z.string().regex(ENV_NAME, 'must be an environment variable name');
+
+const mtlsSchema = z
+  .object({
+    /** CA bundle (PEM) that signs the plugin's server certificate; default: the system CAs. */
+    caFile: filePath.optional(),
+    /** Client certificate chain (PEM) the gateway presents. */
+    certFile: filePath,
+    /** Client private key (PEM). */
+    keyFile: filePath,
+    /** Expected name in the server certificate, if not the endpoint's host. */
+    serverName: z.string().min(1).optional(),
+  })
+  .strict();
+
+const jwtSchema = z
+  .object({
+    algorithm: z.enum(['HS256', 'RS256']),
+    /** HS256: a file holding the shared secret (at least 32 bytes). */
+    secretFile: filePath.optional(),
+    /** HS256: an environment variable holding the shared secret. */
+    secretEnv: envName.optional(),
+    /** RS256: a PEM (PKCS#8 or PKCS#1) RSA private key of at least 2048 bits. */
+    privateKeyFile: filePath.optional(),
+    /** The `iss` claim. */
+    issuer: z.string().min(1).default('schedmesh-gateway'),
+    /** The `aud` claim; default: the plugin name. */
+    audience: z.string().min(1).optional(),
+    /** The `kid` header, for plugins that rotate keys. */
+    keyId: z.string().min(1).optional(),
+    /** Lifetime of a token; the gateway signs a new one before it runs out. */
+    ttl: duration()
+      .refine((ms) => ms >= 10_000 && ms <= 86_400_000, 'must be between 10s and 24h')
+      .default(300_000),
+  })
+  .strict()
+  .superRefine((jwt, ctx) => {
+    const sources = [jwt.secretFile, jwt.secretEnv, jwt.privateKeyFile].filter((s) => s !== undefined).length;
+    if (jwt.algorithm === 'HS256') {
+      if (jwt.privateKeyFile !== undefined) ctx.addIssue({ code: 'custom', path: ['privateKeyFile'], message: 'HS256 signs with a shared secret: use secretFile or secretEnv' });
+      else if (sources !== 1) ctx.addIssue({ code: 'custom', path: ['secretFile'], message: 'HS256 needs exactly one of secretFile and secretEnv' });
+    } else if (jwt.privateKeyFile === undefined || sources !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['privateKeyFile'], message: 'RS256 needs privateKeyFile (and no secretFile or secretEnv)' });
+    }
+  });
+
+const hmacSchema = z
+  .object({
+    /** A file holding the shared signing key (at least 32 bytes). */
+    secretFile: filePath.optional(),
+    /** An environment variable holding the shared signing key. */
+    secretEnv: envName.optional(),
+    /** Sent as X-Schedmesh-Key-Id so the plugin can pick the key (rotation). */
+    keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"'),
+  })
+  .strict()
+  .superRefine((hmac, ctx) => {
+    if ((hmac.secretFile === undefined) === (hmac.secretEnv === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['secretFile'], message: 'needs exactly one of secretFile and secretEnv' });
+    }
+  });
+
+const pluginSchema = z
+  .object({
+    /** Unique plugin name (a DNS label): in results, metrics and logs. */
+    name: z.string().max(63).regex(DNS_LABEL, 'must be a DNS label: lower-case letters, digits and "-"'),
+    type: z.literal('rest'),
+    /** The URL the gateway POSTs requests to (http or https). */
+    endpoint: z.string().superRefine((text, ctx) => {
+      const problem = endpointProblem(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    /** The points at which the plugin is called. */
+    extensionPoints: z
+      .array(z.enum(pointNames))
+      .min(1, 'must name at least one extension point')
+      .refine((points) => new Set(points).size === points.length, 'must not repeat a point'),
+    /** The most time the gateway spends on one invocation of the plugin, retries included. */
+    timeout: positiveDuration(500, 60_000),
+    /** Attempts in all (1 = no retry), at read-only points only; see README "Retries". */
+    retry: z
+      .object({
+        attempts: z.number().int().min(1).max(10).default(1),
+        /** First delay between attempts; it doubles each time (with jitter), up to 8 times this. */
+        backoff: duration().default(50),
+      })
+      .strict()
+      .prefault({}),
+    /** What a failed call means: Ignore = the plugin is skipped; Fail = the invocation reports ERROR. */
+    failurePolicy: z.enum(['Ignore', 'Fail']).default('Fail'),
+    /** Reuse answers at read-only points for the same pod and nodes. */
+    cache: z
+      .object({
+        ttl: positiveDuration(30_000, 86_400_000),
+        maxEntries: z.number().int().min(1).max(100_000).default(1024),
+      })
+      .strict()
+      .optional(),
+    /** Multiplies the plugin's scores (0..100) in the weighted sum. */
+    weight: z.number().int().min(0).max(1000).default(1),
+    /** Circuit breaker: opens after `failures` consecutive failed calls; probes again after `halfOpenAfter`. */
+    breaker: z
+      .object({
+        failures: z.number().int().min(1).max(1000).default(5),
+        halfOpenAfter: positiveDuration(10_000, 3_600_000),
+      })
+      .strict()
+      .prefault({}),
+    auth: z.object({ mtls: mtlsSchema.optional(), jwt: jwtSchema.optional(), hmac: hmacSchema.optional() }).strict().optional(),
+    /** Only pods of these namespaces; absent = every namespace. */
+    tenants: z.array(z.string().max(63).regex(DNS_LABEL, 'must be a namespace name')).min(1).optional(),
+  })
+  .strict()
+  .superRefine((plugin, ctx) => {
+    if (plugin.auth?.mtls && !plugin.endpoint.startsWith('https:')) {
+      ctx.addIssue({ code: 'custom', path: ['auth', 'mtls'], message: 'mTLS needs an https endpoint' });
+    }
+    if (plugin.cache && !plugin.extensionPoints.some((p) => readOnlyPoints.has(p))) {
+      ctx.addIssue({ code: 'custom', path: ['cache'], message: `only answers at ${[...readOnlyPoints].join(', ')} are cached, and the plugin serves none of them` });
+    }
+  });
+
+/** The plugin configuration document. */
+export const pluginConfigSchema = z
+  .object({ plugins: z.array(pluginSchema).default([]) })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.plugins.forEach((plugin, i) => {
+      if (seen.has(plugin.name)) ctx.addIssue({ code: 'custom', path: ['plugins', i, 'name'], message: `duplicate plugin name ${JSON.stringify(plugin.name)}` });
+      seen.add(plugin.name);
+    });
+  });
+
+/** The validated document, before secrets are read. */
+export type PluginConfigDocument = z.output<typeof pluginConfigSchema>;
+type PluginDefinition = PluginConfigDocument['plugins'][number];
+
+function endpointProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `expected an http or https URL, got ${JSON.stringify(text)}`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `expected an http or https URL, got scheme ${JSON.stringify(url.protocol.slice(0, -1))}`;
+  if (url.username || url.password) return 'must not carry credentials: use auth.jwt, auth.hmac or auth.mtls';
+  if (url.hash) return 'must not have a #fragment';
+  return undefined;
+}
+
+/** TLS material of a plugin's connections. */
+export interface ResolvedTls {
+  readonly ca?: Buffer;
+  readonly cert: Buffer;
+  readonly key: Secret;
+  readonly serverName?: string;
+}
+
+/** How the gateway signs JWTs for a plugin. */
+export interface ResolvedJwt {
+  readonly algorithm: 'HS256' | 'RS256';
+  /** HS256: the shared secret; RS256: the private key. */
+  readonly key: Secret | KeyObject;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly keyId?: string;
+  readonly ttlMs: number;
+}
+
+/** How the gateway signs request bodies for a plugin (see signing.ts). */
+export interface ResolvedHmac {
+  readonly keyId: string;
+  readonly secret: Secret;
+}
+
+/** One plugin, validated and resolved: units normalized, secrets loaded. */
+export interface ResolvedPlugin {
+  readonly name: string;
+  readonly endpoint: URL;
+  readonly points: readonly PointName[];
+  readonly timeoutMs: number;
+  readonly retry: { readonly attempts: number; readonly backoffMs: number };
+  readonly failurePolicy: 'Ignore' | 'Fail';
+  readonly cache?: { readonly ttlMs: number; readonly maxEntries: number };
+  readonly weight: number;
+  readonly breaker: { readonly failures: number; readonly halfOpenAfterMs: number };
+  readonly tls?: ResolvedTls;
+  readonly jwt?: ResolvedJwt;
+  readonly hmac?: ResolvedHmac;
+  /** Namespaces served; empty = all. */
+  readonly tenants: readonly string[];
+  /**
+   * Digest of the definition and of its secret material. A plugin whose
+   * fingerprint is unchanged across a reload keeps its client: breaker state,
+   * cache and connections. Never exposed (it covers secrets).
+   */
+  readonly fingerprint: string;
+}
+
+/** A whole configuration, ready to use. */
+export interface LoadedPluginConfig {
+  readonly plugins: readonly ResolvedPlugin[];
+  /** Fingerprint of the document (not of secrets): ListPlugins' config_version. */
+  readonly version: string;
+}
+
+/** Where secrets come from when a configuration is loaded. */
+export interface SecretSources {
+  /** Environment for secretEnv (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** An invalid plugin configuration; the one in force stays. `issues` name every wrong field. */
+export class PluginConfigError extends ConfigError {
+  readonly source: string;
+  constructor(source: string, issues: readonly string[], options?: { cause?: unknown }) {
+    super(issues.map((issue) => `${issue} (in ${source})`), options);
+    this.source = source;
+  }
+}
+
+const secretLikeKeys = new Set(['secret', 'password', 'token', 'key', 'privatekey', 'apikey', 'bearer', 'clientsecret']);
+
+/**
+ * Parses, validates and resolves a plugin configuration. `source` names where
+ * the text came from in error messages ("/etc/schedmesh/plugins.yaml",
+ * "ConfigMap schedmesh/plugins"). Throws {@link PluginConfigError} listing
+ * every problem with its field path.
+ */
+export function loadPluginConfig(yamlText: string, source: string, sources: SecretSources = {}): LoadedPluginConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(yamlText);
+  } catch (err) {
+    throw new PluginConfigError(source, [`(document): not valid YAML: ${(err as Error).message.split('\n')[0]}`], { cause: err });
+  }
+  raw ??= {};
+  const parsed = pluginConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new PluginConfigError(source, parsed.error.issues.flatMap((issue) => describeIssue(issue, raw)));
+
+  const issues: string[] = [];
+  const env = sources.env ?? process.env;
+  const plugins = parsed.data.plugins.map((definition, i) => resolvePlugin(definition, `plugins[${i}]`, env, issues));
+  if (issues.length > 0) throw new PluginConfigError(source, issues);
+  return { plugins: plugins as ResolvedPlugin[], version: sha256(canonicalJson(parsed.data)).slice(0, 16) };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
+  const where = fieldPath(issue.path);
+  const plugin = pluginNameAt(raw, issue.path);
+  const suffix = plugin ? ` (plugin ${JSON.stringify(plugin)})` : '';
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const hint = secretLikeKeys.has(key.toLowerCase().replace(/[-_]/g, ''))
+        ? ': secrets are never written in the configuration; use secretFile or secretEnv'
+        : ': unknown field';
+      return `${fieldPath([...issue.path, key])}${hint}${suffix}`;
+    });
+  }
+  return [`${where}: ${issue.message}${suffix}`];
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(document)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}
+
+function pluginNameAt(raw: unknown, path: readonly PropertyKey[]): string | undefined {
+  if (path[0] !== 'plugins' || typeof path[1] !== 'number') return undefined;
+  const plugins = (raw as { plugins?: unknown }).plugins;
+  if (!Array.isArray(plugins)) return undefined;
+  const entry: unknown = plugins[path[1]];
+  const name = typeof entry === 'object' && entry !== null ? (entry as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function resolvePlugin(d: PluginDefinition, at: string, env: NodeJS.ProcessEnv, issues: string[]): ResolvedPlugin | undefined {
+  const material: string[] = [];
+  const before = issues.length;
+  const read = (field: string, path: string): Buffer | undefined => {
+    try {
+      const bytes = readFileSync(path);
+      material.push(sha256(bytes));
+      return bytes;
+    } catch (err) {
+      issues.push(`${at}.${field}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}) (plugin ${JSON.stringify(d.name)})`);
+      return undefined;
+    }
+  };
+  const secret = (field: string, file: string | undefined, variable: string | undefined): Secret | undefined => {
+    let bytes: Buffer | undefined;
+    let fieldName = field;
+    if (file !== undefined) {
+      fieldName = `${field}.secretFile`;
+      const content = read(fieldName, file);
+      if (content) bytes = withoutTrailingNewline(content);
+    } else if (variable !== undefined) {
+      fieldName = `${field}.secretEnv`;
+      const value = env[variable];
+      if (value === undefined || value === '') {
+        issues.push(`${at}.${fieldName}: environment variable ${variable} is not set (plugin ${JSON.stringify(d.name)})`);
+        return undefined;
+      }
+      bytes = Buffer.from(value, 'utf8');
+      material.push(sha256(bytes));
+    }
+    if (bytes === undefined) return undefined;
+    if (bytes.length < MIN_KEY_BYTES) {
+      issues.push(`${at}.${fieldName}: the key must be at least ${MIN_KEY_BYTES} bytes, got ${bytes.length} (plugin ${JSON.stringify(d.name)})`);
+      return undefined;
+    }
+    return new Secret(bytes);
+  };
+
+  let tls: ResolvedTls | undefined;
+  const mtls = d.auth?.mtls;
+  if (mtls) {
+    const ca = mtls.caFile === undefined ? undefined : read('auth.mtls.caFile', mtls.caFile);
+    const cert = read('auth.mtls.certFile', mtls.certFile);
+    const key = read('auth.mtls.keyFile', mtls.keyFile);
+    if (cert && key) tls = { ...(ca ? { ca } : {}), cert, key: new Secret(key), ...(mtls.serverName ? { serverName: mtls.serverName } : {}) };
+  }
+
+  let jwt: ResolvedJwt | undefined;
+  const j = d.auth?.jwt;
+  if (j) {
+    let key: Secret | KeyObject | undefined;
+    if (j.algorithm === 'HS256') {
+      key = secret('auth.jwt', j.secretFile, j.secretEnv);
+    } else if (j.privateKeyFile !== undefined) {
+      const pem = read('auth.jwt.privateKeyFile', j.privateKeyFile);
+      if (pem) key = rsaPrivateKey(pem, `${at}.auth.jwt.privateKeyFile`, d.name, issues);
+    }
+    if (key) {
+      jwt = { algorithm: j.algorithm, key, issuer: j.issuer, audience: j.audience ?? d.name, ttlMs: j.ttl, ...(j.keyId ? { keyId: j.keyId } : {}) };
+    }
+  }
+
+  let hmac: ResolvedHmac | undefined;
+  const h = d.auth?.hmac;
+  if (h) {
+    const s = secret('auth.hmac', h.secretFile, h.secretEnv);
+    if (s) hmac = { keyId: h.keyId, secret: s };
+  }
+
+  if (issues.length > before) return undefined;
+  return {
+    name: d.name,
+    endpoint: new URL(d.endpoint),
+    points: d.extensionPoints,
+    timeoutMs: d.timeout,
+    retry: { attempts: d.retry.attempts, backoffMs: d.retry.backoff },
+    failurePolicy: d.failurePolicy,
+    ...(d.cache ? { cache: { ttlMs: d.cache.ttl, maxEntries: d.cache.maxEntries } } : {}),
+    weight: d.weight,
+    breaker: { failures: d.breaker.failures, halfOpenAfterMs: d.breaker.halfOpenAfter },
+    ...(tls ? { tls } : {}),
+    ...(jwt ? { jwt } : {}),
+    ...(hmac ? { hmac } : {}),
+    tenants: d.tenants ?? [],
+    fingerprint: sha256(canonicalJson(d) + material.join(',')),
+  };
+}
+
+function rsaPrivateKey(pem: Buffer, field: string, plugin: string, issues: string[]): KeyObject | undefined {
+  try {
+    const key = createPrivateKey(pem);
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (key.asymmetricKeyType !== 'rsa' || bits < 2048) {
+      const got = key.asymmetricKeyType === 'rsa' ? `${bits} bits` : `a ${key.asymmetricKeyType ?? 'secret'} key`;
+      issues.push(`${field}: RS256 needs an RSA key of at least 2048 bits, got ${got} (plugin ${JSON.stringify(plugin)})`);
+      return undefined;
+    }
+    return key;
+  } catch (err) {
+    issues.push(`${field}: not a PEM private key (${(err as Error).message}) (plugin ${JSON.stringify(plugin)})`);
+    return undefined;
+  }
+}
+
+/** A trailing newline (echo "$KEY" > file) is not part of a key. */
+function withoutTrailingNewline(bytes: Buffer): Buffer {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0a) end--;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  return bytes.subarray(0, end);
+}
+
+function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** JSON with object keys sorted, so equal documents hash equally whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}

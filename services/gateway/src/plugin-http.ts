@@ -1,0 +1,103 @@
+import { Pool } from 'undici';
+import { PluginCallError } from './failures.js';
+import type { ResolvedTls } from './plugin-config.js';
+
+/** Options of {@link PluginHttp}. */
+export interface PluginHttpOptions {
+  endpoint: URL;
+  tls?: ResolvedTls;
+  /** Connections kept to the endpoint (default 16). */
+  connections?: number;
+  /** Largest response body accepted, in bytes. */
+  maxResponseBytes: number;
+  /** Idle keep-alive time of a connection, in ms (default 30 s). */
+  keepAliveMs?: number;
+}
+
+// Errors raised before any byte of the request left: repeating is safe at any point.
+const notDeliveredCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+// Transport failures where a repeat may well succeed.
+const transientCodes = new Set([...notDeliveredCodes, 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+/**
+ * The HTTP side of one plugin: a keep-alive connection pool to its endpoint
+ * (with the plugin's TLS client certificate and CA, if any) and one POST per
+ * call. Every failure comes out as a {@link PluginCallError} of kind
+ * network, http_status or bad_response; an aborted `signal` rejects with the
+ * abort itself so the caller can tell a timeout or cancellation from a failure.
+ */
+export class PluginHttp {
+  readonly #pool: Pool;
+  readonly #path: string;
+
+  constructor(options: PluginHttpOptions) {
+    const { endpoint, tls } = options;
+    this.#path = `${endpoint.pathname}${endpoint.search}`;
+    this.#pool = new Pool(endpoint.origin, {
+      connections: options.connections ?? 16,
+      keepAliveTimeout: options.keepAliveMs ?? 30_000,
+      maxResponseSize: options.maxResponseBytes,
+      ...(endpoint.protocol === 'https:'
+        ? {
+            connect: {
+              rejectUnauthorized: true,
+              ...(tls?.ca ? { ca: tls.ca } : {}),
+              ...(tls ? { cert: tls.cert, key: tls.key.reveal() } : {}),
+              ...(tls?.serverName ? { servername: tls.serverName } : {}),
+            },
+          }
+        : {}),
+    });
+  }
+
+  /** POSTs a JSON body and returns the parsed JSON answer of a 2xx response. */
+  async post(body: string, headers: Record<string, string>, signal: AbortSignal): Promise<unknown> {
+    let response: Awaited<ReturnType<Pool['request']>>;
+    try {
+      response = await this.#pool.request({ path: this.#path, method: 'POST', headers, body, signal });
+    } catch (err) {
+      throw this.#transportError(err, signal);
+    }
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (err) {
+      throw this.#transportError(err, signal);
+    }
+    const status = response.statusCode;
+    if (status < 200 || status > 299) {
+      // 5xx, 429 and 408 are the plugin saying "not now"; other statuses would come back the same.
+      const transient = status >= 500 || status === 429 || status === 408;
+      throw new PluginCallError('http_status', `HTTP ${status}${text ? `: ${snippet(text)}` : ''}`, { transient });
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new PluginCallError('bad_response', `the response is not JSON (${(err as Error).message}): ${snippet(text)}`, { cause: err });
+    }
+  }
+
+  /** Closes the connections once the requests in flight are done. */
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  #transportError(err: unknown, signal: AbortSignal): unknown {
+    if (signal.aborted) return err;
+    const code = (err as { code?: string }).code ?? '';
+    if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+      return new PluginCallError('bad_response', 'the response body is larger than gateway.maxResponseBytes', { cause: err });
+    }
+    const message = (err as Error).message || code || String(err);
+    return new PluginCallError('network', `${code && !message.includes(code) ? `${code}: ` : ''}${message}`, {
+      cause: err,
+      transient: transientCodes.has(code),
+      notDelivered: notDeliveredCodes.has(code),
+    });
+  }
+}
+
+function snippet(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
+}

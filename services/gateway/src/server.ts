@@ -1,0 +1,85 @@
+import { InvokeResponse, ListPluginsResponse, PluginResult } from '@schedmesh/proto/v1/gateway';
+import type { GatewayServiceImplementation, InvokeRequest } from '@schedmesh/proto/v1/gateway';
+import type { Duration } from '@schedmesh/proto/google/duration';
+import { ExtensionPoint } from '@schedmesh/proto/v1/types';
+import type { Pod } from '@schedmesh/proto/v1/types';
+import { InvalidArgumentError } from '@schedmesh/runtime';
+import type { Gateway, InvokeInput } from './gateway.js';
+import type { InvokeResult, PluginResultView } from './merge.js';
+import { pointFromEnum, pointToEnum } from './points.js';
+
+/**
+ * GatewayService over gRPC: validates requests (InvalidArgumentError naming
+ * the field), calls the domain, and builds replies. A plugin's failure is
+ * part of the reply, never an RPC error; the caller's deadline or
+ * cancellation reaches the plugins' HTTP requests through `signal`.
+ */
+export function gatewayService(gateway: Gateway): GatewayServiceImplementation {
+  return {
+    async invoke(request, { signal }) {
+      const result = await gateway.invoke(validateInvoke(request), signal);
+      return toInvokeResponse(result);
+    },
+    async listPlugins() {
+      const { plugins, version } = gateway.listPlugins();
+      return ListPluginsResponse.fromPartial({
+        configVersion: version,
+        plugins: plugins.map((p) => ({
+          name: p.name,
+          points: p.points.map(pointToEnum),
+          failurePolicy: p.failurePolicy,
+          breakerState: p.breakerState,
+          tenants: [...p.tenants],
+        })),
+      });
+    },
+  };
+}
+
+/** Checks an InvokeRequest and converts it to the domain's input. */
+export function validateInvoke(request: InvokeRequest): InvokeInput {
+  const point = pointFromEnum(request.point);
+  if (point === undefined) {
+    throw new InvalidArgumentError('point', request.point === ExtensionPoint.EXTENSION_POINT_UNSPECIFIED ? 'must be set' : `unknown extension point ${request.point}`);
+  }
+  const pod: Pod | undefined = request.pod;
+  if (!pod) throw new InvalidArgumentError('pod', 'must be set');
+  if (pod.uid === '') throw new InvalidArgumentError('pod.uid', 'must not be empty');
+  const seen = new Set<string>();
+  request.nodes.forEach((node, i) => {
+    if (node.name === '') throw new InvalidArgumentError(`nodes[${i}].name`, 'must not be empty');
+    if (seen.has(node.name)) throw new InvalidArgumentError(`nodes[${i}].name`, `duplicate node ${JSON.stringify(node.name)}`);
+    seen.add(node.name);
+  });
+  request.plugins.forEach((name, i) => {
+    if (name === '') throw new InvalidArgumentError(`plugins[${i}]`, 'must not be empty');
+  });
+  return { point, pod, nodes: request.nodes, plugins: request.plugins };
+}
+
+function toInvokeResponse(result: InvokeResult): InvokeResponse {
+  return InvokeResponse.fromPartial({
+    status: { code: result.code, reasons: result.reasons, plugin: result.plugin },
+    results: result.results.map(toPluginResult),
+    feasible: result.feasible,
+    scores: result.scores,
+    patch: result.patch,
+  });
+}
+
+function toPluginResult(r: PluginResultView): PluginResult {
+  return PluginResult.fromPartial({
+    plugin: r.plugin,
+    status: { code: r.code, reasons: r.reasons, plugin: r.plugin },
+    rejected: r.rejected.map((v) => ({ nodeName: v.node, status: { code: v.code, reasons: v.reasons, plugin: r.plugin } })),
+    scores: r.scores,
+    ...(r.patch ? { patch: r.patch } : {}),
+    cached: r.cached,
+    duration: toDuration(r.durationMs),
+  });
+}
+
+function toDuration(ms: number): Duration {
+  const seconds = Math.floor(ms / 1000);
+  return { seconds, nanos: Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1e6)) };
+}
