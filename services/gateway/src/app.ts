@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
-import { ConfigError, startService } from '@schedmesh/runtime';
+import { ConfigError, connectNats, startService } from '@schedmesh/runtime';
 import type { ServiceRuntime } from '@schedmesh/runtime';
 import type { GatewayConfig } from './config.js';
+import { followPluginConfigMap } from './config-map.js';
 import { watchConfigFile } from './config-watch.js';
 import type { ConfigWatch } from './config-watch.js';
 import { Gateway } from './gateway.js';
@@ -65,6 +66,30 @@ export async function startGatewayService(config: GatewayConfig, options: StartG
           onChange: (next) => gateway.reload(next, { source: path, kind: 'file' }),
         });
       }
+    }
+    if (config.configMap.natsUrl) {
+      const nc = await connectNats({
+        servers: config.configMap.natsUrl,
+        name: 'schedmesh-gateway',
+        logger: runtime.logger,
+        ...(config.configMap.natsToken ? { token: config.configMap.natsToken } : {}),
+      });
+      const stop = new AbortController();
+      const following = followPluginConfigMap({
+        nc,
+        gateway,
+        logger: runtime.logger,
+        name: config.configMap.name,
+        key: config.configMap.key,
+        stream: config.configMap.stream,
+        subjectPrefix: config.configMap.subjectPrefix,
+        signal: stop.signal,
+      }).catch((err: unknown) => runtime.logger.error({ err }, 'following the plugin ConfigMap failed'));
+      runtime.onShutdown(async () => {
+        stop.abort();
+        await following;
+        await nc.drain();
+      });
     }
     runtime.grpc.add(GatewayServiceDefinition, gatewayService(gateway));
     const { grpcPort, httpPort } = await runtime.listen();

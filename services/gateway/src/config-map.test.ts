@@ -1,0 +1,80 @@
+// The plugin ConfigMap, carried by the informer on the cluster stream,
+// reconfigures a running gateway; an invalid version is refused.
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
+import { ensureClusterStream, publishClusterEvent } from '@schedmesh/runtime';
+import { startNats } from '@schedmesh/testkit';
+import type { TestServer } from '@schedmesh/testkit';
+import { startGatewayService } from './app.js';
+import type { GatewayServiceHandle } from './app.js';
+import { gatewayConfigSchema } from './config.js';
+import { pluginsYaml } from './test-fixtures.js';
+
+let nats: TestServer;
+let nc: NatsConnection;
+let service: GatewayServiceHandle;
+
+const configMap = (data: Record<string, string>, rv: string): ClusterEvent =>
+  ClusterEvent.fromPartial({
+    type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT,
+    object: { $case: 'configMap', value: { namespace: 'schedmesh-system', name: 'schedmesh-plugins', resourceVersion: rv, data } },
+  });
+
+async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!predicate()) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  nats = await startNats();
+  nc = await connect({ servers: nats.url });
+  // The gateway starts before the stream exists; it must keep trying.
+  service = await startGatewayService(
+    gatewayConfigSchema.parse({
+      grpc: { host: '127.0.0.1', port: 0 },
+      http: { host: '127.0.0.1', port: 0 },
+      log: { level: 'silent' },
+      shutdown: { grace: '1s' },
+      configMap: { natsUrl: nats.url },
+    }),
+    { handleSignals: false },
+  );
+});
+
+afterAll(async () => {
+  await service.stop();
+  await nc.close();
+  await nats.stop();
+});
+
+test('each ConfigMap version reconfigures the gateway; an invalid one leaves the one in force', async () => {
+  await ensureClusterStream(await jetstreamManager(nc));
+  const js = jetstream(nc);
+  const names = () => service.gateway.listPlugins().plugins.map((p) => p.name);
+
+  await publishClusterEvent(js, configMap({ 'plugins.yaml': pluginsYaml([{ name: 'cost', endpoint: 'http://127.0.0.1:1/cost', extensionPoints: ['filter'] }]) }, '1'));
+  await until(() => names().join() === 'cost');
+
+  await publishClusterEvent(
+    js,
+    configMap({ 'plugins.yaml': pluginsYaml([{ name: 'cost', endpoint: 'http://127.0.0.1:1/cost', extensionPoints: ['filter'] }, { name: 'quota', endpoint: 'http://127.0.0.1:1/quota', extensionPoints: ['preFilter'] }]) }, '2'),
+  );
+  await until(() => names().join() === 'cost,quota');
+
+  const before = service.gateway.listPlugins().configVersion;
+  await publishClusterEvent(js, configMap({ 'plugins.yaml': 'plugins:\n- name: broken\n  type: rest\n  endpoint: not a url\n  bogus: 1\n' }, '3'));
+  await publishClusterEvent(js, configMap({ other: 'x' }, '4'));
+  await new Promise((r) => setTimeout(r, 300));
+  expect(names()).toEqual(['cost', 'quota']);
+  expect(service.gateway.listPlugins().configVersion).toBe(before);
+
+  const metrics = await (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text();
+  expect(metrics).toMatch(/schedmesh_gateway_config_reloads_total\{source="configmap",result="rejected"[^}]*\} 1/);
+  expect(metrics).toMatch(/schedmesh_gateway_config_reloads_total\{source="configmap",result="applied"[^}]*\} 2/);
+});
