@@ -51,7 +51,10 @@ export function connectChannel(address: string, options: ChannelOptions = {}): C
 export interface ServiceClientOptions {
   /** Deadline of a call that sets none, in ms (default 10 s). A call may pass its own `deadline`. */
   defaultDeadlineMs?: number;
-  /** Attempts for methods marked idempotent in the proto (default 3, backoff from 50 ms). */
+  /**
+   * Total attempts, the first included, for methods marked idempotent in the
+   * proto (default 3; 1 disables retries). Backoff starts at retryBaseDelayMs.
+   */
   retryMaxAttempts?: number;
   /** First retry delay in ms (default 50). */
   retryBaseDelayMs?: number;
@@ -83,7 +86,8 @@ export function createServiceClient<D extends CompatServiceDefinition>(
 // Streams (Watch) live as long as the caller wants: no default deadline there.
 function defaultCallOptions(definition: CompatServiceDefinition, options: ServiceClientOptions): Record<string, MeshCallOptions> {
   const retry: MeshCallOptions = {
-    retryMaxAttempts: options.retryMaxAttempts ?? 3,
+    // nice-grpc counts retries after the first call, not attempts.
+    retryMaxAttempts: Math.max(0, (options.retryMaxAttempts ?? 3) - 1),
     retryBaseDelayMs: options.retryBaseDelayMs ?? 50,
     retryMaxDelayMs: 1_000,
   };
