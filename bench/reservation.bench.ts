@@ -1,0 +1,194 @@
+// Reservation service benchmark: `npx tsx bench/reservation.bench.ts`.
+//
+// Starts its own redis-server and nats-server (the test kit), publishes a small
+// cluster to a private stream, and runs the reservation service as a child
+// process (tsx, so no build is needed). Then, on the same Redis in the same run:
+//   1. a bare SET NX PX + DEL loop (the cheapest possible "lock") — the baseline;
+//   2. Reserve+Unreserve pairs over gRPC, one client, sequential;
+//   3. the same with 8 clients contending for the same two nodes, with p50/p99
+//      Reserve latency; and 8 clients of the bare loop for the ratio;
+//   and, for scale, the floor of any pair of calls to the service: two
+//   Unreserve calls for a pod with no lease (one GET each).
+// Every phase is bounded in count and in time. The machines are shared and
+// noisy: read the ratios, not the absolute figures.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
+import type { ReservationServiceClient } from '@schedmesh/proto/v1/reservation';
+import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
+import { ensureClusterStream, publishClusterEvent } from '@schedmesh/runtime';
+import { freePort, startNats, startRedis } from '@schedmesh/testkit';
+import { Redis } from 'ioredis';
+import { createChannel, createClient } from 'nice-grpc';
+
+const SEQUENTIAL_PAIRS = 3_000;
+const CONTENDED_PAIRS_PER_CLIENT = 600;
+const CLIENTS = 8;
+const PHASE_LIMIT_MS = 10_000;
+const WARMUP_PAIRS = 300;
+
+interface PhaseResult {
+  name: string;
+  pairs: number;
+  ms: number;
+  reserveLatenciesMs: number[];
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function bareLoop(redis: Redis, pairs: number, tag: string): Promise<number> {
+  const deadline = performance.now() + PHASE_LIMIT_MS;
+  let done = 0;
+  for (; done < pairs && performance.now() < deadline; done++) {
+    const key = `bench:lock:${tag}:${done % 64}`;
+    await redis.set(key, tag, 'PX', 30_000, 'NX');
+    await redis.del(key);
+  }
+  return done;
+}
+
+async function reservePairs(client: ReservationServiceClient, pairs: number, tag: string, nodes: readonly string[], latencies: number[]): Promise<number> {
+  const deadline = performance.now() + PHASE_LIMIT_MS;
+  let done = 0;
+  for (; done < pairs && performance.now() < deadline; done++) {
+    const uid = `bench-${tag}-${done % 64}`;
+    const started = performance.now();
+    const reply = await client.reserve({
+      pod: { uid, namespace: 'bench', name: uid },
+      nodeName: nodes[done % nodes.length]!,
+      requests: { milliCpu: 100, memory: 1 << 20, ephemeralStorage: 0, pods: 0, scalar: {} },
+      ttl: { seconds: 30 },
+      holder: tag,
+    });
+    latencies.push(performance.now() - started);
+    if (reply.result?.$case !== 'lease') throw new Error(`unexpected refusal: ${JSON.stringify(reply.result)}`);
+    await client.unreserve({ podUid: uid, fencingVersion: reply.result.value.fencingVersion });
+  }
+  return done;
+}
+
+async function floorPairs(client: ReservationServiceClient, pairs: number): Promise<number> {
+  const deadline = performance.now() + PHASE_LIMIT_MS;
+  let done = 0;
+  for (; done < pairs && performance.now() < deadline; done++) {
+    await client.unreserve({ podUid: 'bench-no-lease' });
+    await client.unreserve({ podUid: 'bench-no-lease' });
+  }
+  return done;
+}
+
+async function timed(name: string, run: (latencies: number[]) => Promise<number>): Promise<PhaseResult> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  const pairs = await run(latencies);
+  return { name, pairs, ms: performance.now() - started, reserveLatenciesMs: latencies.sort((a, b) => a - b) };
+}
+
+async function waitReady(httpPort: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the reservation service exited with ${child.exitCode}`);
+    const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the reservation service did not become ready within 30 s');
+}
+
+async function main(): Promise<void> {
+  const [redisServer, natsServer] = await Promise.all([startRedis(), startNats()]);
+  let service: ChildProcess | undefined;
+  const redis = new Redis(redisServer.url);
+  const nc = await connect({ servers: natsServer.url });
+  try {
+    const stream = 'BENCH_CLUSTER';
+    await ensureClusterStream(await jetstreamManager(nc), { name: stream, memory: true });
+    const js = jetstream(nc);
+    const nodes = ['bench-n1', 'bench-n2'];
+    for (const name of nodes) {
+      await publishClusterEvent(
+        js,
+        ClusterEvent.fromPartial({
+          type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT,
+          object: { $case: 'node', value: { name, allocatable: { milliCpu: 1_000_000, memory: 2 ** 40, pods: 10_000 } } },
+        }),
+      );
+    }
+
+    const [grpcPort, httpPort] = [await freePort(), await freePort()];
+    service = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'services', 'reservation', 'src', 'main.ts')], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        SCHEDMESH_GRPC__HOST: '127.0.0.1',
+        SCHEDMESH_GRPC__PORT: String(grpcPort),
+        SCHEDMESH_HTTP__HOST: '127.0.0.1',
+        SCHEDMESH_HTTP__PORT: String(httpPort),
+        SCHEDMESH_LOG__LEVEL: 'warn',
+        SCHEDMESH_REDIS__URL: redisServer.url,
+        SCHEDMESH_NATS__URL: natsServer.url,
+        SCHEDMESH_NATS__STREAM_NAME: stream,
+      },
+    });
+    await waitReady(httpPort, service);
+
+    const channels = Array.from({ length: CLIENTS }, () => createChannel(`127.0.0.1:${grpcPort}`));
+    const clients = channels.map((ch) => createClient(ReservationServiceDefinition, ch));
+    const bareClients = Array.from({ length: CLIENTS }, () => new Redis(redisServer.url));
+
+    // Warm up both paths (JIT, connections, script cache).
+    await bareLoop(redis, WARMUP_PAIRS, 'warmup');
+    await reservePairs(clients[0]!, WARMUP_PAIRS, 'warmup', nodes, []);
+
+    const bare = await timed('bare SET NX PX + DEL, 1 client', async () => bareLoop(redis, SEQUENTIAL_PAIRS * 3, 'seq'));
+    const grpc = await timed('Reserve + Unreserve over gRPC, 1 client', async (lat) => reservePairs(clients[0]!, SEQUENTIAL_PAIRS, 'seq', nodes, lat));
+    const floor = await timed('floor: 2 x Unreserve of no lease over gRPC, 1 client', async () => floorPairs(clients[0]!, SEQUENTIAL_PAIRS));
+    const bare8 = await timed(`bare SET NX PX + DEL, ${CLIENTS} clients`, async () =>
+      (await Promise.all(bareClients.map((c, i) => bareLoop(c, CONTENDED_PAIRS_PER_CLIENT * 3, `c${i}`)))).reduce((a, b) => a + b, 0),
+    );
+    const grpc8 = await timed(`Reserve + Unreserve over gRPC, ${CLIENTS} clients, 2 nodes`, async (lat) =>
+      (await Promise.all(clients.map((c, i) => reservePairs(c, CONTENDED_PAIRS_PER_CLIENT, `c${i}`, nodes, lat)))).reduce((a, b) => a + b, 0),
+    );
+
+    const rate = (r: PhaseResult): number => (r.pairs / r.ms) * 1000;
+    const rows: [string, string, string, string, string, string][] = [['phase', 'pairs', 'pairs/s', 'vs bare', 'Reserve p50 ms', 'Reserve p99 ms']];
+    for (const [r, base] of [[bare, bare], [floor, bare], [grpc, bare], [bare8, bare8], [grpc8, bare8]] as const) {
+      rows.push([
+        r.name,
+        String(r.pairs),
+        rate(r).toFixed(0),
+        r === base ? '1.00' : (rate(r) / rate(base)).toFixed(3),
+        r.reserveLatenciesMs.length ? percentile(r.reserveLatenciesMs, 50).toFixed(2) : '-',
+        r.reserveLatenciesMs.length ? percentile(r.reserveLatenciesMs, 99).toFixed(2) : '-',
+      ]);
+    }
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+    const line = (row: readonly string[]): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+    process.stdout.write(`reservation benchmark (redis-server and the service on this machine; ${CLIENTS} clients on separate channels/connections)\n`);
+    process.stdout.write(`${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+    for (const row of rows.slice(1)) process.stdout.write(`${line(row)}\n`);
+
+    for (const ch of channels) ch.close();
+    for (const c of bareClients) c.disconnect();
+  } finally {
+    if (service && service.exitCode === null) {
+      const exited = new Promise((resolve) => service!.once('exit', resolve));
+      service.kill('SIGTERM');
+      await exited;
+    }
+    redis.disconnect();
+    await nc.close();
+    await Promise.all([redisServer.stop(), natsServer.stop()]);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`reservation benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,102 @@
+/**
+ * Composes the reservation service: config → runtime (telemetry, logs,
+ * metrics, gRPC) → Redis and NATS → domain → server → listen. Readiness
+ * follows the ledger: NOT_SERVING until the stream replay caught up and the
+ * ledger is built, and again while it is rebuilt after a Redis loss.
+ */
+import { jetstreamManager } from '@nats-io/jetstream';
+import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
+import { connectNats, connectRedis, jetStreamClient, startService } from '@schedmesh/runtime';
+import type { ServiceRuntime } from '@schedmesh/runtime';
+import { ClusterState } from './cluster-state.js';
+import type { ReservationConfig } from './config.js';
+import { GangCoordinator } from './gang.js';
+import { KeyLayout } from './keys.js';
+import { Ledger } from './ledger.js';
+import { ReservationMetrics } from './metrics.js';
+import { Reservations } from './reservations.js';
+import { createReservationServer } from './server.js';
+import { RedisStore } from './store.js';
+import { StreamFollower } from './stream.js';
+import { Sweeper } from './sweeper.js';
+import { LedgerSync } from './sync.js';
+
+/** The service name: service.name of spans, `service` of logs and metrics. */
+export const SERVICE_NAME = 'schedmesh-reservation';
+
+/** A running reservation service. */
+export interface ReservationApp {
+  readonly runtime: ServiceRuntime;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  /** The domain (tests drive it directly too). */
+  readonly reservations: Reservations;
+  readonly ledger: Ledger;
+  readonly sync: LedgerSync;
+  readonly state: ClusterState;
+  readonly sweeper: Sweeper;
+  /** Graceful stop: drain gRPC, stop following, close connections. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startReservation}. */
+export interface StartOptions {
+  /** Install SIGTERM/SIGINT handling (default true; tests pass false). */
+  handleSignals?: boolean;
+}
+
+/** Starts the service; resolves once it listens (it reports ready later, see the module comment). */
+export async function startReservation(config: ReservationConfig, options: StartOptions = {}): Promise<ReservationApp> {
+  const runtime = startService({ name: SERVICE_NAME, config, handleSignals: options.handleSignals ?? true });
+  const { logger } = runtime;
+  try {
+    const redis = await connectRedis({ url: config.redis.url, name: SERVICE_NAME, logger, commandTimeoutMs: config.redis.commandTimeout });
+    const subscriber = redis.duplicate();
+    const nc = await connectNats({ servers: config.nats.url, name: SERVICE_NAME, logger });
+    const jsm = await jetstreamManager(nc);
+    const metrics = new ReservationMetrics(runtime.metrics);
+    const keys = new KeyLayout(config.redis.keyPrefix);
+    const store = new RedisStore(redis);
+    await store.loadScripts();
+    const state = new ClusterState();
+    const ledger = new Ledger({ store, keys, metrics });
+    const sync = new LedgerSync({
+      store,
+      keys,
+      ledger,
+      state,
+      logger,
+      metrics,
+      checkIntervalMs: config.redis.checkInterval,
+      onReadyChange: (ready) => runtime.setReady(ready),
+    });
+    const gangs = new GangCoordinator({ store, keys, ledger, state, subscriber, logger, metrics, pollMs: config.reservation.permitPollInterval });
+    const reservations = new Reservations({ ledger, sync, state, gangs, logger, metrics });
+    metrics.setLedgerSizeSource({ nodeCount: () => state.nodeCount, leaseCount: () => ledger.leaseCount(state.nodeNames()) });
+    runtime.grpc.add(
+      ReservationServiceDefinition,
+      createReservationServer(reservations, {
+        defaultTtlMs: config.reservation.defaultTtl,
+        permitDefaultTimeoutMs: config.reservation.permitDefaultTimeout,
+      }),
+    );
+    const follower = new StreamFollower({ js: jetStreamClient(nc), jsm, stream: config.nats.streamName, state, sync, logger });
+    const sweeper = new Sweeper({ ledger, gangs, sync, logger, intervalMs: config.reservation.sweepInterval });
+    runtime.onShutdown(async () => {
+      await follower.stop();
+      await sweeper.stop();
+      await sync.stop();
+      await gangs.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await nc.close();
+    });
+    const { grpcPort, httpPort } = await runtime.listen();
+    sync.start();
+    follower.start();
+    sweeper.start();
+    return { runtime, grpcPort, httpPort, reservations, ledger, sync, state, sweeper, stop: () => runtime.stop() };
+  } catch (err) {
+    await runtime.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,65 @@
+import { clusterStream, commonConfigSchema, duration } from '@schedmesh/runtime';
+import { z } from 'zod';
+
+/** The shortest lease a Reserve may ask for, in ms. */
+export const MIN_TTL_MS = 1_000;
+/** The longest lease, and the longest Permit wait (the framework's 15 min Permit maximum), in ms. */
+export const MAX_WAIT_MS = 15 * 60_000;
+
+const withinWait = (what: string) =>
+  [(ms: number) => ms >= MIN_TTL_MS && ms <= MAX_WAIT_MS, { message: `${what} must be between 1s and 15m` }] as const;
+
+/**
+ * The reservation service's options: the common ones plus redis, nats and
+ * reservation. Environment: SCHEDMESH_REDIS__URL, SCHEDMESH_NATS__URL,
+ * SCHEDMESH_NATS__STREAM_NAME, SCHEDMESH_RESERVATION__DEFAULT_TTL, …
+ */
+export const reservationConfigSchema = commonConfigSchema.extend({
+  redis: z
+    .object({
+      /** "redis://[:password@]host:port[/db]". */
+      url: z.string().min(1).default('redis://127.0.0.1:6379'),
+      /** Prefix of every key (several deployments may share one Redis). */
+      keyPrefix: z
+        .string()
+        .regex(/^[A-Za-z0-9:_.-]+$/, 'letters, digits and : _ . - only')
+        .default('schedmesh:rsv'),
+      /** How long one command may wait for Redis before the call fails UNAVAILABLE. */
+      commandTimeout: duration().default(2_000),
+      /** How often the epoch marker is checked for a Redis that lost its data. */
+      checkInterval: duration().default(500),
+    })
+    .strict()
+    .prefault({}),
+  nats: z
+    .object({
+      /** NATS server URLs, comma-separated. */
+      url: z.string().min(1).default('nats://127.0.0.1:4222'),
+      /** The cluster stream (node and pod events). */
+      streamName: z.string().min(1).default(clusterStream.name),
+    })
+    .strict()
+    .prefault({}),
+  reservation: z
+    .object({
+      /** Lease TTL when a Reserve names none. */
+      defaultTtl: duration()
+        .default(30_000)
+        .refine(...withinWait('reservation.defaultTtl')),
+      /** How often lapsed leases and gangs past their deadline are swept without a caller. */
+      sweepInterval: duration()
+        .default(1_000)
+        .refine((ms) => ms >= 10 && ms <= 60_000, { message: 'reservation.sweepInterval must be between 10ms and 1m' }),
+      /** How long a gang waits at Permit when neither the call nor the pod group says. */
+      permitDefaultTimeout: duration()
+        .default(60_000)
+        .refine(...withinWait('reservation.permitDefaultTimeout')),
+      /** How often a member waiting at Permit re-reads its gang without news. */
+      permitPollInterval: duration().default(500),
+    })
+    .strict()
+    .prefault({}),
+});
+
+/** The resolved configuration. */
+export type ReservationConfig = z.output<typeof reservationConfigSchema>;

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { PermitDecision } from '@schedmesh/proto/v1/reservation';
+import type { PermitResponse } from '@schedmesh/proto/v1/reservation';
+import { sharedServers } from '@schedmesh/testkit';
+import { Status } from 'nice-grpc';
+import { nodeEvent, podEvent, resources, startHarness, waitFor } from './fixtures.js';
+import type { Harness, ReservationClient } from './fixtures.js';
+import { REASON_LEASE_LOST } from './gang.js';
+
+const ALLOW = PermitDecision.PERMIT_DECISION_ALLOW;
+const REJECT = PermitDecision.PERMIT_DECISION_REJECT;
+
+describe('gang Permit across two service replicas', () => {
+  let h: Harness;
+  let a: ReservationClient;
+  let b: ReservationClient;
+
+  beforeAll(async () => {
+    const { redisUrl, natsUrl } = sharedServers();
+    h = await startHarness({ redisUrl, natsUrl, replicas: 2, events: [nodeEvent('n1', { cpu: 10_000, pods: 50 }), nodeEvent('n2', { cpu: 10_000, pods: 50 })] });
+    [a, b] = h.clients as [ReservationClient, ReservationClient];
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  const reserve = async (client: ReservationClient, uid: string, node: string, group?: { name: string; minMember: number }) => {
+    const reply = await client.reserve({
+      pod: { uid, namespace: 'team', name: uid },
+      nodeName: node,
+      requests: resources({ cpu: 100 }),
+      ttl: { seconds: 60 },
+      ...(group ? { podGroup: group } : {}),
+    });
+    expect(reply.result?.$case).toBe('lease');
+  };
+  const permit = (client: ReservationClient, uid: string, group: { name: string; minMember: number }, timeoutSeconds = 10): Promise<PermitResponse> =>
+    client.permit({ pod: { uid, namespace: 'team', name: uid }, podGroup: group, timeout: { seconds: timeoutSeconds } }, { deadline: 15_000 });
+
+  test('members waiting on both replicas are all allowed once minMember hold leases', async () => {
+    const group = { name: 'train', minMember: 3 };
+    await reserve(a, 'g1-a', 'n1', group);
+    await reserve(b, 'g1-b', 'n2', group);
+    const settled: string[] = [];
+    const waitA = permit(a, 'g1-a', group).then((r) => (settled.push('a'), r));
+    const waitB = permit(b, 'g1-b', group).then((r) => (settled.push('b'), r));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(settled).toEqual([]);
+    // The third member reserves through replica B: the waiters on A and B both learn of it.
+    await reserve(b, 'g1-c', 'n1', group);
+    const [ra, rb] = await Promise.all([waitA, waitB]);
+    expect(ra).toEqual({ decision: ALLOW, reason: '', membersReserved: 3 });
+    expect(rb).toEqual({ decision: ALLOW, reason: '', membersReserved: 3 });
+    // The last member's own Permit is allowed at once.
+    expect(await permit(a, 'g1-c', group)).toMatchObject({ decision: ALLOW, membersReserved: 3 });
+  });
+
+  test('on timeout every member is rejected with the reason and its lease released', async () => {
+    const group = { name: 'short', minMember: 3 };
+    await reserve(a, 'g2-a', 'n1', group);
+    await reserve(b, 'g2-b', 'n2', group);
+    const started = Date.now();
+    const [ra, rb] = await Promise.all([permit(a, 'g2-a', group, 1), permit(b, 'g2-b', group, 1)]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    for (const r of [ra, rb]) {
+      expect(r.decision).toBe(REJECT);
+      expect(r.reason).toBe('gang team/short timed out after 1s waiting for 3 members to hold leases: 2 of 3 members hold leases');
+      expect(r.membersReserved).toBe(2);
+    }
+    for (const uid of ['g2-a', 'g2-b']) await expect(a.getReservation({ podUid: uid })).rejects.toMatchObject({ code: Status.NOT_FOUND });
+    // A member that asks again learns why its lease is gone.
+    expect(await permit(b, 'g2-a', group, 1)).toMatchObject({ decision: REJECT, reason: ra.reason, membersReserved: 0 });
+    // The gang can try again: a new round.
+    await reserve(a, 'g2-a', 'n1', group);
+    await reserve(a, 'g2-b', 'n1', group);
+    await reserve(b, 'g2-c', 'n2', group);
+    expect(await permit(b, 'g2-a', group, 1)).toMatchObject({ decision: ALLOW, membersReserved: 3 });
+  });
+
+  test('a round nobody waits for any more is ended by the sweeper, which releases the leases', async () => {
+    const group = { name: 'abandoned', minMember: 2 };
+    await reserve(a, 'g3-a', 'n1', group);
+    // The caller gives up (its deadline) long before the gang's 1s timeout.
+    await expect(
+      a.permit({ pod: { uid: 'g3-a', namespace: 'team' }, podGroup: group, timeout: { seconds: 1 } }, { deadline: 200 }),
+    ).rejects.toMatchObject({ code: Status.DEADLINE_EXCEEDED });
+    await waitFor(async () => (await a.getReservation({ podUid: 'g3-a' }).catch(() => undefined)) === undefined, 3_000, 'the sweeper to end the round');
+    expect(await permit(b, 'g3-a', group, 1)).toMatchObject({ decision: REJECT, reason: expect.stringContaining('gang team/abandoned timed out') });
+  });
+
+  test('a gang member already bound counts; a pod without a lease is rejected; a pod outside any gang is allowed', async () => {
+    const group = { name: 'partly-running', minMember: 2 };
+    await h.waitForGeneration(await h.publish(podEvent({ uid: 'g4-running', namespace: 'team', node: 'n2', requests: { cpu: 100 }, group })));
+    await reserve(a, 'g4-new', 'n1', group);
+    expect(await permit(b, 'g4-new', group)).toMatchObject({ decision: ALLOW, membersReserved: 2 });
+
+    expect(await permit(a, 'nobody', group)).toEqual({ decision: REJECT, reason: REASON_LEASE_LOST, membersReserved: 0 });
+    await reserve(a, 'solo', 'n2');
+    expect(await a.permit({ pod: { uid: 'solo' } })).toEqual({ decision: ALLOW, reason: '', membersReserved: 1 });
+    expect(await a.permit({ pod: { uid: 'nobody' } })).toEqual({ decision: REJECT, reason: REASON_LEASE_LOST, membersReserved: 0 });
+  });
+});

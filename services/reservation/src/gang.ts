@@ -1,0 +1,368 @@
+/**
+ * Permit for pod groups (gang scheduling), coordinated through Redis so that
+ * members waiting on different service replicas all learn one outcome.
+ *
+ * A gang has rounds. The first member to wait starts a round with a deadline
+ * (its timeout); every member that waits, and every member that reserves,
+ * registers in the gang's member hash. A waiting member counts the members
+ * whose leases are still live (plus the gang's pods already bound, from the
+ * stream); once the count reaches minMember it ends the round with ALLOW. If
+ * the deadline passes first, whoever notices (a waiting member, on any
+ * replica, or the sweeper when nobody waits any more) ends the round with
+ * REJECT and releases every member's reserved lease. Each decision is one
+ * script on the gang's keys, so exactly one outcome wins; it is announced on
+ * the gang's pub/sub channel, and waiters also poll, so a lost message only
+ * delays the news.
+ */
+import type { Logger } from '@schedmesh/runtime';
+import type { Redis } from 'ioredis';
+import type { ClusterState } from './cluster-state.js';
+import type { KeyLayout } from './keys.js';
+import type { Ledger } from './ledger.js';
+import type { ReservationMetrics } from './metrics.js';
+import {
+  gangAllowScript,
+  gangDropScript,
+  gangJoinScript,
+  gangRegisterScript,
+  gangRejectScript,
+  gangStatusScript,
+} from './scripts.js';
+import { stringArray } from './store.js';
+import type { RedisStore } from './store.js';
+
+/** The reason given to a member whose lease is gone. */
+export const REASON_LEASE_LOST = 'lease lost: the pod holds no live lease';
+
+/** A gang as a Permit call names it. */
+export interface GangSpec {
+  /** "namespace/name". */
+  readonly key: string;
+  readonly minMember: number;
+  /** How long the round this member starts waits, in ms. */
+  readonly timeoutMs: number;
+}
+
+/** What Permit asks, validated. */
+export interface PermitInput {
+  readonly uid: string;
+  /** Undefined for a pod outside any gang: allowed at once if it holds a lease. */
+  readonly gang: GangSpec | undefined;
+}
+
+/** Permit's answer. */
+export interface PermitOutcome {
+  readonly allowed: boolean;
+  /** Why it was rejected ("" when allowed). */
+  readonly reason: string;
+  /** Members holding leases when the decision was made. */
+  readonly membersReserved: number;
+}
+
+/** Options of {@link GangCoordinator}. */
+export interface GangCoordinatorOptions {
+  store: RedisStore;
+  keys: KeyLayout;
+  ledger: Ledger;
+  state: ClusterState;
+  /** A connection of its own for SUBSCRIBE (a subscribed connection can do nothing else). */
+  subscriber: Redis;
+  logger: Logger;
+  metrics?: ReservationMetrics;
+  /** How often a waiting member re-reads the gang even without news, in ms (default 500). */
+  pollMs?: number;
+  /** How long past a round's deadline the sweeper leaves it to its waiting members, in ms (default 2 × pollMs). */
+  sweepGraceMs?: number;
+}
+
+interface JoinReply {
+  status: string;
+  round: string;
+  deadline: number;
+  min: number;
+  now: number;
+  members: string[];
+  /** The round's timeout (ms), as its first member set it. */
+  timeoutMs: number;
+}
+
+/** A round as gang_status reads it. */
+interface RoundStatus {
+  /** allowed | rejected | waiting (undecided). */
+  outcome: string;
+  reason: string;
+  /** Members the decider counted. */
+  count: number;
+  /** The gang's current round and its parameters. */
+  round: string;
+  deadline: number;
+  min: number;
+  timeoutMs: number;
+  now: number;
+  members: string[];
+}
+
+function pairs(flat: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+function timeoutReason(gang: string, min: number, count: number, timeoutMs: number): string {
+  const after = timeoutMs > 0 ? ` after ${timeoutMs % 1000 === 0 ? timeoutMs / 1000 : (timeoutMs / 1000).toFixed(1)}s` : '';
+  return `gang ${gang} timed out${after} waiting for ${min} members to hold leases: ${count} of ${min} members hold leases`;
+}
+
+/** A decided round as Permit's answer; undefined while it waits. */
+function decided(outcome: string, reason: string, count: number): PermitOutcome | undefined {
+  if (outcome === 'allowed') return { allowed: true, reason: '', membersReserved: count };
+  if (outcome === 'rejected') return { allowed: false, reason, membersReserved: count };
+  return undefined;
+}
+
+/** See the module comment. */
+export class GangCoordinator {
+  private readonly o: GangCoordinatorOptions;
+  private readonly pollMs: number;
+  private readonly sweepGraceMs: number;
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly subscriptions = new Map<string, number>();
+
+  constructor(options: GangCoordinatorOptions) {
+    this.o = options;
+    this.pollMs = options.pollMs ?? 500;
+    this.sweepGraceMs = options.sweepGraceMs ?? Math.max(2 * this.pollMs, 200);
+    options.subscriber.on('message', (channel: string) => {
+      for (const wake of [...(this.waiters.get(channel) ?? [])]) wake();
+    });
+  }
+
+  /** A member took a lease: count it, and let waiting members re-count. */
+  async register(gang: string, uid: string, node: string): Promise<void> {
+    const { store, keys } = this.o;
+    // Sent together: the script runs before the PUBLISH on this connection, so waiters re-count after it.
+    await Promise.all([store.run(gangRegisterScript, keys.gang(gang), [uid, node]), store.call(() => store.redis.publish(keys.gangChannel(gang), 'registered'))]);
+  }
+
+  /** Holds the member until its gang's round is decided (or the call is cancelled). */
+  async permit(input: PermitInput, signal: AbortSignal): Promise<PermitOutcome> {
+    const { ledger, metrics, state } = this.o;
+    const lease = await ledger.get(input.uid, state.boundNodeOf(input.uid));
+    let outcome: PermitOutcome;
+    if (input.gang === undefined) {
+      outcome = lease ? { allowed: true, reason: '', membersReserved: 1 } : { allowed: false, reason: REASON_LEASE_LOST, membersReserved: 0 };
+    } else {
+      outcome = await this.wait(input.uid, input.gang, lease?.node, signal);
+    }
+    metrics?.permits.inc({ decision: outcome.allowed ? 'allow' : 'reject' });
+    return outcome;
+  }
+
+  private async wait(uid: string, gang: GangSpec, leaseNode: string | undefined, signal: AbortSignal): Promise<PermitOutcome> {
+    const { store, keys, ledger, state } = this.o;
+    const gangKeys = keys.gang(gang.key);
+    const channel = keys.gangChannel(gang.key);
+    await this.subscribe(channel);
+    try {
+      let node = leaseNode;
+      let joined: JoinReply;
+      for (;;) {
+        if (node === undefined) return { allowed: false, reason: (await this.releasedReason(gang.key, uid)) ?? REASON_LEASE_LOST, membersReserved: 0 };
+        joined = parseJoin(await store.run(gangJoinScript, gangKeys, [uid, node, gang.minMember, gang.timeoutMs]));
+        if (joined.status !== 'expired') break;
+        // The waiting round outlived its deadline with nobody left to end it: end it now, then start a new one.
+        await this.endRound(gang.key, joined.round);
+        node = (await ledger.get(uid, state.boundNodeOf(uid)))?.node;
+      }
+      await store.call(() => store.redis.zadd(keys.gangs, joined.deadline, gang.key));
+      await store.call(() => store.redis.publish(channel, 'joined'));
+      const round = joined.round;
+      const skew = Date.now() - joined.now;
+      for (;;) {
+        signal.throwIfAborted();
+        const st = await this.status(gang.key, round);
+        const known = decided(st.outcome, st.reason, st.count);
+        if (known) return known;
+        const live = await this.liveMembers(gang.key, st.members);
+        if (!live.has(uid)) {
+          // Gone because the round was just decided elsewhere, or lapsed while waiting.
+          const again = await this.status(gang.key, round);
+          return (
+            decided(again.outcome, again.reason, again.count) ?? {
+              allowed: false,
+              reason: (await this.releasedReason(gang.key, uid)) ?? REASON_LEASE_LOST,
+              membersReserved: live.size,
+            }
+          );
+        }
+        if (live.size >= joined.min) {
+          const [outcome = '', reason = '', count = '0'] = stringArray(await store.run(gangAllowScript, gangKeys, [round, live.size]));
+          if (outcome === 'allowed') await store.call(() => store.redis.publish(channel, 'allowed'));
+          const result = decided(outcome, reason, Number(count));
+          if (result) return result;
+        }
+        if (st.now >= joined.deadline) {
+          const ended = await this.endRound(gang.key, round);
+          if (ended) return ended;
+        }
+        const untilDeadline = joined.deadline - (Date.now() - skew);
+        await this.waitForNews(channel, Math.min(this.pollMs, Math.max(untilDeadline, 1)), signal);
+      }
+    } finally {
+      await this.unsubscribe(channel);
+    }
+  }
+
+  /**
+   * Ends a round past its deadline with REJECT (round "" = the waiting one),
+   * counting its live members for the reason. When this call decided it,
+   * every member's reserved lease is released and the news published.
+   * Returns the round's outcome; undefined if it is still waiting.
+   */
+  private async endRound(gang: string, round: string): Promise<PermitOutcome | undefined> {
+    const { store, keys, ledger, logger } = this.o;
+    const st = await this.status(gang, round);
+    const known = decided(st.outcome, st.reason, st.count);
+    if (known) return known;
+    const target = round === '' ? st.round : round;
+    const live = await this.liveMembers(gang, st.members);
+    const reason = timeoutReason(gang, st.min, live.size, st.timeoutMs);
+    const raw = await store.run(gangRejectScript, keys.gang(gang), [target, reason, live.size]);
+    const parts = Array.isArray(raw) ? (raw as unknown[]) : [];
+    const [outcome = '', why = '', count = '0'] = stringArray(parts.slice(0, 3));
+    if (parts[4] === '1') {
+      const members = pairs(stringArray(parts[3]));
+      await Promise.all(members.map(([uid, node]) => ledger.releaseOn(node, uid, 0, true)));
+      await store.call(() => store.redis.publish(keys.gangChannel(gang), 'rejected'));
+      await store.call(() => store.redis.zrem(keys.gangs, gang));
+      logger.info({ gang, members: members.length, reason: why }, "gang rejected; its members' leases were released");
+    }
+    return decided(outcome, why, Number(count));
+  }
+
+  /**
+   * Ends the rounds whose deadline passed a grace period ago — waiting members
+   * decide their own rounds; this is for rounds nobody waits for any more.
+   * Returns how many were rejected.
+   */
+  async sweep(limit = 64): Promise<number> {
+    const { store, keys } = this.o;
+    const [seconds, micros] = await store.call(() => store.redis.time());
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const due = await store.call(() => store.redis.zrangebyscore(keys.gangs, '-inf', now - this.sweepGraceMs, 'LIMIT', 0, limit));
+    let rejected = 0;
+    for (const gang of due) {
+      const outcome = await this.endRound(gang, '');
+      if (outcome && !outcome.allowed) rejected++;
+      if (outcome) await store.call(() => store.redis.zrem(keys.gangs, gang));
+    }
+    return rejected;
+  }
+
+  private async status(gang: string, round: string): Promise<RoundStatus> {
+    const { store, keys } = this.o;
+    const raw = await store.run(gangStatusScript, keys.gang(gang), [round]);
+    const parts = Array.isArray(raw) ? (raw as unknown[]) : [];
+    const [outcome = '', reason = '', count = '0', , current = '0', deadline = '0', min = '0', timeoutMs = '0', now = '0'] = stringArray(parts.slice(0, 9));
+    return {
+      outcome,
+      reason,
+      count: Number(count),
+      round: current,
+      deadline: Number(deadline),
+      min: Number(min),
+      timeoutMs: Number(timeoutMs),
+      now: Number(now),
+      members: stringArray(parts[9]),
+    };
+  }
+
+  /** Members whose lease is live, plus the gang's bound pods; drops members whose lease is gone. */
+  private async liveMembers(gang: string, flat: readonly string[]): Promise<Set<string>> {
+    const { store, keys, ledger, state } = this.o;
+    const live = new Set<string>();
+    await Promise.all(
+      pairs(flat).map(async ([uid, node]) => {
+        if (await ledger.getOn(node, uid)) live.add(uid);
+        else await store.run(gangDropScript, keys.gang(gang), [uid, node]);
+      }),
+    );
+    for (const uid of state.boundGroupMembers(gang)) live.add(uid);
+    return live;
+  }
+
+  /** The reason a member's lease was released by a rejected round, if it was. */
+  private async releasedReason(gang: string, uid: string): Promise<string | undefined> {
+    const { store, keys } = this.o;
+    const [stateKey, , releasedKey] = keys.gang(gang);
+    const released = await store.call(() => store.redis.sismember(releasedKey!, uid));
+    if (released !== 1) return undefined;
+    return (await store.call(() => store.redis.hget(stateKey!, 'reason'))) ?? undefined;
+  }
+
+  private async subscribe(channel: string): Promise<void> {
+    const count = this.subscriptions.get(channel) ?? 0;
+    this.subscriptions.set(channel, count + 1);
+    if (!this.waiters.has(channel)) this.waiters.set(channel, new Set());
+    if (count === 0) await this.o.store.call(() => this.o.subscriber.subscribe(channel));
+  }
+
+  private async unsubscribe(channel: string): Promise<void> {
+    const count = (this.subscriptions.get(channel) ?? 1) - 1;
+    if (count > 0) {
+      this.subscriptions.set(channel, count);
+      return;
+    }
+    this.subscriptions.delete(channel);
+    this.waiters.delete(channel);
+    try {
+      await this.o.subscriber.unsubscribe(channel);
+    } catch {
+      // The connection is gone; so is the subscription.
+    }
+  }
+
+  private waitForNews(channel: string, ms: number, signal: AbortSignal): Promise<void> {
+    const set = this.waiters.get(channel);
+    return new Promise<void>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        set?.delete(wake);
+        signal.removeEventListener('abort', onAbort);
+      };
+      function wake(): void {
+        cleanup();
+        resolve();
+      }
+      function onAbort(): void {
+        cleanup();
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      }
+      const timer = setTimeout(wake, ms);
+      set?.add(wake);
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+    });
+  }
+
+  /** Closes the subscriber connection. */
+  async close(): Promise<void> {
+    this.waiters.clear();
+    this.subscriptions.clear();
+    this.o.subscriber.disconnect();
+  }
+}
+
+function parseJoin(raw: unknown): JoinReply {
+  if (!Array.isArray(raw) || raw.length < 7) throw new TypeError(`gang_join: unexpected reply ${JSON.stringify(raw)}`);
+  const [status, round, deadline, min, now, members, timeoutMs] = raw as unknown[];
+  return {
+    status: String(status),
+    round: String(round),
+    deadline: Number(deadline),
+    min: Number(min),
+    now: Number(now),
+    members: stringArray(members),
+    timeoutMs: Number(timeoutMs),
+  };
+}

@@ -1,0 +1,284 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { sharedServers } from '@schedmesh/testkit';
+import fc from 'fast-check';
+import { Redis } from 'ioredis';
+import { KeyLayout } from './keys.js';
+import { Ledger } from './ledger.js';
+import type { LeaseView, LedgerView } from './ledger.js';
+import { nodeCapacity, podDemand } from './quantities.js';
+import type { Quantities } from './quantities.js';
+import { resources } from './fixtures.js';
+import type { ResourceSpec } from './fixtures.js';
+import { RedisStore } from './store.js';
+
+let redis: Redis;
+let prefixes = 0;
+
+beforeAll(() => {
+  redis = new Redis(sharedServers().redisUrl);
+});
+afterAll(() => {
+  redis.disconnect();
+});
+
+function freshLedger(): { ledger: Ledger; keys: KeyLayout; store: RedisStore } {
+  const keys = new KeyLayout(`ledger-test:${process.pid}:${++prefixes}`);
+  const store = new RedisStore(redis);
+  return { ledger: new Ledger({ store, keys }), keys, store };
+}
+
+const demand = (spec: ResourceSpec): Quantities => podDemand(resources(spec));
+const input = (uid: string, node: string, spec: ResourceSpec, ttlMs = 30_000) => ({
+  uid,
+  namespace: 'default',
+  name: uid,
+  node,
+  demand: demand(spec),
+  ttlMs,
+  holder: 'ledger-test',
+  group: '',
+});
+
+describe('the ledger scripts', () => {
+  test('scripts are called by SHA and reloaded transparently after NOSCRIPT', async () => {
+    const { ledger, store } = freshLedger();
+    await store.loadScripts();
+    await ledger.rebuildNode('n1', 1, nodeCapacity(resources({ cpu: 1000, pods: 10 })), []);
+    await redis.script('FLUSH');
+    const result = await ledger.reserve(input('p1', 'n1', { cpu: 100 }));
+    expect(result.kind).toBe('granted');
+    expect((await ledger.ledger('n1')).leased.get('cpu')).toBe(100);
+  });
+
+  test('stream changes apply once per node and generation; a rebuild settles the leases of pods now bound', async () => {
+    const { ledger } = freshLedger();
+    const capacity = nodeCapacity(resources({ cpu: 1000, memory: 1000, pods: 10 }));
+    expect(await ledger.rebuildNode('n1', 5, capacity, [])).toBe('rebuilt');
+    expect(await ledger.rebuildNode('n1', 5, capacity, [])).toBe('old');
+    const bound = { uid: 'b1', namespace: 'default', name: 'b1', demand: demand({ cpu: 300 }) };
+    expect(await ledger.applyPod('n1', 4, bound, 'bind')).toBe('old');
+    expect(await ledger.applyPod('n1', 6, bound, 'bind')).toBe('bound');
+    expect(await ledger.applyPod('n1', 6, bound, 'bind')).toBe('old');
+    expect(await ledger.applyPod('unknown', 7, bound, 'bind')).toBe('nonode');
+    expect((await ledger.ledger('n1')).bound).toEqual(new Map([['cpu', 300], ['pods', 1]]));
+
+    const granted = await ledger.reserve(input('l1', 'n1', { cpu: 200, memory: 100 }));
+    expect(granted.kind).toBe('granted');
+    // A rebuild that lists l1 as bound settles its lease: counted once, as bound.
+    const l1 = { uid: 'l1', namespace: 'default', name: 'l1', demand: demand({ cpu: 200, memory: 100 }) };
+    expect(await ledger.rebuildNode('n1', 9, capacity, [bound, l1])).toBe('rebuilt');
+    const view = await ledger.ledger('n1');
+    expect(view.bound).toEqual(new Map([['cpu', 500], ['memory', 100], ['pods', 2]]));
+    expect(view.leased).toEqual(new Map());
+    expect(view.leaseCount).toBe(0);
+    // A rebuild of a deleted node removes its ledger; a later generation can bring it back.
+    expect(await ledger.rebuildNode('n1', 10, undefined, [])).toBe('deleted');
+    expect((await ledger.ledger('n1')).exists).toBe(false);
+    expect((await ledger.reserve(input('l2', 'n1', { cpu: 1 }))).kind).toBe('unknown-node');
+  });
+
+  test('fencing versions are monotonic per node and survive the loss of the counter', async () => {
+    const { ledger, keys } = freshLedger();
+    await ledger.rebuildNode('n1', 1, nodeCapacity(resources({ cpu: 1000, pods: 10 })), []);
+    const versions: number[] = [];
+    for (const uid of ['a', 'b', 'c']) {
+      const r = await ledger.reserve(input(uid, 'n1', { cpu: 1 }));
+      if (r.kind === 'granted') versions.push(r.lease.version);
+    }
+    expect(versions[1]).toBe(versions[0]! + 1);
+    expect(versions[2]).toBe(versions[1]! + 1);
+    await redis.del(keys.node('n1')[6]!);
+    const after = await ledger.reserve(input('d', 'n1', { cpu: 1 }));
+    expect(after.kind === 'granted' && after.lease.version).toBeGreaterThan(versions[2]!);
+  });
+
+  test('the due set lets the sweeper release lapsed leases on exactly the nodes that have them', async () => {
+    const { ledger, keys } = freshLedger();
+    for (const node of ['n1', 'n2']) await ledger.rebuildNode(node, 1, nodeCapacity(resources({ cpu: 1000, pods: 10 })), []);
+    await ledger.reserve(input('short', 'n1', { cpu: 500 }, 30));
+    await ledger.reserve(input('long', 'n2', { cpu: 500 }, 60_000));
+    expect(await redis.zrange(keys.due, '0', '-1')).toEqual(['n1', 'n2']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await ledger.sweepDue()).toBe(1);
+    expect(await redis.hget(keys.node('n1')[2]!, 'cpu')).toBeNull();
+    expect(await redis.hget(keys.node('n2')[2]!, 'cpu')).toBe('500');
+    expect(await redis.zrange(keys.due, '0', '-1')).toEqual(['n2']);
+  });
+});
+
+// --- Property: random sequences of Reserve/Unreserve/Confirm/bind/delete with
+// expiries keep the ledger exact: free ≥ 0 for every resource, leased = the sum
+// of the live reserved leases, bound = the sum of confirmed leases and bound pods.
+
+type Op =
+  | { op: 'reserve'; pod: number; node: number; cpu: number; memory: number; gpu: number; ttlMs: number }
+  | { op: 'unreserve'; pod: number; version: 'current' | 'stale' | 'zero' }
+  | { op: 'confirm'; pod: number; version: 'current' | 'stale' | 'zero' }
+  | { op: 'bind'; pod: number }
+  | { op: 'delete'; pod: number }
+  | { op: 'wait'; ms: number };
+
+const NODES = ['n0', 'n1'];
+const PODS = 8;
+const capacity = nodeCapacity(resources({ cpu: 1000, memory: 1000, pods: 4, scalar: { 'nvidia.com/gpu': 2 } }));
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('reserve' as const), pod: fc.nat(PODS - 1), node: fc.nat(NODES.length - 1), cpu: fc.nat(600), memory: fc.nat(600), gpu: fc.nat(2), ttlMs: fc.constantFrom(15, 40, 5_000) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('unreserve' as const), pod: fc.nat(PODS - 1), version: fc.constantFrom('current' as const, 'stale' as const, 'zero' as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('confirm' as const), pod: fc.nat(PODS - 1), version: fc.constantFrom('current' as const, 'stale' as const, 'zero' as const) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('bind' as const), pod: fc.nat(PODS - 1) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), pod: fc.nat(PODS - 1) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('wait' as const), ms: fc.nat(25) }) },
+);
+
+interface ModelLease {
+  node: string;
+  version: number;
+  demand: Quantities;
+  /** undefined once confirmed. */
+  expireMs: number | undefined;
+  state: 'reserved' | 'confirmed' | 'bound';
+}
+
+function sum(into: Map<string, number>, q: Quantities): void {
+  for (const [k, v] of q) into.set(k, (into.get(k) ?? 0) + v);
+}
+
+function nonZero(q: Quantities): Map<string, number> {
+  return new Map([...q].filter(([, v]) => v !== 0));
+}
+
+/** Redis TIME in ms: the clock the scripts use. */
+async function redisNow(): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/**
+ * Whether the lease was live for the whole of an operation run between Redis
+ * times `before` and `after` (false: lapsed before it; undefined: it may have
+ * lapsed during it).
+ */
+function surelyLive(lease: ModelLease | undefined, before: number, after: number): boolean | undefined {
+  if (lease === undefined) return false;
+  if (lease.expireMs === undefined) return true;
+  if (lease.expireMs > after) return true;
+  if (lease.expireMs <= before) return false;
+  return undefined;
+}
+
+test('property: random request sequences with expiries keep the ledger exact and never over-committed', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 30 }), async (ops) => {
+      const { ledger } = freshLedger();
+      let generation = 1;
+      for (const node of NODES) await ledger.rebuildNode(node, generation, capacity, []);
+      const model = new Map<string, ModelLease>();
+      const uid = (i: number): string => `pod-${i}`;
+
+      const check = async (): Promise<void> => {
+        for (const node of NODES) {
+          const view: LedgerView = await ledger.ledger(node);
+          for (const [uidKey, lease] of model) {
+            if (lease.node === node && lease.state === 'reserved' && lease.expireMs! <= view.nowMs) model.delete(uidKey);
+          }
+          const leased = new Map<string, number>();
+          const bound = new Map<string, number>();
+          for (const lease of model.values()) {
+            if (lease.node !== node) continue;
+            sum(lease.state === 'reserved' ? leased : bound, lease.demand);
+          }
+          expect(nonZero(view.leased)).toEqual(leased);
+          expect(nonZero(view.bound)).toEqual(bound);
+          for (const [name, free] of view.free) expect([name, free >= 0]).toEqual([name, true]);
+        }
+      };
+
+      for (const op of ops) {
+        switch (op.op) {
+          case 'reserve': {
+            const id = uid(op.pod);
+            const node = NODES[op.node]!;
+            const want = demand({ cpu: op.cpu, memory: op.memory, scalar: { 'nvidia.com/gpu': op.gpu } });
+            const held = model.get(id);
+            // The service refuses a Reserve for a bound pod before it reaches the ledger.
+            if (held?.state === 'bound') break;
+            const r = await ledger.reserve(input(id, node, { cpu: op.cpu, memory: op.memory, scalar: { 'nvidia.com/gpu': op.gpu } }, op.ttlMs));
+            if (r.kind === 'granted') {
+              const lease: LeaseView = r.lease;
+              expect(lease.node).toBe(node);
+              if (r.created) {
+                if (held && held.node !== node && held.state === 'reserved') model.delete(id);
+                model.set(id, { node, version: lease.version, demand: lease.demand, expireMs: lease.expireMs, state: 'reserved' });
+              } else {
+                expect(held?.version).toBe(lease.version);
+              }
+            } else if (r.kind === 'conflict') {
+              expect(r.shortages.length).toBeGreaterThan(0);
+              for (const s of r.shortages) {
+                expect(want.get(s.resource)).toBe(s.requested);
+                expect(s.requested).toBeGreaterThan(s.free);
+              }
+            } else if (r.kind === 'confirmed-elsewhere') {
+              expect(held?.state).toBe('confirmed');
+            } else if (r.kind === 'mismatch') {
+              expect(held?.node).toBe(node);
+            } else if (r.kind === 'bound') {
+              expect(held?.state).toBe('bound');
+            } else {
+              throw new Error(`unexpected ${r.kind}`);
+            }
+            break;
+          }
+          case 'unreserve': {
+            const id = uid(op.pod);
+            const held = model.get(id);
+            const version = op.version === 'zero' ? 0 : (held?.version ?? 1) - (op.version === 'stale' ? 1 : 0);
+            const before = await redisNow();
+            const released = await ledger.unreserve(id, version);
+            const live = held?.state === 'bound' ? false : surelyLive(held, before, await redisNow());
+            if (live !== undefined) expect(released).toBe(live && (op.version !== 'stale'));
+            if (released) model.delete(id);
+            // Not released although the version matched: it had lapsed (check() prunes by Redis time otherwise).
+            else if (held?.state === 'reserved' && live === undefined && op.version !== 'stale') model.delete(id);
+            break;
+          }
+          case 'confirm': {
+            const id = uid(op.pod);
+            const held = model.get(id);
+            const version = op.version === 'zero' ? 0 : (held?.version ?? 1) - (op.version === 'stale' ? 1 : 0);
+            const r = await ledger.confirm(id, version);
+            if (r.kind === 'confirmed' && held && held.state === 'reserved') model.set(id, { ...held, state: 'confirmed', expireMs: undefined });
+            if (r.kind === 'none' && held?.state === 'reserved') model.delete(id);
+            if (op.version === 'stale' && held && held.state !== 'bound') expect(r.kind).not.toBe('confirmed');
+            break;
+          }
+          case 'bind': {
+            // The stream reports a confirmed pod bound where its lease is (the normal life of a pod).
+            const id = uid(op.pod);
+            const held = model.get(id);
+            if (held?.state !== 'confirmed') break;
+            generation++;
+            expect(await ledger.applyPod(held.node, generation, { uid: id, namespace: 'default', name: id, demand: held.demand }, 'bind')).toBe('bound');
+            model.set(id, { ...held, state: 'bound' });
+            break;
+          }
+          case 'delete': {
+            const id = uid(op.pod);
+            const held = model.get(id);
+            if (held?.state !== 'bound') break;
+            generation++;
+            expect(await ledger.applyPod(held.node, generation, { uid: id, namespace: 'default', name: id, demand: held.demand }, 'release')).toBe('released');
+            model.delete(id);
+            break;
+          }
+          case 'wait':
+            await new Promise((resolve) => setTimeout(resolve, op.ms));
+            break;
+        }
+        await check();
+      }
+    }),
+    { numRuns: 25 },
+  );
+}, 60_000);

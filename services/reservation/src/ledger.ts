@@ -1,0 +1,450 @@
+/**
+ * The ledger: per-node capacity in Redis (allocatable, bound, leased) and the
+ * leases, changed only by the Lua scripts of scripts.ts. This module knows
+ * nothing of gRPC; it returns outcomes as values and throws only
+ * UnavailableError (Redis away) from the store.
+ */
+import type { ReservationMetrics } from './metrics.js';
+import type { KeyLayout } from './keys.js';
+import { decodeQuantities, encodeQuantities, freeQuantities, quantitiesFromHash } from './quantities.js';
+import type { Quantities } from './quantities.js';
+import {
+  applyPodScript,
+  confirmScript,
+  dueScript,
+  getScript,
+  indexDropScript,
+  ledgerScript,
+  rebuildNodeScript,
+  reserveScript,
+  sweepScript,
+  unreserveScript,
+} from './scripts.js';
+import { parseReply, stringArray } from './store.js';
+import type { RedisStore, ScriptReply } from './store.js';
+
+/** A lease as the ledger holds it. */
+export interface LeaseView {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+  /** What the lease holds (pods = 1). */
+  readonly demand: Quantities;
+  /** Monotonic per node. 0 for a bound pod whose lease is unknown. */
+  readonly version: number;
+  /** When a reserved lease lapses (ms since the epoch); undefined once confirmed. */
+  readonly expireMs: number | undefined;
+  readonly state: 'reserved' | 'confirmed';
+  readonly holder: string;
+  /** The gang ("namespace/name"), or "". */
+  readonly group: string;
+}
+
+/** What Reserve asks for, validated. */
+export interface ReserveInput {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+  /** The pod's demand ({@link podDemand}). */
+  readonly demand: Quantities;
+  readonly ttlMs: number;
+  readonly holder: string;
+  /** "namespace/name" of the pod's gang, or "". */
+  readonly group: string;
+}
+
+/** One resource a node could not give. */
+export interface Shortage {
+  readonly resource: string;
+  readonly requested: number;
+  /** allocatable - bound - leased at the time of the refusal (may be negative). */
+  readonly free: number;
+}
+
+/** The outcome of {@link Ledger.reserve}. */
+export type ReserveResult =
+  /** A lease: new (created) or the one the pod already held on this node with the same demand. */
+  | { readonly kind: 'granted'; readonly lease: LeaseView; readonly created: boolean }
+  /** The node cannot hold the pod. */
+  | { readonly kind: 'conflict'; readonly shortages: readonly Shortage[] }
+  /** The ledger has no such node. */
+  | { readonly kind: 'unknown-node' }
+  /** The pod holds a lease on this node with another demand. */
+  | { readonly kind: 'mismatch'; readonly lease: LeaseView }
+  /** The pod is already bound to this node. */
+  | { readonly kind: 'bound' }
+  /** The pod holds a confirmed lease on another node (it was bound there). */
+  | { readonly kind: 'confirmed-elsewhere'; readonly lease: LeaseView };
+
+/** The outcome of {@link Ledger.confirm}. */
+export type ConfirmResult =
+  | { readonly kind: 'confirmed'; readonly lease: LeaseView }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'stale'; readonly lease: LeaseView };
+
+/** A node's ledger, read atomically (after sweeping lapsed leases). */
+export interface LedgerView {
+  readonly node: string;
+  /** False when Redis has no such node. */
+  readonly exists: boolean;
+  readonly allocatable: Quantities;
+  /** Bound pods and confirmed leases. */
+  readonly bound: Quantities;
+  /** Live reserved leases. */
+  readonly leased: Quantities;
+  /** allocatable - bound - leased. */
+  readonly free: Quantities;
+  readonly fencingVersion: number;
+  /** Redis TIME of the read (ms). */
+  readonly nowMs: number;
+  /** Leases held (reserved and confirmed). */
+  readonly leaseCount: number;
+}
+
+/** A bound pod as the rebuild hands it to Redis. */
+export interface BoundPod {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly demand: Quantities;
+}
+
+/** How long the pod index outlives a reserved lease, and how long it keeps a confirmed one. */
+const INDEX_SLACK_MS = 60_000;
+const INDEX_CONFIRMED_MS = 24 * 3_600_000;
+
+interface LeaseJson {
+  v: string;
+  e: string;
+  s: string;
+  q: string;
+  h?: string;
+  ns?: string;
+  n?: string;
+  g?: string;
+}
+
+interface BoundJson {
+  q: string;
+  v: string;
+  ns?: string;
+  n?: string;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function parseLease(raw: string, uid: string, node: string): LeaseView {
+  const parsed: unknown = JSON.parse(raw);
+  if (!isObject(parsed) || typeof parsed.v !== 'string' || typeof parsed.q !== 'string') throw new TypeError(`malformed lease record: ${raw}`);
+  const rec = parsed as unknown as LeaseJson;
+  return {
+    uid,
+    namespace: rec.ns ?? '',
+    name: rec.n ?? '',
+    node,
+    demand: decodeQuantities(rec.q),
+    version: Number(rec.v),
+    expireMs: rec.s === 'R' && rec.e !== '' ? Number(rec.e) : undefined,
+    state: rec.s === 'R' ? 'reserved' : 'confirmed',
+    holder: rec.h ?? '',
+    group: rec.g ?? '',
+  };
+}
+
+function parseBound(raw: string, uid: string, node: string): LeaseView {
+  const parsed: unknown = JSON.parse(raw);
+  if (!isObject(parsed) || typeof parsed.q !== 'string') throw new TypeError(`malformed bound-pod record: ${raw}`);
+  const rec = parsed as unknown as BoundJson;
+  return {
+    uid,
+    namespace: rec.ns ?? '',
+    name: rec.n ?? '',
+    node,
+    demand: decodeQuantities(rec.q),
+    version: rec.v ? Number(rec.v) : 0,
+    expireMs: undefined,
+    state: 'confirmed',
+    holder: '',
+    group: '',
+  };
+}
+
+/** The pod index entry: "<node> <version>" (node names hold no spaces). */
+function indexValue(node: string, version: number): string {
+  return `${node} ${version}`;
+}
+
+function nodeOfIndex(value: string | null): string | undefined {
+  if (value === null) return undefined;
+  const space = value.indexOf(' ');
+  return space < 0 ? value : value.slice(0, space);
+}
+
+function parseShortages(payload: string): Shortage[] {
+  return payload
+    .split(';')
+    .filter((s) => s !== '')
+    .map((entry) => {
+      const [resource = '', requested = '0', free = '0'] = entry.split('=');
+      return { resource, requested: Number(requested), free: Number(free) };
+    });
+}
+
+/** Options of {@link Ledger}. */
+export interface LedgerOptions {
+  store: RedisStore;
+  keys: KeyLayout;
+  metrics?: ReservationMetrics;
+}
+
+/**
+ * Reserve, Unreserve, Confirm and the stream's changes, each one atomic
+ * script on one node's keys. The pod index (uid → node) is a hint that lets
+ * uid-only calls find the node; the node's own keys always decide.
+ */
+export class Ledger {
+  private readonly store: RedisStore;
+  private readonly keys: KeyLayout;
+  private readonly metrics: ReservationMetrics | undefined;
+  /** The last earliest-expiry this process wrote to the due set, per node (saves a round trip per call). */
+  private readonly dueCache = new Map<string, number | undefined>();
+
+  constructor(options: LedgerOptions) {
+    this.store = options.store;
+    this.keys = options.keys;
+    this.metrics = options.metrics;
+  }
+
+  /** Grants a lease, or says why not. A pod holding a reserved lease on another node moves here. */
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const base = JSON.stringify({ h: input.holder, ns: input.namespace, n: input.name, g: input.group });
+    const demand = encodeQuantities(input.demand);
+    const reply = await this.runNode(reserveScript, input.node, [input.uid, demand, input.ttlMs, base]);
+    switch (reply.status) {
+      case 'unknown':
+        return { kind: 'unknown-node' };
+      case 'bound':
+        return { kind: 'bound' };
+      case 'mismatch':
+        return { kind: 'mismatch', lease: parseLease(reply.payload, input.uid, input.node) };
+      case 'conflict':
+        return { kind: 'conflict', shortages: parseShortages(reply.payload) };
+      case 'existing':
+        return { kind: 'granted', lease: parseLease(reply.payload, input.uid, input.node), created: false };
+      case 'granted':
+        break;
+      default:
+        throw new TypeError(`reserve: unexpected status ${reply.status}`);
+    }
+    const lease = parseLease(reply.payload, input.uid, input.node);
+    const index = this.keys.podIndex(input.uid);
+    const previous = nodeOfIndex(
+      await this.store.call(() => this.store.redis.set(index, indexValue(input.node, lease.version), 'PX', input.ttlMs + INDEX_SLACK_MS, 'GET')),
+    );
+    if (previous !== undefined && previous !== input.node) {
+      // A new scheduling attempt abandoned the old node: release its lease there,
+      // unless the pod was confirmed (bound) there, which a Reserve cannot undo.
+      const moved = await this.runNode(unreserveScript, previous, [input.uid, '0', '1']);
+      if (moved.status === 'kept') {
+        const kept = parseLease(moved.payload, input.uid, previous);
+        await this.runNode(unreserveScript, input.node, [input.uid, String(lease.version), '0']);
+        await this.store.call(() => this.store.redis.set(index, indexValue(previous, kept.version), 'PX', INDEX_CONFIRMED_MS));
+        return { kind: 'confirmed-elsewhere', lease: kept };
+      }
+    }
+    return { kind: 'granted', lease, created: true };
+  }
+
+  /**
+   * Releases the pod's lease if `version` is its version (0: whatever lease it
+   * holds). Idempotent; returns whether this call released one.
+   */
+  async unreserve(uid: string, version: number): Promise<boolean> {
+    const node = await this.nodeOf(uid);
+    if (node === undefined) return false;
+    return this.releaseOn(node, uid, version, false);
+  }
+
+  /** Releases the pod's lease on a given node. */
+  async releaseOn(node: string, uid: string, version: number, onlyReserved: boolean): Promise<boolean> {
+    const reply = await this.runNode(unreserveScript, node, [uid, String(version), onlyReserved ? '1' : '0']);
+    if (reply.status !== 'released') return false;
+    this.dropIndex(uid, node, parseLease(reply.payload, uid, node).version);
+    return true;
+  }
+
+  /** Releases whatever lease the pod holds (the stream saw it deleted, or bound elsewhere). */
+  async releaseAnywhere(uid: string, exceptNode?: string): Promise<boolean> {
+    const node = await this.nodeOf(uid);
+    if (node === undefined || node === exceptNode) return false;
+    return this.releaseOn(node, uid, 0, false);
+  }
+
+  /**
+   * Turns the pod's lease into bound capacity. `version` 0 confirms whatever
+   * lease it holds. `boundNode`: where the stream says the pod is bound, for
+   * when the index entry is gone.
+   */
+  async confirm(uid: string, version: number, boundNode?: string): Promise<ConfirmResult> {
+    const node = await this.nodeOf(uid, boundNode);
+    if (node === undefined) return { kind: 'none' };
+    const reply = await this.runNode(confirmScript, node, [uid, String(version)]);
+    switch (reply.status) {
+      case 'none':
+        return { kind: 'none' };
+      case 'stale':
+        return { kind: 'stale', lease: parseLease(reply.payload, uid, node) };
+      case 'settled': {
+        const lease = parseBound(reply.payload, uid, node);
+        if (version !== 0 && lease.version !== 0 && lease.version !== version) return { kind: 'stale', lease };
+        return { kind: 'confirmed', lease };
+      }
+      case 'confirmed':
+        await this.store.call(() => this.store.redis.pexpire(this.keys.podIndex(uid), INDEX_CONFIRMED_MS));
+        return { kind: 'confirmed', lease: parseLease(reply.payload, uid, node) };
+      default:
+        throw new TypeError(`confirm: unexpected status ${reply.status}`);
+    }
+  }
+
+  /** The pod's live lease (or its bound record once the stream settled it); undefined if none. */
+  async get(uid: string, boundNode?: string): Promise<LeaseView | undefined> {
+    const node = await this.nodeOf(uid, boundNode);
+    if (node === undefined) return undefined;
+    return this.getOn(node, uid);
+  }
+
+  /** The pod's lease on one node. */
+  async getOn(node: string, uid: string): Promise<LeaseView | undefined> {
+    const reply = await this.runNode(getScript, node, [uid]);
+    if (reply.status === 'lease') return parseLease(reply.payload, uid, node);
+    if (reply.status === 'settled') return parseBound(reply.payload, uid, node);
+    return undefined;
+  }
+
+  /** A node's ledger. */
+  async ledger(node: string): Promise<LedgerView> {
+    const raw = await this.store.run(ledgerScript, this.keys.node(node), []);
+    if (!Array.isArray(raw) || raw.length < 9) throw new TypeError(`ledger: unexpected reply ${JSON.stringify(raw)}`);
+    const parts = raw as unknown[];
+    const allocatable = quantitiesFromHash(stringArray(parts[1]));
+    const bound = quantitiesFromHash(stringArray(parts[2]));
+    const leased = quantitiesFromHash(stringArray(parts[3]));
+    const nowMs = Number(parts[5]);
+    const expired = stringArray(parts[6]);
+    const earliest = typeof parts[7] === 'string' && parts[7] !== '' ? Number(parts[7]) : undefined;
+    void this.afterNodeCall(node, { status: 'ledger', payload: '', expired, earliest, nowMs }).catch(() => undefined);
+    return {
+      node,
+      exists: Number(parts[0]) === 1,
+      allocatable,
+      bound,
+      leased,
+      free: freeQuantities(allocatable, bound, leased),
+      fencingVersion: Number(parts[4]),
+      nowMs,
+      leaseCount: Number(parts[8]),
+    };
+  }
+
+  /** Applies a pod event of the stream to its node (bind: bound capacity; release: none). */
+  async applyPod(node: string, generation: number, pod: BoundPod, op: 'bind' | 'release'): Promise<string> {
+    const reply = await this.runNode(applyPodScript, node, [generation, pod.uid, op, encodeQuantities(pod.demand), pod.namespace, pod.name]);
+    // A settled (bound) pod keeps its index entry until it lapses, so a Confirm racing the bound event still finds it.
+    if (reply.status === 'released') this.dropIndex(pod.uid, node, undefined);
+    return reply.status;
+  }
+
+  /**
+   * Replaces the node's allocatable and bound pods as of `generation`
+   * (capacity undefined: the node was deleted). Skipped if Redis already
+   * reflects that generation or a later one. Returns the script status.
+   */
+  async rebuildNode(node: string, generation: number, capacity: Quantities | undefined, pods: readonly BoundPod[]): Promise<string> {
+    const podsJson = JSON.stringify(pods.map((p) => ({ u: p.uid, q: encodeQuantities(p.demand), ns: p.namespace, n: p.name })));
+    const reply = await this.runNode(rebuildNodeScript, node, [generation, capacity ? encodeQuantities(capacity) : '', podsJson]);
+    return reply.status;
+  }
+
+  /** Sweeps one node now. Returns the uids whose leases lapsed. */
+  async sweepNode(node: string): Promise<readonly string[]> {
+    return (await this.runNode(sweepScript, node, [], true)).expired;
+  }
+
+  /**
+   * Sweeps the nodes whose earliest lease expiry has passed (the due set).
+   * Returns how many leases lapsed.
+   */
+  async sweepDue(limit = 256): Promise<number> {
+    const [seconds, micros] = await this.store.call(() => this.store.redis.time());
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const nodes = await this.store.call(() => this.store.redis.zrangebyscore(this.keys.due, '-inf', now, 'LIMIT', 0, limit));
+    let expired = 0;
+    for (const node of nodes) expired += (await this.sweepNode(node)).length;
+    return expired;
+  }
+
+  /** Leases held over the given nodes (one pipelined HLEN each). */
+  async leaseCount(nodes: Iterable<string>): Promise<number> {
+    const pipeline = this.store.redis.pipeline();
+    let n = 0;
+    for (const node of nodes) {
+      pipeline.hlen(this.keys.node(node)[4]!);
+      n++;
+    }
+    if (n === 0) return 0;
+    const results = (await this.store.call(() => pipeline.exec())) ?? [];
+    return results.reduce((sum, [err, value]) => sum + (err ? 0 : Number(value)), 0);
+  }
+
+  /** The node the pod index names for a uid (or the fallback). */
+  async nodeOf(uid: string, fallback?: string): Promise<string | undefined> {
+    return nodeOfIndex(await this.store.call(() => this.store.redis.get(this.keys.podIndex(uid)))) ?? fallback;
+  }
+
+  /**
+   * Deletes the pod's index entry if it still names this lease (or, with no
+   * version, any lease on this node). Off the reply path: a stale entry only
+   * costs a lookup that finds no lease, and it lapses on its own.
+   */
+  private dropIndex(uid: string, node: string, version: number | undefined): void {
+    void this.store.run(indexDropScript, [this.keys.podIndex(uid)], [node, version === undefined ? '' : String(version)]).catch(() => undefined);
+  }
+
+  /** Runs a node script; the due-set upkeep goes off the reply path unless `awaitDue` (the sweeper). */
+  private async runNode(script: typeof reserveScript, node: string, args: readonly (string | number)[], awaitDue = false): Promise<ScriptReply> {
+    const reply = parseReply(await this.store.run(script, this.keys.node(node), args));
+    const due = this.afterNodeCall(node, reply, awaitDue);
+    if (awaitDue) await due;
+    else void due.catch(() => undefined);
+    return reply;
+  }
+
+  /**
+   * Counts lapsed leases and keeps the due set in step with the node's
+   * earliest expiry. The due set may wake the sweeper early, never late: it is
+   * written whenever the earliest expiry changed (a node left with no lease
+   * keeps its entry until the sweeper, finding nothing, removes it).
+   */
+  private async afterNodeCall(node: string, reply: ScriptReply, force = false): Promise<void> {
+    if (reply.expired.length > 0) this.metrics?.expiries.inc(reply.expired.length);
+    if (reply.nowMs === undefined) return;
+    if (!force && reply.earliest === undefined) {
+      this.dueCache.set(node, undefined);
+      return;
+    }
+    if (!force && reply.expired.length === 0 && this.dueCache.has(node) && this.dueCache.get(node) === reply.earliest) return;
+    if (this.dueCache.size > 100_000) this.dueCache.clear();
+    this.dueCache.set(node, reply.earliest);
+    await this.store.run(dueScript, [this.keys.due], [node, reply.earliest === undefined ? '' : String(reply.earliest), String(reply.nowMs)]);
+  }
+
+  /** Forgets what this process wrote to the due set (after Redis lost its data). */
+  resetCaches(): void {
+    this.dueCache.clear();
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The reservation domain behind the RPCs: the ledger, the stream state, the
+ * gangs and the Redis-loss guard put together. Knows nothing of gRPC: it
+ * takes validated inputs and returns values (a conflict is a value) or throws
+ * the runtime's typed errors.
+ */
+import { FailedPreconditionError, NotFoundError, UnavailableError } from '@schedmesh/runtime';
+import type { Logger } from '@schedmesh/runtime';
+import type { ClusterState } from './cluster-state.js';
+import type { GangCoordinator, PermitInput, PermitOutcome } from './gang.js';
+import type { LeaseView, Ledger, LedgerView, ReserveInput, Shortage } from './ledger.js';
+import type { ReservationMetrics } from './metrics.js';
+import { describeShortage } from './quantities.js';
+import type { LedgerSync } from './sync.js';
+
+/** The outcome of Reserve: a lease, or the resources that were short. */
+export type ReserveOutcome =
+  | { readonly kind: 'granted'; readonly lease: LeaseView; readonly created: boolean }
+  | { readonly kind: 'conflict'; readonly shortages: readonly Shortage[]; readonly message: string };
+
+/** Options of {@link Reservations}. */
+export interface ReservationsOptions {
+  ledger: Ledger;
+  sync: LedgerSync;
+  state: ClusterState;
+  gangs: GangCoordinator;
+  logger: Logger;
+  metrics?: ReservationMetrics;
+}
+
+/** See the module comment. */
+export class Reservations {
+  private readonly o: ReservationsOptions;
+
+  constructor(options: ReservationsOptions) {
+    this.o = options;
+  }
+
+  /**
+   * Reserve. A pod holding a reserved lease on another node moves (that lease
+   * is released); one confirmed elsewhere, or already bound, cannot. If
+   * `signal` aborts before the reply, a lease this call granted is released.
+   */
+  async reserve(input: ReserveInput, signal: AbortSignal): Promise<ReserveOutcome> {
+    const end = this.o.metrics?.reserveSeconds.startTimer();
+    let outcome = 'error';
+    try {
+      const result = await this.reserveOnce(input, signal);
+      outcome = result.kind === 'granted' ? (result.created ? 'granted' : 'existing') : 'conflict';
+      return result;
+    } finally {
+      end?.({ outcome });
+    }
+  }
+
+  private async reserveOnce(input: ReserveInput, signal: AbortSignal): Promise<ReserveOutcome> {
+    const { ledger, sync, state, gangs, metrics } = this.o;
+    sync.assertServing();
+    signal.throwIfAborted();
+    const boundTo = state.boundNodeOf(input.uid);
+    if (boundTo !== undefined) throw new FailedPreconditionError(`pod ${input.uid} is already bound to node ${boundTo}`);
+    const result = await ledger.reserve(input);
+    switch (result.kind) {
+      case 'unknown-node':
+        if (state.hasNode(input.node)) {
+          // The stream knows the node but Redis does not: Redis lost its data.
+          sync.suspectLoss();
+          throw new UnavailableError(`the ledger has lost node ${input.node}; rebuilding, retry shortly`);
+        }
+        throw new NotFoundError('node', input.node);
+      case 'bound':
+        throw new FailedPreconditionError(`pod ${input.uid} is already bound to node ${input.node}`);
+      case 'mismatch':
+        throw new FailedPreconditionError(
+          `pod ${input.uid} holds lease version ${result.lease.version} on node ${input.node} with other requests; Unreserve it first`,
+        );
+      case 'confirmed-elsewhere':
+        throw new FailedPreconditionError(`pod ${input.uid} holds a confirmed lease on node ${result.lease.node}: it is bound there`);
+      case 'conflict': {
+        for (const s of result.shortages) metrics?.conflicts.inc({ resource: s.resource });
+        const message = `node ${input.node}: ${result.shortages.map((s) => describeShortage(s.resource, s.requested, s.free)).join('; ')}`;
+        return { kind: 'conflict', shortages: result.shortages, message };
+      }
+      case 'granted':
+        break;
+    }
+    try {
+      if (input.group !== '' && result.created) await gangs.register(input.group, input.uid, input.node);
+    } catch (err) {
+      await this.undo(result.lease);
+      throw err;
+    }
+    if (signal.aborted && result.created) {
+      // The caller is gone and never learns of this lease: give it back.
+      await this.undo(result.lease);
+      signal.throwIfAborted();
+    }
+    return result;
+  }
+
+  private async undo(lease: LeaseView): Promise<void> {
+    try {
+      await this.o.ledger.releaseOn(lease.node, lease.uid, lease.version, false);
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message, pod: lease.uid, node: lease.node }, 'could not release an abandoned lease; it lapses at its TTL');
+    }
+  }
+
+  /** Unreserve: idempotent; a stale version releases nothing. */
+  async unreserve(uid: string, version: number): Promise<boolean> {
+    this.o.sync.assertServing();
+    return this.o.ledger.unreserve(uid, version);
+  }
+
+  /** Confirm: FAILED_PRECONDITION if the pod holds no lease (it lapsed) or the version is stale. */
+  async confirm(uid: string, version: number): Promise<LeaseView> {
+    this.o.sync.assertServing();
+    const result = await this.o.ledger.confirm(uid, version, this.o.state.boundNodeOf(uid));
+    switch (result.kind) {
+      case 'confirmed':
+        return result.lease;
+      case 'stale':
+        throw new FailedPreconditionError(`pod ${uid}: fencing version ${version} is stale (the lease is at version ${result.lease.version})`);
+      case 'none':
+        throw new FailedPreconditionError(`pod ${uid} holds no lease (it lapsed or was released)`);
+    }
+  }
+
+  /** Permit: waits for the pod's gang; see GangCoordinator. */
+  async permit(input: PermitInput, signal: AbortSignal): Promise<PermitOutcome> {
+    this.o.sync.assertServing();
+    return this.o.gangs.permit(input, signal);
+  }
+
+  /** The pod's lease; NOT_FOUND if it holds none. */
+  async getReservation(uid: string): Promise<LeaseView> {
+    this.o.sync.assertServing();
+    const lease = await this.o.ledger.get(uid, this.o.state.boundNodeOf(uid));
+    if (lease === undefined) throw new NotFoundError('reservation', uid);
+    return lease;
+  }
+
+  /** A node's ledger; NOT_FOUND for a node the ledger does not hold. */
+  async getLedger(node: string): Promise<LedgerView> {
+    this.o.sync.assertServing();
+    const view = await this.o.ledger.ledger(node);
+    if (!view.exists) {
+      if (this.o.state.hasNode(node)) {
+        this.o.sync.suspectLoss();
+        throw new UnavailableError(`the ledger has lost node ${node}; rebuilding, retry shortly`);
+      }
+      throw new NotFoundError('node', node);
+    }
+    return view;
+  }
+}

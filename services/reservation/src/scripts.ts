@@ -1,0 +1,458 @@
+/**
+ * The Lua scripts of the ledger. Each runs atomically in Redis; the
+ * invariants they keep are listed in the README ("Lua scripts' invariants").
+ *
+ * Node scripts take the 8 keys of one node (KeyLayout.node, all with the
+ * `{node}` hash tag) and nothing else. They read the clock with TIME, so
+ * every replica agrees on when a lease lapses, and they sweep the node's
+ * expired leases before anything else, so no reply ever counts a lapsed lease.
+ * Every node script replies [status, payload, releasedByExpiry[], earliestExpiry, nowMs].
+ *
+ * Lease records (the `leases` hash, field = pod uid) are JSON objects whose
+ * values are all strings — cjson prints numbers with 14 digits, which would
+ * round fencing versions and byte counts:
+ *   v  fencing version        e  expiry (ms, "" once confirmed)   t  granted at (ms)
+ *   s  "R" reserved / "C" confirmed   q  demand ("cpu=500;pods=1")
+ *   h  holder   ns/n  pod namespace/name   g  gang ("namespace/name" or "")
+ * Bound pods (the `pods` hash) are {q, v (the lease it settled, or ""), ns, n}.
+ */
+import { createHash } from 'node:crypto';
+
+/** A script with its SHA1, called by EVALSHA. */
+export interface LuaScript {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+  readonly numberOfKeys: number;
+}
+
+function script(name: string, numberOfKeys: number, source: string): LuaScript {
+  return { name, source, numberOfKeys, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+const common = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Integers as decimal strings; tostring would print 1.7e+15.
+local function int(n)
+  return string.format('%d', n)
+end
+`;
+
+const nodePrelude = `${common}
+local K_ALLOC, K_BOUND, K_LEASED, K_EXP, K_LEASES, K_PODS, K_FENCE, K_GEN =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+
+local function each_q(q)
+  return string.gmatch(q, '([^;=]+)=(%d+)')
+end
+
+-- Adds (sign '') or subtracts (sign '-') a demand to a sum hash; a field that
+-- reaches zero is dropped, so an idle node's sums are empty.
+local function add_q(key, q, sign)
+  for name, amount in each_q(q) do
+    if amount ~= '0' and redis.call('HINCRBY', key, name, sign .. amount) == 0 then
+      redis.call('HDEL', key, name)
+    end
+  end
+end
+
+-- Takes a lease's capacity out of the sum that holds it and forgets the lease.
+local function drop_lease(uid, rec)
+  if rec.s == 'R' then
+    add_q(K_LEASED, rec.q, '-')
+    redis.call('ZREM', K_EXP, uid)
+  else
+    add_q(K_BOUND, rec.q, '-')
+  end
+  redis.call('HDEL', K_LEASES, uid)
+end
+
+-- Releases the reserved leases whose expiry is at or before now.
+local function sweep(now)
+  local due = redis.call('ZRANGEBYSCORE', K_EXP, '-inf', int(now), 'LIMIT', 0, 256)
+  local released = {}
+  for i = 1, #due do
+    local raw = redis.call('HGET', K_LEASES, due[i])
+    local rec = raw and cjson.decode(raw)
+    if rec and rec.s == 'R' then
+      drop_lease(due[i], rec)
+      released[#released + 1] = due[i]
+    else
+      redis.call('ZREM', K_EXP, due[i])
+    end
+  end
+  return released
+end
+
+local function earliest()
+  local first = redis.call('ZRANGE', K_EXP, 0, 0, 'WITHSCORES')
+  return first[2] or ''
+end
+
+local function reply(status, payload, released, now)
+  return {status, payload or '', released or {}, earliest(), now and int(now) or ''}
+end
+`;
+
+/**
+ * ARGV: uid, demand, ttlMs, base record (JSON of h, ns, n, g).
+ * → granted (the new lease) | existing (same uid, same demand) | mismatch (same
+ *   uid, other demand) | bound (the pod is already bound here) |
+ *   conflict ("name=requested=free;…" of every short resource) | unknown (no such node).
+ */
+export const reserveScript = script('reserve', 8, `${nodePrelude}
+local uid, q, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if redis.call('EXISTS', K_ALLOC) == 0 then return {'unknown', '', {}, '', ''} end
+local now = now_ms()
+local released = sweep(now)
+local raw = redis.call('HGET', K_LEASES, uid)
+if raw then
+  if cjson.decode(raw).q == q then return reply('existing', raw, released, now) end
+  return reply('mismatch', raw, released, now)
+end
+if redis.call('HEXISTS', K_PODS, uid) == 1 then return reply('bound', '', released, now) end
+local short = {}
+for name, amount in each_q(q) do
+  local free = tonumber(redis.call('HGET', K_ALLOC, name) or '0')
+    - tonumber(redis.call('HGET', K_BOUND, name) or '0')
+    - tonumber(redis.call('HGET', K_LEASED, name) or '0')
+  if tonumber(amount) > free then
+    short[#short + 1] = name .. '=' .. amount .. '=' .. int(free)
+  end
+end
+if #short > 0 then return reply('conflict', table.concat(short, ';'), released, now) end
+-- Fencing versions start from the clock (ms * 1000) whenever the counter is
+-- missing, so they keep growing across a Redis restart that lost the counter.
+if redis.call('EXISTS', K_FENCE) == 0 then redis.call('SET', K_FENCE, int(now * 1000)) end
+local rec = cjson.decode(ARGV[4])
+rec.v = int(redis.call('INCR', K_FENCE))
+rec.e = int(now + ttl)
+rec.t = int(now)
+rec.s = 'R'
+rec.q = q
+local out = cjson.encode(rec)
+add_q(K_LEASED, q, '')
+redis.call('HSET', K_LEASES, uid, out)
+redis.call('ZADD', K_EXP, rec.e, uid)
+return reply('granted', out, released, now)
+`);
+
+/**
+ * ARGV: uid, version ("0" = any), onlyReserved ("1" keeps a confirmed lease).
+ * → released | none | stale (other version) | kept (confirmed, onlyReserved).
+ */
+export const unreserveScript = script('unreserve', 8, `${nodePrelude}
+local uid, version = ARGV[1], ARGV[2]
+local now = now_ms()
+local released = sweep(now)
+local raw = redis.call('HGET', K_LEASES, uid)
+if not raw then return reply('none', '', released, now) end
+local rec = cjson.decode(raw)
+if version ~= '0' and rec.v ~= version then return reply('stale', raw, released, now) end
+if ARGV[3] == '1' and rec.s ~= 'R' then return reply('kept', raw, released, now) end
+drop_lease(uid, rec)
+return reply('released', raw, released, now)
+`);
+
+/**
+ * ARGV: uid, version ("0" = current). Moves the lease's capacity from leased
+ * to bound and stops its clock.
+ * → confirmed (also when it already was) | settled (a bound event took it over;
+ *   payload is the bound-pod record) | none | stale.
+ */
+export const confirmScript = script('confirm', 8, `${nodePrelude}
+local uid, version = ARGV[1], ARGV[2]
+local now = now_ms()
+local released = sweep(now)
+local raw = redis.call('HGET', K_LEASES, uid)
+if not raw then
+  local pod = redis.call('HGET', K_PODS, uid)
+  if pod then return reply('settled', pod, released, now) end
+  return reply('none', '', released, now)
+end
+local rec = cjson.decode(raw)
+if version ~= '0' and rec.v ~= version then return reply('stale', raw, released, now) end
+if rec.s == 'C' then return reply('confirmed', raw, released, now) end
+add_q(K_LEASED, rec.q, '-')
+add_q(K_BOUND, rec.q, '')
+redis.call('ZREM', K_EXP, uid)
+rec.s = 'C'
+rec.e = ''
+local out = cjson.encode(rec)
+redis.call('HSET', K_LEASES, uid, out)
+return reply('confirmed', out, released, now)
+`);
+
+/** ARGV: uid. → lease | settled (bound-pod record) | none. */
+export const getScript = script('get', 8, `${nodePrelude}
+local now = now_ms()
+local released = sweep(now)
+local raw = redis.call('HGET', K_LEASES, ARGV[1])
+if raw then return reply('lease', raw, released, now) end
+local pod = redis.call('HGET', K_PODS, ARGV[1])
+if pod then return reply('settled', pod, released, now) end
+return reply('none', '', released, now)
+`);
+
+/** Sweeps, then → [exists, alloc[], bound[], leased[], fence, nowMs, released[], earliest, leaseCount]. */
+export const ledgerScript = script('ledger', 8, `${nodePrelude}
+local now = now_ms()
+local released = sweep(now)
+return {redis.call('EXISTS', K_ALLOC), redis.call('HGETALL', K_ALLOC), redis.call('HGETALL', K_BOUND),
+  redis.call('HGETALL', K_LEASED), redis.call('GET', K_FENCE) or '0', int(now), released, earliest(),
+  redis.call('HLEN', K_LEASES)}
+`);
+
+/** Releases the node's lapsed leases. → swept. */
+export const sweepScript = script('sweep', 8, `${nodePrelude}
+local now = now_ms()
+return reply('swept', '', sweep(now), now)
+`);
+
+/**
+ * A pod event of the cluster stream. ARGV: generation, uid, op ("bind" |
+ * "release"), demand, namespace, name. Applied once per node: skipped when the
+ * node's ledger already reflects this generation. Any lease of the pod on the
+ * node is settled: its capacity leaves leased/bound and the pod's own demand
+ * is counted as bound (bind) or nothing is (release).
+ * → bound | released | old | nonode.
+ */
+export const applyPodScript = script('apply_pod', 8, `${nodePrelude}
+if redis.call('EXISTS', K_ALLOC) == 0 then return {'nonode', '', {}, '', ''} end
+if tonumber(ARGV[1]) <= tonumber(redis.call('GET', K_GEN) or '0') then return {'old', '', {}, '', ''} end
+redis.call('SET', K_GEN, ARGV[1])
+local now = now_ms()
+local released = sweep(now)
+local uid = ARGV[2]
+local settled = ''
+local raw = redis.call('HGET', K_LEASES, uid)
+if raw then
+  local rec = cjson.decode(raw)
+  settled = rec.v
+  drop_lease(uid, rec)
+end
+local old = redis.call('HGET', K_PODS, uid)
+if old then
+  local prev = cjson.decode(old)
+  if settled == '' then settled = prev.v end
+  add_q(K_BOUND, prev.q, '-')
+  redis.call('HDEL', K_PODS, uid)
+end
+if ARGV[3] == 'bind' then
+  add_q(K_BOUND, ARGV[4], '')
+  redis.call('HSET', K_PODS, uid, cjson.encode({q = ARGV[4], v = settled, ns = ARGV[5], n = ARGV[6]}))
+  return reply('bound', raw or '', released, now)
+end
+return reply('released', raw or '', released, now)
+`);
+
+/**
+ * Replaces the stream-derived state of a node: allocatable and bound pods,
+ * as of a generation. ARGV: generation, capacity ("" = the node was deleted),
+ * pods (JSON [{u, q, ns, n}]). Skipped when the ledger already reflects that
+ * generation or a later one. Leases survive (a lease of a pod now bound here
+ * is settled), and bound/leased are recomputed from scratch.
+ * → rebuilt | deleted | old.
+ */
+export const rebuildNodeScript = script('rebuild_node', 8, `${nodePrelude}
+local cur = redis.call('GET', K_GEN)
+if cur and tonumber(ARGV[1]) <= tonumber(cur) then return {'old', '', {}, '', ''} end
+redis.call('SET', K_GEN, ARGV[1])
+if ARGV[2] == '' then
+  redis.call('DEL', K_ALLOC, K_BOUND, K_LEASED, K_EXP, K_LEASES, K_PODS)
+  return {'deleted', '', {}, '', ''}
+end
+local now = now_ms()
+local released = sweep(now)
+redis.call('DEL', K_ALLOC)
+for name, amount in each_q(ARGV[2]) do redis.call('HSET', K_ALLOC, name, amount) end
+local versions = {}
+local flat = redis.call('HGETALL', K_PODS)
+for i = 1, #flat, 2 do versions[flat[i]] = cjson.decode(flat[i + 1]).v end
+redis.call('DEL', K_PODS, K_BOUND, K_LEASED)
+local pods = cjson.decode(ARGV[3])
+for i = 1, #pods do
+  local p = pods[i]
+  local v = versions[p.u] or ''
+  local lease = redis.call('HGET', K_LEASES, p.u)
+  if lease then
+    v = cjson.decode(lease).v
+    redis.call('HDEL', K_LEASES, p.u)
+    redis.call('ZREM', K_EXP, p.u)
+  end
+  redis.call('HSET', K_PODS, p.u, cjson.encode({q = p.q, v = v, ns = p.ns, n = p.n}))
+  add_q(K_BOUND, p.q, '')
+end
+local leases = redis.call('HGETALL', K_LEASES)
+for i = 1, #leases, 2 do
+  local rec = cjson.decode(leases[i + 1])
+  if rec.s == 'R' then add_q(K_LEASED, rec.q, '') else add_q(K_BOUND, rec.q, '') end
+end
+return reply('rebuilt', '', released, now)
+`);
+
+/**
+ * KEYS: due. ARGV: node, earliest expiry ("" = none), the time the node was
+ * swept. Keeps the sweeper's index of when each node next needs a sweep
+ * without letting a late writer erase a newer, earlier entry.
+ */
+export const dueScript = script('due', 1, `
+local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local swept = tonumber(ARGV[3] ~= '' and ARGV[3] or '0')
+if ARGV[2] == '' then
+  if cur and tonumber(cur) <= swept then redis.call('ZREM', KEYS[1], ARGV[1]) end
+  return 0
+end
+if (not cur) or tonumber(cur) <= swept or tonumber(ARGV[2]) < tonumber(cur) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+end
+return 1
+`);
+
+/**
+ * KEYS: pod index ("<node> <version>"). ARGV: node, version ("" = any version
+ * on that node). Deletes the entry only if it still names that lease, so a
+ * late delete never removes the pointer to a newer lease.
+ */
+export const indexDropScript = script('index_drop', 1, `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local prefix = ARGV[1] .. ' '
+if v == prefix .. ARGV[2] or (ARGV[2] == '' and string.sub(v, 1, #prefix) == prefix) then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`);
+
+const gangPrelude = `${common}
+local K_STATE, K_MEMBERS, K_RELEASED = KEYS[1], KEYS[2], KEYS[3]
+local KEEP_MS = 3600000
+
+local function keep(deadline_ms, now)
+  local ttl = math.max(deadline_ms - now, 0) + KEEP_MS
+  redis.call('PEXPIRE', K_STATE, ttl)
+  redis.call('PEXPIRE', K_MEMBERS, ttl)
+  redis.call('PEXPIRE', K_RELEASED, ttl)
+end
+
+-- The outcome of a round as {status, reason, count}: allowed, rejected or waiting (undecided).
+local function outcome(round)
+  local o = redis.call('HMGET', K_STATE, 'o:' .. round, 'c:' .. round)
+  if not o[1] then return {'waiting', '', '0'} end
+  if o[1] == 'allowed' then return {'allowed', '', o[2] or '0'} end
+  return {'rejected', string.sub(o[1], 10), o[2] or '0'}
+end
+`;
+
+/**
+ * A member waits at Permit. ARGV: uid, node, minMember, timeoutMs. Starts a
+ * round (deadline = now + timeout) unless one is waiting.
+ * → [waiting, round, deadline, min, now, members[uid, node…], timeoutMs] |
+ *   [expired, round, deadline, min, now, [], timeoutMs] (the waiting round is past its deadline).
+ */
+export const gangJoinScript = script('gang_join', 3, `${gangPrelude}
+local now = now_ms()
+local st = redis.call('HMGET', K_STATE, 'status', 'round', 'deadline', 'min', 'timeout')
+local round = tonumber(st[2] or '0')
+if st[1] == 'waiting' and tonumber(st[3]) <= now then
+  return {'expired', int(round), st[3], st[4], int(now), {}, st[5] or '0'}
+end
+if st[1] ~= 'waiting' then
+  round = round + 1
+  redis.call('HSET', K_STATE, 'status', 'waiting', 'round', int(round), 'deadline', int(now + tonumber(ARGV[4])),
+    'min', ARGV[3], 'timeout', ARGV[4])
+  redis.call('HDEL', K_STATE, 'o:' .. int(round - 16), 'c:' .. int(round - 16))
+end
+redis.call('HSET', K_MEMBERS, ARGV[1], ARGV[2])
+redis.call('SREM', K_RELEASED, ARGV[1])
+st = redis.call('HMGET', K_STATE, 'status', 'round', 'deadline', 'min', 'timeout')
+keep(tonumber(st[3]), now)
+return {'waiting', st[2], st[3], st[4], int(now), redis.call('HGETALL', K_MEMBERS), st[5]}
+`);
+
+/** A member took a lease (Reserve with a pod group). ARGV: uid, node. */
+export const gangRegisterScript = script('gang_register', 3, `${gangPrelude}
+local now = now_ms()
+redis.call('HSET', K_MEMBERS, ARGV[1], ARGV[2])
+redis.call('SREM', K_RELEASED, ARGV[1])
+keep(tonumber(redis.call('HGET', K_STATE, 'deadline') or now), now)
+return 1
+`);
+
+/** A member no longer holds its lease. ARGV: uid, node (removed only if still that node). */
+export const gangDropScript = script('gang_drop', 3, `
+if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[2], ARGV[1]) end
+return 0
+`);
+
+/**
+ * Ends a waiting round with ALLOW. ARGV: round, members counted.
+ * → [allowed|rejected|waiting, reason, count]: the round's outcome, whoever decided it.
+ */
+export const gangAllowScript = script('gang_allow', 3, `${gangPrelude}
+local st = redis.call('HMGET', K_STATE, 'status', 'round')
+if st[1] == 'waiting' and st[2] == ARGV[1] then
+  redis.call('HSET', K_STATE, 'status', 'allowed', 'o:' .. ARGV[1], 'allowed', 'c:' .. ARGV[1], ARGV[2])
+end
+return outcome(ARGV[1])
+`);
+
+/**
+ * Ends a waiting round with REJECT once its deadline passed. ARGV: round
+ * ("" = the waiting one), reason, members counted. The round's members are
+ * handed back to be released and remembered in `released` (so a late caller
+ * learns why).
+ * → [rejected, reason, count, members[uid, node…], "1"] when this call decided it;
+ *   [allowed|rejected|waiting|none, reason, count, [], "0"] otherwise.
+ */
+export const gangRejectScript = script('gang_reject', 3, `${gangPrelude}
+local now = now_ms()
+local st = redis.call('HMGET', K_STATE, 'status', 'round', 'deadline')
+local round = ARGV[1] ~= '' and ARGV[1] or st[2]
+if not round then return {'none', '', '0', {}, '0'} end
+if st[1] ~= 'waiting' or st[2] ~= round or tonumber(st[3]) > now then
+  local o = outcome(round)
+  return {o[1], o[2], o[3], {}, '0'}
+end
+redis.call('HSET', K_STATE, 'status', 'rejected', 'reason', ARGV[2], 'o:' .. round, 'rejected:' .. ARGV[2], 'c:' .. round, ARGV[3])
+local members = redis.call('HGETALL', K_MEMBERS)
+redis.call('DEL', K_MEMBERS, K_RELEASED)
+for i = 1, #members, 2 do redis.call('SADD', K_RELEASED, members[i]) end
+keep(now, now)
+return {'rejected', ARGV[2], ARGV[3], members, '1'}
+`);
+
+/**
+ * ARGV: round. → [outcome, reason, count, status, current round, deadline, min,
+ * timeoutMs, now, members[uid, node…]].
+ */
+export const gangStatusScript = script('gang_status', 3, `${gangPrelude}
+local st = redis.call('HMGET', K_STATE, 'status', 'round', 'deadline', 'min', 'timeout')
+local o = outcome(ARGV[1] ~= '' and ARGV[1] or (st[2] or '0'))
+return {o[1], o[2], o[3], st[1] or '', st[2] or '0', st[3] or '0', st[4] or '0', st[5] or '0', int(now_ms()),
+  redis.call('HGETALL', K_MEMBERS)}
+`);
+
+/** Every script, for SCRIPT LOAD at start and after a Redis restart. */
+export const allScripts: readonly LuaScript[] = [
+  reserveScript,
+  unreserveScript,
+  confirmScript,
+  getScript,
+  ledgerScript,
+  sweepScript,
+  applyPodScript,
+  rebuildNodeScript,
+  dueScript,
+  indexDropScript,
+  gangJoinScript,
+  gangRegisterScript,
+  gangDropScript,
+  gangAllowScript,
+  gangRejectScript,
+  gangStatusScript,
+];

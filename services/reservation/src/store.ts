@@ -1,0 +1,87 @@
+import { UnavailableError } from '@schedmesh/runtime';
+import type { Redis } from 'ioredis';
+import { allScripts } from './scripts.js';
+import type { LuaScript } from './scripts.js';
+
+/**
+ * Redis access for the ledger: scripts by SHA (loaded once with SCRIPT LOAD;
+ * after a restart that emptied the script cache, the NOSCRIPT reply reloads
+ * the script and the call is repeated), and every failure that means "Redis is
+ * not there" turned into an UnavailableError, so a caller gets UNAVAILABLE and
+ * retries rather than INTERNAL.
+ */
+export class RedisStore {
+  constructor(readonly redis: Redis) {}
+
+  /** Loads every script (at start, and before a rebuild). */
+  async loadScripts(): Promise<void> {
+    await this.call(() => Promise.all(allScripts.map((s) => this.redis.script('LOAD', s.source))));
+  }
+
+  /** Runs a script by SHA; reloads it once on NOSCRIPT. */
+  async run(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    if (keys.length !== script.numberOfKeys) throw new TypeError(`${script.name}: expected ${script.numberOfKeys} keys, got ${keys.length}`);
+    return this.call(async () => {
+      try {
+        return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!isNoScript(err)) throw err;
+        await this.redis.script('LOAD', script.source);
+        return this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
+      }
+    });
+  }
+
+  /** Runs plain commands with the same error mapping. */
+  async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+}
+
+function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
+}
+
+const unavailableReplies = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)\b/;
+
+/** Connection loss, timeouts and "not now" replies are UNAVAILABLE; any other reply error is a bug (INTERNAL). */
+export function toStoreError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  if (err instanceof UnavailableError) return err;
+  if (err.name === 'ReplyError' && !unavailableReplies.test(err.message)) return err;
+  return new UnavailableError(`redis unavailable: ${err.message}`, { cause: err });
+}
+
+/** A node script's reply. */
+export interface ScriptReply {
+  readonly status: string;
+  readonly payload: string;
+  /** Pod uids whose leases this call released because they had lapsed. */
+  readonly expired: readonly string[];
+  /** The node's earliest lease expiry (ms) after the call; undefined if none. */
+  readonly earliest: number | undefined;
+  /** Redis TIME when the script ran (ms); undefined when it returned before reading it. */
+  readonly nowMs: number | undefined;
+}
+
+/** Parses the 5-element reply of a node script. */
+export function parseReply(raw: unknown): ScriptReply {
+  if (!Array.isArray(raw) || raw.length < 5) throw new TypeError(`unexpected script reply: ${JSON.stringify(raw)}`);
+  const [status, payload, expired, earliest, now] = raw as unknown[];
+  return {
+    status: String(status),
+    payload: typeof payload === 'string' ? payload : '',
+    expired: Array.isArray(expired) ? expired.map(String) : [],
+    earliest: typeof earliest === 'string' && earliest !== '' ? Number(earliest) : undefined,
+    nowMs: typeof now === 'string' && now !== '' ? Number(now) : undefined,
+  };
+}
+
+/** A value of a script reply array as a string array (HGETALL and friends). */
+export function stringArray(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}

@@ -1,0 +1,267 @@
+/**
+ * Keeps the stream-derived side of the ledger in Redis (allocatable, bound
+ * pods) in step with the cluster stream, and guards against Redis losing its
+ * data.
+ *
+ * Every replica follows the stream and applies each event to Redis; a per-node
+ * generation stored beside the node's ledger makes every application
+ * idempotent and order-safe across replicas (an event, or a rebuild, at a
+ * generation the node already reflects is skipped).
+ *
+ * Redis loss: after a (re)build the service writes an epoch marker. A marker
+ * that is missing (Redis restarted empty) or different from the one this
+ * replica knows (another replica rebuilt after a loss) makes it report
+ * NOT_SERVING, rebuild every node from memory, and only then serve again. The
+ * Redis run_id is compared around the rebuild, so a restart during the
+ * rebuild is caught and the rebuild repeated.
+ */
+import { randomUUID } from 'node:crypto';
+import { UnavailableError } from '@schedmesh/runtime';
+import type { Logger } from '@schedmesh/runtime';
+import type { ClusterEvent } from '@schedmesh/proto/v1/types';
+import type { ClusterState, LedgerChange } from './cluster-state.js';
+import type { KeyLayout } from './keys.js';
+import type { Ledger } from './ledger.js';
+import type { ReservationMetrics } from './metrics.js';
+import type { RedisStore } from './store.js';
+
+/** Why the ledger does not serve. */
+export type NotServingReason = 'catching-up' | 'rebuilding' | 'redis-unreachable' | undefined;
+
+/** Options of {@link LedgerSync}. */
+export interface LedgerSyncOptions {
+  store: RedisStore;
+  keys: KeyLayout;
+  ledger: Ledger;
+  state: ClusterState;
+  logger: Logger;
+  metrics?: ReservationMetrics;
+  /** How often the epoch marker is checked, in ms. */
+  checkIntervalMs: number;
+  /** Called whenever readiness changes. */
+  onReadyChange?: (ready: boolean) => void;
+}
+
+const REBUILD_BATCH = 64;
+
+/** See the module comment. */
+export class LedgerSync {
+  private readonly options: LedgerSyncOptions;
+  private caughtUp = false;
+  private applied = 0;
+  private knownEpoch: string | undefined;
+  private rebuilding = false;
+  private redisReachable = true;
+  /** Nodes whose last change did not reach Redis: rebuilt from memory before any further incremental change. */
+  private readonly dirty = new Set<string>();
+  private checking: Promise<void> | undefined;
+  private checkAgain = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastReady = false;
+  private readonly onRedisReady = (): void => void this.requestCheck();
+
+  constructor(options: LedgerSyncOptions) {
+    this.options = options;
+  }
+
+  /** Whether Reserve and friends may be served. */
+  get serving(): boolean {
+    return this.caughtUp && !this.rebuilding && this.knownEpoch !== undefined;
+  }
+
+  /** Serving and Redis reachable: what health reports. */
+  get ready(): boolean {
+    return this.serving && this.redisReachable;
+  }
+
+  /** Why the ledger does not serve (undefined when it does). */
+  get notServingReason(): NotServingReason {
+    if (!this.caughtUp) return 'catching-up';
+    if (this.rebuilding || this.knownEpoch === undefined) return 'rebuilding';
+    if (!this.redisReachable) return 'redis-unreachable';
+    return undefined;
+  }
+
+  /** Throws UNAVAILABLE unless the ledger may be served. */
+  assertServing(): void {
+    if (this.serving) return;
+    const why =
+      this.notServingReason === 'catching-up'
+        ? 'catching up with the cluster stream'
+        : 'rebuilding the ledger after Redis lost its data';
+    throw new UnavailableError(`reservation ledger not ready: ${why}; retry shortly`);
+  }
+
+  /** Starts the periodic epoch check. */
+  start(): void {
+    this.options.store.redis.on('ready', this.onRedisReady);
+    this.timer = setInterval(() => void this.requestCheck(), this.options.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops checking; waits for a check in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.options.store.redis.off('ready', this.onRedisReady);
+    await this.checking;
+  }
+
+  /** The generation of the last event fully handled (memory and Redis). */
+  get appliedGeneration(): number {
+    return this.applied;
+  }
+
+  /** One stream event: memory first, then Redis (once the replay caught up). */
+  async onEvent(event: ClusterEvent): Promise<void> {
+    const changes = this.options.state.apply(event);
+    if (this.caughtUp && changes.length > 0) await this.applyChanges(changes, event.generation);
+    this.applied = Math.max(this.applied, event.generation);
+  }
+
+  /** The replay reached the end of the stream: build the ledger and serve. */
+  markCaughtUp(): void {
+    if (this.caughtUp) return;
+    this.caughtUp = true;
+    this.options.logger.info({ generation: this.options.state.generation, nodes: this.options.state.nodeCount }, 'caught up with the cluster stream');
+    void this.requestCheck();
+  }
+
+  /** A node memory knows is missing from Redis: Redis may have lost its data; check now. */
+  suspectLoss(): void {
+    void this.requestCheck();
+  }
+
+  /** Runs a check now unless one is running (then once more after it). Resolves when done. */
+  requestCheck(): Promise<void> {
+    if (this.checking) {
+      this.checkAgain = true;
+      return this.checking;
+    }
+    this.checking = (async () => {
+      do {
+        this.checkAgain = false;
+        await this.check();
+      } while (this.checkAgain);
+    })().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async check(): Promise<void> {
+    if (!this.caughtUp) return;
+    const { store, keys, logger } = this.options;
+    try {
+      const epoch = await store.call(() => store.redis.get(keys.epoch));
+      this.redisReachable = true;
+      if (epoch === null || epoch !== this.knownEpoch) {
+        const reason = this.knownEpoch === undefined ? 'start' : epoch === null ? 'redis-lost' : 'epoch-changed';
+        if (reason !== 'start') logger.warn({ reason, known: this.knownEpoch, found: epoch }, 'redis ledger lost or rebuilt elsewhere: rebuilding from the stream state');
+        this.rebuilding = true;
+        this.publishReady();
+        await this.rebuild(reason);
+        this.rebuilding = false;
+      } else {
+        this.rebuilding = false;
+        if (this.dirty.size > 0) await this.repairDirty();
+      }
+    } catch (err) {
+      this.redisReachable = false;
+      logger.warn({ err: (err as Error).message }, 'redis check failed');
+    } finally {
+      this.publishReady();
+    }
+  }
+
+  private async rebuild(reason: string): Promise<void> {
+    const { store, keys, ledger, state, logger, metrics } = this.options;
+    for (;;) {
+      const runId = await this.redisRunId();
+      await store.loadScripts();
+      ledger.resetCaches();
+      const nodes = state.nodeNames();
+      const deleted = state.deletedNodeNames();
+      const started = performance.now();
+      for (let i = 0; i < nodes.length; i += REBUILD_BATCH) {
+        await Promise.all(nodes.slice(i, i + REBUILD_BATCH).map((node) => this.rebuildNode(node)));
+      }
+      await Promise.all(deleted.map((node) => ledger.rebuildNode(node, state.generation, undefined, [])));
+      this.dirty.clear();
+      // A fresh epoch per build: a replica that knew the previous one sees the change and rebuilds its own (maybe newer) state.
+      const candidate = randomUUID();
+      const claimed = await store.call(() => store.redis.set(keys.epoch, candidate, 'NX'));
+      const epoch = claimed === 'OK' ? candidate : await store.call(() => store.redis.get(keys.epoch));
+      if ((await this.redisRunId()) !== runId || epoch === null) {
+        logger.warn('redis restarted during the rebuild: rebuilding again');
+        continue;
+      }
+      this.knownEpoch = epoch;
+      metrics?.rebuilds.inc({ reason });
+      logger.info({ reason, nodes: nodes.length, generation: state.generation, ms: Math.round(performance.now() - started), epoch }, 'ledger rebuilt');
+      return;
+    }
+  }
+
+  private async rebuildNode(node: string): Promise<void> {
+    const { state, ledger } = this.options;
+    // Capacity, pods and generation are read together, before any await: one consistent cut.
+    const generation = state.generation;
+    await ledger.rebuildNode(node, generation, state.capacity(node), state.boundPods(node));
+  }
+
+  private async repairDirty(): Promise<void> {
+    for (const node of [...this.dirty]) {
+      if (this.options.state.hasNode(node)) await this.rebuildNode(node);
+      else await this.options.ledger.rebuildNode(node, this.options.state.generation, undefined, []);
+      this.dirty.delete(node);
+    }
+  }
+
+  private async applyChanges(changes: readonly LedgerChange[], generation: number): Promise<void> {
+    const { ledger, state, logger } = this.options;
+    for (const change of changes) {
+      const node = change.node;
+      try {
+        if (node !== undefined && this.dirty.has(node)) {
+          if (state.hasNode(node)) await this.rebuildNode(node);
+          else await ledger.rebuildNode(node, state.generation, undefined, []);
+          this.dirty.delete(node);
+        } else {
+          switch (change.kind) {
+            case 'node':
+              await this.rebuildNode(change.node);
+              break;
+            case 'node-deleted':
+              await ledger.rebuildNode(change.node, generation, undefined, []);
+              break;
+            case 'pod-bound':
+              await ledger.applyPod(change.node, generation, change.pod, 'bind');
+              break;
+            case 'pod-released':
+              if (change.node !== undefined) await ledger.applyPod(change.node, generation, change.pod, 'release');
+              break;
+          }
+        }
+        // A lease the pod holds on another node is released: bound elsewhere, or gone.
+        if (change.kind === 'pod-bound') await ledger.releaseAnywhere(change.pod.uid, change.node);
+        if (change.kind === 'pod-released') await ledger.releaseAnywhere(change.pod.uid, change.node);
+      } catch (err) {
+        if (node !== undefined) this.dirty.add(node);
+        logger.warn({ err: (err as Error).message, change: change.kind, node }, 'could not apply a cluster change to redis; the node will be rebuilt');
+      }
+    }
+  }
+
+  private async redisRunId(): Promise<string> {
+    const { store } = this.options;
+    const info = await store.call(() => store.redis.info('server'));
+    return /run_id:(\w+)/.exec(info)?.[1] ?? '';
+  }
+
+  private publishReady(): void {
+    const ready = this.ready;
+    if (ready === this.lastReady) return;
+    this.lastReady = ready;
+    this.options.onReadyChange?.(ready);
+  }
+}
