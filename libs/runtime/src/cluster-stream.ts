@@ -180,6 +180,8 @@ export async function followClusterStream(options: FollowOptions): Promise<void>
   const stop = (): void => {
     void messages.close();
   };
+  // An abort while the consumer was being set up would otherwise be missed.
+  if (options.signal.aborted) stop();
   options.signal.addEventListener('abort', stop, { once: true });
   try {
     for await (const msg of messages) {

@@ -1,0 +1,38 @@
+/**
+ * NodeUnschedulable: a cordoned node (spec.unschedulable) takes only pods
+ * that tolerate the node.kubernetes.io/unschedulable:NoSchedule taint
+ * (upstream nodeunschedulable.NodeUnschedulable).
+ */
+import { tolerationsTolerateTaint } from '@schedmesh/model';
+import { TaintEffect } from '@schedmesh/proto/v1/types';
+import type { Taint } from '@schedmesh/proto/v1/types';
+import type { ReadonlyCycleState } from '../../cycle-state.js';
+import type { FilterPlugin } from '../../interfaces.js';
+import type { NodeInfo } from '../../node-info.js';
+import type { PodInfo } from '../../pod-info.js';
+import { PluginNames } from '../../names.js';
+import { definePlugin } from '../../registry.js';
+import { Status } from '../../status.js';
+
+/** The Filter reason. */
+export const REASON_UNSCHEDULABLE = 'node(s) were unschedulable';
+
+/** The taint a cordoned node implies. */
+export const UNSCHEDULABLE_TAINT: Taint = Object.freeze({ key: 'node.kubernetes.io/unschedulable', value: '', effect: TaintEffect.TAINT_EFFECT_NO_SCHEDULE });
+
+class NodeUnschedulable implements FilterPlugin {
+  readonly name = PluginNames.NodeUnschedulable;
+
+  filter(_state: ReadonlyCycleState, pod: PodInfo, nodeInfo: NodeInfo): Status {
+    if (!nodeInfo.node.unschedulable) return Status.SUCCESS;
+    if (tolerationsTolerateTaint(pod.pod.tolerations, UNSCHEDULABLE_TAINT)) return Status.SUCCESS;
+    return Status.unresolvable(REASON_UNSCHEDULABLE);
+  }
+}
+
+/** The NodeUnschedulable factory. */
+export const nodeUnschedulablePlugin = definePlugin({
+  name: PluginNames.NodeUnschedulable,
+  points: ['filter'],
+  create: () => new NodeUnschedulable(),
+});

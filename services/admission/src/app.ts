@@ -1,0 +1,201 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
+import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
+import { connectChannel, connectNats, createServiceClient, startService } from '@schedmesh/runtime';
+import type { Logger, ServiceRuntime } from '@schedmesh/runtime';
+import { CachedAccessReviewer, KubernetesAccessReviewer } from './access-review.js';
+import { Admitter } from './admission.js';
+import type { AdmissionConfig } from './config.js';
+import { openLastKnownGood } from './last-good.js';
+import type { LastKnownGood } from './last-good.js';
+import { AdmissionMetrics } from './metrics.js';
+import { compilePolicy } from './policy.js';
+import { PolicyStore } from './policy-store.js';
+import type { StoreChange } from './policy-store.js';
+import { admissionServer } from './server.js';
+import { followPolicies } from './stream-sync.js';
+import { GatewayWebhooks } from './webhook.js';
+
+/** A running admission service. */
+export interface AdmissionApp {
+  readonly runtime: ServiceRuntime;
+  readonly store: PolicyStore;
+  readonly admitter: Admitter;
+  readonly metrics: AdmissionMetrics;
+  /** The SubjectAccessReview cache; undefined when access reviews are off. */
+  readonly accessCache: CachedAccessReviewer | undefined;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  stop(): Promise<void>;
+}
+
+/** Options that tests pass in-process instead of through configuration. */
+export interface AdmissionAppOptions {
+  handleSignals?: boolean;
+  /** A kubeconfig to use instead of the configured or default one. */
+  kubeConfig?: KubeConfig;
+}
+
+/**
+ * Wires the admission service: runtime, the policy store, SubjectAccessReviews
+ * (cached), the gateway client for webhooks, the gRPC server, NATS and the
+ * stream follower. NOT_SERVING until the policies are in sync with the stream.
+ * main.ts calls it; tests call it in-process.
+ */
+export async function startAdmissionApp(config: AdmissionConfig, options: AdmissionAppOptions = {}): Promise<AdmissionApp> {
+  const runtime = startService({ name: 'schedmesh-admission', config, handleSignals: options.handleSignals ?? true });
+  const { logger } = runtime;
+  const store = new PolicyStore();
+
+  let accessCache: CachedAccessReviewer | undefined;
+  const metrics = new AdmissionMetrics(runtime.metrics, store, () => accessCache?.size ?? 0);
+  let kubernetes: KubernetesAccessReviewer | undefined;
+  if (config.kubernetes.accessReviews) {
+    kubernetes = new KubernetesAccessReviewer({
+      kubeConfig: options.kubeConfig ?? loadKubeConfig(config.kubernetes.kubeconfig),
+      timeoutMs: config.kubernetes.reviewTimeout,
+      onReview: (outcome) => metrics.sarReviews.inc({ outcome }),
+    });
+    accessCache = new CachedAccessReviewer(kubernetes, {
+      ttlMs: config.kubernetes.cacheTtl,
+      maxEntries: config.kubernetes.cacheMaxEntries,
+      onLookup: (result) => metrics.sarCache.inc({ result }),
+    });
+  }
+
+  const channel = config.gateway.address ? connectChannel(config.gateway.address) : undefined;
+  const webhooks = new GatewayWebhooks({
+    // Invoke is not marked idempotent, so the client never retries it; the gateway retries per plugin.
+    client: channel ? createServiceClient(GatewayServiceDefinition, channel, { defaultDeadlineMs: config.gateway.timeout }) : undefined,
+    timeoutMs: config.gateway.timeout,
+    onCall: (plugin, verdict) => metrics.webhookCalls.inc({ plugin, verdict }),
+  });
+
+  const admitter = new Admitter({
+    store,
+    tracer: runtime.tracer,
+    hibernationEnabled: config.features.hibernation,
+    appLabels: config.hibernation.appLabels,
+    poolLabel: config.labels.pool,
+    reviewer: accessCache,
+    webhooks,
+    onFailOpen: (policy, dependency, message) => {
+      metrics.failedOpen(policy, dependency);
+      logger.warn({ policy, dependency, reason: message }, 'dependency failed; admitting anyway (failurePolicy: Ignore)');
+    },
+    onDecision: (decision, seconds) => metrics.decision(decision, seconds),
+  });
+
+  store.onSyncChange((synced) => {
+    runtime.setReady(synced);
+    if (synced) logger.info({ generation: store.generation, policies: store.policies().length, refused: store.refusals().length }, 'admission policies in sync with the cluster stream');
+    else logger.warn({ generation: store.generation }, 'admission policies lost the cluster stream; NOT_SERVING until caught up');
+  });
+
+  runtime.grpc.add(AdmissionServiceDefinition, admissionServer(store, admitter));
+  let nc: NatsConnection | undefined;
+  const stopFollowing = new AbortController();
+  let following: Promise<void> | undefined;
+  runtime.onShutdown(async () => {
+    stopFollowing.abort();
+    await following;
+    await nc?.drain();
+    channel?.close();
+    kubernetes?.close();
+  });
+
+  try {
+    const { grpcPort, httpPort } = await runtime.listen();
+    nc = await connectNats({ servers: config.nats.url, name: 'schedmesh-admission', logger, ...(config.nats.token ? { token: config.nats.token } : {}) });
+    let lastGood: LastKnownGood | undefined;
+    if (config.nats.lastKnownGoodBucket !== '') {
+      try {
+        lastGood = await openLastKnownGood(nc, config.nats.lastKnownGoodBucket, { memory: config.nats.memoryStorage });
+      } catch (err) {
+        logger.warn({ bucket: config.nats.lastKnownGoodBucket, err: (err as Error).message }, 'last-known-good bucket unavailable: a restart cannot restore a policy whose latest version is invalid');
+      }
+    }
+    const onChange = policyChangeHandler({ store, logger, metrics, lastGood });
+    following = followPolicies({
+      nc,
+      store,
+      logger,
+      stream: { name: config.nats.stream, prefix: config.nats.subjectPrefix, memory: config.nats.memoryStorage },
+      onChange,
+      onInvalid: () => metrics.invalidMessages.inc(),
+      signal: stopFollowing.signal,
+    });
+    return { runtime, store, admitter, metrics, accessCache, grpcPort, httpPort, stop: () => runtime.stop() };
+  } catch (err) {
+    await runtime.stop();
+    throw err;
+  }
+}
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/** Logs, counts and keeps the last-known-good store current for each applied stream event. */
+function policyChangeHandler(deps: { store: PolicyStore; logger: Logger; metrics: AdmissionMetrics; lastGood: LastKnownGood | undefined }): (change: StoreChange) => Promise<void> {
+  const { store, logger, metrics, lastGood } = deps;
+  const quietly = async (what: string, policy: string, op: () => Promise<void>): Promise<void> => {
+    try {
+      await op();
+    } catch (err) {
+      logger.warn({ policy, err: (err as Error).message }, `last-known-good bucket: ${what} failed`);
+    }
+  };
+  return async (change) => {
+    switch (change.kind) {
+      case 'policy-applied': {
+        const { policy } = change;
+        metrics.policyApplied.inc();
+        logger.info({ policy: policy.key, generation: policy.generation, resourceVersion: policy.resourceVersion }, 'admission policy applied');
+        if (lastGood) await quietly('save', policy.key, () => lastGood.save(change.object));
+        return;
+      }
+      case 'policy-refused': {
+        const { refusal } = change;
+        const [first] = refusal.issues;
+        metrics.policyRejected.inc({ policy: refusal.key, field: first.field });
+        let inForce = refusal.inForce;
+        if (!inForce && lastGood) {
+          await quietly('load', refusal.key, async () => {
+            const saved = await lastGood.load(refusal.key);
+            const compiled = saved ? compilePolicy(saved) : undefined;
+            if (compiled?.ok && store.restore(compiled.policy)) {
+              inForce = compiled.policy;
+              metrics.policyRestored.inc();
+            }
+          });
+        }
+        logger.warn(
+          {
+            policy: refusal.key,
+            generation: refusal.generation,
+            resourceVersion: refusal.resourceVersion,
+            field: first.field,
+            reason: first.reason,
+            issues: refusal.issues,
+            inForce: inForce ? { generation: inForce.generation, resourceVersion: inForce.resourceVersion } : null,
+          },
+          inForce
+            ? `admission policy refused (${first.field}: ${first.reason}); its previous valid version stays in force`
+            : `admission policy refused (${first.field}: ${first.reason}); no valid version of it is known, so it is not in force`,
+        );
+        return;
+      }
+      case 'policy-deleted':
+        logger.info({ policy: change.key }, 'admission policy deleted');
+        if (lastGood) await quietly('forget', change.key, () => lastGood.forget(change.key));
+        return;
+      default:
+        return;
+    }
+  };
+}

@@ -1,0 +1,85 @@
+import { clusterStream, commonConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
+import type { ConfigSources } from '@schedmesh/runtime';
+import { z } from 'zod';
+
+/** The admission service's options (SCHEDMESH_* variables or the YAML file). */
+export const admissionConfigSchema = commonConfigSchema
+  .extend({
+    nats: z
+      .object({
+        /** NATS server URLs, comma-separated. */
+        url: z.string().min(1).default('nats://127.0.0.1:4222'),
+        /** The cluster stream the informer publishes to. */
+        stream: z.string().min(1).default(clusterStream.name),
+        /** Subject prefix of the cluster stream (used when the service creates it). */
+        subjectPrefix: z.string().min(1).default(clusterStream.prefix),
+        /** Create the stream and the last-known-good bucket with memory storage (demo, tests). */
+        memoryStorage: z.boolean().default(false),
+        /** Token for NATS authentication (from a secret; never logged). */
+        token: z.string().optional(),
+        /**
+         * JetStream key-value bucket that keeps the last valid version of each
+         * policy, so a restart does not lose a policy whose only version left
+         * on the stream is invalid. Empty = off.
+         */
+        lastKnownGoodBucket: z.string().regex(/^[-\w]*$/, 'letters, digits, "-" and "_" only').default('schedmesh_admission_policies'),
+      })
+      .strict()
+      .prefault({}),
+    features: z
+      .object({
+        /** Reject pods of hibernating apps (namespace annotation, pod label/annotation, policy block). */
+        hibernation: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    hibernation: z
+      .object({
+        /** Pod labels naming a pod's app, first present wins (a list, or a comma-separated string from the environment). */
+        appLabels: z
+          .preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()) : v), z.array(z.string().min(1)).min(1))
+          .default(['app.kubernetes.io/name', 'app']),
+      })
+      .strict()
+      .prefault({}),
+    labels: z
+      .object({
+        /** Node label holding the node pool (as the informer's labels.pool): a pod's nodeSelector on it pins a pool. */
+        pool: z.string().min(1).default('schedmesh.io/node-pool'),
+      })
+      .strict()
+      .prefault({}),
+    kubernetes: z
+      .object({
+        /** Check tenant RBAC with SubjectAccessReviews; off = every review is unavailable (the policies' failurePolicy applies). */
+        accessReviews: z.boolean().default(true),
+        /** Kubeconfig path; default: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
+        kubeconfig: z.string().min(1).optional(),
+        /** Budget of one SubjectAccessReview. */
+        reviewTimeout: duration().default(2_000),
+        /** How long an answer is reused. */
+        cacheTtl: duration().default(30_000),
+        /** Most answers kept (least recently used evicted first). */
+        cacheMaxEntries: z.number().int().min(0).default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    gateway: z
+      .object({
+        /** GatewayService address ("host:port"); unset = no webhooks (a policy's webhookRef is then unavailable). */
+        address: z.string().min(1).optional(),
+        /** Deadline of one webhook call through the gateway. */
+        timeout: duration().default(2_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** The resolved options. */
+export type AdmissionConfig = z.output<typeof admissionConfigSchema>;
+
+/** Loads and validates the options; throws ConfigError naming every bad key. */
+export function loadAdmissionConfig(sources?: ConfigSources): AdmissionConfig {
+  return loadConfig(admissionConfigSchema, sources);
+}

@@ -1,0 +1,49 @@
+import { commonConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
+import type { ConfigSources } from '@schedmesh/runtime';
+import { z } from 'zod';
+
+/** The filterscore service's options (SCHEDMESH_* variables or the YAML file). */
+export const filterScoreConfigSchema = commonConfigSchema
+  .extend({
+    snapshot: z
+      .object({
+        /** host:port of the snapshot service. */
+        address: z.string().min(1).default('127.0.0.1:50051'),
+        /** TLS to the snapshot service (PEM paths); plaintext without it. */
+        tls: z
+          .object({ caFile: z.string().min(1), certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional(), serverName: z.string().min(1).optional() })
+          .strict()
+          .optional(),
+        /** Events per Watch frame asked for; 0 = the snapshot service's default. */
+        maxBatch: z.number().int().min(0).max(10_000).default(0),
+        /** First delay before re-opening a lost Watch; doubles up to maxBackoff. */
+        initialBackoff: duration().default(100),
+        /** Longest delay between Watch attempts. */
+        maxBackoff: duration().default(5_000),
+      })
+      .strict()
+      .prefault({}),
+    profiles: z
+      .object({
+        /** A KubeSchedulerConfiguration-shaped YAML file with the profiles; absent = the default profile. */
+        file: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    preemption: z
+      .object({
+        /** Candidates FindPreemptionCandidates returns when the caller asks for 0. */
+        defaultMaxCandidates: z.number().int().min(1).default(10),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** The resolved options. */
+export type FilterScoreConfig = z.output<typeof filterScoreConfigSchema>;
+
+/** Loads and validates the options; throws ConfigError naming every bad key. */
+export function loadFilterScoreConfig(sources?: ConfigSources): FilterScoreConfig {
+  return loadConfig(filterScoreConfigSchema, sources);
+}

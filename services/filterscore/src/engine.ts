@@ -1,0 +1,109 @@
+import { evaluatePod, findNodesThatFitPod, findPreemptionCandidates, Framework, newPodInfo, scoreNodes } from '@schedmesh/framework';
+import type { EvaluateResult, FilterResult, NodeInfo, NodePluginScores, PreemptionSearchResult, Registry, ResolvedSchedulerConfig } from '@schedmesh/framework';
+import type { Pod } from '@schedmesh/proto/v1/types';
+import { FailedPreconditionError, InvalidArgumentError } from '@schedmesh/runtime';
+import type { SnapshotReplica } from './replica.js';
+
+/** What every call shares (the proto CycleOptions, resolved). */
+export interface CallOptions {
+  /** The profile (schedulerName); empty = the first configured profile. */
+  readonly profile: string;
+  /** Wait until the replica has applied this generation; 0 = no wait. */
+  readonly minGeneration: number;
+  /** Consider only these nodes; empty = every node. */
+  readonly nodeNames: readonly string[];
+  /** Cancels the wait and the remote points (the call's deadline). */
+  readonly signal: AbortSignal;
+}
+
+/** An outcome and the generation it was computed at. */
+export interface AtGeneration<T> {
+  readonly generation: number;
+  readonly result: T;
+}
+
+/** Options of {@link FilterScoreEngine}. */
+export interface FilterScoreEngineOptions {
+  readonly config: ResolvedSchedulerConfig;
+  readonly registry: Registry;
+  readonly replica: SnapshotReplica;
+  /** Candidates returned when the caller asks for 0. */
+  readonly defaultMaxCandidates: number;
+}
+
+/**
+ * The filterscore domain: one Framework per profile over the local replica,
+ * and the four operations the service offers. Each operation waits for the
+ * requested generation, then runs inside the replica's read gate so that
+ * the snapshot does not change while the cycle runs. Knows nothing of gRPC.
+ */
+export class FilterScoreEngine {
+  private readonly frameworks = new Map<string, Framework>();
+  private readonly defaultProfile: string;
+  private readonly replica: SnapshotReplica;
+  private readonly defaultMaxCandidates: number;
+
+  constructor(options: FilterScoreEngineOptions) {
+    this.replica = options.replica;
+    this.defaultMaxCandidates = options.defaultMaxCandidates;
+    const replica = options.replica;
+    for (const profile of options.config.profiles) {
+      this.frameworks.set(profile.schedulerName, new Framework({ profile, registry: options.registry, snapshot: () => replica.current }));
+    }
+    this.defaultProfile = options.config.profiles[0]?.schedulerName ?? '';
+  }
+
+  /** The configured profile names, the default first. */
+  get profiles(): string[] {
+    return [...this.frameworks.keys()];
+  }
+
+  /** A profile's framework; INVALID_ARGUMENT for an unknown name. */
+  framework(profile: string): Framework {
+    const name = profile === '' ? this.defaultProfile : profile;
+    const fwk = this.frameworks.get(name);
+    if (fwk === undefined) throw new InvalidArgumentError('options.profile', `unknown profile ${JSON.stringify(profile)}; configured: ${this.profiles.join(', ')}`);
+    return fwk;
+  }
+
+  private async cycle<T>(options: CallOptions, run: (fwk: Framework) => Promise<T>): Promise<AtGeneration<T>> {
+    const fwk = this.framework(options.profile);
+    this.replica.requireSynced();
+    if (options.minGeneration > 0) await this.replica.waitFor(options.minGeneration, options.signal);
+    return this.replica.read(async (snapshot) => ({ generation: snapshot.generation, result: await run(fwk) }));
+  }
+
+  /** PreFilter, Filter, PreScore, Score, NormalizeScore; PostFilter as a dry run when nothing fits. */
+  evaluate(pod: Pod, options: CallOptions, maxRanked: number): Promise<AtGeneration<EvaluateResult>> {
+    return this.cycle(options, (fwk) => evaluatePod(fwk, { pod: newPodInfo(pod), nodeNames: options.nodeNames, signal: options.signal, maxRanked }));
+  }
+
+  /** PreFilter and Filter. */
+  filter(pod: Pod, options: CallOptions, exhaustive: boolean): Promise<AtGeneration<FilterResult>> {
+    return this.cycle(options, (fwk) => findNodesThatFitPod(fwk, { pod: newPodInfo(pod), nodeNames: options.nodeNames, signal: options.signal, exhaustive }));
+  }
+
+  /**
+   * PreScore, Score and NormalizeScore on the named nodes.
+   *
+   * @throws FailedPreconditionError when a named node is not in the replica.
+   */
+  score(pod: Pod, options: CallOptions): Promise<AtGeneration<NodePluginScores[]>> {
+    return this.cycle(options, (fwk) => {
+      const snapshot = fwk.snapshot();
+      const nodes: NodeInfo[] = [];
+      for (const name of new Set(options.nodeNames)) {
+        const info = snapshot.nodeInfo(name);
+        if (info === undefined) throw new FailedPreconditionError(`node ${JSON.stringify(name)} is not in the snapshot at generation ${snapshot.generation}`);
+        nodes.push(info);
+      }
+      return scoreNodes(fwk, newPodInfo(pod), nodes, options.signal);
+    });
+  }
+
+  /** The preemption dry run: candidates best first. */
+  findPreemptionCandidates(pod: Pod, options: CallOptions, maxCandidates: number): Promise<AtGeneration<PreemptionSearchResult>> {
+    const max = maxCandidates > 0 ? maxCandidates : this.defaultMaxCandidates;
+    return this.cycle(options, (fwk) => findPreemptionCandidates(fwk, { pod: newPodInfo(pod), nodeNames: options.nodeNames, signal: options.signal, maxCandidates: max }));
+  }
+}
