@@ -20,7 +20,7 @@ describe('NodeInfo aggregation', () => {
       [makePod('pending').requests('2', '2Gi').build()],
     );
     const info = state.nodeInfo('n1')!;
-    expect(info.requested).toMatchObject({ milliCpu: 500, memory: GiB });
+    expect(info.requested).toMatchObject({ milliCpu: 500, memory: GiB, pods: 2 });
     // b requests nothing: scoring counts it as 100m / 200Mi, as upstream does.
     expect(info.nonZeroRequested).toMatchObject({ milliCpu: 600, memory: GiB + 200 * 1024 ** 2 });
     expect(info.pods.map((p) => p.name).sort()).toEqual(['a', 'b']);

@@ -253,8 +253,9 @@ export class ClusterState {
   private infoOf(entry: NodeEntry): NodeInfo {
     entry.cached ??= NodeInfo.fromPartial({
       node: entry.node,
-      requested: entry.requested,
-      nonZeroRequested: entry.nonZeroRequested,
+      // Every assigned pod takes one of the node's pod slots (what NodeResourcesFit checks).
+      requested: { ...entry.requested, pods: entry.pods.size },
+      nonZeroRequested: { ...entry.nonZeroRequested, pods: entry.pods.size },
       pods: [...entry.pods.values()],
       usedPorts: [...entry.ports.values()].map((p) => p.port),
       generation: entry.generation,
