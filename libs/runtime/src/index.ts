@@ -17,7 +17,7 @@ export { connectNats, jetStreamClient, messageTraceContext, publishTraced, redac
 export type { NatsOptions, PublishOptions } from './nats.js';
 export { connectRedis } from './redis.js';
 export type { RedisOptions } from './redis.js';
-export { commonConfigSchema, startService } from './service.js';
+export { commonConfigSchema, natsConfigSchema, startService } from './service.js';
 export type { CommonConfig, ServiceOptions, ServiceRuntime } from './service.js';
 export {
   clusterEventSubject,

@@ -1,6 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { clusterStream } from './cluster-stream.js';
 import { duration } from './config.js';
 import { createGrpcServer } from './grpc-server.js';
 import type { ErrorClassifier, GrpcServer } from './grpc-server.js';
@@ -58,6 +59,25 @@ export const commonConfigSchema = z.object({
     .strict()
     .prefault({}),
 });
+
+/**
+ * The options of a service that reads or writes the cluster stream, under
+ * the key `nats` (extend it for service-specific keys).
+ */
+export const natsConfigSchema = z
+  .object({
+    /** NATS server URLs, comma-separated. */
+    url: z.string().min(1).default('nats://127.0.0.1:4222'),
+    /** The cluster stream the informer publishes to. */
+    stream: z.string().min(1).default(clusterStream.name),
+    /** Subject prefix of the cluster stream (used when the service creates it). */
+    subjectPrefix: z.string().min(1).default(clusterStream.prefix),
+    /** Create JetStream resources with memory storage if missing (demo, tests). */
+    memoryStorage: z.boolean().default(false),
+    /** Token for NATS authentication (from a secret; never logged). */
+    token: z.string().optional(),
+  })
+  .strict();
 
 /** The resolved common options. */
 export type CommonConfig = z.output<typeof commonConfigSchema>;

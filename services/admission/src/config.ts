@@ -1,22 +1,12 @@
-import { clusterStream, commonConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
+import { commonConfigSchema, natsConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
 import type { ConfigSources } from '@schedmesh/runtime';
 import { z } from 'zod';
 
 /** The admission service's options (SCHEDMESH_* variables or the YAML file). */
 export const admissionConfigSchema = commonConfigSchema
   .extend({
-    nats: z
-      .object({
-        /** NATS server URLs, comma-separated. */
-        url: z.string().min(1).default('nats://127.0.0.1:4222'),
-        /** The cluster stream the informer publishes to. */
-        stream: z.string().min(1).default(clusterStream.name),
-        /** Subject prefix of the cluster stream (used when the service creates it). */
-        subjectPrefix: z.string().min(1).default(clusterStream.prefix),
-        /** Create the stream and the last-known-good bucket with memory storage (demo, tests). */
-        memoryStorage: z.boolean().default(false),
-        /** Token for NATS authentication (from a secret; never logged). */
-        token: z.string().optional(),
+    nats: natsConfigSchema
+      .extend({
         /**
          * JetStream key-value bucket that keeps the last valid version of each
          * policy, so a restart does not lose a policy whose only version left

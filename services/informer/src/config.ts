@@ -1,4 +1,4 @@
-import { clusterStream, commonConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
+import { commonConfigSchema, natsConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
 import type { ConfigSources } from '@schedmesh/runtime';
 import { z } from 'zod';
 
@@ -20,16 +20,7 @@ export const informerConfigSchema = commonConfigSchema
       })
       .strict()
       .prefault({}),
-    nats: z
-      .object({
-        url: z.string().min(1).default('nats://127.0.0.1:4222'),
-        stream: z.string().min(1).default(clusterStream.name),
-        subjectPrefix: z.string().min(1).default(clusterStream.prefix),
-        memoryStorage: z.boolean().default(false),
-        token: z.string().optional(),
-      })
-      .strict()
-      .prefault({}),
+    nats: natsConfigSchema.prefault({}),
     labels: z
       .object({
         /** Node label holding the rack. */

@@ -1,25 +1,11 @@
-import { clusterStream, commonConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
+import { commonConfigSchema, natsConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
 import type { ConfigSources } from '@schedmesh/runtime';
 import { z } from 'zod';
 
 /** The snapshot service's options (SCHEDMESH_* variables or the YAML file). */
 export const snapshotConfigSchema = commonConfigSchema
   .extend({
-    nats: z
-      .object({
-        /** NATS server URLs, comma-separated. */
-        url: z.string().min(1).default('nats://127.0.0.1:4222'),
-        /** The cluster stream. */
-        stream: z.string().min(1).default(clusterStream.name),
-        /** Subject prefix of the cluster stream (used when the service creates it). */
-        subjectPrefix: z.string().min(1).default(clusterStream.prefix),
-        /** Create the stream with memory storage if it is missing (demo, tests). */
-        memoryStorage: z.boolean().default(false),
-        /** Token for NATS authentication (from a secret; never logged). */
-        token: z.string().optional(),
-      })
-      .strict()
-      .prefault({}),
+    nats: natsConfigSchema.prefault({}),
     watch: z
       .object({
         /** Recent events kept so watchers can resume without a full state. */
