@@ -8,15 +8,16 @@
  *
  *   add ──► activeQ ──pop──► in flight ──done──► (gone: bound)
  *              ▲                 │
- *              │                 ├─ addUnschedulable, error ──────────────► backoffQ / activeQ
+ *              │                 ├─ addUnschedulable, error ──────────────► backoffQ
  *              │                 ├─ addUnschedulable, unschedulable ──────► unschedulable pool
- *              │                 └─ … but an event arrived meanwhile ─────► backoffQ / activeQ
+ *              │                 └─ … but an event arrived meanwhile ─────► backoffQ
  *              │
  *   backoffQ ──┘ flushBackoffCompleted (every second): backoff over
  *   pool ──► backoffQ / activeQ on a matching event, or after podMaxInUnschedulablePodsDuration
  *
- * "backoffQ / activeQ" means backoffQ while the pod still backs off, else
- * activeQ. delete takes a pod out of wherever it is.
+ * A failed pod always backs off first: its backoff counts from when it came
+ * back. "backoffQ / activeQ" means backoffQ while the pod still backs off,
+ * else activeQ. delete takes a pod out of wherever it is.
  *
  * The queue is pure and synchronous apart from pop; time comes from the
  * injected clock.
