@@ -1,5 +1,6 @@
-import { fitErrorMessage, NO_NODES_AVAILABLE, validatePod } from '@schedmesh/framework';
+import { fitErrorMessage, NO_NODES_AVAILABLE } from '@schedmesh/framework';
 import type { NodePluginScores, NodeRejection, PreemptionCandidate } from '@schedmesh/framework';
+import { validatePod } from '@schedmesh/model';
 import { EvaluateResponse, FilterResponse, FindPreemptionCandidatesResponse, ScoreResponse } from '@schedmesh/proto/v1/filterscore';
 import type { CycleOptions, FilterScoreServiceImplementation } from '@schedmesh/proto/v1/filterscore';
 import type { NodeRejection as NodeRejectionMessage, NodeScore, Pod } from '@schedmesh/proto/v1/types';
