@@ -18,7 +18,6 @@ const PROTOCOLS: ReadonlyMap<string, Protocol> = new Map([
   ['SCTP', Protocol.PROTOCOL_SCTP],
 ]);
 
-
 /** What the containers of a pod contribute beyond their requests, gathered in one pass. */
 export interface ContainerScan {
   readonly images: string[];
