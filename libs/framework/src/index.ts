@@ -72,8 +72,6 @@ export {
   scoreNodes,
 } from './cycle.js';
 export type { CycleRequest, EvaluateResult, FilterResult, NodeRejection, PreemptionSearchResult, ReasonCount } from './cycle.js';
-export { validatePod } from './validation.js';
-export type { FieldProblem } from './validation.js';
 export { defaultNormalizeScore, brokenLinearFunction } from './helpers/normalize.js';
 export type { FunctionShapePoint } from './helpers/normalize.js';
 export { IN_TREE_PLUGINS, inTreeRegistry } from './plugins/registry.js';

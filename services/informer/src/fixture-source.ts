@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
+import { objectKey } from '@schedmesh/model';
 import { InvalidArgumentError } from '@schedmesh/runtime';
 import type { ClusterPublisher, WatchedKind } from './publisher.js';
 
@@ -40,8 +41,7 @@ export function readFixture(path: string): Fixture {
 
 function keyOf(obj: unknown): string {
   const m = (obj as { metadata?: { name?: unknown; namespace?: unknown } }).metadata ?? {};
-  const name = typeof m.name === 'string' ? m.name : '';
-  return typeof m.namespace === 'string' && m.namespace ? `${m.namespace}/${name}` : name;
+  return objectKey(typeof m.namespace === 'string' ? m.namespace : '', typeof m.name === 'string' ? m.name : '');
 }
 
 /**

@@ -4,6 +4,7 @@
  * bound-capacity side of the ledger in Redis from scratch (after Redis lost
  * its data) and to turn each stream event into ledger changes. Pure: no I/O.
  */
+import { groupKey, podKey } from '@schedmesh/model';
 import { ClusterEventType, PodPhase } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
 import type { BoundPod } from './ledger.js';
@@ -37,11 +38,6 @@ function sameDemand(a: Quantities, b: Quantities): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;
-}
-
-/** The gang key of a pod: "namespace/group" or "". */
-export function groupKey(namespace: string, groupName: string | undefined): string {
-  return groupName ? `${namespace}/${groupName}` : '';
 }
 
 /** The cluster as the stream describes it, reduced to what the ledger needs. */
@@ -81,7 +77,7 @@ export class ClusterState {
   }
 
   private upsertPod(p: Pod): LedgerChange[] {
-    const key = `${p.namespace}/${p.name}`;
+    const key = podKey(p);
     const changes: LedgerChange[] = [];
     const prev = this.pods.get(key);
     if (prev !== undefined && prev.pod.uid !== p.uid) changes.push(...this.forget(key, prev));
@@ -111,7 +107,7 @@ export class ClusterState {
   }
 
   private deletePod(p: Pod): LedgerChange[] {
-    const key = `${p.namespace}/${p.name}`;
+    const key = podKey(p);
     const prev = this.pods.get(key);
     if (prev !== undefined) return this.forget(key, prev);
     // A delete of a pod never seen (the event may carry only its key): release by uid if it has one.

@@ -1,13 +1,10 @@
+import { MAX_PERMIT_WAIT_MS } from '@schedmesh/model';
 import { clusterStream, commonConfigSchema, duration } from '@schedmesh/runtime';
 import { z } from 'zod';
-
-/** The shortest lease a Reserve may ask for, in ms. */
-export const MIN_TTL_MS = 1_000;
-/** The longest lease, and the longest Permit wait (the framework's 15 min Permit maximum), in ms. */
-export const MAX_WAIT_MS = 15 * 60_000;
+import { MIN_TTL_MS } from './ledger.js';
 
 const withinWait = (what: string) =>
-  [(ms: number) => ms >= MIN_TTL_MS && ms <= MAX_WAIT_MS, { message: `${what} must be between 1s and 15m` }] as const;
+  [(ms: number) => ms >= MIN_TTL_MS && ms <= MAX_PERMIT_WAIT_MS, { message: `${what} must be between 1s and 15m` }] as const;
 
 /**
  * The reservation service's options: the common ones plus redis, nats and

@@ -1,4 +1,4 @@
-import { addInto, subtractInto, zeroResources } from '@schedmesh/model';
+import { addInto, objectKey, podKey, subtractInto, zeroResources } from '@schedmesh/model';
 import { NodeInfo } from '@schedmesh/proto/v1/snapshot';
 import { ClusterEventType, PodPhase } from '@schedmesh/proto/v1/types';
 import type { AdmissionPolicy, ConfigMap, HostPort, Namespace, Node, Pod, Resources , ClusterEvent} from '@schedmesh/proto/v1/types';
@@ -77,13 +77,13 @@ export class ClusterState {
         else this.namespaceMap.set(o.value.name, o.value);
         return noChange;
       case 'admissionPolicy': {
-        const key = o.value.namespace ? `${o.value.namespace}/${o.value.name}` : o.value.name;
+        const key = objectKey(o.value.namespace, o.value.name);
         if (deleted) this.policyMap.delete(key);
         else this.policyMap.set(key, o.value);
         return noChange;
       }
       case 'configMap': {
-        const key = `${o.value.namespace}/${o.value.name}`;
+        const key = objectKey(o.value.namespace, o.value.name);
         if (deleted) this.configMapMap.delete(key);
         else this.configMapMap.set(key, o.value);
         return noChange;
@@ -130,7 +130,7 @@ export class ClusterState {
 
   /** A pod by namespace and name. */
   podByName(namespace: string, name: string): Pod | undefined {
-    const uid = this.podUidByKey.get(`${namespace}/${name}`);
+    const uid = this.podUidByKey.get(podKey({ namespace, name }));
     return uid === undefined ? undefined : this.podsByUid.get(uid);
   }
 
@@ -186,7 +186,7 @@ export class ClusterState {
   }
 
   private upsertPod(pod: Pod): AppliedChange {
-    const key = `${pod.namespace}/${pod.name}`;
+    const key = podKey(pod);
     const previousUid = this.podUidByKey.get(key);
     const changed = new Set<string>();
     // A pod recreated under the same name (a StatefulSet) replaces the old uid.
@@ -203,7 +203,7 @@ export class ClusterState {
   }
 
   private deletePod(ref: Pod): AppliedChange {
-    const uid = ref.uid || this.podUidByKey.get(`${ref.namespace}/${ref.name}`);
+    const uid = ref.uid || this.podUidByKey.get(podKey(ref));
     const pod = uid === undefined ? undefined : this.podsByUid.get(uid);
     if (!pod) return noChange;
     const changed = new Set<string>();
@@ -214,7 +214,7 @@ export class ClusterState {
   private removePod(pod: Pod, changed: Set<string>): void {
     this.unassign(pod, changed);
     this.podsByUid.delete(pod.uid);
-    const key = `${pod.namespace}/${pod.name}`;
+    const key = podKey(pod);
     if (this.podUidByKey.get(key) === pod.uid) this.podUidByKey.delete(key);
   }
 

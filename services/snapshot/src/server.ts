@@ -1,4 +1,4 @@
-import { compileLabelSelector, validateLabelSelector } from '@schedmesh/model';
+import { compileLabelSelector, msToDuration, podKey, validateLabelSelector } from '@schedmesh/model';
 import { GetNodeResponse, GetPodResponse, GetPoolHealthResponse, ListNodesResponse, WaitForGenerationResponse, WatchResponse } from '@schedmesh/proto/v1/snapshot';
 import type { SnapshotServiceImplementation } from '@schedmesh/proto/v1/snapshot';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
@@ -56,7 +56,7 @@ export function snapshotServer(store: SnapshotStore, options: SnapshotServerOpti
       }
       await ready(request.minGeneration, context);
       const pod = request.uid ? store.state.podByUid(request.uid) : store.state.podByName(request.namespace, request.name);
-      if (!pod) throw new NotFoundError('pod', request.uid || `${request.namespace}/${request.name}`);
+      if (!pod) throw new NotFoundError('pod', request.uid || podKey(request));
       return GetPodResponse.fromPartial({ generation: store.generation, pod });
     },
 
@@ -128,8 +128,4 @@ function* fullState(store: SnapshotStore, batch: number): Generator<WatchRespons
     }
   }
   yield WatchResponse.fromPartial({ reset: first, events, synced: true, generation });
-}
-
-function msToDuration(ms: number): { seconds: number; nanos: number } {
-  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }

@@ -15,7 +15,10 @@ import {
 } from '@schedmesh/proto/v1/types';
 import type { Node, Pod } from '@schedmesh/proto/v1/types';
 import fc from 'fast-check';
-import { convertNamespace, convertNode, convertPod, EdgeError } from './convert.js';
+import { EdgeError } from './edge.js';
+import { convertNamespace } from './namespace.js';
+import { convertNode } from './node.js';
+import { convertPod } from './pod.js';
 
 const Ki = 1024;
 const Mi = 1024 * Ki;
@@ -23,7 +26,7 @@ const Gi = 1024 * Mi;
 
 /** A fresh copy of a fixture, as the API server serves it. */
 function fixture(name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(__dirname, 'testdata', name), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(join(__dirname, '..', 'testdata', name), 'utf8')) as Record<string, unknown>;
 }
 
 type Path = readonly (string | number)[];
@@ -258,7 +261,7 @@ describe('convertPod', () => {
   });
 
   test('the same pod as a client-node V1Pod (Date timestamps, model classes)', () => {
-    const v1 = loadYaml<V1Pod>(readFileSync(join(__dirname, 'testdata', 'pod-web.json'), 'utf8'));
+    const v1 = loadYaml<V1Pod>(readFileSync(join(__dirname, '..', 'testdata', 'pod-web.json'), 'utf8'));
     expect(v1.metadata?.creationTimestamp).toBeInstanceOf(Date);
     expect(convertPod(v1)).toEqual(expectedWebPod);
   });
@@ -461,7 +464,7 @@ describe('convertNode', () => {
   });
 
   test('the same node as a client-node V1Node', () => {
-    const v1 = loadYaml<V1Node>(readFileSync(join(__dirname, 'testdata', 'node-worker.json'), 'utf8'));
+    const v1 = loadYaml<V1Node>(readFileSync(join(__dirname, '..', 'testdata', 'node-worker.json'), 'utf8'));
     expect(convertNode(v1)).toEqual(expectedNode);
   });
 
@@ -514,7 +517,7 @@ describe('convertNamespace', () => {
   test('labels, and only schedmesh.io annotations', () => {
     const expected = { name: 'shop', labels: { 'kubernetes.io/metadata.name': 'shop', team: 'shop' }, annotations: { 'schedmesh.io/hibernate': 'true' } };
     expect(convertNamespace(fixture('namespace-shop.json'))).toEqual(expected);
-    expect(convertNamespace(loadYaml<V1Namespace>(readFileSync(join(__dirname, 'testdata', 'namespace-shop.json'), 'utf8')))).toEqual(expected);
+    expect(convertNamespace(loadYaml<V1Namespace>(readFileSync(join(__dirname, '..', 'testdata', 'namespace-shop.json'), 'utf8')))).toEqual(expected);
   });
 
   test.each<[string, Path, unknown, string]>([
