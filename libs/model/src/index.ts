@@ -100,6 +100,8 @@ export {
 } from './taints.js';
 export type { TaintFilter, TaintProblem } from './taints.js';
 
+export { isPodTerminal, podHoldsNode } from './pods.js';
+
 export {
   ANNOTATION_POD_GROUP_MIN_MEMBER,
   ANNOTATION_POD_GROUP_TIMEOUT,
