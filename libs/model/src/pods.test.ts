@@ -7,7 +7,6 @@ describe('podHoldsNode', () => {
     ['pending, not bound', '', PodPhase.POD_PHASE_PENDING, false],
     ['bound, pending (image pull)', 'n1', PodPhase.POD_PHASE_PENDING, true],
     ['bound, running', 'n1', PodPhase.POD_PHASE_RUNNING, true],
-    ['bound, phase unknown', 'n1', PodPhase.POD_PHASE_UNKNOWN, true],
     ['bound, phase unspecified', 'n1', PodPhase.POD_PHASE_UNSPECIFIED, true],
     ['bound, succeeded', 'n1', PodPhase.POD_PHASE_SUCCEEDED, false],
     ['bound, failed', 'n1', PodPhase.POD_PHASE_FAILED, false],
