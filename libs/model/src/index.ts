@@ -126,6 +126,8 @@ export { durationProblem, durationToMs, msToDuration } from './time.js';
 
 export { EdgeError } from './convert/edge.js';
 export type { EdgeObjectKind } from './convert/edge.js';
+export { isPodTerminal, podHoldsNode } from './pods.js';
+
 export {
   ANNOTATION_POD_GROUP_MIN_MEMBER,
   ANNOTATION_POD_GROUP_TIMEOUT,

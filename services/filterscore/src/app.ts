@@ -1,4 +1,4 @@
-import { inTreeRegistry } from '@schedmesh/framework';
+import { inTreeRegistry } from '@schedmesh/plugins';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { SnapshotServiceDefinition } from '@schedmesh/proto/v1/snapshot';
 import { connectChannel, createServiceClient, startService } from '@schedmesh/runtime';

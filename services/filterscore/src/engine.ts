@@ -1,5 +1,6 @@
-import { evaluatePod, findNodesThatFitPod, findPreemptionCandidates, Framework, newPodInfo, scoreNodes } from '@schedmesh/framework';
-import type { EvaluateResult, FilterResult, NodeInfo, NodePluginScores, PreemptionSearchResult, Registry, ResolvedSchedulerConfig } from '@schedmesh/framework';
+import type { NodeInfo } from '@schedmesh/framework';
+import { evaluatePod, findNodesThatFitPod, findPreemptionCandidates, Framework, newPodInfo, scoreNodes } from '@schedmesh/scheduling';
+import type { EvaluateResult, FilterResult, NodePluginScores, PreemptionSearchResult, Registry, ResolvedSchedulerConfig } from '@schedmesh/scheduling';
 import type { Pod } from '@schedmesh/proto/v1/types';
 import { FailedPreconditionError, InvalidArgumentError } from '@schedmesh/runtime';
 import type { SnapshotReplica } from './replica.js';

@@ -1,8 +1,8 @@
 // The scheduling profiles: a KubeSchedulerConfiguration-shaped YAML file,
 // validated against the plugin registry at start-up.
 import { readFileSync } from 'node:fs';
-import { resolveSchedulerConfig, SchedulerConfigError } from '@schedmesh/framework';
-import type { Registry, ResolvedSchedulerConfig } from '@schedmesh/framework';
+import { resolveProfiles, SchedulerConfigError } from '@schedmesh/scheduling';
+import type { Registry, ResolvedSchedulerConfig } from '@schedmesh/scheduling';
 import { ConfigError } from '@schedmesh/runtime';
 import { parse as parseYaml } from 'yaml';
 
@@ -27,7 +27,7 @@ export function loadProfiles(file: string | undefined, registry: Registry): Reso
     }
   }
   try {
-    return resolveSchedulerConfig(raw, registry);
+    return resolveProfiles(raw, registry);
   } catch (err) {
     if (err instanceof SchedulerConfigError) throw new ConfigError(err.issues.map((i) => `${i.path}: ${i.message} (in ${file ?? 'the default profile'})`), { cause: err });
     throw err;

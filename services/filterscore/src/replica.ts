@@ -1,4 +1,4 @@
-import { ClusterSnapshot } from '@schedmesh/framework';
+import { ClusterSnapshot } from '@schedmesh/scheduling';
 import type { WatchResponse } from '@schedmesh/proto/v1/snapshot';
 import { DeadlineExceededError, UnavailableError } from '@schedmesh/runtime';
 

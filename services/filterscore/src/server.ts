@@ -1,6 +1,7 @@
-import { fitErrorMessage, NO_NODES_AVAILABLE } from '@schedmesh/framework';
-import type { NodePluginScores, NodeRejection, PreemptionCandidate } from '@schedmesh/framework';
+import type { PreemptionCandidate } from '@schedmesh/framework';
 import { nodeNameProblem, validatePod } from '@schedmesh/model';
+import { fitErrorMessage, NO_NODES_AVAILABLE } from '@schedmesh/scheduling';
+import type { NodePluginScores, NodeRejection } from '@schedmesh/scheduling';
 import { EvaluateResponse, FilterResponse, FindPreemptionCandidatesResponse, ScoreResponse } from '@schedmesh/proto/v1/filterscore';
 import type { CycleOptions, FilterScoreServiceImplementation } from '@schedmesh/proto/v1/filterscore';
 import type { NodeRejection as NodeRejectionMessage, NodeScore, Pod } from '@schedmesh/proto/v1/types';

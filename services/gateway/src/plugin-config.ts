@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isDns1123Label } from '@schedmesh/model';
+import { WIRE_EXTENSION_POINTS } from '@schedmesh/framework';
 import { ConfigError, duration } from '@schedmesh/runtime';
-import { pointNames, readOnlyPoints } from './points.js';
+import { readOnlyPoints } from './points.js';
 import type { PointName } from './points.js';
 import { Secret } from './secret.js';
 
@@ -101,7 +102,7 @@ const pluginSchema = z
     }),
     /** The points at which the plugin is called. */
     extensionPoints: z
-      .array(z.enum(pointNames))
+      .array(z.enum(WIRE_EXTENSION_POINTS))
       .min(1, 'must name at least one extension point')
       .refine((points) => new Set(points).size === points.length, 'must not repeat a point'),
     /** The most time the gateway spends on one invocation of the plugin, retries included. */

@@ -1,3 +1,4 @@
+import { extensionPointFromProto, extensionPointToProto } from '@schedmesh/framework';
 import { InvokeResponse, ListPluginsResponse, PluginResult } from '@schedmesh/proto/v1/gateway';
 import type { GatewayServiceImplementation, InvokeRequest } from '@schedmesh/proto/v1/gateway';
 import { ExtensionPoint } from '@schedmesh/proto/v1/types';
@@ -6,7 +7,6 @@ import { msToDuration, nodeNameProblem, podUidProblem } from '@schedmesh/model';
 import { InvalidArgumentError } from '@schedmesh/runtime';
 import type { Gateway, InvokeInput } from './gateway.js';
 import type { InvokeResult, PluginResultView } from './merge.js';
-import { pointFromEnum, pointToEnum } from './points.js';
 
 /**
  * GatewayService over gRPC: validates requests (InvalidArgumentError naming
@@ -26,7 +26,7 @@ export function gatewayService(gateway: Gateway): GatewayServiceImplementation {
         configVersion: version,
         plugins: plugins.map((p) => ({
           name: p.name,
-          points: p.points.map(pointToEnum),
+          points: p.points.map(extensionPointToProto),
           failurePolicy: p.failurePolicy,
           breakerState: p.breakerState,
           tenants: [...p.tenants],
@@ -38,7 +38,7 @@ export function gatewayService(gateway: Gateway): GatewayServiceImplementation {
 
 /** Checks an InvokeRequest and converts it to the domain's input. */
 export function validateInvoke(request: InvokeRequest): InvokeInput {
-  const point = pointFromEnum(request.point);
+  const point = extensionPointFromProto(request.point);
   if (point === undefined) {
     throw new InvalidArgumentError('point', request.point === ExtensionPoint.EXTENSION_POINT_UNSPECIFIED ? 'must be set' : `unknown extension point ${request.point}`);
   }

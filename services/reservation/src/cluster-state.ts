@@ -4,8 +4,8 @@
  * bound-capacity side of the ledger in Redis from scratch (after Redis lost
  * its data) and to turn each stream event into ledger changes. Pure: no I/O.
  */
-import { groupKey, podKey } from '@schedmesh/model';
-import { ClusterEventType, PodPhase } from '@schedmesh/proto/v1/types';
+import { groupKey, isPodTerminal, podHoldsNode, podKey } from '@schedmesh/model';
+import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
 import type { BoundPod } from './ledger.js';
 import { nodeCapacity, podDemand } from './quantities.js';
@@ -28,10 +28,6 @@ interface PodEntry {
   readonly node: string;
   /** The gang ("namespace/name") or "". */
   readonly group: string;
-}
-
-function terminal(phase: PodPhase): boolean {
-  return phase === PodPhase.POD_PHASE_SUCCEEDED || phase === PodPhase.POD_PHASE_FAILED;
 }
 
 function sameDemand(a: Quantities, b: Quantities): boolean {
@@ -84,7 +80,7 @@ export class ClusterState {
     const pod: BoundPod = { uid: p.uid, namespace: p.namespace, name: p.name, demand: podDemand(p.requests) };
     const group = groupKey(p.namespace, p.podGroup?.name);
     const current = this.pods.get(key);
-    if (p.nodeName !== '' && !terminal(p.phase)) {
+    if (podHoldsNode(p)) {
       if (current !== undefined && current.node === p.nodeName && sameDemand(current.pod.demand, pod.demand)) {
         this.pods.set(key, { pod, node: p.nodeName, group });
         return changes;
@@ -98,7 +94,7 @@ export class ClusterState {
     if (current !== undefined && current.node !== '') {
       this.unbind(current);
       changes.push({ kind: 'pod-released', node: current.node, pod: current.pod });
-    } else if (terminal(p.phase)) {
+    } else if (isPodTerminal(p)) {
       // A pod that ended before it was bound gives back any lease it holds.
       changes.push({ kind: 'pod-released', node: undefined, pod });
     }

@@ -32,7 +32,7 @@ export function snapshotServer(store: SnapshotStore, options: SnapshotServerOpti
     async getNode(request, context) {
       if (request.name === '') throw new InvalidArgumentError('name', 'must not be empty');
       await ready(request.minGeneration, context);
-      const nodeInfo = store.state.nodeInfo(request.name);
+      const nodeInfo = store.state.nodeInfoMessage(request.name);
       if (!nodeInfo) throw new NotFoundError('node', request.name);
       return GetNodeResponse.fromPartial({ generation: store.generation, nodeInfo });
     },
@@ -46,7 +46,7 @@ export function snapshotServer(store: SnapshotStore, options: SnapshotServerOpti
         matches = (labels) => compiled.matches(labels);
       }
       await ready(request.minGeneration, context);
-      const nodeInfos = store.state.nodeInfos().filter((info) => matches(info.node!.labels));
+      const nodeInfos = store.state.nodeInfoMessages().filter((info) => matches(info.node!.labels));
       return ListNodesResponse.fromPartial({ generation: store.generation, nodeInfos });
     },
 

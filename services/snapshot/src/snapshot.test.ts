@@ -16,7 +16,7 @@ import { clusterEvent, makeNode, makePod, startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
 import { startSnapshotApp } from './app.js';
 import type { SnapshotApp } from './app.js';
-import { ClusterState } from './cluster-state.js';
+import { SnapshotState } from './snapshot-state.js';
 import { snapshotConfigSchema } from './config.js';
 
 let nats: TestServer;
@@ -150,7 +150,7 @@ describe('snapshot service', () => {
   test('a Watch client that disconnects and resumes from its generation misses nothing', async () => {
     const { app, client } = await startApp();
     await until(() => app.store.isSynced);
-    const replica = new ClusterState();
+    const replica = new SnapshotState();
 
     // First session: the full state, then live events.
     const first = new AbortController();
@@ -191,7 +191,7 @@ describe('snapshot service', () => {
 
     expect(frames[0]).toBe('reset');
     expect(resets).toBe(0); // resumed from the buffer, no full state
-    expect(strip(replica.nodeInfos())).toEqual(strip(app.store.state.nodeInfos()));
+    expect(strip(replica.nodeInfoMessages())).toEqual(strip(app.store.state.nodeInfoMessages()));
     expect(replica.podSize).toBe(app.store.state.podSize);
   });
 });

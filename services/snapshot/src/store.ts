@@ -1,6 +1,6 @@
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { DeadlineExceededError, UnavailableError } from '@schedmesh/runtime';
-import { ClusterState } from './cluster-state.js';
+import { SnapshotState } from './snapshot-state.js';
 import { PoolHealthReconciler } from './pool-health.js';
 import type { PoolHealthReport } from './pool-health.js';
 import { WatchHub } from './watch-hub.js';
@@ -25,7 +25,7 @@ export interface SnapshotStoreOptions {
  * whether the state is in sync with the stream. Knows nothing of gRPC or NATS.
  */
 export class SnapshotStore {
-  readonly state = new ClusterState();
+  readonly state = new SnapshotState();
   readonly hub: WatchHub;
   readonly health: PoolHealthReconciler;
   private synced = false;
