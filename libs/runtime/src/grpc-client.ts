@@ -128,8 +128,8 @@ export type ClientConfig = z.output<typeof clientConfigSchema>;
 export interface ConnectedClient<D extends CompatServiceDefinition> {
   readonly client: Client<D, MeshCallOptions>;
   readonly channel: Channel;
-  /** Closes the channel. */
-  close(): void;
+  /** Closes the channel (a function: it may be taken off the object). */
+  readonly close: () => void;
 }
 
 /**
