@@ -397,7 +397,8 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
         gate.setSynced(false);
         const retryInMs = backoff.next();
         logger.warn({ stream, err: (err as Error).message, generation: gate.generation, retryInMs }, 'following the cluster stream failed; retrying');
-        await sleep(signal, retryInMs);
+        // A reconnect meanwhile cuts the pause short.
+        await sleep(AbortSignal.any([signal, round.signal]), retryInMs);
       }
     }
   } finally {
