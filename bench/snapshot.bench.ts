@@ -7,7 +7,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { SnapshotServiceDefinition } from '@schedmesh/proto/v1/snapshot';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
-import { connectChannel, createServiceClient, publishClusterEvent } from '@schedmesh/runtime';
+import { connectChannel, createServiceClient, ensureClusterStreamFrom, natsConfigSchema, publishClusterEvent } from '@schedmesh/runtime';
 import { clusterEvent, makeNode, makePod, startNats } from '@schedmesh/testkit';
 import { startSnapshotApp } from '../services/snapshot/src/app.js';
 import { snapshotConfigSchema } from '../services/snapshot/src/config.js';
@@ -75,6 +75,7 @@ async function main(): Promise<void> {
   const nats = await startNats();
   const nc = await connect({ servers: nats.url });
   const js = jetstream(nc);
+  await ensureClusterStreamFrom(natsConfigSchema.parse({ url: nats.url })); // no informer here: the bench stands in for it
   const app0 = await startSnapshotApp(
     snapshotConfigSchema.parse({ grpc: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, nats: { url: nats.url } }),
     { handleSignals: false },
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     snapshotConfigSchema.parse({ grpc: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, nats: { url: nats.url } }),
     { handleSignals: false },
   );
-  await waitFor(() => app.store.isSynced && app.store.generation >= events.length, 120_000);
+  await waitFor(() => app.store.gate.synced && app.store.generation >= events.length, 120_000);
   const syncMs = performance.now() - ts;
   log('');
   log('| through NATS JetStream | value |');

@@ -11,8 +11,8 @@ export function admissionServer(store: PolicyStore, admitter: Admitter): Admissi
   return {
     async admit(request, context) {
       const pod = admissiblePod(request.pod);
-      store.requireSynced();
-      if (request.minGeneration > 0) await store.waitFor(request.minGeneration, context.signal);
+      store.gate.requireSynced();
+      if (request.minGeneration > 0) await store.gate.waitFor(request.minGeneration, context.signal);
       const decision = await admitter.admit(pod, context.signal);
       return AdmitResponse.fromPartial({
         decision: decision.allowed ? AdmissionDecision.ADMISSION_DECISION_ALLOW : AdmissionDecision.ADMISSION_DECISION_REJECT,
@@ -31,7 +31,7 @@ export function admissionServer(store: PolicyStore, admitter: Admitter): Admissi
         const problem = labelValueProblem(request.app);
         if (problem !== undefined) throw new InvalidArgumentError('app', `must be an app label value: ${problem}`);
       }
-      store.requireSynced();
+      store.gate.requireSynced();
       const ns = store.namespace(request.namespace);
       if (!ns) throw new NotFoundError('namespace', request.namespace);
       return GetAppStateResponse.fromPartial(admitter.appState(ns, request.app));

@@ -69,8 +69,8 @@ export class FilterScoreEngine {
 
   private async cycle<T>(options: CallOptions, run: (fwk: Framework) => Promise<T>): Promise<AtGeneration<T>> {
     const fwk = this.framework(options.profile);
-    this.replica.requireSynced();
-    if (options.minGeneration > 0) await this.replica.waitFor(options.minGeneration, options.signal);
+    this.replica.gate.requireSynced();
+    if (options.minGeneration > 0) await this.replica.gate.waitFor(options.minGeneration, options.signal);
     return this.replica.read(async (snapshot) => ({ generation: snapshot.generation, result: await run(fwk) }));
   }
 

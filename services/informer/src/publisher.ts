@@ -126,7 +126,7 @@ export class ClusterPublisher {
     await withSpan(
       this.options.tracer,
       `informer.publish ${kind}`,
-      { 'schedmesh.kind': kind, 'schedmesh.object': clusterObjectKey(event), 'schedmesh.event': type },
+      { attributes: { 'schedmesh.kind': kind, 'schedmesh.object': clusterObjectKey(event), 'schedmesh.event': type } },
       async (span) => {
         const ack = await publishClusterEvent(this.options.js, event, this.options.subjectPrefix);
         span.setAttribute('schedmesh.generation', ack.seq);

@@ -48,6 +48,17 @@ export class ClusterState {
   private readonly boundNodeByUid = new Map<string, string>();
   private readonly boundByGroup = new Map<string, Set<string>>();
 
+  /** Forgets everything (the stream was recreated and is replayed). */
+  clear(): void {
+    this.generation = 0;
+    this.nodes.clear();
+    this.deletedNodes.clear();
+    this.pods.clear();
+    this.boundByNode.clear();
+    this.boundNodeByUid.clear();
+    this.boundByGroup.clear();
+  }
+
   /** Applies one event and returns the ledger changes it implies, in order. */
   apply(event: ClusterEvent): LedgerChange[] {
     if (event.generation > this.generation) this.generation = event.generation;

@@ -24,8 +24,8 @@ export function snapshotServer(store: SnapshotStore, options: SnapshotServerOpti
   const maxBatch = options.maxBatch ?? 10_000;
 
   const ready = async (minGeneration: number, context: CallContext): Promise<void> => {
-    store.requireSynced();
-    if (minGeneration > 0) await store.waitFor(minGeneration, context.signal);
+    store.gate.requireSynced();
+    if (minGeneration > 0) await store.gate.waitFor(minGeneration, context.signal);
   };
 
   return {
@@ -63,7 +63,7 @@ export function snapshotServer(store: SnapshotStore, options: SnapshotServerOpti
     async *watch(request, context) {
       if (request.maxBatch > maxBatch) throw new InvalidArgumentError('max_batch', `at most ${maxBatch}`);
       const batch = request.maxBatch || defaultBatch;
-      store.requireSynced();
+      store.gate.requireSynced();
       // Subscribe and take the backlog or the full state in the same tick, so
       // no event falls between them.
       const sub = store.hub.subscribe();
@@ -95,13 +95,13 @@ export function snapshotServer(store: SnapshotStore, options: SnapshotServerOpti
     },
 
     async waitForGeneration(request, context) {
-      store.requireSynced();
-      const generation = await store.waitFor(request.minGeneration, context.signal);
+      store.gate.requireSynced();
+      const generation = await store.gate.waitFor(request.minGeneration, context.signal);
       return WaitForGenerationResponse.fromPartial({ generation });
     },
 
     async getPoolHealth(request) {
-      store.requireSynced();
+      store.gate.requireSynced();
       const report = store.health.report;
       const pools = request.pool ? report.pools.filter((p) => p.pool === request.pool) : report.pools;
       if (request.pool && pools.length === 0) throw new NotFoundError('node pool', request.pool);

@@ -1,5 +1,6 @@
 import type { NodeInfo } from '@schedmesh/framework';
 import type { NodeInfo as NodeInfoMessage } from '@schedmesh/proto/v1/snapshot';
+import { objectKey } from '@schedmesh/model';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { AdmissionPolicy, ClusterEvent, ConfigMap, Node, Pod } from '@schedmesh/proto/v1/types';
 import { ClusterSnapshot, toNodeInfoMessage } from '@schedmesh/scheduling';
@@ -61,13 +62,13 @@ export class SnapshotState {
         if (deleted) this.messages.delete(o.value.name);
         break;
       case 'admissionPolicy': {
-        const key = o.value.namespace ? `${o.value.namespace}/${o.value.name}` : o.value.name;
+        const key = objectKey(o.value.namespace, o.value.name);
         if (deleted) this.policyMap.delete(key);
         else this.policyMap.set(key, o.value);
         break;
       }
       case 'configMap': {
-        const key = `${o.value.namespace}/${o.value.name}`;
+        const key = objectKey(o.value.namespace, o.value.name);
         if (deleted) this.configMapMap.delete(key);
         else this.configMapMap.set(key, o.value);
         break;
