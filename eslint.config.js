@@ -17,6 +17,13 @@ const workspacePackages = ['libs', 'services'].flatMap((top) =>
 );
 const devFiles = ['**/*.test.ts', 'test/**', 'bench/**', 'scripts/**', 'libs/testkit/**', '*.js'];
 
+const noServices = { group: ['**/services/**', '@schedmesh/*-service'], message: 'Libraries never import services.' };
+const runnerWithoutPlugins = { group: ['@schedmesh/plugins'], message: 'The runner never depends on the in-tree plugins (their registry composes the two).' };
+const purity = {
+  group: ['@schedmesh/runtime', '@schedmesh/testkit', '**/services/**', '@schedmesh/*-service'],
+  message: 'libs/model and the scheduling framework (framework, scheduling, plugins) are pure: no runtime, no test kit, no services.',
+};
+
 const deepImports = {
   group: ['@schedmesh/*/src', '@schedmesh/*/src/*', '**/libs/*/src/**', '**/services/*/src/**', '**/libs/*/dist/**'],
   message: 'Import another package by its name (@schedmesh/<pkg>), never its src/ or dist/.',
@@ -66,23 +73,65 @@ module.exports = tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [deepImports, { group: ['**/services/**', '@schedmesh/*-service'], message: 'Libraries never import services.' }],
+          patterns: [deepImports, noServices],
         },
       ],
     },
   },
   {
-    // The model is pure: it depends on the generated types only.
-    files: ['libs/model/**/*.ts', 'libs/framework/**/*.ts'],
+    // The model and the scheduling framework (contract, runner, plugins) are pure: no I/O runtime, no test kit, no services.
+    files: ['libs/model/**/*.ts', 'libs/framework/**/*.ts', 'libs/scheduling/**/*.ts', 'libs/plugins/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          patterns: [deepImports, { group: ['@schedmesh/runtime', '@schedmesh/testkit', '**/services/**'], message: 'libs/model and libs/framework are pure: no runtime, no services.' }],
+          patterns: [deepImports, purity],
         },
       ],
     },
+  },
+  {
+    // One way: framework (contract) ← scheduling (runner, snapshot) ← plugins' registry. A plugin knows only the
+    // contract, never the runner nor a sibling plugin (its tests may use the runner).
+    files: ['libs/plugins/src/*/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            deepImports,
+            purity,
+            { group: ['@schedmesh/scheduling', '@schedmesh/scheduling/*'], message: 'A plugin depends on the contract (@schedmesh/framework), not on the runner.' },
+            { group: ['../*/plugin.js', '../*/args.js'], message: 'No plugin imports another plugin; share code through ../helpers.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The contract depends on nothing of the framework's implementation.
+    files: ['libs/framework/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [deepImports, purity, { group: ['@schedmesh/scheduling', '@schedmesh/plugins'], message: 'libs/framework is the contract: it never imports the runner or the plugins.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/scheduling/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [deepImports, purity, runnerWithoutPlugins] }] },
+  },
+  {
+    // Its tests too: a test importing the plugins would need a build cycle (see libs/plugins/src/cycle.test.ts).
+    files: ['libs/scheduling/**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [deepImports, noServices, runnerWithoutPlugins] }] },
   },
   {
     // jest's global set-up runs outside the module mapper, so it reaches the test kit by path;

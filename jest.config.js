@@ -16,6 +16,8 @@ module.exports = {
   moduleNameMapper: {
     // Workspace packages resolve to their sources, so tests need no build.
     '^@schedmesh/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
+    // Test support a library exports as a subpath (@schedmesh/scheduling/testing).
+    '^@schedmesh/([a-z-]+)/testing$': '<rootDir>/libs/$1/src/testing.ts',
     '^@schedmesh/proto/v1/(.*)$': '<rootDir>/libs/proto/src/gen/schedmesh/v1/$1.ts',
     '^@schedmesh/proto/google/(.*)$': '<rootDir>/libs/proto/src/gen/google/protobuf/$1.ts',
     '^@schedmesh/proto/descriptor$': '<rootDir>/libs/proto/src/descriptor.ts',

@@ -12,7 +12,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
-import { connectChannel, createServiceClient, publishClusterEvent } from '@schedmesh/runtime';
+import { connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
 import { requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
 import { startAdmissionApp } from '../services/admission/src/app.js';
 import { admissionPod, hostPathVolume, loopbackConfig, namespaceEvent, policyEvent } from '../services/admission/src/fixtures.js';
@@ -95,7 +95,9 @@ async function main(): Promise<void> {
   }
   await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
 
-  const app = await startAdmissionApp(loopbackConfig(nats.url, { kubernetes: { cacheTtl: CACHE_TTL_MS } }), { handleSignals: false, kubeConfig: cp.kubeConfig });
+  const config = loopbackConfig(nats.url, { kubernetes: { cacheTtl: CACHE_TTL_MS } });
+  await ensureClusterStreamFrom(config.nats); // no informer here: the bench stands in for it
+  const app = await startAdmissionApp(config, { handleSignals: false, kubeConfig: cp.kubeConfig });
   const nc = await connect({ servers: nats.url });
   const js = jetstream(nc);
   const channel = connectChannel(`127.0.0.1:${app.grpcPort}`);

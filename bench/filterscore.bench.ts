@@ -10,7 +10,7 @@ import { connect } from '@nats-io/transport-node';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { Pod, UnsatisfiableConstraintAction } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
-import { connectChannel, createServiceClient, publishClusterEvent } from '@schedmesh/runtime';
+import { connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
 import { clusterEvent, freePort, makeNode, makePod, startNats } from '@schedmesh/testkit';
 import { startFilterScoreApp } from '../services/filterscore/src/app.js';
 import { filterScoreConfigSchema } from '../services/filterscore/src/config.js';
@@ -97,12 +97,14 @@ async function main(): Promise<void> {
   for (const size of SIZES) {
     const nats = await startNats();
     const snapshotPort = await freePort();
-    const snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc: { host: '127.0.0.1', port: snapshotPort }, nats: { url: nats.url } }), { handleSignals: false });
+    const snapshotConfig = snapshotConfigSchema.parse({ ...common, grpc: { host: '127.0.0.1', port: snapshotPort }, nats: { url: nats.url } });
+    await ensureClusterStreamFrom(snapshotConfig.nats); // no informer here: the bench stands in for it
+    const snapshot = await startSnapshotApp(snapshotConfig, { handleSignals: false });
     const events = cluster(size);
     const loadStarted = performance.now();
     const head = await publishAll(nats.url, events);
     const app = await startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc: { host: '127.0.0.1', port: 0 }, snapshot: { address: `127.0.0.1:${snapshotPort}` } }), { handleSignals: false });
-    while (!(app.replica.isSynced && app.replica.generation >= head)) await new Promise((r) => setTimeout(r, 20));
+    while (!(app.replica.gate.synced && app.replica.generation >= head)) await new Promise((r) => setTimeout(r, 20));
     const loadMs = performance.now() - loadStarted;
     const channel = connectChannel(`127.0.0.1:${app.grpcPort}`);
     const client = createServiceClient(FilterScoreServiceDefinition, channel, { defaultDeadlineMs: 10_000 });

@@ -133,7 +133,7 @@ async function main(): Promise<void> {
         SCHEDMESH_LOG__LEVEL: 'warn',
         SCHEDMESH_REDIS__URL: redisServer.url,
         SCHEDMESH_NATS__URL: natsServer.url,
-        SCHEDMESH_NATS__STREAM_NAME: stream,
+        SCHEDMESH_NATS__STREAM: stream,
       },
     });
     await waitReady(httpPort, service);

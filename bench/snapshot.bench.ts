@@ -7,11 +7,11 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { SnapshotServiceDefinition } from '@schedmesh/proto/v1/snapshot';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
-import { connectChannel, createServiceClient, publishClusterEvent } from '@schedmesh/runtime';
+import { connectChannel, createServiceClient, ensureClusterStreamFrom, natsConfigSchema, publishClusterEvent } from '@schedmesh/runtime';
 import { clusterEvent, makeNode, makePod, startNats } from '@schedmesh/testkit';
 import { startSnapshotApp } from '../services/snapshot/src/app.js';
-import { ClusterState } from '../services/snapshot/src/cluster-state.js';
 import { snapshotConfigSchema } from '../services/snapshot/src/config.js';
+import { SnapshotState } from '../services/snapshot/src/snapshot-state.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 5_000);
 const PODS_PER_NODE = Number(process.env.BENCH_PODS_PER_NODE ?? 10);
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     const before = heap();
     const t0 = performance.now();
-    const state = new ClusterState();
+    const state = new SnapshotState();
     for (const e of events) state.apply(e);
     applyMs = Math.min(applyMs, performance.now() - t0);
     bytesPerNode = (heap() - before) / NODES;
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   log('');
   log('| in-process apply | value |');
   log('|---|---|');
-  log(`| events applied/s (ClusterState, incremental NodeInfo) | ${fmt(events.length / (applyMs / 1000))} |`);
+  log(`| events applied/s (SnapshotState: the shared ClusterSnapshot, incremental NodeInfo) | ${fmt(events.length / (applyMs / 1000))} |`);
   log(`| events/s baseline (Map.set of the same objects) | ${fmt(events.length / (baselineMs / 1000))} |`);
   log(`| cost ratio apply / baseline | ${fmt(applyMs / baselineMs, 1)}x |`);
   log(`| heap per node (node + ${PODS_PER_NODE} pods + indexes) | ${gc ? `${fmt(bytesPerNode / 1024, 1)} KiB` : 'n/a'} |`);
@@ -75,6 +75,7 @@ async function main(): Promise<void> {
   const nats = await startNats();
   const nc = await connect({ servers: nats.url });
   const js = jetstream(nc);
+  await ensureClusterStreamFrom(natsConfigSchema.parse({ url: nats.url })); // no informer here: the bench stands in for it
   const app0 = await startSnapshotApp(
     snapshotConfigSchema.parse({ grpc: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, nats: { url: nats.url } }),
     { handleSignals: false },
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     snapshotConfigSchema.parse({ grpc: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, nats: { url: nats.url } }),
     { handleSignals: false },
   );
-  await waitFor(() => app.store.isSynced && app.store.generation >= events.length, 120_000);
+  await waitFor(() => app.store.gate.synced && app.store.generation >= events.length, 120_000);
   const syncMs = performance.now() - ts;
   log('');
   log('| through NATS JetStream | value |');

@@ -123,7 +123,7 @@ describe('tenant RBAC decisions', () => {
   const storeWith = (...events: ClusterEvent[]): PolicyStore => {
     const store = new PolicyStore();
     events.forEach((e, i) => store.apply({ ...e, generation: i + 1 }));
-    store.setSynced(true);
+    store.gate.setSynced(true);
     return store;
   };
   const pools = (open: string[] = ['general']) =>

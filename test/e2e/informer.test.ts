@@ -80,21 +80,21 @@ describe.each([
     ]);
     await cp.core.createNamespacedPod({ namespace: 'default', body: pod('web-0', 'n1', '1500m') });
     await cp.core.createNamespacedPod({ namespace: 'default', body: pod('web-1', 'n1', '500m') });
-    await until(() => snapshot.store.state.nodeInfo('n1')?.pods.length === 2, 'two pods on n1');
+    await until(() => snapshot.store.state.nodeInfoMessage('n1')?.pods.length === 2, 'two pods on n1');
 
-    const n1 = snapshot.store.state.nodeInfo('n1')!;
+    const n1 = snapshot.store.state.nodeInfoMessage('n1')!;
     expect(n1.node).toMatchObject({ zone: 'zone-a', rack: 'r1', ready: true, allocatable: { milliCpu: 8000, scalar: { 'nvidia.com/gpu': 2 } } });
     expect(n1.requested).toMatchObject({ milliCpu: 2000, memory: 256 * 1024 ** 2 });
 
     // Update: a node label and a cordon.
     await cp.core.patchNode({ name: 'n2', body: [{ op: 'add', path: '/spec/unschedulable', value: true }] });
-    await until(() => snapshot.store.state.nodeInfo('n2')?.node?.unschedulable === true, 'n2 cordoned');
+    await until(() => snapshot.store.state.nodeInfoMessage('n2')?.node?.unschedulable === true, 'n2 cordoned');
 
     // Delete: a pod and a node.
     await cp.core.deleteNamespacedPod({ namespace: 'default', name: 'web-0', gracePeriodSeconds: 0 });
-    await until(() => snapshot.store.state.nodeInfo('n1')?.requested?.milliCpu === 500, 'web-0 released');
+    await until(() => snapshot.store.state.nodeInfoMessage('n1')?.requested?.milliCpu === 500, 'web-0 released');
     await cp.core.deleteNode({ name: 'n2' });
-    await until(() => snapshot.store.state.nodeInfo('n2') === undefined, 'n2 deleted');
+    await until(() => snapshot.store.state.nodeInfoMessage('n2') === undefined, 'n2 deleted');
     expect(await agrees(cp.core, snapshot)).toBe(true);
   }, 60_000);
 
@@ -155,7 +155,7 @@ describe('informer → NATS → snapshot across restarts', () => {
       await cp.core.deleteNamespacedPod({ namespace: 'default', name: 'before', gracePeriodSeconds: 0 });
       await cp.core.deleteNode({ name: 'r1' });
       expect(await converge()).toBe(true);
-      expect(snapshot.store.state.nodeInfo('r2')?.requested?.milliCpu).toBe(2000);
+      expect(snapshot.store.state.nodeInfoMessage('r2')?.requested?.milliCpu).toBe(2000);
     } finally {
       await informer.stop();
     }
@@ -166,7 +166,7 @@ describe('informer → NATS → snapshot across restarts', () => {
     await cp.core.createNamespacedPod({ namespace: 'default', body: pod('gone-pod', 'gone-1', '1') });
     const first = await startInformerApp(informerConfig(), { handleSignals: false, kubeConfig: cp.kubeConfig });
     await first.synced;
-    await until(() => snapshot.store.state.nodeInfo('gone-1') !== undefined && snapshot.store.state.podByName('default', 'gone-pod') !== undefined, 'gone-1 seen');
+    await until(() => snapshot.store.state.nodeInfoMessage('gone-1') !== undefined && snapshot.store.state.podByName('default', 'gone-pod') !== undefined, 'gone-1 seen');
     await first.stop();
 
     await cp.core.deleteNamespacedPod({ namespace: 'default', name: 'gone-pod', gracePeriodSeconds: 0 });
@@ -176,7 +176,7 @@ describe('informer → NATS → snapshot across restarts', () => {
     try {
       await second.synced;
       expect(await converge()).toBe(true);
-      expect(snapshot.store.state.nodeInfo('gone-1')).toBeUndefined();
+      expect(snapshot.store.state.nodeInfoMessage('gone-1')).toBeUndefined();
       expect(snapshot.store.state.podByName('default', 'gone-pod')).toBeUndefined();
     } finally {
       await second.stop();

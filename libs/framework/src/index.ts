@@ -1,8 +1,10 @@
 /**
- * @schedmesh/framework: the scheduling framework. One interface per
- * extension point, Status values, cycle state, the snapshot plugins read,
- * the registry and profile configuration, the runner (filter/score cycle
- * with preemption dry runs), and the in-tree plugins.
+ * @schedmesh/framework: the scheduling framework's contract. One interface per
+ * extension point, the batched Extender point, Status values, cycle state, the
+ * NodeInfo/PodInfo/SnapshotLister interfaces plugins read, plugin names, the
+ * plugin definition (`definePlugin`), and the extension points on the wire.
+ * No implementation of the runner or the snapshot (@schedmesh/scheduling) and
+ * no plugin (@schedmesh/plugins).
  */
 export { PluginError, Status, StatusCode, statusCodeName } from './status.js';
 export { CycleState, StateKey } from './cycle-state.js';
@@ -33,55 +35,13 @@ export type {
   ReservePlugin,
   ScorePlugin,
 } from './interfaces.js';
-export { compileAffinityTerm, hasPodAffinityTerms, newPodInfo, podMatchesAllTerms, resolveNamespaceSelector, termMatches } from './pod-info.js';
-export type { AffinityTerm, PodInfo, WeightedAffinityTerm } from './pod-info.js';
-export { BIND_ALL_HOST_IP, buildNodeInfo, cloneNodeInfo, HostPortSet, MutableNodeInfo } from './node-info.js';
-export type { HostPortUsage, NodeInfo } from './node-info.js';
-export { ClusterSnapshot, podUsesNode, snapshotOf } from './snapshot.js';
-export type { SnapshotLister } from './snapshot.js';
+export { EXTENDER_PLUGIN_NAME, MAX_EXTENDER_PRIORITY } from './extender.js';
+export type { Extender, ExtenderFilterResult, ExtenderPriorities } from './extender.js';
+export type { AffinityTerm, HostPortUsage, NodeInfo, PodInfo, SimulatedNodeInfo, SnapshotLister, WeightedAffinityTerm } from './types.js';
+export { hasPodAffinityTerms, podMatchesAllTerms, resolveNamespaceSelector, termMatches } from './affinity.js';
 export { PluginNames } from './names.js';
 export type { PluginName } from './names.js';
-export { definePlugin, DuplicatePluginError, InvalidPluginArgsError, Registry } from './registry.js';
-export type { ArgsIssue, PluginDefinition, PluginFactory } from './registry.js';
-export {
-  DEFAULT_MULTI_POINT,
-  DEFAULT_SCHEDULER_NAME,
-  formatPath,
-  resolveSchedulerConfig,
-  SchedulerConfigError,
-  schedulerConfigSchema,
-} from './config.js';
-export type { ConfigIssue, PluginSetConfig, ResolvedPlugin, ResolvedProfile, ResolvedSchedulerConfig, SchedulerConfigInput } from './config.js';
-export { Framework, MAX_PERMIT_TIMEOUT_MS, newCycleState } from './framework.js';
-export type { FrameworkOptions, NodePluginScores, PluginScore, PreFilterOutcome } from './framework.js';
-export {
-  aggregateReasons,
-  BASE_PERCENTAGE_OF_NODES_TO_SCORE,
-  Diagnosis,
-  evaluatePod,
-  findNodesThatFitPod,
-  findPreemptionCandidates,
-  fitErrorMessage,
-  MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND,
-  MIN_FEASIBLE_NODES_TO_FIND,
-  NO_NODES_AVAILABLE,
-  numFeasibleNodesToFind,
-  prioritizeNodes,
-  rankNodes,
-  REASON_NODE_NOT_FOUND,
-  scoreNodes,
-} from './cycle.js';
-export type { CycleRequest, EvaluateResult, FilterResult, NodeRejection, PreemptionSearchResult, ReasonCount } from './cycle.js';
-export { validatePod } from './validation.js';
-export type { FieldProblem } from './validation.js';
-export { defaultNormalizeScore, brokenLinearFunction } from './helpers/normalize.js';
-export type { FunctionShapePoint } from './helpers/normalize.js';
-export { IN_TREE_PLUGINS, inTreeRegistry } from './plugins/registry.js';
-export type { NodeAffinityArgs } from './plugins/nodeaffinity/args.js';
-export type { NodeResourcesFitArgs } from './plugins/noderesourcesfit/args.js';
-export type { NodeResourcesBalancedAllocationArgs } from './plugins/noderesourcesbalancedallocation/args.js';
-export type { PodTopologySpreadArgs } from './plugins/podtopologyspread/args.js';
-export type { InterPodAffinityArgs } from './plugins/interpodaffinity/args.js';
-export type { TopologyAwareArgs } from './plugins/topologyaware/args.js';
-export { PREFERRED_RACK_KEY, PREFERRED_ZONE_KEY } from './plugins/topologyaware/args.js';
-export type { DefaultPreemptionArgs } from './plugins/defaultpreemption/args.js';
+export { definePlugin, InvalidPluginArgsError } from './plugin-factory.js';
+export type { ArgsIssue, PluginDefinition, PluginFactory } from './plugin-factory.js';
+export { extensionPointFromProto, extensionPointToProto, WIRE_EXTENSION_POINTS } from './points.js';
+export type { WireExtensionPoint } from './points.js';

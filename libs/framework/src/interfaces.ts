@@ -5,7 +5,9 @@
  * Filter, Score and NormalizeScore are synchronous CPU work on the local
  * snapshot (they run once per node, thousands of times per cycle). The other
  * points may be served remotely (admission, reservations, gateway plugins)
- * and are asynchronous, with the caller's AbortSignal.
+ * and are asynchronous, with the caller's AbortSignal. Remote filtering and
+ * scoring take part in a cycle as an Extender (extender.ts): one batched call
+ * for all the nodes, never a call per node.
  *
  * Every point's contract on status codes: a rejection is a returned Status
  * (Unschedulable when preemption could help, UnschedulableAndUnresolvable
@@ -15,10 +17,8 @@
  */
 import type { Pod } from '@schedmesh/proto/v1/types';
 import type { CycleState, ReadonlyCycleState } from './cycle-state.js';
-import type { NodeInfo } from './node-info.js';
-import type { PodInfo } from './pod-info.js';
-import type { SnapshotLister } from './snapshot.js';
 import type { Status } from './status.js';
+import type { NodeInfo, PodInfo, SnapshotLister } from './types.js';
 
 /** The extension points, in cycle order. */
 export const EXTENSION_POINTS = [

@@ -82,6 +82,20 @@ export class Status {
     return new Status(StatusCode.UnschedulableAndUnresolvable, reasons, '', undefined);
   }
 
+  /**
+   * A Status from its wire form: the fields of a proto Status, or of any
+   * reply that carries a Code with reasons (an admission decision, a gateway
+   * plugin's result). `plugin` keeps the name the remote side reported; the
+   * runner still names the local plugin or extender that relayed it. An
+   * UNSPECIFIED or unknown code is a broken peer, not a rejection: it becomes
+   * an Error status that says so.
+   */
+  static fromProto(code: Code, reasons: readonly string[] = [], plugin = ''): Status {
+    if (!CODE_NAMES.has(code as StatusCode)) return new Status(StatusCode.Error, [`invalid status code ${code}`, ...reasons], plugin, undefined);
+    if (plugin === '' && reasons.length === 0) return Status.of(code as StatusCode);
+    return new Status(code as StatusCode, [...reasons], plugin, undefined);
+  }
+
   /** An internal failure, with its cause. */
   static error(cause: unknown): Status {
     const message = cause instanceof Error ? cause.message : String(cause);
@@ -119,7 +133,7 @@ export class Status {
     return this.reasons.join(', ');
   }
 
-  /** The proto message. */
+  /** The proto message ({@link Status.fromProto} reads it back, cause aside). */
   toProto(): StatusMessage {
     return { code: this.code, reasons: [...this.reasons], plugin: this.plugin };
   }

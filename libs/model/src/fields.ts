@@ -8,6 +8,7 @@
  * a sub-object or an array element prefix the path on the way out (see
  * within), so the happy path builds no path strings at all.
  */
+import type { FieldProblem } from './problem.js';
 
 /** A JSON object (or an object of a client-node model). */
 export type JsonObject = { readonly [key: string]: unknown };
@@ -17,7 +18,7 @@ export type JsonObject = { readonly [key: string]: unknown };
  * to the code that threw it, and why. The conversion turns it into an
  * EdgeError naming the object; it never leaves the package.
  */
-export class FieldIssue extends Error {
+export class FieldIssue extends Error implements FieldProblem {
   override readonly name = 'FieldIssue';
   /** The field path, completed as the error travels up. */
   field: string;

@@ -1,8 +1,9 @@
 /**
  * @schedmesh/model: the compact scheduling model. Quantity parsing, resource
  * arithmetic, label and node selectors, taints and tolerations, and the edge
- * conversion of Kubernetes objects into the proto messages: pure functions on
- * the types of @schedmesh/proto.
+ * conversion of Kubernetes objects into the proto messages (convert/), the
+ * edge validation of what RPCs carry (validate.ts), object keys and Duration
+ * arithmetic: pure functions on the types of @schedmesh/proto.
  */
 export {
   addAmounts,
@@ -36,8 +37,10 @@ export {
   getResource,
   insufficientReason,
   insufficientResources,
+  isCoreResourceName,
   isExtendedResourceName,
   isMilliResource,
+  isScalarResourceName,
   isSupportedPodLevelResource,
   isZeroResources,
   maxResources,
@@ -49,6 +52,7 @@ export {
   RESOURCE_MEMORY,
   RESOURCE_PODS,
   ResourceError,
+  resourceNameProblem,
   resourcesEqual,
   resourcesFromAmounts,
   setResource,
@@ -100,14 +104,33 @@ export {
 } from './taints.js';
 export type { TaintFilter, TaintProblem } from './taints.js';
 
+export type { FieldProblem } from './problem.js';
+
+export { isDns1123Label, isDns1123Subdomain } from './names.js';
+export {
+  MAX_PERMIT_WAIT_MS,
+  MAX_POD_GROUP_MIN_MEMBER,
+  MAX_REQUEST_AMOUNT,
+  namespaceNameProblem,
+  nodeNameProblem,
+  podGroupProblem,
+  podUidProblem,
+  requestsProblem,
+  validatePod,
+} from './validate.js';
+
+export { groupKey, objectKey, podKey, splitObjectKey } from './keys.js';
+export type { ObjectRef } from './keys.js';
+
+export { durationProblem, durationToMs, msToDuration } from './time.js';
+
+export { EdgeError } from './convert/edge.js';
+export type { EdgeObjectKind } from './convert/edge.js';
+export { isPodTerminal, podHoldsNode } from './pods.js';
+
 export {
   ANNOTATION_POD_GROUP_MIN_MEMBER,
   ANNOTATION_POD_GROUP_TIMEOUT,
-  convertNamespace,
-  convertNode,
-  convertPod,
-  DEFAULT_NODE_CONVERT_OPTIONS,
-  EdgeError,
   KEPT_POD_ANNOTATION_PREFIXES,
   KEPT_POD_ANNOTATIONS,
   LABEL_POD_GROUP,
@@ -116,5 +139,10 @@ export {
   LABEL_ZONE,
   LABEL_ZONE_LEGACY,
   SCHEDMESH_ANNOTATION_PREFIX,
-} from './convert.js';
-export type { EdgeObjectKind, NodeConvertOptions } from './convert.js';
+} from './convert/labels.js';
+export { convertPod } from './convert/pod.js';
+export { convertNode, DEFAULT_NODE_CONVERT_OPTIONS } from './convert/node.js';
+export type { NodeConvertOptions } from './convert/node.js';
+export { convertNamespace } from './convert/namespace.js';
+export { convertAdmissionPolicy } from './convert/policy.js';
+export { convertConfigMap } from './convert/configmap.js';

@@ -11,10 +11,13 @@ import {
   formatResourceAmount,
   getResource,
   insufficientResources,
+  isCoreResourceName,
+  isScalarResourceName,
   isZeroResources,
   maxResources,
   parseResourceList,
   ResourceError,
+  resourceNameProblem,
   resourcesEqual,
   resourcesFromAmounts,
   setResource,
@@ -305,5 +308,31 @@ describe('effectivePodRequests', () => {
 
   test('a sum beyond 2^53-1 is refused', () => {
     expect(() => effectivePodRequests({ containers: [list({ memory: '5P' }), list({ memory: '5P' })] })).toThrow(ResourceError);
+  });
+});
+
+describe('resource names', () => {
+  test.each<[string, boolean, boolean, boolean]>([
+    // name, core, a valid resource name, scalar
+    ['cpu', true, true, false],
+    ['memory', true, true, false],
+    ['ephemeral-storage', true, true, false],
+    ['pods', true, true, false],
+    ['nvidia.com/gpu', false, true, true],
+    ['hugepages-2Mi', false, true, true],
+    ['attachable-volumes-aws-ebs', false, true, true],
+    ['example.com/Foo_bar.1', false, true, true],
+    ['', false, false, false],
+    ['/gpu', false, false, false],
+    ['Example.com/gpu', false, false, false],
+    ['nvidia.com/', false, false, false],
+    ['a=b', false, false, false],
+    ['a;b', false, false, false],
+    ['gpu count', false, false, false],
+    [`x.io/${'a'.repeat(64)}`, false, false, false],
+  ])('%j: core %s, valid %s, scalar %s', (name, core, valid, scalar) => {
+    expect(isCoreResourceName(name)).toBe(core);
+    expect(resourceNameProblem(name) === undefined).toBe(valid);
+    expect(isScalarResourceName(name)).toBe(scalar);
   });
 });

@@ -10,6 +10,7 @@
 import type { Resources } from '@schedmesh/proto/v1/types';
 import { addAmounts, compareAmounts, formatBytes, formatMilliCpu, parseAmount, QuantityError, wholeAmount, ZERO_AMOUNT } from './quantity.js';
 import type { Amount } from './quantity.js';
+import { labelKeyProblem } from './selectors.js';
 
 /** The CPU resource name; amounts in milli-CPU. */
 export const RESOURCE_CPU = 'cpu';
@@ -53,6 +54,26 @@ export function isMilliResource(name: string): boolean {
 /** Whether name is an extended resource (a domain-prefixed name outside kubernetes.io), as upstream's IsExtendedResourceName. */
 export function isExtendedResourceName(name: string): boolean {
   return name.includes('/') && !name.includes('kubernetes.io/') && !name.startsWith('requests.');
+}
+
+/** Whether name is one of the four resources with a field of their own in Resources (cpu, memory, ephemeral-storage, pods). */
+export function isCoreResourceName(name: string): boolean {
+  return name === RESOURCE_CPU || name === RESOURCE_MEMORY || name === RESOURCE_EPHEMERAL_STORAGE || name === RESOURCE_PODS;
+}
+
+/** Why name is not a resource name (a core one, or a qualified name with an optional DNS prefix), or undefined if it is one. */
+export function resourceNameProblem(name: string): string | undefined {
+  return isCoreResourceName(name) ? undefined : labelKeyProblem(name);
+}
+
+/**
+ * Whether name is a valid scalar resource: a resource name other than the
+ * four core ones (extended resources such as "nvidia.com/gpu", hugepages-*,
+ * attachable volume limits), which Resources keeps in its scalar map. Such a
+ * name never contains ';', '=' or white space.
+ */
+export function isScalarResourceName(name: string): boolean {
+  return !isCoreResourceName(name) && labelKeyProblem(name) === undefined;
 }
 
 /** A new Resources with every amount zero. */

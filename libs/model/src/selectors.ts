@@ -9,6 +9,8 @@
  */
 import { SelectorOperator } from '@schedmesh/proto/v1/types';
 import type { LabelSelector, Node, NodeSelector, NodeSelectorTerm, Pod, SelectorRequirement } from '@schedmesh/proto/v1/types';
+import { isDns1123Subdomain } from './names.js';
+import type { FieldProblem } from './problem.js';
 
 /** Labels of an object: key → value. */
 export type Labels = { readonly [key: string]: string };
@@ -86,7 +88,6 @@ export function unsupportedOperatorReason(value: string, kind: RequirementKind):
 // --- Syntax of label keys and values (k8s.io/apimachinery/pkg/util/validation).
 
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 // Keys already found valid. The same few hundred keys recur in every object of
@@ -114,7 +115,7 @@ function checkLabelKey(key: string): string | undefined {
     const prefix = key.slice(0, slash);
     name = key.slice(slash + 1);
     if (prefix.length === 0) return 'prefix part must not be empty';
-    if (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)) return `prefix part ${JSON.stringify(prefix)} must be a DNS-1123 subdomain`;
+    if (!isDns1123Subdomain(prefix)) return `prefix part ${JSON.stringify(prefix)} must be a DNS-1123 subdomain`;
   }
   if (name.length === 0) return 'name part must not be empty';
   if (name.length > 63) return 'name part must be no more than 63 characters';
@@ -151,11 +152,9 @@ const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
 /** What is wrong with one field of a requirement. */
-export interface RequirementProblem {
+export interface RequirementProblem extends FieldProblem {
   /** The field of the requirement, relative to it. */
   readonly field: 'key' | 'operator' | 'values';
-  /** Why. */
-  readonly reason: string;
 }
 
 /**
@@ -202,7 +201,7 @@ export function requirementProblem(req: SelectorRequirement, kind: RequirementKi
 }
 
 /** SelectorError is one invalid field of a selector, named by its path in the Kubernetes object. */
-export class SelectorError extends Error {
+export class SelectorError extends Error implements FieldProblem {
   override readonly name = 'SelectorError';
   /** The field path ("spec.affinity.nodeAffinity...matchExpressions[0].operator"). */
   readonly field: string;

@@ -5,6 +5,7 @@
  */
 import { TaintEffect, TolerationOperator } from '@schedmesh/proto/v1/types';
 import type { Taint, Toleration } from '@schedmesh/proto/v1/types';
+import type { FieldProblem } from './problem.js';
 import { labelKeyProblem, labelValueProblem } from './selectors.js';
 
 const EFFECTS_BY_NAME: ReadonlyMap<string, TaintEffect> = new Map([
@@ -102,11 +103,9 @@ export function countUntoleratedTaints(taints: readonly Taint[], tolerations: re
 }
 
 /** What is wrong with one field of a taint or toleration. */
-export interface TaintProblem {
+export interface TaintProblem extends FieldProblem {
   /** The field, relative to the taint or toleration. */
   readonly field: 'key' | 'value' | 'effect' | 'operator';
-  /** Why. */
-  readonly reason: string;
 }
 
 /** Why a taint is invalid (upstream validateNodeTaints), or undefined. */

@@ -1,10 +1,15 @@
-import { DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import type { JetStreamClient, JetStreamManager, JsMsg, PubAck, StreamInfo } from '@nats-io/jetstream';
+import { DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import type { ConsumerNotification, JetStreamClient, JetStreamManager, JsMsg, PubAck, StreamInfo } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { context } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
+import { delay } from 'abort-controller-x';
+import { Backoff, sleep } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
+import type { GenerationGate } from './generation-gate.js';
 import type { Logger } from './logger.js';
-import { messageTraceContext, publishTraced } from './nats.js';
+import { jetStreamClient, messageTraceContext, publishTraced } from './nats.js';
 
 /**
  * The cluster stream: every Kubernetes object the mesh reads, as ClusterEvent
@@ -93,16 +98,24 @@ export interface ClusterStreamOptions {
   memory?: boolean;
 }
 
+/** True for the JetStream error of a stream that does not exist. */
+export function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError ? err.code === JetStreamApiCodes.StreamNotFound : /stream not found/i.test((err as Error)?.message ?? '');
+}
+
 /**
  * Creates the cluster stream if it does not exist (idempotent; an existing
  * stream is left as it is). Returns its info.
+ *
+ * Only the informer calls it: the stream's owner decides its storage and
+ * replicas. Every other service waits for it ({@link waitForClusterStream}).
  */
 export async function ensureClusterStream(jsm: JetStreamManager, options: ClusterStreamOptions = {}): Promise<StreamInfo> {
   const name = options.name ?? clusterStream.name;
   try {
     return await jsm.streams.info(name);
   } catch (err) {
-    if (!/not found/i.test((err as Error).message)) throw err;
+    if (!isStreamNotFound(err)) throw err;
   }
   return jsm.streams.add({
     name,
@@ -159,6 +172,8 @@ export interface FollowOptions {
   onEvent(received: ReceivedClusterEvent): void | Promise<void>;
   /** A message that is not a ClusterEvent (logged and skipped by default). */
   onInvalid?(msg: JsMsg, err: Error): void;
+  /** The consumer's notifications (recreated, consumer deleted, stream not found…). */
+  onStatus?(notification: ConsumerNotification): void;
   /** Stops following. */
   signal: AbortSignal;
 }
@@ -180,6 +195,11 @@ export async function followClusterStream(options: FollowOptions): Promise<void>
   const stop = (): void => {
     void messages.close();
   };
+  if (options.onStatus) {
+    void (async () => {
+      for await (const notification of messages.status()) options.onStatus?.(notification);
+    })().catch((err: unknown) => options.logger.debug({ err: (err as Error).message }, 'consumer status loop ended'));
+  }
   // An abort while the consumer was being set up would otherwise be missed.
   if (options.signal.aborted) stop();
   options.signal.addEventListener('abort', stop, { once: true });
@@ -197,5 +217,211 @@ export async function followClusterStream(options: FollowOptions): Promise<void>
     }
   } finally {
     options.signal.removeEventListener('abort', stop);
+  }
+}
+
+/** Options of {@link waitForClusterStream}. */
+export interface WaitForStreamOptions {
+  /** Stream name (default SCHEDMESH_CLUSTER). */
+  stream?: string;
+  logger: Logger;
+  /** Stops waiting (the wait then rejects with an AbortError). */
+  signal: AbortSignal;
+  /** Delays between looks (default 250 ms doubling to 5 s). */
+  retry?: BackoffOptions;
+  /** How often to log that the stream is still missing, in ms (default 30 s). */
+  logEveryMs?: number;
+}
+
+/**
+ * Resolves with the cluster stream's info once it exists. The informer owns
+ * the stream; every other service waits for it here, logging while it waits
+ * (and stays NOT_SERVING meanwhile: nothing is in sync yet). Errors other
+ * than "stream not found" are thrown; an abort rejects with an AbortError.
+ */
+export async function waitForClusterStream(jsm: JetStreamManager, options: WaitForStreamOptions): Promise<StreamInfo> {
+  const stream = options.stream ?? clusterStream.name;
+  const backoff = new Backoff(options.retry);
+  const logEveryMs = options.logEveryMs ?? 30_000;
+  const started = Date.now();
+  let loggedAt: number | undefined;
+  for (;;) {
+    try {
+      const info = await jsm.streams.info(stream);
+      if (loggedAt !== undefined) options.logger.info({ stream, waitedMs: Date.now() - started }, 'the cluster stream exists now');
+      return info;
+    } catch (err) {
+      if (!isStreamNotFound(err)) throw err;
+    }
+    if (loggedAt === undefined) {
+      options.logger.info({ stream }, 'waiting for the cluster stream (the informer creates it); not ready meanwhile');
+      loggedAt = Date.now();
+    } else if (Date.now() - loggedAt >= logEveryMs) {
+      options.logger.warn({ stream, waitedMs: Date.now() - started }, 'still waiting for the cluster stream: is the informer running?');
+      loggedAt = Date.now();
+    }
+    await delay(options.signal, backoff.next());
+  }
+}
+
+/** Options of {@link followClusterStreamResilient}. */
+export interface ResilientFollowOptions {
+  /** The connection: its disconnects and reconnects drive the sync flag and the re-follow. */
+  nc: NatsConnection;
+  logger: Logger;
+  /** Stream name (default SCHEDMESH_CLUSTER). */
+  stream?: string;
+  /**
+   * The state's gate: following resumes after its generation; it advances
+   * after each event and is in sync while the state has what the stream holds.
+   */
+  gate: GenerationGate;
+  /** Only this subject filter (e.g. the plugin ConfigMap's subject); default every object. */
+  filterSubject?: string;
+  /**
+   * Applies one event to the state, in stream order; awaited before the next
+   * and before the gate advances. A failure is logged and the event retried
+   * after the backoff.
+   */
+  apply(received: ReceivedClusterEvent): void | Promise<void>;
+  /**
+   * The stream was recreated (its sequence went backwards, or it came back
+   * with another creation time after it was missing): drop the state. The
+   * gate is then reset and the new stream replayed from its start.
+   */
+  onReset?(): void | Promise<void>;
+  /** A message that is not a ClusterEvent (logged by default); it is skipped and counts as handled. */
+  onInvalid?(msg: JsMsg, err: Error): void;
+  /** Delays between attempts after a failure (default 250 ms doubling to 5 s). */
+  retry?: BackoffOptions;
+  /** Stops following; the returned promise then resolves. */
+  signal: AbortSignal;
+}
+
+/**
+ * Keeps a state in step with the cluster stream for as long as `signal`
+ * lasts, through everything the stream and NATS do:
+ *
+ * - waits for the stream to exist (the informer creates it);
+ * - head check: the gate is in sync once the state has applied the stream's
+ *   last sequence (of `filterSubject`, when given) — at once if it already
+ *   has, otherwise when the event that reaches it is applied;
+ * - a NATS disconnect takes the gate out of sync (NOT_SERVING); the
+ *   reconnect starts a new round (head check, then follow from the gate's
+ *   generation), so the gate is in sync again only once caught up;
+ * - a recreated stream (sequence behind the gate, or a new creation time)
+ *   resets the state through `onReset` and replays the new stream;
+ * - any other failure takes the gate out of sync and is retried after an
+ *   abortable backoff, from the gate's generation.
+ *
+ * The gate is out of sync when this returns.
+ */
+export async function followClusterStreamResilient(options: ResilientFollowOptions): Promise<void> {
+  const { nc, gate, logger, signal } = options;
+  const stream = options.stream ?? clusterStream.name;
+  const js = jetStreamClient(nc);
+  const backoff = new Backoff(options.retry);
+  // The creation time of the stream the state was built from: a different one means it was recreated.
+  let streamCreated: string | undefined;
+  let round = new AbortController();
+  const restart = (): void => round.abort();
+
+  const statuses = nc.status();
+  const watchingStatus = (async () => {
+    for await (const status of statuses) {
+      if (status.type === 'disconnect') gate.setSynced(false);
+      // The consumer would resume by itself, but only a new round checks whether the stream is still the same.
+      else if (status.type === 'reconnect') restart();
+    }
+  })().catch((err: unknown) => logger.debug({ err: (err as Error).message }, 'nats status loop ended'));
+  const stopStatus = (): void => (statuses as { stop?: () => void }).stop?.();
+  signal.addEventListener('abort', stopStatus, { once: true });
+
+  try {
+    while (!signal.aborted) {
+      round = new AbortController();
+      const stop = AbortSignal.any([signal, round.signal]);
+      try {
+        const jsm = await jetstreamManager(nc);
+        const info = await waitForClusterStream(jsm, { stream, logger, signal: stop, ...(options.retry ? { retry: options.retry } : {}) });
+        const recreated = streamCreated !== undefined && info.created !== streamCreated;
+        if (recreated || info.state.last_seq < gate.generation) {
+          logger.warn(
+            { stream, head: info.state.last_seq, generation: gate.generation, recreated },
+            'the cluster stream was recreated: dropping the state and replaying the new stream',
+          );
+          await options.onReset?.();
+          gate.reset();
+        }
+        streamCreated = info.created;
+        const head = options.filterSubject ? ((await jsm.streams.getMessage(stream, { last_by_subj: options.filterSubject }))?.seq ?? 0) : info.state.last_seq;
+        const caughtUp = (): void => {
+          if (!gate.synced) logger.info({ stream, generation: gate.generation }, 'in sync with the cluster stream');
+          gate.setSynced(true);
+          backoff.reset();
+        };
+        if (head <= gate.generation) caughtUp();
+        const following = followClusterStream({
+          js,
+          logger,
+          stream,
+          afterGeneration: gate.generation,
+          ...(options.filterSubject ? { filterSubject: options.filterSubject } : {}),
+          signal: stop,
+          onStatus: (n) => {
+            // The consumer or the stream went away under us: start over with a head check.
+            if (n.type === 'consumer_deleted' || n.type === 'stream_not_found') restart();
+          },
+          onInvalid: (msg, err) => {
+            if (stop.aborted) return;
+            if (options.onInvalid) options.onInvalid(msg, err);
+            else logger.warn({ subject: msg.subject, seq: msg.seq, err: err.message }, 'skipping a stream message that is not a ClusterEvent');
+            gate.advance(msg.seq);
+            if (msg.info.pending === 0 || msg.seq >= head) caughtUp();
+          },
+          onEvent: async (received) => {
+            // A follower told to stop while it was being set up may still deliver: it must not apply anything.
+            if (stop.aborted) throw new FollowerStopped();
+            await options.apply(received);
+            gate.advance(received.event.generation);
+            if (received.pending === 0 || received.event.generation >= head) caughtUp();
+          },
+        });
+        // A follower abandoned on abort ends with the connection; nobody waits for it.
+        following.catch(() => undefined);
+        await untilSettledOrAborted(following, stop);
+        if (!stop.aborted) throw new Error('the stream consumer stopped');
+      } catch (err) {
+        if (signal.aborted) break;
+        if (round.signal.aborted || err instanceof FollowerStopped) continue;
+        gate.setSynced(false);
+        const retryInMs = backoff.next();
+        logger.warn({ stream, err: (err as Error).message, generation: gate.generation, retryInMs }, 'following the cluster stream failed; retrying');
+        // A reconnect meanwhile cuts the pause short.
+        await sleep(AbortSignal.any([signal, round.signal]), retryInMs);
+      }
+    }
+  } finally {
+    signal.removeEventListener('abort', stopStatus);
+    stopStatus();
+    await watchingStatus;
+    gate.setSynced(false);
+  }
+}
+
+class FollowerStopped extends Error {}
+
+/** Resolves when `promise` settles (rethrowing its failure) or when `signal` aborts, whichever is first. */
+async function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = () => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([promise, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }

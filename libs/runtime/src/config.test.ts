@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { z } from 'zod';
-import { duration, loadConfig, parseDuration } from './config.js';
+import { duration, loadConfig, parseDuration, readConfigFile, readYamlFile } from './config.js';
 import { ConfigError } from './errors.js';
 
 const schema = z
@@ -66,6 +66,35 @@ describe('loadConfig', () => {
   ])('%s is a ConfigError', (_, load, message) => {
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(message);
+  });
+});
+
+describe('overrides (command-line flags)', () => {
+  test('win over the file and the environment, and are named when invalid', () => {
+    const path = file('grpc: {port: 7000}\nnats: {url: "nats://file:4222"}\n');
+    const cfg = loadConfig(schema, { file: path, env: { SCHEDMESH_GRPC__PORT: '7001' }, overrides: [{ key: 'grpc.port', value: 7002, origin: '--port' }] });
+    expect(cfg.grpc.port).toBe(7002);
+    expect(() => loadConfig(schema, { file: path, env: {}, overrides: [{ key: 'grpc.port', value: 'x', origin: '--port' }] })).toThrow(/grpc\.port: .*\(from --port\)/);
+  });
+});
+
+describe('readConfigFile / readYamlFile', () => {
+  test('return the text or the value of a file', () => {
+    expect(readConfigFile(file('hello'), 'some.file')).toBe('hello');
+    expect(readYamlFile(file('a: [1, 2]'), 'some.file')).toEqual({ a: [1, 2] });
+    expect(readYamlFile(file(''), 'some.file')).toBeNull();
+  });
+
+  test.each([
+    ['a missing file', () => readConfigFile('/nonexistent/x.yaml', 'profiles.file'), /^profiles\.file \/nonexistent\/x\.yaml: cannot be read \(ENOENT/],
+    ['bad YAML', () => readYamlFile(file('a: [1, 2\n'), 'profiles.file'), /^profiles\.file .*: not valid YAML/],
+  ])('%s is a ConfigError naming the key and the path', (_, read, issue) => {
+    expect(read).toThrow(ConfigError);
+    try {
+      read();
+    } catch (err) {
+      expect((err as ConfigError).issues).toEqual([expect.stringMatching(issue)]);
+    }
   });
 });
 

@@ -18,6 +18,17 @@ export interface ConfigSources {
   envPrefix?: string;
   /** A YAML file to read first; env wins over it. Default: $<prefix>CONFIG if set. */
   file?: string;
+  /** Values that win over the file and the environment (command-line flags). */
+  overrides?: readonly ConfigOverride[];
+}
+
+/** One value given outside the file and the environment, such as a command-line flag. */
+export interface ConfigOverride {
+  /** The dotted key it sets ("source.fixture"). */
+  key: string;
+  value: unknown;
+  /** Where it came from, for error messages ("--fixture"). */
+  origin: string;
 }
 
 /**
@@ -25,8 +36,9 @@ export interface ConfigSources {
  *
  * Environment variables map onto nested keys with `__` between levels and
  * SCREAMING_SNAKE for camelCase: `SCHEDMESH_GRPC__PORT` is `grpc.port`,
- * `SCHEDMESH_NATS__STREAM_NAME` is `nats.streamName`. Values that look like
- * numbers or booleans are converted; the schema decides whether they are valid.
+ * `SCHEDMESH_NATS__SUBJECT_PREFIX` is `nats.subjectPrefix`. Values that look
+ * like numbers or booleans are converted; the schema decides whether they are
+ * valid. Overrides (command-line flags) win over both.
  */
 export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSources = {}): z.output<S> {
   const env = sources.env ?? process.env;
@@ -34,18 +46,7 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
   const file = sources.file ?? env[`${prefix}CONFIG`];
   let fromFile: Record<string, unknown> = {};
   if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError([`config file ${file}: cannot be read (${(err as Error).message})`], { cause: err });
-    }
-    let parsed: unknown;
-    try {
-      parsed = parseYaml(text);
-    } catch (err) {
-      throw new ConfigError([`config file ${file}: not valid YAML (${(err as Error).message})`], { cause: err });
-    }
+    const parsed = readYamlFile(file, 'config file');
     if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
       throw new ConfigError([`config file ${file}: expected a mapping at the top level`]);
     }
@@ -61,6 +62,10 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
     setPath(merged, path, coerce(raw));
     origins.set(path.join('.'), name);
   }
+  for (const override of sources.overrides ?? []) {
+    setPath(merged, override.key.split('.'), override.value);
+    origins.set(override.key, override.origin);
+  }
 
   const result = schema.safeParse(merged);
   if (!result.success) {
@@ -74,6 +79,29 @@ export function loadConfig<S extends z.ZodType>(schema: S, sources: ConfigSource
     );
   }
   return result.data;
+}
+
+/**
+ * Reads a file that configuration names. A file that cannot be read is a
+ * ConfigError naming the key and the path, so start-up fails with the
+ * message alone (see runMain).
+ */
+export function readConfigFile(path: string, key: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${key} ${path}: cannot be read (${(err as Error).message})`], { cause: err });
+  }
+}
+
+/** {@link readConfigFile} for a YAML document: its value (null for an empty file), or a ConfigError. */
+export function readYamlFile(path: string, key: string): unknown {
+  const text = readConfigFile(path, key);
+  try {
+    return parseYaml(text) as unknown;
+  } catch (err) {
+    throw new ConfigError([`${key} ${path}: not valid YAML (${(err as Error).message})`], { cause: err });
+  }
 }
 
 /**

@@ -22,6 +22,11 @@ export class InvalidArgumentError extends SchedmeshError {
     this.field = field;
     this.reason = reason;
   }
+
+  /** The error for one invalid field as a validator reports it (`{ field, reason }`: @schedmesh/model's FieldProblem). */
+  static fromProblem(problem: { readonly field: string; readonly reason: string }, options?: { cause?: unknown }): InvalidArgumentError {
+    return new InvalidArgumentError(problem.field, problem.reason, options);
+  }
 }
 
 /** The named object does not exist. */

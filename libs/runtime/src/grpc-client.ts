@@ -8,6 +8,8 @@ import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import type { RetryOptions } from 'nice-grpc-client-middleware-retry';
 import { openTelemetryClientMiddleware } from 'nice-grpc-opentelemetry';
 import { prometheusClientMiddleware } from 'nice-grpc-prometheus';
+import { z } from 'zod';
+import { duration } from './config.js';
 
 /** TLS material of a client, as PEM file paths. */
 export interface ClientTlsOptions {
@@ -97,4 +99,56 @@ function defaultCallOptions(definition: CompatServiceDefinition, options: Servic
     perMethod[name] = method.responseStream ? retry : { ...retry, deadline: options.defaultDeadlineMs ?? 10_000 };
   }
   return perMethod;
+}
+
+/**
+ * The configuration of a client of another mesh service, e.g. under
+ * `snapshot` or `gateway`: where it is, how to reach it, and the deadline of
+ * a call that sets none. A service extends it to give `address` a default or
+ * make it optional, and to add its own keys.
+ */
+export const clientConfigSchema = z
+  .object({
+    /** "host:port" of the service. */
+    address: z.string().min(1),
+    /** TLS to the service (PEM paths); plaintext without it. */
+    tls: z
+      .object({ caFile: z.string().min(1), certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional(), serverName: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    /** Deadline of a call that sets none (streams have none). */
+    deadline: duration().default(10_000),
+  })
+  .strict();
+
+/** A resolved client configuration. */
+export type ClientConfig = z.output<typeof clientConfigSchema>;
+
+/** A typed client and the channel it owns. */
+export interface ConnectedClient<D extends CompatServiceDefinition> {
+  readonly client: Client<D, MeshCallOptions>;
+  readonly channel: Channel;
+  /** Closes the channel (a function: it may be taken off the object). */
+  readonly close: () => void;
+}
+
+/**
+ * Opens a channel to a configured service and creates its typed client (see
+ * {@link createServiceClient}); the configured deadline is the client's default.
+ */
+export function connectClient<D extends CompatServiceDefinition>(
+  definition: D,
+  config: { address: string; tls?: ClientTlsOptions | undefined; deadline: number },
+  options: Omit<ServiceClientOptions, 'defaultDeadlineMs'> & Omit<ChannelOptions, 'tls'> = {},
+): ConnectedClient<D> {
+  const channel = connectChannel(config.address, {
+    ...(config.tls ? { tls: config.tls } : {}),
+    ...(options.maxReceiveMessageBytes !== undefined ? { maxReceiveMessageBytes: options.maxReceiveMessageBytes } : {}),
+  });
+  const client = createServiceClient(definition, channel, {
+    defaultDeadlineMs: config.deadline,
+    ...(options.retryMaxAttempts !== undefined ? { retryMaxAttempts: options.retryMaxAttempts } : {}),
+    ...(options.retryBaseDelayMs !== undefined ? { retryBaseDelayMs: options.retryBaseDelayMs } : {}),
+  });
+  return { client, channel, close: () => channel.close() };
 }

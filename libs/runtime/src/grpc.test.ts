@@ -10,7 +10,7 @@ import type { AdmissionServiceImplementation } from '@schedmesh/proto/v1/admissi
 import { makeTestPki } from '@schedmesh/testkit';
 import type { TestPki } from '@schedmesh/testkit';
 import { InvalidArgumentError, NotFoundError } from './errors.js';
-import { connectChannel, createServiceClient } from './grpc-client.js';
+import { clientConfigSchema, connectChannel, connectClient, createServiceClient } from './grpc-client.js';
 import { createGrpcServer } from './grpc-server.js';
 import type { GrpcServer } from './grpc-server.js';
 import { createLogger } from './logger.js';
@@ -242,5 +242,40 @@ describe('mTLS', () => {
 
   test('a plaintext client is refused', async () => {
     await expect(call({})).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+  });
+
+  test('connectClient: a configured client (address, TLS, deadline) is served', async () => {
+    const config = clientConfigSchema.parse({ address: address.replace('127.0.0.1', 'localhost'), tls: { caFile: pki.caCert, certFile: pki.clientCert, keyFile: pki.clientKey }, deadline: '3s' });
+    expect(config.deadline).toBe(3_000);
+    const { client, close } = connectClient(AdmissionServiceDefinition, config, { retryMaxAttempts: 1 });
+    try {
+      await expect(client.admit({ pod: { name: 'tls', uid: 'u', namespace: 'd' } })).resolves.toMatchObject({ message: 'admitted tls' });
+    } finally {
+      close();
+    }
+  });
+});
+
+describe('client configuration', () => {
+  test('defaults the deadline; refuses a missing address, a half TLS block and an unknown key', () => {
+    expect(clientConfigSchema.parse({ address: 'snapshot:50051' })).toEqual({ address: 'snapshot:50051', deadline: 10_000 });
+    const paths = (input: unknown) => clientConfigSchema.safeParse(input).error?.issues.map((i) => i.path.join('.'));
+    expect(paths({})).toEqual(['address']);
+    expect(paths({ address: 'a:1', tls: { certFile: 'c.pem' } })).toEqual(['tls.caFile']);
+    expect(paths({ address: 'a:1', timeout: '2s' })).toEqual(['']);
+  });
+
+  test('the configured deadline ends a call that hangs', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const { server, address } = await startServer(admissionImpl({ slow }));
+    const { client, close } = connectClient(AdmissionServiceDefinition, clientConfigSchema.parse({ address, deadline: '150ms' }), { retryMaxAttempts: 1 });
+    try {
+      await expect(client.admit({ pod: { name: 'slow', uid: 'u', namespace: 'd' } })).rejects.toMatchObject({ code: Status.DEADLINE_EXCEEDED });
+    } finally {
+      release();
+      close();
+      await server.shutdown(500);
+    }
   });
 });

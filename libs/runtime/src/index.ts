@@ -1,24 +1,32 @@
 export { ConfigError, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError, NotFoundError, SchedmeshError, UnavailableError } from './errors.js';
-export { duration, loadConfig, parseDuration } from './config.js';
-export type { ConfigSources } from './config.js';
+export { duration, loadConfig, parseDuration, readConfigFile, readYamlFile } from './config.js';
+export type { ConfigOverride, ConfigSources } from './config.js';
+export { runMain } from './run-main.js';
+export type { RunMainOptions } from './run-main.js';
 export { createLogger, redactedPaths } from './logger.js';
 export type { Logger, LoggerOptions } from './logger.js';
-export { activeTraceId, extractTraceContext, initTelemetry, injectTraceHeaders, withSpan } from './telemetry.js';
-export type { HeaderCarrier, Telemetry, TelemetryOptions } from './telemetry.js';
+export { activeTraceId, extractTraceContext, initTelemetry, injectTraceHeaders, withSpan, withSpanSync } from './telemetry.js';
+export type { HeaderCarrier, SpanOptions, Telemetry, TelemetryOptions } from './telemetry.js';
 export { classifyDomainError, createGrpcServer } from './grpc-server.js';
 export type { ErrorClassifier, GrpcServer, GrpcServerOptions, ServerTlsOptions } from './grpc-server.js';
-export { connectChannel, createServiceClient } from './grpc-client.js';
-export type { ChannelOptions, ClientTlsOptions, MeshCallOptions, ServiceClientOptions } from './grpc-client.js';
-export { createMetricsRegistry, startHttpEndpoints } from './metrics.js';
+export { clientConfigSchema, connectChannel, connectClient, createServiceClient } from './grpc-client.js';
+export type { ChannelOptions, ClientConfig, ClientTlsOptions, ConnectedClient, MeshCallOptions, ServiceClientOptions } from './grpc-client.js';
+export { createMetricsRegistry, gauge, startHttpEndpoints } from './metrics.js';
 export type { HttpEndpoints, HttpEndpointsOptions } from './metrics.js';
 export { handleSignals } from './shutdown.js';
 export type { ShutdownHook, SignalOptions } from './shutdown.js';
+export { Backoff, sleep } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
 export { connectNats, jetStreamClient, messageTraceContext, publishTraced, redactUrl } from './nats.js';
 export type { NatsOptions, PublishOptions } from './nats.js';
+export { clusterStreamOptions, connectNatsFrom, ensureClusterStreamFrom, natsConfigSchema } from './nats-config.js';
+export type { NatsConfig } from './nats-config.js';
 export { connectRedis } from './redis.js';
 export type { RedisOptions } from './redis.js';
-export { commonConfigSchema, natsConfigSchema, startService } from './service.js';
-export type { CommonConfig, ServiceOptions, ServiceRuntime } from './service.js';
+export { commonConfigSchema, startService } from './service.js';
+export type { AppOptions, CommonConfig, ServiceApp, ServiceOptions, ServiceRuntime } from './service.js';
+export { DEFAULT_MAX_WAIT_MS, GenerationGate, minGenerationConfigSchema } from './generation-gate.js';
+export type { GenerationGateOptions, WaitForOptions } from './generation-gate.js';
 export {
   clusterEventSubject,
   clusterKindFilter,
@@ -27,7 +35,19 @@ export {
   decodeClusterEvent,
   ensureClusterStream,
   followClusterStream,
+  followClusterStreamResilient,
+  isStreamNotFound,
   publishClusterEvent,
   subjectToken,
+  waitForClusterStream,
 } from './cluster-stream.js';
-export type { ClusterObjectKind, ClusterStreamOptions, FollowOptions, ReceivedClusterEvent } from './cluster-stream.js';
+export type {
+  ClusterObjectKind,
+  ClusterStreamOptions,
+  FollowOptions,
+  ReceivedClusterEvent,
+  ResilientFollowOptions,
+  WaitForStreamOptions,
+} from './cluster-stream.js';
+export { consumeDurable } from './durable-consumer.js';
+export type { DurableClusterEvent, DurableConsumerOptions } from './durable-consumer.js';

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { registry as grpcRegistry } from 'nice-grpc-prometheus';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 // Registry.merge drops default labels; remember them to put them back.
 const defaultLabels = new WeakMap<Registry, Record<string, string>>();
@@ -14,6 +14,21 @@ export function createMetricsRegistry(service: string): Registry {
   defaultLabels.set(registry, { service });
   collectDefaultMetrics({ register: registry });
   return registry;
+}
+
+/**
+ * A gauge read at scrape time (`read` runs on each scrape) rather than set on
+ * a hot path: a store's generation, its size, whether it is in sync.
+ */
+export function gauge(registry: Registry, name: string, help: string, read: () => number): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
 /** Options of {@link startHttpEndpoints}. */

@@ -1,7 +1,6 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { clusterStream } from './cluster-stream.js';
 import { duration } from './config.js';
 import { createGrpcServer } from './grpc-server.js';
 import type { ErrorClassifier, GrpcServer } from './grpc-server.js';
@@ -60,25 +59,6 @@ export const commonConfigSchema = z.object({
     .prefault({}),
 });
 
-/**
- * The options of a service that reads or writes the cluster stream, under
- * the key `nats` (extend it for service-specific keys).
- */
-export const natsConfigSchema = z
-  .object({
-    /** NATS server URLs, comma-separated. */
-    url: z.string().min(1).default('nats://127.0.0.1:4222'),
-    /** The cluster stream the informer publishes to. */
-    stream: z.string().min(1).default(clusterStream.name),
-    /** Subject prefix of the cluster stream (used when the service creates it). */
-    subjectPrefix: z.string().min(1).default(clusterStream.prefix),
-    /** Create JetStream resources with memory storage if missing (demo, tests). */
-    memoryStorage: z.boolean().default(false),
-    /** Token for NATS authentication (from a secret; never logged). */
-    token: z.string().optional(),
-  })
-  .strict();
-
 /** The resolved common options. */
 export type CommonConfig = z.output<typeof commonConfigSchema>;
 
@@ -90,6 +70,25 @@ export interface ServiceOptions {
   config: CommonConfig;
   /** Extra error mappings for the gRPC server. */
   classifyError?: ErrorClassifier;
+  /** Install SIGTERM/SIGINT handling (default true; tests pass false). */
+  handleSignals?: boolean;
+}
+
+/**
+ * What every service's `start…App` returns: its runtime, the ports it bound
+ * (tests start services on port 0) and a graceful stop. A service's handle
+ * extends it with the domain objects tests drive.
+ */
+export interface ServiceApp {
+  readonly runtime: ServiceRuntime;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  /** Graceful shutdown: NOT_SERVING, drain gRPC, then the service's own steps (see {@link ServiceRuntime.stop}). */
+  stop(): Promise<void>;
+}
+
+/** Options every service's `start…App` takes besides its configuration (tests pass them in-process). */
+export interface AppOptions {
   /** Install SIGTERM/SIGINT handling (default true; tests pass false). */
   handleSignals?: boolean;
 }

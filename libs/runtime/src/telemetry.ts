@@ -1,5 +1,5 @@
 import { context, propagation, trace, SpanStatusCode } from '@opentelemetry/api';
-import type { Attributes, Context, Span, TextMapGetter, TextMapSetter, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Span, SpanKind, TextMapGetter, TextMapSetter, Tracer } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -63,22 +63,51 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
   };
 }
 
+/** Options of the span {@link withSpan} starts. */
+export interface SpanOptions {
+  /** INTERNAL by default; CLIENT around an outgoing call, PRODUCER around a publish. */
+  kind?: SpanKind;
+  attributes?: Attributes;
+}
+
 /**
  * Runs `fn` inside a new active span that ends when `fn` settles; an exception
- * marks the span as an error and is rethrown.
+ * is recorded on the span, marks it as an error, and is rethrown.
  */
-export async function withSpan<T>(tracer: Tracer, name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, { attributes }, async (span) => {
+export async function withSpan<T>(tracer: Tracer, name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, spanOptions(options), async (span) => {
     try {
       return await fn(span);
     } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      markFailed(span, err);
       throw err;
     } finally {
       span.end();
     }
   });
+}
+
+/** {@link withSpan} for synchronous work (per-node checks, rule evaluation). */
+export function withSpanSync<T>(tracer: Tracer, name: string, options: SpanOptions, fn: (span: Span) => T): T {
+  return tracer.startActiveSpan(name, spanOptions(options), (span) => {
+    try {
+      return fn(span);
+    } catch (err) {
+      markFailed(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+function spanOptions(options: SpanOptions): { kind?: SpanKind; attributes?: Attributes } {
+  return { ...(options.kind !== undefined ? { kind: options.kind } : {}), ...(options.attributes ? { attributes: options.attributes } : {}) };
+}
+
+function markFailed(span: Span, err: unknown): void {
+  span.recordException(err as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
 }
 
 /** The trace id of the active span, or "" outside any span. */

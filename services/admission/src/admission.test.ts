@@ -37,7 +37,7 @@ afterAll(async () => {
 function storeWith(...events: ClusterEvent[]): PolicyStore {
   const store = new PolicyStore();
   events.forEach((e, i) => store.apply({ ...e, generation: i + 1 }));
-  store.setSynced(true);
+  store.gate.setSynced(true);
   return store;
 }
 

@@ -6,9 +6,9 @@
  * Knows nothing of gRPC.
  */
 import { setMaxListeners } from 'node:events';
-import { SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import { Code } from '@schedmesh/proto/v1/types';
+import { withSpan, withSpanSync } from '@schedmesh/runtime';
 import type { Pod } from '@schedmesh/proto/v1/types';
 import { RESOURCE_EXTENDED, RESOURCE_NODE_POOLS, AccessReviewUnavailableError, serviceAccountSubject } from './access-review.js';
 import type { AccessReviewer } from './access-review.js';
@@ -292,29 +292,11 @@ export class Admitter {
 
   /** One span per rule evaluated; the rule records its outcome on it. */
   private rule<T>(rule: string, attributes: Attributes, fn: (span: Span) => T): T {
-    return this.options.tracer.startActiveSpan(`admission.${rule}`, { attributes: { [ATTR_RULE]: rule, ...attributes } }, (span) => {
-      try {
-        return fn(span);
-      } catch (err) {
-        fail(span, err);
-        throw err;
-      } finally {
-        span.end();
-      }
-    });
+    return withSpanSync(this.options.tracer, `admission.${rule}`, { attributes: { [ATTR_RULE]: rule, ...attributes } }, fn);
   }
 
   private async asyncRule<T>(rule: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
-    return this.options.tracer.startActiveSpan(`admission.${rule}`, { attributes: { [ATTR_RULE]: rule, ...attributes } }, async (span) => {
-      try {
-        return await fn(span);
-      } catch (err) {
-        fail(span, err);
-        throw err;
-      } finally {
-        span.end();
-      }
-    });
+    return withSpan(this.options.tracer, `admission.${rule}`, { attributes: { [ATTR_RULE]: rule, ...attributes } }, fn);
   }
 }
 
@@ -322,11 +304,6 @@ export class Admitter {
 function record(span: Span, rejection: Decision | undefined): void {
   span.setAttribute(ATTR_OUTCOME, rejection ? 'reject' : 'allow');
   if (rejection) span.setAttribute(ATTR_REASON, rejection.reasonCode);
-}
-
-function fail(span: Span, err: unknown): void {
-  span.recordException(err as Error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
 }
 
 function reject(code: Code, reasonCode: ReasonCode, message: string, policies: readonly string[]): Decision {

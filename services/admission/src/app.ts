@@ -2,8 +2,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
-import { connectChannel, connectNats, createServiceClient, startService } from '@schedmesh/runtime';
-import type { Logger, ServiceRuntime } from '@schedmesh/runtime';
+import { connectClient, connectNatsFrom, startService } from '@schedmesh/runtime';
+import type { AppOptions, ConnectedClient, Logger, ServiceApp } from '@schedmesh/runtime';
 import { CachedAccessReviewer, KubernetesAccessReviewer } from './access-review.js';
 import { Admitter } from './admission.js';
 import type { AdmissionConfig } from './config.js';
@@ -18,21 +18,16 @@ import { followPolicies } from './stream-sync.js';
 import { GatewayWebhooks } from './webhook.js';
 
 /** A running admission service. */
-export interface AdmissionApp {
-  readonly runtime: ServiceRuntime;
+export interface AdmissionApp extends ServiceApp {
   readonly store: PolicyStore;
   readonly admitter: Admitter;
   readonly metrics: AdmissionMetrics;
   /** The SubjectAccessReview cache; undefined when access reviews are off. */
   readonly accessCache: CachedAccessReviewer | undefined;
-  readonly grpcPort: number;
-  readonly httpPort: number;
-  stop(): Promise<void>;
 }
 
 /** Options that tests pass in-process instead of through configuration. */
-export interface AdmissionAppOptions {
-  handleSignals?: boolean;
+export interface AdmissionAppOptions extends AppOptions {
   /** A kubeconfig to use instead of the configured or default one. */
   kubeConfig?: KubeConfig;
 }
@@ -40,13 +35,14 @@ export interface AdmissionAppOptions {
 /**
  * Wires the admission service: runtime, the policy store, SubjectAccessReviews
  * (cached), the gateway client for webhooks, the gRPC server, NATS and the
- * stream follower. NOT_SERVING until the policies are in sync with the stream.
- * main.ts calls it; tests call it in-process.
+ * stream follower. NOT_SERVING until the policies are in sync with the stream
+ * (which the informer creates: until it exists, the service waits). main.ts
+ * calls it; tests call it in-process.
  */
 export async function startAdmissionApp(config: AdmissionConfig, options: AdmissionAppOptions = {}): Promise<AdmissionApp> {
   const runtime = startService({ name: 'schedmesh-admission', config, handleSignals: options.handleSignals ?? true });
   const { logger } = runtime;
-  const store = new PolicyStore();
+  const store = new PolicyStore({ maxWaitMs: config.minGeneration.maxWait });
 
   let accessCache: CachedAccessReviewer | undefined;
   const metrics = new AdmissionMetrics(runtime.metrics, store, () => accessCache?.size ?? 0);
@@ -64,11 +60,12 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
     });
   }
 
-  const channel = config.gateway.address ? connectChannel(config.gateway.address) : undefined;
+  const { address, ...gatewayClient } = config.gateway;
+  // Invoke is not marked idempotent, so the client never retries it; the gateway retries per plugin.
+  const gateway: ConnectedClient<typeof GatewayServiceDefinition> | undefined = address ? connectClient(GatewayServiceDefinition, { address, ...gatewayClient }) : undefined;
   const webhooks = new GatewayWebhooks({
-    // Invoke is not marked idempotent, so the client never retries it; the gateway retries per plugin.
-    client: channel ? createServiceClient(GatewayServiceDefinition, channel, { defaultDeadlineMs: config.gateway.timeout }) : undefined,
-    timeoutMs: config.gateway.timeout,
+    client: gateway?.client,
+    timeoutMs: config.gateway.deadline,
     onCall: (plugin, verdict) => metrics.webhookCalls.inc({ plugin, verdict }),
   });
 
@@ -87,10 +84,10 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
     onDecision: (decision, seconds) => metrics.decision(decision, seconds),
   });
 
-  store.onSyncChange((synced) => {
+  store.gate.onSyncChange((synced) => {
     runtime.setReady(synced);
     if (synced) logger.info({ generation: store.generation, policies: store.policies().length, refused: store.refusals().length }, 'admission policies in sync with the cluster stream');
-    else logger.warn({ generation: store.generation }, 'admission policies lost the cluster stream; NOT_SERVING until caught up');
+    else logger.warn({ generation: store.generation }, 'admission policies out of sync with the cluster stream; NOT_SERVING until caught up');
   });
 
   runtime.grpc.add(AdmissionServiceDefinition, admissionServer(store, admitter));
@@ -101,17 +98,17 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
     stopFollowing.abort();
     await following;
     await nc?.drain();
-    channel?.close();
+    gateway?.close();
     kubernetes?.close();
   });
 
   try {
     const { grpcPort, httpPort } = await runtime.listen();
-    nc = await connectNats({ servers: config.nats.url, name: 'schedmesh-admission', logger, ...(config.nats.token ? { token: config.nats.token } : {}) });
+    nc = await connectNatsFrom(config.nats, 'schedmesh-admission', logger);
     let lastGood: LastKnownGood | undefined;
     if (config.nats.lastKnownGoodBucket !== '') {
       try {
-        lastGood = await openLastKnownGood(nc, config.nats.lastKnownGoodBucket, { memory: config.nats.memoryStorage });
+        lastGood = await openLastKnownGood(nc, config.nats.lastKnownGoodBucket, { memory: config.nats.memoryStorage, replicas: config.nats.replicas });
       } catch (err) {
         logger.warn({ bucket: config.nats.lastKnownGoodBucket, err: (err as Error).message }, 'last-known-good bucket unavailable: a restart cannot restore a policy whose latest version is invalid');
       }
@@ -121,7 +118,7 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
       nc,
       store,
       logger,
-      stream: { name: config.nats.stream, prefix: config.nats.subjectPrefix, memory: config.nats.memoryStorage },
+      stream: config.nats.stream,
       onChange,
       onInvalid: () => metrics.invalidMessages.inc(),
       signal: stopFollowing.signal,

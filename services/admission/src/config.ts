@@ -1,5 +1,4 @@
-import { commonConfigSchema, natsConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
-import type { ConfigSources } from '@schedmesh/runtime';
+import { clientConfigSchema, commonConfigSchema, duration, minGenerationConfigSchema, natsConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
 
 /** The admission service's options (SCHEDMESH_* variables or the YAML file). */
@@ -54,14 +53,15 @@ export const admissionConfigSchema = commonConfigSchema
       })
       .strict()
       .prefault({}),
-    gateway: z
-      .object({
+    /** Admit's min_generation waits. */
+    minGeneration: minGenerationConfigSchema.prefault({}),
+    gateway: clientConfigSchema
+      .extend({
         /** GatewayService address ("host:port"); unset = no webhooks (a policy's webhookRef is then unavailable). */
         address: z.string().min(1).optional(),
         /** Deadline of one webhook call through the gateway. */
-        timeout: duration().default(2_000),
+        deadline: duration().default(2_000),
       })
-      .strict()
       .prefault({}),
   })
   .strict();
@@ -69,7 +69,3 @@ export const admissionConfigSchema = commonConfigSchema
 /** The resolved options. */
 export type AdmissionConfig = z.output<typeof admissionConfigSchema>;
 
-/** Loads and validates the options; throws ConfigError naming every bad key. */
-export function loadAdmissionConfig(sources?: ConfigSources): AdmissionConfig {
-  return loadConfig(admissionConfigSchema, sources);
-}

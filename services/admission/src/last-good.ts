@@ -27,8 +27,8 @@ function bucketKey(key: string): string {
 }
 
 /** Opens (creating if needed) the bucket. */
-export async function openLastKnownGood(nc: NatsConnection, bucket: string, options: { memory: boolean }): Promise<LastKnownGood> {
-  const kv: KV = await new Kvm(nc).create(bucket, { history: 1, ...(options.memory ? { storage: StorageType.Memory } : {}) });
+export async function openLastKnownGood(nc: NatsConnection, bucket: string, options: { memory: boolean; replicas?: number }): Promise<LastKnownGood> {
+  const kv: KV = await new Kvm(nc).create(bucket, { history: 1, ...(options.memory ? { storage: StorageType.Memory } : {}), ...(options.replicas ? { replicas: options.replicas } : {}) });
   return {
     async save(policy) {
       await kv.put(bucketKey(policyKey(policy)), AdmissionPolicy.encode(policy).finish());

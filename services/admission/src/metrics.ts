@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { gauge } from '@schedmesh/runtime';
+import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Decision, FailOpenDependency } from './admission.js';
 import type { PolicyStore } from './policy-store.js';
@@ -49,13 +50,11 @@ export class AdmissionMetrics {
     this.failOpen = new Counter({ name: 'schedmesh_admission_fail_open_total', help: 'Failed dependencies ignored because the policy says failurePolicy: Ignore.', labelNames: ['policy', 'dependency'], registers });
     this.invalidMessages = new Counter({ name: 'schedmesh_admission_invalid_messages_total', help: 'Stream messages that were not ClusterEvents.', registers });
     // Read at scrape time rather than set per event.
-    const gauge = (name: string, help: string, read: () => number): Gauge =>
-      new Gauge({ name, help, registers, collect() { this.set(read()); } });
-    gauge('schedmesh_admission_policies', 'AdmissionPolicies in force.', () => store.policies().length);
-    gauge('schedmesh_admission_policies_refused', 'AdmissionPolicies whose latest version is refused.', () => store.refusals().length);
-    gauge('schedmesh_admission_generation', 'Stream sequence of the last applied event.', () => store.generation);
-    gauge('schedmesh_admission_synced', '1 while the policies are in sync with the cluster stream.', () => (store.isSynced ? 1 : 0));
-    gauge('schedmesh_admission_sar_cache_entries', 'SubjectAccessReview answers cached.', sarCacheSize);
+    gauge(registry, 'schedmesh_admission_policies', 'AdmissionPolicies in force.', () => store.policies().length);
+    gauge(registry, 'schedmesh_admission_policies_refused', 'AdmissionPolicies whose latest version is refused.', () => store.refusals().length);
+    gauge(registry, 'schedmesh_admission_generation', 'Stream sequence of the last applied event.', () => store.generation);
+    gauge(registry, 'schedmesh_admission_synced', '1 while the policies are in sync with the cluster stream.', () => (store.gate.synced ? 1 : 0));
+    gauge(registry, 'schedmesh_admission_sar_cache_entries', 'SubjectAccessReview answers cached.', sarCacheSize);
   }
 
   /** Records one decision. */

@@ -1,6 +1,6 @@
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { AdmissionPolicy, ClusterEvent } from '@schedmesh/proto/v1/types';
-import { DeadlineExceededError, UnavailableError } from '@schedmesh/runtime';
+import { GenerationGate } from '@schedmesh/runtime';
 import { compilePolicy, policyKey } from './policy.js';
 import type { CompiledPolicy, NamespaceView, PolicyIssue } from './policy.js';
 
@@ -22,6 +22,12 @@ export type StoreChange =
   | { readonly kind: 'namespace' }
   | { readonly kind: 'other' };
 
+/** Options of {@link PolicyStore}. */
+export interface PolicyStoreOptions {
+  /** Server-side limit of a min_generation wait, in ms (default 10 s). */
+  maxWaitMs?: number;
+}
+
 /**
  * The policies in force and the namespaces they match on, fed by the cluster
  * stream. A policy version is applied whole or not at all: an invalid version
@@ -33,19 +39,24 @@ export class PolicyStore {
   private readonly namespaceMap = new Map<string, NamespaceView>();
   private readonly refusalMap = new Map<string, PolicyRefusal>();
   private sorted: readonly CompiledPolicy[] = [];
-  private gen = 0;
-  private synced = false;
-  private waiters: { generation: number; resolve: () => void }[] = [];
-  private readonly syncListeners = new Set<(synced: boolean) => void>();
+  /**
+   * The stream sequence applied, waits for a later one (Admit's
+   * min_generation), and whether the store holds everything the stream held:
+   * no decision is made on policies known to be stale.
+   */
+  readonly gate: GenerationGate;
+
+  constructor(options: PolicyStoreOptions = {}) {
+    this.gate = new GenerationGate({
+      name: 'the admission policy store',
+      source: 'the cluster stream (NATS unreachable or resyncing)',
+      ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+    });
+  }
 
   /** The stream sequence of the last event applied. */
   get generation(): number {
-    return this.gen;
-  }
-
-  /** True while the store has applied everything the stream held. */
-  get isSynced(): boolean {
-    return this.synced;
+    return this.gate.generation;
   }
 
   /** The policies in force, ordered by key (evaluation order). */
@@ -71,8 +82,7 @@ export class PolicyStore {
   /** Applies one stream event. Events of kinds admission does not read only advance the generation. */
   apply(event: ClusterEvent): StoreChange {
     const change = this.applyObject(event);
-    if (event.generation > this.gen) this.gen = event.generation;
-    if (this.waiters.length > 0) this.releaseWaiters();
+    this.gate.advance(event.generation);
     return change;
   }
 
@@ -137,64 +147,12 @@ export class PolicyStore {
     this.sorted = [...this.policyMap.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  /** Marks the store in sync with the stream (caught up) or not (stream lost). */
-  setSynced(synced: boolean): void {
-    if (synced === this.synced) return;
-    this.synced = synced;
-    for (const listener of this.syncListeners) listener(synced);
-  }
-
-  /** Subscribes to sync changes; returns the unsubscribe function. */
-  onSyncChange(listener: (synced: boolean) => void): () => void {
-    this.syncListeners.add(listener);
-    return () => this.syncListeners.delete(listener);
-  }
-
   /** Drops everything (the stream was recreated); the store is out of sync until it is rebuilt. */
   reset(): void {
     this.policyMap.clear();
     this.namespaceMap.clear();
     this.refusalMap.clear();
     this.sorted = [];
-    this.gen = 0;
-    this.setSynced(false);
-  }
-
-  /** Throws UnavailableError unless in sync: no decision is made on policies known to be stale. */
-  requireSynced(): void {
-    if (!this.synced) {
-      throw new UnavailableError('admission policies are not in sync with the cluster stream (NATS unreachable or resyncing); retry shortly');
-    }
-  }
-
-  /** Waits until `generation` is applied; DeadlineExceededError when `signal` aborts first. */
-  async waitFor(generation: number, signal: AbortSignal): Promise<number> {
-    if (generation <= this.gen) return this.gen;
-    const late = (): DeadlineExceededError =>
-      new DeadlineExceededError(`admission policies are at generation ${this.gen}; generation ${generation} was not reached before the deadline`);
-    if (signal.aborted) throw late();
-    await new Promise<void>((resolve, reject) => {
-      const waiter = {
-        generation,
-        resolve: () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      const onAbort = (): void => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(late());
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-    });
-    return this.gen;
-  }
-
-  private releaseWaiters(): void {
-    const ready = this.waiters.filter((w) => w.generation <= this.gen);
-    if (ready.length === 0) return;
-    this.waiters = this.waiters.filter((w) => w.generation > this.gen);
-    for (const w of ready) w.resolve();
+    this.gate.reset();
   }
 }

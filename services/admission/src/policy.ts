@@ -9,7 +9,7 @@
  * OpenAPI schema (deploy/base/crds/admissionpolicy.yaml) mirrors this one so
  * the API server refuses most mistakes at write time already.
  */
-import { compileLabelSelector, labelKeyProblem, labelValueProblem, requirementProblem, selectorOperatorFromString } from '@schedmesh/model';
+import { compileLabelSelector, isDns1123Label, labelKeyProblem, labelValueProblem, objectKey, requirementProblem, selectorOperatorFromString } from '@schedmesh/model';
 import type { CompiledLabelSelector } from '@schedmesh/model';
 import type { AdmissionPolicy, LabelSelector, SelectorRequirement } from '@schedmesh/proto/v1/types';
 import { SelectorOperator } from '@schedmesh/proto/v1/types';
@@ -17,15 +17,11 @@ import { z } from 'zod';
 import { normalizeHostPath } from './host-path.js';
 import type { HostPathRule, HostPathTier } from './host-path.js';
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // A gateway plugin name: what the gateway's plugin configuration accepts as a name.
 const PLUGIN_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const MAX_LIST = 1_000;
 
-const namespaceName = z
-  .string()
-  .max(63)
-  .regex(DNS1123_LABEL, 'must be a namespace name (a DNS-1123 label: lowercase letters, digits and "-")');
+const namespaceName = z.string().refine(isDns1123Label, 'must be a namespace name (a DNS-1123 label: at most 63 lowercase letters, digits and "-")');
 
 const poolName = z.string().superRefine((value, ctx) => {
   const problem = value === '' ? 'must not be empty' : labelValueProblem(value);
@@ -232,7 +228,7 @@ export type PolicyResult = { readonly ok: true; readonly policy: CompiledPolicy 
 
 /** The stream key of a policy object: "name" or "namespace/name". */
 export function policyKey(policy: Pick<AdmissionPolicy, 'name' | 'namespace'>): string {
-  return policy.namespace ? `${policy.namespace}/${policy.name}` : policy.name;
+  return objectKey(policy.namespace, policy.name);
 }
 
 /** Validates spec JSON against the schema; returns the spec or every issue. */

@@ -10,7 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { AdmissionDecision, AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import { Code } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
-import { connectChannel, createServiceClient, publishClusterEvent } from '@schedmesh/runtime';
+import { connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
 import { startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
 import { createClient, Status } from 'nice-grpc';
@@ -56,10 +56,10 @@ function streamOf(n: number): { stream: string; subjectPrefix: string; lastKnown
 }
 
 async function startApp(stream: ReturnType<typeof streamOf>, overrides: Record<string, Record<string, unknown>> = {}) {
-  const app = await startAdmissionApp(
-    loopbackConfig(nats.url, { ...overrides, nats: { memoryStorage: false, ...stream, ...overrides.nats }, kubernetes: { accessReviews: false } }),
-    { handleSignals: false },
-  );
+  const config = loopbackConfig(nats.url, { ...overrides, nats: { memoryStorage: false, ...stream, ...overrides.nats }, kubernetes: { accessReviews: false } });
+  // The informer owns the cluster stream; without one, the test creates it.
+  await ensureClusterStreamFrom(config.nats);
+  const app = await startAdmissionApp(config, { handleSignals: false });
   apps.push(app);
   const channel = connectChannel(`127.0.0.1:${app.grpcPort}`);
   channels.push(channel);
@@ -206,7 +206,7 @@ describe('degradation', () => {
     expect((await client.admit({ pod: admissionPod('p', 'team-b'), minGeneration: seq })).reasonCode).toBe(Reason.NotTargeted);
 
     await nats.restart();
-    await until('not synced', () => !app.store.isSynced, 5_000);
+    await until('not synced', () => !app.store.gate.synced, 5_000);
     await expect(client.admit({ pod: admissionPod('p', 'team-b') }, { retry: false })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
     expect(await serving()).toBe(false);
 

@@ -1,19 +1,16 @@
-import { commonConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
-import type { ConfigSources } from '@schedmesh/runtime';
+import { clientConfigSchema, commonConfigSchema, duration, minGenerationConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
 
 /** The filterscore service's options (SCHEDMESH_* variables or the YAML file). */
 export const filterScoreConfigSchema = commonConfigSchema
   .extend({
-    snapshot: z
-      .object({
+    /** The snapshot service: where it is (address, tls, deadline of a call) and how its Watch is followed. */
+    snapshot: clientConfigSchema
+      .extend({
         /** host:port of the snapshot service. */
         address: z.string().min(1).default('127.0.0.1:50051'),
-        /** TLS to the snapshot service (PEM paths); plaintext without it. */
-        tls: z
-          .object({ caFile: z.string().min(1), certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional(), serverName: z.string().min(1).optional() })
-          .strict()
-          .optional(),
+        /** Deadline of a call that sets none (the Watch has none). */
+        deadline: duration().default(5_000),
         /** Events per Watch frame asked for; 0 = the snapshot service's default. */
         maxBatch: z.number().int().min(0).max(10_000).default(0),
         /** First delay before re-opening a lost Watch; doubles up to maxBackoff. */
@@ -21,8 +18,9 @@ export const filterScoreConfigSchema = commonConfigSchema
         /** Longest delay between Watch attempts. */
         maxBackoff: duration().default(5_000),
       })
-      .strict()
       .prefault({}),
+    /** Cycles' min_generation waits. */
+    minGeneration: minGenerationConfigSchema.prefault({}),
     profiles: z
       .object({
         /** A KubeSchedulerConfiguration-shaped YAML file with the profiles; absent = the default profile. */
@@ -43,7 +41,3 @@ export const filterScoreConfigSchema = commonConfigSchema
 /** The resolved options. */
 export type FilterScoreConfig = z.output<typeof filterScoreConfigSchema>;
 
-/** Loads and validates the options; throws ConfigError naming every bad key. */
-export function loadFilterScoreConfig(sources?: ConfigSources): FilterScoreConfig {
-  return loadConfig(filterScoreConfigSchema, sources);
-}

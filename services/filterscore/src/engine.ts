@@ -1,5 +1,6 @@
-import { evaluatePod, findNodesThatFitPod, findPreemptionCandidates, Framework, newPodInfo, scoreNodes } from '@schedmesh/framework';
-import type { EvaluateResult, FilterResult, NodeInfo, NodePluginScores, PreemptionSearchResult, Registry, ResolvedSchedulerConfig } from '@schedmesh/framework';
+import type { NodeInfo } from '@schedmesh/framework';
+import { evaluatePod, findNodesThatFitPod, findPreemptionCandidates, Framework, newPodInfo, scoreNodes } from '@schedmesh/scheduling';
+import type { EvaluateResult, FilterResult, NodePluginScores, PreemptionSearchResult, Registry, ResolvedSchedulerConfig } from '@schedmesh/scheduling';
 import type { Pod } from '@schedmesh/proto/v1/types';
 import { FailedPreconditionError, InvalidArgumentError } from '@schedmesh/runtime';
 import type { SnapshotReplica } from './replica.js';
@@ -68,8 +69,8 @@ export class FilterScoreEngine {
 
   private async cycle<T>(options: CallOptions, run: (fwk: Framework) => Promise<T>): Promise<AtGeneration<T>> {
     const fwk = this.framework(options.profile);
-    this.replica.requireSynced();
-    if (options.minGeneration > 0) await this.replica.waitFor(options.minGeneration, options.signal);
+    this.replica.gate.requireSynced();
+    if (options.minGeneration > 0) await this.replica.gate.waitFor(options.minGeneration, options.signal);
     return this.replica.read(async (snapshot) => ({ generation: snapshot.generation, result: await run(fwk) }));
   }
 

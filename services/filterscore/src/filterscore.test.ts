@@ -15,7 +15,7 @@ import { HealthDefinition } from 'nice-grpc-server-health';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { Pod, SelectorOperator, TaintEffect } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
-import { ConfigError, connectChannel, createServiceClient, publishClusterEvent } from '@schedmesh/runtime';
+import { ConfigError, connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
 import { clusterEvent, freePort, makeNode, makePod, startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
 // Multi-service test: the snapshot service runs in-process from its app module, as
@@ -44,7 +44,10 @@ function filterScoreClient(ch: Channel) {
 }
 
 async function startSnapshot(): Promise<SnapshotApp> {
-  return startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc: { host: '127.0.0.1', port: snapshotPort }, nats: { url: nats.url } }), { handleSignals: false });
+  const config = snapshotConfigSchema.parse({ ...common, grpc: { host: '127.0.0.1', port: snapshotPort }, nats: { url: nats.url } });
+  // The informer owns the cluster stream; without one, the test creates it.
+  await ensureClusterStreamFrom(config.nats);
+  return startSnapshotApp(config, { handleSignals: false });
 }
 
 async function startFilterScore(extra: Record<string, unknown> = {}): Promise<FilterScoreApp> {
@@ -76,7 +79,7 @@ beforeAll(async () => {
   js = jetstream(nc);
   snapshotPort = await freePort();
   snapshot = await startSnapshot();
-  await until(() => snapshot.store.isSynced);
+  await until(() => snapshot.store.gate.synced);
   await publish(
     clusterEvent(makeNode('n1').capacity('4', '16Gi').zone('a').build()),
     clusterEvent(makeNode('n2').capacity('4', '16Gi').zone('b').build()),
@@ -85,7 +88,7 @@ beforeAll(async () => {
   fs = await startFilterScore();
   channel = connectChannel(`127.0.0.1:${fs.grpcPort}`);
   client = filterScoreClient(channel);
-  await until(() => fs.replica.isSynced && fs.replica.current.nodeCount === 2);
+  await until(() => fs.replica.gate.synced && fs.replica.current.nodeCount === 2);
 });
 
 afterAll(async () => {
@@ -178,13 +181,13 @@ describe('the snapshot watch', () => {
     const before = fs.replica.generation;
     expect(fs.replica.fullStates).toBe(1);
     await snapshot.stop();
-    await until(() => !fs.replica.isSynced);
+    await until(() => !fs.replica.gate.synced);
     expect((await health.check({ service: '' })).status).toBe(2);
     await expect(client.evaluate({ pod: incoming() }, { retry: false })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
 
     const seq = await publish(clusterEvent(makeNode('n4').capacity('8', '16Gi').build()));
     snapshot = await startSnapshot(); // same port; it replays the stream
-    await until(() => fs.replica.isSynced && fs.replica.generation >= seq);
+    await until(() => fs.replica.gate.synced && fs.replica.generation >= seq);
     expect((await health.check({ service: '' })).status).toBe(1);
     // Resumed, not rebuilt: the missed events arrived as deltas on the replica's state.
     expect(fs.replica.fullStates).toBe(1);
@@ -236,7 +239,7 @@ describe('start-up', () => {
     const app = await startFilterScore({ profiles: { file } });
     const ch = connectChannel(`127.0.0.1:${app.grpcPort}`);
     try {
-      await until(() => app.replica.isSynced);
+      await until(() => app.replica.gate.synced);
       const c = filterScoreClient(ch);
       const spread = await c.evaluate({ pod: incoming(), options: { nodeNames: ['n1', 'n2'] } });
       const packed = await c.evaluate({ pod: incoming(), options: { profile: 'binpack', nodeNames: ['n1', 'n2'] } });

@@ -12,7 +12,7 @@ const frame = (generation: number, ...names: string[]) => WatchResponse.fromPart
 function synced(): SnapshotReplica {
   const r = new SnapshotReplica();
   r.applyFrame(WatchResponse.fromPartial({ reset: true, synced: true, generation: 1, events: [nodeEvent('a', 1)] }));
-  r.setSynced(true);
+  r.gate.setSynced(true);
   return r;
 }
 
@@ -56,12 +56,24 @@ test('a cycle that starts while frames wait lets them apply first', async () => 
 
 test('waitFor resolves when the generation is applied and fails at the deadline', async () => {
   const r = synced();
-  const waiting = r.waitFor(3, new AbortController().signal);
+  const waiting = r.gate.waitFor(3, new AbortController().signal);
   r.applyFrame(frame(2, 'b'));
   r.applyFrame(frame(3, 'c'));
   expect(await waiting).toBe(3);
   const ac = new AbortController();
-  const late = r.waitFor(10, ac.signal);
+  const late = r.gate.waitFor(10, ac.signal);
   ac.abort();
   await expect(late).rejects.toBeInstanceOf(DeadlineExceededError);
+});
+
+test("a full state behind the replica (the snapshot's stream was recreated) rewinds the gate; waits follow the new numbering", async () => {
+  const r = synced();
+  r.applyFrame(frame(5, 'b'));
+  expect(r.gate.generation).toBe(5);
+  r.applyFrame(WatchResponse.fromPartial({ reset: true, synced: true, generation: 2, events: [nodeEvent('z', 2)] }));
+  expect(r.generation).toBe(2);
+  expect(r.gate.generation).toBe(2);
+  const waiting = r.gate.waitFor(3, new AbortController().signal);
+  r.applyFrame(frame(3, 'y'));
+  expect(await waiting).toBe(3);
 });

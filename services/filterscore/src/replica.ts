@@ -1,6 +1,6 @@
-import { ClusterSnapshot } from '@schedmesh/framework';
+import { ClusterSnapshot } from '@schedmesh/scheduling';
 import type { WatchResponse } from '@schedmesh/proto/v1/snapshot';
-import { DeadlineExceededError, UnavailableError } from '@schedmesh/runtime';
+import { GenerationGate } from '@schedmesh/runtime';
 
 /**
  * The local replica of the cluster snapshot, fed by SnapshotService.Watch
@@ -13,22 +13,34 @@ import { DeadlineExceededError, UnavailableError } from '@schedmesh/runtime';
  * them apply first (no starvation under load). A full state is built aside
  * and swapped in the same way, so a cycle never sees a half-built replica.
  *
- * Knows nothing of gRPC; the Watch loop (watch-sync.ts) drives it.
+ * Its gate follows the serving snapshot's generation (min_generation waits)
+ * and says whether the replica is in step with the snapshot service: the Watch
+ * loop (watch-sync.ts) drives it. Knows nothing of gRPC.
  */
 export class SnapshotReplica {
   private serving = new ClusterSnapshot();
   private building: ClusterSnapshot | undefined;
-  private synced = false;
   private everSynced = false;
   private readers = 0;
   private pending: (() => void)[] = [];
   private drained: (() => void)[] = [];
-  private waiters: { generation: number; resolve: () => void }[] = [];
-  private readonly syncListeners = new Set<(synced: boolean) => void>();
+  /** The serving snapshot's generation, waits for a later one, and whether the replica is in step. */
+  readonly gate: GenerationGate;
   /** Updates applied to the serving snapshot (for metrics and tests). */
   framesApplied = 0;
   /** Full states received (the first, then one per resync that could not resume). */
   fullStates = 0;
+
+  constructor(options: { maxWaitMs?: number } = {}) {
+    this.gate = new GenerationGate({
+      name: 'the snapshot replica',
+      source: 'the snapshot service (watch lost or resyncing)',
+      ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+    });
+    this.gate.onSyncChange((synced) => {
+      if (synced) this.everSynced = true;
+    });
+  }
 
   /** The snapshot cycles read (stable inside {@link read}). */
   get current(): ClusterSnapshot {
@@ -38,11 +50,6 @@ export class SnapshotReplica {
   /** The generation of the serving snapshot. */
   get generation(): number {
     return this.serving.generation;
-  }
-
-  /** True while the replica is known to be in step with the snapshot service. */
-  get isSynced(): boolean {
-    return this.synced;
   }
 
   /** True once a full state was received: a Watch can then resume from {@link generation}. */
@@ -55,25 +62,6 @@ export class SnapshotReplica {
     return this.building !== undefined;
   }
 
-  /** Subscribes to sync changes. */
-  onSyncChange(listener: (synced: boolean) => void): () => void {
-    this.syncListeners.add(listener);
-    return () => this.syncListeners.delete(listener);
-  }
-
-  /** Marks the replica in step (or not). */
-  setSynced(synced: boolean): void {
-    if (synced === this.synced) return;
-    this.synced = synced;
-    if (synced) this.everSynced = true;
-    for (const l of this.syncListeners) l(synced);
-  }
-
-  /** Fails with UnavailableError unless in sync: the service never serves a replica it knows is stale. */
-  requireSynced(): void {
-    if (!this.synced) throw new UnavailableError('the snapshot replica is not in sync with the snapshot service (watch lost or resyncing); retry shortly');
-  }
-
   /**
    * Applies one Watch frame: a full state (reset … synced) is built aside and
    * swapped in on its last frame; other frames apply in order.
@@ -82,7 +70,7 @@ export class SnapshotReplica {
     if (frame.reset) {
       this.fullStates++;
       this.building = new ClusterSnapshot();
-      this.setSynced(false);
+      this.gate.setSynced(false);
     }
     const building = this.building;
     if (building !== undefined) {
@@ -107,7 +95,7 @@ export class SnapshotReplica {
   reset(): void {
     this.building = undefined;
     this.everSynced = false;
-    this.setSynced(false);
+    this.gate.setSynced(false);
     this.enqueue(() => {
       this.serving = new ClusterSnapshot();
     });
@@ -129,33 +117,6 @@ export class SnapshotReplica {
     }
   }
 
-  /**
-   * Waits until the serving snapshot has applied generation; rejects with
-   * DeadlineExceededError when signal aborts first (the caller's deadline).
-   */
-  async waitFor(generation: number, signal: AbortSignal): Promise<number> {
-    if (generation <= this.generation) return this.generation;
-    const deadline = (): DeadlineExceededError =>
-      new DeadlineExceededError(`the snapshot replica is at generation ${this.generation}; generation ${generation} was not reached before the deadline`);
-    if (signal.aborted) throw deadline();
-    await new Promise<void>((resolve, reject) => {
-      const waiter = {
-        generation,
-        resolve: () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      const onAbort = (): void => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(deadline());
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-    });
-    return this.generation;
-  }
-
   private enqueue(op: () => void): void {
     this.pending.push(op);
     if (this.readers === 0) this.flush();
@@ -169,15 +130,9 @@ export class SnapshotReplica {
         op();
         this.framesApplied++;
       }
-      if (this.waiters.length > 0) {
-        const gen = this.generation;
-        const keep: typeof this.waiters = [];
-        for (const w of this.waiters) {
-          if (w.generation <= gen) w.resolve();
-          else keep.push(w);
-        }
-        this.waiters = keep;
-      }
+      // A full state of a recreated stream may be behind the replica it replaces.
+      if (this.generation < this.gate.generation) this.gate.rewind(this.generation);
+      else this.gate.advance(this.generation);
     }
     if (this.drained.length > 0) {
       const wake = this.drained;

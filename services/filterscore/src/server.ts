@@ -1,5 +1,7 @@
-import { fitErrorMessage, NO_NODES_AVAILABLE, validatePod } from '@schedmesh/framework';
-import type { NodePluginScores, NodeRejection, PreemptionCandidate } from '@schedmesh/framework';
+import type { PreemptionCandidate } from '@schedmesh/framework';
+import { nodeNameProblem, validatePod } from '@schedmesh/model';
+import { fitErrorMessage, NO_NODES_AVAILABLE } from '@schedmesh/scheduling';
+import type { NodePluginScores, NodeRejection } from '@schedmesh/scheduling';
 import { EvaluateResponse, FilterResponse, FindPreemptionCandidatesResponse, ScoreResponse } from '@schedmesh/proto/v1/filterscore';
 import type { CycleOptions, FilterScoreServiceImplementation } from '@schedmesh/proto/v1/filterscore';
 import type { NodeRejection as NodeRejectionMessage, NodeScore, Pod } from '@schedmesh/proto/v1/types';
@@ -28,7 +30,8 @@ function callOptions(options: CycleOptions | undefined, context: CallContext, ma
   const nodeNames = options?.nodeNames ?? [];
   if (nodeNames.length > maxNodeNames) throw new InvalidArgumentError('options.node_names', `at most ${maxNodeNames} names`);
   nodeNames.forEach((n, i) => {
-    if (n === '') throw new InvalidArgumentError(`options.node_names[${i}]`, 'must not be empty');
+    const problem = nodeNameProblem(n);
+    if (problem !== undefined) throw new InvalidArgumentError(`options.node_names[${i}]`, problem);
   });
   return { profile: options?.profile ?? '', minGeneration: options?.minGeneration ?? 0, nodeNames, signal: context.signal };
 }

@@ -1,4 +1,5 @@
 import type { SnapshotServiceDefinition } from '@schedmesh/proto/v1/snapshot';
+import { Backoff, sleep } from '@schedmesh/runtime';
 import type { Logger, MeshCallOptions } from '@schedmesh/runtime';
 import type { Client } from 'nice-grpc';
 import type { SnapshotReplica } from './replica.js';
@@ -20,18 +21,6 @@ export interface FollowSnapshotOptions {
   readonly signal: AbortSignal;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * Keeps the replica in step with SnapshotService.Watch until signal aborts.
  *
@@ -43,10 +32,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 export async function followSnapshot(options: FollowSnapshotOptions): Promise<void> {
   const { client, replica, logger, signal } = options;
-  let backoff = options.initialBackoffMs;
+  const { gate } = replica;
+  const backoff = new Backoff({ initialMs: options.initialBackoffMs, maxMs: options.maxBackoffMs });
   while (!signal.aborted) {
     const resume = replica.hasState;
     const from = resume ? replica.generation : 0;
+    let failure: Error | undefined;
     try {
       // The head to catch up with before a resumed replica counts as in sync.
       const head = resume ? (await client.waitForGeneration({ minGeneration: 0 }, { signal, retry: false })).generation : 0;
@@ -54,21 +45,21 @@ export async function followSnapshot(options: FollowSnapshotOptions): Promise<vo
       logger.info({ fromGeneration: from, head }, resume ? 'resuming the snapshot watch' : 'watching the snapshot (full state)');
       for await (const frame of client.watch({ fromGeneration: from, maxBatch: options.maxBatch }, { signal })) {
         replica.applyFrame(frame);
-        if (frame.synced || (resume && !replica.isSynced && !replica.isRebuilding && replica.generation >= head)) {
-          if (!replica.isSynced) logger.info({ generation: replica.generation }, 'snapshot replica in sync');
-          replica.setSynced(true);
-          backoff = options.initialBackoffMs;
+        if (frame.synced || (resume && !gate.synced && !replica.isRebuilding && replica.generation >= head)) {
+          if (!gate.synced) logger.info({ generation: replica.generation }, 'snapshot replica in sync');
+          gate.setSynced(true);
+          backoff.reset();
         }
       }
-      if (!signal.aborted) logger.warn({ generation: replica.generation }, 'snapshot watch ended by the server; reconnecting');
     } catch (err) {
-      if (signal.aborted) break;
-      logger.warn({ err: (err as Error).message, generation: replica.generation, retryInMs: backoff }, 'snapshot watch failed; reconnecting');
+      failure = err as Error;
     }
     if (signal.aborted) break;
-    replica.setSynced(false);
-    await sleep(backoff, signal);
-    backoff = Math.min(backoff * 2, options.maxBackoffMs);
+    gate.setSynced(false);
+    const retryInMs = backoff.next();
+    if (failure) logger.warn({ err: failure.message, generation: replica.generation, retryInMs }, 'snapshot watch failed; reconnecting');
+    else logger.warn({ generation: replica.generation, retryInMs }, 'snapshot watch ended by the server; reconnecting');
+    await sleep(signal, retryInMs);
   }
-  replica.setSynced(false);
+  gate.setSynced(false);
 }

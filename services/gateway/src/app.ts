@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
-import { ConfigError, connectNats, startService } from '@schedmesh/runtime';
-import type { ServiceRuntime } from '@schedmesh/runtime';
+import { connectNatsFrom, GenerationGate, readConfigFile, startService } from '@schedmesh/runtime';
+import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
 import type { GatewayConfig } from './config.js';
 import { followPluginConfigMap } from './config-map.js';
 import { watchConfigFile } from './config-watch.js';
@@ -11,27 +10,23 @@ import type { SecretSources } from './plugin-config.js';
 import { gatewayService } from './server.js';
 
 /** Options of {@link startGatewayService}. */
-export interface StartGatewayOptions {
-  /** Install SIGTERM/SIGINT handling (default true; tests pass false). */
-  handleSignals?: boolean;
+export interface StartGatewayOptions extends AppOptions {
   /** Where secretEnv values come from (default process.env). */
   secrets?: SecretSources;
 }
 
-/** A running gateway service. */
-export interface GatewayServiceHandle {
-  readonly runtime: ServiceRuntime;
+/** A running gateway service; its stop also stops watching and closes plugin connections. */
+export interface GatewayServiceHandle extends ServiceApp {
   readonly gateway: Gateway;
-  readonly grpcPort: number;
-  readonly httpPort: number;
-  /** Graceful shutdown: NOT_SERVING, drain gRPC, stop watching, close plugin connections. */
-  stop(): Promise<void>;
 }
 
 /**
  * Composes the service: runtime (telemetry, logs, metrics, gRPC), the
  * gateway with the plugins file (an invalid one stops start-up), the file
- * watch, GatewayService; then listens and reports ready.
+ * watch, the plugin ConfigMap (with a `nats` block), GatewayService; then
+ * listens. Ready at once without the ConfigMap; with it, once the ConfigMap's
+ * current version (if any) is applied — after that the configuration in force
+ * keeps serving while NATS is away.
  */
 export async function startGatewayService(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<GatewayServiceHandle> {
   const runtime = startService({ name: 'schedmesh-gateway', config, handleSignals: options.handleSignals ?? true });
@@ -50,12 +45,7 @@ export async function startGatewayService(config: GatewayConfig, options: StartG
   try {
     const path = config.gateway.pluginsFile;
     if (path !== undefined) {
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (err) {
-        throw new ConfigError([`gateway.pluginsFile: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`], { cause: err });
-      }
+      const text = readConfigFile(path, 'gateway.pluginsFile');
       gateway.reload(text, { source: path, kind: 'file' });
       if (config.gateway.watch) {
         watcher = watchConfigFile({
@@ -67,24 +57,22 @@ export async function startGatewayService(config: GatewayConfig, options: StartG
         });
       }
     }
-    if (config.configMap.natsUrl) {
-      const nc = await connectNats({
-        servers: config.configMap.natsUrl,
-        name: 'schedmesh-gateway',
-        logger: runtime.logger,
-        ...(config.configMap.natsToken ? { token: config.configMap.natsToken } : {}),
-      });
+    let configMap: GenerationGate | undefined;
+    if (config.nats) {
+      const nc = await connectNatsFrom(config.nats, 'schedmesh-gateway', runtime.logger);
       const stop = new AbortController();
+      configMap = new GenerationGate({ name: 'the plugin ConfigMap' });
       const following = followPluginConfigMap({
         nc,
         gateway,
         logger: runtime.logger,
+        gate: configMap,
         name: config.configMap.name,
         key: config.configMap.key,
-        stream: config.configMap.stream,
-        subjectPrefix: config.configMap.subjectPrefix,
+        stream: config.nats.stream,
+        subjectPrefix: config.nats.subjectPrefix,
         signal: stop.signal,
-      }).catch((err: unknown) => runtime.logger.error({ err }, 'following the plugin ConfigMap failed'));
+      });
       runtime.onShutdown(async () => {
         stop.abort();
         await following;
@@ -93,7 +81,14 @@ export async function startGatewayService(config: GatewayConfig, options: StartG
     }
     runtime.grpc.add(GatewayServiceDefinition, gatewayService(gateway));
     const { grpcPort, httpPort } = await runtime.listen();
-    runtime.setReady(true);
+    if (!configMap) runtime.setReady(true);
+    else {
+      const whenSynced = configMap.onSyncChange((synced) => {
+        if (!synced) return;
+        runtime.setReady(true);
+        whenSynced();
+      });
+    }
     return { runtime, gateway, grpcPort, httpPort, stop: () => runtime.stop() };
   } catch (err) {
     await runtime.stop();

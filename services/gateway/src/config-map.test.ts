@@ -31,6 +31,14 @@ async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> 
   }
 }
 
+async function untilAsync(predicate: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!(await predicate())) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 beforeAll(async () => {
   nats = await startNats();
   nc = await connect({ servers: nats.url });
@@ -41,7 +49,7 @@ beforeAll(async () => {
       http: { host: '127.0.0.1', port: 0 },
       log: { level: 'silent' },
       shutdown: { grace: '1s' },
-      configMap: { natsUrl: nats.url },
+      nats: { url: nats.url },
     }),
     { handleSignals: false },
   );
@@ -54,7 +62,11 @@ afterAll(async () => {
 });
 
 test('each ConfigMap version reconfigures the gateway; an invalid one leaves the one in force', async () => {
+  // Not ready while the stream (and so the ConfigMap in force) is unknown; ready once it is read.
+  const readyz = async (): Promise<number> => (await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status;
+  expect(await readyz()).toBe(503);
   await ensureClusterStream(await jetstreamManager(nc));
+  await untilAsync(async () => (await readyz()) === 200);
   const js = jetstream(nc);
   const names = () => service.gateway.listPlugins().plugins.map((p) => p.name);
 

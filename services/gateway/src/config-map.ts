@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
-import { clusterEventSubject, followClusterStream, jetStreamClient } from '@schedmesh/runtime';
-import type { Logger } from '@schedmesh/runtime';
+import { clusterEventSubject, followClusterStreamResilient } from '@schedmesh/runtime';
+import type { GenerationGate, Logger } from '@schedmesh/runtime';
 import type { Gateway } from './gateway.js';
 
 /** Options of {@link followPluginConfigMap}. */
@@ -9,6 +9,8 @@ export interface ConfigMapFollowOptions {
   nc: NatsConnection;
   gateway: Gateway;
   logger: Logger;
+  /** In sync once the ConfigMap's latest version on the stream (if any) was applied. */
+  gate: GenerationGate;
   /** "namespace/name" of the plugin ConfigMap. */
   name: string;
   /** The data key holding the plugins YAML. */
@@ -24,37 +26,28 @@ export interface ConfigMapFollowOptions {
  * Gateway.reload (an invalid one is refused there and the one in force
  * stays). A deleted ConfigMap, or one without the key, leaves the
  * configuration in force: removing plugins takes an explicit empty list.
+ *
+ * Only the ConfigMap's subject is followed, with followClusterStreamResilient:
+ * it waits for the stream (the informer creates it), survives NATS restarts,
+ * and a recreated stream replays the current version (the configuration in
+ * force stays meanwhile).
  */
-export async function followPluginConfigMap(options: ConfigMapFollowOptions): Promise<void> {
+export function followPluginConfigMap(options: ConfigMapFollowOptions): Promise<void> {
   const [namespace, name] = options.name.split('/') as [string, string];
   const subject = clusterEventSubject(
     ClusterEvent.fromPartial({ object: { $case: 'configMap', value: { namespace, name } } }),
     options.subjectPrefix,
   );
   const source = `ConfigMap ${options.name}[${options.key}]`;
-  // The stream may not exist yet (the informer creates it), or NATS may be
-  // away: keep trying. The stream holds only the latest ConfigMap version, so
-  // each (re)start applies the current one.
-  while (!options.signal.aborted) {
-    try {
-      await follow(options, subject, source);
-    } catch (err) {
-      if (options.signal.aborted) break;
-      options.logger.warn({ source, err: (err as Error).message }, 'cannot follow the plugin ConfigMap yet; retrying');
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-  }
-}
-
-async function follow(options: ConfigMapFollowOptions, subject: string, source: string): Promise<void> {
-  await followClusterStream({
-    js: jetStreamClient(options.nc),
+  return followClusterStreamResilient({
+    nc: options.nc,
     logger: options.logger,
     stream: options.stream,
-    afterGeneration: 0,
+    gate: options.gate,
     filterSubject: subject,
     signal: options.signal,
-    onEvent: ({ event }) => {
+    retry: { initialMs: 250, maxMs: 2_000 },
+    apply: ({ event }) => {
       if (event.object?.$case !== 'configMap') return;
       if (event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE) {
         options.logger.warn({ source }, 'plugin ConfigMap deleted; the configuration in force stays');

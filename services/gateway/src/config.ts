@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { clusterStream, commonConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
-import type { ConfigSources } from '@schedmesh/runtime';
+import { commonConfigSchema, duration, natsConfigSchema } from '@schedmesh/runtime';
 
 /**
  * The gateway's service configuration: the common options plus `gateway.*`.
@@ -13,10 +12,9 @@ import type { ConfigSources } from '@schedmesh/runtime';
  * | gateway.watch | SCHEDMESH_GATEWAY__WATCH | true: reload the file when it changes |
  * | gateway.watchDebounce | SCHEDMESH_GATEWAY__WATCH_DEBOUNCE | 200ms |
  * | gateway.maxResponseBytes | SCHEDMESH_GATEWAY__MAX_RESPONSE_BYTES | 4194304 |
- * | configMap.natsUrl | SCHEDMESH_CONFIG_MAP__NATS_URL | none: with it, the plugin ConfigMap on the cluster stream reconfigures the gateway |
+ * | nats.* | SCHEDMESH_NATS__URL, … | no block: with one (any nats.* key), the plugin ConfigMap on the cluster stream reconfigures the gateway |
  * | configMap.name | SCHEDMESH_CONFIG_MAP__NAME | schedmesh-system/schedmesh-plugins |
  * | configMap.key | SCHEDMESH_CONFIG_MAP__KEY | plugins.yaml |
- * | configMap.stream / configMap.subjectPrefix | | SCHEDMESH_CLUSTER / schedmesh.cluster |
  */
 export const gatewayConfigSchema = commonConfigSchema
   .extend({
@@ -29,24 +27,19 @@ export const gatewayConfigSchema = commonConfigSchema
       })
       .strict()
       .prefault({}),
+    /** The plugin ConfigMap the informer carries on the cluster stream (followed when `nats` is set). */
     configMap: z
       .object({
-        natsUrl: z.string().min(1).optional(),
-        natsToken: z.string().optional(),
         name: z.string().regex(/^[a-z0-9-]+\/[a-z0-9.-]+$/, 'expected "namespace/name"').default('schedmesh-system/schedmesh-plugins'),
         key: z.string().min(1).default('plugins.yaml'),
-        stream: z.string().min(1).default(clusterStream.name),
-        subjectPrefix: z.string().min(1).default(clusterStream.prefix),
       })
       .strict()
       .prefault({}),
+    /** The cluster stream's NATS; without this block the plugin ConfigMap is not followed. */
+    nats: natsConfigSchema.optional(),
   })
   .strict();
 
 /** The resolved gateway configuration. */
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 
-/** Loads the configuration from SCHEDMESH_CONFIG and SCHEDMESH_* variables; throws ConfigError naming every wrong key. */
-export function loadGatewayConfig(sources?: ConfigSources): GatewayConfig {
-  return loadConfig(gatewayConfigSchema, sources);
-}

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
 import {
   CircuitState,
@@ -14,7 +14,7 @@ import {
   timeout,
 } from 'cockatiel';
 import type { CircuitBreakerPolicy, RetryPolicy, TimeoutPolicy } from 'cockatiel';
-import { injectTraceHeaders } from '@schedmesh/runtime';
+import { injectTraceHeaders, withSpan } from '@schedmesh/runtime';
 import type { HeaderCarrier, Logger } from '@schedmesh/runtime';
 import { CallCancelledError, PluginCallError } from './failures.js';
 import type { BreakerStateName, GatewayMetrics } from './metrics.js';
@@ -200,19 +200,11 @@ export class PluginClient {
   async #traced<T>(input: CallInput, fn: () => Promise<T>): Promise<T> {
     const { tracer } = this.#options;
     if (!tracer) return fn();
-    return tracer.startActiveSpan(
+    return withSpan(
+      tracer,
       `gateway.plugin ${this.plugin.name}`,
       { kind: SpanKind.CLIENT, attributes: { 'schedmesh.plugin': this.plugin.name, 'schedmesh.extension_point': input.point, 'server.address': this.plugin.endpoint.host } },
-      async (span) => {
-        try {
-          return await fn();
-        } catch (err) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-          throw err;
-        } finally {
-          span.end();
-        }
-      },
+      fn,
     );
   }
 

@@ -3,8 +3,10 @@ import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isDns1123Label } from '@schedmesh/model';
+import { WIRE_EXTENSION_POINTS } from '@schedmesh/framework';
 import { ConfigError, duration } from '@schedmesh/runtime';
-import { pointNames, readOnlyPoints } from './points.js';
+import { readOnlyPoints } from './points.js';
 import type { PointName } from './points.js';
 import { Secret } from './secret.js';
 
@@ -16,7 +18,6 @@ import { Secret } from './secret.js';
  * {@link ResolvedPlugin}s. Secrets are never written in the document itself.
  */
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MIN_KEY_BYTES = 32;
 
@@ -92,7 +93,7 @@ const hmacSchema = z
 const pluginSchema = z
   .object({
     /** Unique plugin name (a DNS label): in results, metrics and logs. */
-    name: z.string().max(63).regex(DNS_LABEL, 'must be a DNS label: lower-case letters, digits and "-"'),
+    name: z.string().refine(isDns1123Label, 'must be a DNS label: at most 63 lower-case letters, digits and "-"'),
     type: z.literal('rest'),
     /** The URL the gateway POSTs requests to (http or https). */
     endpoint: z.string().superRefine((text, ctx) => {
@@ -101,7 +102,7 @@ const pluginSchema = z
     }),
     /** The points at which the plugin is called. */
     extensionPoints: z
-      .array(z.enum(pointNames))
+      .array(z.enum(WIRE_EXTENSION_POINTS))
       .min(1, 'must name at least one extension point')
       .refine((points) => new Set(points).size === points.length, 'must not repeat a point'),
     /** The most time the gateway spends on one invocation of the plugin, retries included. */
@@ -137,7 +138,7 @@ const pluginSchema = z
       .prefault({}),
     auth: z.object({ mtls: mtlsSchema.optional(), jwt: jwtSchema.optional(), hmac: hmacSchema.optional() }).strict().optional(),
     /** Only pods of these namespaces; absent = every namespace. */
-    tenants: z.array(z.string().max(63).regex(DNS_LABEL, 'must be a namespace name')).min(1).optional(),
+    tenants: z.array(z.string().refine(isDns1123Label, 'must be a namespace name')).min(1).optional(),
   })
   .strict()
   .superRefine((plugin, ctx) => {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { WIRE_EXTENSION_POINTS } from '@schedmesh/framework';
 import { labelKeyProblem, labelValueProblem } from '@schedmesh/model';
 import { Code } from '@schedmesh/proto/v1/types';
 import { PluginCallError } from './failures.js';
-import { pointNames } from './points.js';
 import type { PointName } from './points.js';
 
 /**
@@ -27,7 +27,7 @@ export const pluginRequestSchema = z
       .string()
       .describe('Identifies the invocation; the same in every retry of it, so a plugin can de-duplicate.'),
     plugin: z.string().describe('The plugin name from the gateway configuration (one endpoint may serve several).'),
-    extensionPoint: z.enum(pointNames).describe('The scheduling framework point being asked.'),
+    extensionPoint: z.enum(WIRE_EXTENSION_POINTS).describe('The scheduling framework point being asked.'),
     pod: z
       .looseObject({
         uid: z.string(),

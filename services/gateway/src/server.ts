@@ -1,12 +1,12 @@
+import { extensionPointFromProto, extensionPointToProto } from '@schedmesh/framework';
 import { InvokeResponse, ListPluginsResponse, PluginResult } from '@schedmesh/proto/v1/gateway';
 import type { GatewayServiceImplementation, InvokeRequest } from '@schedmesh/proto/v1/gateway';
-import type { Duration } from '@schedmesh/proto/google/duration';
 import { ExtensionPoint } from '@schedmesh/proto/v1/types';
 import type { Pod } from '@schedmesh/proto/v1/types';
+import { msToDuration, nodeNameProblem, podUidProblem } from '@schedmesh/model';
 import { InvalidArgumentError } from '@schedmesh/runtime';
 import type { Gateway, InvokeInput } from './gateway.js';
 import type { InvokeResult, PluginResultView } from './merge.js';
-import { pointFromEnum, pointToEnum } from './points.js';
 
 /**
  * GatewayService over gRPC: validates requests (InvalidArgumentError naming
@@ -26,7 +26,7 @@ export function gatewayService(gateway: Gateway): GatewayServiceImplementation {
         configVersion: version,
         plugins: plugins.map((p) => ({
           name: p.name,
-          points: p.points.map(pointToEnum),
+          points: p.points.map(extensionPointToProto),
           failurePolicy: p.failurePolicy,
           breakerState: p.breakerState,
           tenants: [...p.tenants],
@@ -38,16 +38,18 @@ export function gatewayService(gateway: Gateway): GatewayServiceImplementation {
 
 /** Checks an InvokeRequest and converts it to the domain's input. */
 export function validateInvoke(request: InvokeRequest): InvokeInput {
-  const point = pointFromEnum(request.point);
+  const point = extensionPointFromProto(request.point);
   if (point === undefined) {
     throw new InvalidArgumentError('point', request.point === ExtensionPoint.EXTENSION_POINT_UNSPECIFIED ? 'must be set' : `unknown extension point ${request.point}`);
   }
   const pod: Pod | undefined = request.pod;
   if (!pod) throw new InvalidArgumentError('pod', 'must be set');
-  if (pod.uid === '') throw new InvalidArgumentError('pod.uid', 'must not be empty');
+  const uid = podUidProblem(pod.uid);
+  if (uid !== undefined) throw new InvalidArgumentError('pod.uid', uid);
   const seen = new Set<string>();
   request.nodes.forEach((node, i) => {
-    if (node.name === '') throw new InvalidArgumentError(`nodes[${i}].name`, 'must not be empty');
+    const name = nodeNameProblem(node.name);
+    if (name !== undefined) throw new InvalidArgumentError(`nodes[${i}].name`, name);
     if (seen.has(node.name)) throw new InvalidArgumentError(`nodes[${i}].name`, `duplicate node ${JSON.stringify(node.name)}`);
     seen.add(node.name);
   });
@@ -75,11 +77,6 @@ function toPluginResult(r: PluginResultView): PluginResult {
     scores: r.scores,
     ...(r.patch ? { patch: r.patch } : {}),
     cached: r.cached,
-    duration: toDuration(r.durationMs),
+    duration: msToDuration(r.durationMs),
   });
-}
-
-function toDuration(ms: number): Duration {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1e6)) };
 }

@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, ensureClusterStream, jetStreamClient, startService } from '@schedmesh/runtime';
-import type { ServiceRuntime } from '@schedmesh/runtime';
+import { clusterStreamOptions, connectNatsFrom, ensureClusterStream, jetStreamClient, startService } from '@schedmesh/runtime';
+import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
 import { Counter } from 'prom-client';
 import type { InformerConfig } from './config.js';
 import { publishFixture, readFixture } from './fixture-source.js';
@@ -12,20 +12,15 @@ import type { WatchedKind } from './publisher.js';
 import { liveKeys } from './stream-keys.js';
 
 /** A running informer. */
-export interface InformerApp {
-  readonly runtime: ServiceRuntime;
+export interface InformerApp extends ServiceApp {
   /** Resolves when the source has been published in full (and the stream reconciled). */
   readonly synced: Promise<void>;
   /** The Kubernetes source, when watching Kubernetes. */
   readonly kubernetes: KubernetesSource | undefined;
-  readonly grpcPort: number;
-  readonly httpPort: number;
-  stop(): Promise<void>;
 }
 
 /** Options that tests pass in-process instead of through configuration. */
-export interface InformerAppOptions {
-  handleSignals?: boolean;
+export interface InformerAppOptions extends AppOptions {
   /** A kubeconfig to use instead of the configured or default one. */
   kubeConfig?: KubeConfig;
 }
@@ -33,7 +28,8 @@ export interface InformerAppOptions {
 /**
  * Wires the informer: runtime, NATS and the stream, the edge publisher and
  * the source (Kubernetes watches or a fixture file). Ready once the first
- * full publication is done.
+ * full publication is done. The informer owns the cluster stream: it is the
+ * one service that creates it (every other service waits for it).
  */
 export async function startInformerApp(config: InformerConfig, options: InformerAppOptions = {}): Promise<InformerApp> {
   // Parse at the edge first: a bad fixture fails before anything starts.
@@ -50,8 +46,8 @@ export async function startInformerApp(config: InformerConfig, options: Informer
   const reconciled = new Counter({ name: 'schedmesh_informer_reconciled_deletions_total', help: 'Deletions published for objects gone while nobody watched.', labelNames: ['kind'], registers: [metrics] });
 
   const { grpcPort, httpPort } = await runtime.listen();
-  const nc = await connectNats({ servers: config.nats.url, name: 'schedmesh-informer', logger, ...(config.nats.token ? { token: config.nats.token } : {}) });
-  await ensureClusterStream(await jetstreamManager(nc), { name: config.nats.stream, prefix: config.nats.subjectPrefix, memory: config.nats.memoryStorage });
+  const nc = await connectNatsFrom(config.nats, 'schedmesh-informer', logger);
+  await ensureClusterStream(await jetstreamManager(nc), clusterStreamOptions(config.nats));
   const js = jetStreamClient(nc);
   const publisher = new ClusterPublisher({
     js,

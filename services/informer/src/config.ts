@@ -1,5 +1,4 @@
-import { commonConfigSchema, natsConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
-import type { ConfigSources } from '@schedmesh/runtime';
+import { commonConfigSchema, natsConfigSchema, duration } from '@schedmesh/runtime';
 import { z } from 'zod';
 
 /** The informer's options (SCHEDMESH_* variables or the YAML file). */
@@ -7,7 +6,7 @@ export const informerConfigSchema = commonConfigSchema
   .extend({
     source: z
       .object({
-        /** A YAML cluster to publish instead of watching Kubernetes (demo, tests, benchmarks). */
+        /** A YAML cluster to publish instead of watching Kubernetes (demo, tests, benchmarks); also `--fixture FILE`. */
         fixture: z.string().min(1).optional(),
         /** Kubeconfig path; default: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
         kubeconfig: z.string().min(1).optional(),
@@ -20,6 +19,7 @@ export const informerConfigSchema = commonConfigSchema
       })
       .strict()
       .prefault({}),
+    /** The cluster stream: the informer creates it (with memoryStorage and replicas) if it is missing. */
     nats: natsConfigSchema.prefault({}),
     labels: z
       .object({
@@ -36,7 +36,3 @@ export const informerConfigSchema = commonConfigSchema
 /** The resolved options. */
 export type InformerConfig = z.output<typeof informerConfigSchema>;
 
-/** Loads and validates the options; throws ConfigError naming every bad key. */
-export function loadInformerConfig(sources?: ConfigSources): InformerConfig {
-  return loadConfig(informerConfigSchema, sources);
-}

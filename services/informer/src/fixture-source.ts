@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { InvalidArgumentError } from '@schedmesh/runtime';
+import { objectKey } from '@schedmesh/model';
+import { ConfigError, readConfigFile } from '@schedmesh/runtime';
 import type { ClusterPublisher, WatchedKind } from './publisher.js';
 
 const order: WatchedKind[] = ['Namespace', 'Node', 'Pod', 'AdmissionPolicy', 'ConfigMap'];
@@ -11,18 +11,14 @@ export type Fixture = Map<WatchedKind, unknown[]>;
 /**
  * Reads a YAML cluster: Kubernetes objects (as kubectl would apply them),
  * several per file separated by `---`, or `kind: List` documents with items.
- * Objects of other kinds are an error naming the document.
+ * Objects of other kinds are a ConfigError naming the document: the fixture
+ * is configuration, and start-up fails on it.
  */
 export function readFixture(path: string): Fixture {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InvalidArgumentError('source.fixture', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
+  const text = readConfigFile(path, 'source.fixture');
   const fixture: Fixture = new Map(order.map((k) => [k, []]));
   parseAllDocuments(text).forEach((doc, index) => {
-    if (doc.errors.length > 0) throw new InvalidArgumentError(`source.fixture[${index}]`, `invalid YAML: ${doc.errors[0]!.message}`);
+    if (doc.errors.length > 0) throw new ConfigError([`source.fixture[${index}]: invalid YAML (${doc.errors[0]!.message}) (in ${path})`]);
     const value: unknown = doc.toJS();
     if (value == null) return;
     const items = (value as { kind?: unknown }).kind === 'List' ? ((value as { items?: unknown[] }).items ?? []) : [value];
@@ -30,7 +26,7 @@ export function readFixture(path: string): Fixture {
       const kind = (item as { kind?: unknown } | null)?.kind;
       const where = (value as { kind?: unknown }).kind === 'List' ? `source.fixture[${index}].items[${i}]` : `source.fixture[${index}]`;
       if (typeof kind !== 'string' || !fixture.has(kind as WatchedKind)) {
-        throw new InvalidArgumentError(`${where}.kind`, `expected one of ${order.join(', ')}, got ${JSON.stringify(kind)}`);
+        throw new ConfigError([`${where}.kind: expected one of ${order.join(', ')}, got ${JSON.stringify(kind)} (in ${path})`]);
       }
       fixture.get(kind as WatchedKind)!.push(item);
     });
@@ -40,8 +36,7 @@ export function readFixture(path: string): Fixture {
 
 function keyOf(obj: unknown): string {
   const m = (obj as { metadata?: { name?: unknown; namespace?: unknown } }).metadata ?? {};
-  const name = typeof m.name === 'string' ? m.name : '';
-  return typeof m.namespace === 'string' && m.namespace ? `${m.namespace}/${name}` : name;
+  return objectKey(typeof m.namespace === 'string' ? m.namespace : '', typeof m.name === 'string' ? m.name : '');
 }
 
 /**

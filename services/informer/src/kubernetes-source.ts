@@ -1,5 +1,6 @@
 import { CoreV1Api, CustomObjectsApi, ListWatch, Watch } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import { objectKey } from '@schedmesh/model';
 import type { Logger } from '@schedmesh/runtime';
 import type { ClusterPublisher, WatchedKind } from './publisher.js';
 import { SerialQueue } from './serial-queue.js';
@@ -70,8 +71,7 @@ export interface KubernetesSource {
 }
 
 function keyOf(obj: KubernetesObject): string {
-  const ns = obj.metadata?.namespace;
-  return ns ? `${ns}/${obj.metadata?.name ?? ''}` : (obj.metadata?.name ?? '');
+  return objectKey(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 
 import type { Tracer } from '@opentelemetry/api';
-import { convertNamespace, convertNode, convertPod } from '@schedmesh/model';
+import { convertAdmissionPolicy, convertConfigMap, convertNamespace, convertNode, convertPod, EdgeError, objectKey, splitObjectKey } from '@schedmesh/model';
 import type { NodeConvertOptions } from '@schedmesh/model';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { clusterObjectKey, publishClusterEvent, withSpan } from '@schedmesh/runtime';
@@ -38,7 +38,6 @@ interface Meta {
   namespace?: unknown;
   uid?: unknown;
   resourceVersion?: unknown;
-  generation?: unknown;
 }
 
 function metaOf(obj: unknown): Meta {
@@ -62,11 +61,11 @@ export class ClusterPublisher {
     try {
       event = ClusterEvent.fromPartial({ type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT, object: this.convert(kind, obj) });
     } catch (err) {
+      // The conversions throw EdgeErrors only; anything else still rejects the object, never the stream.
       const meta = metaOf(obj);
-      const field = (err as { field?: unknown }).field;
-      this.options.rejected.inc({ kind, field: typeof field === 'string' ? field : 'object' });
+      this.options.rejected.inc({ kind, field: err instanceof EdgeError ? err.field : 'object' });
       this.options.logger.warn(
-        { kind, object: [str(meta.namespace), str(meta.name)].filter(Boolean).join('/'), reason: (err as Error).message },
+        { kind, object: objectKey(str(meta.namespace), str(meta.name)), reason: err instanceof Error ? err.message : String(err) },
         'rejected a malformed object at the edge; it is not published',
       );
       return false;
@@ -86,8 +85,7 @@ export class ClusterPublisher {
 
   /** Publishes a deletion by stream key ("name" or "namespace/name"): reconciliation of objects gone while nobody watched. */
   async deleteKey(kind: WatchedKind, key: string): Promise<void> {
-    const slash = key.indexOf('/');
-    const [namespace, name] = slash < 0 ? ['', key] : [key.slice(0, slash), key.slice(slash + 1)];
+    const { namespace, name } = splitObjectKey(key);
     await this.send(kind, this.deletion(kind, name, namespace, '', ''));
   }
 
@@ -115,24 +113,10 @@ export class ClusterPublisher {
         return { $case: 'pod', value: convertPod(obj) };
       case 'Namespace':
         return { $case: 'namespace', value: convertNamespace(obj) };
-      case 'AdmissionPolicy': {
-        const m = metaOf(obj);
-        if (str(m.name) === '') throw Object.assign(new Error('metadata.name: required'), { field: 'metadata.name' });
-        const spec = (obj as { spec?: unknown }).spec ?? {};
-        return {
-          $case: 'admissionPolicy',
-          value: { name: str(m.name), namespace: str(m.namespace), resourceVersion: str(m.resourceVersion), generation: Number(m.generation ?? 0) || 0, specJson: JSON.stringify(spec) },
-        };
-      }
-      case 'ConfigMap': {
-        const m = metaOf(obj);
-        const data = (obj as { data?: unknown }).data;
-        const entries = data !== null && typeof data === 'object' ? Object.entries(data as Record<string, unknown>).filter(([, v]) => typeof v === 'string') : [];
-        return {
-          $case: 'configMap',
-          value: { name: str(m.name), namespace: str(m.namespace), resourceVersion: str(m.resourceVersion), data: Object.fromEntries(entries) as Record<string, string> },
-        };
-      }
+      case 'AdmissionPolicy':
+        return { $case: 'admissionPolicy', value: convertAdmissionPolicy(obj) };
+      case 'ConfigMap':
+        return { $case: 'configMap', value: convertConfigMap(obj) };
     }
   }
 
@@ -142,7 +126,7 @@ export class ClusterPublisher {
     await withSpan(
       this.options.tracer,
       `informer.publish ${kind}`,
-      { 'schedmesh.kind': kind, 'schedmesh.object': clusterObjectKey(event), 'schedmesh.event': type },
+      { attributes: { 'schedmesh.kind': kind, 'schedmesh.object': clusterObjectKey(event), 'schedmesh.event': type } },
       async (span) => {
         const ack = await publishClusterEvent(this.options.js, event, this.options.subjectPrefix);
         span.setAttribute('schedmesh.generation', ack.seq);

@@ -4,10 +4,9 @@
  * follows the ledger: NOT_SERVING until the stream replay caught up and the
  * ledger is built, and again while it is rebuilt after a Redis loss.
  */
-import { jetstreamManager } from '@nats-io/jetstream';
 import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
-import { connectNats, connectRedis, jetStreamClient, startService } from '@schedmesh/runtime';
-import type { ServiceRuntime } from '@schedmesh/runtime';
+import { connectNatsFrom, connectRedis, startService } from '@schedmesh/runtime';
+import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
 import { ClusterState } from './cluster-state.js';
 import type { ReservationConfig } from './config.js';
 import { GangCoordinator } from './gang.js';
@@ -25,25 +24,17 @@ import { LedgerSync } from './sync.js';
 export const SERVICE_NAME = 'schedmesh-reservation';
 
 /** A running reservation service. */
-export interface ReservationApp {
-  readonly runtime: ServiceRuntime;
-  readonly grpcPort: number;
-  readonly httpPort: number;
+export interface ReservationApp extends ServiceApp {
   /** The domain (tests drive it directly too). */
   readonly reservations: Reservations;
   readonly ledger: Ledger;
   readonly sync: LedgerSync;
   readonly state: ClusterState;
   readonly sweeper: Sweeper;
-  /** Graceful stop: drain gRPC, stop following, close connections. */
-  stop(): Promise<void>;
 }
 
 /** Options of {@link startReservation}. */
-export interface StartOptions {
-  /** Install SIGTERM/SIGINT handling (default true; tests pass false). */
-  handleSignals?: boolean;
-}
+export type StartOptions = AppOptions;
 
 /** Starts the service; resolves once it listens (it reports ready later, see the module comment). */
 export async function startReservation(config: ReservationConfig, options: StartOptions = {}): Promise<ReservationApp> {
@@ -52,8 +43,7 @@ export async function startReservation(config: ReservationConfig, options: Start
   try {
     const redis = await connectRedis({ url: config.redis.url, name: SERVICE_NAME, logger, commandTimeoutMs: config.redis.commandTimeout });
     const subscriber = redis.duplicate();
-    const nc = await connectNats({ servers: config.nats.url, name: SERVICE_NAME, logger });
-    const jsm = await jetstreamManager(nc);
+    const nc = await connectNatsFrom(config.nats, SERVICE_NAME, logger);
     const metrics = new ReservationMetrics(runtime.metrics);
     const keys = new KeyLayout(config.redis.keyPrefix);
     const store = new RedisStore(redis);
@@ -68,8 +58,8 @@ export async function startReservation(config: ReservationConfig, options: Start
       logger,
       metrics,
       checkIntervalMs: config.redis.checkInterval,
-      onReadyChange: (ready) => runtime.setReady(ready),
     });
+    sync.onSyncChange((ready) => runtime.setReady(ready));
     const gangs = new GangCoordinator({ store, keys, ledger, state, subscriber, logger, metrics, pollMs: config.reservation.permitPollInterval });
     const reservations = new Reservations({ ledger, sync, state, gangs, logger, metrics });
     metrics.setLedgerSizeSource({ nodeCount: () => state.nodeCount, leaseCount: () => ledger.leaseCount(state.nodeNames()) });
@@ -80,7 +70,7 @@ export async function startReservation(config: ReservationConfig, options: Start
         permitDefaultTimeoutMs: config.reservation.permitDefaultTimeout,
       }),
     );
-    const follower = new StreamFollower({ js: jetStreamClient(nc), jsm, stream: config.nats.streamName, state, sync, logger });
+    const follower = new StreamFollower({ nc, stream: config.nats.stream, sync, logger });
     const sweeper = new Sweeper({ ledger, gangs, sync, logger, intervalMs: config.reservation.sweepInterval });
     runtime.onShutdown(async () => {
       await follower.stop();

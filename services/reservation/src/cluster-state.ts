@@ -4,7 +4,8 @@
  * bound-capacity side of the ledger in Redis from scratch (after Redis lost
  * its data) and to turn each stream event into ledger changes. Pure: no I/O.
  */
-import { ClusterEventType, PodPhase } from '@schedmesh/proto/v1/types';
+import { groupKey, isPodTerminal, podHoldsNode, podKey } from '@schedmesh/model';
+import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
 import type { BoundPod } from './ledger.js';
 import { nodeCapacity, podDemand } from './quantities.js';
@@ -29,19 +30,10 @@ interface PodEntry {
   readonly group: string;
 }
 
-function terminal(phase: PodPhase): boolean {
-  return phase === PodPhase.POD_PHASE_SUCCEEDED || phase === PodPhase.POD_PHASE_FAILED;
-}
-
 function sameDemand(a: Quantities, b: Quantities): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;
-}
-
-/** The gang key of a pod: "namespace/group" or "". */
-export function groupKey(namespace: string, groupName: string | undefined): string {
-  return groupName ? `${namespace}/${groupName}` : '';
 }
 
 /** The cluster as the stream describes it, reduced to what the ledger needs. */
@@ -55,6 +47,17 @@ export class ClusterState {
   private readonly boundByNode = new Map<string, Map<string, BoundPod>>();
   private readonly boundNodeByUid = new Map<string, string>();
   private readonly boundByGroup = new Map<string, Set<string>>();
+
+  /** Forgets everything (the stream was recreated and is replayed). */
+  clear(): void {
+    this.generation = 0;
+    this.nodes.clear();
+    this.deletedNodes.clear();
+    this.pods.clear();
+    this.boundByNode.clear();
+    this.boundNodeByUid.clear();
+    this.boundByGroup.clear();
+  }
 
   /** Applies one event and returns the ledger changes it implies, in order. */
   apply(event: ClusterEvent): LedgerChange[] {
@@ -81,14 +84,14 @@ export class ClusterState {
   }
 
   private upsertPod(p: Pod): LedgerChange[] {
-    const key = `${p.namespace}/${p.name}`;
+    const key = podKey(p);
     const changes: LedgerChange[] = [];
     const prev = this.pods.get(key);
     if (prev !== undefined && prev.pod.uid !== p.uid) changes.push(...this.forget(key, prev));
     const pod: BoundPod = { uid: p.uid, namespace: p.namespace, name: p.name, demand: podDemand(p.requests) };
     const group = groupKey(p.namespace, p.podGroup?.name);
     const current = this.pods.get(key);
-    if (p.nodeName !== '' && !terminal(p.phase)) {
+    if (podHoldsNode(p)) {
       if (current !== undefined && current.node === p.nodeName && sameDemand(current.pod.demand, pod.demand)) {
         this.pods.set(key, { pod, node: p.nodeName, group });
         return changes;
@@ -102,7 +105,7 @@ export class ClusterState {
     if (current !== undefined && current.node !== '') {
       this.unbind(current);
       changes.push({ kind: 'pod-released', node: current.node, pod: current.pod });
-    } else if (terminal(p.phase)) {
+    } else if (isPodTerminal(p)) {
       // A pod that ended before it was bound gives back any lease it holds.
       changes.push({ kind: 'pod-released', node: undefined, pod });
     }
@@ -111,7 +114,7 @@ export class ClusterState {
   }
 
   private deletePod(p: Pod): LedgerChange[] {
-    const key = `${p.namespace}/${p.name}`;
+    const key = podKey(p);
     const prev = this.pods.get(key);
     if (prev !== undefined) return this.forget(key, prev);
     // A delete of a pod never seen (the event may carry only its key): release by uid if it has one.

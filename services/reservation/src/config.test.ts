@@ -7,16 +7,17 @@ test('defaults, and the environment mapping of every reservation key', () => {
     env: {
       SCHEDMESH_REDIS__URL: 'redis://10.0.0.1:6380',
       SCHEDMESH_NATS__URL: 'nats://10.0.0.2:4222',
-      SCHEDMESH_NATS__STREAM_NAME: 'CLUSTER',
+      SCHEDMESH_NATS__STREAM: 'CLUSTER',
+      SCHEDMESH_NATS__TOKEN: 's3cret',
       SCHEDMESH_RESERVATION__DEFAULT_TTL: '45s',
       SCHEDMESH_RESERVATION__SWEEP_INTERVAL: '250ms',
       SCHEDMESH_RESERVATION__PERMIT_DEFAULT_TIMEOUT: '2m',
     },
   });
   expect(config.redis).toEqual({ url: 'redis://10.0.0.1:6380', keyPrefix: 'schedmesh:rsv', commandTimeout: 2_000, checkInterval: 500 });
-  expect(config.nats).toEqual({ url: 'nats://10.0.0.2:4222', streamName: 'CLUSTER' });
+  expect(config.nats).toEqual({ url: 'nats://10.0.0.2:4222', stream: 'CLUSTER', subjectPrefix: 'schedmesh.cluster', memoryStorage: false, replicas: 1, token: 's3cret' });
   expect(config.reservation).toEqual({ defaultTtl: 45_000, sweepInterval: 250, permitDefaultTimeout: 120_000, permitPollInterval: 500 });
-  expect(loadConfig(reservationConfigSchema, { env: {} }).nats.streamName).toBe('SCHEDMESH_CLUSTER');
+  expect(loadConfig(reservationConfigSchema, { env: {} }).nats.stream).toBe('SCHEDMESH_CLUSTER');
 });
 
 test.each([
@@ -26,6 +27,7 @@ test.each([
   ['SCHEDMESH_RESERVATION__SWEEP_INTERVAL', '5ms', 'reservation.sweepInterval'],
   ['SCHEDMESH_REDIS__KEY_PREFIX', 'has space', 'redis.keyPrefix'],
   ['SCHEDMESH_RESERVATION__SWEEPER', '1s', 'reservation'],
+  ['SCHEDMESH_NATS__STREAM_NAME', 'CLUSTER', 'nats'],
 ])('%s=%s is refused at start-up, naming %s', (name, value, key) => {
   expect(() => loadConfig(reservationConfigSchema, { env: { [name]: value } })).toThrow(ConfigError);
   expect(() => loadConfig(reservationConfigSchema, { env: { [name]: value } })).toThrow(key);

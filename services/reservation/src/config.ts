@@ -1,18 +1,16 @@
-import { clusterStream, commonConfigSchema, duration } from '@schedmesh/runtime';
+import { MAX_PERMIT_WAIT_MS } from '@schedmesh/model';
+import { commonConfigSchema, duration, natsConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
-
-/** The shortest lease a Reserve may ask for, in ms. */
-export const MIN_TTL_MS = 1_000;
-/** The longest lease, and the longest Permit wait (the framework's 15 min Permit maximum), in ms. */
-export const MAX_WAIT_MS = 15 * 60_000;
+import { MIN_TTL_MS } from './ledger.js';
 
 const withinWait = (what: string) =>
-  [(ms: number) => ms >= MIN_TTL_MS && ms <= MAX_WAIT_MS, { message: `${what} must be between 1s and 15m` }] as const;
+  [(ms: number) => ms >= MIN_TTL_MS && ms <= MAX_PERMIT_WAIT_MS, { message: `${what} must be between 1s and 15m` }] as const;
 
 /**
- * The reservation service's options: the common ones plus redis, nats and
- * reservation. Environment: SCHEDMESH_REDIS__URL, SCHEDMESH_NATS__URL,
- * SCHEDMESH_NATS__STREAM_NAME, SCHEDMESH_RESERVATION__DEFAULT_TTL, …
+ * The reservation service's options: the common ones plus redis, nats (the
+ * runtime's one NATS block) and reservation. Environment: SCHEDMESH_REDIS__URL,
+ * SCHEDMESH_NATS__URL, SCHEDMESH_NATS__STREAM, SCHEDMESH_NATS__TOKEN,
+ * SCHEDMESH_RESERVATION__DEFAULT_TTL, …
  */
 export const reservationConfigSchema = commonConfigSchema.extend({
   redis: z
@@ -31,15 +29,7 @@ export const reservationConfigSchema = commonConfigSchema.extend({
     })
     .strict()
     .prefault({}),
-  nats: z
-    .object({
-      /** NATS server URLs, comma-separated. */
-      url: z.string().min(1).default('nats://127.0.0.1:4222'),
-      /** The cluster stream (node and pod events). */
-      streamName: z.string().min(1).default(clusterStream.name),
-    })
-    .strict()
-    .prefault({}),
+  nats: natsConfigSchema.prefault({}),
   reservation: z
     .object({
       /** Lease TTL when a Reserve names none. */

@@ -86,6 +86,8 @@ export interface HarnessOptions {
   replicas?: number;
   /** Events published before the services start. */
   events?: readonly ClusterEvent[];
+  /** Keep the private stream in memory (default true; false survives a NATS restart). */
+  memoryStorage?: boolean;
   /** Overrides of the service configuration (merged per top-level key). */
   config?: {
     redis?: Record<string, unknown>;
@@ -128,7 +130,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const nc: NatsConnection = await connect({ servers: options.natsUrl });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  await ensureClusterStream(jsm, { name: streamName, prefix: subjectPrefix, memory: true });
+  await ensureClusterStream(jsm, { name: streamName, prefix: subjectPrefix, memory: options.memoryStorage ?? true });
   const publish = async (...events: ClusterEvent[]): Promise<number> => {
     let last = 0;
     for (const e of events) last = (await publishClusterEvent(js, e, subjectPrefix)).seq;
@@ -141,7 +143,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     log: { level: process.env.SCHEDMESH_TEST_LOG ?? 'silent' },
     shutdown: { grace: 1_000 },
     redis: { url: options.redisUrl, keyPrefix: `t:${id}`, checkInterval: 200, ...options.config?.redis },
-    nats: { url: options.natsUrl, streamName },
+    nats: { url: options.natsUrl, stream: streamName, subjectPrefix },
     reservation: { sweepInterval: 100, permitPollInterval: 100, ...options.config?.reservation },
   });
   const apps: ReservationApp[] = [];
@@ -174,7 +176,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     js,
     publish,
     async waitForGeneration(generation, timeoutMs = 5_000) {
-      await waitFor(() => apps.every((a) => a.sync.appliedGeneration >= generation), timeoutMs, `generation ${generation}`);
+      await waitFor(() => apps.every((a) => a.sync.gate.generation >= generation), timeoutMs, `generation ${generation}`);
     },
     newClient,
     stop,

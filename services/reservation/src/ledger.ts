@@ -4,6 +4,7 @@
  * nothing of gRPC; it returns outcomes as values and throws only
  * UnavailableError (Redis away) from the store.
  */
+import { MAX_PERMIT_WAIT_MS } from '@schedmesh/model';
 import type { ReservationMetrics } from './metrics.js';
 import type { KeyLayout } from './keys.js';
 import { decodeQuantities, encodeQuantities, freeQuantities, quantitiesFromHash } from './quantities.js';
@@ -41,6 +42,11 @@ export interface LeaseView {
   readonly group: string;
 }
 
+/** The shortest lease a Reserve may ask for, in ms. */
+export const MIN_TTL_MS = 1_000;
+/** The longest lease, in ms: no longer than a pod may wait at Permit (the framework's 15 minutes). */
+export const MAX_TTL_MS = MAX_PERMIT_WAIT_MS;
+
 /** What Reserve asks for, validated. */
 export interface ReserveInput {
   readonly uid: string;
@@ -49,9 +55,10 @@ export interface ReserveInput {
   readonly node: string;
   /** The pod's demand ({@link podDemand}). */
   readonly demand: Quantities;
+  /** How long the lease lives unless confirmed: MIN_TTL_MS..MAX_TTL_MS. */
   readonly ttlMs: number;
   readonly holder: string;
-  /** "namespace/name" of the pod's gang, or "". */
+  /** "namespace/name" of the pod's gang (the model's groupKey), or "". */
   readonly group: string;
 }
 

@@ -1,3 +1,4 @@
+import { gauge } from '@schedmesh/runtime';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 
@@ -55,14 +56,7 @@ export class ReservationMetrics {
       registers: [registry],
     });
     const sizeSource = (): LedgerSizeSource | undefined => this.source;
-    new Gauge({
-      name: 'schedmesh_reservation_ledger_nodes',
-      help: 'Nodes in the ledger',
-      registers: [registry],
-      collect() {
-        this.set(sizeSource()?.nodeCount() ?? 0);
-      },
-    });
+    gauge(registry, 'schedmesh_reservation_ledger_nodes', 'Nodes in the ledger', () => sizeSource()?.nodeCount() ?? 0);
     new Gauge({
       name: 'schedmesh_reservation_ledger_leases',
       help: 'Leases held (reserved and confirmed) over every node',

@@ -7,25 +7,24 @@
  * with one pattern and hand the digits to HINCRBY untouched — no float ever
  * rounds an amount. The order is canonical (cpu, memory, ephemeral-storage,
  * pods, then scalars by name), so two demands are equal iff their strings are.
+ * Names and amounts follow @schedmesh/model: a scalar is what the model's
+ * isScalarResourceName accepts (a qualified name, which never holds ';' or
+ * '='), and Resources are built with its setResource.
  */
-import { RESOURCE_CPU, RESOURCE_EPHEMERAL_STORAGE, RESOURCE_MEMORY, RESOURCE_PODS, formatResourceAmount, zeroResources } from '@schedmesh/model';
+import {
+  formatResourceAmount,
+  isScalarResourceName,
+  RESOURCE_CPU,
+  RESOURCE_EPHEMERAL_STORAGE,
+  RESOURCE_MEMORY,
+  RESOURCE_PODS,
+  setResource,
+  zeroResources,
+} from '@schedmesh/model';
 import type { Resources } from '@schedmesh/proto/v1/types';
 
 /** Resource name → amount in its base unit (milli-CPU, bytes, counts), in canonical order. */
 export type Quantities = ReadonlyMap<string, number>;
-
-/** The four resources every node and every ledger hash knows, in canonical order. */
-export const CORE_RESOURCES = [RESOURCE_CPU, RESOURCE_MEMORY, RESOURCE_EPHEMERAL_STORAGE, RESOURCE_PODS] as const;
-
-const coreSet: ReadonlySet<string> = new Set(CORE_RESOURCES);
-
-/** A Kubernetes resource name as the ledger accepts it (qualified name, optional domain prefix). */
-const RESOURCE_NAME = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
-/** Whether `name` can be a scalar resource of the ledger ("nvidia.com/gpu", "hugepages-2Mi"). */
-export function isScalarResourceName(name: string): boolean {
-  return name.length <= 253 && RESOURCE_NAME.test(name) && !coreSet.has(name);
-}
 
 function scalarEntries(r: Resources): [string, number][] {
   return Object.keys(r.scalar)
@@ -95,24 +94,7 @@ export function quantitiesFromHash(flat: readonly string[]): Map<string, number>
 /** Quantities as a proto Resources (pods as a count). */
 export function toResources(q: Quantities): Resources {
   const r = zeroResources();
-  for (const [name, v] of q) {
-    switch (name) {
-      case RESOURCE_CPU:
-        r.milliCpu = v;
-        break;
-      case RESOURCE_MEMORY:
-        r.memory = v;
-        break;
-      case RESOURCE_EPHEMERAL_STORAGE:
-        r.ephemeralStorage = v;
-        break;
-      case RESOURCE_PODS:
-        r.pods = v;
-        break;
-      default:
-        r.scalar[name] = v;
-    }
-  }
+  for (const [name, v] of q) setResource(r, name, v);
   return r;
 }
 

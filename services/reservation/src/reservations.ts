@@ -55,7 +55,7 @@ export class Reservations {
 
   private async reserveOnce(input: ReserveInput, signal: AbortSignal): Promise<ReserveOutcome> {
     const { ledger, sync, state, gangs, metrics } = this.o;
-    sync.assertServing();
+    sync.requireSynced();
     signal.throwIfAborted();
     const boundTo = state.boundNodeOf(input.uid);
     if (boundTo !== undefined) throw new FailedPreconditionError(`pod ${input.uid} is already bound to node ${boundTo}`);
@@ -108,13 +108,13 @@ export class Reservations {
 
   /** Unreserve: idempotent; a stale version releases nothing. */
   async unreserve(uid: string, version: number): Promise<boolean> {
-    this.o.sync.assertServing();
+    this.o.sync.requireSynced();
     return this.o.ledger.unreserve(uid, version);
   }
 
   /** Confirm: FAILED_PRECONDITION if the pod holds no lease (it lapsed) or the version is stale. */
   async confirm(uid: string, version: number): Promise<LeaseView> {
-    this.o.sync.assertServing();
+    this.o.sync.requireSynced();
     const result = await this.o.ledger.confirm(uid, version, this.o.state.boundNodeOf(uid));
     switch (result.kind) {
       case 'confirmed':
@@ -128,13 +128,13 @@ export class Reservations {
 
   /** Permit: waits for the pod's gang; see GangCoordinator. */
   async permit(input: PermitInput, signal: AbortSignal): Promise<PermitOutcome> {
-    this.o.sync.assertServing();
+    this.o.sync.requireSynced();
     return this.o.gangs.permit(input, signal);
   }
 
   /** The pod's lease; NOT_FOUND if it holds none. */
   async getReservation(uid: string): Promise<LeaseView> {
-    this.o.sync.assertServing();
+    this.o.sync.requireSynced();
     const lease = await this.o.ledger.get(uid, this.o.state.boundNodeOf(uid));
     if (lease === undefined) throw new NotFoundError('reservation', uid);
     return lease;
@@ -142,7 +142,7 @@ export class Reservations {
 
   /** A node's ledger; NOT_FOUND for a node the ledger does not hold. */
   async getLedger(node: string): Promise<LedgerView> {
-    this.o.sync.assertServing();
+    this.o.sync.requireSynced();
     const view = await this.o.ledger.ledger(node);
     if (!view.exists) {
       if (this.o.state.hasNode(node)) {

@@ -177,10 +177,10 @@ describe('ReservationService over gRPC', () => {
   });
 
   test.each<[string, DeepPartial<ReserveRequest>, string]>([
-    ['missing pod', { pod: undefined }, 'pod.uid: required'],
-    ['missing uid', { pod: { uid: '' } }, 'pod.uid: required'],
+    ['missing pod', { pod: undefined }, 'pod.uid: must not be empty'],
+    ['missing uid', { pod: { uid: '' } }, 'pod.uid: must not be empty'],
     ['bad uid', { pod: { uid: 'a{b}' } }, 'pod.uid'],
-    ['missing node', { nodeName: '' }, 'node_name: required'],
+    ['missing node', { nodeName: '' }, 'node_name: must not be empty'],
     ['bad node name', { nodeName: 'Node_1' }, 'node_name'],
     ['negative cpu', { requests: { milliCpu: -1 } }, 'requests.milli_cpu: must not be negative'],
     ['negative memory', { requests: { memory: -5 } }, 'requests.memory'],
@@ -201,11 +201,11 @@ describe('ReservationService over gRPC', () => {
   });
 
   test.each([
-    ['Unreserve', () => client.unreserve({ podUid: '' }), 'pod_uid: required'],
-    ['Confirm', () => client.confirm({ podUid: '' }), 'pod_uid: required'],
-    ['GetReservation', () => client.getReservation({ podUid: '' }), 'pod_uid: required'],
-    ['GetLedger', () => client.getLedger({ nodeName: '' }), 'node_name: required'],
-    ['Permit', () => client.permit({ pod: { uid: '' } }), 'pod.uid: required'],
+    ['Unreserve', () => client.unreserve({ podUid: '' }), 'pod_uid: must not be empty'],
+    ['Confirm', () => client.confirm({ podUid: '' }), 'pod_uid: must not be empty'],
+    ['GetReservation', () => client.getReservation({ podUid: '' }), 'pod_uid: must not be empty'],
+    ['GetLedger', () => client.getLedger({ nodeName: '' }), 'node_name: must not be empty'],
+    ['Permit', () => client.permit({ pod: { uid: '' } }), 'pod.uid: must not be empty'],
     ['Permit timeout', () => client.permit({ pod: { uid: 'p' }, podGroup: { name: 'g', minMember: 1 }, timeout: { seconds: 901 } }), 'timeout: must be at most 15m'],
     ['Permit min_member', () => client.permit({ pod: { uid: 'p' }, podGroup: { name: 'g', minMember: -3 } }), 'pod_group.min_member'],
   ])('%s validates its input', async (_, call, details) => {

@@ -1,27 +1,24 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { followClusterStream } from '@schedmesh/runtime';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { followClusterStreamResilient } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
-import type { ClusterState } from './cluster-state.js';
 import type { LedgerSync } from './sync.js';
 
 /** Options of {@link StreamFollower}. */
 export interface StreamFollowerOptions {
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  /** The cluster stream's name. */
+  nc: NatsConnection;
+  /** The cluster stream's name (the informer creates it). */
   stream: string;
-  state: ClusterState;
   sync: LedgerSync;
   logger: Logger;
-  /** Pause before following again after a failure, in ms (default 1 s). */
-  retryMs?: number;
 }
 
 /**
  * Follows the cluster stream from the start (the stream keeps the latest
  * event of every object, so the replay is the whole cluster), feeding each
- * event to the ledger sync in order, and tells it when the replay caught up.
- * A failure (stream missing, NATS away) is retried from the last generation.
+ * event to the ledger sync in order; the sync's gate tells it when the
+ * replay caught up. Waiting for the stream, NATS losses (out of sync until
+ * caught up again), failures (retried from the last generation) and a
+ * recreated stream (the sync resets) are followClusterStreamResilient's.
  */
 export class StreamFollower {
   private readonly o: StreamFollowerOptions;
@@ -34,53 +31,22 @@ export class StreamFollower {
 
   /** Starts following in the background. */
   start(): void {
-    this.running ??= this.loop();
+    const { nc, stream, sync, logger } = this.o;
+    this.running ??= followClusterStreamResilient({
+      nc,
+      logger,
+      stream,
+      gate: sync.gate,
+      signal: this.abort.signal,
+      retry: { initialMs: 250, maxMs: 2_000 },
+      apply: ({ event }) => sync.onEvent(event),
+      onReset: () => sync.reset(),
+    });
   }
 
   /** Stops following. */
   async stop(): Promise<void> {
     this.abort.abort();
     await this.running;
-  }
-
-  private async loop(): Promise<void> {
-    const { signal } = this.abort;
-    while (!signal.aborted) {
-      try {
-        await this.followOnce(signal);
-      } catch (err) {
-        if (signal.aborted) return;
-        this.o.logger.warn({ err: (err as Error).message, stream: this.o.stream }, 'cannot follow the cluster stream; retrying');
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.o.retryMs ?? 1_000);
-          signal.addEventListener('abort', () => {
-            clearTimeout(timer);
-            resolve();
-          }, { once: true });
-        });
-      }
-    }
-  }
-
-  private async followOnce(signal: AbortSignal): Promise<void> {
-    const { js, jsm, stream, state, sync, logger } = this.o;
-    const info = await jsm.streams.info(stream);
-    const last = info.state.last_seq;
-    if (info.state.messages === 0 || last <= state.generation) sync.markCaughtUp();
-    await followClusterStream({
-      js,
-      logger,
-      stream,
-      afterGeneration: state.generation,
-      signal,
-      async onEvent(received) {
-        await sync.onEvent(received.event);
-        if (received.pending === 0 || received.event.generation >= last) sync.markCaughtUp();
-      },
-      onInvalid(msg, err) {
-        logger.warn({ subject: msg.subject, seq: msg.seq, err: err.message }, 'skipping a message that is not a ClusterEvent');
-        if (msg.info.pending === 0 || msg.seq >= last) sync.markCaughtUp();
-      },
-    });
   }
 }

@@ -32,7 +32,7 @@ export class Sweeper {
   /** Starts sweeping every interval. */
   start(): void {
     this.timer = setInterval(() => {
-      if (this.running || !this.o.sync.serving) return;
+      if (this.running || !this.o.sync.synced) return;
       this.running = this.tick()
         .then(() => undefined)
         .finally(() => {

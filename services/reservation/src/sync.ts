@@ -8,6 +8,13 @@
  * idempotent and order-safe across replicas (an event, or a rebuild, at a
  * generation the node already reflects is skipped).
  *
+ * Catching up: the stream follower drives {@link LedgerSync.gate}. While the
+ * first replay runs, events only reach memory and the ledger does not serve;
+ * once it caught up, the ledger is built from memory, and from then on every
+ * event also goes to Redis as it comes. Redis is the arbiter: while NATS is
+ * away (the gate out of sync) the ledger keeps serving, and the events missed
+ * meanwhile are applied once the follower resumes.
+ *
  * Redis loss: after a (re)build the service writes an epoch marker. A marker
  * that is missing (Redis restarted empty) or different from the one this
  * replica knows (another replica rebuilt after a loss) makes it report
@@ -16,7 +23,7 @@
  * rebuild is caught and the rebuild repeated.
  */
 import { randomUUID } from 'node:crypto';
-import { UnavailableError } from '@schedmesh/runtime';
+import { GenerationGate, UnavailableError } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import type { ClusterState, LedgerChange } from './cluster-state.js';
@@ -38,17 +45,21 @@ export interface LedgerSyncOptions {
   metrics?: ReservationMetrics;
   /** How often the epoch marker is checked, in ms. */
   checkIntervalMs: number;
-  /** Called whenever readiness changes. */
-  onReadyChange?: (ready: boolean) => void;
 }
 
 const REBUILD_BATCH = 64;
 
 /** See the module comment. */
 export class LedgerSync {
+  /**
+   * The stream side: in sync while the state has everything the cluster
+   * stream holds (the follower drives it); its generation is the last event
+   * fully handled (memory and Redis).
+   */
+  readonly gate = new GenerationGate({ name: 'the reservation ledger', source: 'the cluster stream' });
   private readonly options: LedgerSyncOptions;
-  private caughtUp = false;
-  private applied = 0;
+  /** The first replay caught up: the ledger is (being) built, and events go to Redis as they come. */
+  private replayed = false;
   private knownEpoch: string | undefined;
   private rebuilding = false;
   private redisReachable = true;
@@ -58,38 +69,50 @@ export class LedgerSync {
   private checkAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private lastReady = false;
+  private readonly readyListeners = new Set<(ready: boolean) => void>();
   private readonly onRedisReady = (): void => void this.requestCheck();
 
   constructor(options: LedgerSyncOptions) {
     this.options = options;
+    this.gate.onSyncChange((caughtUp) => {
+      if (caughtUp && !this.replayed) {
+        this.replayed = true;
+        this.options.logger.info({ generation: this.options.state.generation, nodes: this.options.state.nodeCount }, 'caught up with the cluster stream');
+        void this.requestCheck();
+        this.publishReady();
+      }
+    });
   }
 
-  /** Whether Reserve and friends may be served. */
-  get serving(): boolean {
-    return this.caughtUp && !this.rebuilding && this.knownEpoch !== undefined;
+  /** Whether Reserve and friends may be served: the first replay caught up, and the ledger built. */
+  get synced(): boolean {
+    return this.replayed && !this.rebuilding && this.knownEpoch !== undefined;
   }
 
-  /** Serving and Redis reachable: what health reports. */
+  /** In sync and Redis reachable: what health reports. */
   get ready(): boolean {
-    return this.serving && this.redisReachable;
+    return this.synced && this.redisReachable;
   }
 
   /** Why the ledger does not serve (undefined when it does). */
   get notServingReason(): NotServingReason {
-    if (!this.caughtUp) return 'catching-up';
+    if (!this.replayed) return 'catching-up';
     if (this.rebuilding || this.knownEpoch === undefined) return 'rebuilding';
     if (!this.redisReachable) return 'redis-unreachable';
     return undefined;
   }
 
   /** Throws UNAVAILABLE unless the ledger may be served. */
-  assertServing(): void {
-    if (this.serving) return;
-    const why =
-      this.notServingReason === 'catching-up'
-        ? 'catching up with the cluster stream'
-        : 'rebuilding the ledger after Redis lost its data';
+  requireSynced(): void {
+    if (this.synced) return;
+    const why = this.replayed ? 'rebuilding the ledger after Redis lost its data' : 'catching up with the cluster stream';
     throw new UnavailableError(`reservation ledger not ready: ${why}; retry shortly`);
+  }
+
+  /** Subscribes to readiness ({@link ready}) changes: health follows them. Returns the unsubscribe function. */
+  onSyncChange(listener: (ready: boolean) => void): () => void {
+    this.readyListeners.add(listener);
+    return () => this.readyListeners.delete(listener);
   }
 
   /** Starts the periodic epoch check. */
@@ -106,24 +129,28 @@ export class LedgerSync {
     await this.checking;
   }
 
-  /** The generation of the last event fully handled (memory and Redis). */
-  get appliedGeneration(): number {
-    return this.applied;
-  }
-
-  /** One stream event: memory first, then Redis (once the replay caught up). */
+  /** One stream event: memory first, then Redis (once the first replay caught up). */
   async onEvent(event: ClusterEvent): Promise<void> {
     const changes = this.options.state.apply(event);
-    if (this.caughtUp && changes.length > 0) await this.applyChanges(changes, event.generation);
-    this.applied = Math.max(this.applied, event.generation);
+    if (this.replayed && changes.length > 0) await this.applyChanges(changes, event.generation);
   }
 
-  /** The replay reached the end of the stream: build the ledger and serve. */
-  markCaughtUp(): void {
-    if (this.caughtUp) return;
-    this.caughtUp = true;
-    this.options.logger.info({ generation: this.options.state.generation, nodes: this.options.state.nodeCount }, 'caught up with the cluster stream');
-    void this.requestCheck();
+  /**
+   * The cluster stream was recreated: memory is dropped and replayed from the
+   * new stream, and the Redis ledger rebuilt from it once caught up (NOT
+   * serving until then). Known limit: Redis keeps the old
+   * stream's per-node generations, and the scripts skip changes at or below
+   * them until the new stream's sequence passes them.
+   */
+  reset(): void {
+    this.options.logger.error(
+      { generation: this.options.state.generation },
+      'the cluster stream was recreated: the ledger is rebuilt from the new stream, but Redis skips its changes until their sequence passes the old one',
+    );
+    this.options.state.clear();
+    this.replayed = false;
+    this.knownEpoch = undefined;
+    this.publishReady();
   }
 
   /** A node memory knows is missing from Redis: Redis may have lost its data; check now. */
@@ -149,7 +176,7 @@ export class LedgerSync {
   }
 
   private async check(): Promise<void> {
-    if (!this.caughtUp) return;
+    if (!this.replayed) return;
     const { store, keys, logger } = this.options;
     try {
       const epoch = await store.call(() => store.redis.get(keys.epoch));
@@ -262,6 +289,6 @@ export class LedgerSync {
     const ready = this.ready;
     if (ready === this.lastReady) return;
     this.lastReady = ready;
-    this.options.onReadyChange?.(ready);
+    for (const listener of [...this.readyListeners]) listener(ready);
   }
 }

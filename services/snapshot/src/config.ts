@@ -1,11 +1,11 @@
-import { commonConfigSchema, natsConfigSchema, duration, loadConfig } from '@schedmesh/runtime';
-import type { ConfigSources } from '@schedmesh/runtime';
+import { commonConfigSchema, duration, minGenerationConfigSchema, natsConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
 
 /** The snapshot service's options (SCHEDMESH_* variables or the YAML file). */
 export const snapshotConfigSchema = commonConfigSchema
   .extend({
     nats: natsConfigSchema.prefault({}),
+    minGeneration: minGenerationConfigSchema.prefault({}),
     watch: z
       .object({
         /** Recent events kept so watchers can resume without a full state. */
@@ -30,7 +30,3 @@ export const snapshotConfigSchema = commonConfigSchema
 /** The resolved options. */
 export type SnapshotConfig = z.output<typeof snapshotConfigSchema>;
 
-/** Loads and validates the options; throws ConfigError naming every bad key. */
-export function loadSnapshotConfig(sources?: ConfigSources): SnapshotConfig {
-  return loadConfig(snapshotConfigSchema, sources);
-}

@@ -1,14 +1,7 @@
+#!/usr/bin/env node
 // The snapshot service: the cluster stream → NodeInfo, served over gRPC.
-import { ConfigError } from '@schedmesh/runtime';
+import { runMain } from '@schedmesh/runtime';
 import { startSnapshotApp } from './app.js';
-import { loadSnapshotConfig } from './config.js';
+import { snapshotConfigSchema } from './config.js';
 
-async function main(): Promise<void> {
-  const config = loadSnapshotConfig();
-  await startSnapshotApp(config);
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`schedmesh-snapshot: ${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+void runMain('schedmesh-snapshot', snapshotConfigSchema, (config) => startSnapshotApp(config));

@@ -1,4 +1,4 @@
-import { compileLabelSelector, validateLabelSelector } from '@schedmesh/model';
+import { compileLabelSelector, msToDuration, podKey, validateLabelSelector } from '@schedmesh/model';
 import { GetNodeResponse, GetPodResponse, GetPoolHealthResponse, ListNodesResponse, WaitForGenerationResponse, WatchResponse } from '@schedmesh/proto/v1/snapshot';
 import type { SnapshotServiceImplementation } from '@schedmesh/proto/v1/snapshot';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
@@ -24,15 +24,15 @@ export function snapshotServer(store: SnapshotStore, options: SnapshotServerOpti
   const maxBatch = options.maxBatch ?? 10_000;
 
   const ready = async (minGeneration: number, context: CallContext): Promise<void> => {
-    store.requireSynced();
-    if (minGeneration > 0) await store.waitFor(minGeneration, context.signal);
+    store.gate.requireSynced();
+    if (minGeneration > 0) await store.gate.waitFor(minGeneration, context.signal);
   };
 
   return {
     async getNode(request, context) {
       if (request.name === '') throw new InvalidArgumentError('name', 'must not be empty');
       await ready(request.minGeneration, context);
-      const nodeInfo = store.state.nodeInfo(request.name);
+      const nodeInfo = store.state.nodeInfoMessage(request.name);
       if (!nodeInfo) throw new NotFoundError('node', request.name);
       return GetNodeResponse.fromPartial({ generation: store.generation, nodeInfo });
     },
@@ -46,7 +46,7 @@ export function snapshotServer(store: SnapshotStore, options: SnapshotServerOpti
         matches = (labels) => compiled.matches(labels);
       }
       await ready(request.minGeneration, context);
-      const nodeInfos = store.state.nodeInfos().filter((info) => matches(info.node!.labels));
+      const nodeInfos = store.state.nodeInfoMessages().filter((info) => matches(info.node!.labels));
       return ListNodesResponse.fromPartial({ generation: store.generation, nodeInfos });
     },
 
@@ -56,14 +56,14 @@ export function snapshotServer(store: SnapshotStore, options: SnapshotServerOpti
       }
       await ready(request.minGeneration, context);
       const pod = request.uid ? store.state.podByUid(request.uid) : store.state.podByName(request.namespace, request.name);
-      if (!pod) throw new NotFoundError('pod', request.uid || `${request.namespace}/${request.name}`);
+      if (!pod) throw new NotFoundError('pod', request.uid || podKey(request));
       return GetPodResponse.fromPartial({ generation: store.generation, pod });
     },
 
     async *watch(request, context) {
       if (request.maxBatch > maxBatch) throw new InvalidArgumentError('max_batch', `at most ${maxBatch}`);
       const batch = request.maxBatch || defaultBatch;
-      store.requireSynced();
+      store.gate.requireSynced();
       // Subscribe and take the backlog or the full state in the same tick, so
       // no event falls between them.
       const sub = store.hub.subscribe();
@@ -95,13 +95,13 @@ export function snapshotServer(store: SnapshotStore, options: SnapshotServerOpti
     },
 
     async waitForGeneration(request, context) {
-      store.requireSynced();
-      const generation = await store.waitFor(request.minGeneration, context.signal);
+      store.gate.requireSynced();
+      const generation = await store.gate.waitFor(request.minGeneration, context.signal);
       return WaitForGenerationResponse.fromPartial({ generation });
     },
 
     async getPoolHealth(request) {
-      store.requireSynced();
+      store.gate.requireSynced();
       const report = store.health.report;
       const pools = request.pool ? report.pools.filter((p) => p.pool === request.pool) : report.pools;
       if (request.pool && pools.length === 0) throw new NotFoundError('node pool', request.pool);
@@ -128,8 +128,4 @@ function* fullState(store: SnapshotStore, batch: number): Generator<WatchRespons
     }
   }
   yield WatchResponse.fromPartial({ reset: first, events, synced: true, generation });
-}
-
-function msToDuration(ms: number): { seconds: number; nanos: number } {
-  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }

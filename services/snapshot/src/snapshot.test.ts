@@ -11,12 +11,12 @@ import { HealthCheckResponse_ServingStatus } from 'nice-grpc-server-health/lib/p
 import { SnapshotServiceDefinition } from '@schedmesh/proto/v1/snapshot';
 import type { NodeInfo } from '@schedmesh/proto/v1/snapshot';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
-import { connectChannel, createServiceClient, publishClusterEvent } from '@schedmesh/runtime';
+import { connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
 import { clusterEvent, makeNode, makePod, startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
 import { startSnapshotApp } from './app.js';
 import type { SnapshotApp } from './app.js';
-import { ClusterState } from './cluster-state.js';
+import { SnapshotState } from './snapshot-state.js';
 import { snapshotConfigSchema } from './config.js';
 
 let nats: TestServer;
@@ -34,6 +34,8 @@ async function startApp(): Promise<{ app: SnapshotApp; client: ReturnType<typeof
     poolHealth: { debounce: '20ms' },
     shutdown: { grace: '1s' },
   });
+  // The informer owns the cluster stream; without one, the test creates it.
+  await ensureClusterStreamFrom(config.nats);
   const app = await startSnapshotApp(config, { handleSignals: false });
   apps.push(app);
   const channel = connectChannel(`127.0.0.1:${app.grpcPort}`);
@@ -124,7 +126,7 @@ describe('snapshot service', () => {
     expect((await waiting).generation).toBe(seq + 1);
 
     const { app: late, client: lateClient } = await startApp();
-    await until(() => late.store.isSynced && late.store.generation === first.store.generation);
+    await until(() => late.store.gate.synced && late.store.generation === first.store.generation);
     const a = await client.listNodes({});
     const b = await lateClient.listNodes({});
     expect(b.generation).toBe(a.generation);
@@ -149,8 +151,8 @@ describe('snapshot service', () => {
 
   test('a Watch client that disconnects and resumes from its generation misses nothing', async () => {
     const { app, client } = await startApp();
-    await until(() => app.store.isSynced);
-    const replica = new ClusterState();
+    await until(() => app.store.gate.synced);
+    const replica = new SnapshotState();
 
     // First session: the full state, then live events.
     const first = new AbortController();
@@ -191,7 +193,7 @@ describe('snapshot service', () => {
 
     expect(frames[0]).toBe('reset');
     expect(resets).toBe(0); // resumed from the buffer, no full state
-    expect(strip(replica.nodeInfos())).toEqual(strip(app.store.state.nodeInfos()));
+    expect(strip(replica.nodeInfoMessages())).toEqual(strip(app.store.state.nodeInfoMessages()));
     expect(replica.podSize).toBe(app.store.state.podSize);
   });
 });
@@ -199,13 +201,13 @@ describe('snapshot service', () => {
 describe('degradation', () => {
   test('NATS restart (file storage): NOT_SERVING and UNAVAILABLE while the stream is lost, then caught up', async () => {
     const { app, client, health } = await startApp();
-    await until(() => app.store.isSynced);
+    await until(() => app.store.gate.synced);
     await nats.restart();
-    await until(() => !app.store.isSynced, 5000);
+    await until(() => !app.store.gate.synced, 5000);
     await expect(client.getNode({ name: 'n1' }, { retry: false })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
     expect((await health.check({ service: '' }).catch(() => ({ status: 2 }))).status).toBe(2);
 
-    await until(() => app.store.isSynced, 10_000);
+    await until(() => app.store.gate.synced, 10_000);
     const seq = await publish(clusterEvent(makeNode('after-restart').build()));
     const reply = await client.getNode({ name: 'after-restart', minGeneration: seq });
     expect(reply.nodeInfo?.node?.name).toBe('after-restart');
@@ -220,14 +222,17 @@ test('a stream lost with its server is recreated, and the snapshot resets instea
     grpc: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' },
     nats: { url: own.url, memoryStorage: true }, shutdown: { grace: '1s' },
   });
+  await ensureClusterStreamFrom(config.nats);
   const app = await startSnapshotApp(config, { handleSignals: false });
   try {
     const ownJs = jetstream(ownNc);
-    await until(() => app.store.isSynced);
+    await until(() => app.store.gate.synced);
     await publishOn(ownJs, clusterEvent(makeNode('m1').build()), clusterEvent(makeNode('m2').build()));
     await until(() => app.store.state.nodeSize === 2);
     await own.restart(); // memory storage: the stream is gone
-    await until(() => app.store.isSynced && app.store.state.nodeSize === 0, 10_000);
+    await until(() => !app.store.gate.synced, 10_000);
+    await ensureClusterStreamFrom(config.nats); // the informer, back, creates it again
+    await until(() => app.store.gate.synced && app.store.state.nodeSize === 0, 10_000);
     await publishOn(ownJs, clusterEvent(makeNode('m3').build()));
     await until(() => app.store.state.nodeSize === 1);
     expect([...app.store.state.nodes()].map((n) => n.name)).toEqual(['m3']);

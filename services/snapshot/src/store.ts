@@ -1,6 +1,6 @@
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
-import { DeadlineExceededError, UnavailableError } from '@schedmesh/runtime';
-import { ClusterState } from './cluster-state.js';
+import { GenerationGate } from '@schedmesh/runtime';
+import { SnapshotState } from './snapshot-state.js';
 import { PoolHealthReconciler } from './pool-health.js';
 import type { PoolHealthReport } from './pool-health.js';
 import { WatchHub } from './watch-hub.js';
@@ -17,22 +17,29 @@ export interface SnapshotStoreOptions {
   healthyThreshold?: number;
   /** Called after each pool-health recomputation. */
   onHealthReport?: (report: PoolHealthReport) => void;
+  /** Server-side limit of a min_generation wait, in ms (default 10 s). */
+  maxWaitMs?: number;
 }
 
 /**
  * The snapshot as the service serves it: the cluster state, the watch hub
- * fed by every applied event, pool health, read-your-writes waits, and
- * whether the state is in sync with the stream. Knows nothing of gRPC or NATS.
+ * fed by every applied event, pool health, and its gate (read-your-writes
+ * waits, and whether the state is in sync with the stream). Knows nothing of
+ * gRPC or NATS.
  */
 export class SnapshotStore {
-  readonly state = new ClusterState();
+  readonly state = new SnapshotState();
   readonly hub: WatchHub;
   readonly health: PoolHealthReconciler;
-  private synced = false;
-  private waiters: { generation: number; resolve: () => void }[] = [];
-  private syncListeners = new Set<(synced: boolean) => void>();
+  /** The generation applied, waits for a later one, and whether the state is in sync. */
+  readonly gate: GenerationGate;
 
   constructor(options: SnapshotStoreOptions = {}) {
+    this.gate = new GenerationGate({
+      name: 'the snapshot',
+      source: 'the cluster stream (NATS unreachable or resyncing)',
+      ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+    });
     this.hub = new WatchHub(options.watchRetain ?? 100_000, options.watchMaxQueued ?? 200_000);
     this.health = new PoolHealthReconciler({
       debounceMs: options.healthDebounceMs ?? 500,
@@ -47,30 +54,12 @@ export class SnapshotStore {
     return this.state.generation;
   }
 
-  /** True while the state is known to be complete up to the stream's head. */
-  get isSynced(): boolean {
-    return this.synced;
-  }
-
   /** Applies one stream event and hands it to watchers. */
   apply(event: ClusterEvent): void {
     const change = this.state.apply(event);
     this.hub.publish(event);
     if (change.nodeObjectChanged) this.health.markDirty();
-    if (this.waiters.length > 0) this.releaseWaiters();
-  }
-
-  /** Marks the state in sync (caught up with the stream) or not (stream lost). */
-  setSynced(synced: boolean): void {
-    if (synced === this.synced) return;
-    this.synced = synced;
-    for (const l of this.syncListeners) l(synced);
-  }
-
-  /** Subscribes to sync changes. */
-  onSyncChange(listener: (synced: boolean) => void): () => void {
-    this.syncListeners.add(listener);
-    return () => this.syncListeners.delete(listener);
+    this.gate.advance(this.state.generation);
   }
 
   /** Drops the state and every watcher (the stream was recreated). */
@@ -78,49 +67,6 @@ export class SnapshotStore {
     this.state.clear();
     this.hub.reset();
     this.health.markDirty();
-  }
-
-  /** Fails with UnavailableError unless in sync: the service never serves a state it knows is stale. */
-  requireSynced(): void {
-    if (!this.synced) throw new UnavailableError('snapshot is not in sync with the cluster stream (NATS unreachable or resyncing); retry shortly');
-  }
-
-  /**
-   * Waits until `generation` is applied. Rejects with DeadlineExceededError
-   * when `signal` aborts first (the caller's deadline).
-   */
-  async waitFor(generation: number, signal: AbortSignal): Promise<number> {
-    if (generation <= this.state.generation) return this.state.generation;
-    if (signal.aborted) throw this.deadline(generation);
-    await new Promise<void>((resolve, reject) => {
-      const waiter = {
-        generation,
-        resolve: () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      const onAbort = (): void => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(this.deadline(generation));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-    });
-    return this.state.generation;
-  }
-
-  private deadline(generation: number): DeadlineExceededError {
-    return new DeadlineExceededError(`snapshot is at generation ${this.state.generation}; generation ${generation} was not reached before the deadline`);
-  }
-
-  private releaseWaiters(): void {
-    const gen = this.state.generation;
-    const keep: typeof this.waiters = [];
-    for (const w of this.waiters) {
-      if (w.generation <= gen) w.resolve();
-      else keep.push(w);
-    }
-    this.waiters = keep;
+    this.gate.reset();
   }
 }

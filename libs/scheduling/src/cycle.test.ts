@@ -1,0 +1,36 @@
+// The cycle runner's own arithmetic: upstream schedule_one_test.go TestNumFeasibleNodesToFind and the
+// FitError message (framework/types_test.go TestFitError_Error). The cycle over the in-tree plugins
+// (rotation, PreFilter narrowing, nominated pods, weighted totals) is tested in @schedmesh/plugins
+// (src/cycle.test.ts): this package never depends on the plugins. Extenders: extenders.test.ts.
+import { describe, expect, test } from '@jest/globals';
+import { Status } from '@schedmesh/framework';
+import { Diagnosis, fitErrorMessage, numFeasibleNodesToFind } from './cycle.js';
+
+describe('numFeasibleNodesToFind (TestNumFeasibleNodesToFind)', () => {
+  test.each([
+    ['not set percentageOfNodesToScore and nodes number not more than 50', 0, 10, 10],
+    ['set percentageOfNodesToScore and nodes number not more than 50', 40, 10, 10],
+    ['not set percentageOfNodesToScore and nodes number more than 50', 0, 1000, 420],
+    ['set percentageOfNodesToScore and nodes number more than 50', 40, 1000, 400],
+    ['not set percentageOfNodesToScore and nodes number more than 50*125', 0, 6000, 300],
+    ['set percentageOfNodesToScore and nodes number more than 50*125', 40, 6000, 2400],
+    ['adaptive at 5,000 nodes', 0, 5000, 500],
+    ['adaptive at 15,000 nodes (5% floor)', 0, 15000, 750],
+    ['never fewer than 100', 0, 150, 100],
+  ])('%s', (_name, percentage, nodes, want) => {
+    expect(numFeasibleNodesToFind(percentage, nodes)).toBe(want);
+  });
+});
+
+describe('the explanation (TestFitError_Error)', () => {
+  test('reasons are counted per node and sorted as strings; absent nodes share the absent status', () => {
+    const d = new Diagnosis();
+    d.set('n1', Status.unschedulable('Insufficient cpu'));
+    d.set('n2', Status.unschedulable('Insufficient cpu', 'Insufficient memory'));
+    d.set('n3', Status.unresolvable("node(s) didn't match Pod's node affinity/selector"));
+    d.absentStatus = Status.unresolvable("node(s) didn't satisfy plugin(s) [NodeAffinity]");
+    expect(fitErrorMessage(12, d)).toBe(
+      "0/12 nodes are available: 1 Insufficient memory, 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu, 9 node(s) didn't satisfy plugin(s) [NodeAffinity].",
+    );
+  });
+});
