@@ -1,12 +1,11 @@
-import { Status, StatusCode } from '@schedmesh/framework';
+import { Status } from '@schedmesh/framework';
 import type { Code, Status as StatusMessage } from '@schedmesh/proto/v1/types';
 
-const KNOWN = new Set<number>(Object.values(StatusCode));
-
 /**
- * A Status from a reply's status message (or code and reasons). An unknown
- * or unset code is an Error: a reply the caller cannot read must not pass as
- * Success.
+ * A Status from a reply's status message, named after the plugin that decided
+ * it (the message's own plugin, else `plugin`). An absent message is Success;
+ * an unknown or unset code is an Error (Status.fromProto): a reply the caller
+ * cannot read must not pass as Success or as a rejection.
  */
 export function statusFrom(message: StatusMessage | undefined, plugin: string): Status {
   if (!message) return Status.SUCCESS;
@@ -15,7 +14,5 @@ export function statusFrom(message: StatusMessage | undefined, plugin: string): 
 
 /** A Status from a code and reasons, named after the plugin that decided it. */
 export function statusOf(code: Code, reasons: readonly string[], plugin: string): Status {
-  const known = KNOWN.has(code) ? (code as unknown as StatusCode) : StatusCode.Error;
-  const why = known === code ? [...reasons] : [`unknown status code ${code}`, ...reasons];
-  return Status.of(known, ...why).withPlugin(plugin);
+  return Status.fromProto(code, reasons).withPlugin(plugin);
 }
