@@ -130,7 +130,7 @@ export class SchedulingAttempt {
       async (root) => {
         const run = new Run(this.deps, req, root.spanContext().traceId);
         try {
-          const result = await run.execute();
+          const result = await run.execute().catch((err: unknown) => run.fail(err));
           root.setAttribute('schedmesh.outcome', result.outcome);
           if (result.nodeName) root.setAttribute('k8s.node.name', result.nodeName);
           if (result.outcome === 'error') root.setStatus({ code: SpanStatusCode.ERROR, message: result.message });
@@ -175,6 +175,12 @@ class Run {
       nodeNames = adm.value?.nodeNames;
     }
 
+    // PreFilter: the gateway's REST PreFilter plugins.
+    if (gateway && (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_PRE_FILTER))) {
+      const pf = await this.step(ExtensionPoint.EXTENSION_POINT_PRE_FILTER, 'SchedmeshGateway', async () => ({ status: await gateway.preFilter(pod, signal) }));
+      if (!pf.status.isSuccess()) return this.end(pf.status.isError() ? 'error' : pf.status.code === Status.unresolvable().code ? 'rejected' : 'unschedulable', pf.status);
+    }
+
     // Filter + Score: filterscore, at the generation the pod was seen.
     const ev = await this.step(ExtensionPoint.EXTENSION_POINT_FILTER, 'SchedmeshFilterScore', async () => {
       const out = await evaluate(
@@ -206,7 +212,7 @@ class Run {
   private async gatewayFilterScore(gateway: GatewayPlugins): Promise<AttemptResult | undefined> {
     const { pod, signal } = this.req;
     const nodes = (): Node[] => this.ranked.map((r) => this.deps.nodes(r.nodeName)).filter((n): n is Node => n !== undefined);
-    if (await gateway.serves(ExtensionPoint.EXTENSION_POINT_FILTER, signal)) {
+    if (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_FILTER)) {
       const f = await this.step(ExtensionPoint.EXTENSION_POINT_FILTER, 'SchedmeshGateway', async () => {
         const out = await gateway.filter(pod, nodes(), signal);
         return { status: out.status, value: out };
@@ -220,7 +226,7 @@ class Run {
         return this.end('unschedulable', Status.of(status.code, `0/${feasible.size + (f.value?.rejected.size ?? 0)} ranked nodes passed the REST plugins: ${status.message()}`).withPlugin(status.plugin));
       }
     }
-    if (await gateway.serves(ExtensionPoint.EXTENSION_POINT_SCORE, signal)) {
+    if (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_SCORE)) {
       const s = await this.step(ExtensionPoint.EXTENSION_POINT_SCORE, 'SchedmeshGateway', async () => {
         const out = await gateway.score(pod, nodes(), signal);
         return { status: out.status, value: out };
@@ -251,7 +257,12 @@ class Run {
         continue;
       }
       const lease = r.value;
-      const result = await this.afterReserve(node, lease.fencingVersion);
+      let result: AttemptResult;
+      try {
+        result = await this.afterReserve(node, lease.fencingVersion);
+      } catch (err) {
+        result = this.end('error', this.failure(err), '', lease.fencingVersion);
+      }
       if (result.outcome !== 'scheduled') await this.unreserve(pod.uid, lease.fencingVersion);
       return result;
     }
@@ -311,14 +322,16 @@ class Run {
     return bound ?? this.end('scheduled', Status.SUCCESS, node);
   }
 
+  // Which points have REST plugins; a gateway that cannot say fails the attempt (it backs off),
+  // so a pod never binds without the patches its PreBind plugins would have made.
   private async serves(gateway: GatewayPlugins, point: ExtensionPoint): Promise<boolean> {
     try {
       return await gateway.serves(point, this.req.signal);
     } catch (err) {
-      this.deps.logger.warn({ err: (err as Error).message }, 'could not list the gateway plugins; skipping its PreBind');
-      return false;
+      throw new GatewayUnavailableError(err);
     }
   }
+
 
   private async unreserve(uid: string, fencingVersion: number): Promise<void> {
     const reservation = this.deps.clients.reservation;
@@ -356,6 +369,15 @@ class Run {
     });
   }
 
+  /** The attempt's end after an exception outside any step. */
+  fail(err: unknown): AttemptResult {
+    return this.end('error', this.failure(err));
+  }
+
+  private failure(err: unknown): Status {
+    return Status.error(err).withPlugin(err instanceof GatewayUnavailableError ? 'SchedmeshGateway' : 'SchedulingAttempt');
+  }
+
   private end(outcome: AttemptOutcome, status: Status, nodeName = '', fencingVersion = 0): AttemptResult {
     const rejectors = status.isRejected() && status.plugin ? [status.plugin] : [];
     return {
@@ -371,6 +393,14 @@ class Run {
       rejectors,
       patched: this.patched,
     };
+  }
+}
+
+/** The gateway could not list its plugins. */
+class GatewayUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the gateway could not list its plugins: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'GatewayUnavailableError';
   }
 }
 

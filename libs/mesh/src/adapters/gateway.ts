@@ -58,6 +58,13 @@ export class GatewayPlugins {
     return this.points.set.has(point);
   }
 
+  /** REST PreFilter plugins: pod-level checks before any node is looked at. */
+  async preFilter(pod: Pod, signal: AbortSignal): Promise<Status> {
+    const res = await this.client.invoke({ point: ExtensionPoint.EXTENSION_POINT_PRE_FILTER, pod, nodes: [], plugins: [] }, { signal });
+    const status = statusFrom(res.status, GATEWAY_PLUGIN);
+    return status.isSkip() ? Status.SUCCESS : status;
+  }
+
   /** REST Filter plugins over `nodes` (one call). */
   async filter(pod: Pod, nodes: readonly Node[], signal: AbortSignal): Promise<GatewayFilter> {
     const res = await this.client.invoke({ point: ExtensionPoint.EXTENSION_POINT_FILTER, pod, nodes: [...nodes], plugins: [] }, { signal });
