@@ -13,9 +13,9 @@ import { connect } from '@nats-io/transport-node';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, publishClusterEvent } from '@schedmesh/runtime';
-import { requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
+import { admissionPod, hostPathVolume, loopbackConfig, namespaceEvent, policyEvent, requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
 import { startAdmissionApp } from '../services/admission/src/app.js';
-import { admissionPod, hostPathVolume, loopbackConfig, namespaceEvent, policyEvent } from '../services/admission/src/fixtures.js';
+import { admissionConfigSchema } from '../services/admission/src/config.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   }
   await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
 
-  const app = await startAdmissionApp(loopbackConfig(nats.url, { kubernetes: { cacheTtl: CACHE_TTL_MS } }), { handleSignals: false, kubeConfig: cp.kubeConfig });
+  const app = await startAdmissionApp(loopbackConfig(admissionConfigSchema, nats.url, { kubernetes: { cacheTtl: CACHE_TTL_MS } }), { handleSignals: false, kubeConfig: cp.kubeConfig });
   const nc = await connect({ servers: nats.url });
   const js = jetstream(nc);
   const channel = connectChannel(`127.0.0.1:${app.grpcPort}`);

@@ -14,7 +14,7 @@ import { Code } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, initTelemetry } from '@schedmesh/runtime';
 import type { Telemetry } from '@schedmesh/runtime';
-import { requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
+import { admissionPod, loopbackConfig, namespaceEvent, policyEvent, requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
 import type { ControlPlane, TestServer } from '@schedmesh/testkit';
 import type { Channel } from 'nice-grpc';
 import { CachedAccessReviewer, KubernetesAccessReviewer, serviceAccountSubject } from '../../services/admission/src/access-review';
@@ -22,7 +22,7 @@ import type { AccessQuestion } from '../../services/admission/src/access-review'
 import { Admitter } from '../../services/admission/src/admission';
 import { startAdmissionApp } from '../../services/admission/src/app';
 import type { AdmissionApp } from '../../services/admission/src/app';
-import { admissionPod, loopbackConfig, namespaceEvent, policyEvent } from '../../services/admission/src/fixtures';
+import { admissionConfigSchema } from '../../services/admission/src/config';
 import { PolicyStore } from '../../services/admission/src/policy-store';
 import { Reason } from '../../services/admission/src/reasons';
 import { GatewayWebhooks } from '../../services/admission/src/webhook';
@@ -213,7 +213,7 @@ describe('the whole path: CRD → API server → informer → NATS → admission
       { handleSignals: false, kubeConfig: cp.kubeConfig },
     );
     await informer.synced;
-    admission = await startAdmissionApp(loopbackConfig(nats.url, { kubernetes: { cacheTtl: '200ms' } }), { handleSignals: false, kubeConfig: cp.kubeConfig });
+    admission = await startAdmissionApp(loopbackConfig(admissionConfigSchema, nats.url, { kubernetes: { cacheTtl: '200ms' } }), { handleSignals: false, kubeConfig: cp.kubeConfig });
     channel = connectChannel(`127.0.0.1:${admission.grpcPort}`);
   }, 60_000);
 

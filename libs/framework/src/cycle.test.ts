@@ -11,7 +11,7 @@ import { definePlugin } from './registry.js';
 import { inTreeRegistry } from './plugins/registry.js';
 import { snapshotOf } from './snapshot.js';
 import { PluginError, Status, StatusCode } from './status.js';
-import { inReq, node, pod } from './testing.js';
+import { inReq, node, pod } from './testing/index.js';
 import type { Node } from '@schedmesh/proto/v1/types';
 
 const signal = new AbortController().signal;

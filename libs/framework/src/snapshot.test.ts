@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Namespace, Node, Pod } from '@schedmesh/proto/v1/types';
 import { ClusterSnapshot } from './snapshot.js';
-import { affinityTerm, namespace, node, pod, selector } from './testing.js';
+import { affinityTerm, namespace, node, pod, selector } from './testing/index.js';
 
 let generation = 0;
 function ev(object: Node | Pod | Namespace, type: 'upsert' | 'delete' = 'upsert'): ClusterEvent {

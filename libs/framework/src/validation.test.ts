@@ -1,6 +1,6 @@
 import { expect, test } from '@jest/globals';
 import { SelectorOperator } from '@schedmesh/proto/v1/types';
-import { affinityTerm, pod, selector } from './testing.js';
+import { affinityTerm, pod, selector } from './testing/index.js';
 import { validatePod } from './validation.js';
 
 test('a valid pod has no problems', () => {

@@ -8,7 +8,7 @@ import type { ExamplePlugin, ExamplePluginOptions, Reply } from '../example-plug
 import type { Gateway } from './gateway.js';
 import type { InvokeResult } from './merge.js';
 import type { PointName } from './points.js';
-import { makeNodes, makePod, metricValue, newGateway, pluginsYaml } from './test-fixtures.js';
+import { makeNodes, makePod, metricValue, newGateway, pluginsYaml } from './testing/builders.js';
 
 const running: { plugins: ExamplePlugin[]; gateways: Gateway[] } = { plugins: [], gateways: [] };
 afterEach(async () => {

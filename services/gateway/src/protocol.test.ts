@@ -6,7 +6,7 @@ import { startExamplePlugin } from '../example-plugin/server.js';
 import { PluginCallError } from './failures.js';
 import type { PointName } from './points.js';
 import { PLUGIN_API_VERSION, interpretResponse, pluginRequestSchema, protocolJsonSchemas } from './protocol.js';
-import { makeNodes, makePod, newGateway, pluginsYaml } from './test-fixtures.js';
+import { makeNodes, makePod, newGateway, pluginsYaml } from './testing/builders.js';
 
 const candidates = new Set(['n1', 'n2']);
 const v1 = (body: Record<string, unknown>): Record<string, unknown> => ({ apiVersion: PLUGIN_API_VERSION, ...body });

@@ -9,7 +9,7 @@ import { watchConfigFile } from './config-watch.js';
 import type { ConfigWatch } from './config-watch.js';
 import type { Gateway } from './gateway.js';
 import { PluginConfigError } from './plugin-config.js';
-import { makePod, metricValue, newGateway, pluginsYaml, silentLogger } from './test-fixtures.js';
+import { makePod, metricValue, newGateway, pluginsYaml, silentLogger } from './testing/builders.js';
 
 let a: ExamplePlugin;
 let b: ExamplePlugin;

@@ -12,7 +12,7 @@ import type { TestPki } from '@schedmesh/testkit';
 import { startExamplePlugin } from '../example-plugin/server.js';
 import type { ExamplePlugin, ExamplePluginOptions } from '../example-plugin/server.js';
 import type { Gateway } from './gateway.js';
-import { makeNodes, makePod, newGateway, pluginsYaml } from './test-fixtures.js';
+import { makeNodes, makePod, newGateway, pluginsYaml } from './testing/builders.js';
 
 let dir: string;
 let pki: TestPki;

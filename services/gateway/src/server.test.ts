@@ -15,7 +15,7 @@ import type { ExamplePlugin } from '../example-plugin/server.js';
 import { startGatewayService } from './app.js';
 import type { GatewayServiceHandle } from './app.js';
 import { gatewayConfigSchema } from './config.js';
-import { makeNodes, makePod, pluginsYaml } from './test-fixtures.js';
+import { makeNodes, makePod, pluginsYaml } from './testing/builders.js';
 
 let dir: string;
 let pluginsFile: string;

@@ -6,8 +6,8 @@ import { findPreemptionCandidates, evaluatePod } from '../../cycle.js';
 import { PluginNames } from '../../names.js';
 import { newPodInfo } from '../../pod-info.js';
 import { snapshotOf } from '../../snapshot.js';
-import { affinityTerm, frameworkWith, node, pod, selector } from '../../testing.js';
-import type { NodeBuilder, PodBuilder } from '../../testing.js';
+import { affinityTerm, frameworkWith, node, pod, selector } from '../../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../../testing/index.js';
 import { inTreeRegistry } from '../registry.js';
 
 const LOW = 0;

@@ -6,8 +6,8 @@ import type { PodAffinityTerm } from '@schedmesh/proto/v1/types';
 import { PluginNames } from '../../names.js';
 import { snapshotOf } from '../../snapshot.js';
 import { StatusCode } from '../../status.js';
-import { affinityTerm, doesNotExistReq, existsReq, filterEach, inReq, namespace, node, notInReq, pod, preScoreSkips, scoreEach, selector, singlePluginFramework } from '../../testing.js';
-import type { NodeBuilder, PodBuilder } from '../../testing.js';
+import { affinityTerm, doesNotExistReq, existsReq, filterEach, inReq, namespace, node, notInReq, pod, preScoreSkips, scoreEach, selector, singlePluginFramework } from '../../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../../testing/index.js';
 import { REASON_AFFINITY_RULES_NOT_MATCH, REASON_ANTI_AFFINITY_RULES_NOT_MATCH, REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH } from './plugin.js';
 
 const NAME = PluginNames.InterPodAffinity;

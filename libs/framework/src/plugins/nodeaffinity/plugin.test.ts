@@ -7,8 +7,8 @@ import { PluginNames } from '../../names.js';
 import { inTreeRegistry } from '../registry.js';
 import { snapshotOf } from '../../snapshot.js';
 import { StatusCode } from '../../status.js';
-import { existsReq, filterEach, inReq, node, notInReq, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../../testing.js';
-import type { PodBuilder } from '../../testing.js';
+import { existsReq, filterEach, inReq, node, notInReq, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../../testing/index.js';
+import type { PodBuilder } from '../../testing/index.js';
 import { REASON_CONFLICT, REASON_ENFORCED, REASON_POD } from './plugin.js';
 
 const NAME = PluginNames.NodeAffinity;

@@ -3,8 +3,8 @@ import { expect, test } from '@jest/globals';
 import { PluginNames } from '../../names.js';
 import { snapshotOf } from '../../snapshot.js';
 import { StatusCode } from '../../status.js';
-import { filterEach, node, pod, singlePluginFramework } from '../../testing.js';
-import type { PodBuilder } from '../../testing.js';
+import { filterEach, node, pod, singlePluginFramework } from '../../testing/index.js';
+import type { PodBuilder } from '../../testing/index.js';
 import { REASON_NODE_NAME } from './plugin.js';
 
 test.each<[string, PodBuilder, StatusCode, string[]]>([

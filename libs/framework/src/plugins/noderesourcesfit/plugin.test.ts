@@ -8,8 +8,8 @@ import { brokenLinearFunction } from '../../helpers/normalize.js';
 import { PluginNames } from '../../names.js';
 import { snapshotOf } from '../../snapshot.js';
 import { StatusCode } from '../../status.js';
-import { filterEach, node, pod, scoreEach, singlePluginFramework } from '../../testing.js';
-import type { NodeBuilder, PodBuilder } from '../../testing.js';
+import { filterEach, node, pod, scoreEach, singlePluginFramework } from '../../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../../testing/index.js';
 import { inTreeRegistry } from '../registry.js';
 
 const NAME = PluginNames.NodeResourcesFit;

@@ -6,8 +6,8 @@ import { PluginNames } from '../../names.js';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import { ClusterSnapshot, snapshotOf } from '../../snapshot.js';
 import { StatusCode } from '../../status.js';
-import { existsReq, filterEach, inReq, node, pod, preScoreSkips, scoreEach, selector, singlePluginFramework } from '../../testing.js';
-import type { NodeBuilder, PodBuilder } from '../../testing.js';
+import { existsReq, filterEach, inReq, node, pod, preScoreSkips, scoreEach, selector, singlePluginFramework } from '../../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../../testing/index.js';
 import { inTreeRegistry } from '../registry.js';
 
 const NAME = PluginNames.PodTopologySpread;

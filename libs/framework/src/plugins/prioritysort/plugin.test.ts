@@ -3,7 +3,7 @@ import { expect, test } from '@jest/globals';
 import type { QueueSortPlugin } from '../../interfaces.js';
 import { PluginNames } from '../../names.js';
 import { snapshotOf } from '../../snapshot.js';
-import { pod, singlePluginFramework } from '../../testing.js';
+import { pod, singlePluginFramework } from '../../testing/index.js';
 
 const lowPriority = 10;
 const highPriority = 20;

@@ -2,8 +2,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { snapshotOf } from '../../snapshot.js';
 import { StatusCode } from '../../status.js';
-import { filterEach, node, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../../testing.js';
-import type { NodeBuilder, PodBuilder } from '../../testing.js';
+import { filterEach, node, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../../testing/index.js';
 import { PluginNames } from '../../names.js';
 import { untoleratedTaintReason } from './plugin.js';
 

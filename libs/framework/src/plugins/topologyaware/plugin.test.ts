@@ -3,8 +3,8 @@
 import { expect, test } from '@jest/globals';
 import { PluginNames } from '../../names.js';
 import { snapshotOf } from '../../snapshot.js';
-import { node, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../../testing.js';
-import type { PodBuilder } from '../../testing.js';
+import { node, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../../testing/index.js';
+import type { PodBuilder } from '../../testing/index.js';
 import { inTreeRegistry } from '../registry.js';
 import { PREFERRED_RACK_KEY, PREFERRED_ZONE_KEY } from './args.js';
 

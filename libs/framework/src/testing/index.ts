@@ -18,16 +18,16 @@ import {
   UnsatisfiableConstraintAction,
 } from '@schedmesh/proto/v1/types';
 import type { LabelSelector, NodeSelectorTerm, PodAffinityTerm, Resources, SelectorRequirement } from '@schedmesh/proto/v1/types';
-import { resolveSchedulerConfig } from './config.js';
-import type { ResolvedProfile } from './config.js';
-import { CycleState } from './cycle-state.js';
-import { Framework } from './framework.js';
-import { PluginNames } from './names.js';
-import type { NodeInfo } from './node-info.js';
-import { newPodInfo } from './pod-info.js';
-import { inTreeRegistry } from './plugins/registry.js';
-import type { SnapshotLister } from './snapshot.js';
-import type { Status } from './status.js';
+import { resolveSchedulerConfig } from '../config.js';
+import type { ResolvedProfile } from '../config.js';
+import { CycleState } from '../cycle-state.js';
+import { Framework } from '../framework.js';
+import { PluginNames } from '../names.js';
+import type { NodeInfo } from '../node-info.js';
+import { newPodInfo } from '../pod-info.js';
+import { inTreeRegistry } from '../plugins/registry.js';
+import type { SnapshotLister } from '../snapshot.js';
+import type { Status } from '../status.js';
 
 /** A container's requests: cpu/memory as quantity strings, others as counts. */
 export interface ContainerRequests {
