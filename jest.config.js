@@ -14,7 +14,9 @@ module.exports = {
     '/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose|jsonpath-plus|@opentelemetry/otlp-exporter-base)/)',
   ],
   moduleNameMapper: {
-    // Workspace packages resolve to their sources, so tests need no build.
+    // Workspace packages resolve to their sources, so tests need no build
+    // (services by their package name, for in-process tests under test/).
+    '^@schedmesh/([a-z]+)-service$': '<rootDir>/services/$1/src/index.ts',
     '^@schedmesh/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
     '^@schedmesh/proto/v1/(.*)$': '<rootDir>/libs/proto/src/gen/schedmesh/v1/$1.ts',
     '^@schedmesh/proto/google/(.*)$': '<rootDir>/libs/proto/src/gen/google/protobuf/$1.ts',

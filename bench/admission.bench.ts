@@ -10,12 +10,11 @@ import { execFile } from 'node:child_process';
 
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-service';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, publishClusterEvent } from '@schedmesh/runtime';
 import { admissionPod, hostPathVolume, loopbackConfig, namespaceEvent, policyEvent, requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
-import { startAdmissionApp } from '../services/admission/src/app.js';
-import { admissionConfigSchema } from '../services/admission/src/config.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);

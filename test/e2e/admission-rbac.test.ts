@@ -9,6 +9,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Admitter, admissionConfigSchema, CachedAccessReviewer, GatewayWebhooks, KubernetesAccessReviewer, PolicyStore, Reason, serviceAccountSubject, startAdmissionApp } from '@schedmesh/admission-service';
+import type { AccessQuestion, AdmissionApp } from '@schedmesh/admission-service';
+import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
+import type { InformerApp } from '@schedmesh/informer-service';
 import { AdmissionDecision, AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import { Code } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
@@ -17,18 +21,6 @@ import type { Telemetry } from '@schedmesh/runtime';
 import { admissionPod, loopbackConfig, namespaceEvent, policyEvent, requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
 import type { ControlPlane, TestServer } from '@schedmesh/testkit';
 import type { Channel } from 'nice-grpc';
-import { CachedAccessReviewer, KubernetesAccessReviewer, serviceAccountSubject } from '../../services/admission/src/access-review';
-import type { AccessQuestion } from '../../services/admission/src/access-review';
-import { Admitter } from '../../services/admission/src/admission';
-import { startAdmissionApp } from '../../services/admission/src/app';
-import type { AdmissionApp } from '../../services/admission/src/app';
-import { admissionConfigSchema } from '../../services/admission/src/config';
-import { PolicyStore } from '../../services/admission/src/policy-store';
-import { Reason } from '../../services/admission/src/reasons';
-import { GatewayWebhooks } from '../../services/admission/src/webhook';
-import { startInformerApp } from '../../services/informer/src/app';
-import type { InformerApp } from '../../services/informer/src/app';
-import { informerConfigSchema } from '../../services/informer/src/config';
 
 const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 
