@@ -10,7 +10,7 @@ const { createTypeScriptImportResolver } = require('eslint-import-resolver-types
 const fs = require('node:fs');
 const path = require('node:path');
 
-const workspacePackages = ['libs', 'services'].flatMap((top) =>
+const workspacePackages = ['libs', 'services', 'examples'].flatMap((top) =>
   fs.existsSync(path.join(__dirname, top))
     ? fs.readdirSync(path.join(__dirname, top)).filter((d) => fs.existsSync(path.join(__dirname, top, d, 'package.json'))).map((d) => `${top}/${d}`)
     : [],
@@ -35,7 +35,7 @@ module.exports = tseslint.config(
     plugins: { 'import-x': importX },
     settings: {
       ...importX.flatConfigs.typescript.settings,
-      'import-x/resolver-next': [createTypeScriptImportResolver({ alwaysTryTypes: true, noWarnOnMultipleProjects: true, project: ['libs/*/tsconfig.json', 'services/*/tsconfig.json', 'test/tsconfig.json'] })],
+      'import-x/resolver-next': [createTypeScriptImportResolver({ alwaysTryTypes: true, noWarnOnMultipleProjects: true, project: ['libs/*/tsconfig.json', 'services/*/tsconfig.json', 'examples/*/tsconfig.json', 'test/tsconfig.json'] })],
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

@@ -4,7 +4,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/examples', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/cluster/.work/'],
   transform: {
@@ -17,6 +17,7 @@ module.exports = {
     // Workspace packages resolve to their sources, so tests need no build
     // (services by their package name, for in-process tests under test/).
     '^@schedmesh/([a-z]+)-service$': '<rootDir>/services/$1/src/index.ts',
+    '^@schedmesh/([a-z-]+)-example$': '<rootDir>/examples/$1/src/index.ts',
     '^@schedmesh/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
     '^@schedmesh/proto/v1/(.*)$': '<rootDir>/libs/proto/src/gen/schedmesh/v1/$1.ts',
     '^@schedmesh/proto/google/(.*)$': '<rootDir>/libs/proto/src/gen/google/protobuf/$1.ts',
