@@ -1,7 +1,7 @@
 // Lint rules that enforce ../shared/STYLE.md: one-way dependencies
-// (proto → libs → services), no deep imports into another package's src/, no
-// cycles, no undeclared dependencies, no floating promises, no `export *`, no
-// console in libraries.
+// (proto → libs → services), no deep or relative imports into another
+// package, no test support in production code, no cycles, no undeclared
+// dependencies, no floating promises, no `export *`, no console in libraries.
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 const importX = require('eslint-plugin-import-x');
@@ -15,7 +15,11 @@ const workspacePackages = ['libs', 'services', 'examples'].flatMap((top) =>
     ? fs.readdirSync(path.join(__dirname, top)).filter((d) => fs.existsSync(path.join(__dirname, top, d, 'package.json'))).map((d) => `${top}/${d}`)
     : [],
 );
-const devFiles = ['**/*.test.ts', 'test/**', 'bench/**', 'scripts/**', 'libs/testkit/**', '*.js'];
+// Files that may use devDependencies: tests, test support, benchmarks, scripts.
+const devFiles = ['**/*.test.ts', '**/src/testing/**', 'test/**', 'bench/**', '**/scripts/**', 'libs/testkit/**', '*.js'];
+
+// Test support: the test kit, a package's src/testing/, fixture modules.
+const testSupport = ['libs/testkit/**', '**/src/testing/**', '**/*fixtures*'];
 
 const deepImports = {
   group: ['@schedmesh/*/src', '@schedmesh/*/src/*', '**/libs/*/src/**', '**/services/*/src/**', '**/libs/*/dist/**'],
@@ -47,7 +51,25 @@ module.exports = tseslint.config(
       'no-restricted-imports': ['error', { patterns: [deepImports] }],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/no-self-import': 'error',
+      // `../../snapshot/src/app.js` from services/filterscore, `../../services/x/src/y` from test/:
+      // another package is imported by its name, whatever the path looks like.
+      'import-x/no-relative-packages': 'error',
       'import-x/no-extraneous-dependencies': ['error', { packageDir: [__dirname], devDependencies: devFiles }],
+    },
+  },
+  {
+    // Production code never imports test support (by resolved path, so a package name, a
+    // relative path and a re-export all count). Tests, test support, test/ and bench/ may.
+    files: ['libs/**/*.ts', 'services/**/*.ts', 'examples/**/*.ts'],
+    ignores: ['**/*.test.ts', ...testSupport],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: __dirname,
+          zones: [{ target: '.', from: testSupport, message: 'Test support (libs/testkit, src/testing/, fixtures) is for tests only: it is never built into dist/.' }],
+        },
+      ],
     },
   },
   // Each workspace package may import what its own package.json declares
@@ -85,14 +107,9 @@ module.exports = tseslint.config(
     },
   },
   {
-    // jest's global set-up runs outside the module mapper, so it reaches the test kit by path;
-    // integration and end-to-end tests compose services in-process from their app modules.
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['@schedmesh/*/src', '@schedmesh/*/src/*', '**/libs/*/src/**', '**/libs/*/dist/**'], message: 'Import libraries by package name.' }] }] },
-  },
-  {
+    // jest's global set-up runs outside the module mapper, so it reaches the test kit by path.
     files: ['test/jest/**/*.ts', 'test/cluster/cli.ts'],
-    rules: { 'no-restricted-imports': 'off' },
+    rules: { 'no-restricted-imports': 'off', 'import-x/no-relative-packages': 'off' },
   },
   {
     files: ['**/*.js'],
