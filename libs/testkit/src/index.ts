@@ -46,7 +46,9 @@ export type {
 } from './cluster/index.js';
 export { admissionPod, hostPathVolume, namespaceEvent, policyEvent, policyObject } from './builders/admission.js';
 export type { PolicyObjectOptions } from './builders/admission.js';
-export { clusterEvent, makeNode, makePod, NodeBuilder, PodBuilder } from './builders/cluster.js';
+export { clusterEvent, makeNode, makePod, namespace, node, NodeBuilder, pod, PodBuilder } from './builders/cluster.js';
+export type { ContainerRequests, NodeResources, TaintEffectName } from './builders/cluster.js';
+export { affinityTerm, doesNotExistReq, existsReq, inReq, notInReq, selector } from './builders/selectors.js';
 export { loopbackConfig } from './loopback.js';
 export type { ConfigSchema } from './loopback.js';
 export { makeTestPki } from './pki.js';
