@@ -1,7 +1,7 @@
 // Lint rules that enforce ../shared/STYLE.md: one-way dependencies
-// (proto → libs → services), no deep imports into another package's src/, no
-// cycles, no undeclared dependencies, no floating promises, no `export *`, no
-// console in libraries.
+// (proto → libs → services), no deep or relative imports into another
+// package, no test support in production code, no cycles, no undeclared
+// dependencies, no floating promises, no `export *`, no console in libraries.
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 const importX = require('eslint-plugin-import-x');
@@ -10,12 +10,15 @@ const { createTypeScriptImportResolver } = require('eslint-import-resolver-types
 const fs = require('node:fs');
 const path = require('node:path');
 
-const workspacePackages = ['libs', 'services'].flatMap((top) =>
+const workspacePackages = ['libs', 'services', 'examples'].flatMap((top) =>
   fs.existsSync(path.join(__dirname, top))
     ? fs.readdirSync(path.join(__dirname, top)).filter((d) => fs.existsSync(path.join(__dirname, top, d, 'package.json'))).map((d) => `${top}/${d}`)
     : [],
 );
-const devFiles = ['**/*.test.ts', 'test/**', 'bench/**', 'scripts/**', 'libs/testkit/**', '*.js'];
+// Files that may use devDependencies: tests, test support, benchmarks, scripts.
+const devFiles = ['**/*.test.ts', '**/src/testing/**', 'test/**', 'bench/**', '**/scripts/**', 'libs/testkit/**', '*.js'];
+// Test support: the test kit, a package's src/testing/, fixture modules.
+const testSupport = ['libs/testkit/**', '**/src/testing/**', '**/*fixtures*'];
 
 const noServices = { group: ['**/services/**', '@schedmesh/*-service'], message: 'Libraries never import services.' };
 const runnerWithoutPlugins = { group: ['@schedmesh/plugins'], message: 'The runner never depends on the in-tree plugins (their registry composes the two).' };
@@ -42,7 +45,7 @@ module.exports = tseslint.config(
     plugins: { 'import-x': importX },
     settings: {
       ...importX.flatConfigs.typescript.settings,
-      'import-x/resolver-next': [createTypeScriptImportResolver({ alwaysTryTypes: true, noWarnOnMultipleProjects: true, project: ['libs/*/tsconfig.json', 'services/*/tsconfig.json', 'test/tsconfig.json'] })],
+      'import-x/resolver-next': [createTypeScriptImportResolver({ alwaysTryTypes: true, noWarnOnMultipleProjects: true, project: ['libs/*/tsconfig.json', 'services/*/tsconfig.json', 'examples/*/tsconfig.json', 'test/tsconfig.json'] })],
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -55,6 +58,24 @@ module.exports = tseslint.config(
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/no-self-import': 'error',
       'import-x/no-extraneous-dependencies': ['error', { packageDir: [__dirname], devDependencies: devFiles }],
+      // `../../snapshot/src/app.js` from services/filterscore, `../../services/x/src/y` from test/:
+      // another package is imported by its name, whatever the path looks like.
+      'import-x/no-relative-packages': 'error',
+    },
+  },
+  {
+    // Production code never imports test support (by resolved path, so a package name, a
+    // relative path and a re-export all count). Tests, test support, test/ and bench/ may.
+    files: ['libs/**/*.ts', 'services/**/*.ts', 'examples/**/*.ts'],
+    ignores: ['**/*.test.ts', ...testSupport],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: __dirname,
+          zones: [{ target: '.', from: testSupport, message: 'Test support (libs/testkit, src/testing/, fixtures) is for tests only: it is never built into dist/.' }],
+        },
+      ],
     },
   },
   // Each workspace package may import what its own package.json declares
@@ -81,7 +102,7 @@ module.exports = tseslint.config(
   {
     // The model and the scheduling framework (contract, runner, plugins) are pure: no I/O runtime, no test kit, no services.
     files: ['libs/model/**/*.ts', 'libs/framework/**/*.ts', 'libs/scheduling/**/*.ts', 'libs/plugins/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    ignores: ['**/*.test.ts', '**/src/testing/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -95,7 +116,7 @@ module.exports = tseslint.config(
     // One way: framework (contract) ← scheduling (runner, snapshot) ← plugins' registry. A plugin knows only the
     // contract, never the runner nor a sibling plugin (its tests may use the runner).
     files: ['libs/plugins/src/*/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    ignores: ['**/*.test.ts', '**/src/testing/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -113,7 +134,7 @@ module.exports = tseslint.config(
   {
     // The contract depends on nothing of the framework's implementation.
     files: ['libs/framework/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    ignores: ['**/*.test.ts', '**/src/testing/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -125,7 +146,7 @@ module.exports = tseslint.config(
   },
   {
     files: ['libs/scheduling/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    ignores: ['**/*.test.ts', '**/src/testing/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [deepImports, purity, runnerWithoutPlugins] }] },
   },
   {
@@ -134,14 +155,9 @@ module.exports = tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [deepImports, noServices, runnerWithoutPlugins] }] },
   },
   {
-    // jest's global set-up runs outside the module mapper, so it reaches the test kit by path;
-    // integration and end-to-end tests compose services in-process from their app modules.
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['@schedmesh/*/src', '@schedmesh/*/src/*', '**/libs/*/src/**', '**/libs/*/dist/**'], message: 'Import libraries by package name.' }] }] },
-  },
-  {
+    // jest's global set-up runs outside the module mapper, so it reaches the test kit by path.
     files: ['test/jest/**/*.ts', 'test/cluster/cli.ts'],
-    rules: { 'no-restricted-imports': 'off' },
+    rules: { 'no-restricted-imports': 'off', 'import-x/no-relative-packages': 'off' },
   },
   {
     files: ['**/*.js'],

@@ -4,7 +4,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/examples', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/cluster/.work/'],
   transform: {
@@ -14,10 +14,11 @@ module.exports = {
     '/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose|jsonpath-plus|@opentelemetry/otlp-exporter-base)/)',
   ],
   moduleNameMapper: {
-    // Workspace packages resolve to their sources, so tests need no build.
+    // Workspace packages resolve to their sources, so tests need no build
+    // (services by their package name, for in-process tests under test/).
+    '^@schedmesh/([a-z]+)-service$': '<rootDir>/services/$1/src/index.ts',
+    '^@schedmesh/([a-z-]+)-example$': '<rootDir>/examples/$1/src/index.ts',
     '^@schedmesh/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
-    // Test support a library exports as a subpath (@schedmesh/scheduling/testing).
-    '^@schedmesh/([a-z-]+)/testing$': '<rootDir>/libs/$1/src/testing.ts',
     '^@schedmesh/proto/v1/(.*)$': '<rootDir>/libs/proto/src/gen/schedmesh/v1/$1.ts',
     '^@schedmesh/proto/google/(.*)$': '<rootDir>/libs/proto/src/gen/google/protobuf/$1.ts',
     '^@schedmesh/proto/descriptor$': '<rootDir>/libs/proto/src/descriptor.ts',

@@ -10,12 +10,11 @@ import { execFile } from 'node:child_process';
 
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-service';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
-import { requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
-import { startAdmissionApp } from '../services/admission/src/app.js';
-import { admissionPod, hostPathVolume, loopbackConfig, namespaceEvent, policyEvent } from '../services/admission/src/fixtures.js';
+import { admissionPod, hostPathVolume, loopbackConfig, namespaceEvent, policyEvent, requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -95,7 +94,7 @@ async function main(): Promise<void> {
   }
   await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
 
-  const config = loopbackConfig(nats.url, { kubernetes: { cacheTtl: CACHE_TTL_MS } });
+  const config = loopbackConfig(admissionConfigSchema, nats.url, { kubernetes: { cacheTtl: CACHE_TTL_MS } });
   await ensureClusterStreamFrom(config.nats); // no informer here: the bench stands in for it
   const app = await startAdmissionApp(config, { handleSignals: false, kubeConfig: cp.kubeConfig });
   const nc = await connect({ servers: nats.url });

@@ -7,15 +7,13 @@
 // BENCH_SIZES=500,5000 and BENCH_EVALS=300 narrow it; BENCH_PODS_PER_NODE (default 5).
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { Pod, UnsatisfiableConstraintAction } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
+import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, freePort, makeNode, makePod, startNats } from '@schedmesh/testkit';
-import { startFilterScoreApp } from '../services/filterscore/src/app.js';
-import { filterScoreConfigSchema } from '../services/filterscore/src/config.js';
-import { startSnapshotApp } from '../services/snapshot/src/app.js';
-import { snapshotConfigSchema } from '../services/snapshot/src/config.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '500,5000,15000').split(',').map(Number);
 const EVALS = Number(process.env.BENCH_EVALS ?? 300);

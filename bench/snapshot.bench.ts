@@ -8,10 +8,8 @@ import { connect } from '@nats-io/transport-node';
 import { SnapshotServiceDefinition } from '@schedmesh/proto/v1/snapshot';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, ensureClusterStreamFrom, natsConfigSchema, publishClusterEvent } from '@schedmesh/runtime';
+import { snapshotConfigSchema, SnapshotState, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, makeNode, makePod, startNats } from '@schedmesh/testkit';
-import { startSnapshotApp } from '../services/snapshot/src/app.js';
-import { snapshotConfigSchema } from '../services/snapshot/src/config.js';
-import { SnapshotState } from '../services/snapshot/src/snapshot-state.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 5_000);
 const PODS_PER_NODE = Number(process.env.BENCH_PODS_PER_NODE ?? 10);

@@ -9,26 +9,18 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Admitter, admissionConfigSchema, CachedAccessReviewer, GatewayWebhooks, KubernetesAccessReviewer, PolicyStore, Reason, serviceAccountSubject, startAdmissionApp } from '@schedmesh/admission-service';
+import type { AccessQuestion, AdmissionApp } from '@schedmesh/admission-service';
+import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
+import type { InformerApp } from '@schedmesh/informer-service';
 import { AdmissionDecision, AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import { Code } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, initTelemetry } from '@schedmesh/runtime';
 import type { Telemetry } from '@schedmesh/runtime';
-import { requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
+import { admissionPod, loopbackConfig, namespaceEvent, policyEvent, requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
 import type { ControlPlane, TestServer } from '@schedmesh/testkit';
 import type { Channel } from 'nice-grpc';
-import { CachedAccessReviewer, KubernetesAccessReviewer, serviceAccountSubject } from '../../services/admission/src/access-review';
-import type { AccessQuestion } from '../../services/admission/src/access-review';
-import { Admitter } from '../../services/admission/src/admission';
-import { startAdmissionApp } from '../../services/admission/src/app';
-import type { AdmissionApp } from '../../services/admission/src/app';
-import { admissionPod, loopbackConfig, namespaceEvent, policyEvent } from '../../services/admission/src/fixtures';
-import { PolicyStore } from '../../services/admission/src/policy-store';
-import { Reason } from '../../services/admission/src/reasons';
-import { GatewayWebhooks } from '../../services/admission/src/webhook';
-import { startInformerApp } from '../../services/informer/src/app';
-import type { InformerApp } from '../../services/informer/src/app';
-import { informerConfigSchema } from '../../services/informer/src/config';
 
 const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 
@@ -213,7 +205,7 @@ describe('the whole path: CRD → API server → informer → NATS → admission
       { handleSignals: false, kubeConfig: cp.kubeConfig },
     );
     await informer.synced;
-    admission = await startAdmissionApp(loopbackConfig(nats.url, { kubernetes: { cacheTtl: '200ms' } }), { handleSignals: false, kubeConfig: cp.kubeConfig });
+    admission = await startAdmissionApp(loopbackConfig(admissionConfigSchema, nats.url, { kubernetes: { cacheTtl: '200ms' } }), { handleSignals: false, kubeConfig: cp.kubeConfig });
     channel = connectChannel(`127.0.0.1:${admission.grpcPort}`);
   }, 60_000);
 

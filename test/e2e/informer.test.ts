@@ -3,16 +3,14 @@
 // watches that keep ending (every 1-2 s here) lose nothing.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
+import type { InformerApp } from '@schedmesh/informer-service';
+import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
+import type { SnapshotApp } from '@schedmesh/snapshot-service';
 import { startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
 import { createFakeNodes, startControlPlane } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
-import { startInformerApp } from '../../services/informer/src/app';
-import type { InformerApp } from '../../services/informer/src/app';
-import { informerConfigSchema } from '../../services/informer/src/config';
-import { startSnapshotApp } from '../../services/snapshot/src/app';
-import type { SnapshotApp } from '../../services/snapshot/src/app';
-import { snapshotConfigSchema } from '../../services/snapshot/src/config';
 
 const common = { grpc: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' }, shutdown: { grace: '1s' } };
 

@@ -5,15 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Channel } from 'nice-grpc';
+import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
 import { SnapshotServiceDefinition } from '@schedmesh/proto/v1/snapshot';
 import { connectChannel, createServiceClient } from '@schedmesh/runtime';
+import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
+import type { SnapshotApp } from '@schedmesh/snapshot-service';
 import { startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
-import { startInformerApp } from '../../services/informer/src/app';
-import { informerConfigSchema } from '../../services/informer/src/config';
-import { startSnapshotApp } from '../../services/snapshot/src/app';
-import type { SnapshotApp } from '../../services/snapshot/src/app';
-import { snapshotConfigSchema } from '../../services/snapshot/src/config';
 
 const node = (name: string, zone: string, cpu = '8') => `
 apiVersion: v1

@@ -8,7 +8,7 @@ import type { Status } from '@schedmesh/framework';
 import type { Node } from '@schedmesh/proto/v1/types';
 import { aggregateReasons, evaluatePod, findNodesThatFitPod, Framework, newPodInfo, REASON_NODE_NOT_FOUND, resolveProfiles, snapshotOf } from '@schedmesh/scheduling';
 import { inTreeRegistry } from './registry.js';
-import { inReq, node, pod } from './testing.js';
+import { inReq, node, pod } from './testing/index.js';
 
 const signal = new AbortController().signal;
 const defaultFramework = (nodes: Node[], pods = [] as ReturnType<ReturnType<typeof pod>['build']>[]) => {

@@ -5,7 +5,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { definePlugin, EXTENDER_PLUGIN_NAME, MAX_EXTENDER_PRIORITY, MAX_NODE_SCORE, Status, StatusCode } from '@schedmesh/framework';
 import type { Extender, ExtenderFilterResult, ExtenderPriorities, FilterPlugin, NodeInfo, PodInfo, QueueSortPlugin, ScorePlugin } from '@schedmesh/framework';
-import { node, pod } from '@schedmesh/framework/testing';
+import { node, pod } from '@schedmesh/testkit';
 import type { Node, Pod } from '@schedmesh/proto/v1/types';
 import { resolveProfiles } from './config.js';
 import { evaluatePod, findNodesThatFitPod, fitErrorMessage, prioritizeNodes } from './cycle.js';

@@ -44,7 +44,13 @@ export type {
   ResourceList,
   TraceQueryOptions,
 } from './cluster/index.js';
-export { clusterEvent, makeNode, makePod, NodeBuilder, PodBuilder } from './fixtures.js';
+export { admissionPod, hostPathVolume, namespaceEvent, policyEvent, policyObject } from './builders/admission.js';
+export type { PolicyObjectOptions } from './builders/admission.js';
+export { clusterEvent, makeNode, makePod, namespace, node, NodeBuilder, pod, PodBuilder } from './builders/cluster.js';
+export type { ContainerRequests, NodeResources, TaintEffectName } from './builders/cluster.js';
+export { affinityTerm, doesNotExistReq, existsReq, inReq, notInReq, selector } from './builders/selectors.js';
+export { loopbackConfig } from './loopback.js';
+export type { ConfigSchema } from './loopback.js';
 export { makeTestPki } from './pki.js';
 export type { TestPki } from './pki.js';
 export { freePort, sharedServers, startNats, startRedis, testEnvKeys, TestServerError } from './servers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { hostPathVolume } from './fixtures.js';
+import { hostPathVolume } from '@schedmesh/testkit';
 import { checkHostPaths, isUnder, MAX_HOST_PATH_LENGTH, normalizeHostPath } from './host-path.js';
 import type { HostPathRule } from './host-path.js';
 import { Reason } from './reasons.js';

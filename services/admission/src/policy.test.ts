@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { parse as parseYaml } from 'yaml';
-import { policyObject } from './fixtures.js';
+import { policyObject } from '@schedmesh/testkit';
 import { admissionPolicySpecSchema, compilePolicy, fieldPath, parsePolicySpec } from './policy.js';
 
 /** A policy with every block, as a platform team would write it. */

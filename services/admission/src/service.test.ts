@@ -11,14 +11,14 @@ import { AdmissionDecision, AdmissionServiceDefinition } from '@schedmesh/proto/
 import { Code } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
-import { startNats } from '@schedmesh/testkit';
+import { admissionPod, hostPathVolume, loopbackConfig, namespaceEvent, policyEvent, startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
 import { createClient, Status } from 'nice-grpc';
 import type { Channel } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { startAdmissionApp } from './app.js';
 import type { AdmissionApp } from './app.js';
-import { admissionPod, hostPathVolume, loopbackConfig, namespaceEvent, policyEvent } from './fixtures.js';
+import { admissionConfigSchema } from './config.js';
 import { Reason } from './reasons.js';
 
 const SERVING = 1;
@@ -56,7 +56,7 @@ function streamOf(n: number): { stream: string; subjectPrefix: string; lastKnown
 }
 
 async function startApp(stream: ReturnType<typeof streamOf>, overrides: Record<string, Record<string, unknown>> = {}) {
-  const config = loopbackConfig(nats.url, { ...overrides, nats: { memoryStorage: false, ...stream, ...overrides.nats }, kubernetes: { accessReviews: false } });
+  const config = loopbackConfig(admissionConfigSchema, nats.url, { ...overrides, nats: { memoryStorage: false, ...stream, ...overrides.nats }, kubernetes: { accessReviews: false } });
   // The informer owns the cluster stream; without one, the test creates it.
   await ensureClusterStreamFrom(config.nats);
   const app = await startAdmissionApp(config, { handleSignals: false });

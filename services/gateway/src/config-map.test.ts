@@ -11,7 +11,7 @@ import type { TestServer } from '@schedmesh/testkit';
 import { startGatewayService } from './app.js';
 import type { GatewayServiceHandle } from './app.js';
 import { gatewayConfigSchema } from './config.js';
-import { pluginsYaml } from './test-fixtures.js';
+import { pluginsYaml } from './testing/builders.js';
 
 let nats: TestServer;
 let nc: NatsConnection;

@@ -3,12 +3,12 @@ import { Code } from '@schedmesh/proto/v1/types';
 import type { Node, Pod } from '@schedmesh/proto/v1/types';
 import { InvalidArgumentError } from '@schedmesh/runtime';
 import { freePort } from '@schedmesh/testkit';
-import { API_VERSION, startExamplePlugin } from '../example-plugin/server.js';
-import type { ExamplePlugin, ExamplePluginOptions, Reply } from '../example-plugin/server.js';
+import { API_VERSION, startExamplePlugin } from '@schedmesh/rest-plugin-example';
+import type { ExamplePlugin, ExamplePluginOptions, Reply } from '@schedmesh/rest-plugin-example';
 import type { Gateway } from './gateway.js';
 import type { InvokeResult } from './merge.js';
 import type { PointName } from './points.js';
-import { makeNodes, makePod, metricValue, newGateway, pluginsYaml } from './test-fixtures.js';
+import { makeNodes, makePod, metricValue, newGateway, pluginsYaml } from './testing/builders.js';
 
 const running: { plugins: ExamplePlugin[]; gateways: Gateway[] } = { plugins: [], gateways: [] };
 afterEach(async () => {

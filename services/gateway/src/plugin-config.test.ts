@@ -6,7 +6,7 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ConfigError } from '@schedmesh/runtime';
 import { PluginConfigError, loadPluginConfig } from './plugin-config.js';
-import { pluginsYaml } from './test-fixtures.js';
+import { pluginsYaml } from './testing/builders.js';
 
 let dir: string;
 let hmacFile: string;

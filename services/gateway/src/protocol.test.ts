@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { Code } from '@schedmesh/proto/v1/types';
-import { startExamplePlugin } from '../example-plugin/server.js';
+import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
 import { PluginCallError } from './failures.js';
 import type { PointName } from './points.js';
 import { PLUGIN_API_VERSION, interpretResponse, pluginRequestSchema, protocolJsonSchemas } from './protocol.js';
-import { makeNodes, makePod, newGateway, pluginsYaml } from './test-fixtures.js';
+import { makeNodes, makePod, newGateway, pluginsYaml } from './testing/builders.js';
 
 const candidates = new Set(['n1', 'n2']);
 const v1 = (body: Record<string, unknown>): Record<string, unknown> => ({ apiVersion: PLUGIN_API_VERSION, ...body });
@@ -53,7 +53,7 @@ describe('interpretResponse', () => {
 });
 
 describe('the published JSON Schema', () => {
-  test.each(Object.entries(protocolJsonSchemas()))('schema/%s matches the zod schema the gateway validates with (regenerate: npx tsx services/gateway/src/write-schema.ts)', (name, generated) => {
+  test.each(Object.entries(protocolJsonSchemas()))('schema/%s matches the zod schema the gateway validates with (regenerate: npx tsx services/gateway/scripts/write-schema.ts)', (name, generated) => {
     const onDisk = JSON.parse(readFileSync(join(__dirname, '..', 'schema', name), 'utf8')) as unknown;
     expect(onDisk).toEqual(generated);
   });

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { Code } from '@schedmesh/proto/v1/types';
-import { startExamplePlugin } from '../example-plugin/server.js';
-import type { ExamplePlugin } from '../example-plugin/server.js';
+import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
+import type { ExamplePlugin } from '@schedmesh/rest-plugin-example';
 import { watchConfigFile } from './config-watch.js';
 import type { ConfigWatch } from './config-watch.js';
 import type { Gateway } from './gateway.js';
 import { PluginConfigError } from './plugin-config.js';
-import { makePod, metricValue, newGateway, pluginsYaml, silentLogger } from './test-fixtures.js';
+import { makePod, metricValue, newGateway, pluginsYaml, silentLogger } from './testing/builders.js';
 
 let a: ExamplePlugin;
 let b: ExamplePlugin;

@@ -9,10 +9,10 @@ import { Code } from '@schedmesh/proto/v1/types';
 import { createLogger } from '@schedmesh/runtime';
 import { makeTestPki } from '@schedmesh/testkit';
 import type { TestPki } from '@schedmesh/testkit';
-import { startExamplePlugin } from '../example-plugin/server.js';
-import type { ExamplePlugin, ExamplePluginOptions } from '../example-plugin/server.js';
+import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
+import type { ExamplePlugin, ExamplePluginOptions } from '@schedmesh/rest-plugin-example';
 import type { Gateway } from './gateway.js';
-import { makeNodes, makePod, newGateway, pluginsYaml } from './test-fixtures.js';
+import { makeNodes, makePod, newGateway, pluginsYaml } from './testing/builders.js';
 
 let dir: string;
 let pki: TestPki;

@@ -10,12 +10,12 @@ import { Code, ExtensionPoint } from '@schedmesh/proto/v1/types';
 import type { DeepPartial } from '@schedmesh/proto/v1/types';
 import { ConfigError, connectChannel, createServiceClient } from '@schedmesh/runtime';
 import type { MeshCallOptions } from '@schedmesh/runtime';
-import { startExamplePlugin } from '../example-plugin/server.js';
-import type { ExamplePlugin } from '../example-plugin/server.js';
+import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
+import type { ExamplePlugin } from '@schedmesh/rest-plugin-example';
 import { startGatewayService } from './app.js';
 import type { GatewayServiceHandle } from './app.js';
 import { gatewayConfigSchema } from './config.js';
-import { makeNodes, makePod, pluginsYaml } from './test-fixtures.js';
+import { makeNodes, makePod, pluginsYaml } from './testing/builders.js';
 
 let dir: string;
 let pluginsFile: string;

@@ -3,8 +3,8 @@ import { sharedServers, startRedis } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
 import { Redis } from 'ioredis';
 import { Status } from 'nice-grpc';
-import { nodeEvent, resources, startHarness, waitFor } from './fixtures.js';
-import type { Harness, ReservationClient } from './fixtures.js';
+import { nodeEvent, resources, startHarness, waitFor } from './testing/harness.js';
+import type { Harness, ReservationClient } from './testing/harness.js';
 
 // Redis pauses writes so the Reserve script runs only after the caller has
 // given up: the lease is granted after all, and must be given back.

@@ -3,7 +3,7 @@ import { PodPhase } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { ClusterState } from './cluster-state.js';
 import type { LedgerChange } from './cluster-state.js';
-import { nodeEvent, podEvent } from './fixtures.js';
+import { nodeEvent, podEvent } from './testing/harness.js';
 
 function run(events: ClusterEvent[]): { state: ClusterState; changes: string[][] } {
   const state = new ClusterState();

@@ -3,8 +3,8 @@ import { PermitDecision } from '@schedmesh/proto/v1/reservation';
 import type { PermitResponse } from '@schedmesh/proto/v1/reservation';
 import { sharedServers } from '@schedmesh/testkit';
 import { Status } from 'nice-grpc';
-import { nodeEvent, podEvent, resources, startHarness, waitFor } from './fixtures.js';
-import type { Harness, ReservationClient } from './fixtures.js';
+import { nodeEvent, podEvent, resources, startHarness, waitFor } from './testing/harness.js';
+import type { Harness, ReservationClient } from './testing/harness.js';
 import { REASON_LEASE_LOST } from './gang.js';
 
 const ALLOW = PermitDecision.PERMIT_DECISION_ALLOW;

@@ -7,8 +7,8 @@ import { Ledger } from './ledger.js';
 import type { LeaseView, LedgerView } from './ledger.js';
 import { nodeCapacity, podDemand } from './quantities.js';
 import type { Quantities } from './quantities.js';
-import { resources } from './fixtures.js';
-import type { ResourceSpec } from './fixtures.js';
+import { resources } from './testing/harness.js';
+import type { ResourceSpec } from './testing/harness.js';
 import { RedisStore } from './store.js';
 
 let redis: Redis;

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { sharedServers, startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
-import { nodeEvent, podEvent, resources, startHarness, waitFor } from './fixtures.js';
-import type { Harness } from './fixtures.js';
+import { nodeEvent, podEvent, resources, startHarness, waitFor } from './testing/harness.js';
+import type { Harness } from './testing/harness.js';
 
 let nats: TestServer;
 let h: Harness;

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { sharedServers } from '@schedmesh/testkit';
 import type { Channel } from 'nice-grpc';
-import { nodeEvent, resources, startHarness } from './fixtures.js';
-import type { Harness, ResourceSpec } from './fixtures.js';
-import type { RaceGrant, RaceResult } from './race.js';
-import { placePods } from './race.js';
-import type { RaceJob } from './race-worker.js';
+import { nodeEvent, resources, startHarness } from './testing/harness.js';
+import type { Harness, ResourceSpec } from './testing/harness.js';
+import type { RaceGrant, RaceResult } from './testing/race.js';
+import { placePods } from './testing/race.js';
+import type { RaceJob } from './testing/race-worker.js';
 
 const GiB = 2 ** 30;
 const CLIENTS = 8;
@@ -111,7 +111,7 @@ describe('8 clients race to reserve 200 pods onto 10 nodes with room for exactly
     const address = `127.0.0.1:${h.apps[0]!.grpcPort}`;
     type WorkerMessage = { ready?: boolean; ok?: boolean; result?: RaceResult; error?: string };
     const workers = jobs.map((job, c) => {
-      const child = fork(join(__dirname, 'race-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(join(__dirname, 'testing', 'race-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       let markReady: () => void = () => undefined;
       const ready = new Promise<void>((resolve) => (markReady = resolve));
       const done = new Promise<RaceResult>((resolve, reject) => {

@@ -6,8 +6,8 @@ import { Redis } from 'ioredis';
 import { ClientError, createClient, Status } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { connectChannel } from '@schedmesh/runtime';
-import { nodeEvent, podEvent, resources, startHarness, waitFor } from './fixtures.js';
-import type { Harness, ReservationClient } from './fixtures.js';
+import { nodeEvent, podEvent, resources, startHarness, waitFor } from './testing/harness.js';
+import type { Harness, ReservationClient } from './testing/harness.js';
 
 const SERVING = 1;
 const NOT_SERVING = 2;

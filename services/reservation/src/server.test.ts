@@ -6,8 +6,8 @@ import { sharedServers } from '@schedmesh/testkit';
 import { Redis } from 'ioredis';
 import { Status } from 'nice-grpc';
 import type { DeepPartial } from '@schedmesh/proto/v1/reservation';
-import { nodeEvent, podEvent, resources, startHarness, waitFor } from './fixtures.js';
-import type { Harness, ReservationClient } from './fixtures.js';
+import { nodeEvent, podEvent, resources, startHarness, waitFor } from './testing/harness.js';
+import type { Harness, ReservationClient } from './testing/harness.js';
 import { KeyLayout } from './keys.js';
 
 const GiB = 2 ** 30;

@@ -5,8 +5,8 @@ import { describe, expect, test } from '@jest/globals';
 import { PluginNames } from '@schedmesh/framework';
 import { evaluatePod, findPreemptionCandidates, newPodInfo, snapshotOf } from '@schedmesh/scheduling';
 import { inTreeRegistry } from '../registry.js';
-import { affinityTerm, frameworkWith, node, pod, selector } from '../testing.js';
-import type { NodeBuilder, PodBuilder } from '../testing.js';
+import { affinityTerm, frameworkWith, node, pod, selector } from '../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../testing/index.js';
 
 const LOW = 0;
 const MID = 100;

@@ -3,8 +3,8 @@
 import { expect, test } from '@jest/globals';
 import { PluginNames } from '@schedmesh/framework';
 import { snapshotOf } from '@schedmesh/scheduling';
-import { node, pod, scoreEach, singlePluginFramework } from '../testing.js';
-import type { NodeBuilder, PodBuilder } from '../testing.js';
+import { node, pod, scoreEach, singlePluginFramework } from '../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../testing/index.js';
 import { normalizedImageName } from './plugin.js';
 
 const MB = 1024 * 1024;

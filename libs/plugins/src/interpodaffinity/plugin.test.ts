@@ -5,8 +5,8 @@ import { describe, expect, test } from '@jest/globals';
 import { PluginNames, StatusCode } from '@schedmesh/framework';
 import type { PodAffinityTerm } from '@schedmesh/proto/v1/types';
 import { snapshotOf } from '@schedmesh/scheduling';
-import { affinityTerm, doesNotExistReq, existsReq, filterEach, inReq, namespace, node, notInReq, pod, preScoreSkips, scoreEach, selector, singlePluginFramework } from '../testing.js';
-import type { NodeBuilder, PodBuilder } from '../testing.js';
+import { affinityTerm, doesNotExistReq, existsReq, filterEach, inReq, namespace, node, notInReq, pod, preScoreSkips, scoreEach, selector, singlePluginFramework } from '../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../testing/index.js';
 import { REASON_AFFINITY_RULES_NOT_MATCH, REASON_ANTI_AFFINITY_RULES_NOT_MATCH, REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH } from './plugin.js';
 
 const NAME = PluginNames.InterPodAffinity;

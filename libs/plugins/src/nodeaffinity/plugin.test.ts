@@ -6,8 +6,8 @@ import { SelectorOperator } from '@schedmesh/proto/v1/types';
 import type { SelectorRequirement } from '@schedmesh/proto/v1/types';
 import { snapshotOf } from '@schedmesh/scheduling';
 import { inTreeRegistry } from '../registry.js';
-import { existsReq, filterEach, inReq, node, notInReq, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../testing.js';
-import type { PodBuilder } from '../testing.js';
+import { existsReq, filterEach, inReq, node, notInReq, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../testing/index.js';
+import type { PodBuilder } from '../testing/index.js';
 import { REASON_CONFLICT, REASON_ENFORCED, REASON_POD } from './plugin.js';
 
 const NAME = PluginNames.NodeAffinity;

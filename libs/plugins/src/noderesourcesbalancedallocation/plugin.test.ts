@@ -3,8 +3,8 @@
 import { expect, test } from '@jest/globals';
 import { PluginNames } from '@schedmesh/framework';
 import { snapshotOf } from '@schedmesh/scheduling';
-import { node, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../testing.js';
-import type { PodBuilder } from '../testing.js';
+import { node, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../testing/index.js';
+import type { PodBuilder } from '../testing/index.js';
 
 const NAME = PluginNames.NodeResourcesBalancedAllocation;
 const makeNode = (name: string, milliCpu: number, memory: number, gpu?: number) =>

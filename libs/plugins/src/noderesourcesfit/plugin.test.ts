@@ -8,8 +8,8 @@ import { PluginNames, StatusCode } from '@schedmesh/framework';
 import { snapshotOf } from '@schedmesh/scheduling';
 import { brokenLinearFunction } from '../helpers/normalize.js';
 import { inTreeRegistry } from '../registry.js';
-import { filterEach, node, pod, scoreEach, singlePluginFramework } from '../testing.js';
-import type { NodeBuilder, PodBuilder } from '../testing.js';
+import { filterEach, node, pod, scoreEach, singlePluginFramework } from '../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../testing/index.js';
 
 const NAME = PluginNames.NodeResourcesFit;
 const EXT = 'example.com/aaa';

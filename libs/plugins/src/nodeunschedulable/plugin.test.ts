@@ -2,8 +2,8 @@
 import { expect, test } from '@jest/globals';
 import { PluginNames, StatusCode } from '@schedmesh/framework';
 import { snapshotOf } from '@schedmesh/scheduling';
-import { filterEach, node, pod, singlePluginFramework } from '../testing.js';
-import type { NodeBuilder, PodBuilder } from '../testing.js';
+import { filterEach, node, pod, singlePluginFramework } from '../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../testing/index.js';
 import { REASON_UNSCHEDULABLE } from './plugin.js';
 
 test.each<[string, PodBuilder, NodeBuilder, StatusCode]>([

@@ -6,8 +6,8 @@ import { PluginNames, StatusCode } from '@schedmesh/framework';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import { ClusterSnapshot, snapshotOf } from '@schedmesh/scheduling';
 import { inTreeRegistry } from '../registry.js';
-import { existsReq, filterEach, inReq, node, pod, preScoreSkips, scoreEach, selector, singlePluginFramework } from '../testing.js';
-import type { NodeBuilder, PodBuilder } from '../testing.js';
+import { existsReq, filterEach, inReq, node, pod, preScoreSkips, scoreEach, selector, singlePluginFramework } from '../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../testing/index.js';
 
 const NAME = PluginNames.PodTopologySpread;
 const HOST = 'kubernetes.io/hostname';

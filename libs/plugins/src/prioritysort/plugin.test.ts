@@ -3,7 +3,7 @@ import { expect, test } from '@jest/globals';
 import { PluginNames } from '@schedmesh/framework';
 import type { QueueSortPlugin } from '@schedmesh/framework';
 import { snapshotOf } from '@schedmesh/scheduling';
-import { pod, singlePluginFramework } from '../testing.js';
+import { pod, singlePluginFramework } from '../testing/index.js';
 
 const lowPriority = 10;
 const highPriority = 20;

@@ -2,8 +2,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { PluginNames, StatusCode } from '@schedmesh/framework';
 import { snapshotOf } from '@schedmesh/scheduling';
-import { filterEach, node, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../testing.js';
-import type { NodeBuilder, PodBuilder } from '../testing.js';
+import { filterEach, node, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../testing/index.js';
+import type { NodeBuilder, PodBuilder } from '../testing/index.js';
 import { untoleratedTaintReason } from './plugin.js';
 
 const NAME = PluginNames.TaintToleration;

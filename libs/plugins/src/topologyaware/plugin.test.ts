@@ -4,8 +4,8 @@ import { expect, test } from '@jest/globals';
 import { PluginNames } from '@schedmesh/framework';
 import { snapshotOf } from '@schedmesh/scheduling';
 import { inTreeRegistry } from '../registry.js';
-import { node, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../testing.js';
-import type { PodBuilder } from '../testing.js';
+import { node, pod, preScoreSkips, scoreEach, singlePluginFramework } from '../testing/index.js';
+import type { PodBuilder } from '../testing/index.js';
 import { PREFERRED_RACK_KEY, PREFERRED_ZONE_KEY } from './args.js';
 
 const ZONE = 'topology.kubernetes.io/zone';

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Namespace, Node, Pod } from '@schedmesh/proto/v1/types';
 import { ClusterSnapshot } from './cluster-snapshot.js';
-import { affinityTerm, namespace, node, pod, selector } from '@schedmesh/framework/testing';
+import { affinityTerm, namespace, node, pod, selector } from '@schedmesh/testkit';
 
 let generation = 0;
 function ev(object: Node | Pod | Namespace, type: 'upsert' | 'delete' = 'upsert'): ClusterEvent {

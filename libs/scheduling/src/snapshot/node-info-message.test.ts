@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { node, pod } from '@schedmesh/framework/testing';
+import { node, pod } from '@schedmesh/testkit';
 import { NodeInfo as NodeInfoMessage } from '@schedmesh/proto/v1/snapshot';
 import { ClusterEventType, PodPhase } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Node, Pod } from '@schedmesh/proto/v1/types';

@@ -13,10 +13,10 @@ import type { Resources } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, ensureClusterStream, publishClusterEvent } from '@schedmesh/runtime';
 import type { MeshCallOptions } from '@schedmesh/runtime';
 import type { Channel, Client } from 'nice-grpc';
-import { startReservation } from './app.js';
-import type { ReservationApp } from './app.js';
-import { reservationConfigSchema } from './config.js';
-import type { ReservationConfig } from './config.js';
+import { startReservation } from '../app.js';
+import type { ReservationApp } from '../app.js';
+import { reservationConfigSchema } from '../config.js';
+import type { ReservationConfig } from '../config.js';
 
 /** A reservation client with the mesh's middleware. */
 export type ReservationClient = Client<typeof ReservationServiceDefinition, MeshCallOptions>;

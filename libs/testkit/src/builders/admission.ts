@@ -1,12 +1,10 @@
 /**
- * Fixture builders for the service's tests, the end-to-end test and the
- * benchmark: AdmissionPolicy and Namespace cluster events, pods with
- * volumes and service accounts, and the service's configuration for loopback.
+ * Builders for admission's tests, the end-to-end test and the benchmark:
+ * AdmissionPolicy and Namespace cluster events, and pods with volumes and
+ * service accounts.
  */
 import { ClusterEvent, ClusterEventType, Pod } from '@schedmesh/proto/v1/types';
 import type { AdmissionPolicy, DeepPartial, Volume } from '@schedmesh/proto/v1/types';
-import { admissionConfigSchema } from './config.js';
-import type { AdmissionConfig } from './config.js';
 
 /** Options of {@link policyObject}. */
 export interface PolicyObjectOptions {
@@ -56,16 +54,4 @@ export function hostPathVolume(name: string, path: string, readOnly = false): Vo
 /** A pending pod: `admissionPod('web-0', 'team-a', { labels: { app: 'web' }, volumes: [...] })`. */
 export function admissionPod(name: string, namespace: string, fields: DeepPartial<Pod> = {}): Pod {
   return Pod.fromPartial({ uid: `uid-${namespace}-${name}`, name, namespace, resourceVersion: '1', ...fields });
-}
-
-/** The service's configuration on loopback ports with quiet logs; `overrides` are merged per top-level key. */
-export function loopbackConfig(natsUrl: string, overrides: Record<string, Record<string, unknown>> = {}): AdmissionConfig {
-  return admissionConfigSchema.parse({
-    ...overrides,
-    grpc: { host: '127.0.0.1', port: 0, ...overrides.grpc },
-    http: { host: '127.0.0.1', port: 0, ...overrides.http },
-    log: { level: 'silent', ...overrides.log },
-    shutdown: { grace: '1s', ...overrides.shutdown },
-    nats: { url: natsUrl, memoryStorage: true, ...overrides.nats },
-  });
 }

@@ -4,8 +4,8 @@ import { Node, Pod } from '@schedmesh/proto/v1/types';
 import type { DeepPartial } from '@schedmesh/proto/v1/types';
 import { createLogger } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
-import { Gateway } from './gateway.js';
-import type { GatewayOptions } from './gateway.js';
+import { Gateway } from '../gateway.js';
+import type { GatewayOptions } from '../gateway.js';
 
 /**
  * Builders shared by the gateway's tests (no test framework here, so the

@@ -3,7 +3,7 @@ import { startExamplePlugin } from './server.js';
 import type { ExamplePluginOptions } from './server.js';
 
 // Runs the example plugin for the demo and for trying the gateway by hand:
-//   npx tsx services/gateway/example-plugin/main.ts
+//   npx tsx examples/rest-plugin/src/main.ts
 // Environment (all optional):
 //   PLUGIN_HOST (127.0.0.1), PLUGIN_PORT (8080)
 //   PLUGIN_HMAC_KEY_FILE + PLUGIN_HMAC_KEY_ID   require the gateway's HMAC signature

@@ -1,6 +1,6 @@
-// The filterscore service over real gRPC, with the snapshot service in-process
-// over a real NATS JetStream (the pattern of services/snapshot/src/snapshot.test.ts
-// and test/integration/state-pipeline.test.ts).
+// The filterscore service over real gRPC, fed by the snapshot service, both
+// in-process over a real NATS JetStream (the pattern of
+// services/snapshot/src/snapshot.test.ts and state-pipeline.test.ts).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,20 +12,16 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { createClient, Status } from 'nice-grpc';
 import type { Channel } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
+import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
+import type { FilterScoreApp } from '@schedmesh/filterscore-service';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { Pod, SelectorOperator, TaintEffect } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { ConfigError, connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
+import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
+import type { SnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, freePort, makeNode, makePod, startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
-// Multi-service test: the snapshot service runs in-process from its app module, as
-// test/integration does.
-import { startSnapshotApp } from '../../snapshot/src/app.js';
-import type { SnapshotApp } from '../../snapshot/src/app.js';
-import { snapshotConfigSchema } from '../../snapshot/src/config.js';
-import { startFilterScoreApp } from './app.js';
-import type { FilterScoreApp } from './app.js';
-import { filterScoreConfigSchema } from './config.js';
 
 let nats: TestServer;
 let nc: NatsConnection;

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { protocolJsonSchemas } from './protocol.js';
+import { protocolJsonSchemas } from '../src/protocol.js';
 
 // Regenerates services/gateway/schema/*.json from the protocol's zod schemas:
-//   npx tsx services/gateway/src/write-schema.ts
+//   npx tsx services/gateway/scripts/write-schema.ts
 // protocol.test.ts fails while the files on disk differ from what this writes.
 const dir = join(__dirname, '..', 'schema');
 for (const [name, schema] of Object.entries(protocolJsonSchemas())) {

@@ -1,7 +1,7 @@
 /**
  * Running one plugin the way upstream's plugin tests do: a framework whose
  * profile enables only the plugins under test, and the points run node by
- * node. The fixture builders are the framework's (@schedmesh/framework/testing),
+ * node. The fixture builders are the framework's (@schedmesh/testkit),
  * re-exported so a plugin's test imports one module. Test support only (not
  * exported from the package index).
  */
@@ -10,7 +10,7 @@ import type { NodeInfo, SnapshotLister, Status } from '@schedmesh/framework';
 import type { Pod } from '@schedmesh/proto/v1/types';
 import { Framework, newPodInfo, resolveProfiles } from '@schedmesh/scheduling';
 import type { ResolvedProfile } from '@schedmesh/scheduling';
-import { inTreeRegistry } from './registry.js';
+import { inTreeRegistry } from '../registry.js';
 
 export {
   affinityTerm,
@@ -24,8 +24,8 @@ export {
   pod,
   PodBuilder,
   selector,
-} from '@schedmesh/framework/testing';
-export type { ContainerRequests } from '@schedmesh/framework/testing';
+} from '@schedmesh/testkit';
+export type { ContainerRequests } from '@schedmesh/testkit';
 
 /** A framework whose profile enables only `plugin` (and PrioritySort), with its args. */
 export function singlePluginFramework(plugin: string, snapshot: SnapshotLister, args?: unknown): Framework {
