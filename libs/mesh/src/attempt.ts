@@ -201,6 +201,7 @@ class Run {
       if (gw) return gw;
     }
 
+    this.ranked = selectHostFirst(this.ranked);
     if (this.req.mode === 'dryRun' || !clients.reservation) {
       const best = this.ranked[0]!;
       if (this.req.mode === 'bind') return this.bindOnly(best.nodeName);
@@ -394,6 +395,22 @@ class Run {
       patched: this.patched,
     };
   }
+}
+
+/**
+ * Upstream's selectHost: among the nodes that share the top score, one is
+ * chosen uniformly at random to go first. Without it, attempts running in
+ * parallel on the same snapshot all pick the same node (ties come back in one
+ * order) and pile onto it until Reserve refuses, instead of spreading.
+ */
+export function selectHostFirst(ranked: readonly NodeScore[], random: () => number = Math.random): NodeScore[] {
+  const out = [...ranked];
+  if (out.length < 2) return out;
+  let ties = 1;
+  while (ties < out.length && out[ties]!.total === out[0]!.total) ties++;
+  const pick = Math.floor(random() * ties);
+  if (pick > 0) [out[0], out[pick]] = [out[pick]!, out[0]!];
+  return out;
 }
 
 /** The gateway could not list its plugins. */

@@ -13,7 +13,7 @@ export type { GatewayFilter, GatewayPatch, GatewayPluginsOptions } from './adapt
 export { confirm, permit, podRef, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';
 export type { ReservationStepOptions, ReserveOutcome } from './adapters/reservation.js';
 export { statusFrom, statusOf } from './adapters/status.js';
-export { SchedulingAttempt, traceIdOf } from './attempt.js';
+export { SchedulingAttempt, selectHostFirst, traceIdOf } from './attempt.js';
 export type { AttemptDeps, AttemptMode, AttemptOutcome, AttemptRequest, AttemptResult, NodeLookup } from './attempt.js';
 export type { AdmissionClient, FilterScoreClient, GatewayClient, MeshClients, ReservationClient } from './clients.js';
 export { KubeApi, KubeApiError, PatchType, podPath } from './kube/api.js';

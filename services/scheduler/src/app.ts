@@ -122,8 +122,10 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
     logger,
     parallelism: config.scheduler.parallelism,
     maxReserveTries: config.scheduler.maxReserveTries,
-    profileOf: (pod) => pod.schedulerName,
-    generationOf: (uid) => source.generationOf(uid),
+    profileOf: (pod) => config.scheduler.filterscoreProfiles[pod.schedulerName] ?? '',
+    // At least what this scheduler has seen: its own bindings come back through the stream, and
+    // filterscore must rank on them, not on the older state the pod's own event carried.
+    generationOf: (uid) => Math.max(source.generationOf(uid), source.gate.generation),
     onSettled: (pod) => source.settle(pod.uid),
     onAttempt: (result, ms) => {
       attemptsTotal.inc({ outcome: result.outcome });
@@ -139,6 +141,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
       records,
       profiles,
       defaultProfile: config.scheduler.profiles[0]!,
+      filterscoreProfile: (name) => config.scheduler.filterscoreProfiles[name] ?? '',
       generation: () => source.gate.generation,
       maxReserveTries: config.scheduler.maxReserveTries,
     }),

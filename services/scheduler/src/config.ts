@@ -30,6 +30,11 @@ export const schedulerConfigSchema = commonConfigSchema
       .object({
         /** The schedulerNames served: pods naming one of them are scheduled here. */
         profiles: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a DNS-1123 subdomain')).min(1).default(['schedmesh']),
+        /**
+         * The filterscore profile each schedulerName is filtered and scored with; a
+         * schedulerName not listed uses filterscore's default (first) profile.
+         */
+        filterscoreProfiles: z.record(z.string(), z.string()).default({}),
         /** Attempts in flight at once. */
         parallelism: z.number().int().min(1).max(256).default(16),
         /** Ranked nodes tried at Reserve when another replica got there first. */

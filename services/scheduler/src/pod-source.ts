@@ -64,6 +64,11 @@ export class PodSource {
     this.gate = new GenerationGate({ name: 'cluster view', maxWaitMs: options.maxWaitMs });
   }
 
+  /** Nodes in the view. */
+  viewNodes(): number {
+    return this.options.view.nodeCount;
+  }
+
   /** Pods whose events this replica holds. */
   get heldCount(): number {
     return this.held.size;

@@ -18,6 +18,8 @@ export interface SchedulerServerDeps {
   readonly records: AttemptRecords;
   readonly profiles: ReadonlySet<string>;
   readonly defaultProfile: string;
+  /** The filterscore profile of a schedulerName ('' = filterscore's default). */
+  readonly filterscoreProfile: (schedulerName: string) => string;
   readonly generation: () => number;
   readonly maxReserveTries: number;
 }
@@ -48,7 +50,7 @@ export function schedulerServer(deps: SchedulerServerDeps): SchedulerServiceImpl
       if (!deps.profiles.has(profile)) throw new InvalidArgumentError('profile', `unknown profile "${profile}"; this scheduler serves ${[...deps.profiles].join(', ')}`);
       const result = await deps.attempt.run({
         pod: request.pod,
-        profile,
+        profile: deps.filterscoreProfile(profile),
         minGeneration: deps.generation(),
         mode: request.dryRun ? 'dryRun' : request.bind ? 'bind' : 'reserve',
         maxReserveTries: deps.maxReserveTries,
