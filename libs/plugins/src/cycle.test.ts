@@ -129,7 +129,7 @@ describe('the explanation (TestFitError_Error)', () => {
 });
 
 describe('scoring', () => {
-  test('totals are the weighted sum of normalized plugin scores, best first, ties in evaluation order', async () => {
+  test('totals are the weighted sum of normalized plugin scores, best first, ties in random order', async () => {
     const nodes = [
       node('tainted').capacity({ cpu: '4', memory: '8Gi' }).taint('k', 'v', 'PreferNoSchedule').build(),
       node('clean').capacity({ cpu: '4', memory: '8Gi' }).build(),
@@ -137,8 +137,9 @@ describe('scoring', () => {
     ];
     const fwk = defaultFramework(nodes);
     const result = await evaluatePod(fwk, { pod: newPodInfo(pod('p').req({ cpu: '1', memory: '1Gi' }).build()), signal });
-    expect(result.ranked.map((r) => r.name)).toEqual(['clean', 'clean2', 'tainted']);
-    const clean = result.ranked[0]!;
+    expect(result.ranked.slice(0, 2).map((r) => r.name).sort()).toEqual(['clean', 'clean2']);
+    expect(result.ranked[2]!.name).toBe('tainted');
+    const clean = result.ranked.find((r) => r.name === 'clean')!;
     expect(clean.total).toBe(clean.scores.reduce((s, p) => s + p.score * p.weight, 0));
     expect(clean.scores.find((s) => s.plugin === PluginNames.TaintToleration)).toEqual({ plugin: 'TaintToleration', score: 100, weight: 3 });
     expect(result.ranked[2]!.scores.find((s) => s.plugin === PluginNames.TaintToleration)?.score).toBe(0);

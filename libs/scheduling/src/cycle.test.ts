@@ -4,7 +4,7 @@
 // (src/cycle.test.ts): this package never depends on the plugins. Extenders: extenders.test.ts.
 import { describe, expect, test } from '@jest/globals';
 import { Status } from '@schedmesh/framework';
-import { Diagnosis, fitErrorMessage, numFeasibleNodesToFind } from './cycle.js';
+import { Diagnosis, fitErrorMessage, numFeasibleNodesToFind, rankNodes } from './cycle.js';
 
 describe('numFeasibleNodesToFind (TestNumFeasibleNodesToFind)', () => {
   test.each([
@@ -32,5 +32,25 @@ describe('the explanation (TestFitError_Error)', () => {
     expect(fitErrorMessage(12, d)).toBe(
       "0/12 nodes are available: 1 Insufficient memory, 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu, 9 node(s) didn't satisfy plugin(s) [NodeAffinity].",
     );
+  });
+});
+
+describe('rankNodes (selectHost)', () => {
+  const score = (name: string, total: number) => ({ name, total, scores: [] });
+
+  test.each([
+    ['a random key orders ties', [0.9, 0.1, 0.5], ['b', 'c', 'a']],
+    ['another draw, another order', [0.1, 0.9, 0.5], ['a', 'c', 'b']],
+  ])('%s; higher totals always come first', (_, keys, tiedOrder) => {
+    let i = 0;
+    const random = (): number => keys[i++ % keys.length]!;
+    const ranked = rankNodes([score('a', 10), score('b', 10), score('c', 10), score('low', 3), score('high', 20)], random);
+    expect(ranked.map((r) => r.name)).toEqual(['high', ...tiedOrder, 'low']);
+  });
+
+  test('over many draws every tied node comes first, none of the lower ones', () => {
+    const firsts = new Set<string>();
+    for (let i = 0; i < 200; i++) firsts.add(rankNodes([score('a', 7), score('b', 7), score('c', 7), score('d', 6)])[0]!.name);
+    expect([...firsts].sort()).toEqual(['a', 'b', 'c']);
   });
 });

@@ -288,9 +288,17 @@ export async function prioritizeNodes(fwk: Framework, state: CycleState, pod: Po
   });
 }
 
-/** Best first; equal totals keep the order the nodes were found in (which rotates across cycles). */
-export function rankNodes(scores: readonly NodePluginScores[]): NodePluginScores[] {
-  return [...scores].sort((a, b) => b.total - a.total);
+/**
+ * Best first. Equal totals come in a random order, as upstream's selectHost
+ * picks uniformly among the top-scored nodes: callers take the first (and
+ * filterscore cuts the list at maxRanked), so a fixed tie order would send
+ * every attempt running on the same snapshot to the same node. `random`
+ * makes the order reproducible in tests.
+ */
+export function rankNodes(scores: readonly NodePluginScores[], random: () => number = Math.random): NodePluginScores[] {
+  const keyed = scores.map((s) => ({ s, k: random() }));
+  keyed.sort((a, b) => b.s.total - a.s.total || a.k - b.k);
+  return keyed.map((x) => x.s);
 }
 
 /** What {@link evaluatePod} returns. */

@@ -1,8 +1,17 @@
 /**
- * @schedmesh/scheduler-service. For now only its scheduling queue (the
- * facade and what it is built with); the rest of the service (main, app,
- * server, the cycle) is planned (see README.md). The sub-queues are internal.
+ * What other code imports by the package name (@schedmesh/scheduler-service):
+ * the app (start function, config schema, handle) for in-process tests and
+ * benchmarks, and the scheduling queue. The process starts in main.ts. The
+ * sub-queues are internal.
  */
+export { startSchedulerApp } from './app.js';
+export type { SchedulerApp, SchedulerAppOptions } from './app.js';
+export { schedulerConfigSchema } from './config.js';
+export type { SchedulerConfig } from './config.js';
+export { ClusterView } from './cluster-view.js';
+export { isPendingFor, PodSource } from './pod-source.js';
+export { AttemptRecords } from './records.js';
+export type { AttemptRecord } from './records.js';
 export {
   DEFAULT_BACKOFF_FLUSH_INTERVAL_MS,
   DEFAULT_UNSCHEDULABLE_FLUSH_INTERVAL_MS,

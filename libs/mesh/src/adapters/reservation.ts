@@ -1,0 +1,79 @@
+/**
+ * Reservation as the Reserve and Permit steps: a lease on the chosen node in
+ * Redis (the arbiter between scheduler replicas), the gang Permit, and
+ * Confirm once bound. A conflict is a rejection of that node (try the next),
+ * never an error.
+ */
+import { Status } from '@schedmesh/framework';
+import { PermitDecision } from '@schedmesh/proto/v1/reservation';
+import type { Lease } from '@schedmesh/proto/v1/reservation';
+import { Resources } from '@schedmesh/proto/v1/types';
+import type { Pod, PodRef } from '@schedmesh/proto/v1/types';
+import type { ReservationClient } from '../clients.js';
+
+/** The plugin name reservation statuses carry. */
+export const RESERVATION_PLUGIN = 'SchedmeshReservation';
+
+/** The pod's reference. */
+export function podRef(pod: Pod): PodRef {
+  return { uid: pod.uid, namespace: pod.namespace, name: pod.name };
+}
+
+/** A Reserve outcome: the lease, or the node's refusal. */
+export type ReserveOutcome = { readonly lease: Lease; readonly status: Status } | { readonly lease?: undefined; readonly status: Status };
+
+/** Options of the reservation steps. */
+export interface ReservationStepOptions {
+  /** Lease TTL in ms: long enough for Permit and Bind, short enough that a crashed scheduler frees the room soon. */
+  readonly ttlMs: number;
+  /** Who holds the lease (the scheduler replica), for GetReservation and logs. */
+  readonly holder: string;
+}
+
+function duration(ms: number): { seconds: number; nanos: number } {
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+/** Reserves the pod's requests on nodeName. Idempotent for the same pod and node. */
+export async function reserve(client: ReservationClient, pod: Pod, nodeName: string, options: ReservationStepOptions, signal: AbortSignal): Promise<ReserveOutcome> {
+  const res = await client.reserve(
+    {
+      pod: podRef(pod),
+      nodeName,
+      requests: pod.requests ?? Resources.fromPartial({}),
+      ttl: duration(options.ttlMs),
+      holder: options.holder,
+      ...(pod.podGroup ? { podGroup: pod.podGroup } : {}),
+    },
+    { signal },
+  );
+  if (res.result?.$case === 'lease') return { lease: res.result.value, status: Status.SUCCESS };
+  const conflict = res.result?.$case === 'conflict' ? res.result.value : undefined;
+  const short = conflict?.shortResources ?? [];
+  const why = short.length > 0 ? short.map((r) => `Insufficient ${r}`).join(', ') : (conflict?.message ?? 'no room left');
+  return { status: Status.unschedulable(`node ${nodeName} is reserved: ${why}`).withPlugin(RESERVATION_PLUGIN) };
+}
+
+/** Releases the pod's lease. Idempotent; never throws (a lease left behind expires with its TTL). */
+export async function unreserve(client: ReservationClient, podUid: string, fencingVersion: number, signal: AbortSignal): Promise<boolean> {
+  try {
+    const res = await client.unreserve({ podUid, fencingVersion }, { signal });
+    return res.released;
+  } catch {
+    return false;
+  }
+}
+
+/** Confirms the lease once the pod is bound (its bound event settles it in the ledger). */
+export async function confirm(client: ReservationClient, podUid: string, fencingVersion: number, signal: AbortSignal): Promise<Status> {
+  await client.confirm({ podUid, fencingVersion }, { signal });
+  return Status.SUCCESS;
+}
+
+/** The gang Permit: waits until minMember of the pod's group hold reservations, or the group times out. */
+export async function permit(client: ReservationClient, pod: Pod, timeoutMs: number | undefined, signal: AbortSignal): Promise<Status> {
+  if (!pod.podGroup) return Status.SKIP;
+  const res = await client.permit({ pod: podRef(pod), podGroup: pod.podGroup, ...(timeoutMs ? { timeout: duration(timeoutMs) } : {}) }, { signal });
+  if (res.decision === PermitDecision.PERMIT_DECISION_ALLOW) return Status.SUCCESS;
+  return Status.unschedulable(`pod group ${pod.podGroup.name}: ${res.reason || 'rejected'} (${res.membersReserved}/${pod.podGroup.minMember} reserved)`).withPlugin(RESERVATION_PLUGIN);
+}

@@ -1,0 +1,427 @@
+/**
+ * One scheduling attempt over the mesh, written once for the scheduler
+ * service and the extender adapter:
+ *
+ *   PreFilter (admission) → Filter+Score (filterscore Evaluate at the pod's
+ *   generation) → the gateway's REST Filter and Score → Reserve in rank order
+ *   (the next-ranked node on a conflict, bounded) → Permit (gangs) → PreBind
+ *   (gateway patches applied to the pod) → Bind (Binding subresource) →
+ *   PostBind (Confirm).
+ *
+ * Any failure after Reserve runs Unreserve. Every step is a child span of one
+ * root span, and its outcome is a StepResult. Rejections are values; an
+ * exception from a service (UNAVAILABLE, a deadline) ends the attempt with an
+ * Error status so the caller backs off and retries, never "unschedulable".
+ */
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Span, Tracer } from '@opentelemetry/api';
+import { Status } from '@schedmesh/framework';
+import type { StepResult } from '@schedmesh/proto/v1/scheduler';
+import { ExtensionPoint } from '@schedmesh/proto/v1/types';
+import type { Node, NodeScore, Pod } from '@schedmesh/proto/v1/types';
+import type { Logger } from '@schedmesh/runtime';
+import { admit } from './adapters/admission.js';
+import { evaluate } from './adapters/filterscore.js';
+import type { GatewayPlugins } from './adapters/gateway.js';
+import { confirm, permit, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';
+import type { ReservationStepOptions } from './adapters/reservation.js';
+import type { MeshClients } from './clients.js';
+import type { BindOutcome, PodWriter } from './kube/pods.js';
+
+/** Looks up a node object by name (the caller's replica of the cluster, or the extender request's nodes). */
+export type NodeLookup = (name: string) => Node | undefined;
+
+/** What an attempt needs. */
+export interface AttemptDeps {
+  readonly clients: MeshClients;
+  /** The gateway's REST plugins (absent: no gateway in this mesh). */
+  readonly gateway?: GatewayPlugins;
+  /** Kubernetes writes; required for mode 'bind'. */
+  readonly writer?: PodWriter;
+  readonly nodes: NodeLookup;
+  readonly tracer: Tracer;
+  readonly logger: Logger;
+  readonly reservation: ReservationStepOptions;
+}
+
+/**
+ * How far an attempt goes:
+ * - 'dryRun': decide only (no lease, no writes): the ranked nodes and reasons;
+ * - 'reserve': decide and hold a lease on the chosen node, then stop (the
+ *   caller binds; the lease expires with its TTL unless confirmed);
+ * - 'bind': the whole cycle, binding the pod.
+ */
+export type AttemptMode = 'dryRun' | 'reserve' | 'bind';
+
+/** One attempt's input. */
+export interface AttemptRequest {
+  readonly pod: Pod;
+  readonly profile: string;
+  /** The generation the pod was seen at (0: whatever the services have). */
+  readonly minGeneration: number;
+  readonly mode: AttemptMode;
+  /** Nodes tried at Reserve before giving up on conflicts (default 3). */
+  readonly maxReserveTries?: number;
+  /** Ranked nodes asked of filterscore (default 10, at least maxReserveTries). */
+  readonly maxRanked?: number;
+  /** Longest gang wait at Permit, in ms (default: the pod group's, else the service default). */
+  readonly permitTimeoutMs?: number;
+  readonly signal: AbortSignal;
+}
+
+/** How an attempt ended. */
+export type AttemptOutcome =
+  /** Bound (mode bind), or reserved/decided (other modes). */
+  | 'scheduled'
+  /** No node fits now; preemption or a cluster event may change that. */
+  | 'unschedulable'
+  /** Admission rejected the pod: no node will fit until the policy or the pod changes. */
+  | 'rejected'
+  /** A service failed (I/O, a deadline): retry with backoff. */
+  | 'error'
+  /** The pod was bound by someone else, or deleted, during the attempt. */
+  | 'settled';
+
+/** One attempt's result. */
+export interface AttemptResult {
+  readonly outcome: AttemptOutcome;
+  /** The deciding status (Success when scheduled). */
+  readonly status: Status;
+  readonly nodeName: string;
+  /** The message an event or a caller shows ("0/N nodes are available: …"). */
+  readonly message: string;
+  /** The snapshot generation the decision used. */
+  readonly generation: number;
+  readonly fencingVersion: number;
+  /** Feasible nodes, best first (after the gateway's filters and scores). */
+  readonly ranked: readonly NodeScore[];
+  readonly steps: readonly StepResult[];
+  readonly traceId: string;
+  /** The plugins that rejected the pod (for queueing hints). */
+  readonly rejectors: readonly string[];
+  /** Labels and annotations applied to the pod at PreBind. */
+  readonly patched: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
+}
+
+const SPAN_NAMES: Record<number, string> = {
+  [ExtensionPoint.EXTENSION_POINT_PRE_FILTER]: 'PreFilter',
+  [ExtensionPoint.EXTENSION_POINT_FILTER]: 'Filter',
+  [ExtensionPoint.EXTENSION_POINT_SCORE]: 'Score',
+  [ExtensionPoint.EXTENSION_POINT_RESERVE]: 'Reserve',
+  [ExtensionPoint.EXTENSION_POINT_PERMIT]: 'Permit',
+  [ExtensionPoint.EXTENSION_POINT_PRE_BIND]: 'PreBind',
+  [ExtensionPoint.EXTENSION_POINT_BIND]: 'Bind',
+  [ExtensionPoint.EXTENSION_POINT_POST_BIND]: 'PostBind',
+};
+
+/** Runs scheduling attempts over the mesh. */
+export class SchedulingAttempt {
+  constructor(private readonly deps: AttemptDeps) {}
+
+  /** Runs one attempt. Never throws for a service failure: that is outcome 'error'. */
+  async run(req: AttemptRequest): Promise<AttemptResult> {
+    const { pod } = req;
+    return this.deps.tracer.startActiveSpan(
+      'schedule_one',
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: { 'k8s.namespace.name': pod.namespace, 'k8s.pod.name': pod.name, 'k8s.pod.uid': pod.uid, 'schedmesh.profile': req.profile, 'schedmesh.mode': req.mode },
+      },
+      async (root) => {
+        const run = new Run(this.deps, req, root.spanContext().traceId);
+        try {
+          const result = await run.execute().catch((err: unknown) => run.fail(err));
+          root.setAttribute('schedmesh.outcome', result.outcome);
+          if (result.nodeName) root.setAttribute('k8s.node.name', result.nodeName);
+          if (result.outcome === 'error') root.setStatus({ code: SpanStatusCode.ERROR, message: result.message });
+          return result;
+        } finally {
+          root.end();
+        }
+      },
+    );
+  }
+}
+
+/** The state of one attempt as it goes. */
+class Run {
+  private readonly steps: StepResult[] = [];
+  private generation: number;
+  private ranked: NodeScore[] = [];
+  private patched: AttemptResult['patched'] = { labels: {}, annotations: {} };
+
+  constructor(
+    private readonly deps: AttemptDeps,
+    private readonly req: AttemptRequest,
+    private readonly traceId: string,
+  ) {
+    this.generation = req.minGeneration;
+  }
+
+  async execute(): Promise<AttemptResult> {
+    const { clients, gateway } = this.deps;
+    const { pod, signal } = this.req;
+    const tries = Math.max(1, this.req.maxReserveTries ?? 3);
+
+    // PreFilter: admission.
+    let nodeNames: readonly string[] | undefined;
+    if (clients.admission) {
+      const admission = clients.admission;
+      const adm = await this.step(ExtensionPoint.EXTENSION_POINT_PRE_FILTER, 'SchedmeshAdmission', async () => {
+        const out = await admit(admission, pod, this.req.minGeneration, signal);
+        return { status: out.status, value: out };
+      });
+      if (!adm.status.isSuccess()) return this.end(adm.status.isError() ? 'error' : 'rejected', adm.status);
+      nodeNames = adm.value?.nodeNames;
+    }
+
+    // PreFilter: the gateway's REST PreFilter plugins.
+    if (gateway && (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_PRE_FILTER))) {
+      const pf = await this.step(ExtensionPoint.EXTENSION_POINT_PRE_FILTER, 'SchedmeshGateway', async () => ({ status: await gateway.preFilter(pod, signal) }));
+      if (!pf.status.isSuccess()) return this.end(pf.status.isError() ? 'error' : pf.status.code === Status.unresolvable().code ? 'rejected' : 'unschedulable', pf.status);
+    }
+
+    // Filter + Score: filterscore, at the generation the pod was seen.
+    const ev = await this.step(ExtensionPoint.EXTENSION_POINT_FILTER, 'SchedmeshFilterScore', async () => {
+      const out = await evaluate(
+        clients.filterscore,
+        pod,
+        { profile: this.req.profile, minGeneration: this.req.minGeneration, maxRanked: Math.max(this.req.maxRanked ?? 10, tries), ...(nodeNames ? { nodeNames } : {}) },
+        signal,
+      );
+      return { status: out.status, value: out };
+    });
+    if (ev.value) this.generation = Math.max(this.generation, ev.value.generation);
+    if (!ev.status.isSuccess()) return this.end(ev.status.isError() ? 'error' : 'unschedulable', ev.status);
+    this.ranked = [...(ev.value?.ranked ?? [])];
+
+    // The gateway's REST Filter and Score plugins, over the ranked nodes.
+    if (gateway) {
+      const gw = await this.gatewayFilterScore(gateway);
+      if (gw) return gw;
+    }
+
+    this.ranked = selectHostFirst(this.ranked);
+    if (this.req.mode === 'dryRun' || !clients.reservation) {
+      const best = this.ranked[0]!;
+      if (this.req.mode === 'bind') return this.bindOnly(best.nodeName);
+      return this.end('scheduled', Status.SUCCESS, best.nodeName);
+    }
+    return this.reserveAndBind(tries);
+  }
+
+  private async gatewayFilterScore(gateway: GatewayPlugins): Promise<AttemptResult | undefined> {
+    const { pod, signal } = this.req;
+    const nodes = (): Node[] => this.ranked.map((r) => this.deps.nodes(r.nodeName)).filter((n): n is Node => n !== undefined);
+    if (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_FILTER)) {
+      const f = await this.step(ExtensionPoint.EXTENSION_POINT_FILTER, 'SchedmeshGateway', async () => {
+        const out = await gateway.filter(pod, nodes(), signal);
+        return { status: out.status, value: out };
+      });
+      if (f.status.isError()) return this.end('error', f.status);
+      const feasible = new Set(f.value?.feasible ?? []);
+      this.ranked = this.ranked.filter((r) => feasible.has(r.nodeName));
+      if (this.ranked.length === 0) {
+        const reasons = [...(f.value?.rejected.values() ?? [])];
+        const status = (reasons[0] ?? Status.unschedulable('rejected by REST filter plugins')).withPlugin(reasons[0]?.plugin || 'SchedmeshGateway');
+        return this.end('unschedulable', Status.of(status.code, `0/${feasible.size + (f.value?.rejected.size ?? 0)} ranked nodes passed the REST plugins: ${status.message()}`).withPlugin(status.plugin));
+      }
+    }
+    if (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_SCORE)) {
+      const s = await this.step(ExtensionPoint.EXTENSION_POINT_SCORE, 'SchedmeshGateway', async () => {
+        const out = await gateway.score(pod, nodes(), signal);
+        return { status: out.status, value: out };
+      });
+      if (s.status.isError()) return this.end('error', s.status);
+      const scores = s.value?.scores ?? new Map<string, number>();
+      // Upstream adds extender scores to the plugins' weighted sum; a stable sort keeps filterscore's tie order.
+      this.ranked = this.ranked
+        .map((r) => ({ ...r, total: r.total + (scores.get(r.nodeName) ?? 0) }))
+        .sort((a, b) => b.total - a.total);
+    }
+    return undefined;
+  }
+
+  private async reserveAndBind(tries: number): Promise<AttemptResult> {
+    const reservation = this.deps.clients.reservation!;
+    const { pod, signal } = this.req;
+    const conflicts: Status[] = [];
+    for (const candidate of this.ranked.slice(0, tries)) {
+      const node = candidate.nodeName;
+      const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => {
+        const out = await reserve(reservation, pod, node, this.deps.reservation, signal);
+        return { status: out.status, value: out.lease };
+      });
+      if (r.status.isError()) return this.end('error', r.status);
+      if (!r.status.isSuccess() || !r.value) {
+        conflicts.push(r.status);
+        continue;
+      }
+      const lease = r.value;
+      let result: AttemptResult;
+      try {
+        result = await this.afterReserve(node, lease.fencingVersion);
+      } catch (err) {
+        result = this.end('error', this.failure(err), '', lease.fencingVersion);
+      }
+      if (result.outcome !== 'scheduled') await this.unreserve(pod.uid, lease.fencingVersion);
+      return result;
+    }
+    // Every candidate was taken by another replica since the snapshot: the pod backs off and tries again.
+    const status = Status.unschedulable(`${conflicts.length} ranked node(s) were reserved by other pods meanwhile: ${conflicts.map((c) => c.message()).join('; ')}`).withPlugin(RESERVATION_PLUGIN);
+    return this.end('unschedulable', status);
+  }
+
+  private async afterReserve(node: string, fencingVersion: number): Promise<AttemptResult> {
+    const reservation = this.deps.clients.reservation!;
+    const { pod, signal } = this.req;
+
+    if (pod.podGroup) {
+      const p = await this.step(ExtensionPoint.EXTENSION_POINT_PERMIT, RESERVATION_PLUGIN, async () => ({ status: await permit(reservation, pod, this.req.permitTimeoutMs, signal) }));
+      if (!p.status.isSuccess() && !p.status.isSkip()) return this.end(p.status.isError() ? 'error' : 'unschedulable', p.status, '', fencingVersion);
+    }
+    if (this.req.mode !== 'bind') return this.end('scheduled', Status.SUCCESS, node, fencingVersion);
+
+    const bound = await this.preBindAndBind(node, fencingVersion);
+    if (bound) return bound;
+
+    const c = await this.step(ExtensionPoint.EXTENSION_POINT_POST_BIND, RESERVATION_PLUGIN, async () => ({ status: await confirm(reservation, pod.uid, fencingVersion, signal) }));
+    // The pod is bound: a failed Confirm only leaves the lease to its TTL and the bound event.
+    if (c.status.isError()) this.deps.logger.warn({ pod: `${pod.namespace}/${pod.name}`, node, err: c.status.message() }, 'Confirm failed after the pod was bound; the lease expires with its TTL');
+    return this.end('scheduled', Status.SUCCESS, node, fencingVersion);
+  }
+
+  /** PreBind and Bind; undefined when bound, else the attempt's end. */
+  private async preBindAndBind(node: string, fencingVersion: number): Promise<AttemptResult | undefined> {
+    const { pod, signal } = this.req;
+    const writer = this.deps.writer;
+    if (!writer) return this.end('error', Status.error('no Kubernetes writer configured for mode bind').withPlugin('DefaultBinder'), '', fencingVersion);
+    const gateway = this.deps.gateway;
+    if (gateway && (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_PRE_BIND))) {
+      const pb = await this.step(ExtensionPoint.EXTENSION_POINT_PRE_BIND, 'SchedmeshGateway', async () => {
+        const out = await gateway.preBind(pod, this.deps.nodes(node), signal);
+        if (!out.status.isSuccess()) return { status: out.status };
+        await writer.patchMetadata(pod, out.patch, signal);
+        this.patched = out.patch;
+        return { status: Status.SUCCESS };
+      });
+      if (!pb.status.isSuccess()) return this.end(pb.status.isError() ? 'error' : 'unschedulable', pb.status, '', fencingVersion);
+    }
+    const b = await this.step<BindOutcome>(ExtensionPoint.EXTENSION_POINT_BIND, 'DefaultBinder', async () => {
+      const out = await writer.bind(pod, node, signal);
+      if (out.kind === 'bound') return { status: Status.SUCCESS, value: out };
+      return { status: Status.of(Status.unresolvable().code, out.kind === 'gone' ? 'the pod no longer exists' : `the pod was bound to ${out.nodeName} by someone else`), value: out };
+    });
+    if (b.status.isError()) return this.end('error', b.status, '', fencingVersion);
+    if (!b.status.isSuccess()) return this.end('settled', b.status.withPlugin('DefaultBinder'), b.value?.kind === 'boundElsewhere' ? b.value.nodeName : '', fencingVersion);
+    return undefined;
+  }
+
+  /** Without reservation in the mesh: bind the best node directly. */
+  private async bindOnly(node: string): Promise<AttemptResult> {
+    const bound = await this.preBindAndBind(node, 0);
+    return bound ?? this.end('scheduled', Status.SUCCESS, node);
+  }
+
+  // Which points have REST plugins; a gateway that cannot say fails the attempt (it backs off),
+  // so a pod never binds without the patches its PreBind plugins would have made.
+  private async serves(gateway: GatewayPlugins, point: ExtensionPoint): Promise<boolean> {
+    try {
+      return await gateway.serves(point, this.req.signal);
+    } catch (err) {
+      throw new GatewayUnavailableError(err);
+    }
+  }
+
+
+  private async unreserve(uid: string, fencingVersion: number): Promise<void> {
+    const reservation = this.deps.clients.reservation;
+    if (!reservation) return;
+    // Unreserve must run even when the attempt was cancelled: a fresh signal with its own bound.
+    await this.step(
+      ExtensionPoint.EXTENSION_POINT_RESERVE,
+      RESERVATION_PLUGIN,
+      async () => {
+        await unreserve(reservation, uid, fencingVersion, AbortSignal.timeout(5_000));
+        return { status: Status.SUCCESS };
+      },
+      'Unreserve',
+    );
+  }
+
+  /** Runs one step in a child span and records its StepResult; an exception becomes an Error status. */
+  private async step<T>(point: ExtensionPoint, plugin: string, fn: () => Promise<{ status: Status; value?: T }>, label?: string): Promise<{ status: Status; value?: T }> {
+    const name = `${label ?? SPAN_NAMES[point] ?? 'Step'}/${plugin}`;
+    const started = performance.now();
+    return this.deps.tracer.startActiveSpan(name, { attributes: { 'schedmesh.plugin': plugin } }, context.active(), async (span: Span) => {
+      let out: { status: Status; value?: T };
+      try {
+        out = await fn();
+      } catch (err) {
+        if (this.req.signal.aborted) span.setAttribute('schedmesh.cancelled', true);
+        out = { status: Status.error(err) };
+      }
+      const status = out.status.plugin ? out.status : out.status.withPlugin(plugin);
+      span.setAttribute('schedmesh.status', status.toString());
+      if (status.isError()) span.setStatus({ code: SpanStatusCode.ERROR, message: status.message() });
+      span.end();
+      this.steps.push({ point, status: status.toProto(), durationMicros: Math.round((performance.now() - started) * 1000) });
+      return { ...out, status };
+    });
+  }
+
+  /** The attempt's end after an exception outside any step. */
+  fail(err: unknown): AttemptResult {
+    return this.end('error', this.failure(err));
+  }
+
+  private failure(err: unknown): Status {
+    return Status.error(err).withPlugin(err instanceof GatewayUnavailableError ? 'SchedmeshGateway' : 'SchedulingAttempt');
+  }
+
+  private end(outcome: AttemptOutcome, status: Status, nodeName = '', fencingVersion = 0): AttemptResult {
+    const rejectors = status.isRejected() && status.plugin ? [status.plugin] : [];
+    return {
+      outcome,
+      status,
+      nodeName,
+      message: outcome === 'scheduled' ? '' : status.message(),
+      generation: this.generation,
+      fencingVersion,
+      ranked: this.ranked,
+      steps: this.steps,
+      traceId: this.traceId,
+      rejectors,
+      patched: this.patched,
+    };
+  }
+}
+
+/**
+ * Upstream's selectHost: among the nodes that share the top score, one is
+ * chosen uniformly at random to go first. Without it, attempts running in
+ * parallel on the same snapshot all pick the same node (ties come back in one
+ * order) and pile onto it until Reserve refuses, instead of spreading.
+ */
+export function selectHostFirst(ranked: readonly NodeScore[], random: () => number = Math.random): NodeScore[] {
+  const out = [...ranked];
+  if (out.length < 2) return out;
+  let ties = 1;
+  while (ties < out.length && out[ties]!.total === out[0]!.total) ties++;
+  const pick = Math.floor(random() * ties);
+  if (pick > 0) [out[0], out[pick]] = [out[pick]!, out[0]!];
+  return out;
+}
+
+/** The gateway could not list its plugins. */
+class GatewayUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the gateway could not list its plugins: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'GatewayUnavailableError';
+  }
+}
+
+/** The active span's trace id, for logs outside the attempt. */
+export function traceIdOf(span: Span | undefined = trace.getActiveSpan()): string {
+  return span?.spanContext().traceId ?? '';
+}

@@ -1,0 +1,22 @@
+/**
+ * @schedmesh/mesh: the remote adapters and the one scheduling attempt shared
+ * by the scheduler service and the extender adapter. Every reply of a mesh
+ * service becomes a framework Status here, and minGeneration is threaded in
+ * one place (the attempt).
+ */
+export { ADMISSION_PLUGIN, admit } from './adapters/admission.js';
+export type { AdmissionOutcome } from './adapters/admission.js';
+export { evaluate, FILTERSCORE_PLUGIN } from './adapters/filterscore.js';
+export type { Evaluation, EvaluateOptions } from './adapters/filterscore.js';
+export { GATEWAY_PLUGIN, GatewayPlugins } from './adapters/gateway.js';
+export type { GatewayFilter, GatewayPatch, GatewayPluginsOptions } from './adapters/gateway.js';
+export { confirm, permit, podRef, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';
+export type { ReservationStepOptions, ReserveOutcome } from './adapters/reservation.js';
+export { statusFrom, statusOf } from './adapters/status.js';
+export { SchedulingAttempt, selectHostFirst, traceIdOf } from './attempt.js';
+export type { AttemptDeps, AttemptMode, AttemptOutcome, AttemptRequest, AttemptResult, NodeLookup } from './attempt.js';
+export type { AdmissionClient, FilterScoreClient, GatewayClient, MeshClients, ReservationClient } from './clients.js';
+export { KubeApi, KubeApiError, PatchType, podPath } from './kube/api.js';
+export type { KubeApiOptions, KubeResponse } from './kube/api.js';
+export { PodWriter } from './kube/pods.js';
+export type { BindOutcome, MetadataPatch, PodEvent, PodIdentity, PodWriterOptions } from './kube/pods.js';

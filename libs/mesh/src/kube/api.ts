@@ -1,0 +1,148 @@
+/**
+ * A small Kubernetes REST client for the writes of a binding cycle: every
+ * call takes the caller's AbortSignal (client-node's generated APIs do not),
+ * credentials are re-read from the kubeconfig per call (in-cluster service
+ * account tokens rotate), and an answer is a status code plus parsed JSON,
+ * so callers decide what 404 or 409 means for them.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { UnavailableError } from '@schedmesh/runtime';
+import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
+
+/** The content types of PATCH (kubectl's names for them). */
+export const PatchType = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+} as const;
+export type PatchType = (typeof PatchType)[keyof typeof PatchType];
+
+/** One API answer. */
+export interface KubeResponse<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+}
+
+/** The API server answered with a status the caller did not expect. */
+export class KubeApiError extends UnavailableError {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(`${method} ${path}: HTTP ${status} ${reason}: ${message}`);
+  }
+}
+
+/** Options of {@link KubeApi}. */
+export interface KubeApiOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Budget of one request, in ms (default 10 s). */
+  readonly timeoutMs?: number;
+  /** Most connections kept open to the API server (default 32). */
+  readonly connections?: number;
+}
+
+/** The Kubernetes Status object an API error carries. */
+interface StatusBody {
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+/** A Kubernetes API client over one keep-alive connection pool. */
+export class KubeApi {
+  private agent: Agent | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: KubeApiOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  /** GET path; 404 is an answer, not an error. */
+  get<T>(path: string, signal: AbortSignal): Promise<KubeResponse<T | undefined>> {
+    return this.call<T>('GET', path, undefined, undefined, signal, [404]);
+  }
+
+  /** POST a JSON body; `accept` lists non-2xx statuses the caller handles itself. */
+  post<T>(path: string, body: unknown, signal: AbortSignal, accept: readonly number[] = []): Promise<KubeResponse<T | undefined>> {
+    return this.call<T>('POST', path, body, 'application/json', signal, accept);
+  }
+
+  /** PATCH with the given patch type. */
+  patch<T>(path: string, body: unknown, type: PatchType, signal: AbortSignal, accept: readonly number[] = []): Promise<KubeResponse<T | undefined>> {
+    return this.call<T>('PATCH', path, body, type, signal, accept);
+  }
+
+  /** Closes the connection pool. */
+  async close(): Promise<void> {
+    const agent = this.agent;
+    this.agent = undefined;
+    await agent?.close();
+  }
+
+  private async call<T>(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    body: unknown,
+    contentType: string | undefined,
+    signal: AbortSignal,
+    accept: readonly number[],
+  ): Promise<KubeResponse<T | undefined>> {
+    const kc = this.options.kubeConfig;
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new UnavailableError('the kubeconfig has no current cluster: set one with `kubectl config use-context`');
+    const opts: { headers?: Record<string, unknown>; ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean; auth?: string } = {};
+    await kc.applyToHTTPSOptions(opts);
+    this.agent ??= new Agent({
+      connections: this.options.connections ?? 32,
+      connect: {
+        ...(opts.ca !== undefined ? { ca: opts.ca as string } : {}),
+        ...(opts.cert !== undefined ? { cert: opts.cert as string } : {}),
+        ...(opts.key !== undefined ? { key: opts.key as string } : {}),
+        ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+        ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
+      },
+    });
+    const headers: Record<string, string> = { accept: 'application/json' };
+    for (const [name, value] of Object.entries(opts.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value;
+    if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    if (contentType) headers['content-type'] = contentType;
+    const url = new URL(path, cluster.server);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method,
+        headers,
+        dispatcher: this.agent,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
+      throw new UnavailableError(`${method} ${url.pathname}: the API server is unreachable (${why})`, { cause: err });
+    }
+    const text = await res.body.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const status = res.statusCode;
+    if ((status >= 200 && status < 300) || accept.includes(status) || (method === 'GET' && status === 404)) {
+      return { status, body: parsed as T | undefined };
+    }
+    const s = (parsed ?? {}) as StatusBody;
+    throw new KubeApiError(method, url.pathname, status, s.reason ?? '', s.message ?? text.slice(0, 300));
+  }
+}
+
+/** The path of a namespaced pod, or of one of its subresources. */
+export function podPath(namespace: string, name: string, subresource?: string): string {
+  const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
+  return subresource ? `${base}/${subresource}` : base;
+}

@@ -1,0 +1,191 @@
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { GatewayPlugins, KubeApi, PodWriter, SchedulingAttempt } from '@schedmesh/mesh';
+import type { MeshClients } from '@schedmesh/mesh';
+import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
+import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
+import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
+import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
+import { SchedulerServiceDefinition } from '@schedmesh/proto/v1/scheduler';
+import type { Pod } from '@schedmesh/proto/v1/types';
+import { connectClient, connectNatsFrom, gauge, startService } from '@schedmesh/runtime';
+import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
+import { Counter, Histogram } from 'prom-client';
+import { ClusterView } from './cluster-view.js';
+import type { SchedulerConfig } from './config.js';
+import { PodSource } from './pod-source.js';
+import { SchedulingQueue } from './queue/scheduling-queue.js';
+import { AttemptRecords } from './records.js';
+import { Scheduler } from './scheduler.js';
+import { schedulerServer } from './server.js';
+
+/** A running scheduler. */
+export interface SchedulerApp extends ServiceApp {
+  readonly queue: SchedulingQueue;
+  readonly source: PodSource;
+  readonly records: AttemptRecords;
+}
+
+/** Options of {@link startSchedulerApp} besides the configuration. */
+export interface SchedulerAppOptions extends AppOptions {
+  /** The Kubernetes API (tests pass the harness's); default from config.kubernetes. */
+  kubeConfig?: KubeConfig;
+}
+
+// PrioritySort, as upstream's default QueueSort: priority first, then the earlier queued.
+function prioritySort(a: { pod: Pod; timestamp: number }, b: { pod: Pod; timestamp: number }): boolean {
+  return a.pod.priority > b.pod.priority || (a.pod.priority === b.pod.priority && a.timestamp < b.timestamp);
+}
+
+/**
+ * Wires the scheduler: runtime, the mesh clients, the Kubernetes writer, the
+ * queue fed by the cluster stream, the scheduling loop and the gRPC server.
+ * main.ts calls it; tests call it in-process.
+ */
+export async function startSchedulerApp(config: SchedulerConfig, options: SchedulerAppOptions = {}): Promise<SchedulerApp> {
+  const runtime = startService({ name: 'schedmesh-scheduler', config, handleSignals: options.handleSignals ?? true });
+  const { logger, metrics, tracer } = runtime;
+  const instance = config.scheduler.instance ?? hostname();
+  const profiles = new Set(config.scheduler.profiles);
+
+  const kc = options.kubeConfig ?? loadKubeConfig(config.kubernetes.kubeconfig);
+  const api = new KubeApi({ kubeConfig: kc, timeoutMs: config.kubernetes.timeout });
+  const writer = new PodWriter(api, { reportingController: config.scheduler.profiles[0]!, reportingInstance: instance });
+
+  const connections = [connectClient(FilterScoreServiceDefinition, config.filterscore)];
+  const admission = config.admission ? connectClient(AdmissionServiceDefinition, config.admission) : undefined;
+  const reservation = config.reservation ? connectClient(ReservationServiceDefinition, config.reservation) : undefined;
+  const gateway = config.gateway ? connectClient(GatewayServiceDefinition, config.gateway) : undefined;
+  const clients: MeshClients = {
+    filterscore: connections[0]!.client,
+    ...(admission ? { admission: admission.client } : {}),
+    ...(reservation ? { reservation: reservation.client } : {}),
+    ...(gateway ? { gateway: gateway.client } : {}),
+  };
+  if (!reservation) logger.warn('no reservation service configured: replicas are not arbitrated, run a single scheduler');
+
+  const attemptsTotal = new Counter({ name: 'schedmesh_scheduler_attempts_total', help: 'Scheduling attempts, by outcome.', labelNames: ['outcome'], registers: [metrics] });
+  const attemptSeconds = new Histogram({
+    name: 'schedmesh_scheduler_attempt_duration_seconds',
+    help: 'Scheduling attempt latency, by outcome.',
+    labelNames: ['outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [metrics],
+  });
+  const queueIncoming = new Counter({ name: 'schedmesh_scheduler_queue_incoming_pods_total', help: 'Pods entering a queue, by queue and event.', labelNames: ['queue', 'event'], registers: [metrics] });
+
+  const queue = new SchedulingQueue({
+    less: prioritySort,
+    podInitialBackoffMs: config.scheduler.podInitialBackoff,
+    podMaxBackoffMs: config.scheduler.podMaxBackoff,
+    podMaxInUnschedulablePodsMs: config.scheduler.podMaxInUnschedulablePods,
+    metrics: { incoming: (q, event) => queueIncoming.inc({ queue: q, event }) },
+  });
+  for (const q of ['active', 'backoff', 'unschedulable', 'inFlight'] as const) {
+    gauge(metrics, `schedmesh_scheduler_pending_pods_${q === 'inFlight' ? 'in_flight' : q}`, `Pods in the ${q} queue.`, () => queue.counts()[q]);
+  }
+
+  const view = new ClusterView();
+  const records = new AttemptRecords();
+  const attempt = new SchedulingAttempt({
+    clients,
+    ...(gateway ? { gateway: new GatewayPlugins(gateway.client) } : {}),
+    writer,
+    nodes: (name) => view.node(name),
+    tracer,
+    logger,
+    reservation: { ttlMs: config.scheduler.leaseTtl, holder: instance },
+  });
+
+  const nc = await connectNatsFrom(config.nats, 'schedmesh-scheduler', logger);
+  const source = new PodSource({
+    nc,
+    queue,
+    view,
+    logger,
+    profiles,
+    stream: config.nats.stream,
+    subjectPrefix: config.nats.subjectPrefix,
+    durableName: config.scheduler.durableName,
+    ackWaitMs: config.scheduler.ackWait,
+    maxHeld: config.scheduler.maxHeld,
+    maxWaitMs: config.minGeneration.maxWait,
+  });
+  gauge(metrics, 'schedmesh_scheduler_held_pods', 'Pending pods whose events this replica holds.', () => source.heldCount);
+  gauge(metrics, 'schedmesh_scheduler_generation', 'Cluster stream generation of the scheduler view.', () => source.gate.generation);
+
+  const scheduler = new Scheduler({
+    queue,
+    attempt,
+    writer,
+    records,
+    logger,
+    parallelism: config.scheduler.parallelism,
+    maxReserveTries: config.scheduler.maxReserveTries,
+    profileOf: (pod) => config.scheduler.filterscoreProfiles[pod.schedulerName] ?? '',
+    // At least what this scheduler has seen: its own bindings come back through the stream, and
+    // filterscore must rank on them, not on the older state the pod's own event carried.
+    generationOf: (uid) => Math.max(source.generationOf(uid), source.gate.generation),
+    onSettled: (pod) => source.settle(pod.uid),
+    onAttempt: (result, ms) => {
+      attemptsTotal.inc({ outcome: result.outcome });
+      attemptSeconds.observe({ outcome: result.outcome }, ms / 1000);
+    },
+  });
+
+  runtime.grpc.add(
+    SchedulerServiceDefinition,
+    schedulerServer({
+      attempt,
+      queue,
+      records,
+      profiles,
+      defaultProfile: config.scheduler.profiles[0]!,
+      filterscoreProfile: (name) => config.scheduler.filterscoreProfiles[name] ?? '',
+      generation: () => source.gate.generation,
+      maxReserveTries: config.scheduler.maxReserveTries,
+    }),
+  );
+  source.gate.onSyncChange((synced) => runtime.setReady(synced));
+  const { grpcPort, httpPort } = await runtime.listen();
+  logger.info({ profiles: [...profiles], instance, parallelism: config.scheduler.parallelism }, 'scheduler starting');
+
+  const stop = new AbortController();
+  queue.run();
+  const sourcing = source.run(stop.signal);
+  // Scheduling starts once the view is in sync: a pod must not be decided on a half-replayed cluster.
+  const scheduling = (async () => {
+    if (!source.gate.synced) {
+      await new Promise<void>((resolve) => {
+        const off = source.gate.onSyncChange((synced) => {
+          if (synced) {
+            off();
+            resolve();
+          }
+        });
+        stop.signal.addEventListener('abort', () => {
+          off();
+          resolve();
+        });
+      });
+    }
+    if (!stop.signal.aborted) await scheduler.run(stop.signal);
+  })();
+
+  runtime.onShutdown(async () => {
+    stop.abort();
+    queue.close();
+    await Promise.allSettled([sourcing, scheduling]);
+    await nc.drain().catch(() => undefined);
+    for (const c of [...connections, admission, reservation, gateway]) c?.close();
+    await api.close();
+  });
+  return { runtime, queue, source, records, grpcPort, httpPort, stop: () => runtime.stop() };
+}
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}

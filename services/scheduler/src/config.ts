@@ -1,0 +1,64 @@
+import { clientConfigSchema, commonConfigSchema, duration, minGenerationConfigSchema, natsConfigSchema } from '@schedmesh/runtime';
+import { z } from 'zod';
+
+const optionalClient = clientConfigSchema.optional();
+
+/**
+ * The scheduler's options (SCHEDMESH_* variables or the YAML file). filterscore
+ * is required; admission, reservation and the gateway are optional — a mesh
+ * without them skips their steps (without reservation, replicas are not
+ * arbitrated: run one).
+ */
+export const schedulerConfigSchema = commonConfigSchema
+  .extend({
+    nats: natsConfigSchema.prefault({}),
+    minGeneration: minGenerationConfigSchema.prefault({}),
+    filterscore: clientConfigSchema.extend({ address: z.string().min(1).default('127.0.0.1:50052') }).prefault({}),
+    admission: optionalClient,
+    reservation: optionalClient,
+    gateway: optionalClient,
+    kubernetes: z
+      .object({
+        /** A kubeconfig file; absent = in-cluster service account, else ~/.kube/config. */
+        kubeconfig: z.string().min(1).optional(),
+        /** Budget of one API call. */
+        timeout: duration().default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    scheduler: z
+      .object({
+        /** The schedulerNames served: pods naming one of them are scheduled here. */
+        profiles: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a DNS-1123 subdomain')).min(1).default(['schedmesh']),
+        /**
+         * The filterscore profile each schedulerName is filtered and scored with; a
+         * schedulerName not listed uses filterscore's default (first) profile.
+         */
+        filterscoreProfiles: z.record(z.string(), z.string()).default({}),
+        /** Attempts in flight at once. */
+        parallelism: z.number().int().min(1).max(256).default(16),
+        /** Ranked nodes tried at Reserve when another replica got there first. */
+        maxReserveTries: z.number().int().min(1).max(20).default(3),
+        /** Lease TTL of a reservation: covers Permit and Bind; a crashed scheduler's room is free again after it. */
+        leaseTtl: duration().default(30_000),
+        /** Backoff of a failed pod: initial, doubling per attempt up to max (upstream 1s / 10s). */
+        podInitialBackoff: duration().default(1_000),
+        podMaxBackoff: duration().default(10_000),
+        /** Longest stay in the unschedulable pool without an event (upstream 5m). */
+        podMaxInUnschedulablePods: duration().default(5 * 60_000),
+        /** The durable consumer every replica shares (one name per scheduler deployment). */
+        durableName: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('schedmesh-scheduler'),
+        /** How long a replica's held pods survive without its heartbeat before another replica takes them. */
+        ackWait: duration().default(30_000),
+        /** Most pending pods one replica holds. */
+        maxHeld: z.number().int().min(1).default(10_000),
+        /** Name of this replica on leases and events (default: the host name). */
+        instance: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** The resolved options. */
+export type SchedulerConfig = z.output<typeof schedulerConfigSchema>;

@@ -1,0 +1,185 @@
+/**
+ * Feeds the scheduling queue from the cluster stream, in two ways at once:
+ *
+ * - the whole stream through a resilient ordered follower: the ClusterView
+ *   (nodes, every pod's latest version), the generation gate, and the cluster
+ *   events that move parked pods back (queueing hints). A pod bound by
+ *   anyone, or deleted, leaves the queue here, whatever replica holds it.
+ * - pending pods through a durable consumer shared by every scheduler
+ *   replica: a pod enters this replica's queue when the consumer hands its
+ *   event to this replica, and the event stays unacknowledged (kept alive
+ *   with `working`) until the pod settles. A replica that dies leaves its
+ *   events unacknowledged, and JetStream hands them to a live replica after
+ *   ackWait: no pod is lost across a restart or a crash.
+ *
+ * A newer event of a pod another replica holds may reach this one (every
+ * pod update is a new event): both then try it, and reservation plus the
+ * Binding subresource make sure it binds once.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { isPodTerminal } from '@schedmesh/model';
+import { ClusterEventType } from '@schedmesh/proto/v1/types';
+import type { Pod } from '@schedmesh/proto/v1/types';
+import { clusterKindFilter, consumeDurable, followClusterStreamResilient, GenerationGate, jetStreamClient, sleep } from '@schedmesh/runtime';
+import type { DurableClusterEvent, Logger } from '@schedmesh/runtime';
+import type { ClusterView } from './cluster-view.js';
+import type { SchedulingQueue } from './queue/scheduling-queue.js';
+
+/** Options of {@link PodSource}. */
+export interface PodSourceOptions {
+  readonly nc: NatsConnection;
+  readonly queue: SchedulingQueue;
+  readonly view: ClusterView;
+  readonly logger: Logger;
+  /** The schedulerNames this scheduler serves (its profiles). */
+  readonly profiles: ReadonlySet<string>;
+  /** Stream name and subject prefix. */
+  readonly stream: string;
+  readonly subjectPrefix: string;
+  /** The durable consumer's name, shared by every replica. */
+  readonly durableName: string;
+  /** How long a held event may go without a heartbeat before JetStream redelivers it, in ms. */
+  readonly ackWaitMs: number;
+  /** Most pending pods one replica holds at once. */
+  readonly maxHeld: number;
+  /** Server-side limit of minGeneration waits. */
+  readonly maxWaitMs: number;
+  /** Called on each received pod event that was handed to this replica (metrics). */
+  readonly onHeld?: (count: number) => void;
+}
+
+/** Whether a pod is this scheduler's to schedule now. */
+export function isPendingFor(pod: Pod, profiles: ReadonlySet<string>): boolean {
+  return pod.nodeName === '' && !pod.terminating && profiles.has(pod.schedulerName) && pod.schedulingGates.length === 0 && !isPodTerminal(pod);
+}
+
+/** The pending-pod feed of one scheduler replica. */
+export class PodSource {
+  /** The generation of the whole stream applied to the view. */
+  readonly gate: GenerationGate;
+  private readonly held = new Map<string, DurableClusterEvent>();
+
+  constructor(private readonly options: PodSourceOptions) {
+    this.gate = new GenerationGate({ name: 'cluster view', maxWaitMs: options.maxWaitMs });
+  }
+
+  /** Nodes in the view. */
+  viewNodes(): number {
+    return this.options.view.nodeCount;
+  }
+
+  /** Pods whose events this replica holds. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /** The generation a pod's latest event was seen at (0 when unknown). */
+  generationOf(uid: string): number {
+    return this.options.view.pod(uid)?.generation ?? 0;
+  }
+
+  /** The pod settled (bound, bound elsewhere, deleted): its event is acknowledged and it leaves the queue. */
+  settle(uid: string): void {
+    this.options.queue.delete(uid);
+    const msg = this.held.get(uid);
+    if (!msg) return;
+    this.held.delete(uid);
+    void msg.ack().catch((err: unknown) => this.options.logger.debug({ uid, err: (err as Error).message }, 'ack of a settled pod failed; it is redelivered and dropped then'));
+    this.options.onHeld?.(this.held.size);
+  }
+
+  /** Runs the follower, the durable consumer and the heartbeat until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all([this.follow(signal), this.consume(signal), this.heartbeat(signal)]);
+  }
+
+  private async follow(signal: AbortSignal): Promise<void> {
+    const { view, queue, logger } = this.options;
+    await followClusterStreamResilient({
+      nc: this.options.nc,
+      logger,
+      stream: this.options.stream,
+      gate: this.gate,
+      signal,
+      apply: ({ event }) => {
+        const change = view.apply(event);
+        if (change.settledPod) this.settle(change.settledPod.uid);
+        for (const kind of change.events) queue.moveOnEvent({ kind });
+      },
+      onReset: () => {
+        logger.warn('the cluster stream was recreated: the scheduler rebuilds its view');
+        view.reset();
+      },
+    });
+  }
+
+  private async consume(signal: AbortSignal): Promise<void> {
+    const { logger } = this.options;
+    const js = jetStreamClient(this.options.nc);
+    const jsm = await jetstreamManager(this.options.nc);
+    while (!signal.aborted) {
+      try {
+        for await (const received of consumeDurable({
+          js,
+          jsm,
+          logger,
+          stream: this.options.stream,
+          name: this.options.durableName,
+          filterSubject: clusterKindFilter('pod', this.options.subjectPrefix),
+          ackWaitMs: this.options.ackWaitMs,
+          maxDeliver: -1,
+          maxAckPending: this.options.maxHeld,
+          signal,
+        })) {
+          this.take(received);
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        logger.warn({ err: (err as Error).message }, 'the pending-pod consumer failed; retrying');
+        await sleep(signal, 1_000).catch(() => undefined);
+      }
+    }
+  }
+
+  private take(received: DurableClusterEvent): void {
+    const { queue, view, profiles } = this.options;
+    const event = received.event;
+    if (event.object?.$case !== 'pod') {
+      void received.ack().catch(() => undefined);
+      return;
+    }
+    const pod = event.object.value;
+    const previous = this.held.get(pod.uid);
+    // The view may already know a later state of the pod (the consumer lags the follower).
+    const latest = view.pod(pod.uid);
+    const superseded = latest !== undefined && latest.generation > event.generation && !isPendingFor(latest.pod, profiles);
+    const deleted = event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE;
+    if (deleted || superseded || !isPendingFor(pod, profiles)) {
+      void received.ack().catch(() => undefined);
+      if (previous && (deleted || superseded || pod.nodeName !== '')) this.settle(pod.uid);
+      return;
+    }
+    if (previous && previous.event.generation >= event.generation) {
+      void received.ack().catch(() => undefined);
+      return;
+    }
+    if (previous) void previous.ack().catch(() => undefined);
+    this.held.set(pod.uid, received);
+    this.options.onHeld?.(this.held.size);
+    queue.add(pod);
+  }
+
+  // Held events are kept alive well inside ackWait; a replica that stops beating loses them to another.
+  private async heartbeat(signal: AbortSignal): Promise<void> {
+    const every = Math.max(100, Math.floor(this.options.ackWaitMs / 3));
+    while (!signal.aborted) {
+      try {
+        await sleep(signal, every);
+      } catch {
+        return;
+      }
+      for (const msg of this.held.values()) msg.working();
+    }
+  }
+}

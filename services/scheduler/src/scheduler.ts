@@ -1,0 +1,140 @@
+/**
+ * The scheduling loop: workers pop pods from the queue, run one attempt
+ * each over the mesh (libs/mesh), and settle the outcome as kube-scheduler
+ * does — bound pods leave the queue; unschedulable ones get the
+ * PodScheduled=False condition and a FailedScheduling event, then wait in
+ * the unschedulable pool for an event that could help; errors back off.
+ *
+ * Several attempts run at once (`parallelism`): the snapshot is advisory,
+ * reservation arbitrates, so concurrent attempts (here or on other replicas)
+ * never double-book a node.
+ */
+import type { SchedulingAttempt, AttemptResult, PodWriter } from '@schedmesh/mesh';
+import type { Pod } from '@schedmesh/proto/v1/types';
+import type { Logger } from '@schedmesh/runtime';
+import type { QueuedPod } from './queue/queued-pod.js';
+import type { SchedulingQueue } from './queue/scheduling-queue.js';
+import type { AttemptRecords } from './records.js';
+
+/** What the loop needs. */
+export interface SchedulerOptions {
+  readonly queue: SchedulingQueue;
+  readonly attempt: SchedulingAttempt;
+  /** Kubernetes writes (conditions and events); absent in a dry mesh. */
+  readonly writer?: PodWriter;
+  readonly records: AttemptRecords;
+  readonly logger: Logger;
+  /** The profile of a pod (its schedulerName, when it is one of ours). */
+  readonly profileOf: (pod: Pod) => string;
+  /** The generation the pod's latest event was seen at (its attempts wait for it). */
+  readonly generationOf: (uid: string) => number;
+  /** Attempts in flight at once (default 8). */
+  readonly parallelism?: number;
+  /** Nodes tried at Reserve on conflicts (default 3). */
+  readonly maxReserveTries?: number;
+  /** Called once a pod's attempt settled for good (bound, gone, bound by someone else). */
+  readonly onSettled?: (pod: Pod, result: AttemptResult) => void;
+  /** Called after every attempt (metrics). */
+  readonly onAttempt?: (result: AttemptResult, durationMs: number) => void;
+}
+
+/** The scheduling loop. */
+export class Scheduler {
+  private readonly writes = new Set<Promise<void>>();
+
+  constructor(private readonly options: SchedulerOptions) {}
+
+  /** Runs the workers until `signal` aborts or the queue closes; resolves when all are done. */
+  async run(signal: AbortSignal): Promise<void> {
+    const workers = Math.max(1, this.options.parallelism ?? 8);
+    await Promise.all(Array.from({ length: workers }, () => this.worker(signal)));
+    await Promise.allSettled([...this.writes]);
+  }
+
+  private async worker(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      let entry: QueuedPod | undefined;
+      try {
+        entry = await this.options.queue.pop(signal);
+      } catch {
+        return; // aborted
+      }
+      if (!entry) return; // closed
+      await this.scheduleOne(entry, signal);
+    }
+  }
+
+  /** One pod: the attempt, then its outcome settled in the queue and the API. */
+  async scheduleOne(entry: QueuedPod, signal: AbortSignal): Promise<AttemptResult> {
+    const { queue, attempt, records, logger } = this.options;
+    const pod = entry.pod;
+    records.started(pod, entry.attempts);
+    const started = performance.now();
+    const result = await attempt.run({
+      pod,
+      profile: this.options.profileOf(pod),
+      minGeneration: this.options.generationOf(pod.uid),
+      mode: 'bind',
+      maxReserveTries: this.options.maxReserveTries ?? 3,
+      signal,
+    });
+    const ms = performance.now() - started;
+    this.options.onAttempt?.(result, ms);
+    records.finished(pod, result);
+    const log = { pod: `${pod.namespace}/${pod.name}`, attempt: entry.attempts, trace_id: result.traceId, ms: Math.round(ms) };
+
+    switch (result.outcome) {
+      case 'scheduled':
+        queue.done(pod.uid);
+        logger.debug({ ...log, node: result.nodeName }, 'pod bound');
+        this.write(pod, 'Scheduled', (s) =>
+          this.options.writer?.event(pod, { type: 'Normal', reason: 'Scheduled', action: 'Binding', note: `Successfully assigned ${pod.namespace}/${pod.name} to ${result.nodeName}` }, s),
+        );
+        this.options.onSettled?.(pod, result);
+        break;
+      case 'settled':
+        queue.done(pod.uid);
+        logger.info({ ...log, why: result.message }, 'pod settled outside this attempt');
+        this.options.onSettled?.(pod, result);
+        break;
+      case 'unschedulable':
+      case 'rejected': {
+        const where = queue.addUnschedulable(entry, { unschedulable: true, rejectorPlugins: result.rejectors, message: result.message });
+        logger.info({ ...log, queue: where, why: result.message }, 'pod unschedulable');
+        this.reportFailure(pod, 'Unschedulable', result.message);
+        break;
+      }
+      case 'error': {
+        const where = queue.addUnschedulable(entry, { unschedulable: false, message: result.message });
+        logger.warn({ ...log, queue: where, err: result.message }, 'scheduling attempt failed; the pod backs off');
+        this.reportFailure(pod, 'SchedulerError', result.message);
+        break;
+      }
+    }
+    return result;
+  }
+
+  /** The PodScheduled=False condition and a FailedScheduling event, as kube-scheduler writes them. */
+  private reportFailure(pod: Pod, reason: 'Unschedulable' | 'SchedulerError', message: string): void {
+    const writer = this.options.writer;
+    if (!writer) return;
+    this.write(pod, 'FailedScheduling', async (s) => {
+      await writer.markUnschedulable(pod, reason, message, s);
+      await writer.event(pod, { type: 'Warning', reason: 'FailedScheduling', action: 'Scheduling', note: message }, s);
+    });
+  }
+
+  // Status writes and events must not hold a worker: kube-scheduler's event
+  // broadcaster is asynchronous too. Failures are logged, not retried.
+  private write(pod: Pod, what: string, fn: (signal: AbortSignal) => Promise<void> | undefined): void {
+    const p = (async () => {
+      try {
+        await fn(AbortSignal.timeout(10_000));
+      } catch (err) {
+        this.options.logger.warn({ pod: `${pod.namespace}/${pod.name}`, what, err: (err as Error).message }, 'could not write the scheduling outcome to the API server');
+      }
+    })();
+    this.writes.add(p);
+    void p.finally(() => this.writes.delete(p));
+  }
+}

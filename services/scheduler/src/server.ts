@@ -1,0 +1,99 @@
+/**
+ * SchedulerService over gRPC: Schedule runs one attempt for a pod a client
+ * sends (dry run: the decision only; otherwise a lease, and a Binding when
+ * `bind` is set), and GetSchedulingStatus reports where a pod is.
+ */
+import type { AttemptResult, SchedulingAttempt } from '@schedmesh/mesh';
+import { validatePod } from '@schedmesh/model';
+import { QueueState, ScheduleResponse, ScheduleResult, GetSchedulingStatusResponse } from '@schedmesh/proto/v1/scheduler';
+import type { SchedulerServiceImplementation } from '@schedmesh/proto/v1/scheduler';
+import { InvalidArgumentError, NotFoundError, UnavailableError } from '@schedmesh/runtime';
+import type { AttemptRecords } from './records.js';
+import type { SchedulingQueue } from './queue/scheduling-queue.js';
+
+/** What the server needs. */
+export interface SchedulerServerDeps {
+  readonly attempt: SchedulingAttempt;
+  readonly queue: SchedulingQueue;
+  readonly records: AttemptRecords;
+  readonly profiles: ReadonlySet<string>;
+  readonly defaultProfile: string;
+  /** The filterscore profile of a schedulerName ('' = filterscore's default). */
+  readonly filterscoreProfile: (schedulerName: string) => string;
+  readonly generation: () => number;
+  readonly maxReserveTries: number;
+}
+
+const RESULTS: Record<AttemptResult['outcome'], ScheduleResult> = {
+  scheduled: ScheduleResult.SCHEDULE_RESULT_SCHEDULED,
+  unschedulable: ScheduleResult.SCHEDULE_RESULT_UNSCHEDULABLE,
+  rejected: ScheduleResult.SCHEDULE_RESULT_REJECTED,
+  settled: ScheduleResult.SCHEDULE_RESULT_UNSCHEDULABLE,
+  error: ScheduleResult.SCHEDULE_RESULT_UNSPECIFIED,
+};
+
+const QUEUE_STATES = {
+  active: QueueState.QUEUE_STATE_ACTIVE,
+  backoff: QueueState.QUEUE_STATE_BACKOFF,
+  unschedulable: QueueState.QUEUE_STATE_UNSCHEDULABLE,
+  inFlight: QueueState.QUEUE_STATE_IN_FLIGHT,
+} as const;
+
+/** The gRPC mapping. */
+export function schedulerServer(deps: SchedulerServerDeps): SchedulerServiceImplementation {
+  return {
+    async schedule(request, context) {
+      if (!request.pod) throw new InvalidArgumentError('pod', 'required');
+      const problems = validatePod(request.pod, 'pod');
+      if (problems.length > 0) throw InvalidArgumentError.fromProblem(problems[0]!);
+      const profile = request.profile || deps.defaultProfile;
+      if (!deps.profiles.has(profile)) throw new InvalidArgumentError('profile', `unknown profile "${profile}"; this scheduler serves ${[...deps.profiles].join(', ')}`);
+      const result = await deps.attempt.run({
+        pod: request.pod,
+        profile: deps.filterscoreProfile(profile),
+        minGeneration: deps.generation(),
+        mode: request.dryRun ? 'dryRun' : request.bind ? 'bind' : 'reserve',
+        maxReserveTries: deps.maxReserveTries,
+        signal: context.signal,
+      });
+      // A service failure is not a scheduling answer: the caller retries.
+      if (result.outcome === 'error') throw new ScheduleFailedError(result.message, result.traceId);
+      return ScheduleResponse.fromPartial({
+        result: RESULTS[result.outcome],
+        nodeName: result.nodeName || (request.dryRun ? (result.ranked[0]?.nodeName ?? '') : ''),
+        message: result.message,
+        generation: result.generation,
+        fencingVersion: result.fencingVersion,
+        steps: [...result.steps],
+        traceId: result.traceId,
+      });
+    },
+
+    async getSchedulingStatus(request) {
+      if (!request.uid && !(request.namespace && request.name)) throw new InvalidArgumentError('uid', 'required (or namespace and name)');
+      const record = request.uid ? deps.records.get(request.uid) : deps.records.byPodName(request.namespace, request.name);
+      const uid = request.uid || record?.uid || '';
+      const queued = uid ? deps.queue.status(uid) : undefined;
+      if (!record && !queued) throw new NotFoundError('pod', request.uid || `${request.namespace}/${request.name}`);
+      const bound = record?.outcome === 'scheduled' || (record?.outcome === 'settled' && record.nodeName !== '');
+      return GetSchedulingStatusResponse.fromPartial({
+        state: queued ? QUEUE_STATES[queued.queue] : bound ? QueueState.QUEUE_STATE_BOUND : QueueState.QUEUE_STATE_UNSPECIFIED,
+        attempts: queued?.attempts ?? record?.attempts ?? 0,
+        message: queued?.lastFailure?.message ?? record?.message ?? '',
+        nodeName: record?.nodeName ?? '',
+        ...(queued?.backoffUntil !== undefined ? { backoffUntil: new Date(queued.backoffUntil) } : {}),
+        lastTraceId: record?.traceId ?? '',
+      });
+    },
+  };
+}
+
+/** A Schedule attempt failed on a service (UNAVAILABLE to the caller, with the trace id). */
+export class ScheduleFailedError extends UnavailableError {
+  constructor(
+    message: string,
+    readonly traceId: string,
+  ) {
+    super(`scheduling attempt failed (trace ${traceId}): ${message}; retry with backoff`);
+  }
+}
