@@ -4,7 +4,7 @@ import { clusterStreamOptions, connectNatsFrom, ensureClusterStream, jetStreamCl
 import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
 import { Counter } from 'prom-client';
 import type { InformerConfig } from './config.js';
-import { publishFixture, readFixture } from './fixture-source.js';
+import { publishFixture, readFixture } from './file-source.js';
 import { standardWatches, watchKubernetes } from './kubernetes-source.js';
 import type { KubernetesSource } from './kubernetes-source.js';
 import { ClusterPublisher, streamKindOf } from './publisher.js';
