@@ -6,24 +6,19 @@
  * proto enum has no value for it.
  */
 import { ExtensionPoint as ProtoExtensionPoint } from '@schedmesh/proto/v1/types';
+import { EXTENSION_POINTS } from './interfaces.js';
 import type { ExtensionPoint } from './interfaces.js';
 
 /** An extension point the proto ExtensionPoint enum names: every point but QueueSort. */
 export type WireExtensionPoint = Exclude<ExtensionPoint, 'queueSort'>;
 
-/** The wire points, in cycle order. */
-export const WIRE_EXTENSION_POINTS = [
-  'preFilter',
-  'filter',
-  'postFilter',
-  'preScore',
-  'score',
-  'reserve',
-  'permit',
-  'preBind',
-  'bind',
-  'postBind',
-] as const satisfies readonly WireExtensionPoint[];
+const [, ...wirePoints] = EXTENSION_POINTS;
+
+/**
+ * The wire points, in cycle order: EXTENSION_POINTS after QueueSort, which
+ * comes first (the `satisfies` fails to compile if it ever does not).
+ */
+export const WIRE_EXTENSION_POINTS: Readonly<typeof wirePoints> = wirePoints satisfies readonly WireExtensionPoint[];
 
 const TO_PROTO: Readonly<Record<WireExtensionPoint, ProtoExtensionPoint>> = {
   preFilter: ProtoExtensionPoint.EXTENSION_POINT_PRE_FILTER,

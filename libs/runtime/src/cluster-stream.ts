@@ -158,6 +158,31 @@ export function decodeClusterEvent(msg: JsMsg): ReceivedClusterEvent {
   return { event, traceContext: msg.headers ? messageTraceContext(msg.headers) : context.active(), pending: msg.info.pending };
 }
 
+/** Who hears of a stream message that is not a ClusterEvent: `onInvalid`, or else a warning in the log. */
+interface InvalidMessageReport {
+  logger: Logger;
+  onInvalid?(msg: JsMsg, err: Error): void;
+}
+
+/**
+ * Decodes a stream message. One that is not a ClusterEvent goes to
+ * `report.onInvalid`, or without one is logged as `warning` (which says what
+ * the caller does with it), and yields undefined.
+ */
+export function decodeOrReportInvalid(msg: JsMsg, report: InvalidMessageReport, warning: string): ReceivedClusterEvent | undefined {
+  try {
+    return decodeClusterEvent(msg);
+  } catch (err) {
+    reportInvalid(msg, err as Error, report, warning);
+    return undefined;
+  }
+}
+
+function reportInvalid(msg: JsMsg, err: Error, report: InvalidMessageReport, warning: string): void {
+  if (report.onInvalid) report.onInvalid(msg, err);
+  else report.logger.warn({ subject: msg.subject, seq: msg.seq, err: err.message }, warning);
+}
+
 /** Options of {@link followClusterStream}. */
 export interface FollowOptions {
   js: JetStreamClient;
@@ -205,15 +230,8 @@ export async function followClusterStream(options: FollowOptions): Promise<void>
   options.signal.addEventListener('abort', stop, { once: true });
   try {
     for await (const msg of messages) {
-      let received: ReceivedClusterEvent;
-      try {
-        received = decodeClusterEvent(msg);
-      } catch (err) {
-        if (options.onInvalid) options.onInvalid(msg, err as Error);
-        else options.logger.warn({ subject: msg.subject, seq: msg.seq, err: (err as Error).message }, 'skipping a message that is not a ClusterEvent');
-        continue;
-      }
-      await options.onEvent(received);
+      const received = decodeOrReportInvalid(msg, options, 'skipping a message that is not a ClusterEvent');
+      if (received) await options.onEvent(received);
     }
   } finally {
     options.signal.removeEventListener('abort', stop);
@@ -374,8 +392,7 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
           },
           onInvalid: (msg, err) => {
             if (stop.aborted) return;
-            if (options.onInvalid) options.onInvalid(msg, err);
-            else logger.warn({ subject: msg.subject, seq: msg.seq, err: err.message }, 'skipping a stream message that is not a ClusterEvent');
+            reportInvalid(msg, err, options, 'skipping a stream message that is not a ClusterEvent');
             gate.advance(msg.seq);
             if (msg.info.pending === 0 || msg.seq >= head) caughtUp();
           },
@@ -407,6 +424,48 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
     await watchingStatus;
     gate.setSynced(false);
   }
+}
+
+/** A state built from the whole cluster stream, as {@link followClusterStreamInto} keeps it. */
+export interface ClusterStreamState<C> {
+  /** Its gate (see ResilientFollowOptions.gate); `apply` advances it. */
+  readonly gate: GenerationGate;
+  /** Applies one event; what it returns is handed to `onChange`. */
+  apply(event: ClusterEvent): C;
+  /** Drops everything: the stream was recreated. */
+  reset(): void;
+}
+
+/** Options of {@link followClusterStreamInto}. */
+export interface FollowIntoOptions<C> extends Omit<ResilientFollowOptions, 'gate' | 'apply' | 'onReset' | 'onInvalid'> {
+  state: ClusterStreamState<C>;
+  /** Called with what each event changed, after it is applied and before the next (and before the gate counts as synced). */
+  onChange?: (change: C) => void | Promise<void>;
+  /** Called for each message that is not a ClusterEvent (a metric counts them); it is logged and skipped either way. */
+  onInvalid?: () => void;
+}
+
+/**
+ * followClusterStreamResilient for a state that has its own gate, apply and
+ * reset (a store): it follows the stream into the state, resets the state
+ * when the stream is recreated, and logs (and counts) the messages that are
+ * not ClusterEvents.
+ */
+export function followClusterStreamInto<C>(options: FollowIntoOptions<C>): Promise<void> {
+  const { state, onChange, onInvalid, ...follow } = options;
+  return followClusterStreamResilient({
+    ...follow,
+    gate: state.gate,
+    apply: async ({ event }) => {
+      const change = state.apply(event);
+      await onChange?.(change);
+    },
+    onReset: () => state.reset(),
+    onInvalid: (msg, err) => {
+      onInvalid?.();
+      reportInvalid(msg, err, { logger: follow.logger }, 'skipping a stream message that is not a ClusterEvent');
+    },
+  });
 }
 
 class FollowerStopped extends Error {}

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { ConsumerInfo, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { isAbortError } from 'abort-controller-x';
-import { clusterStream, decodeClusterEvent, waitForClusterStream } from './cluster-stream.js';
+import { clusterStream, decodeOrReportInvalid, waitForClusterStream } from './cluster-stream.js';
 import type { ReceivedClusterEvent } from './cluster-stream.js';
 import { FailedPreconditionError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -91,12 +91,8 @@ export async function* consumeDurable(options: DurableConsumerOptions): AsyncGen
   signal.addEventListener('abort', stop, { once: true });
   try {
     for await (const msg of messages) {
-      let received: ReceivedClusterEvent;
-      try {
-        received = decodeClusterEvent(msg);
-      } catch (err) {
-        if (options.onInvalid) options.onInvalid(msg, err as Error);
-        else logger.warn({ subject: msg.subject, seq: msg.seq, err: (err as Error).message }, 'terminating a message that is not a ClusterEvent');
+      const received = decodeOrReportInvalid(msg, options, 'terminating a message that is not a ClusterEvent');
+      if (!received) {
         msg.term();
         continue;
       }

@@ -35,6 +35,7 @@ export {
   decodeClusterEvent,
   ensureClusterStream,
   followClusterStream,
+  followClusterStreamInto,
   followClusterStreamResilient,
   isStreamNotFound,
   publishClusterEvent,
@@ -44,6 +45,8 @@ export {
 export type {
   ClusterObjectKind,
   ClusterStreamOptions,
+  ClusterStreamState,
+  FollowIntoOptions,
   FollowOptions,
   ReceivedClusterEvent,
   ResilientFollowOptions,

@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { followClusterStreamResilient } from '@schedmesh/runtime';
+import { followClusterStreamInto } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
 import type { PolicyStore, StoreChange } from './policy-store.js';
 
@@ -20,7 +20,7 @@ export interface FollowPoliciesOptions {
 
 /**
  * Keeps the policy store in step with the cluster stream (see
- * followClusterStreamResilient). The whole stream is followed, not only
+ * followClusterStreamInto). The whole stream is followed, not only
  * policies and namespaces: the store's generation is then the stream
  * sequence, so an Admit with min_generation (the sequence of any event the
  * caller saw) can wait for it. The store is in sync once everything the
@@ -28,21 +28,6 @@ export interface FollowPoliciesOptions {
  * up again; a recreated stream resets it.
  */
 export function followPolicies(options: FollowPoliciesOptions): Promise<void> {
-  const { store, logger } = options;
-  return followClusterStreamResilient({
-    nc: options.nc,
-    logger,
-    stream: options.stream,
-    gate: store.gate,
-    signal: options.signal,
-    apply: async ({ event }) => {
-      const change = store.apply(event);
-      await options.onChange?.(change);
-    },
-    onReset: () => store.reset(),
-    onInvalid: (msg, err) => {
-      options.onInvalid?.();
-      logger.warn({ subject: msg.subject, seq: msg.seq, err: err.message }, 'skipping a stream message that is not a ClusterEvent');
-    },
-  });
+  const { store, ...follow } = options;
+  return followClusterStreamInto({ ...follow, state: store });
 }

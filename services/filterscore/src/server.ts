@@ -53,10 +53,14 @@ function toCandidate(c: PreemptionCandidate) {
 /** Maps FilterScoreService RPCs onto the engine. */
 export function filterScoreServer(engine: FilterScoreEngine, options: FilterScoreServerOptions = {}): FilterScoreServiceImplementation {
   const maxNodeNames = options.maxNodeNames ?? 100_000;
+  // Every RPC asks about one pod with the same cycle options, validated in this order.
+  const podCall = (request: { pod?: Pod | undefined; options?: CycleOptions | undefined }, context: CallContext): { pod: Pod; opts: CallOptions } => ({
+    pod: requirePod(request.pod),
+    opts: callOptions(request.options, context, maxNodeNames),
+  });
   return {
     async evaluate(request, context) {
-      const pod = requirePod(request.pod);
-      const opts = callOptions(request.options, context, maxNodeNames);
+      const { pod, opts } = podCall(request, context);
       const { generation, result } = await engine.evaluate(pod, opts, request.maxRanked);
       return EvaluateResponse.fromPartial({
         generation,
@@ -69,8 +73,7 @@ export function filterScoreServer(engine: FilterScoreEngine, options: FilterScor
     },
 
     async filter(request, context) {
-      const pod = requirePod(request.pod);
-      const opts = callOptions(request.options, context, maxNodeNames);
+      const { pod, opts } = podCall(request, context);
       const { generation, result } = await engine.filter(pod, opts, request.exhaustive);
       return FilterResponse.fromPartial({
         generation,
@@ -84,16 +87,14 @@ export function filterScoreServer(engine: FilterScoreEngine, options: FilterScor
     },
 
     async score(request, context) {
-      const pod = requirePod(request.pod);
-      const opts = callOptions(request.options, context, maxNodeNames);
+      const { pod, opts } = podCall(request, context);
       if (opts.nodeNames.length === 0) throw new InvalidArgumentError('options.node_names', 'must name the nodes to score');
       const { generation, result } = await engine.score(pod, opts);
       return ScoreResponse.fromPartial({ generation, scores: result.map(toNodeScore) });
     },
 
     async findPreemptionCandidates(request, context) {
-      const pod = requirePod(request.pod);
-      const opts = callOptions(request.options, context, maxNodeNames);
+      const { pod, opts } = podCall(request, context);
       const { generation, result } = await engine.findPreemptionCandidates(pod, opts, request.maxCandidates);
       return FindPreemptionCandidatesResponse.fromPartial({ generation, candidates: result.candidates.map(toCandidate), summary: result.summary });
     },

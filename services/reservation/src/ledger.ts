@@ -144,40 +144,32 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function parseLease(raw: string, uid: string, node: string): LeaseView {
+/** Parses a stored JSON record; one that is not an object, or not well formed, is a TypeError naming the kind of record. */
+function parseRecord<T>(raw: string, kind: string, wellFormed: (record: Record<string, unknown>) => boolean): T {
   const parsed: unknown = JSON.parse(raw);
-  if (!isObject(parsed) || typeof parsed.v !== 'string' || typeof parsed.q !== 'string') throw new TypeError(`malformed lease record: ${raw}`);
-  const rec = parsed as unknown as LeaseJson;
-  return {
-    uid,
-    namespace: rec.ns ?? '',
-    name: rec.n ?? '',
-    node,
-    demand: decodeQuantities(rec.q),
+  if (!isObject(parsed) || !wellFormed(parsed)) throw new TypeError(`malformed ${kind} record: ${raw}`);
+  return parsed as unknown as T;
+}
+
+/** The view of a stored record: the pod and its demand as the record has them, the lease as given. */
+function recordView(uid: string, node: string, rec: LeaseJson | BoundJson, lease: Pick<LeaseView, 'version' | 'expireMs' | 'state' | 'holder' | 'group'>): LeaseView {
+  return { uid, namespace: rec.ns ?? '', name: rec.n ?? '', node, demand: decodeQuantities(rec.q), ...lease };
+}
+
+function parseLease(raw: string, uid: string, node: string): LeaseView {
+  const rec = parseRecord<LeaseJson>(raw, 'lease', (r) => typeof r.v === 'string' && typeof r.q === 'string');
+  return recordView(uid, node, rec, {
     version: Number(rec.v),
     expireMs: rec.s === 'R' && rec.e !== '' ? Number(rec.e) : undefined,
     state: rec.s === 'R' ? 'reserved' : 'confirmed',
     holder: rec.h ?? '',
     group: rec.g ?? '',
-  };
+  });
 }
 
 function parseBound(raw: string, uid: string, node: string): LeaseView {
-  const parsed: unknown = JSON.parse(raw);
-  if (!isObject(parsed) || typeof parsed.q !== 'string') throw new TypeError(`malformed bound-pod record: ${raw}`);
-  const rec = parsed as unknown as BoundJson;
-  return {
-    uid,
-    namespace: rec.ns ?? '',
-    name: rec.n ?? '',
-    node,
-    demand: decodeQuantities(rec.q),
-    version: rec.v ? Number(rec.v) : 0,
-    expireMs: undefined,
-    state: 'confirmed',
-    holder: '',
-    group: '',
-  };
+  const rec = parseRecord<BoundJson>(raw, 'bound-pod', (r) => typeof r.q === 'string');
+  return recordView(uid, node, rec, { version: rec.v ? Number(rec.v) : 0, expireMs: undefined, state: 'confirmed', holder: '', group: '' });
 }
 
 /** The pod index entry: "<node> <version>" (node names hold no spaces). */

@@ -20,6 +20,11 @@ export interface AttemptRecord {
   readonly at: number;
 }
 
+/** The pod's record of an attempt, as of now. */
+function podRecord(pod: Pod, attempt: Omit<AttemptRecord, 'uid' | 'namespace' | 'name' | 'at'>): AttemptRecord {
+  return { uid: pod.uid, namespace: pod.namespace, name: pod.name, ...attempt, at: Date.now() };
+}
+
 /** A bounded record of recent attempts, by pod uid and by namespace/name. */
 export class AttemptRecords {
   private readonly byUid = new Map<string, AttemptRecord>();
@@ -29,34 +34,14 @@ export class AttemptRecords {
 
   started(pod: Pod, attempts: number): void {
     const old = this.byUid.get(pod.uid);
-    this.put({
-      uid: pod.uid,
-      namespace: pod.namespace,
-      name: pod.name,
-      attempts,
-      inFlight: true,
-      outcome: old?.outcome,
-      message: old?.message ?? '',
-      nodeName: old?.nodeName ?? '',
-      traceId: old?.traceId ?? '',
-      at: Date.now(),
-    });
+    // Until it finishes, the record keeps telling how the previous attempt ended.
+    this.put(podRecord(pod, { attempts, inFlight: true, outcome: old?.outcome, message: old?.message ?? '', nodeName: old?.nodeName ?? '', traceId: old?.traceId ?? '' }));
   }
 
   finished(pod: Pod, result: AttemptResult): void {
     const old = this.byUid.get(pod.uid);
-    this.put({
-      uid: pod.uid,
-      namespace: pod.namespace,
-      name: pod.name,
-      attempts: old?.attempts ?? 1,
-      inFlight: false,
-      outcome: result.outcome,
-      message: result.message,
-      nodeName: result.nodeName,
-      traceId: result.traceId,
-      at: Date.now(),
-    });
+    const { outcome, message, nodeName, traceId } = result;
+    this.put(podRecord(pod, { attempts: old?.attempts ?? 1, inFlight: false, outcome, message, nodeName, traceId }));
   }
 
   /** A pod bound by anyone: its record says so. */

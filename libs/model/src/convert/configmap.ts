@@ -1,7 +1,8 @@
 /** The ConfigMap at the edge (the mesh reads the plugin configuration from one): its identity and its data. */
 import type { ConfigMap } from '@schedmesh/proto/v1/types';
-import { optString, reqObject, reqString, stringMap } from '../fields.js';
+import { stringMap } from '../fields.js';
 import { convertAtEdge } from './edge.js';
+import { namespacedIdentity, objectHead } from './metadata.js';
 
 /**
  * Converts a Kubernetes ConfigMap (a client-node V1ConfigMap or the API
@@ -15,12 +16,9 @@ export function convertConfigMap(obj: unknown): ConfigMap {
 }
 
 function configMapFrom(obj: unknown): ConfigMap {
-  const root = reqObject(obj, '');
-  const meta = reqObject(root.metadata, 'metadata');
+  const head = objectHead(obj);
   return {
-    name: reqString(meta.name, 'metadata.name'),
-    namespace: optString(meta.namespace, 'metadata.namespace'),
-    resourceVersion: optString(meta.resourceVersion, 'metadata.resourceVersion'),
-    data: stringMap(root.data, 'data'),
+    ...namespacedIdentity(head),
+    data: stringMap(head.root.data, 'data'),
   };
 }

@@ -1,7 +1,8 @@
 /** The Namespace at the edge: its labels (namespace selectors match them) and its schedmesh.io annotations. */
 import type { Namespace } from '@schedmesh/proto/v1/types';
-import { reqObject, reqString, stringMap } from '../fields.js';
+import { stringMap } from '../fields.js';
 import { convertAtEdge } from './edge.js';
+import { objectHead } from './metadata.js';
 import { isSchedmeshKey } from './labels.js';
 
 /**
@@ -14,10 +15,9 @@ export function convertNamespace(obj: unknown): Namespace {
 }
 
 function namespaceFrom(obj: unknown): Namespace {
-  const root = reqObject(obj, '');
-  const meta = reqObject(root.metadata, 'metadata');
+  const { meta, name } = objectHead(obj);
   return {
-    name: reqString(meta.name, 'metadata.name'),
+    name,
     labels: stringMap(meta.labels, 'metadata.labels'),
     annotations: stringMap(meta.annotations, 'metadata.annotations', isSchedmeshKey),
   };

@@ -7,6 +7,7 @@ import type { ContainerImage, Node, NodeCondition } from '@schedmesh/proto/v1/ty
 import { mapArray, optBool, optInt, optObject, optString, reqObject, reqString, stringList, stringMap } from '../fields.js';
 import { convertAtEdge } from './edge.js';
 import { LABEL_REGION, LABEL_REGION_LEGACY, LABEL_ZONE, LABEL_ZONE_LEGACY } from './labels.js';
+import { objectHead } from './metadata.js';
 import { resourcesOf } from './quantities.js';
 import { taintOf } from './taints.js';
 
@@ -58,9 +59,7 @@ function label(labels: { [key: string]: string }, key: string): string {
 }
 
 function nodeFrom(obj: unknown, rackLabelKey: string, poolLabelKey: string): Node {
-  const root = reqObject(obj, '');
-  const meta = reqObject(root.metadata, 'metadata');
-  const name = reqString(meta.name, 'metadata.name');
+  const { root, meta, name } = objectHead(obj);
   const labels = stringMap(meta.labels, 'metadata.labels');
   const spec = optObject(root.spec, 'spec');
   const status = optObject(root.status, 'status');

@@ -14,6 +14,7 @@ import { containerOf, mountsOf, volumeOf } from './containers.js';
 import type { ContainerScan } from './containers.js';
 import { convertAtEdge } from './edge.js';
 import { ANNOTATION_POD_GROUP_MIN_MEMBER, ANNOTATION_POD_GROUP_TIMEOUT, isKeptPodAnnotation, LABEL_POD_GROUP } from './labels.js';
+import { objectHead } from './metadata.js';
 import { resourceAmounts } from './quantities.js';
 import { spreadConstraintOf } from './spread.js';
 import { tolerationOf } from './taints.js';
@@ -134,9 +135,7 @@ function requestsOf(spec: JsonObject, requests: ContainerRequests): PodRequests 
 }
 
 function podFrom(obj: unknown): Pod {
-  const root = reqObject(obj, '');
-  const meta = reqObject(root.metadata, 'metadata');
-  const name = reqString(meta.name, 'metadata.name');
+  const { root, meta, name } = objectHead(obj);
   const namespace = reqString(meta.namespace, 'metadata.namespace');
   const uid = reqString(meta.uid, 'metadata.uid');
   const labels = stringMap(meta.labels, 'metadata.labels');

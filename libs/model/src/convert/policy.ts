@@ -6,8 +6,9 @@
  * keyed and ordered.
  */
 import type { AdmissionPolicy } from '@schedmesh/proto/v1/types';
-import { optInt, optString, reqObject, reqString } from '../fields.js';
+import { optInt } from '../fields.js';
 import { convertAtEdge } from './edge.js';
+import { namespacedIdentity, objectHead } from './metadata.js';
 
 /**
  * Converts an AdmissionPolicy object (the API server's JSON, or a client-node
@@ -21,12 +22,10 @@ export function convertAdmissionPolicy(obj: unknown): AdmissionPolicy {
 }
 
 function policyFrom(obj: unknown): AdmissionPolicy {
-  const root = reqObject(obj, '');
-  const meta = reqObject(root.metadata, 'metadata');
+  const head = objectHead(obj);
+  const { root, meta } = head;
   return {
-    name: reqString(meta.name, 'metadata.name'),
-    namespace: optString(meta.namespace, 'metadata.namespace'),
-    resourceVersion: optString(meta.resourceVersion, 'metadata.resourceVersion'),
+    ...namespacedIdentity(head),
     generation: optInt(meta.generation, 'metadata.generation', 0, Number.MAX_SAFE_INTEGER) ?? 0,
     specJson: JSON.stringify(root.spec ?? {}),
   };

@@ -4,6 +4,7 @@
  * which waits while the queue is empty.
  */
 import { KeyedHeap } from './heap.js';
+import { PodEntries } from './pod-entries.js';
 import { uidOf } from './queued-pod.js';
 import type { QueuedPod, QueueLess } from './queued-pod.js';
 
@@ -32,21 +33,15 @@ interface Waiter {
 }
 
 /** The active queue: a heap by QueueSort order, with a waiting pop. */
-export class ActiveQueue {
-  private readonly heap: KeyedHeap<QueuedPod>;
+export class ActiveQueue extends PodEntries<KeyedHeap<QueuedPod>> {
   private readonly onPop: (entry: QueuedPod) => QueuedPod;
   /** Pops waiting for an entry, served first come, first served. */
   private readonly waiters: Waiter[] = [];
   private isClosed = false;
 
   constructor(options: ActiveQueueOptions) {
-    this.heap = new KeyedHeap<QueuedPod>(uidOf, options.less);
+    super(new KeyedHeap<QueuedPod>(uidOf, options.less));
     this.onPop = options.onPop ?? ((entry) => entry);
-  }
-
-  /** How many pods wait in the queue. */
-  get size(): number {
-    return this.heap.size;
   }
 
   /** Whether close was called. */
@@ -54,40 +49,13 @@ export class ActiveQueue {
     return this.isClosed;
   }
 
-  /** Whether the pod is in the queue. */
-  has(uid: string): boolean {
-    return this.heap.has(uid);
-  }
-
-  /** The pod's entry. */
-  get(uid: string): QueuedPod | undefined {
-    return this.heap.get(uid);
-  }
-
   /**
    * Adds the entry, or replaces the pod's entry and moves it to its new place
    * (a priority change). A waiting pop gets the head at once.
    */
-  add(entry: QueuedPod): void {
-    this.heap.upsert(entry);
+  override add(entry: QueuedPod): void {
+    super.add(entry);
     this.serveWaiters();
-  }
-
-  /** Replaces the pod's entry if the pod is in the queue; whether it was. */
-  update(entry: QueuedPod): boolean {
-    if (!this.heap.has(uidOf(entry))) return false;
-    this.heap.upsert(entry);
-    return true;
-  }
-
-  /** Removes the pod; its entry, if it was in the queue. */
-  delete(uid: string): QueuedPod | undefined {
-    return this.heap.delete(uid);
-  }
-
-  /** Every entry, in no particular order. */
-  list(): QueuedPod[] {
-    return this.heap.values();
   }
 
   /**
@@ -98,7 +66,7 @@ export class ActiveQueue {
   pop(signal?: AbortSignal): Promise<QueuedPod | undefined> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.isClosed) return Promise.resolve(undefined);
-    if (this.heap.size > 0) return Promise.resolve(this.take());
+    if (this.entries.size > 0) return Promise.resolve(this.take());
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, release: () => undefined };
       this.waiters.push(waiter);
@@ -126,11 +94,11 @@ export class ActiveQueue {
   }
 
   private take(): QueuedPod {
-    return this.onPop(this.heap.pop()!);
+    return this.onPop(this.entries.pop()!);
   }
 
   private serveWaiters(): void {
-    while (this.waiters.length > 0 && this.heap.size > 0) {
+    while (this.waiters.length > 0 && this.entries.size > 0) {
       const waiter = this.waiters.shift()!;
       waiter.release();
       waiter.resolve(this.take());

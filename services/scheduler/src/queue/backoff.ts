@@ -7,6 +7,7 @@
  * Time is passed in (`now`): the queue itself never reads a clock.
  */
 import { KeyedHeap } from './heap.js';
+import { PodEntries } from './pod-entries.js';
 import { uidOf } from './queued-pod.js';
 import type { QueuedPod } from './queued-pod.js';
 
@@ -38,11 +39,9 @@ export function backoffDuration(attempts: number, { initialMs, maxMs }: BackoffO
 }
 
 /** The backoff queue: entries ordered by the end of their backoff. */
-export class BackoffQueue {
-  private readonly heap: KeyedHeap<QueuedPod>;
-
+export class BackoffQueue extends PodEntries<KeyedHeap<QueuedPod>> {
   constructor(private readonly options: BackoffOptions) {
-    this.heap = new KeyedHeap<QueuedPod>(uidOf, (a, b) => this.expiryOf(a) < this.expiryOf(b));
+    super(new KeyedHeap<QueuedPod>(uidOf, (a, b) => this.expiryOf(a) < this.expiryOf(b)));
   }
 
   /** When the entry's backoff ends (ms since the epoch): its timestamp plus its backoff. */
@@ -55,54 +54,17 @@ export class BackoffQueue {
     return this.expiryOf(entry) > now;
   }
 
-  /** How many pods back off. */
-  get size(): number {
-    return this.heap.size;
-  }
-
-  /** Whether the pod is in the queue. */
-  has(uid: string): boolean {
-    return this.heap.has(uid);
-  }
-
-  /** The pod's entry. */
-  get(uid: string): QueuedPod | undefined {
-    return this.heap.get(uid);
-  }
-
-  /** Adds the entry (or replaces the pod's entry). */
-  add(entry: QueuedPod): void {
-    this.heap.upsert(entry);
-  }
-
-  /** Replaces the pod's entry if the pod is in the queue; whether it was. */
-  update(entry: QueuedPod): boolean {
-    if (!this.heap.has(uidOf(entry))) return false;
-    this.heap.upsert(entry);
-    return true;
-  }
-
-  /** Removes the pod; its entry, if it was in the queue. */
-  delete(uid: string): QueuedPod | undefined {
-    return this.heap.delete(uid);
-  }
-
-  /** Every entry, in no particular order. */
-  list(): QueuedPod[] {
-    return this.heap.values();
-  }
-
   /** When the first backoff ends, if any pod backs off. */
   nextExpiry(): number | undefined {
-    const head = this.heap.peek();
+    const head = this.entries.peek();
     return head === undefined ? undefined : this.expiryOf(head);
   }
 
   /** Removes and returns the entries whose backoff has ended at `now`, earliest first. */
   popExpired(now: number): QueuedPod[] {
     const expired: QueuedPod[] = [];
-    for (let head = this.heap.peek(); head !== undefined && !this.isBackingOff(head, now); head = this.heap.peek()) {
-      expired.push(this.heap.pop()!);
+    for (let head = this.entries.peek(); head !== undefined && !this.isBackingOff(head, now); head = this.entries.peek()) {
+      expired.push(this.entries.pop()!);
     }
     return expired;
   }

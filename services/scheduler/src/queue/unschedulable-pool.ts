@@ -10,59 +10,20 @@
  */
 import { EventInterest } from './events.js';
 import type { EventsToRegister, QueueingEventKind } from './events.js';
-import { uidOf } from './queued-pod.js';
+import { PodEntries, PodMap } from './pod-entries.js';
 import type { QueuedPod } from './queued-pod.js';
 
 /** Upstream DefaultPodMaxInUnschedulablePodsDuration: the longest a pod stays parked. */
 export const DEFAULT_POD_MAX_IN_UNSCHEDULABLE_PODS_MS = 5 * 60_000;
 
 /** The unschedulable pool. */
-export class UnschedulablePool {
-  private readonly entries = new Map<string, QueuedPod>();
+export class UnschedulablePool extends PodEntries<PodMap> {
   private readonly interest: EventInterest;
 
   /** @param eventsToRegister which events each plugin registers; unlisted plugins take every event. */
   constructor(eventsToRegister: EventsToRegister) {
+    super(new PodMap());
     this.interest = new EventInterest(eventsToRegister);
-  }
-
-  /** How many pods are parked. */
-  get size(): number {
-    return this.entries.size;
-  }
-
-  /** Whether the pod is parked. */
-  has(uid: string): boolean {
-    return this.entries.has(uid);
-  }
-
-  /** The pod's entry. */
-  get(uid: string): QueuedPod | undefined {
-    return this.entries.get(uid);
-  }
-
-  /** Parks the entry (or replaces the pod's entry). */
-  add(entry: QueuedPod): void {
-    this.entries.set(uidOf(entry), entry);
-  }
-
-  /** Replaces the pod's entry if the pod is parked; whether it was. */
-  update(entry: QueuedPod): boolean {
-    if (!this.entries.has(uidOf(entry))) return false;
-    this.entries.set(uidOf(entry), entry);
-    return true;
-  }
-
-  /** Removes the pod; its entry, if it was parked. */
-  delete(uid: string): QueuedPod | undefined {
-    const entry = this.entries.get(uid);
-    this.entries.delete(uid);
-    return entry;
-  }
-
-  /** Every entry, in the order they were parked. */
-  list(): QueuedPod[] {
-    return [...this.entries.values()];
   }
 
   /**
