@@ -27,9 +27,9 @@ module.exports = {
   globalSetup: '<rootDir>/test/jest/global-setup.ts',
   globalTeardown: '<rootDir>/test/jest/global-teardown.ts',
   testTimeout: 20000,
-  // On two cores jest runs every suite in its own process and the suites share
-  // it; one full run (of five) here did not exit after all suites passed, with
-  // no handle named. Exiting after the teardown keeps CI from hanging on that;
+  // On two cores jest runs the suites in band, in its own process, so a handle
+  // any suite leaves open keeps it alive: one full run (of five) here did not
+  // exit after every suite had passed. Exiting after the teardown keeps CI from hanging on that;
   // `npx jest --detectOpenHandles` is how to hunt the leak.
   forceExit: true,
 };
