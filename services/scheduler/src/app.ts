@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { GatewayPlugins, KubeApi, PodWriter, SchedulingAttempt } from '@schedmesh/mesh';
@@ -151,6 +152,8 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
   logger.info({ profiles: [...profiles], instance, parallelism: config.scheduler.parallelism }, 'scheduler starting');
 
   const stop = new AbortController();
+  // Every worker waits on it at once (pop), besides the source's loops.
+  setMaxListeners(config.scheduler.parallelism + 16, stop.signal);
   queue.run();
   const sourcing = source.run(stop.signal);
   // Scheduling starts once the view is in sync: a pod must not be decided on a half-replayed cluster.
