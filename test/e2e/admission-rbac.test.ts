@@ -5,7 +5,6 @@
 // CRD from deploy/base/crds applied with kubectl, a policy created through
 // the API, the informer publishing it on NATS, admission answering Admit
 // over gRPC. Missing binaries fail the suite with the build command.
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -18,25 +17,16 @@ import { Code } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, initTelemetry } from '@schedmesh/runtime';
 import type { Telemetry } from '@schedmesh/runtime';
-import { admissionPod, loopbackConfig, namespaceEvent, policyEvent, requireBinary, startControlPlane, startNats } from '@schedmesh/testkit';
+import { admissionPod, loopbackConfig, namespaceEvent, policyEvent, requireBinary, startControlPlane, startNats, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane, TestServer } from '@schedmesh/testkit';
 import type { Channel } from 'nice-grpc';
 
 const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 
 let cp: ControlPlane;
-let kubectlBin: string;
 let telemetry: Telemetry;
 
-function kubectl(args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(kubectlBin, ['--kubeconfig', cp.kubeconfigPath, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr || err.message}`));
-      else resolve(stdout);
-    });
-    child.stdin?.end(input ?? '');
-  });
-}
+const kubectl = (args: string[], input?: string): Promise<string> => runKubectl(cp, args, input);
 
 const apply = (...objects: object[]): Promise<string> => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
 
@@ -61,7 +51,7 @@ beforeAll(async () => {
   // Each throws ClusterBinaryMissingError naming `npm run cluster:build`: the suite fails, it never skips.
   requireBinary('etcd');
   requireBinary('kube-apiserver');
-  kubectlBin = requireBinary('kubectl');
+  requireBinary('kubectl');
   telemetry = initTelemetry({ serviceName: 'admission-rbac-e2e' });
   cp = await startControlPlane();
   await kubectl(['apply', '-f', CRD]);

@@ -4,7 +4,6 @@
 // the example cost-tracking REST plugin, and the scheduler binding pods with
 // schedulerName: schedmesh. Every check reads pods, nodes and events back from
 // the API server. Missing binaries fail the suite with the build command.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +27,7 @@ import type { SchedulerApp } from '@schedmesh/scheduler-service';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import type { SnapshotApp } from '@schedmesh/snapshot-service';
 import { milliValue, value } from '@schedmesh/model';
-import { createFakeNodes, fakeNodeObject, fakeNodeSpecs, pollUntil, requireBinary, startControlPlane, testEnvKeys } from '@schedmesh/testkit';
+import { createFakeNodes, fakeNodeObject, fakeNodeSpecs, pollUntil, requireBinary, startControlPlane, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
 
 const NODES = 100;
@@ -36,7 +35,6 @@ const PODS = 300;
 const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 
 let cp: ControlPlane;
-let kubectlBin: string;
 let informer: InformerApp | undefined;
 let snapshot: SnapshotApp | undefined;
 let filterscore: FilterScoreApp | undefined;
@@ -56,15 +54,7 @@ const stream = `SCHED_E2E_${process.pid}`;
 const subjectPrefix = `sched-e2e-${process.pid}`;
 const nats = () => ({ url: natsUrl(), stream, subjectPrefix, memoryStorage: true });
 
-function kubectl(args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(kubectlBin, ['--kubeconfig', cp.kubeconfigPath, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`kubectl ${args.join(' ')} failed: ${stderr || err.message}`));
-      else resolve(stdout);
-    });
-    child.stdin?.end(input ?? '');
-  });
-}
+const kubectl = (args: string[], input?: string): Promise<string> => runKubectl(cp, args, input);
 
 function pod(name: string, opts: { namespace?: string; cpu?: string; memory?: string; labels?: Record<string, string> } = {}): V1Pod {
   return {
@@ -89,7 +79,7 @@ async function eventsOf(name: string, namespace = 'default'): Promise<{ reason?:
 beforeAll(async () => {
   requireBinary('etcd');
   requireBinary('kube-apiserver');
-  kubectlBin = requireBinary('kubectl');
+  requireBinary('kubectl');
   cp = await startControlPlane();
   await kubectl(['apply', '-f', CRD]);
   await kubectl(['wait', '--for', 'condition=established', '--timeout=30s', 'crd/admissionpolicies.schedmesh.io']);

@@ -248,11 +248,14 @@ class Run {
     const conflicts: Status[] = [];
     for (const candidate of this.ranked.slice(0, tries)) {
       const node = candidate.nodeName;
+      let bound = false;
       const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => {
         const out = await reserve(reservation, pod, node, this.deps.reservation, signal);
+        bound = out.bound === true;
         return { status: out.status, value: out.lease };
       });
       if (r.status.isError()) return this.end('error', r.status);
+      if (bound) return this.end('settled', r.status);
       if (!r.status.isSuccess() || !r.value) {
         conflicts.push(r.status);
         continue;

@@ -13,6 +13,7 @@ export {
   findTraces,
   getTrace,
   kubeconfigYaml,
+  kubectl,
   LOOPBACK,
   pollUntil,
   PollTimeoutError,

@@ -49,6 +49,9 @@ export interface PodSourceOptions {
   readonly onHeld?: (count: number) => void;
 }
 
+// How many settled pods are remembered (about 100 bytes each).
+const SETTLED_MEMORY = 100_000;
+
 /** Whether a pod is this scheduler's to schedule now. */
 export function isPendingFor(pod: Pod, profiles: ReadonlySet<string>): boolean {
   return pod.nodeName === '' && !pod.terminating && profiles.has(pod.schedulerName) && pod.schedulingGates.length === 0 && !isPodTerminal(pod);
@@ -59,6 +62,10 @@ export class PodSource {
   /** The generation of the whole stream applied to the view. */
   readonly gate: GenerationGate;
   private readonly held = new Map<string, DurableClusterEvent>();
+  // Pods that settled (bound or gone). A uid never becomes pending again, but
+  // an older event of it can still arrive (a PreBind patch made one before the
+  // Binding); remembering the uid keeps it from a second, futile attempt.
+  private readonly settled = new Set<string>();
 
   constructor(private readonly options: PodSourceOptions) {
     this.gate = new GenerationGate({ name: 'cluster view', maxWaitMs: options.maxWaitMs });
@@ -82,6 +89,9 @@ export class PodSource {
   /** The pod settled (bound, bound elsewhere, deleted): its event is acknowledged and it leaves the queue. */
   settle(uid: string): void {
     this.options.queue.delete(uid);
+    this.settled.add(uid);
+    // Bounded: the oldest go first (a Set iterates in insertion order).
+    if (this.settled.size > SETTLED_MEMORY) this.settled.delete(this.settled.values().next().value as string);
     const msg = this.held.get(uid);
     if (!msg) return;
     this.held.delete(uid);
@@ -155,6 +165,10 @@ export class PodSource {
     const latest = view.pod(pod.uid);
     const superseded = latest !== undefined && latest.generation > event.generation && !isPendingFor(latest.pod, profiles);
     const deleted = event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE;
+    if (this.settled.has(pod.uid)) {
+      void received.ack().catch(() => undefined);
+      return;
+    }
     if (deleted || superseded || !isPendingFor(pod, profiles)) {
       void received.ack().catch(() => undefined);
       if (previous && (deleted || superseded || pod.nodeName !== '')) this.settle(pod.uid);

@@ -5,8 +5,9 @@
  * never an error.
  */
 import { Status } from '@schedmesh/framework';
+import { ClientError, Status as GrpcStatus } from 'nice-grpc';
 import { PermitDecision } from '@schedmesh/proto/v1/reservation';
-import type { Lease } from '@schedmesh/proto/v1/reservation';
+import type { Lease, ReserveResponse } from '@schedmesh/proto/v1/reservation';
 import { Resources } from '@schedmesh/proto/v1/types';
 import type { Pod, PodRef } from '@schedmesh/proto/v1/types';
 import type { ReservationClient } from '../clients.js';
@@ -19,8 +20,17 @@ export function podRef(pod: Pod): PodRef {
   return { uid: pod.uid, namespace: pod.namespace, name: pod.name };
 }
 
-/** A Reserve outcome: the lease, or the node's refusal. */
-export type ReserveOutcome = { readonly lease: Lease; readonly status: Status } | { readonly lease?: undefined; readonly status: Status };
+/**
+ * A Reserve outcome: the lease, or the node's refusal, or `bound` when the
+ * ledger already has the pod bound (its Binding landed: a stale event of a pod
+ * this or another scheduler already placed). Then there is nothing to do.
+ */
+export type ReserveOutcome =
+  | { readonly lease: Lease; readonly status: Status; readonly bound?: undefined }
+  | { readonly lease?: undefined; readonly status: Status; readonly bound?: boolean };
+
+// The reservation service's FAILED_PRECONDITION answers for a pod that is bound (reservations.ts).
+const ALREADY_BOUND = /is already bound to node|holds a confirmed lease on node/;
 
 /** Options of the reservation steps. */
 export interface ReservationStepOptions {
@@ -36,17 +46,23 @@ function duration(ms: number): { seconds: number; nanos: number } {
 
 /** Reserves the pod's requests on nodeName. Idempotent for the same pod and node. */
 export async function reserve(client: ReservationClient, pod: Pod, nodeName: string, options: ReservationStepOptions, signal: AbortSignal): Promise<ReserveOutcome> {
-  const res = await client.reserve(
-    {
-      pod: podRef(pod),
-      nodeName,
-      requests: pod.requests ?? Resources.fromPartial({}),
-      ttl: duration(options.ttlMs),
-      holder: options.holder,
-      ...(pod.podGroup ? { podGroup: pod.podGroup } : {}),
-    },
-    { signal },
-  );
+  const request = {
+    pod: podRef(pod),
+    nodeName,
+    requests: pod.requests ?? Resources.fromPartial({}),
+    ttl: duration(options.ttlMs),
+    holder: options.holder,
+    ...(pod.podGroup ? { podGroup: pod.podGroup } : {}),
+  };
+  let res: ReserveResponse;
+  try {
+    res = await client.reserve(request, { signal });
+  } catch (err) {
+    if (err instanceof ClientError && err.code === GrpcStatus.FAILED_PRECONDITION && ALREADY_BOUND.test(err.details)) {
+      return { bound: true, status: Status.unresolvable(err.details).withPlugin(RESERVATION_PLUGIN) };
+    }
+    throw err;
+  }
   if (res.result?.$case === 'lease') return { lease: res.result.value, status: Status.SUCCESS };
   const conflict = res.result?.$case === 'conflict' ? res.result.value : undefined;
   const short = conflict?.shortResources ?? [];

@@ -7,6 +7,7 @@ export type { ControlPlane, ControlPlaneOptions } from './controlplane.js';
 export { CLUSTER_BUILD_COMMAND, ClusterBinaryMissingError, ClusterStartError } from './errors.js';
 export { findTraces, getTrace, startJaeger } from './jaeger.js';
 export type { Jaeger, JaegerOptions, JaegerSpan, JaegerTrace, TraceQueryOptions } from './jaeger.js';
+export { kubectl } from './kubectl.js';
 export { LOOPBACK } from './net.js';
 export {
   createFakeNodes,
