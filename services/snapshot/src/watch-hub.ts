@@ -121,10 +121,15 @@ class Sub implements Subscription {
 
   async next(max: number, signal: AbortSignal): Promise<ClusterEvent[]> {
     while (this.queue.length === 0 && !this.error && !signal.aborted) {
+      // The watch's signal lives as long as the stream: its listener must go with each wait, or
+      // every batch leaves one behind.
+      let onAbort: (() => void) | undefined;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        onAbort = resolve;
+        signal.addEventListener('abort', onAbort, { once: true });
       });
+      signal.removeEventListener('abort', onAbort!);
       this.wake = undefined;
     }
     if (this.error) throw this.error;
