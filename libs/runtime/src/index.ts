@@ -12,6 +12,7 @@ export type { ErrorClassifier, GrpcServer, GrpcServerOptions, ServerTlsOptions }
 export { clientConfigSchema, connectChannel, connectClient, createServiceClient } from './grpc-client.js';
 export type { ChannelOptions, ClientConfig, ClientTlsOptions, ConnectedClient, MeshCallOptions, ServiceClientOptions } from './grpc-client.js';
 export { createMetricsRegistry, gauge, startHttpEndpoints } from './metrics.js';
+export { DEFAULT_PROFILE_SECONDS, heapSnapshot, MAX_PROFILE_SECONDS, profileSeconds, recordCpuProfile } from './profiling.js';
 export type { HttpEndpoints, HttpEndpointsOptions } from './metrics.js';
 export { handleSignals } from './shutdown.js';
 export type { ShutdownHook, SignalOptions } from './shutdown.js';

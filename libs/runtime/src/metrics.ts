@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { registry as grpcRegistry } from 'nice-grpc-prometheus';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { FailedPreconditionError } from './errors.js';
+import { heapSnapshot, profileSeconds, recordCpuProfile } from './profiling.js';
 
 // Registry.merge drops default labels; remember them to put them back.
 const defaultLabels = new WeakMap<Registry, Record<string, string>>();
@@ -41,6 +43,38 @@ export interface HttpEndpointsOptions {
   host?: string;
   /** Readiness for `/readyz` (default: always ready). */
   ready?: () => boolean;
+  /** Serve /debug/pprof/profile and /debug/pprof/heap (default false: they expose the process). */
+  profiling?: boolean;
+}
+
+function serveProfiling(path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
+  if (path === '/debug/pprof/profile') {
+    let seconds: number;
+    try {
+      seconds = profileSeconds(query.get('seconds'));
+    } catch (err) {
+      res.writeHead(400).end(`${(err as Error).message}\n`);
+      return;
+    }
+    const left = new AbortController();
+    res.once('close', () => left.abort());
+    recordCpuProfile(seconds, left.signal)
+      .then((json) =>
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'content-disposition': `attachment; filename="profile-${Date.now()}.cpuprofile"` })
+          .end(json),
+      )
+      .catch((err: unknown) => res.writeHead(err instanceof FailedPreconditionError ? 409 : 500).end(`${(err as Error).message}\n`));
+    return;
+  }
+  if (path === '/debug/pprof/heap') {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-disposition': `attachment; filename="heap-${Date.now()}.heapsnapshot"` });
+    const snapshot = heapSnapshot();
+    req.once('close', () => snapshot.destroy());
+    snapshot.pipe(res);
+    return;
+  }
+  res.writeHead(404).end('not found: /debug/pprof/profile?seconds=N (CPU) or /debug/pprof/heap (heap snapshot)\n');
 }
 
 /** The running HTTP endpoints. */
@@ -79,6 +113,14 @@ export async function startHttpEndpoints(options: HttpEndpointsOptions): Promise
     if (path === '/readyz') {
       const ready = options.ready?.() ?? true;
       res.writeHead(ready ? 200 : 503).end(ready ? 'ready\n' : 'not ready\n');
+      return;
+    }
+    if (path?.startsWith('/debug/pprof/')) {
+      if (!options.profiling) {
+        res.writeHead(404).end('profiling is off: set http.profiling=true (SCHEDMESH_HTTP__PROFILING=true) to serve /debug/pprof/\n');
+        return;
+      }
+      serveProfiling(path, new URL(req.url ?? '/', 'http://localhost').searchParams, req, res);
       return;
     }
     res.writeHead(404).end('not found: try /metrics, /healthz or /readyz\n');

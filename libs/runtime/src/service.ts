@@ -42,6 +42,8 @@ export const commonConfigSchema = z.object({
     .object({
       host: z.string().default('0.0.0.0'),
       port: z.number().int().min(0).max(65535).default(9090),
+      /** Serve CPU profiles and heap snapshots under /debug/pprof/ (off: they expose the process). */
+      profiling: z.boolean().default(false),
     })
     .strict()
     .prefault({}),
@@ -144,7 +146,7 @@ export function startService(options: ServiceOptions): ServiceRuntime {
     grpc,
     async listen() {
       const grpcPort = await grpc.listen(`${config.grpc.host}:${config.grpc.port}`);
-      http = await startHttpEndpoints({ registry: metrics, port: config.http.port, host: config.http.host, ready: () => ready });
+      http = await startHttpEndpoints({ registry: metrics, port: config.http.port, host: config.http.host, ready: () => ready, profiling: config.http.profiling });
       logger.info({ grpcPort, httpPort: http.port, tls: Boolean(config.grpc.tls), mtls: Boolean(config.grpc.tls?.clientCaFile) }, 'listening');
       return { grpcPort, httpPort: http.port };
     },
