@@ -202,6 +202,22 @@ describe('the schedmesh scheduler on a real control plane', () => {
     expect(read.status?.conditions?.find((c) => c.type === 'PodScheduled')).toMatchObject({ status: 'False', reason: 'Unschedulable' });
   }, 90_000);
 
+  test('a pod whose spec cannot be converted gets one FailedScheduling event naming the field, and no attempt', async () => {
+    // The API server accepts 100Ei; schedmesh's exact integer model does not (beyond 2^53-1 bytes).
+    await cp.core.createNamespacedPod({ namespace: 'default', body: pod('unconvertible', { memory: '100Ei' }) });
+    const event = await pollUntil(
+      async () => (await eventsOf('unconvertible')).find((e) => e.reason === 'FailedScheduling'),
+      { what: 'FailedScheduling event for the unconvertible pod', timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(event.message).toContain('spec.containers[0].resources.requests[memory]');
+    expect((await readPod('unconvertible')).status?.conditions?.find((c) => c.type === 'PodScheduled')).toMatchObject({ status: 'False', reason: 'Unschedulable' });
+    // Not in a loop: a later pod's event proves time passed; this one still has exactly one.
+    await cp.core.createNamespacedPod({ namespace: 'default', body: pod('after-unconvertible') });
+    await pollUntil(async () => (await readPod('after-unconvertible')).spec?.nodeName || undefined, { what: 'a later pod bound', timeoutMs: 60_000, intervalMs: 250 });
+    expect((await eventsOf('unconvertible')).filter((e) => e.reason === 'FailedScheduling')).toHaveLength(1);
+    expect(scheduler!.records.byPodName('default', 'unconvertible')).toBeUndefined();
+  }, 150_000);
+
   test('a pod that fits nowhere binds soon after a node that fits is added, moved by the event', async () => {
     await cp.core.createNamespacedPod({ namespace: 'default', body: pod('too-big', { cpu: '64' }) });
     const event = await pollUntil(

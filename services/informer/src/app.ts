@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
+import { KubeApi, PodWriter } from '@schedmesh/mesh';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { clusterStreamOptions, connectNatsFrom, ensureClusterStream, jetStreamClient, startService } from '@schedmesh/runtime';
 import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
@@ -9,7 +11,15 @@ import { standardWatches, watchKubernetes } from './kubernetes-source.js';
 import type { KubernetesSource } from './kubernetes-source.js';
 import { ClusterPublisher, streamKindOf } from './publisher.js';
 import type { WatchedKind } from './publisher.js';
+import { RejectedPodReporter } from './rejected-pods.js';
 import { liveKeys } from './stream-keys.js';
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
 
 /** A running informer. */
 export interface InformerApp extends ServiceApp {
@@ -49,6 +59,15 @@ export async function startInformerApp(config: InformerConfig, options: Informer
   const nc = await connectNatsFrom(config.nats, 'schedmesh-informer', logger);
   await ensureClusterStream(await jetstreamManager(nc), clusterStreamOptions(config.nats));
   const js = jetStreamClient(nc);
+  const kc = fixture ? undefined : (options.kubeConfig ?? loadKubeConfig(config.source.kubeconfig));
+  const api = kc && config.source.reportRejectedPods.length > 0 ? new KubeApi({ kubeConfig: kc }) : undefined;
+  const reporter = api
+    ? new RejectedPodReporter({
+        writer: new PodWriter(api, { reportingController: 'schedmesh-informer', reportingInstance: hostname() }),
+        logger,
+        schedulerNames: new Set(config.source.reportRejectedPods),
+      })
+    : undefined;
   const publisher = new ClusterPublisher({
     js,
     logger,
@@ -57,6 +76,7 @@ export async function startInformerApp(config: InformerConfig, options: Informer
     nodeOptions: { rackLabelKey: config.labels.rack, poolLabelKey: config.labels.pool },
     rejected,
     published,
+    ...(reporter ? { onRejected: (kind: WatchedKind, obj: unknown, err: unknown) => (kind === 'Pod' ? reporter.report(obj, err) : undefined) } : {}),
   });
 
   const reconcile = async (kind: WatchedKind, present: Set<string>): Promise<void> => {
@@ -78,11 +98,7 @@ export async function startInformerApp(config: InformerConfig, options: Informer
   if (fixture) {
     synced = publishFixture(fixture, publisher, reconcile).then((r) => logger.info({ fixture: config.source.fixture, ...r }, 'fixture published'));
   } else {
-    const kc = options.kubeConfig ?? new KubeConfig();
-    if (!options.kubeConfig) {
-      if (config.source.kubeconfig) kc.loadFromFile(config.source.kubeconfig);
-      else kc.loadFromDefault();
-    }
+    if (!kc) throw new Error('unreachable: no fixture and no kubeconfig');
     kubernetes = watchKubernetes({
       kc,
       specs: standardWatches(kc, { admissionPolicies: config.source.admissionPolicies, pluginConfigMap: config.source.pluginConfigMap }),
@@ -99,6 +115,8 @@ export async function startInformerApp(config: InformerConfig, options: Informer
   runtime.onShutdown(async () => {
     await kubernetes?.stop();
     await kubernetes?.idle();
+    await reporter?.idle();
+    await api?.close();
     await nc.drain();
   });
   return { runtime, synced, kubernetes, grpcPort, httpPort, stop: () => runtime.stop() };

@@ -16,6 +16,12 @@ export const informerConfigSchema = commonConfigSchema
         pluginConfigMap: z.string().regex(/^([a-z0-9-]+\/[a-z0-9.-]+)?$/, 'expected "namespace/name"').default('schedmesh-system/schedmesh-plugins'),
         /** Delay before restarting a failed watch (doubles up to 30 s). */
         restartBackoff: duration().default(500),
+        /**
+         * Pending pods of these schedulerNames that cannot be converted get a
+         * FailedScheduling event and PodScheduled=False naming the field (they
+         * never reach a scheduler); [] turns it off.
+         */
+        reportRejectedPods: z.array(z.string().min(1)).default(['schedmesh']),
       })
       .strict()
       .prefault({}),

@@ -31,6 +31,8 @@ export interface PublisherOptions {
   rejected: Counter;
   /** Events published, by kind and type. */
   published: Counter;
+  /** Called for each object rejected at the edge (after the metric and the log line). */
+  onRejected?: (kind: WatchedKind, obj: unknown, err: unknown) => void;
 }
 
 interface Meta {
@@ -68,6 +70,7 @@ export class ClusterPublisher {
         { kind, object: objectKey(str(meta.namespace), str(meta.name)), reason: err instanceof Error ? err.message : String(err) },
         'rejected a malformed object at the edge; it is not published',
       );
+      this.options.onRejected?.(kind, obj, err);
       return false;
     }
     await this.send(kind, event);
