@@ -21,6 +21,7 @@ export {
   resolveSchedulerConfig,
   startControlPlane,
   startJaeger,
+  spawnManaged,
   startKubeScheduler,
   waitReady,
   ZONE_LABEL,
@@ -42,6 +43,7 @@ export type {
   PollOptions,
   ProcessExit,
   ResourceList,
+  SpawnOptions,
   TraceQueryOptions,
 } from './cluster/index.js';
 export { admissionPod, hostPathVolume, namespaceEvent, policyEvent, policyObject } from './builders/admission.js';
