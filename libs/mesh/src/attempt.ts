@@ -383,7 +383,10 @@ class Run {
   }
 
   private end(outcome: AttemptOutcome, status: Status, nodeName = '', fencingVersion = 0): AttemptResult {
-    const rejectors = status.isRejected() && status.plugin ? [status.plugin] : [];
+    // Reservation's refusals (a node's room leased, a gang's round timed out) clear with time —
+    // a lease lapses or is released, a round ends — and no cluster event announces it: naming no
+    // rejector sends the pod to backoff instead of parking it until an event that may never come.
+    const rejectors = status.isRejected() && status.plugin && status.plugin !== RESERVATION_PLUGIN ? [status.plugin] : [];
     return {
       outcome,
       status,

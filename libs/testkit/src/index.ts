@@ -22,6 +22,7 @@ export {
   resolveSchedulerConfig,
   startControlPlane,
   startJaeger,
+  spawnManaged,
   startKubeScheduler,
   waitReady,
   ZONE_LABEL,
@@ -43,6 +44,7 @@ export type {
   PollOptions,
   ProcessExit,
   ResourceList,
+  SpawnOptions,
   TraceQueryOptions,
 } from './cluster/index.js';
 export { admissionPod, hostPathVolume, namespaceEvent, policyEvent, policyObject } from './builders/admission.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { sharedServers } from '@schedmesh/testkit';
+import { pollUntil, sharedServers } from '@schedmesh/testkit';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { KeyLayout } from './keys.js';
@@ -75,6 +75,42 @@ describe('the ledger scripts', () => {
     expect(await ledger.rebuildNode('n1', 10, undefined, [])).toBe('deleted');
     expect((await ledger.ledger('n1')).exists).toBe(false);
     expect((await ledger.reserve(input('l2', 'n1', { cpu: 1 }))).kind).toBe('unknown-node');
+  });
+
+  // Two scheduler replicas attempting one pod at once: if the second could share or move the
+  // first's lease, the first would bind on a node whose room was already given back (over-commit).
+  test("a live reserved lease is its holder's: another holder can neither share it nor move it", async () => {
+    const { ledger } = freshLedger();
+    const capacity = nodeCapacity(resources({ cpu: 1000, pods: 10 }));
+    for (const node of ['n1', 'n2']) await ledger.rebuildNode(node, 1, capacity, []);
+    const first = await ledger.reserve({ ...input('p1', 'n1', { cpu: 600 }), holder: 'replica-a' });
+    expect(first.kind).toBe('granted');
+    const version = first.kind === 'granted' ? first.lease.version : 0;
+
+    const sameNode = await ledger.reserve({ ...input('p1', 'n1', { cpu: 600 }), holder: 'replica-b' });
+    expect(sameNode).toMatchObject({ kind: 'held', lease: { node: 'n1', holder: 'replica-a', version } });
+    const otherNode = await ledger.reserve({ ...input('p1', 'n2', { cpu: 600 }), holder: 'replica-b' });
+    expect(otherNode).toMatchObject({ kind: 'held', lease: { node: 'n1', holder: 'replica-a', version } });
+    // Nothing moved: n1 still holds replica-a's lease, n2 nothing, and the pod's index still finds n1.
+    expect((await ledger.ledger('n1')).leased.get('cpu')).toBe(600);
+    expect((await ledger.ledger('n2')).leased.get('cpu') ?? 0).toBe(0);
+    expect(await ledger.confirm('p1', version)).toMatchObject({ kind: 'confirmed', lease: { node: 'n1' } });
+
+    // The holder itself still retries idempotently, and moves its own lease.
+    const mine = await ledger.reserve({ ...input('p2', 'n1', { cpu: 100 }), holder: 'replica-a' });
+    expect((await ledger.reserve({ ...input('p2', 'n1', { cpu: 100 }), holder: 'replica-a' })).kind).toBe('granted');
+    expect((await ledger.reserve({ ...input('p2', 'n2', { cpu: 100 }), holder: 'replica-a' })).kind).toBe('granted');
+    expect(mine.kind).toBe('granted');
+    expect((await ledger.ledger('n2')).leased.get('cpu')).toBe(100);
+  });
+
+  test('a lapsed lease no longer fences its pod: another holder takes it over', async () => {
+    const { ledger } = freshLedger();
+    await ledger.rebuildNode('n1', 1, nodeCapacity(resources({ cpu: 1000, pods: 10 })), []);
+    await ledger.rebuildNode('n2', 1, nodeCapacity(resources({ cpu: 1000, pods: 10 })), []);
+    expect((await ledger.reserve({ ...input('p1', 'n1', { cpu: 600 }, 1_000), holder: 'crashed' })).kind).toBe('granted');
+    await pollUntil(async () => ((await ledger.ledger('n1')).leased.get('cpu') ?? 0) === 0 || undefined, { what: 'the lease lapsed', timeoutMs: 10_000 });
+    expect((await ledger.reserve({ ...input('p1', 'n2', { cpu: 600 }), holder: 'survivor' })).kind).toBe('granted');
   });
 
   test('fencing versions are monotonic per node and survive the loss of the counter', async () => {

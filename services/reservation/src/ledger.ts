@@ -83,7 +83,9 @@ export type ReserveResult =
   /** The pod is already bound to this node. */
   | { readonly kind: 'bound' }
   /** The pod holds a confirmed lease on another node (it was bound there). */
-  | { readonly kind: 'confirmed-elsewhere'; readonly lease: LeaseView };
+  | { readonly kind: 'confirmed-elsewhere'; readonly lease: LeaseView }
+  /** The pod holds a live reserved lease of another holder (another replica is scheduling it). */
+  | { readonly kind: 'held'; readonly lease: LeaseView };
 
 /** The outcome of {@link Ledger.confirm}. */
 export type ConfirmResult =
@@ -218,7 +220,10 @@ export class Ledger {
     this.metrics = options.metrics;
   }
 
-  /** Grants a lease, or says why not. A pod holding a reserved lease on another node moves here. */
+  /**
+   * Grants a lease, or says why not. A pod holding a reserved lease on another node moves here,
+   * unless that live lease is another holder's: then nothing changes and the answer is held.
+   */
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const base = JSON.stringify({ h: input.holder, ns: input.namespace, n: input.name, g: input.group });
     const demand = encodeQuantities(input.demand);
@@ -230,6 +235,8 @@ export class Ledger {
         return { kind: 'bound' };
       case 'mismatch':
         return { kind: 'mismatch', lease: parseLease(reply.payload, input.uid, input.node) };
+      case 'held':
+        return { kind: 'held', lease: parseLease(reply.payload, input.uid, input.node) };
       case 'conflict':
         return { kind: 'conflict', shortages: parseShortages(reply.payload) };
       case 'existing':
@@ -247,12 +254,14 @@ export class Ledger {
     if (previous !== undefined && previous !== input.node) {
       // A new scheduling attempt abandoned the old node: release its lease there,
       // unless the pod was confirmed (bound) there, which a Reserve cannot undo.
-      const moved = await this.runNode(unreserveScript, previous, [input.uid, '0', '1']);
-      if (moved.status === 'kept') {
+      // Another holder's reserved lease is not moved: that replica may be binding the pod there.
+      const moved = await this.runNode(unreserveScript, previous, [input.uid, '0', '1', input.holder]);
+      if (moved.status === 'kept' || moved.status === 'held') {
         const kept = parseLease(moved.payload, input.uid, previous);
         await this.runNode(unreserveScript, input.node, [input.uid, String(lease.version), '0']);
-        await this.store.call(() => this.store.redis.set(index, indexValue(previous, kept.version), 'PX', INDEX_CONFIRMED_MS));
-        return { kind: 'confirmed-elsewhere', lease: kept };
+        const keepMs = kept.expireMs === undefined ? INDEX_CONFIRMED_MS : Math.max(1, kept.expireMs - Date.now()) + INDEX_SLACK_MS;
+        await this.store.call(() => this.store.redis.set(index, indexValue(previous, kept.version), 'PX', keepMs));
+        return { kind: moved.status === 'kept' ? 'confirmed-elsewhere' : 'held', lease: kept };
       }
     }
     return { kind: 'granted', lease, created: true };

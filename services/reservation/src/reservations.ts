@@ -38,7 +38,8 @@ export class Reservations {
 
   /**
    * Reserve. A pod holding a reserved lease on another node moves (that lease
-   * is released); one confirmed elsewhere, or already bound, cannot. If
+   * is released); one confirmed elsewhere, or already bound, cannot, nor one
+   * whose live reserved lease is another holder's (another replica schedules it). If
    * `signal` aborts before the reply, a lease this call granted is released.
    */
   async reserve(input: ReserveInput, signal: AbortSignal): Promise<ReserveOutcome> {
@@ -73,6 +74,12 @@ export class Reservations {
       case 'mismatch':
         throw new FailedPreconditionError(
           `pod ${input.uid} holds lease version ${result.lease.version} on node ${input.node} with other requests; Unreserve it first`,
+        );
+      case 'held':
+        // Not a conflict of this node: the pod itself is another replica's until that lease is
+        // confirmed, released or lapses. An error, so that this replica backs off and retries.
+        throw new FailedPreconditionError(
+          `pod ${input.uid} is being scheduled by ${result.lease.holder}: it holds a reserved lease on node ${result.lease.node} until ${new Date(result.lease.expireMs ?? 0).toISOString()}`,
         );
       case 'confirmed-elsewhere':
         throw new FailedPreconditionError(`pod ${input.uid} holds a confirmed lease on node ${result.lease.node}: it is bound there`);

@@ -93,6 +93,12 @@ local function earliest()
   return first[2] or ''
 end
 
+-- A live reserved lease fences its pod to its holder: another scheduler replica
+-- attempting the same pod must not share it, nor move it (its holder may bind at once).
+local function held_by_other(rec, holder)
+  return holder ~= nil and holder ~= '' and rec.h ~= nil and rec.h ~= '' and rec.h ~= holder
+end
+
 local function reply(status, payload, released, now)
   return {status, payload or '', released or {}, earliest(), now and int(now) or ''}
 end
@@ -101,7 +107,8 @@ end
 /**
  * ARGV: uid, demand, ttlMs, base record (JSON of h, ns, n, g).
  * → granted (the new lease) | existing (same uid, same demand) | mismatch (same
- *   uid, other demand) | bound (the pod is already bound here) |
+ *   uid, other demand) | held (the pod's live reserved lease is another
+ *   holder's) | bound (the pod is already bound here) |
  *   conflict ("name=requested=free;…" of every short resource) | unknown (no such node).
  */
 export const reserveScript = script('reserve', 8, `${nodePrelude}
@@ -111,7 +118,9 @@ local now = now_ms()
 local released = sweep(now)
 local raw = redis.call('HGET', K_LEASES, uid)
 if raw then
-  if cjson.decode(raw).q == q then return reply('existing', raw, released, now) end
+  local held = cjson.decode(raw)
+  if held.s == 'R' and held_by_other(held, cjson.decode(ARGV[4]).h) then return reply('held', raw, released, now) end
+  if held.q == q then return reply('existing', raw, released, now) end
   return reply('mismatch', raw, released, now)
 end
 if redis.call('HEXISTS', K_PODS, uid) == 1 then return reply('bound', '', released, now) end
@@ -142,8 +151,10 @@ return reply('granted', out, released, now)
 `);
 
 /**
- * ARGV: uid, version ("0" = any), onlyReserved ("1" keeps a confirmed lease).
- * → released | none | stale (other version) | kept (confirmed, onlyReserved).
+ * ARGV: uid, version ("0" = any), onlyReserved ("1" keeps a confirmed lease),
+ * holder (optional: keeps a reserved lease of another holder).
+ * → released | none | stale (other version) | kept (confirmed, onlyReserved) |
+ *   held (reserved by another holder).
  */
 export const unreserveScript = script('unreserve', 8, `${nodePrelude}
 local uid, version = ARGV[1], ARGV[2]
@@ -154,6 +165,7 @@ if not raw then return reply('none', '', released, now) end
 local rec = cjson.decode(raw)
 if version ~= '0' and rec.v ~= version then return reply('stale', raw, released, now) end
 if ARGV[3] == '1' and rec.s ~= 'R' then return reply('kept', raw, released, now) end
+if rec.s == 'R' and held_by_other(rec, ARGV[4]) then return reply('held', raw, released, now) end
 drop_lease(uid, rec)
 return reply('released', raw, released, now)
 `);

@@ -20,7 +20,8 @@ export {
   ZONE_LABEL,
 } from './nodes.js';
 export type { CreateFakeNodesOptions, FakeNodeSpec, ResourceList } from './nodes.js';
-export type { ManagedProcess, ProcessExit } from './process.js';
+export { spawnManaged } from './process.js';
+export type { ManagedProcess, ProcessExit, SpawnOptions } from './process.js';
 export { resolveSchedulerConfig, startKubeScheduler } from './scheduler.js';
 export type { KubeScheduler, KubeSchedulerConfiguration, KubeSchedulerOptions } from './scheduler.js';
 export { pollUntil, PollTimeoutError, waitReady } from './wait.js';
