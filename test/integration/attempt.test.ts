@@ -1,0 +1,186 @@
+// The one scheduling attempt (libs/mesh SchedulingAttempt) over the real
+// services, without an API server: snapshot, filterscore, reservation (real
+// Redis) and admission in-process over real NATS and gRPC. Modes dryRun and
+// reserve stop before any Kubernetes write, so every outcome here is read
+// from the services themselves: leases through GetLedger/GetReservation.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { jetstream } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { trace } from '@opentelemetry/api';
+import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-service';
+import type { AdmissionApp } from '@schedmesh/admission-service';
+import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
+import type { FilterScoreApp } from '@schedmesh/filterscore-service';
+import { SchedulingAttempt } from '@schedmesh/mesh';
+import type { AttemptRequest, MeshClients } from '@schedmesh/mesh';
+import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
+import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
+import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
+import { ExtensionPoint } from '@schedmesh/proto/v1/types';
+import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
+import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
+import type { ReservationApp } from '@schedmesh/reservation-service';
+import { connectChannel, createLogger, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
+import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
+import type { SnapshotApp } from '@schedmesh/snapshot-service';
+import { clusterEvent, makeNode, makePod, namespaceEvent, policyEvent, pollUntil, startNats, startRedis } from '@schedmesh/testkit';
+import type { TestServer } from '@schedmesh/testkit';
+import type { Channel } from 'nice-grpc';
+
+const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' }, shutdown: { grace: '1s' } };
+const grpc = { host: '127.0.0.1', port: 0 };
+
+let nats: TestServer;
+let redis: TestServer;
+let nc: NatsConnection;
+let js: JetStreamClient;
+let snapshot: SnapshotApp;
+let filterscore: FilterScoreApp;
+let reservation: ReservationApp;
+let admission: AdmissionApp;
+const channels: Channel[] = [];
+let clients: MeshClients;
+let attempt: SchedulingAttempt;
+let generation = 0;
+
+async function publish(...events: ClusterEvent[]): Promise<number> {
+  for (const e of events) generation = (await publishClusterEvent(js, e)).seq;
+  return generation;
+}
+
+function client<D extends Parameters<typeof createServiceClient>[0]>(def: D, port: number) {
+  const ch = connectChannel(`127.0.0.1:${port}`);
+  channels.push(ch);
+  return createServiceClient(def, ch, { defaultDeadlineMs: 5_000 });
+}
+
+const run = (pod: Pod, over: Partial<AttemptRequest> = {}) =>
+  attempt.run({ pod, profile: '', minGeneration: generation, mode: 'reserve', signal: AbortSignal.timeout(15_000), ...over });
+
+const pod = (name: string, cpu = '1', ns = 'shop'): Pod => makePod(name, ns).uid(`uid-${ns}-${name}`).requests(cpu, '1Gi').build();
+
+beforeAll(async () => {
+  [nats, redis] = await Promise.all([startNats(), startRedis()]);
+  nc = await connect({ servers: nats.url });
+  js = jetstream(nc);
+  const natsBlock = { url: nats.url };
+  await ensureClusterStreamFrom(natsConfigOf(natsBlock));
+  await publish(
+    namespaceEvent('shop'),
+    namespaceEvent('frozen'),
+    clusterEvent(makeNode('a').capacity('2', '8Gi').build()),
+    clusterEvent(makeNode('b').capacity('2', '8Gi').build()),
+    policyEvent('freeze', { targetNamespaces: { names: ['frozen'] }, hibernation: { allApps: true } }),
+  );
+  snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc, nats: natsBlock }), { handleSignals: false });
+  filterscore = await startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, snapshot: { address: `127.0.0.1:${snapshot.grpcPort}` } }), { handleSignals: false });
+  reservation = await startReservation(reservationConfigSchema.parse({ ...common, grpc, nats: natsBlock, redis: { url: redis.url } }), { handleSignals: false });
+  admission = await startAdmissionApp(admissionConfigSchema.parse({ ...common, grpc, nats: natsBlock, kubernetes: { accessReviews: false } }), { handleSignals: false });
+  clients = {
+    filterscore: client(FilterScoreServiceDefinition, filterscore.grpcPort),
+    reservation: client(ReservationServiceDefinition, reservation.grpcPort),
+    admission: client(AdmissionServiceDefinition, admission.grpcPort),
+  };
+  attempt = new SchedulingAttempt({
+    clients,
+    nodes: () => undefined,
+    tracer: trace.getTracer('attempt-test'),
+    logger: createLogger({ service: 'attempt-test', level: 'silent' }),
+    reservation: { ttlMs: 60_000, holder: 'attempt-test' },
+  });
+  await pollUntil(async () => (filterscore.replica.gate.synced && filterscore.replica.current.nodeCount === 2 ? true : undefined), { what: 'filterscore in sync', timeoutMs: 20_000 });
+}, 60_000);
+
+afterAll(async () => {
+  for (const ch of channels) ch.close();
+  for (const app of [admission, reservation, filterscore, snapshot]) await app?.stop();
+  await nc?.close();
+  await Promise.all([nats?.stop(), redis?.stop()]);
+}, 30_000);
+
+function natsConfigOf(block: { url: string }) {
+  return snapshotConfigSchema.parse({ nats: block }).nats;
+}
+
+describe('SchedulingAttempt over the real services', () => {
+  test('a dry run decides without a lease; the steps name their plugins', async () => {
+    const result = await run(pod('dry'), { mode: 'dryRun' });
+    expect(result.outcome).toBe('scheduled');
+    expect(['a', 'b']).toContain(result.nodeName);
+    expect(result.steps.map((s) => [s.point, s.status?.plugin])).toEqual([
+      [ExtensionPoint.EXTENSION_POINT_PRE_FILTER, 'SchedmeshAdmission'],
+      [ExtensionPoint.EXTENSION_POINT_FILTER, 'SchedmeshFilterScore'],
+    ]);
+    await expect(clients.reservation!.getReservation({ podUid: 'uid-shop-dry' })).rejects.toMatchObject({ code: 5 }); // NOT_FOUND
+  });
+
+  test('reserve holds a lease on the chosen node, and falls back to the next node when another pod took it', async () => {
+    // b runs a bound pod (so filterscore ranks the empty a first); a is then taken whole behind
+    // filterscore's back, by a lease of a pod the snapshot does not know.
+    await publish(clusterEvent(makePod('resident', 'shop').uid('uid-shop-resident').requests('500m', '1Gi').on('b').build()));
+    await pollUntil(async () => ((await clients.reservation!.getLedger({ nodeName: 'b' })).bound?.milliCpu === 500 ? true : undefined), { what: 'ledger sees the resident', timeoutMs: 10_000 });
+    const ghost = await clients.reservation!.reserve({ pod: { uid: 'uid-ghost', namespace: 'elsewhere', name: 'ghost' }, nodeName: 'a', requests: { milliCpu: 2000 }, holder: 'another-scheduler' });
+    expect(ghost.result?.$case).toBe('lease');
+
+    const result = await run(pod('second', '1'));
+    expect(result.outcome).toBe('scheduled');
+    expect(result.nodeName).toBe('b');
+    const reserves = result.steps.filter((s) => s.point === ExtensionPoint.EXTENSION_POINT_RESERVE);
+    expect(reserves.map((s) => s.status?.code)).toEqual([3, 1]); // Unschedulable on a, then Success on b
+    expect(reserves[0]!.status?.reasons.join()).toMatch(/node a is reserved: Insufficient cpu/);
+    expect((await clients.reservation!.getReservation({ podUid: 'uid-shop-second' })).lease?.nodeName).toBe('b');
+
+    // No room left anywhere for another CPU: refused on every ranked node, never overbooked.
+    const third = await run(pod('third', '1'));
+    expect(third.outcome).toBe('unschedulable');
+    expect(third.message).toMatch(/reserved by other pods meanwhile/);
+    const a = await clients.reservation!.getLedger({ nodeName: 'a' });
+    const b = await clients.reservation!.getLedger({ nodeName: 'b' });
+    expect([a.free?.milliCpu, b.free?.milliCpu]).toEqual([0, 500]);
+
+    await clients.reservation!.unreserve({ podUid: 'uid-ghost', fencingVersion: 0 });
+    await clients.reservation!.unreserve({ podUid: 'uid-shop-second', fencingVersion: 0 });
+    await publish(clusterEvent(makePod('resident', 'shop').uid('uid-shop-resident').on('b').build(), 'delete'));
+  });
+
+  test('an admission rejection ends the attempt as rejected, naming the policy, with no lease', async () => {
+    const result = await run(pod('sleeper', '1', 'frozen'));
+    expect(result.outcome).toBe('rejected');
+    expect(result.message).toContain('freeze');
+    expect(result.steps).toHaveLength(1);
+    await expect(clients.reservation!.getReservation({ podUid: 'uid-frozen-sleeper' })).rejects.toMatchObject({ code: 5 });
+  });
+
+  test('nothing fits: unschedulable with the kube-scheduler message', async () => {
+    const result = await run(pod('huge', '16'));
+    expect(result.outcome).toBe('unschedulable');
+    expect(result.message).toMatch(/^0\/2 nodes are available: 2 Insufficient cpu\./);
+    expect(result.rejectors).toEqual(['SchedmeshFilterScore']);
+  });
+
+  test('a service that is down is an error (retry), never unschedulable', async () => {
+    const dead = new SchedulingAttempt({
+      clients: { ...clients, filterscore: createServiceClient(FilterScoreServiceDefinition, connectChannel('127.0.0.1:1'), { defaultDeadlineMs: 1_000, retryMaxAttempts: 1 }) },
+      nodes: () => undefined,
+      tracer: trace.getTracer('attempt-test'),
+      logger: createLogger({ service: 'attempt-test', level: 'silent' }),
+      reservation: { ttlMs: 60_000, holder: 'attempt-test' },
+    });
+    const result = await dead.run({ pod: pod('orphan'), profile: '', minGeneration: 0, mode: 'reserve', signal: AbortSignal.timeout(10_000) });
+    expect(result.outcome).toBe('error');
+    expect(result.status.isError()).toBe(true);
+    await expect(clients.reservation!.getReservation({ podUid: 'uid-shop-orphan' })).rejects.toMatchObject({ code: 5 });
+  });
+
+  test('a gang that cannot fill its group is released at Permit: the lease goes', async () => {
+    const member = makePod('gang-0', 'shop').uid('uid-shop-gang-0').requests('1', '1Gi').build();
+    const grouped: Pod = { ...member, podGroup: { name: 'g', minMember: 3, scheduleTimeoutSeconds: 1 } };
+    const result = await run(grouped, { permitTimeoutMs: 1_000 });
+    expect(result.outcome).toBe('unschedulable');
+    expect(result.message).toMatch(/pod group g/);
+    expect(result.steps.map((s) => s.point)).toContain(ExtensionPoint.EXTENSION_POINT_PERMIT);
+    await expect(clients.reservation!.getReservation({ podUid: 'uid-shop-gang-0' })).rejects.toMatchObject({ code: 5 });
+  });
+});
