@@ -20,7 +20,7 @@ import type { StepResult } from '@schedmesh/proto/v1/scheduler';
 import { ExtensionPoint } from '@schedmesh/proto/v1/types';
 import type { Node, NodeScore, Pod } from '@schedmesh/proto/v1/types';
 import type { Logger } from '@schedmesh/runtime';
-import { admit } from './adapters/admission.js';
+import { ADMISSION_PLUGIN, admit } from './adapters/admission.js';
 import { evaluate } from './adapters/filterscore.js';
 import type { GatewayPlugins } from './adapters/gateway.js';
 import { confirm, permit, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';
@@ -66,8 +66,19 @@ export interface AttemptRequest {
   readonly maxRanked?: number;
   /** Longest gang wait at Permit, in ms (default: the pod group's, else the service default). */
   readonly permitTimeoutMs?: number;
+  /**
+   * Only these nodes are considered (the extender's NodeNames); absent means
+   * every node. Intersected with admission's subset: a node admission leaves
+   * out is rejected as Unresolvable in {@link AttemptResult.rejectedNodes}.
+   */
+  readonly nodeNames?: readonly string[];
   readonly signal: AbortSignal;
 }
+
+/** A {@link SchedulingAttempt.bindTo} request: the node is already chosen (by kube-scheduler, for the extender). */
+export type BindToRequest = Omit<AttemptRequest, 'mode' | 'maxReserveTries' | 'maxRanked' | 'nodeNames'> & {
+  readonly nodeName: string;
+};
 
 /** How an attempt ended. */
 export type AttemptOutcome =
@@ -99,6 +110,12 @@ export interface AttemptResult {
   readonly traceId: string;
   /** The plugins that rejected the pod (for queueing hints). */
   readonly rejectors: readonly string[];
+  /**
+   * Nodes rejected during the decision, each with its reason: filterscore's
+   * filters, the gateway's REST filters, and nodes outside admission's subset
+   * (Unresolvable). Empty when admission rejected the pod as a whole.
+   */
+  readonly rejectedNodes: ReadonlyMap<string, Status>;
   /** Labels and annotations applied to the pod at PreBind. */
   readonly patched: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
 }
@@ -120,6 +137,22 @@ export class SchedulingAttempt {
 
   /** Runs one attempt. Never throws for a service failure: that is outcome 'error'. */
   async run(req: AttemptRequest): Promise<AttemptResult> {
+    return this.traced(req, (run) => run.execute());
+  }
+
+  /**
+   * Binds the pod to a node chosen elsewhere (kube-scheduler, through the
+   * extender's bind verb): the same Reserve → Permit → PreBind → Bind →
+   * PostBind path as {@link run} in mode 'bind', on that one node, with no
+   * admission or filtering first (the caller's filter verb did them).
+   * Reserve is keyed by the pod's UID, so a retry holds the same lease; a pod
+   * already bound ends 'settled' (the caller reads which node).
+   */
+  async bindTo(req: BindToRequest): Promise<AttemptResult> {
+    return this.traced({ ...req, mode: 'bind', maxReserveTries: 1 }, (run) => run.executeBindTo(req.nodeName));
+  }
+
+  private async traced(req: AttemptRequest, body: (run: Run) => Promise<AttemptResult>): Promise<AttemptResult> {
     const { pod } = req;
     return this.deps.tracer.startActiveSpan(
       'schedule_one',
@@ -130,7 +163,7 @@ export class SchedulingAttempt {
       async (root) => {
         const run = new Run(this.deps, req, root.spanContext().traceId);
         try {
-          const result = await run.execute().catch((err: unknown) => run.fail(err));
+          const result = await body(run).catch((err: unknown) => run.fail(err));
           root.setAttribute('schedmesh.outcome', result.outcome);
           if (result.nodeName) root.setAttribute('k8s.node.name', result.nodeName);
           if (result.outcome === 'error') root.setStatus({ code: SpanStatusCode.ERROR, message: result.message });
@@ -148,6 +181,7 @@ class Run {
   private readonly steps: StepResult[] = [];
   private generation: number;
   private ranked: NodeScore[] = [];
+  private readonly rejectedNodes = new Map<string, Status>();
   private patched: AttemptResult['patched'] = { labels: {}, annotations: {} };
 
   constructor(
@@ -173,6 +207,18 @@ class Run {
       });
       if (!adm.status.isSuccess()) return this.end(adm.status.isError() ? 'error' : 'rejected', adm.status);
       nodeNames = adm.value?.nodeNames;
+      if (nodeNames && this.req.nodeNames) {
+        const allowed = new Set(nodeNames);
+        const outside = Status.unresolvable(`node is outside the pod's admitted node subset (policy ${adm.value?.policies.join(', ') || 'unnamed'})`).withPlugin(ADMISSION_PLUGIN);
+        for (const n of this.req.nodeNames) if (!allowed.has(n)) this.rejectedNodes.set(n, outside);
+      }
+    }
+    if (this.req.nodeNames) {
+      const asked = this.req.nodeNames;
+      const allowed = nodeNames ? new Set(nodeNames) : undefined;
+      nodeNames = allowed ? asked.filter((n) => allowed.has(n)) : asked;
+      // An empty list asks filterscore for every node: answer here instead.
+      if (nodeNames.length === 0) return this.end('rejected', Status.unresolvable(`0/${asked.length} nodes are in the pod's admitted node subset`).withPlugin(ADMISSION_PLUGIN));
     }
 
     // PreFilter: the gateway's REST PreFilter plugins.
@@ -192,6 +238,7 @@ class Run {
       return { status: out.status, value: out };
     });
     if (ev.value) this.generation = Math.max(this.generation, ev.value.generation);
+    for (const r of ev.value?.rejected ?? []) this.rejectedNodes.set(r.nodeName, r.status);
     if (!ev.status.isSuccess()) return this.end(ev.status.isError() ? 'error' : 'unschedulable', ev.status);
     this.ranked = [...(ev.value?.ranked ?? [])];
 
@@ -210,6 +257,13 @@ class Run {
     return this.reserveAndBind(tries);
   }
 
+  /** {@link SchedulingAttempt.bindTo}: Reserve (and the rest) on the one node given. */
+  async executeBindTo(node: string): Promise<AttemptResult> {
+    this.ranked = [{ nodeName: node, total: 0, plugins: [] }];
+    if (!this.deps.clients.reservation) return this.bindOnly(node);
+    return this.reserveAndBind(1);
+  }
+
   private async gatewayFilterScore(gateway: GatewayPlugins): Promise<AttemptResult | undefined> {
     const { pod, signal } = this.req;
     const nodes = (): Node[] => this.ranked.map((r) => this.deps.nodes(r.nodeName)).filter((n): n is Node => n !== undefined);
@@ -220,6 +274,7 @@ class Run {
       });
       if (f.status.isError()) return this.end('error', f.status);
       const feasible = new Set(f.value?.feasible ?? []);
+      for (const [n, st] of f.value?.rejected ?? []) this.rejectedNodes.set(n, st);
       this.ranked = this.ranked.filter((r) => feasible.has(r.nodeName));
       if (this.ranked.length === 0) {
         const reasons = [...(f.value?.rejected.values() ?? [])];
@@ -398,6 +453,7 @@ class Run {
       steps: this.steps,
       traceId: this.traceId,
       rejectors,
+      rejectedNodes: this.rejectedNodes,
       patched: this.patched,
     };
   }

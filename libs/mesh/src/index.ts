@@ -14,7 +14,7 @@ export { confirm, permit, podRef, reserve, RESERVATION_PLUGIN, unreserve } from 
 export type { ReservationStepOptions, ReserveOutcome } from './adapters/reservation.js';
 export { statusFrom, statusOf } from './adapters/status.js';
 export { SchedulingAttempt, selectHostFirst, traceIdOf } from './attempt.js';
-export type { AttemptDeps, AttemptMode, AttemptOutcome, AttemptRequest, AttemptResult, NodeLookup } from './attempt.js';
+export type { AttemptDeps, AttemptMode, BindToRequest, AttemptOutcome, AttemptRequest, AttemptResult, NodeLookup } from './attempt.js';
 export type { AdmissionClient, FilterScoreClient, GatewayClient, MeshClients, ReservationClient } from './clients.js';
 export { KubeApi, KubeApiError, PatchType, podPath } from './kube/api.js';
 export type { KubeApiOptions, KubeResponse } from './kube/api.js';

@@ -24,8 +24,10 @@ export interface Evaluation {
   readonly status: Status;
   /** Feasible nodes, best first. */
   readonly ranked: readonly NodeScore[];
-  /** Nodes filtered out, with their reasons (for the event and GetSchedulingStatus). */
+  /** How many nodes were filtered out (for the event and GetSchedulingStatus). */
   readonly rejectedCount: number;
+  /** The nodes filtered out, each with its reason (Unschedulable, or Unresolvable when no preemption can help). */
+  readonly rejected: readonly { readonly nodeName: string; readonly status: Status }[];
   /** The snapshot generation the decision was made on. */
   readonly generation: number;
   /** "0/N nodes are available: …" when nothing fits. */
@@ -43,12 +45,13 @@ export async function evaluate(client: FilterScoreClient, pod: Pod, options: Eva
     },
     { signal },
   );
-  const base = { ranked: res.ranked, rejectedCount: res.rejected.length, generation: res.generation, summary: res.summary, nodesEvaluated: res.nodesEvaluated };
+  const rejected = res.rejected.map((r) => ({ nodeName: r.nodeName, status: statusFrom(r.status, FILTERSCORE_PLUGIN) }));
+  const base = { ranked: res.ranked, rejectedCount: res.rejected.length, rejected, generation: res.generation, summary: res.summary, nodesEvaluated: res.nodesEvaluated };
   const pre = statusFrom(res.preFilterStatus, FILTERSCORE_PLUGIN);
   if (pre.isRejected() || pre.isError()) return { ...base, status: res.summary ? Status.of(pre.code, res.summary).withPlugin(pre.plugin) : pre };
   if (res.ranked.length === 0) {
     // Unresolvable only when every node's reason is: then preemption cannot help.
-    const unresolvable = res.rejected.length > 0 && res.rejected.every((r) => statusFrom(r.status, '').code === Status.unresolvable().code);
+    const unresolvable = rejected.length > 0 && rejected.every((r) => r.status.code === Status.unresolvable().code);
     const summary = res.summary || '0/0 nodes are available';
     return { ...base, status: (unresolvable ? Status.unresolvable(summary) : Status.unschedulable(summary)).withPlugin(FILTERSCORE_PLUGIN) };
   }

@@ -1,0 +1,55 @@
+import { clientConfigSchema, commonConfigSchema, duration, minGenerationConfigSchema, natsConfigSchema } from '@schedmesh/runtime';
+import { z } from 'zod';
+
+const optionalClient = clientConfigSchema.optional();
+
+/**
+ * The extender's options (SCHEDMESH_* variables or the YAML file).
+ * filterscore is required; admission, reservation and the gateway are
+ * optional, as in the scheduler. `nats` (the cluster stream) gives the
+ * extender its replica of the nodes and the generation filterscore decides
+ * on; without it, node objects come only from requests that carry them.
+ */
+export const extenderConfigSchema = commonConfigSchema
+  .extend({
+    nats: natsConfigSchema.optional(),
+    minGeneration: minGenerationConfigSchema.prefault({}),
+    filterscore: clientConfigSchema.extend({ address: z.string().min(1).default('127.0.0.1:50052') }).prefault({}),
+    admission: optionalClient,
+    reservation: optionalClient,
+    gateway: optionalClient,
+    kubernetes: z
+      .object({
+        /** A kubeconfig file; absent = in-cluster service account, else ~/.kube/config. */
+        kubeconfig: z.string().min(1).optional(),
+        /** Budget of one API call. */
+        timeout: duration().default(4_000),
+      })
+      .strict()
+      .prefault({}),
+    extender: z
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8888),
+        /** The path of the verbs, as urlPrefix's path ("" or "/schedmesh"). */
+        pathPrefix: z.union([z.literal(''), z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, 'a URL path starting with /')]).default(''),
+        /** Largest request body: a 5000-node NodeList is about 25 MB; names only are far smaller. */
+        maxBodyBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+        /** Deadline of one verb: keep it under kube-scheduler's httpTimeout (5 s by default). */
+        verbTimeout: duration().default(4_000),
+        /** The filterscore profile the verbs decide with ('' = filterscore's default). */
+        profile: z.string().default(''),
+        /** Lease TTL of a bind's reservation (extenders get no Unreserve: an unconfirmed lease lapses after it). */
+        leaseTtl: duration().default(30_000),
+        /** Name of this replica on leases and events (default: the host name). */
+        instance: z.string().min(1).optional(),
+        /** PEM certificate and key files: serve HTTPS (kube-scheduler's enableHTTPS and tlsConfig). */
+        tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** The resolved options. */
+export type ExtenderConfig = z.output<typeof extenderConfigSchema>;

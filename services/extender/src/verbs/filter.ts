@@ -1,0 +1,52 @@
+/**
+ * The filter verb: the attempt's PreFilter (admission), Filter (filterscore)
+ * and the gateway's REST filters, decided only (mode dryRun: no lease, no
+ * write), restricted to the nodes kube-scheduler sent. A node that can never
+ * fit — outside admission's subset, or rejected with an Unresolvable reason,
+ * or every node when admission rejects the pod — goes to
+ * FailedAndUnresolvableNodes, so kube-scheduler's preemption does not try it.
+ */
+import { StatusCode } from '@schedmesh/framework';
+import type { ExtenderArgs, ExtenderFilterResult } from '../wire.js';
+import type { VerbDeps } from './deps.js';
+import { lookupFor } from './lookup.js';
+
+/** Answers ExtenderArgs with an ExtenderFilterResult; a service failure is the result's Error. */
+export async function filterVerb(deps: VerbDeps, args: ExtenderArgs, signal: AbortSignal): Promise<ExtenderFilterResult> {
+  const result: ExtenderFilterResult = { Nodes: null, NodeNames: null, FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: '' };
+  const finish = (feasible: readonly string[]): ExtenderFilterResult => {
+    if (args.withNodes) result.Nodes = { items: feasible.map((n) => args.rawNodes.get(n)!).filter((n) => n !== undefined) };
+    else result.NodeNames = [...feasible];
+    return result;
+  };
+  if (args.nodeNames.length === 0) return finish([]);
+  const out = await deps.attempt(lookupFor(deps, args)).run({
+    pod: args.pod,
+    profile: deps.profile,
+    minGeneration: deps.generation(),
+    mode: 'dryRun',
+    nodeNames: args.nodeNames,
+    maxRanked: args.nodeNames.length,
+    signal,
+  });
+  if (out.outcome === 'error') {
+    result.Error = `schedmesh could not decide: ${out.message}`;
+    return result;
+  }
+  if (out.outcome === 'rejected') {
+    // The pod as a whole (admission): no node will do until the policy or the pod changes.
+    for (const n of args.nodeNames) result.FailedAndUnresolvableNodes[n] = out.rejectedNodes.get(n)?.message() ?? out.message;
+    return finish([]);
+  }
+  const feasible = new Set(out.ranked.map((r) => r.nodeName));
+  for (const n of args.nodeNames) {
+    if (feasible.has(n)) continue;
+    const status = out.rejectedNodes.get(n);
+    if (!status?.isRejected()) {
+      // Not ranked and no reason of its own: the attempt's message says why (a gateway PreFilter, say).
+      result.FailedNodes[n] = out.message || 'not feasible';
+    } else if (status.code === StatusCode.UnschedulableAndUnresolvable) result.FailedAndUnresolvableNodes[n] = status.message();
+    else result.FailedNodes[n] = status.message();
+  }
+  return finish(args.nodeNames.filter((n) => feasible.has(n)));
+}
