@@ -276,6 +276,11 @@ ${extra}`;
     };
     const withScheduler = (p: V1Pod, schedulerName: string): V1Pod => ({ ...p, spec: { ...p.spec!, schedulerName } });
 
+    // A pod of the name before any profile serves it: the scheduler passes over it, and it stays pending.
+    const early = await cp.core.createNamespacedPod({ namespace: 'default', body: withScheduler(pod('packed-early'), 'schedmesh-packed') });
+    await pollUntil(async () => (scheduler!.source.generationOf(early.metadata!.uid!) > 0 ? true : undefined), { what: 'packed-early in the scheduler view', timeoutMs: 30_000, intervalMs: 50 });
+    expect((await readPod('packed-early')).spec?.nodeName ?? '').toBe('');
+
     // Through the API, as an operator would: the informer carries it to filterscore and the scheduler.
     await cp.core.createNamespacedConfigMap({ namespace: 'schedmesh-system', body: configMap(profilesDoc('')) });
     await pollUntil(async () => ((await fsReloads()).applied === 1 && (await schedReloads()).applied === 1 ? true : undefined), {
@@ -286,18 +291,20 @@ ${extra}`;
     expect(filterscore!.engine.profiles).toEqual(['schedmesh', 'schedmesh-packed']);
     expect(scheduler!.profiles.list).toEqual(['schedmesh', 'schedmesh-packed']);
 
-    // The same pods under each profile, created together: MostAllocated piles them up, the default spreads them.
+    // The same pods under each profile, created together: MostAllocated piles them up, the default spreads them
+    // (packed-early, pending since before the profile existed, binds with them).
     await Promise.all(
       Array.from({ length: N }, (_, i) => [
         cp.core.createNamespacedPod({ namespace: 'default', body: withScheduler(pod(`packed-${i}`), 'schedmesh-packed') }),
         cp.core.createNamespacedPod({ namespace: 'default', body: pod(`spread-${i}`) }),
       ]).flat(),
     );
-    const packed = await nodesOf('packed-', N);
+    const packed = await nodesOf('packed-', N + 1);
     const spread = await nodesOf('spread-', N);
-    figures[`nodes used by ${N} pods, schedmesh-packed / schedmesh`] = `${packed.size} / ${spread.size}`;
+    figures[`nodes used by ${N} pods, schedmesh-packed (+ packed-early) / schedmesh`] = `${packed.size} / ${spread.size}`;
     expect(packed.size).toBeLessThan(spread.size);
-    expect(packed.size).toBeLessThanOrEqual(N / 3);
+    // Parallel attempts that lose a Reserve race spill to the next ranked node: a bound, not an exact count.
+    expect(packed.size).toBeLessThanOrEqual(N / 2);
 
     // An unknown plugin: both refuse it (the field is logged), and the last good profiles stay.
     await cp.core.replaceNamespacedConfigMap({
