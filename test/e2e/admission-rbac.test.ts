@@ -191,7 +191,7 @@ describe('the whole path: CRD → API server → informer → NATS → admission
     nats = await startNats();
     const common = { grpc: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' }, shutdown: { grace: '1s' } };
     informer = await startInformerApp(
-      informerConfigSchema.parse({ ...common, nats: { url: nats.url, memoryStorage: true }, source: { admissionPolicies: true, pluginConfigMap: '', restartBackoff: '100ms' } }),
+      informerConfigSchema.parse({ ...common, nats: { url: nats.url, memoryStorage: true }, source: { admissionPolicies: true, pluginConfigMap: '', profilesConfigMap: '', restartBackoff: '100ms' } }),
       { handleSignals: false, kubeConfig: cp.kubeConfig },
     );
     await informer.synced;

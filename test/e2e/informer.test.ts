@@ -59,7 +59,7 @@ describe.each([
     [cp, nats] = await Promise.all([startControlPlane({ apiServerArgs }), startNats()]);
     snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, nats: { url: nats.url } }), { handleSignals: false });
     informer = await startInformerApp(
-      informerConfigSchema.parse({ ...common, nats: { url: nats.url }, source: { admissionPolicies: false, pluginConfigMap: '', restartBackoff: '100ms' } }),
+      informerConfigSchema.parse({ ...common, nats: { url: nats.url }, source: { admissionPolicies: false, pluginConfigMap: '', profilesConfigMap: '', restartBackoff: '100ms' } }),
       { handleSignals: false, kubeConfig: cp.kubeConfig },
     );
     await informer.synced;
@@ -120,7 +120,7 @@ describe('informer → NATS → snapshot across restarts', () => {
   let nats: TestServer;
   let snapshot: SnapshotApp;
   const informerConfig = () =>
-    informerConfigSchema.parse({ ...common, nats: { url: nats.url }, source: { admissionPolicies: false, pluginConfigMap: '', restartBackoff: '100ms' } });
+    informerConfigSchema.parse({ ...common, nats: { url: nats.url }, source: { admissionPolicies: false, pluginConfigMap: '', profilesConfigMap: '', restartBackoff: '100ms' } });
 
   beforeAll(async () => {
     [cp, nats] = await Promise.all([startControlPlane(), startNats()]);

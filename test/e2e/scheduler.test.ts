@@ -3,7 +3,9 @@
 // snapshot, filterscore, reservation (real Redis), admission, the gateway with
 // the example cost-tracking REST plugin, and the scheduler binding pods with
 // schedulerName: schedmesh. Every check reads pods, nodes and events back from
-// the API server. Missing binaries fail the suite with the build command.
+// the API server. Profiles come from a ConfigMap that filterscore and the
+// scheduler follow without a restart. Missing binaries fail the suite with the
+// build command.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +86,7 @@ beforeAll(async () => {
   await kubectl(['apply', '-f', CRD]);
   await kubectl(['wait', '--for', 'condition=established', '--timeout=30s', 'crd/admissionpolicies.schedmesh.io']);
   await kubectl(['create', 'namespace', 'locked']);
+  await kubectl(['create', 'namespace', 'schedmesh-system']);
   let started = Date.now();
   await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(NODES, { zones: 3, racksPerZone: 4 }));
   figures[`create ${NODES} fake nodes`] = `${Date.now() - started} ms`;
@@ -92,7 +95,10 @@ beforeAll(async () => {
   const kubeconfig = cp.kubeconfigPath;
   informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig } }), { handleSignals: false });
   snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc, nats: nats() }), { handleSignals: false });
-  filterscore = await startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, snapshot: { address: `127.0.0.1:${snapshot.grpcPort}` } }), { handleSignals: false });
+  // With a nats block, filterscore follows the profiles ConfigMap (schedmesh-system/schedmesh-profiles); so does the scheduler.
+  filterscore = await startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, nats: nats(), snapshot: { address: `127.0.0.1:${snapshot.grpcPort}` } }), {
+    handleSignals: false,
+  });
   reservation = await startReservation(reservationConfigSchema.parse({ ...common, grpc, nats: nats(), redis: { url: redisUrl(), keyPrefix: `sched-e2e-${process.pid}` } }), { handleSignals: false });
   plugin = await startExamplePlugin();
   const pluginsFile = join(dir, 'plugins.yaml');
@@ -232,4 +238,89 @@ describe('the schedmesh scheduler on a real control plane', () => {
     expect(bound).toBe('big-node');
     figures['node added -> parked pod bound'] = `${Date.now() - added} ms`;
   }, 150_000);
+
+  test('a profile added to the profiles ConfigMap schedules its pods without a restart, packed; an invalid version is refused and the last good stays', async () => {
+    const N = 12;
+    const profilesDoc = (extra: string): string => `apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- schedulerName: schedmesh
+- schedulerName: schedmesh-packed
+  percentageOfNodesToScore: 100
+  plugins:
+    score:
+      disabled: [{name: "*"}]
+      enabled: [{name: NodeResourcesFit, weight: 1}]
+  pluginConfig:
+  - name: NodeResourcesFit
+    args: {scoringStrategy: {type: MostAllocated}}
+${extra}`;
+    const configMap = (text: string) => ({ metadata: { name: 'schedmesh-profiles', namespace: 'schedmesh-system' }, data: { 'config.yaml': text } });
+    const reloads = async (app: { httpPort: number }, metric: string): Promise<Record<string, number>> => {
+      const text = await (await fetch(`http://127.0.0.1:${app.httpPort}/metrics`)).text();
+      const out: Record<string, number> = {};
+      for (const m of text.matchAll(new RegExp(`^${metric}\\{result="(\\w+)"[^}]*\\} (\\d+)$`, 'gm'))) out[m[1]!] = Number(m[2]);
+      return out;
+    };
+    const fsReloads = () => reloads(filterscore!, 'schedmesh_filterscore_profile_reloads_total');
+    const schedReloads = () => reloads(scheduler!, 'schedmesh_scheduler_profile_reloads_total');
+    const nodesOf = async (prefix: string, n: number): Promise<Set<string>> => {
+      const bound = await pollUntil(
+        async () => {
+          const pods = (await cp.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=sched-e2e' })).items.filter((p) => p.metadata!.name!.startsWith(prefix));
+          return pods.length === n && pods.every((p) => p.spec?.nodeName) ? pods : undefined;
+        },
+        { what: `${n} ${prefix}* pods bound`, timeoutMs: 60_000, intervalMs: 250 },
+      );
+      return new Set(bound.map((p) => p.spec!.nodeName!));
+    };
+    const withScheduler = (p: V1Pod, schedulerName: string): V1Pod => ({ ...p, spec: { ...p.spec!, schedulerName } });
+
+    // A pod of the name before any profile serves it: the scheduler passes over it, and it stays pending.
+    const early = await cp.core.createNamespacedPod({ namespace: 'default', body: withScheduler(pod('packed-early'), 'schedmesh-packed') });
+    await pollUntil(async () => (scheduler!.source.generationOf(early.metadata!.uid!) > 0 ? true : undefined), { what: 'packed-early in the scheduler view', timeoutMs: 30_000, intervalMs: 50 });
+    expect((await readPod('packed-early')).spec?.nodeName ?? '').toBe('');
+
+    // Through the API, as an operator would: the informer carries it to filterscore and the scheduler.
+    await cp.core.createNamespacedConfigMap({ namespace: 'schedmesh-system', body: configMap(profilesDoc('')) });
+    await pollUntil(async () => ((await fsReloads()).applied === 1 && (await schedReloads()).applied === 1 ? true : undefined), {
+      what: 'the profiles ConfigMap applied by filterscore and the scheduler',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    expect(filterscore!.engine.profiles).toEqual(['schedmesh', 'schedmesh-packed']);
+    expect(scheduler!.profiles.list).toEqual(['schedmesh', 'schedmesh-packed']);
+
+    // The same pods under each profile, created together: MostAllocated piles them up, the default spreads them
+    // (packed-early, pending since before the profile existed, binds with them).
+    await Promise.all(
+      Array.from({ length: N }, (_, i) => [
+        cp.core.createNamespacedPod({ namespace: 'default', body: withScheduler(pod(`packed-${i}`), 'schedmesh-packed') }),
+        cp.core.createNamespacedPod({ namespace: 'default', body: pod(`spread-${i}`) }),
+      ]).flat(),
+    );
+    const packed = await nodesOf('packed-', N + 1);
+    const spread = await nodesOf('spread-', N);
+    figures[`nodes used by ${N} pods, schedmesh-packed (+ packed-early) / schedmesh`] = `${packed.size} / ${spread.size}`;
+    expect(packed.size).toBeLessThan(spread.size);
+    // Parallel attempts that lose a Reserve race spill to the next ranked node: a bound, not an exact count.
+    expect(packed.size).toBeLessThanOrEqual(N / 2);
+
+    // An unknown plugin: both refuse it (the field is logged), and the last good profiles stay.
+    await cp.core.replaceNamespacedConfigMap({
+      namespace: 'schedmesh-system',
+      name: 'schedmesh-profiles',
+      body: configMap(profilesDoc('- schedulerName: schedmesh-broken\n  plugins:\n    filter:\n      enabled: [{name: NoSuchPlugin}]\n')),
+    });
+    await pollUntil(async () => ((await fsReloads()).rejected === 1 && (await schedReloads()).rejected === 1 ? true : undefined), {
+      what: 'the invalid profiles version refused',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    expect(filterscore!.engine.profiles).toEqual(['schedmesh', 'schedmesh-packed']);
+    expect(scheduler!.profiles.list).toEqual(['schedmesh', 'schedmesh-packed']);
+    await cp.core.createNamespacedPod({ namespace: 'default', body: withScheduler(pod('packed-after-refusal'), 'schedmesh-packed') });
+    const node = await pollUntil(async () => (await readPod('packed-after-refusal')).spec?.nodeName || undefined, { what: 'packed-after-refusal bound', timeoutMs: 60_000, intervalMs: 250 });
+    expect(packed.has(node)).toBe(true);
+  }, 180_000);
 });

@@ -53,5 +53,7 @@ export type {
   ResilientFollowOptions,
   WaitForStreamOptions,
 } from './cluster-stream.js';
+export { followConfigMap } from './config-map.js';
+export type { ConfigMapVersion, FollowConfigMapOptions } from './config-map.js';
 export { consumeDurable } from './durable-consumer.js';
 export type { DurableClusterEvent, DurableConsumerOptions } from './durable-consumer.js';

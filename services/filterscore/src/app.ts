@@ -1,11 +1,12 @@
 import { inTreeRegistry } from '@schedmesh/plugins';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { SnapshotServiceDefinition } from '@schedmesh/proto/v1/snapshot';
-import { connectClient, gauge, startService } from '@schedmesh/runtime';
+import { connectClient, connectNatsFrom, followConfigMap, gauge, GenerationGate, startService } from '@schedmesh/runtime';
 import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
 import { Counter } from 'prom-client';
 import type { FilterScoreConfig } from './config.js';
 import { FilterScoreEngine } from './engine.js';
+import { ProfileReloader } from './profile-reload.js';
 import { loadProfiles } from './profiles.js';
 import { SnapshotReplica } from './replica.js';
 import { filterScoreServer } from './server.js';
@@ -15,12 +16,16 @@ import { followSnapshot } from './watch-sync.js';
 export interface FilterScoreApp extends ServiceApp {
   readonly replica: SnapshotReplica;
   readonly engine: FilterScoreEngine;
+  /** With a `nats` block: in sync once the profiles ConfigMap's latest version was read. */
+  readonly profilesGate: GenerationGate | undefined;
 }
 
 /**
- * Wires the filterscore service: profiles (a bad one fails start-up), runtime,
- * the replica and its Watch loop, the engine and the gRPC server. main.ts
- * calls it; tests call it in-process.
+ * Wires the filterscore service: profiles (a bad file fails start-up), runtime,
+ * the replica and its Watch loop, the engine, the profiles ConfigMap (with a
+ * `nats` block) and the gRPC server. Ready while the replica is in sync and,
+ * with the ConfigMap, once its latest version was read. main.ts calls it;
+ * tests call it in-process.
  */
 export async function startFilterScoreApp(config: FilterScoreConfig, options: AppOptions = {}): Promise<FilterScoreApp> {
   const registry = inTreeRegistry();
@@ -36,13 +41,19 @@ export async function startFilterScoreApp(config: FilterScoreConfig, options: Ap
   gauge(metrics, 'schedmesh_filterscore_synced', '1 while the replica is in step with the snapshot service.', () => (replica.gate.synced ? 1 : 0));
   const watches = new Counter({ name: 'schedmesh_filterscore_watch_connects_total', help: 'Snapshot Watch streams opened, by kind.', labelNames: ['kind'], registers: [metrics] });
 
-  replica.gate.onSyncChange((synced) => runtime.setReady(synced));
+  const reloads = new Counter({ name: 'schedmesh_filterscore_profile_reloads_total', help: 'Profile versions from the ConfigMap, by result (applied, rejected).', labelNames: ['result'], registers: [metrics] });
+  for (const result of ['applied', 'rejected']) reloads.inc({ result }, 0);
+
+  const stopFollowing = new AbortController();
+  const profilesGate = config.nats ? new GenerationGate({ name: 'the profiles ConfigMap' }) : undefined;
+  const updateReady = (): void => runtime.setReady(replica.gate.synced && (profilesGate?.synced ?? true));
+  replica.gate.onSyncChange(updateReady);
+  profilesGate?.onSyncChange(updateReady);
   runtime.grpc.add(FilterScoreServiceDefinition, filterScoreServer(engine));
   const { grpcPort, httpPort } = await runtime.listen();
   logger.info({ profiles: engine.profiles, snapshot: config.snapshot.address }, 'filterscore profiles loaded');
 
   const { client, close } = connectClient(SnapshotServiceDefinition, config.snapshot);
-  const stopFollowing = new AbortController();
   const following = followSnapshot({
     client,
     replica,
@@ -54,10 +65,32 @@ export async function startFilterScoreApp(config: FilterScoreConfig, options: Ap
     signal: stopFollowing.signal,
   });
 
+  if (config.nats && profilesGate) {
+    const nc = await connectNatsFrom(config.nats, 'schedmesh-filterscore', logger);
+    const reloader = new ProfileReloader({ target: engine, registry, logger, onResult: (result) => reloads.inc({ result }) });
+    const followingProfiles = followConfigMap({
+      nc,
+      logger,
+      gate: profilesGate,
+      name: config.profiles.configMap,
+      key: config.profiles.configMapKey,
+      what: 'profiles',
+      stream: config.nats.stream,
+      subjectPrefix: config.nats.subjectPrefix,
+      signal: stopFollowing.signal,
+      apply: (version) => void reloader.apply(version),
+    });
+    runtime.onShutdown(async () => {
+      stopFollowing.abort();
+      await followingProfiles;
+      await nc.drain().catch(() => undefined);
+    });
+  }
+
   runtime.onShutdown(async () => {
     stopFollowing.abort();
     await following;
     close();
   });
-  return { runtime, replica, engine, grpcPort, httpPort, stop: () => runtime.stop() };
+  return { runtime, replica, engine, profilesGate, grpcPort, httpPort, stop: () => runtime.stop() };
 }

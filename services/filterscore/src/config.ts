@@ -1,4 +1,4 @@
-import { clientConfigSchema, commonConfigSchema, duration, minGenerationConfigSchema } from '@schedmesh/runtime';
+import { clientConfigSchema, commonConfigSchema, duration, minGenerationConfigSchema, natsConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
 
 /** The filterscore service's options (SCHEDMESH_* variables or the YAML file). */
@@ -23,11 +23,20 @@ export const filterScoreConfigSchema = commonConfigSchema
     minGeneration: minGenerationConfigSchema.prefault({}),
     profiles: z
       .object({
-        /** A KubeSchedulerConfiguration-shaped YAML file with the profiles; absent = the default profile. */
+        /** A KubeSchedulerConfiguration-shaped YAML file with the profiles at start-up; absent = the default profile. */
         file: z.string().min(1).optional(),
+        /**
+         * The profiles ConfigMap ("namespace/name") the informer carries on the cluster
+         * stream, followed when `nats` is set: each valid version replaces the profiles.
+         */
+        configMap: z.string().regex(/^[a-z0-9-]+\/[a-z0-9.-]+$/, 'expected "namespace/name"').default('schedmesh-system/schedmesh-profiles'),
+        /** The ConfigMap's data key holding the KubeSchedulerConfiguration document. */
+        configMapKey: z.string().min(1).default('config.yaml'),
       })
       .strict()
       .prefault({}),
+    /** The cluster stream's NATS; without this block the profiles ConfigMap is not followed. */
+    nats: natsConfigSchema.optional(),
     preemption: z
       .object({
         /** Candidates FindPreemptionCandidates returns when the caller asks for 0. */

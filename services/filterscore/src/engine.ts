@@ -32,38 +32,61 @@ export interface FilterScoreEngineOptions {
   readonly defaultMaxCandidates: number;
 }
 
+// One configuration's frameworks; replaced whole, never changed in place.
+interface Profiles {
+  readonly frameworks: ReadonlyMap<string, Framework>;
+  readonly defaultProfile: string;
+}
+
 /**
  * The filterscore domain: one Framework per profile over the local replica,
  * and the four operations the service offers. Each operation waits for the
  * requested generation, then runs inside the replica's read gate so that
- * the snapshot does not change while the cycle runs. Knows nothing of gRPC.
+ * the snapshot does not change while the cycle runs. The profiles can be
+ * replaced at run time ({@link FilterScoreEngine.reload}). Knows nothing of gRPC.
  */
 export class FilterScoreEngine {
-  private readonly frameworks = new Map<string, Framework>();
-  private readonly defaultProfile: string;
+  private current: Profiles;
+  private readonly registry: Registry;
   private readonly replica: SnapshotReplica;
   private readonly defaultMaxCandidates: number;
 
   constructor(options: FilterScoreEngineOptions) {
+    this.registry = options.registry;
     this.replica = options.replica;
     this.defaultMaxCandidates = options.defaultMaxCandidates;
-    const replica = options.replica;
-    for (const profile of options.config.profiles) {
-      this.frameworks.set(profile.schedulerName, new Framework({ profile, registry: options.registry, snapshot: () => replica.current }));
+    this.current = this.build(options.config);
+  }
+
+  private build(config: ResolvedSchedulerConfig): Profiles {
+    const replica = this.replica;
+    const frameworks = new Map<string, Framework>();
+    for (const profile of config.profiles) {
+      frameworks.set(profile.schedulerName, new Framework({ profile, registry: this.registry, snapshot: () => replica.current }));
     }
-    this.defaultProfile = options.config.profiles[0]?.schedulerName ?? '';
+    return { frameworks, defaultProfile: config.profiles[0]?.schedulerName ?? '' };
+  }
+
+  /**
+   * Replaces every profile at once. The new frameworks are built first (a
+   * plugin factory that throws leaves the profiles in force); cycles already
+   * running finish on the frameworks they started with.
+   */
+  reload(config: ResolvedSchedulerConfig): void {
+    this.current = this.build(config);
   }
 
   /** The configured profile names, the default first. */
   get profiles(): string[] {
-    return [...this.frameworks.keys()];
+    return [...this.current.frameworks.keys()];
   }
 
   /** A profile's framework; INVALID_ARGUMENT for an unknown name. */
   framework(profile: string): Framework {
-    const name = profile === '' ? this.defaultProfile : profile;
-    const fwk = this.frameworks.get(name);
-    if (fwk === undefined) throw new InvalidArgumentError('options.profile', `unknown profile ${JSON.stringify(profile)}; configured: ${this.profiles.join(', ')}`);
+    const { frameworks, defaultProfile } = this.current;
+    const name = profile === '' ? defaultProfile : profile;
+    const fwk = frameworks.get(name);
+    if (fwk === undefined) throw new InvalidArgumentError('options.profile', `unknown profile ${JSON.stringify(profile)}; configured: ${[...frameworks.keys()].join(', ')}`);
     return fwk;
   }
 

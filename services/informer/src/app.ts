@@ -79,11 +79,11 @@ export async function startInformerApp(config: InformerConfig, options: Informer
     ...(reporter ? { onRejected: (kind: WatchedKind, obj: unknown, err: unknown) => (kind === 'Pod' ? reporter.report(obj, err) : undefined) } : {}),
   });
 
-  const reconcile = async (kind: WatchedKind, present: Set<string>): Promise<void> => {
+  const reconcile = async (kind: WatchedKind, present: Set<string>, othersKeys?: ReadonlySet<string>): Promise<void> => {
     const live = await liveKeys(nc, js, { stream: config.nats.stream, prefix: config.nats.subjectPrefix, kind: streamKindOf[kind], logger });
     let n = 0;
     for (const key of live) {
-      if (present.has(key)) continue;
+      if (present.has(key) || othersKeys?.has(key)) continue;
       await publisher.deleteKey(kind, key);
       n++;
     }
@@ -101,7 +101,7 @@ export async function startInformerApp(config: InformerConfig, options: Informer
     if (!kc) throw new Error('unreachable: no fixture and no kubeconfig');
     kubernetes = watchKubernetes({
       kc,
-      specs: standardWatches(kc, { admissionPolicies: config.source.admissionPolicies, pluginConfigMap: config.source.pluginConfigMap }),
+      specs: standardWatches(kc, { admissionPolicies: config.source.admissionPolicies, configMaps: [config.source.pluginConfigMap, config.source.profilesConfigMap] }),
       publisher,
       logger,
       restartBackoffMs: config.source.restartBackoff,

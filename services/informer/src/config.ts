@@ -14,6 +14,8 @@ export const informerConfigSchema = commonConfigSchema
         admissionPolicies: z.boolean().default(true),
         /** The plugin-config ConfigMap ("namespace/name"); empty = none. */
         pluginConfigMap: z.string().regex(/^([a-z0-9-]+\/[a-z0-9.-]+)?$/, 'expected "namespace/name"').default('schedmesh-system/schedmesh-plugins'),
+        /** The profiles ConfigMap ("namespace/name", a KubeSchedulerConfiguration under config.yaml); empty = none. */
+        profilesConfigMap: z.string().regex(/^([a-z0-9-]+\/[a-z0-9.-]+)?$/, 'expected "namespace/name"').default('schedmesh-system/schedmesh-profiles'),
         /** Delay before restarting a failed watch (doubles up to 30 s). */
         restartBackoff: duration().default(500),
         /**

@@ -14,13 +14,22 @@ export interface WatchSpec {
   list: () => Promise<KubernetesListObject<KubernetesObject>>;
   /** A field selector for both list and watch. */
   fieldSelector?: string;
+  /** Keys of this kind that other watches own: reconciling this one leaves them alone. */
+  othersKeys?: ReadonlySet<string>;
 }
 
 /** Terminal pods use no node resources: upstream's scheduler does not watch them either. */
 export const NON_TERMINAL_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
 
-/** The standard watches: nodes, non-terminal pods, namespaces, policies, the plugin ConfigMap. */
-export function standardWatches(kc: KubeConfig, options: { admissionPolicies: boolean; pluginConfigMap: string }): WatchSpec[] {
+/** Options of {@link standardWatches}. */
+export interface StandardWatchOptions {
+  admissionPolicies: boolean;
+  /** ConfigMaps to carry, each "namespace/name" (the plugin and profiles ConfigMaps); empty strings are skipped. */
+  configMaps: readonly string[];
+}
+
+/** The standard watches: nodes, non-terminal pods, namespaces, policies, and one watch per named ConfigMap. */
+export function standardWatches(kc: KubeConfig, options: StandardWatchOptions): WatchSpec[] {
   const core = kc.makeApiClient(CoreV1Api);
   const specs: WatchSpec[] = [
     { kind: 'Namespace', path: '/api/v1/namespaces', list: () => core.listNamespace() },
@@ -35,10 +44,20 @@ export function standardWatches(kc: KubeConfig, options: { admissionPolicies: bo
       list: async () => (await custom.listClusterCustomObject({ group: 'schedmesh.io', version: 'v1alpha1', plural: 'admissionpolicies' })) as KubernetesListObject<KubernetesObject>,
     });
   }
-  if (options.pluginConfigMap) {
-    const [namespace, name] = options.pluginConfigMap.split('/') as [string, string];
+  // A field selector names one object, so each ConfigMap has its own watch; each
+  // reconciles the ConfigMaps on the stream except the others' (a ConfigMap no
+  // longer named is still deleted from the stream).
+  const configMaps = [...new Set(options.configMaps.filter((c) => c !== ''))];
+  for (const key of configMaps) {
+    const [namespace, name] = key.split('/') as [string, string];
     const fieldSelector = `metadata.name=${name}`;
-    specs.push({ kind: 'ConfigMap', path: `/api/v1/namespaces/${namespace}/configmaps`, fieldSelector, list: () => core.listNamespacedConfigMap({ namespace, fieldSelector }) });
+    specs.push({
+      kind: 'ConfigMap',
+      path: `/api/v1/namespaces/${namespace}/configmaps`,
+      fieldSelector,
+      list: () => core.listNamespacedConfigMap({ namespace, fieldSelector }),
+      othersKeys: new Set(configMaps.filter((c) => c !== key).map((c) => objectKey(...(c.split('/') as [string, string])))),
+    });
   }
   return specs;
 }
@@ -53,9 +72,10 @@ export interface KubernetesSourceOptions {
   restartBackoffMs: number;
   /**
    * Called once per kind after its first list, with the keys listed: the
-   * caller deletes from the stream what Kubernetes no longer has.
+   * caller deletes from the stream what Kubernetes no longer has, except the
+   * keys that other watches of the kind own (`othersKeys`).
    */
-  reconcile(kind: WatchedKind, listedKeys: Set<string>): Promise<void>;
+  reconcile(kind: WatchedKind, listedKeys: Set<string>, othersKeys?: ReadonlySet<string>): Promise<void>;
 }
 
 /** A running Kubernetes source. */
@@ -128,7 +148,7 @@ export function watchKubernetes(options: KubernetesSourceOptions): KubernetesSou
     await new Promise((r) => setImmediate(r));
     if (stopped) return;
     await queue.idle();
-    await options.reconcile(spec.kind, new Set(lw.list().map(keyOf)));
+    await options.reconcile(spec.kind, new Set(lw.list().map(keyOf)), spec.othersKeys);
     logger.info({ kind: spec.kind, objects: lw.list().length }, 'listed and published');
   });
 

@@ -9,7 +9,7 @@ import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
 import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
 import { SchedulerServiceDefinition } from '@schedmesh/proto/v1/scheduler';
 import type { Pod } from '@schedmesh/proto/v1/types';
-import { connectClient, connectNatsFrom, gauge, startService } from '@schedmesh/runtime';
+import { connectClient, connectNatsFrom, followConfigMap, gauge, GenerationGate, startService } from '@schedmesh/runtime';
 import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
 import { Counter, Histogram } from 'prom-client';
 import { ClusterView } from './cluster-view.js';
@@ -18,6 +18,7 @@ import { PodSource } from './pod-source.js';
 import { SchedulingQueue } from './queue/scheduling-queue.js';
 import { AttemptRecords } from './records.js';
 import { Scheduler } from './scheduler.js';
+import { ServedProfiles } from './served-profiles.js';
 import { schedulerServer } from './server.js';
 
 /** A running scheduler. */
@@ -25,6 +26,10 @@ export interface SchedulerApp extends ServiceApp {
   readonly queue: SchedulingQueue;
   readonly source: PodSource;
   readonly records: AttemptRecords;
+  /** The served schedulerNames (replaced by the profiles ConfigMap). */
+  readonly profiles: ServedProfiles;
+  /** With a profiles ConfigMap: in sync once its latest version was read. */
+  readonly profilesGate: GenerationGate | undefined;
 }
 
 /** Options of {@link startSchedulerApp} besides the configuration. */
@@ -47,7 +52,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
   const runtime = startService({ name: 'schedmesh-scheduler', config, handleSignals: options.handleSignals ?? true });
   const { logger, metrics, tracer } = runtime;
   const instance = config.scheduler.instance ?? hostname();
-  const profiles = new Set(config.scheduler.profiles);
+  const profiles = new ServedProfiles({ initial: config.scheduler.profiles, filterscoreProfiles: config.scheduler.filterscoreProfiles, logger });
 
   const kc = options.kubeConfig ?? loadKubeConfig(config.kubernetes.kubeconfig);
   const api = new KubeApi({ kubeConfig: kc, timeoutMs: config.kubernetes.timeout });
@@ -123,7 +128,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
     logger,
     parallelism: config.scheduler.parallelism,
     maxReserveTries: config.scheduler.maxReserveTries,
-    profileOf: (pod) => config.scheduler.filterscoreProfiles[pod.schedulerName] ?? '',
+    profileOf: (pod) => profiles.filterscoreProfile(pod.schedulerName),
     // At least what this scheduler has seen: its own bindings come back through the stream, and
     // filterscore must rank on them, not on the older state the pod's own event carried.
     generationOf: (uid) => Math.max(source.generationOf(uid), source.gate.generation),
@@ -141,49 +146,77 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
       queue,
       records,
       profiles,
-      defaultProfile: config.scheduler.profiles[0]!,
-      filterscoreProfile: (name) => config.scheduler.filterscoreProfiles[name] ?? '',
       generation: () => source.gate.generation,
       maxReserveTries: config.scheduler.maxReserveTries,
     }),
   );
-  source.gate.onSyncChange((synced) => runtime.setReady(synced));
+  const reloads = new Counter({ name: 'schedmesh_scheduler_profile_reloads_total', help: 'Profile versions from the ConfigMap, by result (applied, rejected).', labelNames: ['result'], registers: [metrics] });
+  for (const result of ['applied', 'rejected']) reloads.inc({ result }, 0);
+  const profilesGate = config.scheduler.profilesConfigMap ? new GenerationGate({ name: 'the profiles ConfigMap' }) : undefined;
+  const updateReady = (): void => runtime.setReady(source.gate.synced && (profilesGate?.synced ?? true));
+  source.gate.onSyncChange(updateReady);
+  profilesGate?.onSyncChange(updateReady);
   const { grpcPort, httpPort } = await runtime.listen();
-  logger.info({ profiles: [...profiles], instance, parallelism: config.scheduler.parallelism }, 'scheduler starting');
+  logger.info({ profiles: profiles.list, instance, parallelism: config.scheduler.parallelism }, 'scheduler starting');
 
   const stop = new AbortController();
   // Every worker waits on it at once (pop), besides the source's loops.
   setMaxListeners(config.scheduler.parallelism + 16, stop.signal);
   queue.run();
-  const sourcing = source.run(stop.signal);
+  const followingProfiles = profilesGate
+    ? followConfigMap({
+        nc,
+        logger,
+        gate: profilesGate,
+        name: config.scheduler.profilesConfigMap,
+        key: config.scheduler.profilesConfigMapKey,
+        what: 'profiles',
+        stream: config.nats.stream,
+        subjectPrefix: config.nats.subjectPrefix,
+        signal: stop.signal,
+        apply: ({ text, source: from }) => {
+          const outcome = profiles.apply(text, from);
+          reloads.inc({ result: outcome.result });
+          if (outcome.result === 'applied') source.profilesChanged(outcome);
+        },
+      })
+    : Promise.resolve();
+  // The served names are known before any pending pod is considered (a pod of a name
+  // the ConfigMap adds is not passed over while it is being read).
+  const sourcing = (async () => {
+    if (profilesGate) await untilSynced(profilesGate, stop.signal);
+    if (!stop.signal.aborted) await source.run(stop.signal);
+  })();
   // Scheduling starts once the view is in sync: a pod must not be decided on a half-replayed cluster.
   const scheduling = (async () => {
-    if (!source.gate.synced) {
-      await new Promise<void>((resolve) => {
-        const off = source.gate.onSyncChange((synced) => {
-          if (synced) {
-            off();
-            resolve();
-          }
-        });
-        stop.signal.addEventListener('abort', () => {
-          off();
-          resolve();
-        });
-      });
-    }
+    await untilSynced(source.gate, stop.signal);
     if (!stop.signal.aborted) await scheduler.run(stop.signal);
   })();
-
   runtime.onShutdown(async () => {
     stop.abort();
     queue.close();
-    await Promise.allSettled([sourcing, scheduling]);
+    await Promise.allSettled([sourcing, scheduling, followingProfiles]);
     await nc.drain().catch(() => undefined);
     for (const c of [...connections, admission, reservation, gateway]) c?.close();
     await api.close();
   });
-  return { runtime, queue, source, records, grpcPort, httpPort, stop: () => runtime.stop() };
+  return { runtime, queue, source, records, profiles, profilesGate, grpcPort, httpPort, stop: () => runtime.stop() };
+}
+
+// Resolves once the gate is in sync, or when the signal aborts.
+async function untilSynced(gate: GenerationGate, signal: AbortSignal): Promise<void> {
+  if (gate.synced) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      off();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const off = gate.onSyncChange((synced) => {
+      if (synced) done();
+    });
+    signal.addEventListener('abort', done);
+  });
 }
 
 function loadKubeConfig(path: string | undefined): KubeConfig {

@@ -24,7 +24,7 @@ const none: ViewChange = { events: [] };
 /** The latest cluster state the scheduler needs. */
 export class ClusterView {
   private readonly nodes = new Map<string, Node>();
-  private readonly pods = new Map<string, { pod: Pod; generation: number }>();
+  private readonly podsByUid = new Map<string, { pod: Pod; generation: number }>();
 
   /** A node by name. */
   node(name: string): Node | undefined {
@@ -33,7 +33,12 @@ export class ClusterView {
 
   /** A pod's latest version and the generation of its event. */
   pod(uid: string): { pod: Pod; generation: number } | undefined {
-    return this.pods.get(uid);
+    return this.podsByUid.get(uid);
+  }
+
+  /** Every pod's latest version. */
+  pods(): IterableIterator<{ pod: Pod; generation: number }> {
+    return this.podsByUid.values();
   }
 
   get nodeCount(): number {
@@ -43,7 +48,7 @@ export class ClusterView {
   /** Forgets everything (the stream was recreated). */
   reset(): void {
     this.nodes.clear();
-    this.pods.clear();
+    this.podsByUid.clear();
   }
 
   /** Applies one event in stream order. */
@@ -70,13 +75,13 @@ export class ClusterView {
   }
 
   private applyPod(pod: Pod, deleted: boolean, generation: number): ViewChange {
-    const old = this.pods.get(pod.uid)?.pod;
+    const old = this.podsByUid.get(pod.uid)?.pod;
     if (deleted) {
-      this.pods.delete(pod.uid);
+      this.podsByUid.delete(pod.uid);
       const freed = old !== undefined && podHoldsNode(old);
       return { events: freed ? [QueueingEventKinds.AssignedPodDelete] : [], settledPod: old ?? pod };
     }
-    this.pods.set(pod.uid, { pod, generation });
+    this.podsByUid.set(pod.uid, { pod, generation });
     const holds = podHoldsNode(pod);
     const held = old !== undefined && podHoldsNode(old);
     const events: QueueingEventKind[] = [];

@@ -28,13 +28,22 @@ export const schedulerConfigSchema = commonConfigSchema
       .prefault({}),
     scheduler: z
       .object({
-        /** The schedulerNames served: pods naming one of them are scheduled here. */
+        /** The schedulerNames served at start-up (the profiles ConfigMap, once read, replaces them): pods naming one are scheduled here. */
         profiles: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a DNS-1123 subdomain')).min(1).default(['schedmesh']),
         /**
          * The filterscore profile each schedulerName is filtered and scored with; a
-         * schedulerName not listed uses filterscore's default (first) profile.
+         * schedulerName not listed uses the filterscore profile of the same name when
+         * it comes from the profiles ConfigMap, else filterscore's default (first) profile.
          */
         filterscoreProfiles: z.record(z.string(), z.string()).default({}),
+        /**
+         * The profiles ConfigMap ("namespace/name", the KubeSchedulerConfiguration
+         * filterscore follows) on the cluster stream: its profiles' schedulerNames
+         * replace `profiles`; empty = not followed.
+         */
+        profilesConfigMap: z.string().regex(/^([a-z0-9-]+\/[a-z0-9.-]+)?$/, 'expected "namespace/name"').default('schedmesh-system/schedmesh-profiles'),
+        /** The ConfigMap's data key holding the document. */
+        profilesConfigMapKey: z.string().min(1).default('config.yaml'),
         /** Attempts in flight at once. */
         parallelism: z.number().int().min(1).max(256).default(16),
         /** Ranked nodes tried at Reserve when another replica got there first. */

@@ -11,6 +11,8 @@ export type { SchedulerConfig } from './config.js';
 export { ClusterView } from './cluster-view.js';
 export { isPendingFor, PodSource } from './pod-source.js';
 export { AttemptRecords } from './records.js';
+export { ServedProfiles } from './served-profiles.js';
+export type { ProfilesChange, ProfileSet, ServedProfilesOptions, ServedProfilesResult } from './served-profiles.js';
 export type { AttemptRecord } from './records.js';
 export {
   DEFAULT_BACKOFF_FLUSH_INTERVAL_MS,

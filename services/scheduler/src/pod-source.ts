@@ -25,6 +25,7 @@ import { clusterKindFilter, consumeDurable, followClusterStreamResilient, Genera
 import type { DurableClusterEvent, Logger } from '@schedmesh/runtime';
 import type { ClusterView } from './cluster-view.js';
 import type { SchedulingQueue } from './queue/scheduling-queue.js';
+import type { ProfileSet, ProfilesChange } from './served-profiles.js';
 
 /** Options of {@link PodSource}. */
 export interface PodSourceOptions {
@@ -32,8 +33,8 @@ export interface PodSourceOptions {
   readonly queue: SchedulingQueue;
   readonly view: ClusterView;
   readonly logger: Logger;
-  /** The schedulerNames this scheduler serves (its profiles). */
-  readonly profiles: ReadonlySet<string>;
+  /** The schedulerNames this scheduler serves (its profiles; they may change, see profilesChanged). */
+  readonly profiles: ProfileSet;
   /** Stream name and subject prefix. */
   readonly stream: string;
   readonly subjectPrefix: string;
@@ -53,7 +54,7 @@ export interface PodSourceOptions {
 const SETTLED_MEMORY = 100_000;
 
 /** Whether a pod is this scheduler's to schedule now. */
-export function isPendingFor(pod: Pod, profiles: ReadonlySet<string>): boolean {
+export function isPendingFor(pod: Pod, profiles: ProfileSet): boolean {
   return pod.nodeName === '' && !pod.terminating && profiles.has(pod.schedulerName) && pod.schedulingGates.length === 0 && !isPodTerminal(pod);
 }
 
@@ -97,6 +98,35 @@ export class PodSource {
     this.held.delete(uid);
     void msg.ack().catch((err: unknown) => this.options.logger.debug({ uid, err: (err as Error).message }, 'ack of a settled pod failed; it is redelivered and dropped then'));
     this.options.onHeld?.(this.held.size);
+  }
+
+  /**
+   * The served schedulerNames changed. The pending pods of an added one that
+   * the consumer already passed over are in the view: they enter the queue
+   * now (not held: if another replica also takes one, reservation and the
+   * Binding make it bind once). Those of a removed one leave the queue and
+   * their events are acknowledged; they come back from the view if the name
+   * is served again.
+   */
+  profilesChanged(change: ProfilesChange): void {
+    const { queue, view, profiles } = this.options;
+    if (change.removed.length > 0) {
+      const removed = new Set(change.removed);
+      for (const { pod } of view.pods()) {
+        if (!removed.has(pod.schedulerName)) continue;
+        queue.delete(pod.uid);
+        const msg = this.held.get(pod.uid);
+        if (!msg) continue;
+        this.held.delete(pod.uid);
+        void msg.ack().catch(() => undefined);
+      }
+      this.options.onHeld?.(this.held.size);
+    }
+    if (change.added.length === 0) return;
+    const added = new Set(change.added);
+    for (const { pod } of view.pods()) {
+      if (added.has(pod.schedulerName) && !this.settled.has(pod.uid) && !this.held.has(pod.uid) && isPendingFor(pod, profiles)) queue.add(pod);
+    }
   }
 
   /** Runs the follower, the durable consumer and the heartbeat until `signal` aborts. */

@@ -10,16 +10,15 @@ import type { SchedulerServiceImplementation } from '@schedmesh/proto/v1/schedul
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '@schedmesh/runtime';
 import type { AttemptRecords } from './records.js';
 import type { SchedulingQueue } from './queue/scheduling-queue.js';
+import type { ServedProfiles } from './served-profiles.js';
 
 /** What the server needs. */
 export interface SchedulerServerDeps {
   readonly attempt: SchedulingAttempt;
   readonly queue: SchedulingQueue;
   readonly records: AttemptRecords;
-  readonly profiles: ReadonlySet<string>;
-  readonly defaultProfile: string;
-  /** The filterscore profile of a schedulerName ('' = filterscore's default). */
-  readonly filterscoreProfile: (schedulerName: string) => string;
+  /** The served schedulerNames, the default first, and the filterscore profile of each. */
+  readonly profiles: ServedProfiles;
   readonly generation: () => number;
   readonly maxReserveTries: number;
 }
@@ -46,11 +45,11 @@ export function schedulerServer(deps: SchedulerServerDeps): SchedulerServiceImpl
       if (!request.pod) throw new InvalidArgumentError('pod', 'required');
       const problems = validatePod(request.pod, 'pod');
       if (problems.length > 0) throw InvalidArgumentError.fromProblem(problems[0]!);
-      const profile = request.profile || deps.defaultProfile;
-      if (!deps.profiles.has(profile)) throw new InvalidArgumentError('profile', `unknown profile "${profile}"; this scheduler serves ${[...deps.profiles].join(', ')}`);
+      const profile = request.profile || deps.profiles.defaultProfile;
+      if (!deps.profiles.has(profile)) throw new InvalidArgumentError('profile', `unknown profile "${profile}"; this scheduler serves ${deps.profiles.list.join(', ')}`);
       const result = await deps.attempt.run({
         pod: request.pod,
-        profile: deps.filterscoreProfile(profile),
+        profile: deps.profiles.filterscoreProfile(profile),
         minGeneration: deps.generation(),
         mode: request.dryRun ? 'dryRun' : request.bind ? 'bind' : 'reserve',
         maxReserveTries: deps.maxReserveTries,
