@@ -15,6 +15,7 @@ const result = (outcome: AttemptResult['outcome'], nodeName = '', message = ''):
   steps: [],
   traceId: `trace-${outcome}`,
   rejectors: [],
+  rejectedNodes: new Map(),
   patched: { labels: {}, annotations: {} },
 });
 
