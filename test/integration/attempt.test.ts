@@ -174,6 +174,35 @@ describe('SchedulingAttempt over the real services', () => {
     await expect(clients.reservation!.getReservation({ podUid: 'uid-shop-orphan' })).rejects.toMatchObject({ code: 5 });
   });
 
+  test('a dry run with nothing feasible reports the node preemption would nominate, evicting nothing', async () => {
+    // a and b (2 CPU each) are full of bound pods; the cheapest victim is a's priority-10 pod.
+    const residents = [
+      makePod('low-a', 'shop').uid('uid-shop-low-a').requests('1', '1Gi').priority(10).on('a').build(),
+      makePod('mid-a', 'shop').uid('uid-shop-mid-a').requests('1', '1Gi').priority(50).on('a').build(),
+      makePod('mid-b1', 'shop').uid('uid-shop-mid-b1').requests('1', '1Gi').priority(50).on('b').build(),
+      makePod('mid-b2', 'shop').uid('uid-shop-mid-b2').requests('1', '1Gi').priority(50).on('b').build(),
+    ];
+    await publish(...residents.map((p) => clusterEvent(p)));
+    const urgent = makePod('urgent', 'shop').uid('uid-shop-urgent').requests('1', '1Gi').priority(1000).build();
+
+    const result = await run(urgent, { mode: 'dryRun' });
+    expect(result.outcome).toBe('unschedulable');
+    expect(result.nominatedNodeName).toBe('a');
+    expect(result.message).toMatch(/^0\/2 nodes are available: 2 Insufficient cpu\. preemption: would nominate node a, evicting 1 pod\(s\) \(shop\/low-a\)\.$/);
+    expect(result.steps.map((s) => [s.point, s.status?.plugin])).toContainEqual([ExtensionPoint.EXTENSION_POINT_POST_FILTER, 'DefaultPreemption']);
+    // preemptionPolicy Never: no search at all.
+    const polite = await run(makePod('polite', 'shop').uid('uid-shop-polite').requests('1', '1Gi').priority(1000).preemptNever().build(), { mode: 'dryRun' });
+    expect(polite.nominatedNodeName).toBe('');
+    expect(polite.steps.map((s) => s.point)).not.toContain(ExtensionPoint.EXTENSION_POINT_POST_FILTER);
+    // Equal priority: nobody to evict; the message says why, upstream style.
+    const peer = await run(makePod('peer', 'shop').uid('uid-shop-peer').requests('1', '1Gi').priority(10).build(), { mode: 'dryRun' });
+    expect(peer.outcome).toBe('unschedulable');
+    expect(peer.nominatedNodeName).toBe('');
+    expect(peer.message).toMatch(/preemption: 0\/2 nodes are available: 2 No preemption victims found for incoming pod/);
+
+    await publish(...residents.map((p) => clusterEvent(p, 'delete')));
+  });
+
   test('a gang that cannot fill its group is released at Permit: the lease goes', async () => {
     const member = makePod('gang-0', 'shop').uid('uid-shop-gang-0').requests('1', '1Gi').build();
     const grouped: Pod = { ...member, podGroup: { name: 'g', minMember: 3, scheduleTimeoutSeconds: 1 } };

@@ -8,6 +8,13 @@
  *   (gateway patches applied to the pod) → Bind (Binding subresource) →
  *   PostBind (Confirm).
  *
+ * When filterscore finds no feasible node and some rejection is Unschedulable
+ * (not Unresolvable everywhere), PostFilter asks filterscore for preemption
+ * candidates: mode 'bind' evicts the best candidate's victims through the
+ * Eviction API and nominates its node (the attempt still ends unschedulable:
+ * the pod fits once the victims are gone); mode 'dryRun' only reports the
+ * node it would nominate.
+ *
  * Any failure after Reserve runs Unreserve. Every step is a child span of one
  * root span, and its outcome is a StepResult. Rejections are values; an
  * exception from a service (UNAVAILABLE, a deadline) ends the attempt with an
@@ -17,11 +24,12 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Span, Tracer } from '@opentelemetry/api';
 import { Status } from '@schedmesh/framework';
 import type { StepResult } from '@schedmesh/proto/v1/scheduler';
-import { ExtensionPoint } from '@schedmesh/proto/v1/types';
+import { ExtensionPoint, PreemptionPolicy } from '@schedmesh/proto/v1/types';
 import type { Node, NodeScore, Pod } from '@schedmesh/proto/v1/types';
 import type { Logger } from '@schedmesh/runtime';
 import { ADMISSION_PLUGIN, admit } from './adapters/admission.js';
-import { evaluate } from './adapters/filterscore.js';
+import { evaluate, findPreemptionCandidates, PREEMPTION_PLUGIN } from './adapters/filterscore.js';
+import type { PreemptionCandidate } from './adapters/filterscore.js';
 import type { GatewayPlugins } from './adapters/gateway.js';
 import { confirm, permit, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';
 import type { ReservationStepOptions } from './adapters/reservation.js';
@@ -116,6 +124,12 @@ export interface AttemptResult {
    * (Unresolvable). Empty when admission rejected the pod as a whole.
    */
   readonly rejectedNodes: ReadonlyMap<string, Status>;
+  /**
+   * The node preemption nominated the pod to ('' when none): in mode 'bind'
+   * its victims are being evicted; in mode 'dryRun' it is what preemption
+   * would choose. The outcome is 'unschedulable' either way.
+   */
+  readonly nominatedNodeName: string;
   /** Labels and annotations applied to the pod at PreBind. */
   readonly patched: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
 }
@@ -123,6 +137,7 @@ export interface AttemptResult {
 const SPAN_NAMES: Record<number, string> = {
   [ExtensionPoint.EXTENSION_POINT_PRE_FILTER]: 'PreFilter',
   [ExtensionPoint.EXTENSION_POINT_FILTER]: 'Filter',
+  [ExtensionPoint.EXTENSION_POINT_POST_FILTER]: 'PostFilter',
   [ExtensionPoint.EXTENSION_POINT_SCORE]: 'Score',
   [ExtensionPoint.EXTENSION_POINT_RESERVE]: 'Reserve',
   [ExtensionPoint.EXTENSION_POINT_PERMIT]: 'Permit',
@@ -183,6 +198,7 @@ class Run {
   private ranked: NodeScore[] = [];
   private readonly rejectedNodes = new Map<string, Status>();
   private patched: AttemptResult['patched'] = { labels: {}, annotations: {} };
+  private nominatedNodeName = '';
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -239,7 +255,10 @@ class Run {
     });
     if (ev.value) this.generation = Math.max(this.generation, ev.value.generation);
     for (const r of ev.value?.rejected ?? []) this.rejectedNodes.set(r.nodeName, r.status);
-    if (!ev.status.isSuccess()) return this.end(ev.status.isError() ? 'error' : 'unschedulable', ev.status);
+    if (!ev.status.isSuccess()) {
+      if (ev.status.isError()) return this.end('error', ev.status);
+      return this.mayPreempt(ev.status) ? this.preempt(ev.status, nodeNames) : this.end('unschedulable', ev.status);
+    }
     this.ranked = [...(ev.value?.ranked ?? [])];
 
     // The gateway's REST Filter and Score plugins, over the ranked nodes.
@@ -255,6 +274,76 @@ class Run {
       return this.end('scheduled', Status.SUCCESS, best.nodeName);
     }
     return this.reserveAndBind(tries);
+  }
+
+  /**
+   * Upstream runs PostFilter only for an Unschedulable cycle (an Unresolvable
+   * one means no eviction can help) and never for preemptionPolicy Never.
+   * Mode 'reserve' hands the node to a caller that binds; it cannot wait for
+   * victims, so it does not preempt.
+   */
+  private mayPreempt(status: Status): boolean {
+    return (
+      status.code === Status.unschedulable().code &&
+      this.req.pod.preemptionPolicy !== PreemptionPolicy.PREEMPTION_POLICY_NEVER &&
+      (this.req.mode === 'bind' || this.req.mode === 'dryRun')
+    );
+  }
+
+  /**
+   * PostFilter: the best candidate (fewest PDB violations, then filterscore's
+   * order); in mode 'bind' its victims are evicted and the pod nominated to
+   * it. An eviction a PodDisruptionBudget refuses (429) moves on to the next
+   * candidate. The attempt ends unschedulable with the filter's rejectors, so
+   * the victims' deletions (AssignedPodDelete) bring the pod back.
+   */
+  private async preempt(filtered: Status, nodeNames: readonly string[] | undefined): Promise<AttemptResult> {
+    const { clients } = this.deps;
+    const { pod, signal } = this.req;
+    const rejected = (why: string): Status => Status.of(filtered.code, `${filtered.message()} ${why}`).withPlugin(filtered.plugin);
+    const search = await this.step(ExtensionPoint.EXTENSION_POINT_POST_FILTER, PREEMPTION_PLUGIN, async () => {
+      const out = await findPreemptionCandidates(clients.filterscore, pod, { profile: this.req.profile, minGeneration: this.generation, maxCandidates: 0, ...(nodeNames ? { nodeNames } : {}) }, signal);
+      return { status: out.status, value: out };
+    });
+    if (search.status.isError()) return this.end('error', search.status);
+    const candidates = search.value?.candidates ?? [];
+    // The search's summary repeats the filters' histogram and adds its own "preemption: …" part.
+    if (candidates.length === 0) return this.end('unschedulable', Status.of(filtered.code, search.status.message()).withPlugin(filtered.plugin));
+
+    if (this.req.mode === 'dryRun') {
+      const best = candidates[0]!;
+      this.nominatedNodeName = best.nodeName;
+      return this.end('unschedulable', rejected(`preemption: would nominate node ${best.nodeName}, evicting ${victimList(best)}.`));
+    }
+
+    const writer = this.deps.writer;
+    if (!writer) return this.end('error', Status.error('no Kubernetes writer configured for mode bind').withPlugin(PREEMPTION_PLUGIN));
+    const blocked: string[] = [];
+    for (const candidate of candidates) {
+      const ev = await this.step(
+        ExtensionPoint.EXTENSION_POINT_POST_FILTER,
+        PREEMPTION_PLUGIN,
+        async () => {
+          for (const victim of candidate.victims) {
+            if ((await writer.evict(victim, signal)) === 'blocked') {
+              return { status: Status.unschedulable(`evicting ${victim.namespace}/${victim.name} on node ${candidate.nodeName} would violate a PodDisruptionBudget`) };
+            }
+          }
+          await writer.nominate(pod, candidate.nodeName, signal);
+          return { status: Status.SUCCESS };
+        },
+        'Preempt',
+      );
+      if (ev.status.isError()) return this.end('error', ev.status);
+      if (!ev.status.isSuccess()) {
+        blocked.push(ev.status.message());
+        continue;
+      }
+      this.nominatedNodeName = candidate.nodeName;
+      this.deps.logger.info({ pod: `${pod.namespace}/${pod.name}`, node: candidate.nodeName, victims: candidate.victims.map((v) => `${v.namespace}/${v.name}`) }, 'preempting');
+      return this.end('unschedulable', rejected(`preemption: evicting ${victimList(candidate)} on node ${candidate.nodeName}; the pod is nominated there and waits for them to go.`));
+    }
+    return this.end('unschedulable', rejected(`preemption: every candidate is blocked: ${blocked.join('; ')}.`));
   }
 
   /** {@link SchedulingAttempt.bindTo}: Reserve (and the rest) on the one node given. */
@@ -454,6 +543,7 @@ class Run {
       traceId: this.traceId,
       rejectors,
       rejectedNodes: this.rejectedNodes,
+      nominatedNodeName: this.nominatedNodeName,
       patched: this.patched,
     };
   }
@@ -473,6 +563,10 @@ export function selectHostFirst(ranked: readonly NodeScore[], random: () => numb
   const pick = Math.floor(random() * ties);
   if (pick > 0) [out[0], out[pick]] = [out[pick]!, out[0]!];
   return out;
+}
+
+function victimList(c: PreemptionCandidate): string {
+  return `${c.victims.length} pod(s) (${c.victims.map((v) => `${v.namespace}/${v.name}`).join(', ')})`;
 }
 
 /** The gateway could not list its plugins. */

@@ -6,8 +6,8 @@
  */
 export { ADMISSION_PLUGIN, admit } from './adapters/admission.js';
 export type { AdmissionOutcome } from './adapters/admission.js';
-export { evaluate, FILTERSCORE_PLUGIN } from './adapters/filterscore.js';
-export type { Evaluation, EvaluateOptions } from './adapters/filterscore.js';
+export { evaluate, FILTERSCORE_PLUGIN, findPreemptionCandidates, PREEMPTION_PLUGIN } from './adapters/filterscore.js';
+export type { Evaluation, EvaluateOptions, PreemptionCandidate, PreemptionSearch, PreemptionSearchOptions, PreemptionVictim } from './adapters/filterscore.js';
 export { GATEWAY_PLUGIN, GatewayPlugins } from './adapters/gateway.js';
 export type { GatewayFilter, GatewayPatch, GatewayPluginsOptions } from './adapters/gateway.js';
 export { confirm, permit, podRef, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';

@@ -16,6 +16,7 @@ const result = (outcome: AttemptResult['outcome'], nodeName = '', message = ''):
   traceId: `trace-${outcome}`,
   rejectors: [],
   rejectedNodes: new Map(),
+  nominatedNodeName: '',
   patched: { labels: {}, annotations: {} },
 });
 

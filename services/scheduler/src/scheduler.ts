@@ -4,6 +4,9 @@
  * does — bound pods leave the queue; unschedulable ones get the
  * PodScheduled=False condition and a FailedScheduling event, then wait in
  * the unschedulable pool for an event that could help; errors back off.
+ * A pod for which preemption evicted victims is nominated to their node (in
+ * the queue's nominator and on the pod's status) and comes back when their
+ * deletions arrive.
  *
  * Several attempts run at once (`parallelism`): the snapshot is advisory,
  * reservation arbitrates, so concurrent attempts (here or on other replicas)
@@ -70,8 +73,11 @@ export class Scheduler {
     const pod = entry.pod;
     records.started(pod, entry.attempts);
     const started = performance.now();
+    // Our nomination may not have come back from the API server yet. The attempt must see it:
+    // preemption does not evict again while pods are leaving the nominated node for this one.
+    const nominated = queue.nominatedNodeName(pod.uid);
     const result = await attempt.run({
-      pod,
+      pod: nominated && pod.nominatedNodeName === '' ? { ...pod, nominatedNodeName: nominated } : pod,
       profile: this.options.profileOf(pod),
       minGeneration: this.options.generationOf(pod.uid),
       mode: 'bind',
@@ -99,9 +105,10 @@ export class Scheduler {
         break;
       case 'unschedulable':
       case 'rejected': {
+        if (result.nominatedNodeName) queue.nominate(pod.uid, result.nominatedNodeName);
         const where = queue.addUnschedulable(entry, { unschedulable: true, rejectorPlugins: result.rejectors, message: result.message });
-        logger.info({ ...log, queue: where, why: result.message }, 'pod unschedulable');
-        this.reportFailure(pod, 'Unschedulable', result.message);
+        logger.info({ ...log, queue: where, why: result.message, ...(result.nominatedNodeName ? { nominated: result.nominatedNodeName } : {}) }, 'pod unschedulable');
+        this.reportFailure(pod, 'Unschedulable', result.message, result.nominatedNodeName || undefined);
         break;
       }
       case 'error': {
@@ -115,11 +122,11 @@ export class Scheduler {
   }
 
   /** The PodScheduled=False condition and a FailedScheduling event, as kube-scheduler writes them. */
-  private reportFailure(pod: Pod, reason: 'Unschedulable' | 'SchedulerError', message: string): void {
+  private reportFailure(pod: Pod, reason: 'Unschedulable' | 'SchedulerError', message: string, nominatedNodeName?: string): void {
     const writer = this.options.writer;
     if (!writer) return;
     this.write(pod, 'FailedScheduling', async (s) => {
-      await writer.markUnschedulable(pod, reason, message, s);
+      await writer.markUnschedulable(pod, reason, message, s, nominatedNodeName);
       await writer.event(pod, { type: 'Warning', reason: 'FailedScheduling', action: 'Scheduling', note: message }, s);
     });
   }

@@ -60,6 +60,7 @@ export function schedulerServer(deps: SchedulerServerDeps): SchedulerServiceImpl
       return ScheduleResponse.fromPartial({
         result: RESULTS[result.outcome],
         nodeName: result.nodeName || (request.dryRun ? (result.ranked[0]?.nodeName ?? '') : ''),
+        nominatedNodeName: result.nominatedNodeName,
         message: result.message,
         generation: result.generation,
         fencingVersion: result.fencingVersion,

@@ -57,3 +57,63 @@ export async function evaluate(client: FilterScoreClient, pod: Pod, options: Eva
   }
   return { ...base, status: Status.SUCCESS };
 }
+
+/** The plugin name preemption's statuses carry (upstream's PostFilter plugin). */
+export const PREEMPTION_PLUGIN = 'DefaultPreemption';
+
+/** Options of {@link findPreemptionCandidates}. */
+export interface PreemptionSearchOptions {
+  readonly profile: string;
+  /** The generation the filters ran at: the search sees at least that snapshot. */
+  readonly minGeneration: number;
+  /** Only these nodes; absent means every node. */
+  readonly nodeNames?: readonly string[];
+  /** The most candidates wanted; 0 = the service default. */
+  readonly maxCandidates: number;
+}
+
+/** A pod preemption would evict. */
+export interface PreemptionVictim {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly priority: number;
+}
+
+/** A node and the pods to evict there so the preemptor fits. */
+export interface PreemptionCandidate {
+  readonly nodeName: string;
+  readonly victims: readonly PreemptionVictim[];
+  readonly numPdbViolations: number;
+}
+
+/** The PostFilter search's reply. */
+export interface PreemptionSearch {
+  /** Success with at least one candidate; Unschedulable (with the search's summary) when there is none. */
+  readonly status: Status;
+  /** Best first: fewest PDB violations, then in filterscore's order. */
+  readonly candidates: readonly PreemptionCandidate[];
+  readonly generation: number;
+}
+
+/** The PostFilter search as a dry run: nodes where evicting lower-priority pods would let the pod fit. */
+export async function findPreemptionCandidates(client: FilterScoreClient, pod: Pod, options: PreemptionSearchOptions, signal: AbortSignal): Promise<PreemptionSearch> {
+  const res = await client.findPreemptionCandidates(
+    {
+      pod,
+      options: { profile: options.profile, minGeneration: options.minGeneration, nodeNames: [...(options.nodeNames ?? [])] },
+      maxCandidates: options.maxCandidates,
+    },
+    { signal },
+  );
+  const candidates = res.candidates
+    .map((c) => ({
+      nodeName: c.nodeName,
+      numPdbViolations: c.numPdbViolations,
+      victims: c.victims.map((v) => ({ namespace: v.pod?.namespace ?? '', name: v.pod?.name ?? '', uid: v.pod?.uid ?? '', priority: v.priority })),
+    }))
+    // A stable sort: among equal violations filterscore's order (upstream pickOneNodeForPreemption) stands.
+    .sort((a, b) => a.numPdbViolations - b.numPdbViolations);
+  const status = candidates.length > 0 ? Status.SUCCESS : Status.unschedulable(res.summary || 'preemption: no candidate node').withPlugin(PREEMPTION_PLUGIN);
+  return { status, candidates, generation: res.generation };
+}
