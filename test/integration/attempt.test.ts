@@ -190,6 +190,11 @@ describe('SchedulingAttempt over the real services', () => {
     expect(result.nominatedNodeName).toBe('a');
     expect(result.message).toMatch(/^0\/2 nodes are available: 2 Insufficient cpu\. preemption: would nominate node a, evicting 1 pod\(s\) \(shop\/low-a\)\.$/);
     expect(result.steps.map((s) => [s.point, s.status?.plugin])).toContainEqual([ExtensionPoint.EXTENSION_POINT_POST_FILTER, 'DefaultPreemption']);
+    // The extender's way: preempt: false skips the search (kube-scheduler preempts on its own).
+    const asExtender = await run(urgent, { mode: 'dryRun', preempt: false });
+    expect(asExtender.outcome).toBe('unschedulable');
+    expect(asExtender.nominatedNodeName).toBe('');
+    expect(asExtender.steps.map((s) => s.point)).not.toContain(ExtensionPoint.EXTENSION_POINT_POST_FILTER);
     // preemptionPolicy Never: no search at all.
     const polite = await run(makePod('polite', 'shop').uid('uid-shop-polite').requests('1', '1Gi').priority(1000).preemptNever().build(), { mode: 'dryRun' });
     expect(polite.nominatedNodeName).toBe('');

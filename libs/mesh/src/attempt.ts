@@ -80,6 +80,12 @@ export interface AttemptRequest {
    * out is rejected as Unresolvable in {@link AttemptResult.rejectedNodes}.
    */
   readonly nodeNames?: readonly string[];
+  /**
+   * Whether PostFilter may look for preemption candidates (default true). The
+   * extender turns it off: kube-scheduler runs its own preemption and ignores
+   * what a filter verb would say of it.
+   */
+  readonly preempt?: boolean;
   readonly signal: AbortSignal;
 }
 
@@ -285,6 +291,7 @@ class Run {
   private mayPreempt(status: Status): boolean {
     return (
       status.code === Status.unschedulable().code &&
+      this.req.preempt !== false &&
       this.req.pod.preemptionPolicy !== PreemptionPolicy.PREEMPTION_POLICY_NEVER &&
       (this.req.mode === 'bind' || this.req.mode === 'dryRun')
     );

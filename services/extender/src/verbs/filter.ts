@@ -25,6 +25,8 @@ export async function filterVerb(deps: VerbDeps, args: ExtenderArgs, signal: Abo
     profile: deps.profile,
     minGeneration: deps.generation(),
     mode: 'dryRun',
+    // kube-scheduler preempts on its own; a candidate search here would be wasted.
+    preempt: false,
     nodeNames: args.nodeNames,
     maxRanked: args.nodeNames.length,
     signal,

@@ -23,6 +23,8 @@ export async function prioritizeVerb(deps: VerbDeps, args: ExtenderArgs, signal:
     profile: deps.profile,
     minGeneration: deps.generation(),
     mode: 'dryRun',
+    // kube-scheduler preempts on its own; a candidate search here would be wasted.
+    preempt: false,
     nodeNames: args.nodeNames,
     maxRanked: args.nodeNames.length,
     signal,
