@@ -142,7 +142,7 @@ describe('RBAC, applied for real', () => {
     ['schedmesh-scheduler', 'get', 'pods', 'default', undefined, true],
     ['schedmesh-scheduler', 'create', 'events.events.k8s.io', 'default', undefined, true],
     ['schedmesh-scheduler', 'delete', 'pods', 'default', undefined, false],
-    ['schedmesh-scheduler', 'create', 'pods', 'default', 'eviction', false],
+    ['schedmesh-scheduler', 'create', 'pods', 'default', 'eviction', true],
     ['schedmesh-scheduler', 'list', 'secrets', 'default', undefined, false],
     ['schedmesh-extender', 'create', 'pods', 'default', 'binding', true],
     ['schedmesh-extender', 'get', 'nodes', 'default', undefined, true],
