@@ -16,6 +16,8 @@ export { statusFrom, statusOf } from './adapters/status.js';
 export { SchedulingAttempt, selectHostFirst, traceIdOf } from './attempt.js';
 export type { AttemptDeps, AttemptMode, BindToRequest, AttemptOutcome, AttemptRequest, AttemptResult, NodeLookup } from './attempt.js';
 export type { AdmissionClient, FilterScoreClient, GatewayClient, MeshClients, ReservationClient } from './clients.js';
+export { connectMesh, kubernetesConfigSchema, loadKubeConfig, meshServicesConfigShape } from './connect.js';
+export type { ConnectedMesh, MeshServicesConfig } from './connect.js';
 export { KubeApi, KubeApiError, PatchType, podPath } from './kube/api.js';
 export type { KubeApiOptions, KubeResponse } from './kube/api.js';
 export { PodWriter } from './kube/pods.js';

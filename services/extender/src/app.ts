@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
-import { GatewayPlugins, KubeApi, PodWriter, SchedulingAttempt } from '@schedmesh/mesh';
-import type { MeshClients } from '@schedmesh/mesh';
-import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
-import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
-import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
-import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
-import { connectClient, connectNatsFrom, followClusterStreamResilient, gauge, GenerationGate, startService } from '@schedmesh/runtime';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { connectMesh, KubeApi, loadKubeConfig, PodWriter, SchedulingAttempt } from '@schedmesh/mesh';
+import { connectNatsFrom, followClusterStreamResilient, gauge, GenerationGate, startService } from '@schedmesh/runtime';
 import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
 import { Counter, Histogram } from 'prom-client';
 import type { ExtenderConfig } from './config.js';
@@ -47,17 +42,9 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
   const api = new KubeApi({ kubeConfig: kc, timeoutMs: config.kubernetes.timeout });
   const writer = new PodWriter(api, { reportingController: 'schedmesh-extender', reportingInstance: instance });
 
-  const filterscore = connectClient(FilterScoreServiceDefinition, config.filterscore);
-  const admission = config.admission ? connectClient(AdmissionServiceDefinition, config.admission) : undefined;
-  const reservation = config.reservation ? connectClient(ReservationServiceDefinition, config.reservation) : undefined;
-  const gateway = config.gateway ? connectClient(GatewayServiceDefinition, config.gateway) : undefined;
-  const clients: MeshClients = {
-    filterscore: filterscore.client,
-    ...(admission ? { admission: admission.client } : {}),
-    ...(reservation ? { reservation: reservation.client } : {}),
-    ...(gateway ? { gateway: gateway.client } : {}),
-  };
-  const gatewayPlugins = gateway ? new GatewayPlugins(gateway.client) : undefined;
+  const mesh = connectMesh(config);
+  const clients = mesh.clients;
+  const gatewayPlugins = mesh.gateway;
 
   const view = new NodeView();
   const gate = config.nats ? new GenerationGate({ name: 'extender node view', maxWaitMs: config.minGeneration.maxWait }) : undefined;
@@ -133,16 +120,9 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
   }
   runtime.onShutdown(async () => {
     await server.close();
-    for (const c of [filterscore, admission, reservation, gateway]) c?.close();
+    mesh.close();
     await api.close();
   });
   logger.info({ urlPrefix: server.urlPrefix, instance, replica: Boolean(config.nats) }, 'extender listening');
   return { runtime, server, view, gate, grpcPort, httpPort, stop: () => runtime.stop() };
-}
-
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
 }

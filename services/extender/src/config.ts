@@ -1,7 +1,6 @@
-import { clientConfigSchema, commonConfigSchema, duration, minGenerationConfigSchema, natsConfigSchema } from '@schedmesh/runtime';
+import { commonConfigSchema, duration, minGenerationConfigSchema, natsConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
-
-const optionalClient = clientConfigSchema.optional();
+import { kubernetesConfigSchema, meshServicesConfigShape } from '@schedmesh/mesh';
 
 /**
  * The extender's options (SCHEDMESH_* variables or the YAML file).
@@ -14,19 +13,8 @@ export const extenderConfigSchema = commonConfigSchema
   .extend({
     nats: natsConfigSchema.optional(),
     minGeneration: minGenerationConfigSchema.prefault({}),
-    filterscore: clientConfigSchema.extend({ address: z.string().min(1).default('127.0.0.1:50052') }).prefault({}),
-    admission: optionalClient,
-    reservation: optionalClient,
-    gateway: optionalClient,
-    kubernetes: z
-      .object({
-        /** A kubeconfig file; absent = in-cluster service account, else ~/.kube/config. */
-        kubeconfig: z.string().min(1).optional(),
-        /** Budget of one API call. */
-        timeout: duration().default(4_000),
-      })
-      .strict()
-      .prefault({}),
+    ...meshServicesConfigShape,
+    kubernetes: kubernetesConfigSchema(4_000),
     extender: z
       .object({
         host: z.string().default('0.0.0.0'),

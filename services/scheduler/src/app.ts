@@ -1,15 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
-import { GatewayPlugins, KubeApi, PodWriter, SchedulingAttempt } from '@schedmesh/mesh';
-import type { MeshClients } from '@schedmesh/mesh';
-import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
-import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
-import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
-import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { connectMesh, KubeApi, loadKubeConfig, PodWriter, SchedulingAttempt } from '@schedmesh/mesh';
 import { SchedulerServiceDefinition } from '@schedmesh/proto/v1/scheduler';
 import type { Pod } from '@schedmesh/proto/v1/types';
-import { connectClient, connectNatsFrom, followConfigMap, gauge, GenerationGate, startService } from '@schedmesh/runtime';
+import { connectNatsFrom, followConfigMap, gauge, GenerationGate, startService } from '@schedmesh/runtime';
 import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
 import { Counter, Histogram } from 'prom-client';
 import { ClusterView } from './cluster-view.js';
@@ -58,17 +53,9 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
   const api = new KubeApi({ kubeConfig: kc, timeoutMs: config.kubernetes.timeout });
   const writer = new PodWriter(api, { reportingController: config.scheduler.profiles[0]!, reportingInstance: instance });
 
-  const connections = [connectClient(FilterScoreServiceDefinition, config.filterscore)];
-  const admission = config.admission ? connectClient(AdmissionServiceDefinition, config.admission) : undefined;
-  const reservation = config.reservation ? connectClient(ReservationServiceDefinition, config.reservation) : undefined;
-  const gateway = config.gateway ? connectClient(GatewayServiceDefinition, config.gateway) : undefined;
-  const clients: MeshClients = {
-    filterscore: connections[0]!.client,
-    ...(admission ? { admission: admission.client } : {}),
-    ...(reservation ? { reservation: reservation.client } : {}),
-    ...(gateway ? { gateway: gateway.client } : {}),
-  };
-  if (!reservation) logger.warn('no reservation service configured: replicas are not arbitrated, run a single scheduler');
+  const mesh = connectMesh(config);
+  const clients = mesh.clients;
+  if (!clients.reservation) logger.warn('no reservation service configured: replicas are not arbitrated, run a single scheduler');
 
   const attemptsTotal = new Counter({ name: 'schedmesh_scheduler_attempts_total', help: 'Scheduling attempts, by outcome.', labelNames: ['outcome'], registers: [metrics] });
   const attemptSeconds = new Histogram({
@@ -95,7 +82,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
   const records = new AttemptRecords();
   const attempt = new SchedulingAttempt({
     clients,
-    ...(gateway ? { gateway: new GatewayPlugins(gateway.client) } : {}),
+    ...(mesh.gateway ? { gateway: mesh.gateway } : {}),
     writer,
     nodes: (name) => view.node(name),
     tracer,
@@ -197,7 +184,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
     queue.close();
     await Promise.allSettled([sourcing, scheduling, followingProfiles]);
     await nc.drain().catch(() => undefined);
-    for (const c of [...connections, admission, reservation, gateway]) c?.close();
+    mesh.close();
     await api.close();
   });
   return { runtime, queue, source, records, profiles, profilesGate, grpcPort, httpPort, stop: () => runtime.stop() };
@@ -217,11 +204,4 @@ async function untilSynced(gate: GenerationGate, signal: AbortSignal): Promise<v
     });
     signal.addEventListener('abort', done);
   });
-}
-
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
 }

@@ -1,7 +1,6 @@
-import { clientConfigSchema, commonConfigSchema, duration, minGenerationConfigSchema, natsConfigSchema } from '@schedmesh/runtime';
+import { commonConfigSchema, duration, minGenerationConfigSchema, natsConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
-
-const optionalClient = clientConfigSchema.optional();
+import { kubernetesConfigSchema, meshServicesConfigShape } from '@schedmesh/mesh';
 
 /**
  * The scheduler's options (SCHEDMESH_* variables or the YAML file). filterscore
@@ -13,19 +12,8 @@ export const schedulerConfigSchema = commonConfigSchema
   .extend({
     nats: natsConfigSchema.prefault({}),
     minGeneration: minGenerationConfigSchema.prefault({}),
-    filterscore: clientConfigSchema.extend({ address: z.string().min(1).default('127.0.0.1:50052') }).prefault({}),
-    admission: optionalClient,
-    reservation: optionalClient,
-    gateway: optionalClient,
-    kubernetes: z
-      .object({
-        /** A kubeconfig file; absent = in-cluster service account, else ~/.kube/config. */
-        kubeconfig: z.string().min(1).optional(),
-        /** Budget of one API call. */
-        timeout: duration().default(10_000),
-      })
-      .strict()
-      .prefault({}),
+    ...meshServicesConfigShape,
+    kubernetes: kubernetesConfigSchema(10_000),
     scheduler: z
       .object({
         /** The schedulerNames served at start-up (the profiles ConfigMap, once read, replaces them): pods naming one are scheduled here. */

@@ -1,0 +1,82 @@
+/**
+ * What the scheduler and the extender both configure and connect: the mesh
+ * services (filterscore required; admission, reservation and the gateway
+ * optional) and the Kubernetes API. One config shape, one connection, so the
+ * two front ends cannot drift apart.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
+import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
+import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
+import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
+import { clientConfigSchema, connectClient, duration } from '@schedmesh/runtime';
+import type { ClientConfig } from '@schedmesh/runtime';
+import { z } from 'zod';
+import { GatewayPlugins } from './adapters/gateway.js';
+import type { MeshClients } from './clients.js';
+
+/** The mesh services' blocks of a front end's config: `filterscore`, and optional `admission`, `reservation`, `gateway`. */
+export const meshServicesConfigShape = {
+  filterscore: clientConfigSchema.extend({ address: z.string().min(1).default('127.0.0.1:50052') }).prefault({}),
+  admission: clientConfigSchema.optional(),
+  reservation: clientConfigSchema.optional(),
+  gateway: clientConfigSchema.optional(),
+};
+
+/** The `kubernetes` block: where the API is, and the budget of one call (`timeoutMs` the default). */
+export function kubernetesConfigSchema(timeoutMs: number) {
+  return z
+    .object({
+      /** A kubeconfig file; absent = in-cluster service account, else ~/.kube/config. */
+      kubeconfig: z.string().min(1).optional(),
+      /** Budget of one API call. */
+      timeout: duration().default(timeoutMs),
+    })
+    .strict()
+    .prefault({});
+}
+
+/** The mesh services' resolved blocks. */
+export interface MeshServicesConfig {
+  readonly filterscore: ClientConfig;
+  readonly admission?: ClientConfig | undefined;
+  readonly reservation?: ClientConfig | undefined;
+  readonly gateway?: ClientConfig | undefined;
+}
+
+/** The connected mesh. */
+export interface ConnectedMesh {
+  readonly clients: MeshClients;
+  /** The gateway's REST plugins, when a gateway is configured. */
+  readonly gateway?: GatewayPlugins;
+  /** Closes every channel. */
+  close(): void;
+}
+
+/** Connects the configured mesh services. */
+export function connectMesh(config: MeshServicesConfig): ConnectedMesh {
+  const filterscore = connectClient(FilterScoreServiceDefinition, config.filterscore);
+  const admission = config.admission ? connectClient(AdmissionServiceDefinition, config.admission) : undefined;
+  const reservation = config.reservation ? connectClient(ReservationServiceDefinition, config.reservation) : undefined;
+  const gateway = config.gateway ? connectClient(GatewayServiceDefinition, config.gateway) : undefined;
+  return {
+    clients: {
+      filterscore: filterscore.client,
+      ...(admission ? { admission: admission.client } : {}),
+      ...(reservation ? { reservation: reservation.client } : {}),
+      ...(gateway ? { gateway: gateway.client } : {}),
+    },
+    ...(gateway ? { gateway: new GatewayPlugins(gateway.client) } : {}),
+    close: () => {
+      for (const c of [filterscore, admission, reservation, gateway]) c?.close();
+    },
+  };
+}
+
+/** A kubeconfig from a file, else the in-cluster service account or ~/.kube/config. */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
