@@ -8,7 +8,8 @@ import { jetstream } from '@nats-io/jetstream';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-service';
 import type { AdmissionApp } from '@schedmesh/admission-service';
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
@@ -206,6 +207,32 @@ describe('SchedulingAttempt over the real services', () => {
     expect(peer.message).toMatch(/preemption: 0\/2 nodes are available: 2 No preemption victims found for incoming pod/);
 
     await publish(...residents.map((p) => clusterEvent(p, 'delete')));
+  });
+
+  test("the attempt joins the trace it is given: the pod event's span parents schedule_one, which parents every step", async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const tracer = provider.getTracer('attempt-trace-test');
+    const traced = new SchedulingAttempt({
+      clients,
+      nodes: () => undefined,
+      tracer,
+      logger: createLogger({ service: 'attempt-test', level: 'silent' }),
+      reservation: { ttlMs: 60_000, holder: 'attempt-test' },
+    });
+    // Stands in for the informer's publish span that a cluster event's headers carry.
+    const publish = tracer.startSpan('informer.publish Pod');
+    const result = await traced.run({ pod: pod('traced'), profile: '', minGeneration: generation, mode: 'dryRun', parent: trace.setSpan(context.active(), publish), signal: AbortSignal.timeout(10_000) });
+    publish.end();
+    await provider.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    const root = spans.find((sp) => sp.name === 'schedule_one')!;
+    expect(root.spanContext().traceId).toBe(publish.spanContext().traceId);
+    expect(root.parentSpanContext?.spanId).toBe(publish.spanContext().spanId);
+    expect(result.traceId).toBe(publish.spanContext().traceId);
+    const steps = spans.filter((sp) => sp.parentSpanContext?.spanId === root.spanContext().spanId).map((sp) => sp.name);
+    expect(steps).toEqual(['PreFilter/SchedmeshAdmission', 'Filter/SchedmeshFilterScore']);
+    await provider.shutdown();
   });
 
   test('a gang that cannot fill its group is released at Permit: the lease goes', async () => {

@@ -21,7 +21,7 @@
  * Error status so the caller backs off and retries, never "unschedulable".
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Span, Tracer } from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { Status } from '@schedmesh/framework';
 import type { StepResult } from '@schedmesh/proto/v1/scheduler';
 import { ExtensionPoint, PreemptionPolicy } from '@schedmesh/proto/v1/types';
@@ -86,6 +86,12 @@ export interface AttemptRequest {
    * what a filter verb would say of it.
    */
   readonly preempt?: boolean;
+  /**
+   * The trace the attempt belongs to: the pod's cluster event carries the
+   * informer's publish span, so one trace runs from the watch to the
+   * Binding. Absent: the caller's active context (a gRPC call's span).
+   */
+  readonly parent?: Context;
   readonly signal: AbortSignal;
 }
 
@@ -181,6 +187,7 @@ export class SchedulingAttempt {
         kind: SpanKind.INTERNAL,
         attributes: { 'k8s.namespace.name': pod.namespace, 'k8s.pod.name': pod.name, 'k8s.pod.uid': pod.uid, 'schedmesh.profile': req.profile, 'schedmesh.mode': req.mode },
       },
+      req.parent ?? context.active(),
       async (root) => {
         const run = new Run(this.deps, req, root.spanContext().traceId);
         try {

@@ -118,6 +118,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
     profileOf: (pod) => profiles.filterscoreProfile(pod.schedulerName),
     // At least what this scheduler has seen: its own bindings come back through the stream, and
     // filterscore must rank on them, not on the older state the pod's own event carried.
+    traceOf: (uid) => source.traceContextOf(uid),
     generationOf: (uid) => Math.max(source.generationOf(uid), source.gate.generation),
     onSettled: (pod) => source.settle(pod.uid),
     onAttempt: (result, ms) => {

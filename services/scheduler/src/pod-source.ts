@@ -17,6 +17,7 @@
  * Binding subresource make sure it binds once.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Context } from '@opentelemetry/api';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { isPodTerminal } from '@schedmesh/model';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
@@ -80,6 +81,14 @@ export class PodSource {
   /** Pods whose events this replica holds. */
   get heldCount(): number {
     return this.held.size;
+  }
+
+  /**
+   * The trace context of the pod's event this replica holds: the informer's
+   * publish span, so the attempt's spans join the pod's trace.
+   */
+  traceContextOf(uid: string): Context | undefined {
+    return this.held.get(uid)?.traceContext;
   }
 
   /** The generation a pod's latest event was seen at (0 when unknown). */

@@ -12,6 +12,7 @@
  * reservation arbitrates, so concurrent attempts (here or on other replicas)
  * never double-book a node.
  */
+import type { Context } from '@opentelemetry/api';
 import type { SchedulingAttempt, AttemptResult, PodWriter } from '@schedmesh/mesh';
 import type { Pod } from '@schedmesh/proto/v1/types';
 import type { Logger } from '@schedmesh/runtime';
@@ -29,6 +30,8 @@ export interface SchedulerOptions {
   readonly logger: Logger;
   /** The profile of a pod (its schedulerName, when it is one of ours). */
   readonly profileOf: (pod: Pod) => string;
+  /** The trace a pod's attempts join (its cluster event's), if any. */
+  readonly traceOf?: (uid: string) => Context | undefined;
   /** The generation the pod's latest event was seen at (its attempts wait for it). */
   readonly generationOf: (uid: string) => number;
   /** Attempts in flight at once (default 8). */
@@ -76,12 +79,14 @@ export class Scheduler {
     // Our nomination may not have come back from the API server yet. The attempt must see it:
     // preemption does not evict again while pods are leaving the nominated node for this one.
     const nominated = queue.nominatedNodeName(pod.uid);
+    const parent = this.options.traceOf?.(pod.uid);
     const result = await attempt.run({
       pod: nominated && pod.nominatedNodeName === '' ? { ...pod, nominatedNodeName: nominated } : pod,
       profile: this.options.profileOf(pod),
       minGeneration: this.options.generationOf(pod.uid),
       mode: 'bind',
       maxReserveTries: this.options.maxReserveTries ?? 3,
+      ...(parent ? { parent } : {}),
       signal,
     });
     const ms = performance.now() - started;
