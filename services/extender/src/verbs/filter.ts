@@ -9,7 +9,7 @@
 import { StatusCode } from '@schedmesh/framework';
 import type { ExtenderArgs, ExtenderFilterResult } from '../wire.js';
 import type { VerbDeps } from './deps.js';
-import { lookupFor } from './lookup.js';
+import { decide } from './decide.js';
 
 /** Answers ExtenderArgs with an ExtenderFilterResult; a service failure is the result's Error. */
 export async function filterVerb(deps: VerbDeps, args: ExtenderArgs, signal: AbortSignal): Promise<ExtenderFilterResult> {
@@ -20,17 +20,7 @@ export async function filterVerb(deps: VerbDeps, args: ExtenderArgs, signal: Abo
     return result;
   };
   if (args.nodeNames.length === 0) return finish([]);
-  const out = await deps.attempt(lookupFor(deps, args)).run({
-    pod: args.pod,
-    profile: deps.profile,
-    minGeneration: deps.generation(),
-    mode: 'dryRun',
-    // kube-scheduler preempts on its own; a candidate search here would be wasted.
-    preempt: false,
-    nodeNames: args.nodeNames,
-    maxRanked: args.nodeNames.length,
-    signal,
-  });
+  const out = await decide(deps, args, signal);
   if (out.outcome === 'error') {
     result.Error = `schedmesh could not decide: ${out.message}`;
     return result;

@@ -8,7 +8,7 @@
 import { toExtenderScores } from '../wire.js';
 import type { ExtenderArgs, HostPriority } from '../wire.js';
 import type { VerbDeps } from './deps.js';
-import { lookupFor } from './lookup.js';
+import { decide } from './decide.js';
 
 /** The prioritize verb failed: answered with HTTP 503 and the message. */
 export class PrioritizeError extends Error {
@@ -18,17 +18,7 @@ export class PrioritizeError extends Error {
 /** Answers ExtenderArgs with a HostPriorityList, one entry per node asked about. */
 export async function prioritizeVerb(deps: VerbDeps, args: ExtenderArgs, signal: AbortSignal): Promise<HostPriority[]> {
   if (args.nodeNames.length === 0) return [];
-  const out = await deps.attempt(lookupFor(deps, args)).run({
-    pod: args.pod,
-    profile: deps.profile,
-    minGeneration: deps.generation(),
-    mode: 'dryRun',
-    // kube-scheduler preempts on its own; a candidate search here would be wasted.
-    preempt: false,
-    nodeNames: args.nodeNames,
-    maxRanked: args.nodeNames.length,
-    signal,
-  });
+  const out = await decide(deps, args, signal);
   if (out.outcome === 'error') throw new PrioritizeError(`schedmesh could not score: ${out.message}`);
   const scores = out.outcome === 'scheduled' ? toExtenderScores(out.ranked) : new Map<string, number>();
   return args.nodeNames.map((n) => ({ Host: n, Score: scores.get(n) ?? 0 }));
