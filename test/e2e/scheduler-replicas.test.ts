@@ -286,7 +286,15 @@ describe('scheduler replicas on a real control plane', () => {
 
       // Exactly once: one successful Binding per pod. The apiserver refuses a second (409), so a
       // count of 2 would mean a pod was unbound and bound again; refusals are replicas that lost a race.
-      const bindings = bindingsFromAudit('replicas');
+      // The audit log is written as requests complete: wait until it shows every pod's Binding.
+      let bindings = bindingsFromAudit('replicas');
+      await pollUntil(
+        async () => {
+          bindings = bindingsFromAudit('replicas');
+          return names.every((n) => (bindings.get(n)?.created ?? 0) >= 1) ? true : undefined;
+        },
+        { what: 'every Binding in the audit log', timeoutMs: 30_000, intervalMs: 250 },
+      ).catch(() => undefined); // the assertion below names what is missing
       const twice = names.filter((n) => (bindings.get(n)?.created ?? 0) !== 1).map((n) => `${n}: ${bindings.get(n)?.created ?? 0}`);
       expect(twice).toEqual([]);
       const refused = [...bindings.values()].reduce((sum, b) => sum + b.refused, 0);
