@@ -18,7 +18,7 @@ export { handleSignals } from './shutdown.js';
 export type { ShutdownHook, SignalOptions } from './shutdown.js';
 export { Backoff, sleep } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
-export { connectNats, jetStreamClient, messageTraceContext, publishTraced, redactUrl } from './nats.js';
+export { connectNats, jetStreamClient, MessageTooLargeError, messageTraceContext, publishTraced, redactUrl } from './nats.js';
 export type { NatsOptions, PublishOptions } from './nats.js';
 export { clusterStreamOptions, connectNatsFrom, ensureClusterStreamFrom, natsConfigSchema } from './nats-config.js';
 export type { NatsConfig } from './nats-config.js';

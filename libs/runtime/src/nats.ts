@@ -68,11 +68,43 @@ export async function publishTraced(js: JetStreamClient, subject: string, data: 
   const hdrs = natsHeaders();
   for (const [k, v] of Object.entries(options.headers ?? {})) hdrs.set(k, v);
   injectTraceHeaders(hdrs);
-  return js.publish(subject, data, {
-    headers: hdrs,
-    ...(options.msgId ? { msgID: options.msgId } : {}),
-    ...(options.expectLastSubjectSequence !== undefined ? { expect: { lastSubjectSequence: options.expectLastSubjectSequence } } : {}),
-  });
+  try {
+    return await js.publish(subject, data, {
+      headers: hdrs,
+      ...(options.msgId ? { msgID: options.msgId } : {}),
+      ...(options.expectLastSubjectSequence !== undefined ? { expect: { lastSubjectSequence: options.expectLastSubjectSequence } } : {}),
+    });
+  } catch (err) {
+    if (isTooLarge(err)) throw new MessageTooLargeError(subject, data.length, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * A message the server will never take, however often it is sent: larger
+ * than the connection's `max_payload` (checked by the client before sending)
+ * or the stream's `max_msg_size`. Publishers must not retry it.
+ */
+export class MessageTooLargeError extends Error {
+  override readonly name = 'MessageTooLargeError';
+
+  constructor(
+    readonly subject: string,
+    /** The payload's size in bytes (headers not counted). */
+    readonly bytes: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`a ${bytes}-byte message on ${subject} exceeds the NATS server's message size limit`, options);
+  }
+}
+
+/** JetStream's API error code for a message over the stream's max_msg_size. */
+const streamMessageTooLarge = 10054;
+
+function isTooLarge(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.message.includes('max_payload')) return true;
+  return (err as { code?: unknown }).code === streamMessageTooLarge;
 }
 
 /** The trace context a message carries (or the active one if it carries none). */

@@ -48,7 +48,7 @@ export async function startInformerApp(config: InformerConfig, options: Informer
   const { logger, metrics } = runtime;
   const rejected = new Counter({
     name: 'schedmesh_informer_rejected_objects_total',
-    help: 'Objects rejected at the edge (malformed), by kind and field.',
+    help: 'Objects rejected at the edge, by kind and field (field "size": too large for the cluster stream).',
     labelNames: ['kind', 'field'],
     registers: [metrics],
   });

@@ -4,7 +4,7 @@ import type { Tracer } from '@opentelemetry/api';
 import { convertAdmissionPolicy, convertConfigMap, convertNamespace, convertNode, convertPod, EdgeError, objectKey, splitObjectKey } from '@schedmesh/model';
 import type { NodeConvertOptions } from '@schedmesh/model';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
-import { clusterObjectKey, publishClusterEvent, withSpan } from '@schedmesh/runtime';
+import { clusterObjectKey, MessageTooLargeError, publishClusterEvent, withSpan } from '@schedmesh/runtime';
 import type { ClusterObjectKind, Logger } from '@schedmesh/runtime';
 import type { Counter } from 'prom-client';
 
@@ -64,17 +64,32 @@ export class ClusterPublisher {
       event = ClusterEvent.fromPartial({ type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT, object: this.convert(kind, obj) });
     } catch (err) {
       // The conversions throw EdgeErrors only; anything else still rejects the object, never the stream.
-      const meta = metaOf(obj);
-      this.options.rejected.inc({ kind, field: err instanceof EdgeError ? err.field : 'object' });
-      this.options.logger.warn(
-        { kind, object: objectKey(str(meta.namespace), str(meta.name)), reason: err instanceof Error ? err.message : String(err) },
-        'rejected a malformed object at the edge; it is not published',
-      );
-      this.options.onRejected?.(kind, obj, err);
+      this.reject(kind, obj, err, err instanceof EdgeError ? err.field : 'object', 'rejected a malformed object at the edge; it is not published');
       return false;
     }
-    await this.send(kind, event);
+    try {
+      await this.send(kind, event);
+    } catch (err) {
+      if (!(err instanceof MessageTooLargeError)) throw err;
+      // Retrying cannot help and would hold up every later event of the kind
+      // (one tenant's 1 MB of labels must not freeze the cluster's pods).
+      // The stream keeps the object's last version that fitted, if any.
+      const meta = metaOf(obj);
+      const edge = new EdgeError(
+        { kind, object: objectKey(str(meta.namespace), str(meta.name)), field: 'metadata', reason: `the object is ${err.bytes} bytes in the compact model, over the cluster stream's message size limit (labels and annotations count)` },
+        { cause: err },
+      );
+      this.reject(kind, obj, edge, 'size', 'rejected an object too large for the cluster stream; it is not published');
+      return false;
+    }
     return true;
+  }
+
+  private reject(kind: WatchedKind, obj: unknown, err: unknown, field: string, message: string): void {
+    const meta = metaOf(obj);
+    this.options.rejected.inc({ kind, field });
+    this.options.logger.warn({ kind, object: objectKey(str(meta.namespace), str(meta.name)), reason: err instanceof Error ? err.message : String(err) }, message);
+    this.options.onRejected?.(kind, obj, err);
   }
 
   /** Publishes the object's deletion; only its key fields are read. */

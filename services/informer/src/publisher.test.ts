@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { trace } from '@opentelemetry/api';
+import { EdgeError } from '@schedmesh/model';
+import { ClusterEvent } from '@schedmesh/proto/v1/types';
+import { createLogger, ensureClusterStream } from '@schedmesh/runtime';
+import { sharedServers } from '@schedmesh/testkit';
+import { Counter, Registry } from 'prom-client';
+import { ClusterPublisher } from './publisher.js';
+import type { WatchedKind } from './publisher.js';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+function rawPod(name: string, labels: Record<string, string> = {}): unknown {
+  return {
+    metadata: { name, namespace: 'tenant-a', uid: `uid-${name}`, resourceVersion: '1', labels },
+    spec: { schedulerName: 'schedmesh', containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '100m' } } }] },
+  };
+}
+
+/** About 1.3 MB of labels, each one valid: Kubernetes bounds labels per key and value only. */
+function hugeLabels(): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (let i = 0; i < 14_000; i++) labels[`example.com/label-${i}`] = `v${i}`.padEnd(63, 'v');
+  return labels;
+}
+
+describe('ClusterPublisher on a real JetStream: an object too large for the stream', () => {
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+  const stream = `INFORMER_PUB_${process.pid}`;
+  const prefix = `p${process.pid}.cluster`;
+  const smallStream = `INFORMER_SMALL_${process.pid}`;
+  const smallPrefix = `s${process.pid}.cluster`;
+
+  beforeAll(async () => {
+    nc = await connect({ servers: sharedServers().natsUrl });
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
+    await ensureClusterStream(jsm, { name: stream, prefix, memory: true });
+    // A stream whose own limit is far below the connection's max_payload.
+    await jsm.streams.add({ name: smallStream, subjects: [`${smallPrefix}.>`], max_msg_size: 4_096, storage: 'memory' });
+  });
+  afterAll(async () => {
+    await jsm.streams.delete(stream);
+    await jsm.streams.delete(smallStream);
+    await nc.close();
+  });
+
+  function publisher(subjectPrefix: string): { publisher: ClusterPublisher; rejected: Counter; rejections: { kind: WatchedKind; err: unknown }[] } {
+    const registry = new Registry();
+    const rejected = new Counter({ name: 'rejected', help: 'r', labelNames: ['kind', 'field'], registers: [registry] });
+    const published = new Counter({ name: 'published', help: 'p', labelNames: ['kind', 'type'], registers: [registry] });
+    const rejections: { kind: WatchedKind; err: unknown }[] = [];
+    const p = new ClusterPublisher({
+      js,
+      logger,
+      tracer: trace.getTracer('test'),
+      subjectPrefix,
+      nodeOptions: {},
+      rejected,
+      published,
+      onRejected: (kind, _obj, err) => rejections.push({ kind, err }),
+    });
+    return { publisher: p, rejected, rejections };
+  }
+
+  async function lastPodOnStream(name: string, streamName: string, subjectPrefix: string): Promise<ClusterEvent | undefined> {
+    try {
+      const msg = await jsm.streams.getMessage(streamName, { last_by_subj: `${subjectPrefix}.pod.tenant-a.${name}` });
+      return msg ? ClusterEvent.decode(msg.data) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function sizeRejections(rejected: Counter): Promise<number> {
+    const values = (await rejected.get()).values;
+    return values.filter((v) => v.labels.field === 'size' && v.labels.kind === 'Pod').reduce((a, v) => a + v.value, 0);
+  }
+
+  test('a pod with 1.3 MB of labels (over max_payload) is rejected, counted and reported; the next pod is published', async () => {
+    const { publisher: p, rejected, rejections } = publisher(prefix);
+    const poison = rawPod('poison', hugeLabels());
+    expect(JSON.stringify(poison).length).toBeGreaterThan(1_200_000);
+
+    await expect(p.upsert('Pod', poison)).resolves.toBe(false);
+    await expect(p.upsert('Pod', rawPod('ordinary'))).resolves.toBe(true);
+
+    expect(await sizeRejections(rejected)).toBe(1);
+    expect(rejections).toHaveLength(1);
+    const err = rejections[0]!.err;
+    expect(err).toBeInstanceOf(EdgeError);
+    expect((err as EdgeError).object).toBe('tenant-a/poison');
+    expect((err as EdgeError).reason).toMatch(/^the object is \d+ bytes in the compact model, over the cluster stream's message size limit/);
+    expect(await lastPodOnStream('poison', stream, prefix)).toBeUndefined();
+    expect((await lastPodOnStream('ordinary', stream, prefix))?.object?.$case).toBe('pod');
+  });
+
+  test("a pod over the stream's max_msg_size (JetStream refuses it) is rejected the same way, not retried", async () => {
+    const { publisher: p, rejected } = publisher(smallPrefix);
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < 200; i++) labels[`example.com/l-${i}`] = 'x'.repeat(40);
+
+    await expect(p.upsert('Pod', rawPod('big', labels))).resolves.toBe(false);
+    await expect(p.upsert('Pod', rawPod('small'))).resolves.toBe(true);
+
+    expect(await sizeRejections(rejected)).toBe(1);
+    expect(await lastPodOnStream('big', smallStream, smallPrefix)).toBeUndefined();
+    expect(await lastPodOnStream('small', smallStream, smallPrefix)).toBeDefined();
+  });
+
+  test('an earlier version that fitted stays on the stream when an update no longer fits', async () => {
+    const { publisher: p } = publisher(prefix);
+    await expect(p.upsert('Pod', rawPod('grows', { app: 'web' }))).resolves.toBe(true);
+    await expect(p.upsert('Pod', rawPod('grows', hugeLabels()))).resolves.toBe(false);
+
+    const last = await lastPodOnStream('grows', stream, prefix);
+    expect(last?.object?.$case === 'pod' ? last.object.value.labels : undefined).toEqual({ app: 'web' });
+  });
+});
