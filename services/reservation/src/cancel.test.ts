@@ -59,3 +59,29 @@ test('a Reserve whose caller is still there keeps its lease after the same delay
   expect(reply.result?.$case).toBe('lease');
   expect((await client.getLedger({ nodeName: 'n1' })).leased!.milliCpu).toBe(600);
 });
+
+test('a retry that was handed the lease keeps it when the abandoned first call would give it back (review H3)', async () => {
+  // 'patient' (above) still holds 600m of the node's 1000m: 400m are free.
+  const { fencingVersion, leased } = await client.getLedger({ nodeName: 'n1' });
+  const request = { pod: { uid: 'retried' }, nodeName: 'n1', requests: resources({ cpu: 300 }), ttl: { seconds: 60 } };
+  // Both calls queue behind the pause in the order sent: the first is granted
+  // the lease after its caller gave up, the retry is handed that same lease,
+  // and only then does the service try to give the first call's lease back.
+  await admin.client('PAUSE', '400', 'WRITE');
+  const first = client.reserve(request, { deadline: 100 });
+  await expect(first).rejects.toMatchObject({ code: Status.DEADLINE_EXCEEDED });
+  const retry = await client.reserve(request, { deadline: 10_000 });
+  expect(retry.result?.$case).toBe('lease');
+  const version = retry.result?.$case === 'lease' ? retry.result.value.fencingVersion : 0;
+  expect(version).toBeGreaterThan(fencingVersion);
+
+  // The lease the retry holds is still there, and its capacity still counted.
+  await waitFor(async () => (await client.getLedger({ nodeName: 'n1' })).fencingVersion >= version, 3_000, 'the grant');
+  const held = await client.getReservation({ podUid: 'retried' });
+  expect(held.lease?.fencingVersion).toBe(version);
+  expect((await client.getLedger({ nodeName: 'n1' })).leased!.milliCpu).toBe(leased!.milliCpu + 300);
+  await expect(client.reserve({ pod: { uid: 'other' }, nodeName: 'n1', requests: resources({ cpu: 300 }), ttl: { seconds: 60 } })).resolves.toMatchObject({
+    result: { $case: 'conflict' },
+  });
+  await client.unreserve({ podUid: 'retried', fencingVersion: version });
+});

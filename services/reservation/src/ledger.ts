@@ -285,6 +285,18 @@ export class Ledger {
     return true;
   }
 
+  /**
+   * Gives back a lease that was granted to a caller who gave up before the
+   * reply reached it, unless a later Reserve of the same pod (a retry, a
+   * re-call after a deadline) has already returned that lease to someone.
+   */
+  async releaseAbandoned(node: string, uid: string, version: number): Promise<boolean> {
+    const reply = await this.runNode(unreserveScript, node, [uid, String(version), '0', '', '1']);
+    if (reply.status !== 'released') return false;
+    this.dropIndex(uid, node, parseLease(reply.payload, uid, node).version);
+    return true;
+  }
+
   /** Releases whatever lease the pod holds (the stream saw it deleted, or bound elsewhere). */
   async releaseAnywhere(uid: string, exceptNode?: string): Promise<boolean> {
     const node = await this.nodeOf(uid);

@@ -107,7 +107,7 @@ export class Reservations {
 
   private async undo(lease: LeaseView): Promise<void> {
     try {
-      await this.o.ledger.releaseOn(lease.node, lease.uid, lease.version, false);
+      await this.o.ledger.releaseAbandoned(lease.node, lease.uid, lease.version);
     } catch (err) {
       this.o.logger.warn({ err: (err as Error).message, pod: lease.uid, node: lease.node }, 'could not release an abandoned lease; it lapses at its TTL');
     }

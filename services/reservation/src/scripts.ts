@@ -14,6 +14,7 @@
  *   v  fencing version        e  expiry (ms, "" once confirmed)   t  granted at (ms)
  *   s  "R" reserved / "C" confirmed   q  demand ("cpu=500;pods=1")
  *   h  holder   ns/n  pod namespace/name   g  gang ("namespace/name" or "")
+ *   r  times a Reserve returned it as existing (absent until one did)
  * Bound pods (the `pods` hash) are {q, v (the lease it settled, or ""), ns, n}.
  */
 import { createHash } from 'node:crypto';
@@ -120,7 +121,14 @@ local raw = redis.call('HGET', K_LEASES, uid)
 if raw then
   local held = cjson.decode(raw)
   if held.s == 'R' and held_by_other(held, cjson.decode(ARGV[4]).h) then return reply('held', raw, released, now) end
-  if held.q == q then return reply('existing', raw, released, now) end
+  if held.q == q then
+    -- Counted, so the call that was granted it and then abandoned by its
+    -- caller does not release a lease that this call hands out (see 'returned').
+    held.r = int(tonumber(held.r or '0') + 1)
+    local out = cjson.encode(held)
+    redis.call('HSET', K_LEASES, uid, out)
+    return reply('existing', out, released, now)
+  end
   return reply('mismatch', raw, released, now)
 end
 if redis.call('HEXISTS', K_PODS, uid) == 1 then return reply('bound', '', released, now) end
@@ -152,9 +160,10 @@ return reply('granted', out, released, now)
 
 /**
  * ARGV: uid, version ("0" = any), onlyReserved ("1" keeps a confirmed lease),
- * holder (optional: keeps a reserved lease of another holder).
+ * holder (optional: keeps a reserved lease of another holder),
+ * unreturned ("1" keeps a lease that a later Reserve returned as existing).
  * → released | none | stale (other version) | kept (confirmed, onlyReserved) |
- *   held (reserved by another holder).
+ *   held (reserved by another holder) | returned (unreturned, and it was).
  */
 export const unreserveScript = script('unreserve', 8, `${nodePrelude}
 local uid, version = ARGV[1], ARGV[2]
@@ -166,6 +175,7 @@ local rec = cjson.decode(raw)
 if version ~= '0' and rec.v ~= version then return reply('stale', raw, released, now) end
 if ARGV[3] == '1' and rec.s ~= 'R' then return reply('kept', raw, released, now) end
 if rec.s == 'R' and held_by_other(rec, ARGV[4]) then return reply('held', raw, released, now) end
+if ARGV[5] == '1' and rec.r ~= nil then return reply('returned', raw, released, now) end
 drop_lease(uid, rec)
 return reply('released', raw, released, now)
 `);
