@@ -49,7 +49,7 @@ export async function startReservation(config: ReservationConfig, options: Start
     const store = new RedisStore(redis);
     await store.loadScripts();
     const state = new ClusterState();
-    const ledger = new Ledger({ store, keys, metrics });
+    const ledger = new Ledger({ store, keys, metrics, confirmedTtlMs: config.reservation.confirmedTtl });
     const sync = new LedgerSync({
       store,
       keys,

@@ -1,7 +1,7 @@
 import { MAX_PERMIT_WAIT_MS } from '@schedmesh/model';
 import { commonConfigSchema, duration, natsConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
-import { MIN_TTL_MS } from './ledger.js';
+import { DEFAULT_CONFIRMED_TTL_MS, MIN_TTL_MS } from './ledger.js';
 
 const withinWait = (what: string) =>
   [(ms: number) => ms >= MIN_TTL_MS && ms <= MAX_PERMIT_WAIT_MS, { message: `${what} must be between 1s and 15m` }] as const;
@@ -36,6 +36,14 @@ export const reservationConfigSchema = commonConfigSchema.extend({
       defaultTtl: duration()
         .default(30_000)
         .refine(...withinWait('reservation.defaultTtl')),
+      /**
+       * How long a confirmed lease holds its capacity when no bound event of
+       * the pod settles it (a Confirm for a pod that was never bound). Longer
+       * than any cluster-stream outage the ledger should ride out.
+       */
+      confirmedTtl: duration()
+        .default(DEFAULT_CONFIRMED_TTL_MS)
+        .refine((ms) => ms >= 1_000 && ms <= 12 * 3_600_000, { message: 'reservation.confirmedTtl must be between 1s and 12h' }),
       /** How often lapsed leases and gangs past their deadline are swept without a caller. */
       sweepInterval: duration()
         .default(1_000)

@@ -113,6 +113,31 @@ describe('the ledger scripts', () => {
     expect((await ledger.reserve({ ...input('p1', 'n2', { cpu: 600 }), holder: 'survivor' })).kind).toBe('granted');
   });
 
+  test('a confirmed lease that no bound event settles gives its capacity back at the confirmed TTL (review M1)', async () => {
+    const keys = new KeyLayout(`ledger-test:${process.pid}:${++prefixes}`);
+    const ledger = new Ledger({ store: new RedisStore(redis), keys, confirmedTtlMs: 1_000 });
+    await ledger.rebuildNode('n1', 1, nodeCapacity(resources({ cpu: 1000, pods: 10 })), []);
+    const versionOf = async (uid: string, cpu: number): Promise<number> => {
+      const r = await ledger.reserve(input(uid, 'n1', { cpu }));
+      return r.kind === 'granted' ? r.lease.version : 0;
+    };
+    // A Confirm for a pod that is never bound (a phantom uid, a bind that failed after it)…
+    expect(await ledger.confirm('phantom', await versionOf('phantom', 600))).toMatchObject({ kind: 'confirmed' });
+    // …and an ordinary pod, whose bound event settles its lease.
+    const real = await versionOf('real', 300);
+    expect(await ledger.confirm('real', real)).toMatchObject({ kind: 'confirmed' });
+    expect(await ledger.applyPod('n1', 2, { uid: 'real', namespace: 'default', name: 'real', demand: demand({ cpu: 300 }) }, 'bind')).toBe('bound');
+    expect((await ledger.ledger('n1')).bound.get('cpu')).toBe(900);
+
+    await pollUntil(async () => ((await ledger.ledger('n1')).bound.get('cpu') === 300 ? true : undefined), {
+      what: "the phantom's confirmed lease lapsing",
+      timeoutMs: 15_000,
+    });
+    expect(await ledger.get('phantom')).toBeUndefined();
+    expect(await ledger.get('real')).toMatchObject({ node: 'n1', version: real, state: 'confirmed' });
+    expect((await ledger.reserve(input('honest', 'n1', { cpu: 700 }))).kind).toBe('granted');
+  });
+
   test('fencing versions are monotonic per node and survive the loss of the counter', async () => {
     const { ledger, keys } = freshLedger();
     await ledger.rebuildNode('n1', 1, nodeCapacity(resources({ cpu: 1000, pods: 10 })), []);

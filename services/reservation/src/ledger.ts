@@ -123,6 +123,8 @@ export interface BoundPod {
 /** How long the pod index outlives a reserved lease, and how long it keeps a confirmed one. */
 const INDEX_SLACK_MS = 60_000;
 const INDEX_CONFIRMED_MS = 24 * 3_600_000;
+/** The default of LedgerOptions.confirmedTtlMs. */
+export const DEFAULT_CONFIRMED_TTL_MS = 10 * 60_000;
 
 interface LeaseJson {
   v: string;
@@ -200,6 +202,8 @@ export interface LedgerOptions {
   store: RedisStore;
   keys: KeyLayout;
   metrics?: ReservationMetrics;
+  /** How long a confirmed lease holds its capacity unless a bound event settles it (default 10 min). */
+  confirmedTtlMs?: number;
 }
 
 /**
@@ -209,6 +213,7 @@ export interface LedgerOptions {
  */
 export class Ledger {
   private readonly store: RedisStore;
+  private readonly confirmedTtlMs: number;
   private readonly keys: KeyLayout;
   private readonly metrics: ReservationMetrics | undefined;
   /** The last earliest-expiry this process wrote to the due set, per node (saves a round trip per call). */
@@ -218,6 +223,7 @@ export class Ledger {
     this.store = options.store;
     this.keys = options.keys;
     this.metrics = options.metrics;
+    this.confirmedTtlMs = options.confirmedTtlMs ?? DEFAULT_CONFIRMED_TTL_MS;
   }
 
   /**
@@ -312,7 +318,7 @@ export class Ledger {
   async confirm(uid: string, version: number, boundNode?: string): Promise<ConfirmResult> {
     const node = await this.nodeOf(uid, boundNode);
     if (node === undefined) return { kind: 'none' };
-    const reply = await this.runNode(confirmScript, node, [uid, String(version)]);
+    const reply = await this.runNode(confirmScript, node, [uid, String(version), this.confirmedTtlMs]);
     switch (reply.status) {
       case 'none':
         return { kind: 'none' };

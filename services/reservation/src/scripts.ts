@@ -11,7 +11,7 @@
  * Lease records (the `leases` hash, field = pod uid) are JSON objects whose
  * values are all strings — cjson prints numbers with 14 digits, which would
  * round fencing versions and byte counts:
- *   v  fencing version        e  expiry (ms, "" once confirmed)   t  granted at (ms)
+ *   v  fencing version        e  expiry (ms; the confirmed TTL once confirmed)   t  granted at (ms)
  *   s  "R" reserved / "C" confirmed   q  demand ("cpu=500;pods=1")
  *   h  holder   ns/n  pod namespace/name   g  gang ("namespace/name" or "")
  *   r  times a Reserve returned it as existing (absent until one did)
@@ -65,22 +65,22 @@ end
 local function drop_lease(uid, rec)
   if rec.s == 'R' then
     add_q(K_LEASED, rec.q, '-')
-    redis.call('ZREM', K_EXP, uid)
   else
     add_q(K_BOUND, rec.q, '-')
   end
+  redis.call('ZREM', K_EXP, uid)
   redis.call('HDEL', K_LEASES, uid)
 end
 
--- Releases the reserved leases whose expiry is at or before now.
+-- Releases the leases whose expiry is at or before now: reserved leases at
+-- their TTL, confirmed ones that no bound event settled in time.
 local function sweep(now)
   local due = redis.call('ZRANGEBYSCORE', K_EXP, '-inf', int(now), 'LIMIT', 0, 256)
   local released = {}
   for i = 1, #due do
     local raw = redis.call('HGET', K_LEASES, due[i])
-    local rec = raw and cjson.decode(raw)
-    if rec and rec.s == 'R' then
-      drop_lease(due[i], rec)
+    if raw then
+      drop_lease(due[i], cjson.decode(raw))
       released[#released + 1] = due[i]
     else
       redis.call('ZREM', K_EXP, due[i])
@@ -181,8 +181,11 @@ return reply('released', raw, released, now)
 `);
 
 /**
- * ARGV: uid, version ("0" = current). Moves the lease's capacity from leased
- * to bound and stops its clock.
+ * ARGV: uid, version ("0" = current), confirmedTtlMs. Moves the lease's
+ * capacity from leased to bound and gives it the (long) confirmed TTL: the
+ * stream's bound event settles it long before, and a lease no bound pod ever
+ * settles (a phantom Confirm, a bind that failed after it) does not hold its
+ * capacity for ever.
  * → confirmed (also when it already was) | settled (a bound event took it over;
  *   payload is the bound-pod record) | none | stale.
  */
@@ -201,9 +204,9 @@ if version ~= '0' and rec.v ~= version then return reply('stale', raw, released,
 if rec.s == 'C' then return reply('confirmed', raw, released, now) end
 add_q(K_LEASED, rec.q, '-')
 add_q(K_BOUND, rec.q, '')
-redis.call('ZREM', K_EXP, uid)
 rec.s = 'C'
-rec.e = ''
+rec.e = int(now + tonumber(ARGV[3]))
+redis.call('ZADD', K_EXP, rec.e, uid)
 local out = cjson.encode(rec)
 redis.call('HSET', K_LEASES, uid, out)
 return reply('confirmed', out, released, now)
