@@ -20,7 +20,7 @@ export { Backoff, sleep } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { connectNats, jetStreamClient, MessageTooLargeError, messageTraceContext, publishTraced, redactUrl } from './nats.js';
 export type { NatsOptions, PublishOptions } from './nats.js';
-export { clusterStreamOptions, connectNatsFrom, ensureClusterStreamFrom, natsConfigSchema } from './nats-config.js';
+export { clusterStreamOptions, connectNatsFrom, ensureClusterStreamFrom, natsAuthenticator, natsConfigSchema } from './nats-config.js';
 export type { NatsConfig } from './nats-config.js';
 export { connectRedis } from './redis.js';
 export type { RedisOptions } from './redis.js';

@@ -1,7 +1,8 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { StreamInfo } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator } from '@nats-io/transport-node';
+import type { Authenticator, NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { clusterStream, ensureClusterStream } from './cluster-stream.js';
 import type { ClusterStreamOptions } from './cluster-stream.js';
@@ -29,15 +30,67 @@ export const natsConfigSchema = z
     replicas: z.number().int().min(1).max(5).default(1),
     /** Token for NATS authentication (from a secret; never logged). */
     token: z.string().optional(),
+    /** A file holding the token (a mounted Secret); re-read at every (re)connect. */
+    tokenFile: z.string().min(1).optional(),
+    /** User name for user/password authentication. */
+    user: z.string().min(1).optional(),
+    /** A file holding `user`'s password (a mounted Secret); re-read at every (re)connect. */
+    passwordFile: z.string().min(1).optional(),
+    /** A NATS credentials file (`.creds`: user JWT and NKey seed), re-read at every (re)connect. */
+    credentialsFile: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const methods = [c.token !== undefined || c.tokenFile !== undefined, c.user !== undefined, c.credentialsFile !== undefined].filter(Boolean).length;
+    if (methods > 1) ctx.addIssue({ code: 'custom', path: ['credentialsFile'], message: 'choose one of token/tokenFile, user/passwordFile and credentialsFile' });
+    if (c.token !== undefined && c.tokenFile !== undefined) ctx.addIssue({ code: 'custom', path: ['tokenFile'], message: 'set token or tokenFile, not both' });
+    if ((c.user === undefined) !== (c.passwordFile === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [c.user === undefined ? 'user' : 'passwordFile'], message: 'user and passwordFile go together' });
+    }
+  });
 
 /** The resolved NATS block. */
 export type NatsConfig = z.output<typeof natsConfigSchema>;
 
-/** Connects to the servers of a NATS block, with its token if it has one (see {@link connectNats}). */
+/**
+ * The authentication a NATS block configures, or undefined for none. Secrets
+ * given as files are read at every (re)connect, so a rotated Secret is used
+ * from the next reconnect on without a restart; a file that cannot be read
+ * fails that connect, with the file named (never its content).
+ */
+export function natsAuthenticator(config: NatsConfig): Authenticator | undefined {
+  if (config.credentialsFile !== undefined) {
+    const file = config.credentialsFile;
+    return credsAuthenticator(() => secretFile(file, 'nats.credentialsFile'));
+  }
+  if (config.user !== undefined && config.passwordFile !== undefined) {
+    const file = config.passwordFile;
+    return usernamePasswordAuthenticator(config.user, () => secretText(file, 'nats.passwordFile'));
+  }
+  if (config.tokenFile !== undefined) {
+    const file = config.tokenFile;
+    return tokenAuthenticator(() => secretText(file, 'nats.tokenFile'));
+  }
+  if (config.token !== undefined) return tokenAuthenticator(config.token);
+  return undefined;
+}
+
+function secretFile(file: string, key: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new Error(`${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+}
+
+function secretText(file: string, key: string): string {
+  return new TextDecoder().decode(secretFile(file, key)).trim();
+}
+
+/** Connects to the servers of a NATS block, with the authentication it configures (see {@link connectNats}). */
 export function connectNatsFrom(config: NatsConfig, name: string, logger: Logger): Promise<NatsConnection> {
-  return connectNats({ servers: config.url, name, logger, ...(config.token ? { token: config.token } : {}) });
+  const authenticator = natsAuthenticator(config);
+  return connectNats({ servers: config.url, name, logger, ...(authenticator ? { authenticator } : {}) });
 }
 
 /** The cluster stream a NATS block names, as {@link ensureClusterStream} creates it. */
@@ -53,7 +106,8 @@ export function clusterStreamOptions(config: NatsConfig): ClusterStreamOptions {
  */
 export async function ensureClusterStreamFrom(config: NatsConfig, options: { nc?: NatsConnection } = {}): Promise<StreamInfo> {
   const own = options.nc === undefined;
-  const nc = options.nc ?? (await connect({ servers: config.url.split(',').map((s) => s.trim()), ...(config.token ? { token: config.token } : {}) }));
+  const authenticator = natsAuthenticator(config);
+  const nc = options.nc ?? (await connect({ servers: config.url.split(',').map((s) => s.trim()), ...(authenticator ? { authenticator } : {}) }));
   try {
     return await ensureClusterStream(await jetstreamManager(nc), clusterStreamOptions(config));
   } finally {

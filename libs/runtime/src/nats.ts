@@ -1,7 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
-import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import type { Authenticator, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { Context } from '@opentelemetry/api';
 import type { Logger } from './logger.js';
 import { extractTraceContext, injectTraceHeaders } from './telemetry.js';
@@ -20,6 +20,8 @@ export interface NatsOptions {
   user?: string;
   /** Password for `user`. */
   pass?: string;
+  /** Any other authentication (credentials read at each connect); overrides token and user. */
+  authenticator?: Authenticator;
   /** How long the first connection may take, in ms (default 10 s). */
   timeoutMs?: number;
 }
@@ -36,8 +38,9 @@ export async function connectNats(options: NatsOptions): Promise<NatsConnection>
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     timeout: options.timeoutMs ?? 10_000,
-    ...(options.token ? { token: options.token } : {}),
-    ...(options.user ? { user: options.user, pass: options.pass ?? '' } : {}),
+    ...(options.authenticator
+      ? { authenticator: options.authenticator }
+      : { ...(options.token ? { token: options.token } : {}), ...(options.user ? { user: options.user, pass: options.pass ?? '' } : {}) }),
   });
   options.logger.info({ servers: servers.map(redactUrl) }, 'nats connected');
   void (async () => {

@@ -63,8 +63,8 @@ interface Launch {
 }
 
 /** Spawns `bin` and resolves once a line of its output matches `ready`. */
-async function launch(bin: string, args: string[], ready: RegExp, timeoutMs: number): Promise<Launch> {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+async function launch(bin: string, args: string[], ready: RegExp, timeoutMs: number, env?: Record<string, string>): Promise<Launch> {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
   live.add(child);
   child.once('exit', () => live.delete(child));
   let out = '';
@@ -150,6 +150,10 @@ export async function startRedis(): Promise<TestServer> {
 export interface NatsServerOptions {
   /** Enable JetStream with a temporary store (default true). */
   jetstream?: boolean;
+  /** A nats-server configuration file (users, permissions); the port and store still come from here. */
+  configFile?: string;
+  /** Environment of the server: values for the `$VARIABLE`s the configuration file references. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -161,9 +165,10 @@ export async function startNats(options: NatsServerOptions = {}): Promise<TestSe
   const bin = requireBinary('nats-server');
   const dir = mkdtempSync(join(tmpdir(), 'schedmesh-nats-'));
   const args = (port: number): string[] => [
+    ...(options.configFile ? ['-c', options.configFile] : []),
     '-a', '127.0.0.1', '-p', String(port), ...(options.jetstream === false ? [] : ['-js', '-sd', dir]),
   ];
-  const start = async (port: number): Promise<Launch> => launch(bin, args(port), /Server is ready/, 10_000);
+  const start = async (port: number): Promise<Launch> => launch(bin, args(port), /Server is ready/, 10_000, options.env);
   let port = 0;
   let current = await onFreePort(async (p) => {
     const l = await start(p);

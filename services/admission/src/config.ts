@@ -5,7 +5,7 @@ import { z } from 'zod';
 export const admissionConfigSchema = commonConfigSchema
   .extend({
     nats: natsConfigSchema
-      .extend({
+      .safeExtend({
         /**
          * JetStream key-value bucket that keeps the last valid version of each
          * policy, so a restart does not lose a policy whose only version left
