@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ServerCredentials } from '@grpc/grpc-js';
+import type { ServerInterceptor } from '@grpc/grpc-js';
 import { isAbortError } from 'abort-controller-x';
 import { createServer, ServerError, Status } from 'nice-grpc';
 import type { CallContext, ServerMiddleware, ServerMiddlewareCall } from 'nice-grpc-common';
@@ -43,6 +44,11 @@ export interface GrpcServerOptions {
   tls?: ServerTlsOptions;
   /** Extra error mappings, tried before the built-in ones (e.g. a library's validation errors). */
   classifyError?: ErrorClassifier;
+  /**
+   * grpc-js interceptors, run before nice-grpc's middleware sees a call (the
+   * authorization check: it needs the connection's peer certificate).
+   */
+  interceptors?: ServerInterceptor[];
 }
 
 /** Something with a full protobuf service name, as ts-proto's generic definitions have. */
@@ -85,6 +91,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
+    // grpc-js takes interceptors with its channel options; nice-grpc passes them through.
+    ...({ interceptors: options.interceptors ?? [] } as object),
   })
     .use(openTelemetryServerMiddleware())
     .use(prometheusServerMiddleware())

@@ -1,6 +1,9 @@
 import type { Tracer } from '@opentelemetry/api';
+import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { authorizationInterceptor, callerRoles } from './authorization.js';
+import type { CallerRole } from './authorization.js';
 import { duration } from './config.js';
 import { createGrpcServer } from './grpc-server.js';
 import type { ErrorClassifier, GrpcServer } from './grpc-server.js';
@@ -19,8 +22,13 @@ const tlsSchema = z
     certFile: z.string().min(1),
     /** PEM private key of the server. */
     keyFile: z.string().min(1),
-    /** PEM CA of client certificates; set it to require mTLS. */
+    /** PEM CA of client certificates; set it to require mTLS (and with it, authorization: see authorization.ts). */
     clientCaFile: z.string().min(1).optional(),
+    /**
+     * Client certificate identities (subject CN) that hold another role than
+     * their name, e.g. `{ "alice@example.com": "operator" }`.
+     */
+    identities: z.record(z.string().min(1), z.enum(callerRoles as [CallerRole, ...CallerRole[]])).default({}),
   })
   .strict();
 
@@ -127,10 +135,27 @@ export function startService(options: ServiceOptions): ServiceRuntime {
   });
   const logger = createLogger({ service: options.name, level: config.log.level });
   const metrics = createMetricsRegistry(options.name);
+  const tls = config.grpc.tls;
+  // With client certificates required, every call is authorized by its caller's identity.
+  const interceptors = tls?.clientCaFile
+    ? [
+        authorizationInterceptor({
+          logger,
+          identities: tls.identities,
+          denied: new Counter({
+            name: 'grpc_server_denied_calls_total',
+            help: 'Calls refused by the authorization table, by method and caller certificate identity.',
+            labelNames: ['method', 'caller'],
+            registers: [metrics],
+          }),
+        }),
+      ]
+    : [];
   const grpc = createGrpcServer({
     logger,
     maxReceiveMessageBytes: config.grpc.maxReceiveMessageBytes,
-    ...(config.grpc.tls ? { tls: config.grpc.tls } : {}),
+    interceptors,
+    ...(tls ? { tls: { certFile: tls.certFile, keyFile: tls.keyFile, ...(tls.clientCaFile ? { clientCaFile: tls.clientCaFile } : {}) } } : {}),
     ...(options.classifyError ? { classifyError: options.classifyError } : {}),
   });
   const hooks: ShutdownHook[] = [];
