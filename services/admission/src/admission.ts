@@ -36,6 +36,16 @@ export interface Decision {
   readonly pools: readonly string[] | undefined;
 }
 
+/**
+ * When a pod is judged. `scheduling`: at PreFilter, every rule. `creation`:
+ * by the Kubernetes validating webhook on create and update, the rules a pod
+ * must never get around (host paths, tenant RBAC), whoever schedules it or
+ * if nobody does (spec.nodeName); not hibernation (a hibernated app's pods
+ * may exist, they wait), namespace targeting (a policy's rejectIfNotMatch is
+ * about what schedmesh schedules) or REST webhooks.
+ */
+export type AdmissionMoment = 'scheduling' | 'creation';
+
 /** A dependency that failed open (failurePolicy: Ignore). */
 export type FailOpenDependency = 'access-review' | 'webhook';
 
@@ -83,13 +93,13 @@ export class Admitter {
    * Evaluates every policy that targets the pod. Resolves with a decision; it
    * rejects only when `signal` aborts (with its reason).
    */
-  async admit(pod: Pod, signal: AbortSignal): Promise<Decision> {
+  async admit(pod: Pod, signal: AbortSignal, moment: AdmissionMoment = 'scheduling'): Promise<Decision> {
     const started = performance.now();
     // One listener per concurrent review (a policy may govern many pools)
     // goes on this call's own signal, never on the caller's.
     const scoped = AbortSignal.any([signal]);
     setMaxListeners(0, scoped);
-    const decision = await this.evaluate(pod, scoped);
+    const decision = await this.evaluate(pod, scoped, moment);
     this.options.onDecision?.(decision, (performance.now() - started) / 1000);
     return decision;
   }
@@ -102,7 +112,8 @@ export class Admitter {
     return { hibernating: true, source, wakeHint: mark.wakeHint };
   }
 
-  private async evaluate(pod: Pod, signal: AbortSignal): Promise<Decision> {
+  private async evaluate(pod: Pod, signal: AbortSignal, moment: AdmissionMoment): Promise<Decision> {
+    const scheduling = moment === 'scheduling';
     const { store } = this.options;
     const ns = store.namespace(pod.namespace) ?? { name: pod.namespace, labels: {}, annotations: {} };
 
@@ -110,7 +121,7 @@ export class Admitter {
       const applicable: CompiledPolicy[] = [];
       for (const policy of store.policies()) {
         if (policy.targets(ns)) applicable.push(policy);
-        else if (policy.rejectIfNotMatch) {
+        else if (policy.rejectIfNotMatch && scheduling) {
           const rejection = notTargeted(policy, ns.name);
           span.setAttribute(ATTR_POLICY, policy.key);
           record(span, rejection);
@@ -125,7 +136,7 @@ export class Admitter {
     const applicable = targeting.applicable;
     const keys = applicable.map((p) => p.key);
 
-    if (this.options.hibernationEnabled) {
+    if (this.options.hibernationEnabled && scheduling) {
       const rejection = this.rule('hibernation', {}, (span) => {
         const mark = podHibernation(pod, ns, applicable, this.options.appLabels);
         const decision = mark ? hibernating(pod, mark) : undefined;
@@ -169,7 +180,7 @@ export class Admitter {
       );
     }
 
-    for (const policy of applicable) {
+    for (const policy of scheduling ? applicable : []) {
       const plugin = policy.webhookRef;
       if (plugin === undefined) continue;
       const verdict = await this.asyncRule('webhook', { [ATTR_POLICY]: policy.key, 'schedmesh.admission.webhook': plugin }, async (span) => {

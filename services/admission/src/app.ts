@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
@@ -15,6 +15,8 @@ import { PolicyStore } from './policy-store.js';
 import type { StoreChange } from './policy-store.js';
 import { admissionServer } from './server.js';
 import { followPolicies } from './stream-sync.js';
+import { startValidatingWebhook } from './validating-webhook.js';
+import type { ValidatingWebhook } from './validating-webhook.js';
 import { GatewayWebhooks } from './webhook.js';
 
 /** A running admission service. */
@@ -24,6 +26,8 @@ export interface AdmissionApp extends ServiceApp {
   readonly metrics: AdmissionMetrics;
   /** The SubjectAccessReview cache; undefined when access reviews are off. */
   readonly accessCache: CachedAccessReviewer | undefined;
+  /** The validating webhook's HTTPS port; undefined when it is off. */
+  readonly validatingWebhookPort: number | undefined;
 }
 
 /** Options that tests pass in-process instead of through configuration. */
@@ -91,10 +95,12 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
   });
 
   runtime.grpc.add(AdmissionServiceDefinition, admissionServer(store, admitter));
+  let validating: ValidatingWebhook | undefined;
   let nc: NatsConnection | undefined;
   const stopFollowing = new AbortController();
   let following: Promise<void> | undefined;
   runtime.onShutdown(async () => {
+    await validating?.close();
     stopFollowing.abort();
     await following;
     await nc?.drain();
@@ -104,6 +110,24 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
 
   try {
     const { grpcPort, httpPort } = await runtime.listen();
+    const webhookConfig = config.validatingWebhook;
+    if (webhookConfig.enabled && webhookConfig.certFile !== undefined && webhookConfig.keyFile !== undefined) {
+      const kc = options.kubeConfig ?? loadKubeConfig(config.kubernetes.kubeconfig);
+      validating = await startValidatingWebhook({
+        admitter,
+        store,
+        logger,
+        host: webhookConfig.host,
+        port: webhookConfig.port,
+        certFile: webhookConfig.certFile,
+        keyFile: webhookConfig.keyFile,
+        maxBodyBytes: webhookConfig.maxBodyBytes,
+        timeoutMs: webhookConfig.timeout,
+        poolLabel: config.labels.pool,
+        nodePool: nodePoolLookup(kc, config.labels.pool),
+        reviews: metrics.webhookReviews,
+      });
+    }
     nc = await connectNatsFrom(config.nats, 'schedmesh-admission', logger);
     let lastGood: LastKnownGood | undefined;
     if (config.nats.lastKnownGoodBucket !== '') {
@@ -123,11 +147,17 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
       onInvalid: () => metrics.invalidMessages.inc(),
       signal: stopFollowing.signal,
     });
-    return { runtime, store, admitter, metrics, accessCache, grpcPort, httpPort, stop: () => runtime.stop() };
+    return { runtime, store, admitter, metrics, accessCache, grpcPort, httpPort, validatingWebhookPort: validating?.port, stop: () => runtime.stop() };
   } catch (err) {
     await runtime.stop();
     throw err;
   }
+}
+
+/** A node's pool label, read from the API server (nodes are not on admission's stream subjects). */
+function nodePoolLookup(kc: KubeConfig, poolLabel: string): (node: string) => Promise<string | undefined> {
+  const core = kc.makeApiClient(CoreV1Api);
+  return async (node) => (await core.readNode({ name: node })).metadata?.labels?.[poolLabel];
 }
 
 function loadKubeConfig(path: string | undefined): KubeConfig {

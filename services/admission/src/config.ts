@@ -53,6 +53,30 @@ export const admissionConfigSchema = commonConfigSchema
       })
       .strict()
       .prefault({}),
+    /**
+     * The Kubernetes ValidatingAdmissionWebhook (POST /validate-pods over
+     * HTTPS): host-path and tenant rules on every pod create and update,
+     * whoever schedules the pod. Off unless enabled; needs a certificate the
+     * API server trusts (the webhook configuration's caBundle).
+     */
+    validatingWebhook: z
+      .object({
+        enabled: z.boolean().default(false),
+        host: z.string().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8443),
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+        /** Largest AdmissionReview accepted (a pod is at most ~1.5 MiB in etcd). */
+        maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+        /** Budget of one decision; keep it under the webhook configuration's timeoutSeconds (deploy/: 10s). */
+        timeout: duration().default(5_000),
+      })
+      .strict()
+      .refine((w) => !w.enabled || (w.certFile !== undefined && w.keyFile !== undefined), {
+        message: 'validatingWebhook.certFile and validatingWebhook.keyFile are required when the webhook is enabled (the API server calls webhooks over TLS only)',
+        path: ['certFile'],
+      })
+      .prefault({}),
     /** Admit's min_generation waits. */
     minGeneration: minGenerationConfigSchema.prefault({}),
     gateway: clientConfigSchema

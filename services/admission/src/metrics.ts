@@ -27,6 +27,8 @@ export class AdmissionMetrics {
   readonly failOpen: Counter<'policy' | 'dependency'>;
   /** Stream messages that were not ClusterEvents. */
   readonly invalidMessages: Counter;
+  /** AdmissionReviews answered by the validating webhook, by verdict. */
+  readonly webhookReviews: Counter<'verdict'>;
 
   constructor(registry: Registry, store: PolicyStore, sarCacheSize: () => number) {
     const registers = [registry];
@@ -49,6 +51,12 @@ export class AdmissionMetrics {
     this.webhookCalls = new Counter({ name: 'schedmesh_admission_webhook_calls_total', help: 'Webhook calls through the gateway, by plugin and verdict.', labelNames: ['plugin', 'verdict'], registers });
     this.failOpen = new Counter({ name: 'schedmesh_admission_fail_open_total', help: 'Failed dependencies ignored because the policy says failurePolicy: Ignore.', labelNames: ['policy', 'dependency'], registers });
     this.invalidMessages = new Counter({ name: 'schedmesh_admission_invalid_messages_total', help: 'Stream messages that were not ClusterEvents.', registers });
+    this.webhookReviews = new Counter({
+      name: 'schedmesh_admission_validating_reviews_total',
+      help: 'AdmissionReviews the validating webhook answered, by verdict (allowed, denied, invalid, unavailable).',
+      labelNames: ['verdict'],
+      registers,
+    });
     // Read at scrape time rather than set per event.
     gauge(registry, 'schedmesh_admission_policies', 'AdmissionPolicies in force.', () => store.policies().length);
     gauge(registry, 'schedmesh_admission_policies_refused', 'AdmissionPolicies whose latest version is refused.', () => store.refusals().length);
