@@ -46,7 +46,7 @@ export async function startReservation(config: ReservationConfig, options: Start
     const nc = await connectNatsFrom(config.nats, SERVICE_NAME, logger);
     const metrics = new ReservationMetrics(runtime.metrics);
     const keys = new KeyLayout(config.redis.keyPrefix);
-    const store = new RedisStore(redis);
+    const store = new RedisStore(redis, { replicas: config.redis.waitReplicas, timeoutMs: config.redis.waitTimeout });
     await store.loadScripts();
     const state = new ClusterState();
     const ledger = new Ledger({ store, keys, metrics, confirmedTtlMs: config.reservation.confirmedTtl });

@@ -26,6 +26,15 @@ export const reservationConfigSchema = commonConfigSchema.extend({
       commandTimeout: duration().default(2_000),
       /** How often the epoch marker is checked for a Redis that lost its data. */
       checkInterval: duration().default(500),
+      /**
+       * Replicas that must hold a grant or a Confirm before it is answered
+       * (Redis WAIT): with Redis replicas and failover, set it to 1 or more,
+       * or a failover to a replica that had not received a grant loses it
+       * and the capacity is granted twice. 0 = do not wait (one Redis).
+       */
+      waitReplicas: z.number().int().min(0).max(10).default(0),
+      /** How long a grant waits for waitReplicas acknowledgements before it fails UNAVAILABLE (and is given back). */
+      waitTimeout: duration().default(200),
     })
     .strict()
     .prefault({}),

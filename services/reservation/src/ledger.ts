@@ -303,6 +303,11 @@ export class Ledger {
     return true;
   }
 
+  /** Waits until this connection's writes reached the configured replicas (see RedisStore.replicated). */
+  replicated(what: string): Promise<void> {
+    return this.store.replicated(what);
+  }
+
   /** Releases whatever lease the pod holds (the stream saw it deleted, or bound elsewhere). */
   async releaseAnywhere(uid: string, exceptNode?: string): Promise<boolean> {
     const node = await this.nodeOf(uid);

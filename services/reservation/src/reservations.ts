@@ -93,8 +93,10 @@ export class Reservations {
     }
     try {
       if (input.group !== '' && result.created) await gangs.register(input.group, input.uid, input.node);
+      // A grant a failover could lose is no grant: it must reach the replicas first.
+      await ledger.replicated(`the lease of pod ${input.uid} on node ${input.node}`);
     } catch (err) {
-      await this.undo(result.lease);
+      if (result.created) await this.undo(result.lease);
       throw err;
     }
     if (signal.aborted && result.created) {
@@ -125,6 +127,8 @@ export class Reservations {
     const result = await this.o.ledger.confirm(uid, version, this.o.state.boundNodeOf(uid));
     switch (result.kind) {
       case 'confirmed':
+        // Not answered before the replicas hold it (a repeated Confirm waits again).
+        await this.o.ledger.replicated(`the confirmation of pod ${uid}`);
         return result.lease;
       case 'stale':
         throw new FailedPreconditionError(`pod ${uid}: fencing version ${version} is stale (the lease is at version ${result.lease.version})`);

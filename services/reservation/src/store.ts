@@ -11,7 +11,25 @@ import type { LuaScript } from './scripts.js';
  * retries rather than INTERNAL.
  */
 export class RedisStore {
-  constructor(readonly redis: Redis) {}
+  constructor(
+    readonly redis: Redis,
+    private readonly replication: ReplicationOptions = { replicas: 0, timeoutMs: 0 },
+  ) {}
+
+  /**
+   * Waits until the writes of this connection so far reached
+   * `replication.replicas` replicas (Redis WAIT), so a failover to one of
+   * them keeps them. UNAVAILABLE if fewer acknowledged within the timeout; a
+   * no-op when no replicas are asked for.
+   */
+  async replicated(what: string): Promise<void> {
+    const { replicas, timeoutMs } = this.replication;
+    if (replicas <= 0) return;
+    const acked = await this.call(() => this.redis.wait(replicas, timeoutMs));
+    if (acked < replicas) {
+      throw new UnavailableError(`redis: ${what} reached ${acked} of ${replicas} replicas within ${timeoutMs} ms (redis.waitReplicas); retry shortly`);
+    }
+  }
 
   /** Loads every script (at start, and before a rebuild). */
   async loadScripts(): Promise<void> {
@@ -40,6 +58,12 @@ export class RedisStore {
       throw toStoreError(err);
     }
   }
+}
+
+/** How many replicas must hold a grant before it is answered (see {@link RedisStore.replicated}). */
+export interface ReplicationOptions {
+  readonly replicas: number;
+  readonly timeoutMs: number;
 }
 
 function isNoScript(err: unknown): boolean {

@@ -61,6 +61,8 @@ export class LedgerSync {
   /** The first replay caught up: the ledger is (being) built, and events go to Redis as they come. */
   private replayed = false;
   private knownEpoch: string | undefined;
+  /** The run_id of the Redis the ledger was built on: another one (a failover, a restart) is treated as a loss. */
+  private knownRunId: string | undefined;
   private rebuilding = false;
   private redisReachable = true;
   /** Nodes whose last change did not reach Redis: rebuilt from memory before any further incremental change. */
@@ -180,10 +182,16 @@ export class LedgerSync {
     const { store, keys, logger } = this.options;
     try {
       const epoch = await store.call(() => store.redis.get(keys.epoch));
+      const runId = await this.redisRunId();
       this.redisReachable = true;
-      if (epoch === null || epoch !== this.knownEpoch) {
-        const reason = this.knownEpoch === undefined ? 'start' : epoch === null ? 'redis-lost' : 'epoch-changed';
-        if (reason !== 'start') logger.warn({ reason, known: this.knownEpoch, found: epoch }, 'redis ledger lost or rebuilt elsewhere: rebuilding from the stream state');
+      // A failover to a replica keeps the epoch marker but may lack the last
+      // writes (and regress node generations): another server is a loss too.
+      const replaced = this.knownRunId !== undefined && runId !== this.knownRunId;
+      if (epoch === null || epoch !== this.knownEpoch || replaced) {
+        const reason = this.knownEpoch === undefined ? 'start' : epoch === null ? 'redis-lost' : replaced ? 'redis-replaced' : 'epoch-changed';
+        if (reason !== 'start') {
+          logger.warn({ reason, known: this.knownEpoch, found: epoch, runId, knownRunId: this.knownRunId }, 'redis ledger lost, replaced or rebuilt elsewhere: rebuilding from the stream state');
+        }
         this.rebuilding = true;
         this.publishReady();
         await this.rebuild(reason);
@@ -223,6 +231,7 @@ export class LedgerSync {
         continue;
       }
       this.knownEpoch = epoch;
+      this.knownRunId = runId;
       metrics?.rebuilds.inc({ reason });
       logger.info({ reason, nodes: nodes.length, generation: state.generation, ms: Math.round(performance.now() - started), epoch }, 'ledger rebuilt');
       return;
