@@ -395,9 +395,9 @@ export class Ledger {
    * (capacity undefined: the node was deleted). Skipped if Redis already
    * reflects that generation or a later one. Returns the script status.
    */
-  async rebuildNode(node: string, generation: number, capacity: Quantities | undefined, pods: readonly BoundPod[]): Promise<string> {
+  async rebuildNode(node: string, generation: number, capacity: Quantities | undefined, pods: readonly BoundPod[], force = false): Promise<string> {
     const podsJson = JSON.stringify(pods.map((p) => ({ u: p.uid, q: encodeQuantities(p.demand), ns: p.namespace, n: p.name })));
-    const reply = await this.runNode(rebuildNodeScript, node, [generation, capacity ? encodeQuantities(capacity) : '', podsJson]);
+    const reply = await this.runNode(rebuildNodeScript, node, [generation, capacity ? encodeQuantities(capacity) : '', podsJson, force ? '1' : '0']);
     return reply.status;
   }
 

@@ -278,14 +278,16 @@ return reply('released', raw or '', released, now)
 /**
  * Replaces the stream-derived state of a node: allocatable and bound pods,
  * as of a generation. ARGV: generation, capacity ("" = the node was deleted),
- * pods (JSON [{u, q, ns, n}]). Skipped when the ledger already reflects that
- * generation or a later one. Leases survive (a lease of a pod now bound here
- * is settled), and bound/leased are recomputed from scratch.
+ * pods (JSON [{u, q, ns, n}]), force ("1": whatever generation the ledger
+ * holds — a recreated stream starts its sequence again). Otherwise skipped when
+ * the ledger already reflects that generation or a later one. Leases survive
+ * (a lease of a pod now bound here is settled), and bound/leased are
+ * recomputed from scratch.
  * → rebuilt | deleted | old.
  */
 export const rebuildNodeScript = script('rebuild_node', 8, `${nodePrelude}
 local cur = redis.call('GET', K_GEN)
-if cur and tonumber(ARGV[1]) <= tonumber(cur) then return {'old', '', {}, '', ''} end
+if ARGV[4] ~= '1' and cur and tonumber(ARGV[1]) <= tonumber(cur) then return {'old', '', {}, '', ''} end
 redis.call('SET', K_GEN, ARGV[1])
 if ARGV[2] == '' then
   redis.call('DEL', K_ALLOC, K_BOUND, K_LEASED, K_EXP, K_LEASES, K_PODS)

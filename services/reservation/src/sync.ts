@@ -61,6 +61,11 @@ export class LedgerSync {
   /** The first replay caught up: the ledger is (being) built, and events go to Redis as they come. */
   private replayed = false;
   private knownEpoch: string | undefined;
+  /**
+   * The stream was recreated: its sequence started again, below the
+   * generations Redis holds, so the next build overwrites them.
+   */
+  private streamRecreated = false;
   /** The run_id of the Redis the ledger was built on: another one (a failover, a restart) is treated as a loss. */
   private knownRunId: string | undefined;
   private rebuilding = false;
@@ -138,20 +143,20 @@ export class LedgerSync {
   }
 
   /**
-   * The cluster stream was recreated: memory is dropped and replayed from the
-   * new stream, and the Redis ledger rebuilt from it once caught up (NOT
-   * serving until then). Known limit: Redis keeps the old
-   * stream's per-node generations, and the scripts skip changes at or below
-   * them until the new stream's sequence passes them.
+   * The cluster stream was recreated (or purged): memory is dropped and
+   * replayed from the new stream, and once caught up every node of the Redis
+   * ledger is rebuilt from it whatever generation Redis holds (the new
+   * stream's sequence starts again below the old one); NOT serving until then.
    */
   reset(): void {
     this.options.logger.error(
       { generation: this.options.state.generation },
-      'the cluster stream was recreated: the ledger is rebuilt from the new stream, but Redis skips its changes until their sequence passes the old one',
+      'the cluster stream was recreated: NOT_SERVING until the ledger is rebuilt from the new stream',
     );
     this.options.state.clear();
     this.replayed = false;
     this.knownEpoch = undefined;
+    this.streamRecreated = true;
     this.publishReady();
   }
 
@@ -188,7 +193,8 @@ export class LedgerSync {
       // writes (and regress node generations): another server is a loss too.
       const replaced = this.knownRunId !== undefined && runId !== this.knownRunId;
       if (epoch === null || epoch !== this.knownEpoch || replaced) {
-        const reason = this.knownEpoch === undefined ? 'start' : epoch === null ? 'redis-lost' : replaced ? 'redis-replaced' : 'epoch-changed';
+        const reason =
+          this.knownEpoch === undefined ? (this.streamRecreated ? 'stream-recreated' : 'start') : epoch === null ? 'redis-lost' : replaced ? 'redis-replaced' : 'epoch-changed';
         if (reason !== 'start') {
           logger.warn({ reason, known: this.knownEpoch, found: epoch, runId, knownRunId: this.knownRunId }, 'redis ledger lost, replaced or rebuilt elsewhere: rebuilding from the stream state');
         }
@@ -216,11 +222,12 @@ export class LedgerSync {
       ledger.resetCaches();
       const nodes = state.nodeNames();
       const deleted = state.deletedNodeNames();
+      const force = this.streamRecreated;
       const started = performance.now();
       for (let i = 0; i < nodes.length; i += REBUILD_BATCH) {
-        await Promise.all(nodes.slice(i, i + REBUILD_BATCH).map((node) => this.rebuildNode(node)));
+        await Promise.all(nodes.slice(i, i + REBUILD_BATCH).map((node) => this.rebuildNode(node, force)));
       }
-      await Promise.all(deleted.map((node) => ledger.rebuildNode(node, state.generation, undefined, [])));
+      await Promise.all(deleted.map((node) => ledger.rebuildNode(node, state.generation, undefined, [], force)));
       this.dirty.clear();
       // A fresh epoch per build: a replica that knew the previous one sees the change and rebuilds its own (maybe newer) state.
       const candidate = randomUUID();
@@ -232,17 +239,18 @@ export class LedgerSync {
       }
       this.knownEpoch = epoch;
       this.knownRunId = runId;
+      if (force) this.streamRecreated = false;
       metrics?.rebuilds.inc({ reason });
       logger.info({ reason, nodes: nodes.length, generation: state.generation, ms: Math.round(performance.now() - started), epoch }, 'ledger rebuilt');
       return;
     }
   }
 
-  private async rebuildNode(node: string): Promise<void> {
+  private async rebuildNode(node: string, force = false): Promise<void> {
     const { state, ledger } = this.options;
     // Capacity, pods and generation are read together, before any await: one consistent cut.
     const generation = state.generation;
-    await ledger.rebuildNode(node, generation, state.capacity(node), state.boundPods(node));
+    await ledger.rebuildNode(node, generation, state.capacity(node), state.boundPods(node), force);
   }
 
   private async repairDirty(): Promise<void> {
