@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { ServerInterceptor } from '@grpc/grpc-js';
+import type { Counter } from 'prom-client';
 import { isAbortError } from 'abort-controller-x';
 import { createServer, ServerError, Status } from 'nice-grpc';
 import type { CallContext, ServerMiddleware, ServerMiddlewareCall } from 'nice-grpc-common';
@@ -49,6 +50,16 @@ export interface GrpcServerOptions {
    * authorization check: it needs the connection's peer certificate).
    */
   interceptors?: ServerInterceptor[];
+  /**
+   * Calls of one method served at once, at most (default 1,000); the next is
+   * refused RESOURCE_EXHAUSTED at once rather than queued without bound.
+   * Health checks are never refused.
+   */
+  maxInFlightPerMethod?: number;
+  /** Concurrent streams (calls) per HTTP/2 connection (default 1,000). */
+  maxConcurrentStreams?: number;
+  /** Counts calls refused by maxInFlightPerMethod, by method. */
+  refused?: Counter;
 }
 
 /** Something with a full protobuf service name, as ts-proto's generic definitions have. */
@@ -91,11 +102,13 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
+    'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? 1_000,
     // grpc-js takes interceptors with its channel options; nice-grpc passes them through.
     ...({ interceptors: options.interceptors ?? [] } as object),
   })
     .use(openTelemetryServerMiddleware())
     .use(prometheusServerMiddleware())
+    .use(inFlightLimitMiddleware(options.maxInFlightPerMethod ?? 1_000, logger, options.refused))
     .use(errorMiddleware(logger, options.classifyError));
 
   const health = HealthState();
@@ -187,6 +200,32 @@ function errorMiddleware(logger: Logger, classify: ErrorClassifier | undefined):
         Status.INTERNAL,
         `internal error in ${method}: ${(err as Error)?.message ?? String(err)}${traceId ? ` (trace ${traceId})` : ''}`,
       );
+    }
+  };
+}
+
+/**
+ * Refuses a call RESOURCE_EXHAUSTED when `limit` calls of its method are
+ * already being served: a flood of one method (or a pile of long waits, such
+ * as gang Permits) cannot take every other caller's memory and event loop.
+ */
+function inFlightLimitMiddleware(limit: number, logger: Logger, refused: Counter | undefined): ServerMiddleware {
+  const inFlight = new Map<string, number>();
+  return async function* limitInFlight<Req, Res>(call: ServerMiddlewareCall<Req, Res>, context: CallContext) {
+    const method = call.method.path;
+    const current = inFlight.get(method) ?? 0;
+    if (current >= limit && !method.startsWith('/grpc.health.v1.')) {
+      refused?.inc({ method });
+      logger.warn({ method, inFlight: current, limit }, 'grpc call refused: too many calls of this method in flight');
+      throw new ServerError(Status.RESOURCE_EXHAUSTED, `${method}: ${current} calls already in flight (the server's limit per method); retry with backoff`);
+    }
+    inFlight.set(method, current + 1);
+    try {
+      return yield* call.next(call.request, context);
+    } finally {
+      const left = (inFlight.get(method) ?? 1) - 1;
+      if (left === 0) inFlight.delete(method);
+      else inFlight.set(method, left);
     }
   };
 }

@@ -15,6 +15,7 @@ import { createGrpcServer } from './grpc-server.js';
 import type { GrpcServer } from './grpc-server.js';
 import { createLogger } from './logger.js';
 import { createMetricsRegistry, startHttpEndpoints } from './metrics.js';
+import { Counter } from 'prom-client';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -153,6 +154,52 @@ describe('gRPC server bootstrap', () => {
       expect((await fetch(`http://127.0.0.1:${http.port}/healthz`)).status).toBe(200);
     } finally {
       await http.close();
+    }
+  });
+});
+
+describe('in-flight limit per method', () => {
+  test('a call over the limit is refused RESOURCE_EXHAUSTED at once, other methods and health still served', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered = 0;
+    const impl: AdmissionServiceImplementation = {
+      async admit(request) {
+        entered++;
+        await gate;
+        return { decision: AdmissionDecision.ADMISSION_DECISION_ALLOW, code: 0, reasonCode: 'Allowed', message: `admitted ${request.pod?.name ?? ''}`, policies: [] };
+      },
+      async getAppState() {
+        return { hibernating: false, source: 'ok', wakeHint: '' };
+      },
+    };
+    const registry = createMetricsRegistry('limit-test');
+    const refused = new Counter({ name: 'refused', help: 'r', labelNames: ['method'], registers: [registry] });
+    const server = createGrpcServer({ logger, maxInFlightPerMethod: 2, refused });
+    server.add(AdmissionServiceDefinition, impl);
+    const port = await server.listen('127.0.0.1:0');
+    server.setServing(true);
+    const channel = connectChannel(`127.0.0.1:${port}`);
+    const client = createServiceClient(AdmissionServiceDefinition, channel, { retryMaxAttempts: 1, defaultDeadlineMs: 10_000 });
+    try {
+      const first = client.admit({ pod: { name: 'a', uid: 'u', namespace: 'd' } });
+      const second = client.admit({ pod: { name: 'b', uid: 'u', namespace: 'd' } });
+      for (let i = 0; entered < 2 && i < 3_000; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(entered).toBe(2);
+      await expect(client.admit({ pod: { name: 'c', uid: 'u', namespace: 'd' } })).rejects.toMatchObject({
+        code: Status.RESOURCE_EXHAUSTED,
+        details: '/schedmesh.v1.AdmissionService/Admit: 2 calls already in flight (the server\'s limit per method); retry with backoff',
+      });
+      await expect(client.getAppState({ namespace: 'd', app: 'x' })).resolves.toMatchObject({ source: 'ok' });
+      expect((await createClient(HealthDefinition, channel).check({ service: '' })).status).toBe(1);
+      release();
+      await expect(Promise.all([first, second])).resolves.toHaveLength(2);
+      // The slots are free again.
+      await expect(client.admit({ pod: { name: 'd', uid: 'u', namespace: 'd' } })).resolves.toMatchObject({ message: 'admitted d' });
+      expect((await refused.get()).values).toEqual([expect.objectContaining({ labels: { method: '/schedmesh.v1.AdmissionService/Admit' }, value: 1 })]);
+    } finally {
+      channel.close();
+      await server.shutdown(500);
     }
   });
 });

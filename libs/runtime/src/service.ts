@@ -43,6 +43,10 @@ export const commonConfigSchema = z.object({
       port: z.number().int().min(0).max(65535).default(50051),
       tls: tlsSchema.optional(),
       maxReceiveMessageBytes: z.number().int().positive().default(16 * 1024 * 1024),
+      /** Calls of one method served at once; more are refused RESOURCE_EXHAUSTED. */
+      maxInFlightPerMethod: z.number().int().positive().default(1_000),
+      /** Concurrent calls per client connection (HTTP/2 streams). */
+      maxConcurrentStreams: z.number().int().positive().default(1_000),
     })
     .strict()
     .prefault({}),
@@ -154,6 +158,14 @@ export function startService(options: ServiceOptions): ServiceRuntime {
   const grpc = createGrpcServer({
     logger,
     maxReceiveMessageBytes: config.grpc.maxReceiveMessageBytes,
+    maxInFlightPerMethod: config.grpc.maxInFlightPerMethod,
+    maxConcurrentStreams: config.grpc.maxConcurrentStreams,
+    refused: new Counter({
+      name: 'grpc_server_refused_calls_total',
+      help: 'Calls refused RESOURCE_EXHAUSTED because grpc.maxInFlightPerMethod calls of the method were in flight.',
+      labelNames: ['method'],
+      registers: [metrics],
+    }),
     interceptors,
     ...(tls ? { tls: { certFile: tls.certFile, keyFile: tls.keyFile, ...(tls.clientCaFile ? { clientCaFile: tls.clientCaFile } : {}) } } : {}),
     ...(options.classifyError ? { classifyError: options.classifyError } : {}),
