@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { PermitDecision } from '@schedmesh/proto/v1/reservation';
 import type { PermitResponse } from '@schedmesh/proto/v1/reservation';
 import { sharedServers } from '@schedmesh/testkit';
+import { Redis } from 'ioredis';
 import { Status } from 'nice-grpc';
 import { nodeEvent, podEvent, resources, startHarness, waitFor } from './testing/harness.js';
 import type { Harness, ReservationClient } from './testing/harness.js';
@@ -53,6 +54,32 @@ describe('gang Permit across two service replicas', () => {
     expect(rb).toEqual({ decision: ALLOW, reason: '', membersReserved: 3 });
     // The last member's own Permit is allowed at once.
     expect(await permit(a, 'g1-c', group)).toMatchObject({ decision: ALLOW, membersReserved: 3 });
+  });
+
+  test('a member waiting at Permit keeps its lease past its TTL (review M8)', async () => {
+    const group = { name: 'patient', minMember: 2 };
+    const reserveShort = async (client: ReservationClient, uid: string) => {
+      const reply = await client.reserve({ pod: { uid, namespace: 'team', name: uid }, nodeName: 'n1', requests: resources({ cpu: 100 }), ttl: { seconds: 1 }, podGroup: group });
+      expect(reply.result?.$case).toBe('lease');
+      return reply.result?.$case === 'lease' ? reply.result.value : undefined;
+    };
+    const first = await reserveShort(a, 'g0-a');
+    const waiting = permit(a, 'g0-a', group, 20);
+    // Well past the first lease's 1 s TTL, by the ledger's own clock.
+    const expiry = first!.expireTime!.getTime();
+    const redis = new Redis(sharedServers().redisUrl);
+    try {
+      await waitFor(async () => {
+        const [sec, usec] = (await redis.time()) as [string, string];
+        return Number(sec) * 1_000 + Number(usec) / 1_000 > expiry + 1_500;
+      }, 30_000, 'the first TTL to pass');
+    } finally {
+      redis.disconnect();
+    }
+    expect((await a.getReservation({ podUid: 'g0-a' })).lease?.fencingVersion).toBe(first!.fencingVersion);
+    await reserveShort(b, 'g0-b');
+    expect(await waiting).toMatchObject({ decision: ALLOW, membersReserved: 2 });
+    expect(await permit(b, 'g0-b', group)).toMatchObject({ decision: ALLOW, membersReserved: 2 });
   });
 
   test('on timeout every member is rejected with the reason and its lease released', async () => {

@@ -180,6 +180,8 @@ export class GangCoordinator {
       const skew = Date.now() - joined.now;
       for (;;) {
         signal.throwIfAborted();
+        // While it waits for its gang, the member keeps its room: its lease's TTL starts again.
+        await ledger.renew(node, uid);
         const st = await this.status(gang.key, round);
         const known = decided(st.outcome, st.reason, st.count);
         if (known) return known;

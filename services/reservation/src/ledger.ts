@@ -17,6 +17,7 @@ import {
   indexDropScript,
   ledgerScript,
   rebuildNodeScript,
+  renewScript,
   reserveScript,
   sweepScript,
   unreserveScript,
@@ -300,6 +301,17 @@ export class Ledger {
     const reply = await this.runNode(unreserveScript, node, [uid, String(version), '0', '', '1']);
     if (reply.status !== 'released') return false;
     this.dropIndex(uid, node, parseLease(reply.payload, uid, node).version);
+    return true;
+  }
+
+  /** Gives the pod's live reserved lease on `node` its TTL again from now. False if it has none (it lapsed). */
+  async renew(node: string, uid: string): Promise<boolean> {
+    const reply = await this.runNode(renewScript, node, [uid]);
+    if (reply.status !== 'renewed') return false;
+    // The pod index must outlive the lease, or uid-only calls (Confirm) would not find it.
+    const lease = parseLease(reply.payload, uid, node);
+    const keepMs = Math.max(1, (lease.expireMs ?? Date.now()) - Date.now()) + INDEX_SLACK_MS;
+    await this.store.call(() => this.store.redis.pexpire(this.keys.podIndex(uid), keepMs));
     return true;
   }
 

@@ -15,6 +15,7 @@
  *   s  "R" reserved / "C" confirmed   q  demand ("cpu=500;pods=1")
  *   h  holder   ns/n  pod namespace/name   g  gang ("namespace/name" or "")
  *   r  times a Reserve returned it as existing (absent until one did)
+ *   l  the TTL it was granted with (ms), which a renewal grants again
  * Bound pods (the `pods` hash) are {q, v (the lease it settled, or ""), ns, n}.
  */
 import { createHash } from 'node:crypto';
@@ -149,6 +150,7 @@ local rec = cjson.decode(ARGV[4])
 rec.v = int(redis.call('INCR', K_FENCE))
 rec.e = int(now + ttl)
 rec.t = int(now)
+rec.l = int(ttl)
 rec.s = 'R'
 rec.q = q
 local out = cjson.encode(rec)
@@ -210,6 +212,28 @@ redis.call('ZADD', K_EXP, rec.e, uid)
 local out = cjson.encode(rec)
 redis.call('HSET', K_LEASES, uid, out)
 return reply('confirmed', out, released, now)
+`);
+
+/**
+ * ARGV: uid. Gives a live reserved lease its TTL again from now (never
+ * shortens it): a pod waiting at Permit for its gang keeps its room.
+ * → renewed | none (no live reserved lease).
+ */
+export const renewScript = script('renew', 8, `${nodePrelude}
+local now = now_ms()
+local released = sweep(now)
+local raw = redis.call('HGET', K_LEASES, ARGV[1])
+if not raw then return reply('none', '', released, now) end
+local rec = cjson.decode(raw)
+if rec.s ~= 'R' or not rec.l then return reply('none', raw, released, now) end
+local until_ms = now + tonumber(rec.l)
+if until_ms > tonumber(rec.e) then
+  rec.e = int(until_ms)
+  raw = cjson.encode(rec)
+  redis.call('HSET', K_LEASES, ARGV[1], raw)
+  redis.call('ZADD', K_EXP, rec.e, ARGV[1])
+end
+return reply('renewed', raw, released, now)
 `);
 
 /** ARGV: uid. → lease | settled (bound-pod record) | none. */
@@ -467,6 +491,7 @@ return {o[1], o[2], o[3], st[1] or '', st[2] or '0', st[3] or '0', st[4] or '0',
 /** Every script, for SCRIPT LOAD at start and after a Redis restart. */
 export const allScripts: readonly LuaScript[] = [
   reserveScript,
+  renewScript,
   unreserveScript,
   confirmScript,
   getScript,
