@@ -21,6 +21,8 @@ import { StackHandles, startStack } from './stack.js';
 import type { Stack } from './stack.js';
 import { attemptCount, attemptTraces, podTrace, stepLatencies } from './traces.js';
 import type { PodTrace } from './traces.js';
+import { startWatchdog } from './watchdog.js';
+import type { Watchdog } from './watchdog.js';
 
 const ROOT = join(__dirname, '..', '..');
 const POLL_MS = 500;
@@ -60,7 +62,7 @@ function printRefusals(pods: readonly PodView[]): void {
   }
 }
 
-async function run(opts: DemoOptions, handles: StackHandles): Promise<void> {
+async function run(opts: DemoOptions, handles: StackHandles, watchdog: Watchdog): Promise<void> {
   if (opts.jaegerPort !== undefined) await ensurePortFree(opts.jaegerPort, '--jaeger-port (Jaeger UI and query API)');
   for (const b of ['etcd', 'kube-apiserver', 'kubectl', 'jaeger'] as const) requireBinary(b);
   const plugins = availablePlugins(ROOT);
@@ -79,10 +81,11 @@ async function run(opts: DemoOptions, handles: StackHandles): Promise<void> {
     },
     handles,
   );
+  watchdog.removeOnKill(stack.dirs);
   say(`mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${stack.mesh.services.map((s) => s.name).join(', ')}; plugins ${plugins.run.map((p) => p.name).join(', ')}`);
   say(`  export KUBECONFIG=${stack.cp.kubeconfigPath}    logs: ${stack.runDir}`);
   if (opts.statePath) {
-    writeFileSync(opts.statePath, `${JSON.stringify({ pid: process.pid, groups: stack.groups(), kubeconfig: stack.cp.kubeconfigPath, runDir: stack.runDir, jaeger: stack.jaeger.queryUrl }, null, 2)}\n`);
+    writeFileSync(opts.statePath, `${JSON.stringify({ pid: process.pid, watchdog: watchdog.pid, dirs: stack.dirs, groups: stack.groups(), kubeconfig: stack.cp.kubeconfigPath, runDir: stack.runDir, jaeger: stack.jaeger.queryUrl }, null, 2)}\n`);
   }
 
   const pods = samplePods(opts.pods, { gangTimeoutSeconds: opts.gangTimeoutSeconds });
@@ -100,7 +103,10 @@ async function run(opts: DemoOptions, handles: StackHandles): Promise<void> {
       say(`\nno trace for ${chosen.namespace}/${chosen.name}: ${(err as Error).message}`);
       return undefined;
     });
-    if (trace) say(`\ntrace of ${trace.namespace}/${trace.name} (${trace.spans} spans: ${trace.services.join(', ')}):\n  ${trace.uiUrl}\n  ${trace.apiUrl}`);
+    if (trace) {
+      say(`\ntrace of ${trace.namespace}/${trace.name} in Jaeger (${trace.spans} spans: ${trace.services.join(', ')}):`);
+      say(trace.uiAvailable ? `  ${trace.uiUrl}\n  ${trace.apiUrl} (JSON)` : `  ${trace.apiUrl} (JSON; this Jaeger build serves no UI assets, so ${trace.uiUrl} shows a placeholder)`);
+    }
   }
   const scheduler = stack.mesh.services.find((s) => s.name === 'scheduler')!;
   const steps = stepLatencies(await attemptTraces(stack.jaeger.queryUrl, await attemptCount(scheduler.httpUrl)).catch(() => []));
@@ -129,6 +135,8 @@ function main(): void {
     return;
   }
   const handles = new StackHandles();
+  const watchdog = startWatchdog();
+  handles.add(async () => watchdog.stop());
   let exiting = false;
   const shutdown = (code: number, why?: string): void => {
     if (exiting) return;
@@ -149,7 +157,7 @@ function main(): void {
   }
   process.on('uncaughtException', (err) => shutdown(1, `crashed: ${err.stack ?? String(err)}`));
   process.on('unhandledRejection', (err) => shutdown(1, `crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
-  run(opts, handles).then(
+  run(opts, handles, watchdog).then(
     () => shutdown(0),
     (err: unknown) => {
       if (err instanceof PortInUseError || err instanceof ClusterBinaryMissingError) shutdown(2, err.message);

@@ -123,7 +123,9 @@ function histograms(steps: readonly StepLatencies[]): string {
 
 function traceSection(trace: PodTrace | undefined): string {
   if (!trace) return '<p>No trace could be confirmed in Jaeger.</p>';
-  return `<p>Pod <b>${escapeHtml(`${trace.namespace}/${trace.name}`)}</b>: trace <code>${escapeHtml(trace.traceId)}</code>, ${trace.spans} spans from ${escapeHtml(trace.services.join(', '))}. While the demo runs: <a href="${escapeHtml(trace.uiUrl)}">${escapeHtml(trace.uiUrl)}</a> (JSON: <a href="${escapeHtml(trace.apiUrl)}">${escapeHtml(trace.apiUrl)}</a>).</p>`;
+  return `<p>Pod <b>${escapeHtml(`${trace.namespace}/${trace.name}`)}</b>: trace <code>${escapeHtml(trace.traceId)}</code>, ${trace.spans} spans from ${escapeHtml(trace.services.join(', '))}. While the demo runs: ${
+    trace.uiAvailable ? `<a href="${escapeHtml(trace.uiUrl)}">${escapeHtml(trace.uiUrl)}</a>, ` : ''
+  }the JSON at <a href="${escapeHtml(trace.apiUrl)}">${escapeHtml(trace.apiUrl)}</a>${trace.uiAvailable ? '' : ' (this Jaeger build serves no UI assets)'}.</p>`;
 }
 
 /** The whole page. */

@@ -4,7 +4,7 @@
 // also when start-up fails half-way.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { startControlPlane, startJaeger, startNats, startRedis } from '@schedmesh/testkit';
 import type { ControlPlane, Jaeger, ManagedProcess, TestServer } from '@schedmesh/testkit';
@@ -26,6 +26,8 @@ export interface StackOptions {
 
 export interface Stack {
   readonly runDir: string;
+  /** Every temporary directory of the stack: the run's, the control plane's, Jaeger's. */
+  readonly dirs: readonly string[];
   readonly cp: ControlPlane;
   readonly jaeger: Jaeger;
   readonly mesh: Mesh;
@@ -89,5 +91,5 @@ export async function startStack(opts: StackOptions, handles: StackHandles): Pro
     opts.plugins,
     (p) => handles.addProcess(p),
   );
-  return { runDir, cp, jaeger, mesh, groups: () => handles.groups() };
+  return { runDir, dirs: [runDir, cp.dir, dirname(jaeger.process.logPath)], cp, jaeger, mesh, groups: () => handles.groups() };
 }

@@ -18,6 +18,8 @@ export interface PodTrace {
   readonly services: readonly string[];
   /** The Jaeger UI page of the trace. */
   readonly uiUrl: string;
+  /** Whether this Jaeger serves its UI (a build from the Go module alone serves a placeholder page). */
+  readonly uiAvailable: boolean;
   /** The query API's JSON of the trace. */
   readonly apiUrl: string;
 }
@@ -35,6 +37,12 @@ async function queryTrace(queryUrl: string, traceId: string): Promise<JaegerTrac
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`GET ${queryUrl}/api/traces/${traceId}: HTTP ${res.status}`);
   return ((await res.json()) as { data?: JaegerTrace[] }).data?.[0];
+}
+
+/** Jaeger built without its UI assets answers / with a page saying so. */
+async function servesUi(queryUrl: string): Promise<boolean> {
+  const page = await (await fetch(`${queryUrl}/`)).text();
+  return !page.includes('This is not the Jaeger UI');
 }
 
 /**
@@ -65,6 +73,7 @@ export async function podTrace(schedulerAddress: string, queryUrl: string, pod: 
     spans: trace.spans.length,
     services: [...new Set(Object.values(trace.processes).map((p) => p.serviceName))].sort(),
     uiUrl: `${queryUrl}/trace/${traceId}`,
+    uiAvailable: await servesUi(queryUrl),
     apiUrl: `${queryUrl}/api/traces/${traceId}`,
   };
 }

@@ -21,6 +21,19 @@ import type { ReportData } from '../../demo/src/report.js';
 
 const ROOT = join(__dirname, '../..');
 
+/** What the demo writes with --state once the mesh is up. */
+interface DemoState {
+  readonly pid: number;
+  readonly watchdog: number;
+  readonly groups: number[];
+  readonly dirs: string[];
+  readonly kubeconfig: string;
+  readonly runDir: string;
+  readonly jaeger: string;
+}
+
+const readState = (path: string): DemoState => JSON.parse(readFileSync(path, 'utf8')) as DemoState;
+
 interface DemoRun {
   readonly child: ChildProcess;
   readonly output: () => string;
@@ -94,7 +107,7 @@ describe('npm start (the demo)', () => {
     const statePath = join(dir, 'state.json');
     const demo = runDemo(['--short', '--report', reportPath, '--state', statePath]);
     const demoGroup = demo.child.pid!;
-    let state: { pid: number; groups: number[]; kubeconfig: string; runDir: string; jaeger: string } | undefined;
+    let state: DemoState | undefined;
     try {
       await pollUntil(async () => (demo.output().includes('Ctrl-C stops everything') ? true : undefined), {
         what: 'the demo to write its report and keep running',
@@ -102,12 +115,12 @@ describe('npm start (the demo)', () => {
         intervalMs: 250,
         abortIf: () => (demo.child.exitCode !== null ? `the demo exited early:\n${demo.output().slice(-3000)}` : undefined),
       });
-      state = JSON.parse(readFileSync(statePath, 'utf8')) as typeof state;
+      state = readState(statePath);
       const report: ReportData = reportData(readFileSync(reportPath, 'utf8'));
 
       // The report's placements are the API server's.
       const kc = new KubeConfig();
-      kc.loadFromFile(state!.kubeconfig);
+      kc.loadFromFile(state.kubeconfig);
       const core = kc.makeApiClient(CoreV1Api);
       const live = (await Promise.all(['shop', 'analytics', 'ml'].map((namespace) => core.listNamespacedPod({ namespace, labelSelector: 'schedmesh.io/demo=true' })))).flatMap((l) => l.items);
       expect(report.pods).toHaveLength(30);
@@ -146,23 +159,55 @@ describe('npm start (the demo)', () => {
       expect([...steps.keys()]).toEqual(expect.arrayContaining([expect.stringMatching(/^Reserve\//), expect.stringMatching(/^Bind\//), expect.stringMatching(/^Permit\//)]));
       expect(report.trace).toBeDefined();
       expect(report.trace!.name).toMatch(/^train-a-/);
-      const trace = await getTrace(state!.jaeger, report.trace!.traceId);
+      const trace = await getTrace(state.jaeger, report.trace!.traceId);
       expect(trace.spans.some((s) => s.operationName === 'schedule_one')).toBe(true);
-      expect(demo.output()).toContain(report.trace!.uiUrl);
+      expect(demo.output()).toContain(report.trace!.apiUrl);
     } finally {
       demo.child.kill('SIGINT');
     }
     const exit = await demo.exited;
     expect(exit).toEqual({ code: 130, signal: null });
     // Nothing left: no process in the demo's own group (NATS, Redis) nor in any group it led.
-    const groups = new Set([demoGroup, ...(state?.groups ?? [])]);
-    expect(state?.groups.length).toBeGreaterThanOrEqual(10);
-    await pollUntil(async () => (processesInGroups(groups).length === 0 ? true : undefined), { what: `no process left in groups ${[...groups].join(', ')}`, timeoutMs: 10_000 }).catch(
+    const groups = new Set([demoGroup, state.watchdog, ...state.groups]);
+    expect(state.groups.length).toBeGreaterThanOrEqual(10);
+    // The demo waits for every group it stopped; what it does not wait for (its watchdog, told to end last,
+    // and tsx's esbuild helper, which ends when its pipe closes) goes right after it.
+    await pollUntil(async () => (processesInGroups(groups).length === 0 ? true : undefined), { what: 'no process of the demo left', timeoutMs: 30_000, intervalMs: 100 }).catch(
       () => undefined,
     );
     expect(processesInGroups(groups)).toEqual([]);
-    expect(alive(state!.pid)).toBe(false);
-    expect(existsSync(state!.runDir)).toBe(false);
-    expect(existsSync(state!.kubeconfig)).toBe(false);
+    expect(state.dirs.filter((d) => existsSync(d))).toEqual([]);
+  }, 200_000);
+
+  test('killed outright (SIGKILL), the demo leaves nothing running: its watchdog ends every process it had started', async () => {
+    const statePath = join(dir, 'killed.json');
+    const demo = runDemo(['--short', '--report', join(dir, 'killed.html'), '--state', statePath]);
+    try {
+      await pollUntil(async () => (existsSync(statePath) ? true : undefined), {
+        what: 'the mesh up (state file written)',
+        timeoutMs: 150_000,
+        intervalMs: 250,
+        abortIf: () => (demo.child.exitCode !== null ? `the demo exited early:\n${demo.output().slice(-3000)}` : undefined),
+      });
+    } catch (err) {
+      demo.child.kill('SIGINT');
+      throw err;
+    }
+    const state = readState(statePath);
+    const groups = new Set([demo.child.pid!, ...state.groups]);
+    expect(processesInGroups(groups).length).toBeGreaterThanOrEqual(state.groups.length);
+    process.kill(demo.child.pid!, 'SIGKILL');
+    expect(await demo.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    // The watchdog notices within a second; a generous bound for a loaded machine.
+    await pollUntil(async () => (processesInGroups(groups).length === 0 && !alive(state.watchdog) ? true : undefined), {
+      what: 'every process of the killed demo gone',
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    }).catch(() => undefined);
+    expect(processesInGroups(groups)).toEqual([]);
+    expect(alive(state.watchdog)).toBe(false);
+    // And its temporary directories (the run's, the control plane's, Jaeger's) are gone.
+    expect(state.dirs).toHaveLength(3);
+    expect(state.dirs.filter((d) => existsSync(d))).toEqual([]);
   }, 200_000);
 });
