@@ -13,8 +13,12 @@ import type { DemoOptions } from './options.js';
 import { listDemoPods, listNodes, refusalsByReason } from './placements.js';
 import type { NodeView, PodView } from './placements.js';
 import { availablePlugins } from './plugins.js';
+import type { DemoPlugin } from './plugins.js';
 import { ensurePortFree, PortInUseError } from './ports.js';
+import { runFixtureMode } from './fixture-mode.js';
+import type { Mesh } from './mesh.js';
 import { renderReport } from './report.js';
+import type { ReportData } from './report.js';
 import { samplePods } from './sample.js';
 import { seedCluster, submitPods } from './seed.js';
 import { StackHandles, startStack } from './stack.js';
@@ -55,23 +59,26 @@ async function followPods(stack: Stack, total: number, opts: DemoOptions, starte
 function printRefusals(pods: readonly PodView[]): void {
   const groups = refusalsByReason(pods);
   if (groups.length === 0) return;
-  say('\nrefused pods, by reason (PodScheduled=False as the scheduler wrote it):');
+  say('\nrefused pods, by reason (as the scheduler gave it):');
   for (const g of groups) {
     const names = g.pods.map((p) => `${p.namespace}/${p.name}`).sort();
     say(`  ${String(g.pods.length).padStart(3)} × ${g.reason}\n        ${names.slice(0, 6).join(', ')}${names.length > 6 ? `, … (${names.length - 6} more)` : ''}`);
   }
 }
 
-async function run(opts: DemoOptions, handles: StackHandles, watchdog: Watchdog): Promise<void> {
-  if (opts.jaegerPort !== undefined) await ensurePortFree(opts.jaegerPort, '--jaeger-port (Jaeger UI and query API)');
-  for (const b of ['etcd', 'kube-apiserver', 'kubectl', 'jaeger'] as const) requireBinary(b);
-  const plugins = availablePlugins(ROOT);
-  for (const p of plugins.skipped) say(`plugin ${p.name}: ${p.main} is not built, skipped (slot in demo/src/plugins.ts)`);
+/** What either mode produced: the report's content and the processes to watch afterwards. */
+interface Outcome {
+  readonly report: Omit<ReportData, 'generatedAt' | 'plugins'>;
+  readonly mesh: Mesh;
+  readonly keepRunningNote: string;
+}
+
+async function runCluster(opts: DemoOptions, plugins: readonly DemoPlugin[], handles: StackHandles, watchdog: Watchdog): Promise<Outcome> {
   const started = Date.now();
   const stack = await startStack(
     {
       root: ROOT,
-      plugins: plugins.run,
+      plugins,
       ...(opts.jaegerPort !== undefined ? { jaegerPort: opts.jaegerPort } : {}),
       say,
       prepare: async (cp) => {
@@ -82,11 +89,9 @@ async function run(opts: DemoOptions, handles: StackHandles, watchdog: Watchdog)
     handles,
   );
   watchdog.removeOnKill(stack.dirs);
-  say(`mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${stack.mesh.services.map((s) => s.name).join(', ')}; plugins ${plugins.run.map((p) => p.name).join(', ')}`);
+  say(`mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${stack.mesh.services.map((s) => s.name).join(', ')}; plugins ${plugins.map((p) => p.name).join(', ')}`);
   say(`  export KUBECONFIG=${stack.cp.kubeconfigPath}    logs: ${stack.runDir}`);
-  if (opts.statePath) {
-    writeFileSync(opts.statePath, `${JSON.stringify({ pid: process.pid, watchdog: watchdog.pid, dirs: stack.dirs, groups: stack.groups(), kubeconfig: stack.cp.kubeconfigPath, runDir: stack.runDir, jaeger: stack.jaeger.queryUrl }, null, 2)}\n`);
-  }
+  writeState(opts, { pid: process.pid, watchdog: watchdog.pid, dirs: stack.dirs, groups: stack.groups(), kubeconfig: stack.cp.kubeconfigPath, runDir: stack.runDir, jaeger: stack.jaeger.queryUrl });
 
   const pods = samplePods(opts.pods, { gangTimeoutSeconds: opts.gangTimeoutSeconds });
   const submitted = Date.now();
@@ -110,15 +115,63 @@ async function run(opts: DemoOptions, handles: StackHandles, watchdog: Watchdog)
   }
   const scheduler = stack.mesh.services.find((s) => s.name === 'scheduler')!;
   const steps = stepLatencies(await attemptTraces(stack.jaeger.queryUrl, await attemptCount(scheduler.httpUrl)).catch(() => []));
+  return {
+    report: { durationMs, nodes, pods: views, steps, ...(trace ? { trace } : {}) },
+    mesh: stack.mesh,
+    keepRunningNote: `the mesh keeps running (Jaeger ${stack.jaeger.queryUrl}, KUBECONFIG above)`,
+  };
+}
+
+async function runFixture(opts: DemoOptions, plugins: readonly DemoPlugin[], handles: StackHandles, watchdog: Watchdog, missing: Error): Promise<Outcome> {
+  say(`cluster binaries missing: ${missing.message}`);
+  say('falling back to fixture mode: the informer publishes the sample cluster from a YAML file and the demo asks the scheduler (Schedule RPC) for each pod;');
+  say('without an API server nothing is bound, no events are written, tenant RBAC is not reviewed (the tenant policy fails open), and without Jaeger there are no traces (see demo/README.md).');
+  const run = await runFixtureMode({ root: ROOT, pods: opts.pods, gangTimeoutSeconds: opts.gangTimeoutSeconds, plugins, handles, say });
+  watchdog.removeOnKill([run.runDir]);
+  writeState(opts, { pid: process.pid, watchdog: watchdog.pid, dirs: [run.runDir], groups: handles.groups(), runDir: run.runDir });
+  printRefusals(run.pods);
+  return {
+    report: { durationMs: run.durationMs, nodes: run.nodes, pods: run.pods, steps: run.steps, note: FIXTURE_NOTE },
+    mesh: run.mesh,
+    keepRunningNote: 'the mesh keeps running (fixture mode)',
+  };
+}
+
+const FIXTURE_NOTE =
+  'Fixture mode (no cluster binaries): the informer published the sample cluster from a YAML file; placements are the scheduler\'s Schedule RPC answers, each holding a lease in Redis — nothing was bound (no API server), tenant RBAC was not reviewed (no SubjectAccessReview: the tenant policy is written with failurePolicy Ignore, so the intern\'s GPU pods are admitted), latencies are the answers\' step results, and there is no trace (no Jaeger).';
+
+function writeState(opts: DemoOptions, state: Record<string, unknown>): void {
+  if (opts.statePath) writeFileSync(opts.statePath, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** The first cluster binary that is missing, or undefined when all are built. */
+function missingBinary(): Error | undefined {
+  for (const b of ['etcd', 'kube-apiserver', 'kubectl', 'jaeger'] as const) {
+    try {
+      requireBinary(b);
+    } catch (err) {
+      if (err instanceof ClusterBinaryMissingError) return err;
+      throw err;
+    }
+  }
+  return undefined;
+}
+
+async function run(opts: DemoOptions, handles: StackHandles, watchdog: Watchdog): Promise<void> {
+  if (opts.jaegerPort !== undefined) await ensurePortFree(opts.jaegerPort, '--jaeger-port (Jaeger UI and query API)');
+  const plugins = availablePlugins(ROOT);
+  for (const p of plugins.skipped) say(`plugin ${p.name}: ${p.main} is not built, skipped (slot in demo/src/plugins.ts)`);
+  const missing = opts.fixture ? new Error('--fixture asked for fixture mode') : missingBinary();
+  const outcome = missing ? await runFixture(opts, plugins.run, handles, watchdog, missing) : await runCluster(opts, plugins.run, handles, watchdog);
   writeFileSync(
     opts.reportPath,
-    renderReport({ generatedAt: new Date().toISOString(), durationMs, nodes, pods: views, steps, ...(trace ? { trace } : {}), plugins: { run: plugins.run.map((p) => p.name), skipped: plugins.skipped.map((p) => p.name) } }),
+    renderReport({ ...outcome.report, generatedAt: new Date().toISOString(), plugins: { run: plugins.run.map((p) => p.name), skipped: plugins.skipped.map((p) => p.name) } }),
   );
   say(`\nreport: ${opts.reportPath}`);
   if (opts.exitWhenDone) return;
-  say(`\nthe mesh keeps running (Jaeger ${stack.jaeger.queryUrl}); Ctrl-C stops everything.`);
+  say(`\n${outcome.keepRunningNote}; Ctrl-C stops everything.`);
   // Until a signal, or a process of the demo dying on its own.
-  const died = await Promise.race([...stack.mesh.services.map((s) => s.process), ...stack.mesh.plugins].map((p) => p.exited.then(() => p)));
+  const died = await Promise.race([...outcome.mesh.services.map((s) => s.process), ...outcome.mesh.plugins].map((p) => p.exited.then(() => p)));
   throw new Error(`${died.name} exited on its own; last lines of ${died.logPath}:\n${died.logTail(20)}`);
 }
 

@@ -14,11 +14,14 @@ import type { DemoPlugin } from './plugins.js';
 export interface MeshEnvironment {
   readonly root: string;
   readonly runDir: string;
-  readonly kubeconfig: string;
+  /** The cluster: an API server (kubeconfig), or a YAML fixture the informer publishes (no API server at all). */
+  readonly cluster: { readonly kubeconfig: string } | { readonly fixture: string; readonly kubeconfig: string };
   readonly natsUrl: string;
   readonly redisUrl: string;
-  /** OTLP/HTTP traces endpoint (…/v1/traces). */
-  readonly otlpEndpoint: string;
+  /** OTLP/HTTP traces endpoint (…/v1/traces); none: no traces exported. */
+  readonly otlpEndpoint?: string;
+  /** The scheduler's lease TTL (default its own). */
+  readonly leaseTtl?: string;
 }
 
 /** A started service: its process and where it listens. */
@@ -97,14 +100,16 @@ export async function startMesh(env: MeshEnvironment, plugins: readonly DemoPlug
   for (const n of names) listen.set(n, await listenBlock());
   const address = (n: ServiceName): { address: string } => ({ address: `${LOOPBACK}:${listen.get(n)!.grpc.port}` });
   const nats = { url: env.natsUrl, memoryStorage: true };
-  const kubernetes = { kubeconfig: env.kubeconfig };
+  const kubernetes = { kubeconfig: env.cluster.kubeconfig };
+  const fixture = 'fixture' in env.cluster ? env.cluster.fixture : undefined;
   const own: Record<ServiceName, Record<string, unknown>> = {
-    informer: { nats, source: kubernetes },
+    informer: { nats, source: fixture ? { fixture } : kubernetes },
     snapshot: { nats },
     filterscore: { nats, snapshot: address('snapshot') },
     reservation: { nats, redis: { url: env.redisUrl } },
     gateway: { gateway: { pluginsFile } },
-    admission: { nats, kubernetes, gateway: address('gateway') },
+    // Without an API server there is no SubjectAccessReview: tenant RBAC then follows the policy's failurePolicy.
+    admission: { nats, kubernetes: { ...kubernetes, accessReviews: !fixture }, gateway: address('gateway') },
     scheduler: {
       nats,
       kubernetes,
@@ -112,13 +117,15 @@ export async function startMesh(env: MeshEnvironment, plugins: readonly DemoPlug
       reservation: address('reservation'),
       admission: address('admission'),
       gateway: address('gateway'),
+      ...(env.leaseTtl ? { scheduler: { leaseTtl: env.leaseTtl } } : {}),
     },
   };
 
   const services: MeshProcess[] = [];
   for (const n of names) {
     const file = join(env.runDir, `${n}.yaml`);
-    const config = { ...listen.get(n), log: { level: 'info' }, telemetry: { otlpEndpoint: env.otlpEndpoint }, shutdown: { grace: '2s' }, ...own[n] };
+    const telemetry = env.otlpEndpoint ? { otlpEndpoint: env.otlpEndpoint } : {};
+    const config = { ...listen.get(n), log: { level: 'info' }, telemetry, shutdown: { grace: '2s' }, ...own[n] };
     writeFileSync(file, stringify(config));
     const proc = await startProcess(env, n, `services/${n}/dist/main.js`, { SCHEDMESH_CONFIG: file });
     onStarted(proc);

@@ -15,6 +15,7 @@ cluster's pods, and writes demo-report.html. Ctrl-C stops everything.
   --report FILE     where to write the report (default ./demo-report.html)
   --jaeger-port N   serve Jaeger's UI and query API on this loopback port (default a free one)
   --timeout S       stop waiting for pods to settle after S seconds (default 300)
+  --fixture         fixture mode even when the cluster binaries are built (see demo/README.md)
   --state FILE      write the demo's pid, process groups and kubeconfig there as JSON once the mesh is up
   -h, --help        this text`;
 
@@ -26,6 +27,8 @@ export interface DemoOptions {
   readonly jaegerPort?: number;
   readonly timeoutMs: number;
   readonly statePath?: string;
+  /** Fixture mode (no control plane) even when the binaries are built. */
+  readonly fixture: boolean;
 }
 
 /** Thrown for a bad command line; main prints it with the usage and exits 2. */
@@ -53,6 +56,7 @@ export function parseOptions(argv: readonly string[], cwd = process.cwd()): Demo
         'jaeger-port': { type: 'string' },
         timeout: { type: 'string', default: '300' },
         state: { type: 'string' },
+        fixture: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -71,5 +75,6 @@ export function parseOptions(argv: readonly string[], cwd = process.cwd()): Demo
     ...(parsed['jaeger-port'] !== undefined ? { jaegerPort: integer('jaeger-port', parsed['jaeger-port'], 1, 65_535) } : {}),
     timeoutMs: integer('timeout', parsed.timeout, 10, 3_600) * 1000,
     ...(parsed.state !== undefined ? { statePath: resolve(cwd, parsed.state) } : {}),
+    fixture: parsed.fixture,
   };
 }

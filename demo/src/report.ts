@@ -13,6 +13,8 @@ export interface ReportData {
   readonly pods: readonly PodView[];
   readonly steps: readonly StepLatencies[];
   readonly trace?: PodTrace;
+  /** What the reader must know about how the data was had (fixture mode). */
+  readonly note?: string;
   /** Plugins the demo ran, and optional ones it skipped. */
   readonly plugins: { readonly run: readonly string[]; readonly skipped: readonly string[] };
 }
@@ -92,7 +94,7 @@ function refusals(pods: readonly PodView[]): string {
           .join(', '),
       )}</td></tr>`,
   );
-  return `<table class="list"><tr><th>pods</th><th>reason (PodScheduled=False, from the scheduler)</th><th>which</th></tr>${rows.join('\n')}</table>`;
+  return `<table class="list"><tr><th>pods</th><th>reason (as the scheduler gave it)</th><th>which</th></tr>${rows.join('\n')}</table>`;
 }
 
 function histogramSvg(values: readonly number[]): string {
@@ -144,11 +146,11 @@ table{border-collapse:collapse;margin:.5em 0}
 .heat .total{padding-left:8px;color:#555}
 .list td,.list th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top;font-size:13px}
 .hist{display:inline-block;margin:0 2em 1em 0;vertical-align:top}.hist h3{margin:.2em 0;font-size:14px}.hist p{margin:0;font-size:12px;color:#555}
-.note{color:#666;font-size:12px}
+.note{color:#666;font-size:12px}.note-box{background:#fff6d8;border:1px solid #e8d38a;padding:.6em 1em}
 </style></head><body>
 <h1>schedmesh demo</h1>
 <p class="sub">${escapeHtml(data.generatedAt)} · ${data.pods.length} pods in ${(data.durationMs / 1000).toFixed(1)} s: ${bound} bound, ${refused} refused, ${data.pods.length - bound - refused} not settled · ${data.nodes.length} nodes · REST plugins: ${escapeHtml(data.plugins.run.join(', ') || 'none')}${data.plugins.skipped.length ? ` (not built, skipped: ${escapeHtml(data.plugins.skipped.join(', '))})` : ''}</p>
-<h2>Placement: zone × rack × node</h2>
+${data.note ? `<p class="note-box">${escapeHtml(data.note)}</p>\n` : ''}<h2>Placement: zone × rack × node</h2>
 ${heatMap(data.nodes, data.pods)}
 <h2>Refused pods</h2>
 ${refusals(data.pods)}

@@ -39,8 +39,12 @@ export function sampleNodes(): FakeNodeSpec[] {
   return [...general, ...gpu];
 }
 
-/** The AdmissionPolicy objects: a hibernated app, a host-path allowlist, a tenant with node-pool RBAC. */
-export function samplePolicies(): Record<string, unknown>[] {
+/**
+ * The AdmissionPolicy objects: a hibernated app, a host-path allowlist, a
+ * tenant with node-pool RBAC. `tenantFailurePolicy` decides the tenant's pods
+ * when no SubjectAccessReview can be had (fixture mode has no API server).
+ */
+export function samplePolicies(opts: { readonly tenantFailurePolicy: 'Fail' | 'Ignore' } = { tenantFailurePolicy: 'Fail' }): Record<string, unknown>[] {
   const policy = (name: string, spec: Record<string, unknown>) => ({
     apiVersion: 'schedmesh.io/v1alpha1',
     kind: 'AdmissionPolicy',
@@ -58,6 +62,7 @@ export function samplePolicies(): Record<string, unknown>[] {
     }),
     policy('ml-tenant', {
       targetNamespaces: { names: ['ml'] },
+      failurePolicy: opts.tenantFailurePolicy,
       tenantRBAC: { nodePools: ['gpu'], openPools: ['general'], extendedResources: [GPU] },
     }),
   ];

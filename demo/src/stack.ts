@@ -87,7 +87,7 @@ export async function startStack(opts: StackOptions, handles: StackHandles): Pro
   await opts.prepare(cp);
   opts.say('starting the schedmesh services and REST plugins, one process each');
   const mesh = await startMesh(
-    { root: opts.root, runDir, kubeconfig: cp.kubeconfigPath, natsUrl: nats.url, redisUrl: redis.url, otlpEndpoint: `${jaeger.otlpHttpUrl}/v1/traces` },
+    { root: opts.root, runDir, cluster: { kubeconfig: cp.kubeconfigPath }, natsUrl: nats.url, redisUrl: redis.url, otlpEndpoint: `${jaeger.otlpHttpUrl}/v1/traces` },
     opts.plugins,
     (p) => handles.addProcess(p),
   );
