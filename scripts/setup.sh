@@ -67,7 +67,7 @@ cached_step build "building the TypeScript projects" build_key npm run -s build
 if [ "${SCHEDMESH_SKIP_CLUSTER:-}" != "1" ] && [ -f test/cluster/build.sh ]; then
   # build.sh has its own stamps: a matching one costs ~0.05 s (its "up to date" lines are not repeated).
   set +e
-  bash test/cluster/build.sh 2>&1 | grep --line-buffered -v -e ': up to date (' -e '^\[cluster:build\] done in 0m00s: 0 built'
+  bash test/cluster/build.sh 2>&1 | grep --line-buffered -v -E -e ': up to date \(' -e '^\[cluster:build\] done in [0-9]+m[0-9]+s: 0 built'
   cluster_rc=${PIPESTATUS[0]}
   set -e
   if [ "$cluster_rc" != 0 ]; then

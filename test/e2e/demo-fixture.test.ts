@@ -3,17 +3,15 @@
 // RPC places each pod (leases in real Redis, over real NATS and gRPC), and
 // the report says what this mode cannot show. Needs no Go build: it points
 // SCHEDMESH_CLUSTER_BIN at an empty directory, as on a machine without Go.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { pollUntil } from '@schedmesh/testkit';
 
 import { reportData } from '../../demo/src/report.js';
+import { leftInGroups, readState, runDemo } from './demo-process.js';
 
-const ROOT = join(__dirname, '../..');
 let dir: string;
 
 beforeAll(() => {
@@ -22,35 +20,14 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Every live process whose process group is one of `groups`. */
-function processesInGroups(groups: ReadonlySet<number>): string[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .flatMap((e) => {
-      try {
-        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-        return groups.has(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])) ? [`${e} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`] : [];
-      } catch {
-        return [];
-      }
-    });
-}
-
 test('without cluster binaries the demo says so, places the sample through the Schedule RPC, and reports it', async () => {
   const emptyBin = join(dir, 'bin');
   const reportPath = join(dir, 'report.html');
   const statePath = join(dir, 'state.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/src/main.ts', '--short', '--exit', '--report', reportPath, '--state', statePath], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SCHEDMESH_CLUSTER_BIN: emptyBin },
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  expect({ exit, out: exit === 0 ? '' : out }).toEqual({ exit: 0, out: '' });
+  const demo = runDemo(['--short', '--exit', '--report', reportPath, '--state', statePath], { ...process.env, SCHEDMESH_CLUSTER_BIN: emptyBin });
+  const { code } = await demo.exited;
+  const out = demo.output();
+  expect({ code, out: code === 0 ? '' : out }).toEqual({ code: 0, out: '' });
   expect(out).toContain(`cluster binaries missing: etcd is not built: ${join(emptyBin, 'etcd')}`);
   expect(out).toContain('falling back to fixture mode');
 
@@ -76,11 +53,8 @@ test('without cluster binaries the demo says so, places the sample through the S
   expect([...steps.keys()]).toEqual(expect.arrayContaining(['PreFilter/SchedmeshAdmission', 'Reserve/SchedmeshReservation', 'Permit/SchedmeshReservation']));
 
   // Exited by itself: nothing of it left.
-  const state = JSON.parse(readFileSync(statePath, 'utf8')) as { groups: number[]; dirs: string[] };
+  const state = readState(statePath);
   expect(state.groups.length).toBeGreaterThanOrEqual(8);
-  const groups = new Set([child.pid!, ...state.groups]);
-  // tsx's esbuild helper ends when its pipe closes, right after the demo: allow it a moment.
-  await pollUntil(async () => (processesInGroups(groups).length === 0 ? true : undefined), { what: 'no process of the demo left', timeoutMs: 30_000, intervalMs: 100 }).catch(() => undefined);
-  expect(processesInGroups(groups)).toEqual([]);
+  expect(await leftInGroups(new Set([demo.child.pid!, state.watchdog, ...state.groups]))).toEqual([]);
   expect(state.dirs.filter((d) => existsSync(d))).toEqual([]);
 }, 150_000);

@@ -4,9 +4,7 @@
 // server holds, the trace it names must be in Jaeger, and after SIGINT no
 // process of the demo may be left. Missing binaries fail the suite with the
 // build command.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,63 +16,8 @@ import { getTrace, pollUntil, requireBinary } from '@schedmesh/testkit';
 
 import { reportData } from '../../demo/src/report.js';
 import type { ReportData } from '../../demo/src/report.js';
-
-const ROOT = join(__dirname, '../..');
-
-/** What the demo writes with --state once the mesh is up. */
-interface DemoState {
-  readonly pid: number;
-  readonly watchdog: number;
-  readonly groups: number[];
-  readonly dirs: string[];
-  readonly kubeconfig: string;
-  readonly runDir: string;
-  readonly jaeger: string;
-}
-
-const readState = (path: string): DemoState => JSON.parse(readFileSync(path, 'utf8')) as DemoState;
-
-interface DemoRun {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts the demo as `npm start` would (tsx), leader of its own process group so every child it leaves is findable. */
-function runDemo(args: readonly string[]): DemoRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/src/main.ts', ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, output: () => out, exited };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Every process whose process group is one of `groups` (from /proc). */
-function processesInGroups(groups: ReadonlySet<number>): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (groups.has(Number(fields[2]))) found.push(`${entry} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`);
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return found;
-}
+import { alive, leftInGroups, processesInGroups, readState, runDemo } from './demo-process.js';
+import type { DemoState } from './demo-process.js';
 
 let dir: string;
 let occupied: Server | undefined;
@@ -120,7 +63,7 @@ describe('npm start (the demo)', () => {
 
       // The report's placements are the API server's.
       const kc = new KubeConfig();
-      kc.loadFromFile(state.kubeconfig);
+      kc.loadFromFile(state.kubeconfig!);
       const core = kc.makeApiClient(CoreV1Api);
       const live = (await Promise.all(['shop', 'analytics', 'ml'].map((namespace) => core.listNamespacedPod({ namespace, labelSelector: 'schedmesh.io/demo=true' })))).flatMap((l) => l.items);
       expect(report.pods).toHaveLength(30);
@@ -159,7 +102,7 @@ describe('npm start (the demo)', () => {
       expect([...steps.keys()]).toEqual(expect.arrayContaining([expect.stringMatching(/^Reserve\//), expect.stringMatching(/^Bind\//), expect.stringMatching(/^Permit\//)]));
       expect(report.trace).toBeDefined();
       expect(report.trace!.name).toMatch(/^train-a-/);
-      const trace = await getTrace(state.jaeger, report.trace!.traceId);
+      const trace = await getTrace(state.jaeger!, report.trace!.traceId);
       expect(trace.spans.some((s) => s.operationName === 'schedule_one')).toBe(true);
       expect(demo.output()).toContain(report.trace!.apiUrl);
     } finally {
@@ -170,12 +113,7 @@ describe('npm start (the demo)', () => {
     // Nothing left: no process in the demo's own group (NATS, Redis) nor in any group it led.
     const groups = new Set([demoGroup, state.watchdog, ...state.groups]);
     expect(state.groups.length).toBeGreaterThanOrEqual(10);
-    // The demo waits for every group it stopped; what it does not wait for (its watchdog, told to end last,
-    // and tsx's esbuild helper, which ends when its pipe closes) goes right after it.
-    await pollUntil(async () => (processesInGroups(groups).length === 0 ? true : undefined), { what: 'no process of the demo left', timeoutMs: 30_000, intervalMs: 100 }).catch(
-      () => undefined,
-    );
-    expect(processesInGroups(groups)).toEqual([]);
+    expect(await leftInGroups(groups)).toEqual([]);
     expect(state.dirs.filter((d) => existsSync(d))).toEqual([]);
   }, 200_000);
 
@@ -194,17 +132,12 @@ describe('npm start (the demo)', () => {
       throw err;
     }
     const state = readState(statePath);
-    const groups = new Set([demo.child.pid!, ...state.groups]);
-    expect(processesInGroups(groups).length).toBeGreaterThanOrEqual(state.groups.length);
+    const groups = new Set([demo.child.pid!, state.watchdog, ...state.groups]);
+    expect(processesInGroups(groups).length).toBeGreaterThan(state.groups.length);
     process.kill(demo.child.pid!, 'SIGKILL');
     expect(await demo.exited).toEqual({ code: null, signal: 'SIGKILL' });
-    // The watchdog notices within a second; a generous bound for a loaded machine.
-    await pollUntil(async () => (processesInGroups(groups).length === 0 && !alive(state.watchdog) ? true : undefined), {
-      what: 'every process of the killed demo gone',
-      timeoutMs: 30_000,
-      intervalMs: 250,
-    }).catch(() => undefined);
-    expect(processesInGroups(groups)).toEqual([]);
+    // The watchdog notices within a second, kills, removes the directories, and ends.
+    expect(await leftInGroups(groups)).toEqual([]);
     expect(alive(state.watchdog)).toBe(false);
     // And its temporary directories (the run's, the control plane's, Jaeger's) are gone.
     expect(state.dirs).toHaveLength(3);
