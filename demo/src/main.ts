@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { ClusterBinaryMissingError, pollUntil, requireBinary } from '@schedmesh/testkit';
 
 import { ProgressDisplay } from './console.js';
+import { runFixtureMode } from './fixture-mode.js';
+import type { Mesh } from './mesh.js';
 import { parseOptions, USAGE } from './options.js';
 import type { DemoOptions } from './options.js';
 import { listDemoPods, listNodes, refusalsByReason } from './placements.js';
@@ -15,8 +17,6 @@ import type { NodeView, PodView } from './placements.js';
 import { availablePlugins } from './plugins.js';
 import type { DemoPlugin } from './plugins.js';
 import { ensurePortFree, PortInUseError } from './ports.js';
-import { runFixtureMode } from './fixture-mode.js';
-import type { Mesh } from './mesh.js';
 import { renderReport } from './report.js';
 import type { ReportData } from './report.js';
 import { samplePods } from './sample.js';

@@ -4,6 +4,7 @@ import { describe, expect, test } from '@jest/globals';
 import type { JaegerTrace } from '@schedmesh/testkit';
 
 import { ProgressDisplay, progressBar } from './console.js';
+import { stepName } from './fixture-mode.js';
 import { placementByRack, podView, refusalsByReason } from './placements.js';
 import type { NodeView, PodView } from './placements.js';
 import { BUCKETS_MS, escapeHtml, histogram, percentile, renderReport, reportData } from './report.js';
@@ -102,6 +103,14 @@ describe('the report', () => {
       { step: 'attempt (schedule_one)', durationsMs: [9] },
       { step: 'Reserve/X', durationsMs: [2, 3] },
     ]);
+  });
+
+  test.each([
+    ['EXTENSION_POINT_PRE_FILTER', 'SchedmeshAdmission', 'PreFilter/SchedmeshAdmission'],
+    ['EXTENSION_POINT_RESERVE', 'SchedmeshReservation', 'Reserve/SchedmeshReservation'],
+    ['EXTENSION_POINT_POST_BIND', 'SchedmeshReservation', 'PostBind/SchedmeshReservation'],
+  ])('fixture mode names %s of %s as the spans do: %s', (point, plugin, want) => {
+    expect(stepName(point, plugin)).toBe(want);
   });
 
   test('the page escapes what it shows, embeds its data, and loads nothing from elsewhere', () => {

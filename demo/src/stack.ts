@@ -41,8 +41,10 @@ export class StackHandles {
   private readonly managed: ManagedProcess[] = [];
   private stopping: Promise<void> | undefined;
 
+  /** Registers how to stop something just started; once stop() has begun (a signal during start-up), stops it at once. */
   add(stop: () => Promise<void>): void {
-    this.stops.push(stop);
+    if (this.stopping) void this.stopping.then(stop).catch(() => undefined);
+    else this.stops.push(stop);
   }
 
   /** Records a process whose stop another handle owns (the control plane's, Jaeger's). */
@@ -62,7 +64,7 @@ export class StackHandles {
   /** Stops everything in reverse order of start; idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      for (const stop of this.stops.reverse()) await stop().catch(() => undefined);
+      for (const stop of [...this.stops].reverse()) await stop().catch(() => undefined);
     })();
     return this.stopping;
   }
