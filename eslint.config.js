@@ -15,8 +15,8 @@ const workspacePackages = ['libs', 'services', 'examples'].flatMap((top) =>
     ? fs.readdirSync(path.join(__dirname, top)).filter((d) => fs.existsSync(path.join(__dirname, top, d, 'package.json'))).map((d) => `${top}/${d}`)
     : [],
 );
-// Files that may use devDependencies: tests, test support, benchmarks, scripts.
-const devFiles = ['**/*.test.ts', '**/src/testing/**', 'test/**', 'bench/**', '**/scripts/**', 'libs/testkit/**', '*.js'];
+// Files that may use devDependencies: tests, test support, benchmarks, the demo, scripts.
+const devFiles = ['**/*.test.ts', '**/src/testing/**', 'test/**', 'bench/**', 'demo/**', '**/scripts/**', 'libs/testkit/**', '*.js'];
 // Test support: the test kit, a package's src/testing/, fixture modules.
 const testSupport = ['libs/testkit/**', '**/src/testing/**', '**/*fixtures*'];
 

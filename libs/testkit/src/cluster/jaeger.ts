@@ -20,6 +20,8 @@ export interface JaegerOptions {
   /** Traces kept in memory; default 100 000. */
   readonly maxTraces?: number;
   readonly keepDir?: boolean;
+  /** A fixed port for the query API and UI (for people to open); default a free one. */
+  readonly queryPort?: number;
 }
 
 /** A running Jaeger v2 all-in-one: OTLP in, query API out, in-memory storage. */
@@ -110,13 +112,14 @@ async function startJaegerOnce(opts: JaegerOptions): Promise<Jaeger> {
   const bin = requireBinary('jaeger', opts.binDir ?? clusterBinDir());
   const dir = mkdtempSync(join(opts.baseDir ?? defaultBaseDir(), 'schedmesh-jaeger-'));
   removeDirOnExit(dir);
-  const [otlpGrpc, otlpHttp, queryHttp, queryGrpc, health] = (await freePorts(5)) as [
+  const [otlpGrpc, otlpHttp, freeQueryHttp, queryGrpc, health] = (await freePorts(5)) as [
     number,
     number,
     number,
     number,
     number,
   ];
+  const queryHttp = opts.queryPort ?? freeQueryHttp;
   const configPath = join(dir, 'jaeger.yaml');
   writeFileSync(
     configPath,
