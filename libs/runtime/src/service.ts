@@ -11,6 +11,7 @@ import type { HttpEndpoints } from './metrics.js';
 import { handleSignals } from './shutdown.js';
 import type { ShutdownHook } from './shutdown.js';
 import { initTelemetry } from './telemetry.js';
+import { DEFAULT_TLS_RELOAD_MS } from './tls-files.js';
 import type { Telemetry } from './telemetry.js';
 
 const tlsSchema = z
@@ -21,6 +22,8 @@ const tlsSchema = z
     keyFile: z.string().min(1),
     /** PEM CA of client certificates; set it to require mTLS. */
     clientCaFile: z.string().min(1).optional(),
+    /** How often the files are read again: rotated certificates apply to new connections without a restart. */
+    reloadInterval: duration().default(DEFAULT_TLS_RELOAD_MS),
   })
   .strict();
 
