@@ -1,22 +1,25 @@
-// The manifests and the code cannot drift apart: the standalone overlay is
-// rendered with `kubectl kustomize`, and each Deployment's container runs as
+// The manifests and the code cannot drift apart: the standalone and the
+// production overlay are rendered with `kubectl kustomize`, and each Deployment's container runs as
 // a local process (its built dist/main.js) with the configuration the
 // manifest gives it — the config.yaml of its ConfigMap, its env with
 // configMapKeyRef and fieldRef resolved as the kubelet does, and the API
 // access of its own ServiceAccount under the overlay's RBAC. Only the
-// addresses change, each rewrite listed in REWRITES. Then a pod with
-// schedulerName: schedmesh is created on the real kube-apiserver and must be
-// bound. Real NATS (JetStream) and Redis from testkit. Needs `npm run build`.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// addresses change, each rewrite listed in REWRITES (production: one process
+// per Deployment, and its certificate Secret's files issued by a test CA).
+// Then a pod with schedulerName: schedmesh is created on the real
+// kube-apiserver and must be bound. Real NATS (JetStream) and Redis from
+// testkit. Needs `npm run build`.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import {
   createFakeNodes,
   fakeNodeSpecs,
   freePort,
   kubeconfigYaml,
+  makeTestPki,
   pollUntil,
   requireBinary,
   startControlPlane,
@@ -25,10 +28,10 @@ import {
   startServiceProcess,
   kubectl as runKubectl,
 } from '@schedmesh/testkit';
-import type { ControlPlane, ServiceProcess, TestServer } from '@schedmesh/testkit';
+import type { ControlPlane, ServiceProcess, TestPki, TestServer } from '@schedmesh/testkit';
 import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
 
-const OVERLAY = join(__dirname, '../../deploy/overlays/standalone');
+const DEPLOY = join(__dirname, '../../deploy');
 const NAMESPACE = 'schedmesh-system';
 /** The standalone overlay's Deployments, in start order: the informer creates the stream the others wait for. */
 const SERVICES = ['informer', 'snapshot', 'reservation', 'gateway', 'filterscore', 'admission', 'scheduler'] as const;
@@ -46,6 +49,9 @@ const REWRITES = {
   natsUrl: 'env SCHEDMESH_NATS__URL (schedmesh-endpoints nats-url) → the test\'s nats-server',
   redisUrl: 'env SCHEDMESH_REDIS__URL (schedmesh-endpoints redis-url) → the test\'s redis-server',
   serviceAccount: 'the mounted ServiceAccount token (in-cluster config) → KUBECONFIG with a token of the same ServiceAccount',
+  tlsFiles:
+    'env /etc/schedmesh-tls/* (the certificate Secret volume) → files in a temp dir: a test CA\'s certificate for the Service names plus 127.0.0.1, as the addresses are rewritten',
+  replicas: 'replicas 2 → one process per Deployment',
 } as const;
 type Rewrite = keyof typeof REWRITES;
 
@@ -63,9 +69,10 @@ interface Deployment {
         serviceAccountName: string;
         automountServiceAccountToken?: boolean;
         containers: { name: string; command: string[]; env?: EnvVar[]; volumeMounts?: { name: string; mountPath: string }[] }[];
-        volumes?: { name: string; configMap?: { name: string } }[];
+        volumes?: { name: string; configMap?: { name: string }; secret?: { secretName: string } }[];
       };
     };
+    replicas?: number;
   };
 }
 interface Manifest {
@@ -74,9 +81,11 @@ interface Manifest {
   data?: Record<string, string>;
 }
 
+// One overlay at a time (describe blocks run in order); each gets its own control plane, NATS and Redis.
 let cp: ControlPlane;
 let nats: TestServer;
 let redis: TestServer;
+let pki: TestPki | undefined;
 let dir: string;
 const procs = new Map<Service, ServiceProcess>();
 const applied = new Map<Service, Set<Rewrite>>();
@@ -135,14 +144,41 @@ async function serviceAccountKubeconfig(serviceAccount: string): Promise<string>
   return path;
 }
 
-beforeAll(async () => {
+/** The files of a certificate Secret (tls.crt, tls.key, ca.crt), issued by the test CA for the service's names. */
+function certificateSecret(svc: Service, secretName: string): string {
+  const issued = pki!.issue(secretName, { serverNames: [`schedmesh-${svc}`, `schedmesh-${svc}.${NAMESPACE}.svc`, '127.0.0.1'] });
+  const secretDir = join(dir, secretName);
+  mkdirSync(secretDir);
+  copyFileSync(issued.cert, join(secretDir, 'tls.crt'));
+  copyFileSync(issued.key, join(secretDir, 'tls.key'));
+  copyFileSync(pki!.caCert, join(secretDir, 'ca.crt'));
+  return secretDir;
+}
+
+/** The env with the certificate Secret's mount path pointing at its files. */
+function rewriteTlsFiles(svc: Service, env: Record<string, string>, pod: Deployment['spec']['template']['spec']): void {
+  const container = pod.containers[0]!;
+  for (const mount of container.volumeMounts ?? []) {
+    const secretName = pod.volumes?.find((v) => v.name === mount.name)?.secret?.secretName;
+    if (!secretName) continue;
+    const files = certificateSecret(svc, secretName);
+    for (const [name, value] of Object.entries(env)) {
+      if (value.startsWith(`${mount.mountPath}/`)) env[name] = join(files, value.slice(mount.mountPath.length + 1));
+    }
+    record(svc, 'tlsFiles');
+  }
+}
+
+async function startOverlay(overlay: string): Promise<void> {
   requireBinary('etcd');
   requireBinary('kube-apiserver');
   requireBinary('kubectl');
+  procs.clear();
+  applied.clear();
   dir = mkdtempSync(join(tmpdir(), 'schedmesh-drift-'));
   [cp, nats, redis] = await Promise.all([startControlPlane(), startNats(), startRedis()]);
 
-  const rendered = parseAllDocuments(await kubectl(['kustomize', OVERLAY])).map((d) => d.toJS() as Manifest);
+  const rendered = parseAllDocuments(await kubectl(['kustomize', join(DEPLOY, overlay)])).map((d) => d.toJS() as Manifest);
   // What a cluster would hold besides the pods: the namespace, the CRD, the ServiceAccounts and their RBAC.
   const cluster = rendered.filter((o) =>
     ['Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind),
@@ -159,6 +195,7 @@ beforeAll(async () => {
 
   for (const svc of SERVICES) {
     const deployment = deployments.find((d) => d.metadata.name === `schedmesh-${svc}`)!;
+    if ((deployment.spec.replicas ?? 1) > 1) record(svc, 'replicas');
     const pod = deployment.spec.template.spec;
     const container = pod.containers[0]!;
     expect(container.command).toEqual(['node', `services/${svc}/dist/main.js`]);
@@ -182,29 +219,55 @@ beforeAll(async () => {
       env[name] = url;
       record(svc, rewrite);
     }
+    rewriteTlsFiles(svc, env, pod);
     if (pod.automountServiceAccountToken) {
       env.KUBECONFIG = await serviceAccountKubeconfig(pod.serviceAccountName);
       record(svc, 'serviceAccount');
     }
-    const leftover = Object.entries(env).find(([, v]) => /\.svc\b|schedmesh-[a-z]+:\d/.test(v));
-    if (leftover) throw new Error(`${svc}: env ${leftover[0]}=${leftover[1]} is a cluster address this test does not rewrite`);
+    const leftover = Object.entries(env).find(([, v]) => /\.svc\b|schedmesh-[a-z]+:\d|^\/etc\//.test(v));
+    if (leftover) throw new Error(`${svc}: env ${leftover[0]}=${leftover[1]} is a cluster address or path this test does not rewrite`);
 
     const proc = startServiceProcess({ service: svc, env, httpPort: ports.get(svc)!.http, logDir: dir });
     procs.set(svc, proc);
     // In start order: the informer creates the cluster stream, the clients find their servers.
     await proc.ready(120_000);
   }
-}, 420_000);
+}
 
-afterAll(async () => {
+async function stopOverlay(): Promise<void> {
   for (const svc of [...SERVICES].reverse()) await procs.get(svc)?.stop();
   await Promise.all([cp?.stop(), nats?.stop(), redis?.stop()]);
+  pki?.remove();
   if (dir) rmSync(dir, { recursive: true, force: true });
-}, 120_000);
+}
 
-test('only the listed rewrites were made, and each of them was needed', () => {
-  expect(new Set([...applied.values()].flatMap((r) => [...r]))).toEqual(new Set(Object.keys(REWRITES)));
-  expect(Object.fromEntries([...applied].map(([svc, r]) => [svc, [...r].sort()]))).toEqual({
+/** Creates a pod for the schedmesh scheduler and waits until it is bound to one of the fake nodes. */
+async function expectPodBound(name: string): Promise<void> {
+  await cp.core.createNamespacedPod({
+    namespace: 'default',
+    body: {
+      metadata: { name, namespace: 'default' },
+      spec: {
+        schedulerName: 'schedmesh',
+        containers: [{ name: 'main', image: 'registry.invalid/pause:never-pulled', resources: { requests: { cpu: '500m', memory: '256Mi' } } }],
+      },
+    },
+  });
+  const node = await pollUntil(async () => (await cp.core.readNamespacedPod({ namespace: 'default', name })).spec?.nodeName, {
+    what: `pod default/${name} bound by the schedmesh scheduler`,
+    timeoutMs: 120_000,
+    intervalMs: 250,
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}\n--- scheduler log ---\n${procs.get('scheduler')?.logTail(30)}`);
+  });
+  expect(node).toMatch(/^drift-node-\d+$/);
+  const events = (await cp.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${name}` })).items;
+  expect(events.map((e) => e.reason)).toContain('Scheduled');
+  for (const [svc, proc] of procs) expect(`${svc}: ${proc.exit() ? 'exited' : 'running'}`).toBe(`${svc}: running`);
+}
+
+const everyService = (extra: Partial<Record<Service, Rewrite[]>>, all: Rewrite[] = []): Record<string, Rewrite[]> => {
+  const base: Record<Service, Rewrite[]> = {
     informer: ['configPath', 'grpcPort', 'httpPort', 'natsUrl', 'serviceAccount'],
     snapshot: ['configPath', 'grpcPort', 'httpPort', 'natsUrl'],
     reservation: ['configPath', 'grpcPort', 'httpPort', 'natsUrl', 'redisUrl'],
@@ -212,28 +275,38 @@ test('only the listed rewrites were made, and each of them was needed', () => {
     filterscore: ['configPath', 'grpcPort', 'httpPort', 'natsUrl', 'serviceAddress'],
     admission: ['configPath', 'grpcPort', 'httpPort', 'natsUrl', 'serviceAccount', 'serviceAddress'],
     scheduler: ['configPath', 'grpcPort', 'httpPort', 'natsUrl', 'serviceAccount', 'serviceAddress'],
+  };
+  return Object.fromEntries(SERVICES.map((svc) => [svc, [...base[svc], ...all, ...(extra[svc] ?? [])].sort()]));
+};
+
+describe('deploy/overlays/standalone', () => {
+  beforeAll(() => startOverlay('overlays/standalone'), 420_000);
+  afterAll(stopOverlay, 120_000);
+
+  test('only the listed rewrites were made', () => {
+    expect(Object.fromEntries([...applied].map(([svc, r]) => [svc, [...r].sort()]))).toEqual(everyService({}));
   });
+
+  test('the services as the overlay configures them bind a pod with schedulerName: schedmesh', () => expectPodBound('drift'), 180_000);
 });
 
-test('the services as the overlay configures them bind a pod with schedulerName: schedmesh', async () => {
-  await cp.core.createNamespacedPod({
-    namespace: 'default',
-    body: {
-      metadata: { name: 'drift', namespace: 'default' },
-      spec: {
-        schedulerName: 'schedmesh',
-        containers: [{ name: 'main', image: 'registry.invalid/pause:never-pulled', resources: { requests: { cpu: '500m', memory: '256Mi' } } }],
-      },
-    },
+describe('deploy/overlays/production (mTLS)', () => {
+  beforeAll(() => {
+    pki = makeTestPki('schedmesh-drift-ca');
+    return startOverlay('overlays/production');
+  }, 420_000);
+  afterAll(stopOverlay, 120_000);
+
+  test('only the listed rewrites were made, and together with standalone each of them was needed', () => {
+    const replicated: Service[] = ['snapshot', 'filterscore', 'reservation', 'admission', 'gateway', 'scheduler'];
+    expect(Object.fromEntries([...applied].map(([svc, r]) => [svc, [...r].sort()]))).toEqual(
+      everyService(Object.fromEntries(replicated.map((svc) => [svc, ['replicas']])), ['tlsFiles']),
+    );
+    expect(new Set([...applied.values()].flatMap((r) => [...r]))).toEqual(new Set(Object.keys(REWRITES)));
   });
-  const node = await pollUntil(
-    async () => (await cp.core.readNamespacedPod({ namespace: 'default', name: 'drift' })).spec?.nodeName,
-    { what: 'pod default/drift bound by the schedmesh scheduler', timeoutMs: 120_000, intervalMs: 250 },
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\n--- scheduler log ---\n${procs.get('scheduler')?.logTail(30)}`);
-  });
-  expect(node).toMatch(/^drift-node-\d+$/);
-  const events = (await cp.core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=drift' })).items;
-  expect(events.map((e) => e.reason)).toContain('Scheduled');
-  for (const [svc, proc] of procs) expect(`${svc}: ${proc.exit() ? 'exited' : 'running'}`).toBe(`${svc}: running`);
-}, 180_000);
+
+  test('every service serves gRPC with mTLS, and they bind a pod over it', async () => {
+    for (const [svc, proc] of procs) expect(`${svc}: ${/"mtls":true/.test(proc.logTail(200))}`).toBe(`${svc}: true`);
+    await expectPodBound('drift-mtls');
+  }, 180_000);
+});
