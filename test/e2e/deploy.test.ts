@@ -1,6 +1,8 @@
 // The kustomize deployment (deploy/) against a real etcd + kube-apiserver
 // (test/cluster/build.sh): every overlay renders with `kubectl kustomize` and
-// is accepted by `kubectl apply --dry-run=server`; the base's RBAC, applied
+// is accepted by `kubectl apply --dry-run=server` (production once a user's
+// overlay sets its NATS and Redis hosts: as shipped it must be refused, and
+// its replicas, budgets, spread and mTLS wiring are checked); the base's RBAC, applied
 // for real, grants each ServiceAccount what its code calls and refuses the
 // rest (`kubectl auth can-i --as`). Missing binaries fail the suite with the
 // build command.
@@ -206,7 +208,12 @@ describe('deploy/overlays/production', () => {
           patches: [host('schedmesh-nats', 'nats.infra.svc.cluster.local'), host('schedmesh-redis', 'redis.infra.svc.cluster.local')],
         }),
       );
-      const out = await kubectl(['apply', '--dry-run=server', '-f', '-'], await kubectl(['kustomize', dir]));
+      const rendered = await kubectl(['kustomize', dir]);
+      for (const o of await manifests(rendered)) {
+        if (o.kind === 'Namespace' || o.kind.startsWith('Cluster') || o.kind === 'CustomResourceDefinition') continue;
+        expect(`${o.kind}/${o.metadata.name}: ${o.metadata.namespace ?? '(none)'}`).toMatch(/: schedmesh-system$/);
+      }
+      const out = await kubectl(['apply', '--dry-run=server', '-f', '-'], rendered);
       expect(out).toContain('deployment.apps/schedmesh-scheduler created (server dry run)');
       expect(out).toContain('poddisruptionbudget.policy/schedmesh-scheduler created (server dry run)');
       expect(out).toContain('service/schedmesh-nats created (server dry run)');
