@@ -49,13 +49,7 @@ export function connectChannel(address: string, options: ChannelOptions = {}): C
 
 function channelCredentials({ tls, logger }: ChannelOptions): ChannelCredentials {
   if (!tls) return ChannelCredentials.createInsecure();
-  const files = new ReloadingPemFiles({
-    caFile: tls.caFile,
-    certFile: tls.certFile,
-    keyFile: tls.keyFile,
-    ...(tls.reloadInterval !== undefined ? { reloadIntervalMs: tls.reloadInterval } : {}),
-    ...(logger ? { logger } : {}),
-  });
+  const files = new ReloadingPemFiles({ caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, reloadIntervalMs: tls.reloadInterval, logger });
   return experimental.createCertificateProviderChannelCredentials(files, tls.certFile !== undefined ? files : null);
 }
 

@@ -135,13 +135,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
 
 function serverCredentials(tls: ServerTlsOptions | undefined, logger: Logger): ServerCredentials {
   if (!tls) return ServerCredentials.createInsecure();
-  const files = new ReloadingPemFiles({
-    certFile: tls.certFile,
-    keyFile: tls.keyFile,
-    caFile: tls.clientCaFile,
-    ...(tls.reloadInterval !== undefined ? { reloadIntervalMs: tls.reloadInterval } : {}),
-    logger,
-  });
+  const files = new ReloadingPemFiles({ certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.clientCaFile, reloadIntervalMs: tls.reloadInterval, logger });
   // One provider serves both the identity and the client CA; the first argument is the identity.
   const mtls = tls.clientCaFile !== undefined;
   return experimental.createCertificateProviderServerCredentials(files, mtls ? files : null, mtls);

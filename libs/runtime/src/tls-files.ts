@@ -20,10 +20,10 @@ export interface PemFiles {
 
 /** Options of {@link ReloadingPemFiles}. */
 export interface ReloadingPemFilesOptions extends PemFiles {
-  /** How often the files are read again while a server or channel uses them. */
-  reloadIntervalMs?: number;
+  /** How often the files are read again while a server or channel uses them (default {@link DEFAULT_TLS_RELOAD_MS}). */
+  reloadIntervalMs?: number | undefined;
   /** Where reloads and unusable files are reported (no key material is logged). */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 interface PemContent {
