@@ -18,8 +18,7 @@ RUN npm run build
 COPY deploy/image/ deploy/image/
 RUN sh deploy/image/layout.sh /src /app \
  && cd /app \
- && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force
+ && npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # Runtime: node, the built code and its production dependencies; no npm
 # cache, no sources, no compiler. Non-root (the manifests' uid 10001) and

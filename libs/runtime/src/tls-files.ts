@@ -93,7 +93,7 @@ export class ReloadingPemFiles implements experimental.CertificateProvider {
   }
 
   /** Reads the files again and hands changed, valid content to every listener. */
-  async reload(): Promise<void> {
+  private async reload(): Promise<void> {
     if (this.reading) return;
     this.reading = true;
     try {
