@@ -261,8 +261,13 @@ async function expectPodBound(name: string): Promise<void> {
     throw new Error(`${err.message}\n--- scheduler log ---\n${procs.get('scheduler')?.logTail(30)}`);
   });
   expect(node).toMatch(/^drift-node-\d+$/);
-  const events = (await cp.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${name}` })).items;
-  expect(events.map((e) => e.reason)).toContain('Scheduled');
+  // The scheduler records the event after the Binding, on its own time.
+  const scheduled = await pollUntil(
+    async () =>
+      (await cp.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${name}` })).items.find((e) => e.reason === 'Scheduled'),
+    { what: `the Scheduled event of default/${name}`, timeoutMs: 60_000, intervalMs: 250 },
+  );
+  expect(scheduled.message).toBe(`Successfully assigned default/${name} to ${node}`);
   for (const [svc, proc] of procs) expect(`${svc}: ${proc.exit() ? 'exited' : 'running'}`).toBe(`${svc}: running`);
 }
 
