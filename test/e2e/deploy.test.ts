@@ -1,11 +1,15 @@
 // The kustomize deployment (deploy/) against a real etcd + kube-apiserver
 // (test/cluster/build.sh): every overlay renders with `kubectl kustomize` and
-// is accepted by `kubectl apply --dry-run=server`; the base's RBAC, applied
+// is accepted by `kubectl apply --dry-run=server` (production once a user's
+// overlay sets its NATS and Redis hosts: as shipped it must be refused, and
+// its replicas, budgets, spread and mTLS wiring are checked); the base's RBAC, applied
 // for real, grants each ServiceAccount what its code calls and refuses the
 // rest (`kubectl auth can-i --as`). Missing binaries fail the suite with the
 // build command.
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { requireBinary, startControlPlane, kubectl as runKubectl } from '@schedmesh/testkit';
@@ -21,7 +25,25 @@ interface Manifest {
   kind: string;
   metadata: { name: string; namespace?: string };
   spec?: Record<string, unknown>;
+  data?: Record<string, string>;
 }
+
+interface Container {
+  name: string;
+  env?: { name: string; value?: string }[];
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+
+interface PodTemplate {
+  metadata: { labels: Record<string, string> };
+  spec: {
+    containers: Container[];
+    volumes?: { name: string; secret?: { secretName: string } }[];
+    topologySpreadConstraints?: { topologyKey: string; whenUnsatisfiable: string }[];
+  };
+}
+
+const podTemplate = (d: Manifest): PodTemplate => (d.spec as { template: PodTemplate }).template;
 
 let cp: ControlPlane;
 
@@ -155,5 +177,86 @@ describe('RBAC, applied for real', () => {
     ['schedmesh-gateway', 'get', 'configmaps', NAMESPACE, undefined, false],
   ])('%s %s %s in %s (subresource %s): %s', async (sa, verb, resource, namespace, subresource, allowed) => {
     await expect(canI(sa, verb, resource, namespace, subresource)).resolves.toBe(allowed);
+  });
+});
+
+describe('deploy/overlays/production', () => {
+  let objects: Manifest[];
+  const deployments = (): Manifest[] => objects.filter((o) => o.kind === 'Deployment');
+  const service = (d: Manifest): string => d.metadata.name.replace('schedmesh-', '');
+
+  beforeAll(async () => {
+    objects = await manifests(await render('overlays/production'));
+  }, 60_000);
+
+  test('left as shipped, the dry run fails on the NATS and Redis hosts still to be set', async () => {
+    await expect(kubectl(['apply', '--dry-run=server', '-f', '-'], await render('overlays/production'))).rejects.toThrow(
+      /Service "schedmesh-(nats|redis)" is invalid: spec\.externalName: Invalid value: "SET-ME_(NATS|REDIS)-HOST"/,
+    );
+  }, 60_000);
+
+  test('with the hosts set as deploy/README.md shows, the API server accepts it (dry run)', async () => {
+    // A user's overlay on top of production, in a directory of its own.
+    const dir = mkdtempSync(join(tmpdir(), 'schedmesh-prod-'));
+    try {
+      const host = (name: string, externalName: string) =>
+        ({ patch: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NAMESPACE }, spec: { externalName } }) });
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        JSON.stringify({
+          resources: [relative(dir, join(DEPLOY, 'overlays/production'))],
+          patches: [host('schedmesh-nats', 'nats.infra.svc.cluster.local'), host('schedmesh-redis', 'redis.infra.svc.cluster.local')],
+        }),
+      );
+      const rendered = await kubectl(['kustomize', dir]);
+      for (const o of await manifests(rendered)) {
+        if (o.kind === 'Namespace' || o.kind.startsWith('Cluster') || o.kind === 'CustomResourceDefinition') continue;
+        expect(`${o.kind}/${o.metadata.name}: ${o.metadata.namespace ?? '(none)'}`).toMatch(/: schedmesh-system$/);
+      }
+      const out = await kubectl(['apply', '--dry-run=server', '-f', '-'], rendered);
+      expect(out).toContain('deployment.apps/schedmesh-scheduler created (server dry run)');
+      expect(out).toContain('poddisruptionbudget.policy/schedmesh-scheduler created (server dry run)');
+      expect(out).toContain('service/schedmesh-nats created (server dry run)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test('every stateless service runs 2 replicas, spread across nodes, under a PodDisruptionBudget', () => {
+    const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget');
+    for (const d of deployments()) {
+      const replicas = (d.spec as { replicas: number }).replicas;
+      expect(`${d.metadata.name}: ${replicas}`).toBe(`${d.metadata.name}: ${d.metadata.name === 'schedmesh-informer' ? 1 : 2}`);
+      const budget = budgets.find((b) => (b.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels['app.kubernetes.io/name'] === d.metadata.name);
+      expect(`${d.metadata.name}: ${budget ? 'budget' : 'none'}`).toBe(`${d.metadata.name}: ${replicas > 1 ? 'budget' : 'none'}`);
+      expect(podTemplate(d).spec.topologySpreadConstraints).toEqual(
+        expect.arrayContaining([expect.objectContaining({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' })]),
+      );
+    }
+  });
+
+  test('every gRPC server and every address a service dials use its certificate Secret (mTLS)', () => {
+    for (const d of deployments()) {
+      const svc = service(d);
+      const { spec } = podTemplate(d);
+      expect(spec.volumes).toContainEqual({ name: 'tls', secret: { secretName: `schedmesh-${svc}-tls` } });
+      const container = spec.containers[0]!;
+      expect(container.volumeMounts).toContainEqual(expect.objectContaining({ name: 'tls', mountPath: '/etc/schedmesh-tls' }));
+      const env = new Map((container.env ?? []).map((e) => [e.name, e.value]));
+      expect(env.get('SCHEDMESH_GRPC__TLS__CLIENT_CA_FILE')).toBe('/etc/schedmesh-tls/ca.crt');
+      // Every block of the service's config.yaml with an address is a client of another mesh service.
+      const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `schedmesh-${svc}-config`)!;
+      const dialled = Object.entries(parseAllDocuments(config.data!['config.yaml']!)[0]!.toJS() as Record<string, Record<string, unknown>>)
+        .filter(([, block]) => typeof block === 'object' && block !== null && 'address' in block)
+        .map(([key]) => key.toUpperCase());
+      for (const key of dialled) {
+        expect([svc, key, env.get(`SCHEDMESH_${key}__TLS__CA_FILE`), env.get(`SCHEDMESH_${key}__TLS__CERT_FILE`)]).toEqual([
+          svc,
+          key,
+          '/etc/schedmesh-tls/ca.crt',
+          '/etc/schedmesh-tls/tls.crt',
+        ]);
+      }
+    }
   });
 });

@@ -10,7 +10,7 @@ import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
 import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
 import { clientConfigSchema, connectClient, duration } from '@schedmesh/runtime';
-import type { ClientConfig } from '@schedmesh/runtime';
+import type { ClientConfig, Logger } from '@schedmesh/runtime';
 import { z } from 'zod';
 import { GatewayPlugins } from './adapters/gateway.js';
 import type { MeshClients } from './clients.js';
@@ -53,12 +53,12 @@ export interface ConnectedMesh {
   close(): void;
 }
 
-/** Connects the configured mesh services. */
-export function connectMesh(config: MeshServicesConfig): ConnectedMesh {
-  const filterscore = connectClient(FilterScoreServiceDefinition, config.filterscore);
-  const admission = config.admission ? connectClient(AdmissionServiceDefinition, config.admission) : undefined;
-  const reservation = config.reservation ? connectClient(ReservationServiceDefinition, config.reservation) : undefined;
-  const gateway = config.gateway ? connectClient(GatewayServiceDefinition, config.gateway) : undefined;
+/** Connects the configured mesh services; `logger` hears of their TLS certificate reloads. */
+export function connectMesh(config: MeshServicesConfig, options: { logger?: Logger } = {}): ConnectedMesh {
+  const filterscore = connectClient(FilterScoreServiceDefinition, config.filterscore, options);
+  const admission = config.admission ? connectClient(AdmissionServiceDefinition, config.admission, options) : undefined;
+  const reservation = config.reservation ? connectClient(ReservationServiceDefinition, config.reservation, options) : undefined;
+  const gateway = config.gateway ? connectClient(GatewayServiceDefinition, config.gateway, options) : undefined;
   return {
     clients: {
       filterscore: filterscore.client,

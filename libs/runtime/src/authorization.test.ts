@@ -10,7 +10,7 @@ import { makeTestPki } from '@schedmesh/testkit';
 import type { TestPki } from '@schedmesh/testkit';
 import { createClient, Status } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
-import { authorize, methodCallers } from './authorization.js';
+import { authorize, callerRole, methodCallers } from './authorization.js';
 import { connectChannel, createServiceClient } from './grpc-client.js';
 import { commonConfigSchema, startService } from './service.js';
 import type { ServiceRuntime } from './service.js';
@@ -47,6 +47,16 @@ describe('the authorization table', () => {
     ['/schedmesh.v1.ReservationService/Unknown', 'scheduler', false],
   ])('%s by %s: %s', (path, caller, allowed) => {
     expect(authorize(path, caller).allowed).toBe(allowed);
+  });
+
+  test.each([
+    ['scheduler', 'scheduler'],
+    ['schedmesh-scheduler', 'scheduler'],
+    ['schedmesh-extender.schedmesh-system.svc', 'extender'],
+    ['schedmesh-scheduler-tls', 'schedmesh-scheduler-tls'],
+    ['mallory.schedmesh-system.svc', 'mallory.schedmesh-system.svc'],
+  ])('the identity %s has the role %s', (identity, role) => {
+    expect(callerRole(identity)).toBe(role);
   });
 
   test('no certificate is UNAUTHENTICATED; a mapped identity takes its role', () => {

@@ -98,10 +98,30 @@ export type AuthorizationDecision =
   | { readonly allowed: true; readonly caller: string }
   | { readonly allowed: false; readonly code: status.UNAUTHENTICATED | status.PERMISSION_DENIED; readonly caller: string; readonly message: string };
 
-/** The certificate identity of a connection: its peer certificate's subject CN ("" without one). */
+/**
+ * The certificate identity of a connection: its peer certificate's subject
+ * CN, or its first DNS name when it has no CN ("" without a certificate).
+ */
 export function certificateIdentity(auth: AuthContext): string {
-  const cn = auth.sslPeerCertificate?.subject?.CN;
-  return typeof cn === 'string' ? cn : Array.isArray(cn) ? String(cn[0] ?? '') : '';
+  const cert = auth.sslPeerCertificate;
+  if (!cert) return '';
+  const cn = cert.subject?.CN;
+  const first = typeof cn === 'string' ? cn : Array.isArray(cn) ? String(cn[0] ?? '') : '';
+  if (first !== '') return first;
+  return /DNS:([^,\s]+)/.exec(cert.subjectaltname ?? '')?.[1] ?? '';
+}
+
+/**
+ * The role of an identity: what `identities` maps it to; else the role it
+ * names, as `scheduler`, `schedmesh-scheduler` or a service DNS name
+ * `schedmesh-scheduler.<namespace>.svc…` (the names deploy/ issues
+ * certificates for); else the identity itself (which matches no role).
+ */
+export function callerRole(identity: string, identities?: Readonly<Record<string, CallerRole>>): string {
+  const mapped = identities?.[identity];
+  if (mapped !== undefined) return mapped;
+  const named = /^(?:schedmesh-)?([a-z]+)(?:\..*)?$/.exec(identity)?.[1];
+  return named !== undefined && (callerRoles as readonly string[]).includes(named) ? named : identity;
 }
 
 /** Decides one call. */
@@ -110,7 +130,7 @@ export function authorize(path: string, identity: string, options: Pick<Authoriz
     return { allowed: false, code: status.UNAUTHENTICATED, caller: '', message: `${path} needs a client certificate (mTLS)` };
   }
   if (openPrefixes.some((p) => path.startsWith(p))) return { allowed: true, caller: identity };
-  const role = options.identities?.[identity] ?? identity;
+  const role = callerRole(identity, options.identities);
   const allowed = (options.policy ?? methodCallers)[path];
   if (allowed === undefined) {
     return { allowed: false, code: status.PERMISSION_DENIED, caller: identity, message: `${path} is not in the authorization table; nobody may call it` };

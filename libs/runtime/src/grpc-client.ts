@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { ChannelCredentials } from '@grpc/grpc-js';
+import { ChannelCredentials, experimental } from '@grpc/grpc-js';
 import { createChannel, createClientFactory } from 'nice-grpc';
 import type { Channel, Client, CompatServiceDefinition } from 'nice-grpc';
 import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
@@ -10,6 +9,8 @@ import { openTelemetryClientMiddleware } from 'nice-grpc-opentelemetry';
 import { prometheusClientMiddleware } from 'nice-grpc-prometheus';
 import { z } from 'zod';
 import { duration } from './config.js';
+import type { Logger } from './logger.js';
+import { DEFAULT_TLS_RELOAD_MS, ReloadingPemFiles } from './tls-files.js';
 
 /** TLS material of a client, as PEM file paths. */
 export interface ClientTlsOptions {
@@ -21,6 +22,8 @@ export interface ClientTlsOptions {
   keyFile?: string;
   /** Expected server name, if it differs from the address's host. */
   serverName?: string;
+  /** How often the files are read again, in ms, so rotated certificates apply to new connections without a restart. */
+  reloadInterval?: number;
 }
 
 /** Options of {@link connectChannel}. */
@@ -29,24 +32,25 @@ export interface ChannelOptions {
   tls?: ClientTlsOptions;
   /** Largest response accepted, in bytes (default 64 MiB). */
   maxReceiveMessageBytes?: number;
+  /** Where certificate reloads are reported. */
+  logger?: Logger;
 }
 
 /** Opens a channel to "host:port" (lazily connected, shared by clients). */
 export function connectChannel(address: string, options: ChannelOptions = {}): Channel {
-  const credentials = options.tls
-    ? ChannelCredentials.createSsl(
-        readFileSync(options.tls.caFile),
-        options.tls.keyFile ? readFileSync(options.tls.keyFile) : null,
-        options.tls.certFile ? readFileSync(options.tls.certFile) : null,
-      )
-    : ChannelCredentials.createInsecure();
-  return createChannel(address, credentials, {
+  return createChannel(address, channelCredentials(options), {
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 64 * 1024 * 1024,
     'grpc.max_send_message_length': 16 * 1024 * 1024,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     ...(options.tls?.serverName ? { 'grpc.ssl_target_name_override': options.tls.serverName } : {}),
   });
+}
+
+function channelCredentials({ tls, logger }: ChannelOptions): ChannelCredentials {
+  if (!tls) return ChannelCredentials.createInsecure();
+  const files = new ReloadingPemFiles({ caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, reloadIntervalMs: tls.reloadInterval, logger });
+  return experimental.createCertificateProviderChannelCredentials(files, tls.certFile !== undefined ? files : null);
 }
 
 /** Options of {@link createServiceClient}. */
@@ -113,7 +117,14 @@ export const clientConfigSchema = z
     address: z.string().min(1),
     /** TLS to the service (PEM paths); plaintext without it. */
     tls: z
-      .object({ caFile: z.string().min(1), certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional(), serverName: z.string().min(1).optional() })
+      .object({
+        caFile: z.string().min(1),
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+        serverName: z.string().min(1).optional(),
+        /** How often the files are read again: rotated certificates apply to new connections without a restart. */
+        reloadInterval: duration().default(DEFAULT_TLS_RELOAD_MS),
+      })
       .strict()
       .optional(),
     /** Deadline of a call that sets none (streams have none). */
@@ -144,6 +155,7 @@ export function connectClient<D extends CompatServiceDefinition>(
   const channel = connectChannel(config.address, {
     ...(config.tls ? { tls: config.tls } : {}),
     ...(options.maxReceiveMessageBytes !== undefined ? { maxReceiveMessageBytes: options.maxReceiveMessageBytes } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const client = createServiceClient(definition, channel, {
     defaultDeadlineMs: config.deadline,

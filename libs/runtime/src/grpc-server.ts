@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { ServerCredentials } from '@grpc/grpc-js';
+import { experimental, ServerCredentials } from '@grpc/grpc-js';
 import type { ServerInterceptor } from '@grpc/grpc-js';
 import type { Counter } from 'prom-client';
 import { isAbortError } from 'abort-controller-x';
@@ -19,6 +18,7 @@ import {
 } from './errors.js';
 import type { Logger } from './logger.js';
 import { activeTraceId } from './telemetry.js';
+import { ReloadingPemFiles } from './tls-files.js';
 
 /** TLS material of a server, as PEM file paths. */
 export interface ServerTlsOptions {
@@ -28,6 +28,8 @@ export interface ServerTlsOptions {
   keyFile: string;
   /** CA that signs client certificates; with it, clients must present one (mTLS). */
   clientCaFile?: string;
+  /** How often the files are read again, in ms, so rotated certificates apply without a restart. */
+  reloadInterval?: number;
 }
 
 /** Maps an error a handler threw to a gRPC status; undefined = not recognised. */
@@ -125,7 +127,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       server.add(HealthDefinition, HealthServiceImpl(health));
       server.add(ServerReflectionService, ServerReflection(fileDescriptorSet, [...names, 'grpc.health.v1.Health']));
       health.setStatus(serving ? 'healthy' : 'unhealthy');
-      return server.listen(address, serverCredentials(options.tls));
+      return server.listen(address, serverCredentials(options.tls, logger));
     },
     setServing(value) {
       serving = value;
@@ -152,14 +154,12 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   return api;
 }
 
-function serverCredentials(tls: ServerTlsOptions | undefined): ServerCredentials {
+function serverCredentials(tls: ServerTlsOptions | undefined, logger: Logger): ServerCredentials {
   if (!tls) return ServerCredentials.createInsecure();
-  const ca = tls.clientCaFile ? readFileSync(tls.clientCaFile) : null;
-  return ServerCredentials.createSsl(
-    ca,
-    [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }],
-    ca !== null,
-  );
+  const files = new ReloadingPemFiles({ certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.clientCaFile, reloadIntervalMs: tls.reloadInterval, logger });
+  // One provider serves both the identity and the client CA; the first argument is the identity.
+  const mtls = tls.clientCaFile !== undefined;
+  return experimental.createCertificateProviderServerCredentials(files, mtls ? files : null, mtls);
 }
 
 /** The built-in mapping of runtime domain errors to gRPC statuses. */

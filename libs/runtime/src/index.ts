@@ -57,5 +57,5 @@ export { followConfigMap } from './config-map.js';
 export type { ConfigMapVersion, FollowConfigMapOptions } from './config-map.js';
 export { consumeDurable } from './durable-consumer.js';
 export type { DurableClusterEvent, DurableConsumerOptions } from './durable-consumer.js';
-export { authorizationInterceptor, authorize, callerRoles, certificateIdentity, methodCallers } from './authorization.js';
+export { authorizationInterceptor, authorize, callerRole, callerRoles, certificateIdentity, methodCallers } from './authorization.js';
 export type { AuthorizationDecision, AuthorizationOptions, CallerRole } from './authorization.js';

@@ -14,6 +14,7 @@ import type { HttpEndpoints } from './metrics.js';
 import { handleSignals } from './shutdown.js';
 import type { ShutdownHook } from './shutdown.js';
 import { initTelemetry } from './telemetry.js';
+import { DEFAULT_TLS_RELOAD_MS } from './tls-files.js';
 import type { Telemetry } from './telemetry.js';
 
 const tlsSchema = z
@@ -29,6 +30,8 @@ const tlsSchema = z
      * their name, e.g. `{ "alice@example.com": "operator" }`.
      */
     identities: z.record(z.string().min(1), z.enum(callerRoles as [CallerRole, ...CallerRole[]])).default({}),
+    /** How often the files are read again: rotated certificates apply to new connections without a restart. */
+    reloadInterval: duration().default(DEFAULT_TLS_RELOAD_MS),
   })
   .strict();
 
@@ -167,7 +170,7 @@ export function startService(options: ServiceOptions): ServiceRuntime {
       registers: [metrics],
     }),
     interceptors,
-    ...(tls ? { tls: { certFile: tls.certFile, keyFile: tls.keyFile, ...(tls.clientCaFile ? { clientCaFile: tls.clientCaFile } : {}) } } : {}),
+    ...(tls ? { tls: { certFile: tls.certFile, keyFile: tls.keyFile, reloadInterval: tls.reloadInterval, ...(tls.clientCaFile ? { clientCaFile: tls.clientCaFile } : {}) } } : {}),
     ...(options.classifyError ? { classifyError: options.classifyError } : {}),
   });
   const hooks: ShutdownHook[] = [];

@@ -55,6 +55,8 @@ export { affinityTerm, doesNotExistReq, existsReq, inReq, notInReq, selector } f
 export { loopbackConfig } from './loopback.js';
 export type { ConfigSchema } from './loopback.js';
 export { makeTestPki } from './pki.js';
+export { startServiceProcess } from './service-process.js';
+export type { ServiceProcess, ServiceProcessOptions } from './service-process.js';
 export type { TestPki } from './pki.js';
 export { freePort, sharedServers, startNats, startRedis, testEnvKeys, TestServerError } from './servers.js';
 export type { NatsServerOptions, TestServer } from './servers.js';

@@ -66,7 +66,7 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
 
   const { address, ...gatewayClient } = config.gateway;
   // Invoke is not marked idempotent, so the client never retries it; the gateway retries per plugin.
-  const gateway: ConnectedClient<typeof GatewayServiceDefinition> | undefined = address ? connectClient(GatewayServiceDefinition, { address, ...gatewayClient }) : undefined;
+  const gateway: ConnectedClient<typeof GatewayServiceDefinition> | undefined = address ? connectClient(GatewayServiceDefinition, { address, ...gatewayClient }, { logger }) : undefined;
   const webhooks = new GatewayWebhooks({
     client: gateway?.client,
     timeoutMs: config.gateway.deadline,

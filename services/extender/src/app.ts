@@ -42,7 +42,7 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
   const api = new KubeApi({ kubeConfig: kc, timeoutMs: config.kubernetes.timeout });
   const writer = new PodWriter(api, { reportingController: 'schedmesh-extender', reportingInstance: instance });
 
-  const mesh = connectMesh(config);
+  const mesh = connectMesh(config, { logger });
   const clients = mesh.clients;
   const gatewayPlugins = mesh.gateway;
 

@@ -53,7 +53,7 @@ export async function startFilterScoreApp(config: FilterScoreConfig, options: Ap
   const { grpcPort, httpPort } = await runtime.listen();
   logger.info({ profiles: engine.profiles, snapshot: config.snapshot.address }, 'filterscore profiles loaded');
 
-  const { client, close } = connectClient(SnapshotServiceDefinition, config.snapshot);
+  const { client, close } = connectClient(SnapshotServiceDefinition, config.snapshot, { logger });
   const following = followSnapshot({
     client,
     replica,

@@ -53,7 +53,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
   const api = new KubeApi({ kubeConfig: kc, timeoutMs: config.kubernetes.timeout });
   const writer = new PodWriter(api, { reportingController: config.scheduler.profiles[0]!, reportingInstance: instance });
 
-  const mesh = connectMesh(config);
+  const mesh = connectMesh(config, { logger });
   const clients = mesh.clients;
   if (!clients.reservation) logger.warn('no reservation service configured: replicas are not arbitrated, run a single scheduler');
 
