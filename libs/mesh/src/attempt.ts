@@ -86,6 +86,8 @@ export interface AttemptRequest {
    * what a filter verb would say of it.
    */
   readonly preempt?: boolean;
+  /** Preemption candidates asked of filterscore (default 0: the service's default). */
+  readonly maxCandidates?: number;
   /**
    * The trace the attempt belongs to: the pod's cluster event carries the
    * informer's publish span, so one trace runs from the watch to the
@@ -96,7 +98,7 @@ export interface AttemptRequest {
 }
 
 /** A {@link SchedulingAttempt.bindTo} request: the node is already chosen (by kube-scheduler, for the extender). */
-export type BindToRequest = Omit<AttemptRequest, 'mode' | 'maxReserveTries' | 'maxRanked' | 'nodeNames'> & {
+export type BindToRequest = Omit<AttemptRequest, 'mode' | 'maxReserveTries' | 'maxRanked' | 'nodeNames' | 'maxCandidates'> & {
   readonly nodeName: string;
 };
 
@@ -142,6 +144,11 @@ export interface AttemptResult {
    * would choose. The outcome is 'unschedulable' either way.
    */
   readonly nominatedNodeName: string;
+  /**
+   * Mode 'dryRun' only: every candidate the preemption search found, best
+   * first (the nominated node's first). Empty when PostFilter did not run.
+   */
+  readonly candidates: readonly PreemptionCandidate[];
   /** Labels and annotations applied to the pod at PreBind. */
   readonly patched: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
 }
@@ -212,6 +219,7 @@ class Run {
   private readonly rejectedNodes = new Map<string, Status>();
   private patched: AttemptResult['patched'] = { labels: {}, annotations: {} };
   private nominatedNodeName = '';
+  private candidates: readonly PreemptionCandidate[] = [];
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -316,7 +324,7 @@ class Run {
     const { pod, signal } = this.req;
     const rejected = (why: string): Status => Status.of(filtered.code, `${filtered.message()} ${why}`).withPlugin(filtered.plugin);
     const search = await this.step(ExtensionPoint.EXTENSION_POINT_POST_FILTER, PREEMPTION_PLUGIN, async () => {
-      const out = await findPreemptionCandidates(clients.filterscore, pod, { profile: this.req.profile, minGeneration: this.generation, maxCandidates: 0, ...(nodeNames ? { nodeNames } : {}) }, signal);
+      const out = await findPreemptionCandidates(clients.filterscore, pod, { profile: this.req.profile, minGeneration: this.generation, maxCandidates: this.req.maxCandidates ?? 0, ...(nodeNames ? { nodeNames } : {}) }, signal);
       return { status: out.status, value: out };
     });
     if (search.status.isError()) return this.end('error', search.status);
@@ -327,6 +335,7 @@ class Run {
     if (this.req.mode === 'dryRun') {
       const best = candidates[0]!;
       this.nominatedNodeName = best.nodeName;
+      this.candidates = candidates;
       return this.end('unschedulable', rejected(`preemption: would nominate node ${best.nodeName}, evicting ${victimList(best)}.`));
     }
 
@@ -558,6 +567,7 @@ class Run {
       rejectors,
       rejectedNodes: this.rejectedNodes,
       nominatedNodeName: this.nominatedNodeName,
+      candidates: this.candidates,
       patched: this.patched,
     };
   }

@@ -61,6 +61,13 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
       }),
     replicaNode: (name) => view.node(name),
     generation: () => gate?.generation ?? 0,
+    coverNodes: async (names, signal) => {
+      if (!gate) return { generation: 0, missing: [] };
+      const covered = await view.waitForNodes(names, { timeoutMs: config.extender.nodeWait, signal });
+      // The gate advances just after a node is applied: the node's own generation may be the newer.
+      return { ...covered, generation: Math.max(gate.generation, covered.generation) };
+    },
+    nodeWaitMs: config.extender.nodeWait,
     nodeExists: async (name, signal) => {
       if (gate?.synced && view.node(name)) return true;
       return (await api.get(`/api/v1/nodes/${encodeURIComponent(name)}`, signal)).status === 200;
