@@ -248,3 +248,16 @@ describe('start-up', () => {
     }
   });
 });
+
+describe("Evaluate over a caller's node list", () => {
+  test('exhaustive answers every named node; otherwise filtering stops at numFeasibleNodesToFind', async () => {
+    const names = Array.from({ length: 150 }, (_, i) => `wide-${i}`);
+    const seq = await publish(...names.map((n) => clusterEvent(makeNode(n).capacity('8', '16Gi').build())));
+    const sampled = await client.evaluate({ pod: incoming(), options: { minGeneration: seq, nodeNames: names } });
+    // 150 × (50 - 150/125)% = 73 nodes, raised to the floor of 100.
+    expect(sampled.nodesEvaluated).toBe(100);
+    const every = await client.evaluate({ pod: incoming(), options: { minGeneration: seq, nodeNames: names }, exhaustive: true });
+    expect(every.nodesEvaluated).toBe(150);
+    expect(every.ranked.map((r) => r.nodeName).sort()).toEqual([...names].sort());
+  });
+});

@@ -75,9 +75,10 @@ export interface AttemptRequest {
   /** Longest gang wait at Permit, in ms (default: the pod group's, else the service default). */
   readonly permitTimeoutMs?: number;
   /**
-   * Only these nodes are considered (the extender's NodeNames); absent means
-   * every node. Intersected with admission's subset: a node admission leaves
-   * out is rejected as Unresolvable in {@link AttemptResult.rejectedNodes}.
+   * Only these nodes are considered (the extender's NodeNames), each of them
+   * filtered (no numFeasibleNodesToFind sampling); absent means every node.
+   * Intersected with admission's subset: a node admission leaves out is
+   * rejected as Unresolvable in {@link AttemptResult.rejectedNodes}.
    */
   readonly nodeNames?: readonly string[];
   /**
@@ -269,7 +270,14 @@ class Run {
       const out = await evaluate(
         clients.filterscore,
         pod,
-        { profile: this.req.profile, minGeneration: this.req.minGeneration, maxRanked: Math.max(this.req.maxRanked ?? 10, tries), ...(nodeNames ? { nodeNames } : {}) },
+        {
+          profile: this.req.profile,
+          minGeneration: this.req.minGeneration,
+          maxRanked: Math.max(this.req.maxRanked ?? 10, tries),
+          ...(nodeNames ? { nodeNames } : {}),
+          // Nodes the caller named (an extender's list, already sampled by kube-scheduler) each get an answer.
+          exhaustive: this.req.nodeNames !== undefined,
+        },
         signal,
       );
       return { status: out.status, value: out };

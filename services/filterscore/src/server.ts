@@ -61,7 +61,7 @@ export function filterScoreServer(engine: FilterScoreEngine, options: FilterScor
   return {
     async evaluate(request, context) {
       const { pod, opts } = podCall(request, context);
-      const { generation, result } = await engine.evaluate(pod, opts, request.maxRanked);
+      const { generation, result } = await engine.evaluate(pod, opts, request.maxRanked, request.exhaustive);
       return EvaluateResponse.fromPartial({
         generation,
         ranked: result.ranked.map(toNodeScore),

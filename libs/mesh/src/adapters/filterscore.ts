@@ -16,6 +16,8 @@ export interface EvaluateOptions {
   readonly nodeNames?: readonly string[];
   /** How many ranked nodes to return (Reserve falls back along them). */
   readonly maxRanked: number;
+  /** Filter every node of `nodeNames` rather than stopping once enough are feasible. */
+  readonly exhaustive?: boolean;
 }
 
 /** Filter and Score in one reply. */
@@ -42,6 +44,7 @@ export async function evaluate(client: FilterScoreClient, pod: Pod, options: Eva
       pod,
       options: { profile: options.profile, minGeneration: options.minGeneration, nodeNames: [...(options.nodeNames ?? [])] },
       maxRanked: options.maxRanked,
+      exhaustive: options.exhaustive ?? false,
     },
     { signal },
   );

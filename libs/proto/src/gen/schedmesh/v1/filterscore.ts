@@ -35,6 +35,12 @@ export interface EvaluateRequest {
     | undefined;
   /** Return at most this many ranked nodes; 0 = all that were scored. */
   maxRanked: number;
+  /**
+   * Filter every node of options.node_names instead of stopping once enough
+   * are feasible (numFeasibleNodesToFind): an extender's caller has already
+   * sampled the nodes and wants an answer for each.
+   */
+  exhaustive: boolean;
 }
 
 /** EvaluateResponse holds the ranked feasible nodes and the rejections. */
@@ -258,7 +264,7 @@ export const CycleOptions: MessageFns<CycleOptions> = {
 };
 
 function createBaseEvaluateRequest(): EvaluateRequest {
-  return { pod: undefined, options: undefined, maxRanked: 0 };
+  return { pod: undefined, options: undefined, maxRanked: 0, exhaustive: false };
 }
 
 export const EvaluateRequest: MessageFns<EvaluateRequest> = {
@@ -271,6 +277,9 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
     }
     if (message.maxRanked !== 0) {
       writer.uint32(24).uint32(message.maxRanked);
+    }
+    if (message.exhaustive !== false) {
+      writer.uint32(32).bool(message.exhaustive);
     }
     return writer;
   },
@@ -312,6 +321,14 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
             message.maxRanked = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.exhaustive = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -333,6 +350,7 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
         : isSet(object.max_ranked)
         ? globalThis.Number(object.max_ranked)
         : 0,
+      exhaustive: isSet(object.exhaustive) ? globalThis.Boolean(object.exhaustive) : false,
     };
   },
 
@@ -347,6 +365,9 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
     if (message.maxRanked !== 0) {
       obj.maxRanked = Math.round(message.maxRanked);
     }
+    if (message.exhaustive !== false) {
+      obj.exhaustive = message.exhaustive;
+    }
     return obj;
   },
 
@@ -360,6 +381,7 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
       ? CycleOptions.fromPartial(object.options)
       : undefined;
     message.maxRanked = object.maxRanked ?? 0;
+    message.exhaustive = object.exhaustive ?? false;
     return message;
   },
 };
