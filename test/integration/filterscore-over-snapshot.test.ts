@@ -260,4 +260,16 @@ describe("Evaluate over a caller's node list", () => {
     expect(every.nodesEvaluated).toBe(150);
     expect(every.ranked.map((r) => r.nodeName).sort()).toEqual([...names].sort());
   });
+
+  test('totalsOnly leaves the per-plugin scores out; skipScore answers which nodes fit, unscored', async () => {
+    const nodeNames = ['n1', 'n2', 'n3'];
+    const full = await client.evaluate({ pod: incoming(), options: { nodeNames }, exhaustive: true });
+    expect(full.ranked.every((r) => r.plugins.length > 0)).toBe(true);
+    const totals = await client.evaluate({ pod: incoming(), options: { nodeNames }, exhaustive: true, totalsOnly: true });
+    expect(totals.ranked.map((r) => r.plugins.length)).toEqual(totals.ranked.map(() => 0));
+    expect(totals.ranked.some((r) => r.total > 0)).toBe(true);
+    const fit = await client.evaluate({ pod: incoming(), options: { nodeNames }, exhaustive: true, skipScore: true });
+    expect(fit.ranked.map((r) => r.nodeName).sort()).toEqual(full.ranked.map((r) => r.nodeName).sort());
+    expect(fit.ranked.map((r) => [r.total, r.plugins.length])).toEqual(fit.ranked.map(() => [0, 0]));
+  });
 });

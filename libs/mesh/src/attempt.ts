@@ -87,6 +87,14 @@ export interface AttemptRequest {
    * what a filter verb would say of it.
    */
   readonly preempt?: boolean;
+  /** Rank by totals only: the ranked nodes carry no per-plugin scores (default false). */
+  readonly totalsOnly?: boolean;
+  /**
+   * Decide which nodes fit, without scoring them (mode dryRun; default
+   * false): filterscore skips PreScore and Score and the gateway's Score
+   * plugins are not called; `ranked` lists the feasible nodes with total 0.
+   */
+  readonly filterOnly?: boolean;
   /** Preemption candidates asked of filterscore (default 0: the service's default). */
   readonly maxCandidates?: number;
   /**
@@ -99,7 +107,7 @@ export interface AttemptRequest {
 }
 
 /** A {@link SchedulingAttempt.bindTo} request: the node is already chosen (by kube-scheduler, for the extender). */
-export type BindToRequest = Omit<AttemptRequest, 'mode' | 'maxReserveTries' | 'maxRanked' | 'nodeNames' | 'maxCandidates'> & {
+export type BindToRequest = Omit<AttemptRequest, 'mode' | 'maxReserveTries' | 'maxRanked' | 'nodeNames' | 'maxCandidates' | 'totalsOnly' | 'filterOnly'> & {
   readonly nodeName: string;
 };
 
@@ -277,6 +285,8 @@ class Run {
           ...(nodeNames ? { nodeNames } : {}),
           // Nodes the caller named (an extender's list, already sampled by kube-scheduler) each get an answer.
           exhaustive: this.req.nodeNames !== undefined,
+          totalsOnly: this.req.totalsOnly ?? false,
+          skipScore: this.req.filterOnly === true && this.req.mode === 'dryRun',
         },
         signal,
       );
@@ -402,7 +412,7 @@ class Run {
         return this.end('unschedulable', Status.of(status.code, `0/${feasible.size + (f.value?.rejected.size ?? 0)} ranked nodes passed the REST plugins: ${status.message()}`).withPlugin(status.plugin));
       }
     }
-    if (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_SCORE)) {
+    if (this.req.filterOnly !== true && (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_SCORE))) {
       const s = await this.step(ExtensionPoint.EXTENSION_POINT_SCORE, 'SchedmeshGateway', async () => {
         const out = await gateway.score(pod, nodes(), signal);
         return { status: out.status, value: out };

@@ -18,6 +18,10 @@ export interface EvaluateOptions {
   readonly maxRanked: number;
   /** Filter every node of `nodeNames` rather than stopping once enough are feasible. */
   readonly exhaustive?: boolean;
+  /** Leave each ranked node's per-plugin scores out (only the totals are read). */
+  readonly totalsOnly?: boolean;
+  /** Filter only: the feasible nodes come back unscored. */
+  readonly skipScore?: boolean;
 }
 
 /** Filter and Score in one reply. */
@@ -45,6 +49,8 @@ export async function evaluate(client: FilterScoreClient, pod: Pod, options: Eva
       options: { profile: options.profile, minGeneration: options.minGeneration, nodeNames: [...(options.nodeNames ?? [])] },
       maxRanked: options.maxRanked,
       exhaustive: options.exhaustive ?? false,
+      totalsOnly: options.totalsOnly ?? false,
+      skipScore: options.skipScore ?? false,
     },
     { signal },
   );

@@ -11,6 +11,8 @@ export interface DecideRequest {
   readonly nodes?: NodeLookup;
   /** Whether to search for preemption candidates among those nodes when none fits as is. */
   readonly preempt: boolean;
+  /** Whether the nodes need scores (prioritize) or only a verdict (filter, preempt). */
+  readonly score: boolean;
 }
 
 /** The decision over the nodes named. */
@@ -42,6 +44,9 @@ export async function decide(deps: VerbDeps, req: DecideRequest, signal: AbortSi
     preempt: req.preempt,
     nodeNames,
     maxRanked: nodeNames.length,
+    // Scores are mapped from totals; per-plugin scores for thousands of nodes would dominate the reply.
+    totalsOnly: true,
+    filterOnly: !req.score,
     maxCandidates: nodeNames.length,
     signal,
   });

@@ -23,7 +23,7 @@ export async function filterVerb(deps: VerbDeps, args: ExtenderArgs, signal: Abo
     return result;
   };
   if (args.nodeNames.length === 0) return finish([]);
-  const { out, unknown } = await decide(deps, { pod: args.pod, nodeNames: args.nodeNames, nodes: lookupFor(deps, args), preempt: false }, signal);
+  const { out, unknown } = await decide(deps, { pod: args.pod, nodeNames: args.nodeNames, nodes: lookupFor(deps, args), preempt: false, score: false }, signal);
   for (const [n, why] of unknown) result.FailedNodes[n] = why;
   if (!out) return finish([]);
   if (out.outcome === 'error') {

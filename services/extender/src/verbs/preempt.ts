@@ -30,7 +30,7 @@ export async function preemptVerb(deps: VerbDeps, args: ExtenderPreemptionArgs, 
   // A node without victims is no candidate: upstream rejects such an answer.
   const proposed = new Map([...args.victims].filter(([, v]) => v.uids.length > 0));
   if (proposed.size === 0) return { NodeNameToMetaVictims: kept };
-  const { out } = await decide(deps, { pod: args.pod, nodeNames: [...proposed.keys()], preempt: true }, signal);
+  const { out } = await decide(deps, { pod: args.pod, nodeNames: [...proposed.keys()], preempt: true, score: false }, signal);
   if (out?.outcome === 'error') throw new VerbUnavailableError(`schedmesh could not check the preemption: ${out.message}`);
   if (out?.outcome === 'scheduled') {
     for (const r of out.ranked) {

@@ -15,7 +15,7 @@ import { lookupFor } from './lookup.js';
 /** Answers ExtenderArgs with a HostPriorityList, one entry per node asked about. */
 export async function prioritizeVerb(deps: VerbDeps, args: ExtenderArgs, signal: AbortSignal): Promise<HostPriority[]> {
   if (args.nodeNames.length === 0) return [];
-  const { out } = await decide(deps, { pod: args.pod, nodeNames: args.nodeNames, nodes: lookupFor(deps, args), preempt: false }, signal);
+  const { out } = await decide(deps, { pod: args.pod, nodeNames: args.nodeNames, nodes: lookupFor(deps, args), preempt: false, score: true }, signal);
   if (out?.outcome === 'error') throw new VerbUnavailableError(`schedmesh could not score: ${out.message}`);
   const scores = out?.outcome === 'scheduled' ? toExtenderScores(out.ranked) : new Map<string, number>();
   return args.nodeNames.map((n) => ({ Host: n, Score: scores.get(n) ?? 0 }));

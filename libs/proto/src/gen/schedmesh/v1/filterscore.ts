@@ -41,6 +41,17 @@ export interface EvaluateRequest {
    * sampled the nodes and wants an answer for each.
    */
   exhaustive: boolean;
+  /**
+   * Leave each ranked node's per-plugin scores (NodeScore.plugins) out: a
+   * caller that needs only the totals (the extender, over thousands of nodes)
+   * saves encoding and decoding them.
+   */
+  totalsOnly: boolean;
+  /**
+   * Filter only: ranked holds the feasible nodes unscored (total 0), in the
+   * order found; PreScore and Score do not run (an extender's filter verb).
+   */
+  skipScore: boolean;
 }
 
 /** EvaluateResponse holds the ranked feasible nodes and the rejections. */
@@ -264,7 +275,7 @@ export const CycleOptions: MessageFns<CycleOptions> = {
 };
 
 function createBaseEvaluateRequest(): EvaluateRequest {
-  return { pod: undefined, options: undefined, maxRanked: 0, exhaustive: false };
+  return { pod: undefined, options: undefined, maxRanked: 0, exhaustive: false, totalsOnly: false, skipScore: false };
 }
 
 export const EvaluateRequest: MessageFns<EvaluateRequest> = {
@@ -280,6 +291,12 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
     }
     if (message.exhaustive !== false) {
       writer.uint32(32).bool(message.exhaustive);
+    }
+    if (message.totalsOnly !== false) {
+      writer.uint32(40).bool(message.totalsOnly);
+    }
+    if (message.skipScore !== false) {
+      writer.uint32(48).bool(message.skipScore);
     }
     return writer;
   },
@@ -329,6 +346,22 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
             message.exhaustive = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.totalsOnly = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.skipScore = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -351,6 +384,16 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
         ? globalThis.Number(object.max_ranked)
         : 0,
       exhaustive: isSet(object.exhaustive) ? globalThis.Boolean(object.exhaustive) : false,
+      totalsOnly: isSet(object.totalsOnly)
+        ? globalThis.Boolean(object.totalsOnly)
+        : isSet(object.totals_only)
+        ? globalThis.Boolean(object.totals_only)
+        : false,
+      skipScore: isSet(object.skipScore)
+        ? globalThis.Boolean(object.skipScore)
+        : isSet(object.skip_score)
+        ? globalThis.Boolean(object.skip_score)
+        : false,
     };
   },
 
@@ -368,6 +411,12 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
     if (message.exhaustive !== false) {
       obj.exhaustive = message.exhaustive;
     }
+    if (message.totalsOnly !== false) {
+      obj.totalsOnly = message.totalsOnly;
+    }
+    if (message.skipScore !== false) {
+      obj.skipScore = message.skipScore;
+    }
     return obj;
   },
 
@@ -382,6 +431,8 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
       : undefined;
     message.maxRanked = object.maxRanked ?? 0;
     message.exhaustive = object.exhaustive ?? false;
+    message.totalsOnly = object.totalsOnly ?? false;
+    message.skipScore = object.skipScore ?? false;
     return message;
   },
 };
