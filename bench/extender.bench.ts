@@ -11,15 +11,14 @@
 // adaptive percentageOfNodesToScore passes at 5,000 nodes), BENCH_CALLS=200, BENCH_NODES=5000.
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { KubeConfig } from '@kubernetes/client-node';
 import { extenderConfigSchema, startExtenderApp } from '@schedmesh/extender-service';
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
-import { ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
+import { ensureClusterStreamFrom } from '@schedmesh/runtime';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, makeNode, makePod, startNats } from '@schedmesh/testkit';
+import { publishAll } from './publish.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const NAMES = (process.env.BENCH_NAMES ?? `${NODES},${Math.round(NODES / 10)}`).split(',').map(Number);
@@ -57,18 +56,6 @@ function v1Pod(i: number): Record<string, unknown> {
     },
     status: { phase: 'Pending' },
   };
-}
-
-async function publishAll(url: string, events: ClusterEvent[]): Promise<number> {
-  const nc = await connect({ servers: url });
-  const js = jetstream(nc);
-  let last = 0;
-  for (let i = 0; i < events.length; i += 500) {
-    const acks = await Promise.all(events.slice(i, i + 500).map((e) => publishClusterEvent(js, e)));
-    for (const a of acks) last = Math.max(last, a.seq);
-  }
-  await nc.close();
-  return last;
 }
 
 /** The baseline: decode ExtenderArgs, encode a result of the verb's shape for every name, nothing else. */

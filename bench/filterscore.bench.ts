@@ -5,15 +5,14 @@
 // encoding.
 //   npm run build && npx tsx bench/filterscore.bench.ts
 // BENCH_SIZES=500,5000 and BENCH_EVALS=300 narrow it; BENCH_PODS_PER_NODE (default 5).
-import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { Pod, UnsatisfiableConstraintAction } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
-import { connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
+import { connectChannel, createServiceClient, ensureClusterStreamFrom } from '@schedmesh/runtime';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, freePort, makeNode, makePod, startNats } from '@schedmesh/testkit';
+import { publishAll } from './publish.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '500,5000,15000').split(',').map(Number);
 const EVALS = Number(process.env.BENCH_EVALS ?? 300);
@@ -73,19 +72,6 @@ async function measure(run: (i: number) => Promise<unknown>): Promise<Stats> {
   samples.sort((a, b) => a - b);
   const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
   return { p50: at(0.5), p99: at(0.99), podsPerSecond: (EVALS * 1000) / total };
-}
-
-async function publishAll(url: string, events: ClusterEvent[]): Promise<number> {
-  const nc = await connect({ servers: url });
-  const js = jetstream(nc);
-  let last = 0;
-  // Windows of concurrent publishes: the stream keeps their order per subject, and every object has its own subject.
-  for (let i = 0; i < events.length; i += 500) {
-    const acks = await Promise.all(events.slice(i, i + 500).map((e) => publishClusterEvent(js, e)));
-    for (const a of acks) last = Math.max(last, a.seq);
-  }
-  await nc.close();
-  return last;
 }
 
 async function main(): Promise<void> {

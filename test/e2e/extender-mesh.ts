@@ -166,3 +166,27 @@ export async function startExtenderMesh(cp: ControlPlane, options: ExtenderMeshO
     },
   };
 }
+
+/** Options of {@link extenderEntry}. */
+export interface ExtenderEntryOptions {
+  readonly ignorable: boolean;
+  /** Extender scores (0..10) count weight × 10 against each plugin's 0..100. */
+  readonly weight: number;
+  /** Also route kube-scheduler's preemption through the preempt verb. */
+  readonly preempt?: boolean;
+}
+
+/** kube-scheduler's `extenders` entry for the mesh's extender: names only, filter, prioritize and bind. */
+export function extenderEntry(mesh: ExtenderMesh, options: ExtenderEntryOptions): Record<string, unknown> {
+  return {
+    urlPrefix: mesh.urlPrefix,
+    filterVerb: 'filter',
+    prioritizeVerb: 'prioritize',
+    bindVerb: 'bind',
+    ...(options.preempt ? { preemptVerb: 'preempt' } : {}),
+    weight: options.weight,
+    nodeCacheCapable: true,
+    ignorable: options.ignorable,
+    httpTimeout: '5s',
+  };
+}

@@ -9,14 +9,16 @@
 //   spread over both zones with kube-scheduler alone;
 // - outage (ignorable: false): pods wait while the extender is down and bind
 //   through it once it is back;
+// - preemption: kube-scheduler asks the extender's preempt verb before it
+//   evicts, and the preemptor binds where the victims were;
 // - overbooking: kube-scheduler + extender and the schedmesh replica share
 //   room for exactly OVERBOOK_ROOM pods; twice as many are submitted.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { milliValue } from '@schedmesh/model';
-import { createFakeNodes, fakeNodeSpecs, pollUntil, requireBinary, startControlPlane, startKubeScheduler, ZONE_LABEL } from '@schedmesh/testkit';
+import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, requireBinary, startControlPlane, startKubeScheduler, ZONE_LABEL } from '@schedmesh/testkit';
 import type { ControlPlane, KubeScheduler } from '@schedmesh/testkit';
-import { startExtenderMesh } from './extender-mesh.js';
+import { extenderEntry, startExtenderMesh } from './extender-mesh.js';
 import type { ExtenderMesh } from './extender-mesh.js';
 
 const NODES = 10;
@@ -27,6 +29,8 @@ const OVERBOOK_ROOM = OVERBOOK_NODES * 10;
 const OVERBOOK_TAINT = { key: 'schedmesh.io/overbook', value: 'true', effect: 'NoSchedule' };
 const PREFERRED_ZONE = 'zone-1';
 const TOPOLOGY_PODS = 8;
+/** The node the preemption test fills and then claims whole. */
+const PREEMPT_NODE = 'fake-node-9';
 
 let cp: ControlPlane;
 let mesh: ExtenderMesh | undefined;
@@ -59,35 +63,31 @@ async function allBound(prefix: string, count: number): Promise<V1Pod[]> {
   );
 }
 
+/** Waits until the extender has answered at least `atLeast` requests of a verb: a pod shows bound before the bind verb has answered (Confirm follows the Binding). */
+const answered = (verb: string, atLeast: number): Promise<number> =>
+  pollUntil(
+    async () => {
+      const n = await mesh!.requests(verb);
+      return n >= atLeast ? n : undefined;
+    },
+    { what: `${atLeast} ${verb} answers`, timeoutMs: 60_000 },
+  );
+
 beforeAll(async () => {
   requireBinary('etcd');
   requireBinary('kube-apiserver');
   requireBinary('kube-scheduler');
   requireBinary('kubectl');
   cp = await startControlPlane();
+  await kubectl(cp, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'proofs-high' }, value: 1000 }));
   await createFakeNodes(cp.kubeConfig, [
     ...fakeNodeSpecs(NODES, { zones: 2, racksPerZone: 2 }),
     ...fakeNodeSpecs(OVERBOOK_NODES, { prefix: 'overbook', zones: 1, labels: { pool: 'overbook' } }).map((s) => ({ ...s, taints: [OVERBOOK_TAINT] })),
   ]);
   mesh = await startExtenderMesh(cp, { tag: 'ext-proofs', nodes: NODES + OVERBOOK_NODES, scheduler: true });
   kubeSchedulers.push(
-    await startKubeScheduler(cp, {
-      config: {
-        extenders: [
-          {
-            urlPrefix: mesh.urlPrefix,
-            filterVerb: 'filter',
-            prioritizeVerb: 'prioritize',
-            bindVerb: 'bind',
-            // Extender scores (0..10) count weight × 10 against the plugins' 0..100 each.
-            weight: 10,
-            nodeCacheCapable: true,
-            ignorable: false,
-            httpTimeout: '5s',
-          },
-        ],
-      },
-    }),
+    // A weight of 10: the zone preference outweighs the spreading of kube-scheduler's own scores.
+    await startKubeScheduler(cp, { config: { extenders: [extenderEntry(mesh, { ignorable: false, weight: 10, preempt: true })] } }),
     await startKubeScheduler(cp, { config: { profiles: [{ schedulerName: 'stock-scheduler' }] } }),
   );
 }, 300_000);
@@ -114,7 +114,7 @@ describe('kube-scheduler with the extender, against kube-scheduler alone', () =>
     expect(inZone(withExtender)).toBe(TOPOLOGY_PODS);
     expect(inZone(stock)).toBeLessThan(TOPOLOGY_PODS);
     // The preference is the extender's: it bound every one of them.
-    expect(await mesh!.requests('bind')).toBeGreaterThanOrEqual(TOPOLOGY_PODS);
+    expect(await answered('bind', TOPOLOGY_PODS)).toBe(TOPOLOGY_PODS);
   }, 240_000);
 
   test('ignorable: false — pods wait while the extender is down and bind through it once it is back', async () => {
@@ -130,9 +130,32 @@ describe('kube-scheduler with the extender, against kube-scheduler alone', () =>
     await mesh!.restartExtender();
     const [bound] = await allBound('outage-', 1);
     expect(bound!.spec!.nodeName).toMatch(/^fake-node-/);
-    // The pod shows bound before the verb has answered (Confirm follows the Binding): wait for the answer.
-    expect(await pollUntil(async () => ((await mesh!.requests('bind')) > 0 ? mesh!.requests('bind') : undefined), { what: 'the bind answered', timeoutMs: 60_000 })).toBe(1);
+    expect(await answered('bind', 1)).toBe(1);
   }, 400_000);
+
+  test('preemption: kube-scheduler asks the extender, evicts, and the preemptor binds on the freed node', async () => {
+    // A resident of lower priority, bound by hand, so that the node is never empty.
+    await cp.core.createNamespacedPod({ namespace: 'default', body: { ...pod('resident'), spec: { ...pod('resident').spec!, nodeName: PREEMPT_NODE } } });
+    // The whole node: every pod on it must go, and only this node is allowed.
+    const preemptor = pod('preemptor', { cpu: '4' });
+    preemptor.spec = { ...preemptor.spec!, priorityClassName: 'proofs-high', nodeSelector: { 'kubernetes.io/hostname': PREEMPT_NODE } };
+    await cp.core.createNamespacedPod({ namespace: 'default', body: preemptor });
+
+    const onNode = async () => (await listPods('')).filter((p) => p.spec?.nodeName === PREEMPT_NODE && p.metadata!.name !== 'preemptor');
+    const victims = await pollUntil(
+      async () => {
+        const pods = await onNode();
+        return pods.length > 0 && pods.every((p) => p.metadata?.deletionTimestamp) ? pods : undefined;
+      },
+      { what: `every pod on ${PREEMPT_NODE} being deleted by preemption`, timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect(await mesh!.requests('preempt')).toBeGreaterThan(0);
+    figures['preemption'] = `${victims.length} victim(s) on ${PREEMPT_NODE}: ${victims.map((p) => p.metadata!.name).join(', ')}`;
+    // No kubelet runs here: finish the deletions as it would.
+    for (const v of victims) await cp.core.deleteNamespacedPod({ namespace: 'default', name: v.metadata!.name!, gracePeriodSeconds: 0 });
+    const [bound] = await allBound('preemptor', 1);
+    expect(bound!.spec!.nodeName).toBe(PREEMPT_NODE);
+  }, 240_000);
 
   test(`overbooking: kube-scheduler + extender and a schedmesh replica share room for ${OVERBOOK_ROOM}; ${2 * OVERBOOK_ROOM} submitted, exactly ${OVERBOOK_ROOM} bound`, async () => {
     const names = Array.from({ length: 2 * OVERBOOK_ROOM }, (_, i) => `overbook-${i}`);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { createFakeNodes, fakeNodeSpecs, pollUntil, requireBinary, startControlPlane, startKubeScheduler, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane, KubeScheduler } from '@schedmesh/testkit';
-import { startExtenderMesh } from './extender-mesh.js';
+import { extenderEntry, startExtenderMesh } from './extender-mesh.js';
 import type { ExtenderMesh } from './extender-mesh.js';
 
 const NODES = 10;
@@ -42,22 +42,7 @@ beforeAll(async () => {
   await kubectl(['create', 'namespace', 'locked']);
   await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(NODES, { zones: 2, racksPerZone: 2 }));
   mesh = await startExtenderMesh(cp, { tag: 'ext-e2e', nodes: NODES });
-  kubeScheduler = await startKubeScheduler(cp, {
-    config: {
-      extenders: [
-        {
-          urlPrefix: mesh.urlPrefix,
-          filterVerb: 'filter',
-          prioritizeVerb: 'prioritize',
-          bindVerb: 'bind',
-          weight: 1,
-          nodeCacheCapable: true,
-          ignorable: true,
-          httpTimeout: '5s',
-        },
-      ],
-    },
-  });
+  kubeScheduler = await startKubeScheduler(cp, { config: { extenders: [extenderEntry(mesh, { ignorable: true, weight: 1 })] } });
 }, 240_000);
 
 afterAll(async () => {

@@ -1,0 +1,19 @@
+// What the benchmarks share: loading a cluster onto the stream in place of the informer.
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { ClusterEvent } from '@schedmesh/proto/v1/types';
+import { publishClusterEvent } from '@schedmesh/runtime';
+
+/** Publishes the events to the cluster stream at `url`; resolves with the last sequence (the generation that holds them all). */
+export async function publishAll(url: string, events: readonly ClusterEvent[]): Promise<number> {
+  const nc = await connect({ servers: url });
+  const js = jetstream(nc);
+  let last = 0;
+  // Windows of concurrent publishes: the stream keeps their order per subject, and every object has its own subject.
+  for (let i = 0; i < events.length; i += 500) {
+    const acks = await Promise.all(events.slice(i, i + 500).map((e) => publishClusterEvent(js, e)));
+    for (const a of acks) last = Math.max(last, a.seq);
+  }
+  await nc.close();
+  return last;
+}
