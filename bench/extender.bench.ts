@@ -18,7 +18,7 @@ import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { ensureClusterStreamFrom } from '@schedmesh/runtime';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, makeNode, makePod, startNats } from '@schedmesh/testkit';
-import { publishAll } from './publish.js';
+import { printTable, publishAll } from './support.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const NAMES = (process.env.BENCH_NAMES ?? `${NODES},${Math.round(NODES / 10)}`).split(',').map(Number);
@@ -95,19 +95,23 @@ function post(url: string, body: string): Promise<string> {
 interface Stats {
   p50: number;
   p99: number;
+  /** CPU time of this process (client, extender and services together) per call: steadier than latency on a shared machine. */
+  cpuMs: number;
 }
 
 async function measure(url: string, bodies: readonly string[]): Promise<Stats> {
   for (let i = 0; i < WARMUP; i++) await post(url, bodies[i % bodies.length]!);
   const samples: number[] = [];
+  const cpu = process.cpuUsage();
   for (let i = 0; i < CALLS; i++) {
     const t0 = performance.now();
     await post(url, bodies[i % bodies.length]!);
     samples.push(performance.now() - t0);
   }
+  const used = process.cpuUsage(cpu);
   samples.sort((a, b) => a - b);
   const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
-  return { p50: at(0.5), p99: at(0.99) };
+  return { p50: at(0.5), p99: at(0.99), cpuMs: (used.user + used.system) / 1000 / CALLS };
 }
 
 async function main(): Promise<void> {
@@ -141,17 +145,24 @@ async function main(): Promise<void> {
     for (const verb of ['filter', 'prioritize']) {
       const mesh = await measure(`${extender.server.urlPrefix}/${verb}`, bodies);
       const base = await measure(`${baseline.url}/${verb}`, bodies);
-      rows.push([verb, String(names), fmt(mesh.p50), fmt(mesh.p99), fmt(base.p50), fmt(base.p99), `${fmt(mesh.p50 / base.p50, 1)}×`, `${fmt(mesh.p99 / base.p99, 1)}×`]);
+      rows.push([
+        verb,
+        String(names),
+        fmt(mesh.p50),
+        fmt(mesh.p99),
+        fmt(base.p50),
+        fmt(base.p99),
+        `${fmt(mesh.p50 / base.p50, 1)}×`,
+        `${fmt(mesh.p99 / base.p99, 1)}×`,
+        fmt(mesh.cpuMs),
+        fmt(base.cpuMs),
+      ]);
     }
   }
-  const header = ['verb', 'names', 'extender p50 ms', 'extender p99 ms', 'baseline p50 ms', 'baseline p99 ms', 'p50 ratio', 'p99 ratio'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
-  log('');
-  log(line(header));
-  for (const r of rows) log(line(r));
-  log('');
+  const header = ['verb', 'names', 'extender p50 ms', 'extender p99 ms', 'baseline p50 ms', 'baseline p99 ms', 'p50 ratio', 'p99 ratio', 'extender CPU ms/call', 'baseline CPU ms/call'];
+  printTable(log, header, rows);
   log('baseline = the same JSON decoded and an answer of the same shape encoded, in the same process, nothing else.');
+  log("CPU ms/call = this process's CPU time (client, extender, filterscore, snapshot) per call; latency also waits for other processes on the machine.");
 
   agent.destroy();
   baseline.close();

@@ -12,7 +12,7 @@ import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, ensureClusterStreamFrom } from '@schedmesh/runtime';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, freePort, makeNode, makePod, startNats } from '@schedmesh/testkit';
-import { publishAll } from './publish.js';
+import { printTable, publishAll } from './support.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '500,5000,15000').split(',').map(Number);
 const EVALS = Number(process.env.BENCH_EVALS ?? 300);
@@ -118,12 +118,7 @@ async function main(): Promise<void> {
     await nats.stop();
   }
   const header = ['nodes', 'filtered', 'in-proc p50 ms', 'in-proc p99 ms', 'in-proc pods/s', 'gRPC p50 ms', 'gRPC p99 ms', 'gRPC pods/s', 'gRPC/in-proc p50', 'gRPC all-ranked p99 ms', 'load+sync s'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
-  log('');
-  log(line(header));
-  for (const r of rows) log(line(r));
-  log('');
+  printTable(log, header, rows);
   log('filtered = nodes filtered per cycle (numFeasibleNodesToFind: adaptive percentage, then PreScore/Score on those found feasible).');
 }
 

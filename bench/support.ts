@@ -1,4 +1,4 @@
-// What the benchmarks share: loading a cluster onto the stream in place of the informer.
+// What the benchmarks share: loading a cluster onto the stream in place of the informer, and printing a table.
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
@@ -16,4 +16,14 @@ export async function publishAll(url: string, events: readonly ClusterEvent[]): 
   }
   await nc.close();
   return last;
+}
+
+/** Prints rows under a header, each column right-aligned to its widest cell. */
+export function printTable(log: (line: string) => void, header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
+  log('');
+  log(line(header));
+  for (const r of rows) log(line(r));
+  log('');
 }
