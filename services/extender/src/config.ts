@@ -41,6 +41,8 @@ export const extenderConfigSchema = commonConfigSchema
         tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
       })
       .strict()
+      // A wait the verb's own deadline cuts short would fail the whole verb instead of the one node.
+      .refine((e) => e.nodeWait < e.verbTimeout, { path: ['nodeWait'], message: 'must be shorter than extender.verbTimeout' })
       .prefault({}),
   })
   .strict();
