@@ -159,6 +159,8 @@ describe('nodes the cluster stream has not brought yet', () => {
   test('a fresh node is waited for, then decided', async () => {
     const small = { ...pod('small', { cpu: '100m' }), metadata: { name: 'small', namespace: 'default', uid: 'small-uid' } };
     const answer = mesh.post('filter', { Pod: small, NodeNames: ['n-d', 'fresh'] });
+    // The node is created only once the verb is waiting for it.
+    await pollUntil(async () => (mesh.extender.view.waiting > 0 ? true : undefined), { what: 'the filter waiting for fresh', timeoutMs: 30_000, intervalMs: 20 });
     await createFakeNodes(cp.kubeConfig, [{ name: 'fresh', capacity: { cpu: '1', memory: '4Gi', pods: '110' } }]);
     expect(await answer).toEqual({ status: 200, body: { Nodes: null, NodeNames: ['n-d', 'fresh'], FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: '' } });
   }, 60_000);

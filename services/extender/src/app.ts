@@ -86,6 +86,7 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
     registers: [metrics],
   });
   gauge(metrics, 'schedmesh_extender_view_nodes', 'Nodes in the extender replica.', () => view.size);
+  gauge(metrics, 'schedmesh_extender_node_waits', 'Verbs waiting for a named node the cluster stream has not brought yet.', () => view.waiting);
 
   const tls = config.extender.tls ? { cert: readFileSync(config.extender.tls.certFile), key: readFileSync(config.extender.tls.keyFile) } : undefined;
   const { grpcPort, httpPort } = await runtime.listen();

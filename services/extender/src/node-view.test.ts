@@ -18,9 +18,11 @@ describe('NodeView.waitForNodes', () => {
     const view = new NodeView();
     view.apply(clusterEvent(node('a'), 'upsert', 1));
     const waiting = view.waitForNodes(['a', 'fresh'], { timeoutMs: 60_000, signal: forever });
+    expect(view.waiting).toBe(1);
     view.apply(clusterEvent(node('other'), 'upsert', 2));
     view.apply(clusterEvent(node('fresh'), 'upsert', 5));
     await expect(waiting).resolves.toEqual({ generation: 5, missing: [] });
+    expect(view.waiting).toBe(0);
   });
 
   test('past the bound the missing names are returned, not an error', async () => {

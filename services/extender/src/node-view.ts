@@ -36,6 +36,11 @@ export class NodeView {
     return this.nodes.size;
   }
 
+  /** How many {@link waitForNodes} calls are waiting for a node right now. */
+  get waiting(): number {
+    return this.waits.size;
+  }
+
   /** Forgets everything (the stream was recreated). */
   reset(): void {
     this.nodes.clear();
