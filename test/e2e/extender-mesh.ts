@@ -19,8 +19,8 @@ import { schedulerConfigSchema, startSchedulerApp } from '@schedmesh/scheduler-s
 import type { SchedulerApp } from '@schedmesh/scheduler-service';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import type { SnapshotApp } from '@schedmesh/snapshot-service';
-import { pollUntil, testEnvKeys, kubectl } from '@schedmesh/testkit';
-import type { ControlPlane } from '@schedmesh/testkit';
+import { pollUntil, requireBinary, startControlPlane, testEnvKeys, kubectl } from '@schedmesh/testkit';
+import type { ClusterBinary, ControlPlane } from '@schedmesh/testkit';
 
 /** The AdmissionPolicy CRD, applied before admission starts. */
 export const ADMISSION_POLICY_CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
@@ -189,4 +189,11 @@ export function extenderEntry(mesh: ExtenderMesh, options: ExtenderEntryOptions)
     ignorable: options.ignorable,
     httpTimeout: '5s',
   };
+}
+
+/** Checks the cluster binaries the extender's end-to-end tests use, then starts etcd and kube-apiserver. */
+export async function startExtenderControlPlane(options: { readonly kubeScheduler: boolean }): Promise<ControlPlane> {
+  const bins: ClusterBinary[] = ['etcd', 'kube-apiserver', 'kubectl', ...(options.kubeScheduler ? (['kube-scheduler'] as const) : [])];
+  for (const bin of bins) requireBinary(bin);
+  return startControlPlane();
 }

@@ -16,9 +16,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { milliValue } from '@schedmesh/model';
-import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, requireBinary, startControlPlane, startKubeScheduler, ZONE_LABEL } from '@schedmesh/testkit';
+import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, startKubeScheduler, ZONE_LABEL } from '@schedmesh/testkit';
 import type { ControlPlane, KubeScheduler } from '@schedmesh/testkit';
-import { extenderEntry, startExtenderMesh } from './extender-mesh.js';
+import { extenderEntry, startExtenderControlPlane, startExtenderMesh } from './extender-mesh.js';
 import type { ExtenderMesh } from './extender-mesh.js';
 
 const NODES = 10;
@@ -74,11 +74,7 @@ const answered = (verb: string, atLeast: number): Promise<number> =>
   );
 
 beforeAll(async () => {
-  requireBinary('etcd');
-  requireBinary('kube-apiserver');
-  requireBinary('kube-scheduler');
-  requireBinary('kubectl');
-  cp = await startControlPlane();
+  cp = await startExtenderControlPlane({ kubeScheduler: true });
   await kubectl(cp, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'proofs-high' }, value: 1000 }));
   await createFakeNodes(cp.kubeConfig, [
     ...fakeNodeSpecs(NODES, { zones: 2, racksPerZone: 2 }),

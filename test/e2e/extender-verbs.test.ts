@@ -6,10 +6,10 @@
 // reservation's Redis keys are read back whole before and after each one.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { createFakeNodes, pollUntil, requireBinary, startControlPlane, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
+import { createFakeNodes, pollUntil, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
 import { Redis } from 'ioredis';
-import { startExtenderMesh } from './extender-mesh.js';
+import { startExtenderControlPlane, startExtenderMesh } from './extender-mesh.js';
 import type { ExtenderMesh } from './extender-mesh.js';
 
 // Generous: a fresh node must reach the extender through the informer and NATS within it on a loaded machine.
@@ -64,10 +64,7 @@ async function redisState(): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  requireBinary('etcd');
-  requireBinary('kube-apiserver');
-  requireBinary('kubectl');
-  cp = await startControlPlane();
+  cp = await startExtenderControlPlane({ kubeScheduler: false });
   await kubectl(['create', 'namespace', 'locked']);
   const classes = [
     ['verbs-low', 10],

@@ -6,9 +6,9 @@
 // back from the API server.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { createFakeNodes, fakeNodeSpecs, pollUntil, requireBinary, startControlPlane, startKubeScheduler, kubectl as runKubectl } from '@schedmesh/testkit';
+import { createFakeNodes, fakeNodeSpecs, pollUntil, startKubeScheduler, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane, KubeScheduler } from '@schedmesh/testkit';
-import { extenderEntry, startExtenderMesh } from './extender-mesh.js';
+import { extenderEntry, startExtenderControlPlane, startExtenderMesh } from './extender-mesh.js';
 import type { ExtenderMesh } from './extender-mesh.js';
 
 const NODES = 10;
@@ -34,11 +34,7 @@ async function eventsOf(name: string, namespace = 'default'): Promise<{ reason?:
 }
 
 beforeAll(async () => {
-  requireBinary('etcd');
-  requireBinary('kube-apiserver');
-  requireBinary('kube-scheduler');
-  requireBinary('kubectl');
-  cp = await startControlPlane();
+  cp = await startExtenderControlPlane({ kubeScheduler: true });
   await kubectl(['create', 'namespace', 'locked']);
   await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(NODES, { zones: 2, racksPerZone: 2 }));
   mesh = await startExtenderMesh(cp, { tag: 'ext-e2e', nodes: NODES });
