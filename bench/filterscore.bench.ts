@@ -5,15 +5,14 @@
 // encoding.
 //   npm run build && npx tsx bench/filterscore.bench.ts
 // BENCH_SIZES=500,5000 and BENCH_EVALS=300 narrow it; BENCH_PODS_PER_NODE (default 5).
-import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { Pod, UnsatisfiableConstraintAction } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
-import { connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
+import { connectChannel, createServiceClient, ensureClusterStreamFrom } from '@schedmesh/runtime';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, freePort, makeNode, makePod, startNats } from '@schedmesh/testkit';
+import { printTable, publishAll } from './support.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '500,5000,15000').split(',').map(Number);
 const EVALS = Number(process.env.BENCH_EVALS ?? 300);
@@ -75,19 +74,6 @@ async function measure(run: (i: number) => Promise<unknown>): Promise<Stats> {
   return { p50: at(0.5), p99: at(0.99), podsPerSecond: (EVALS * 1000) / total };
 }
 
-async function publishAll(url: string, events: ClusterEvent[]): Promise<number> {
-  const nc = await connect({ servers: url });
-  const js = jetstream(nc);
-  let last = 0;
-  // Windows of concurrent publishes: the stream keeps their order per subject, and every object has its own subject.
-  for (let i = 0; i < events.length; i += 500) {
-    const acks = await Promise.all(events.slice(i, i + 500).map((e) => publishClusterEvent(js, e)));
-    for (const a of acks) last = Math.max(last, a.seq);
-  }
-  await nc.close();
-  return last;
-}
-
 async function main(): Promise<void> {
   log(`filterscore benchmark: ${EVALS} Evaluate calls per row after ${WARMUP} warm-up, ${PODS_PER_NODE} pods per node, max_ranked ${MAX_RANKED}, default profile`);
   const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' }, shutdown: { grace: '1s' } };
@@ -132,12 +118,7 @@ async function main(): Promise<void> {
     await nats.stop();
   }
   const header = ['nodes', 'filtered', 'in-proc p50 ms', 'in-proc p99 ms', 'in-proc pods/s', 'gRPC p50 ms', 'gRPC p99 ms', 'gRPC pods/s', 'gRPC/in-proc p50', 'gRPC all-ranked p99 ms', 'load+sync s'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
-  log('');
-  log(line(header));
-  for (const r of rows) log(line(r));
-  log('');
+  printTable(log, header, rows);
   log('filtered = nodes filtered per cycle (numFeasibleNodesToFind: adaptive percentage, then PreScore/Score on those found feasible).');
 }
 

@@ -248,3 +248,28 @@ describe('start-up', () => {
     }
   });
 });
+
+describe("Evaluate over a caller's node list", () => {
+  test('exhaustive answers every named node; otherwise filtering stops at numFeasibleNodesToFind', async () => {
+    const names = Array.from({ length: 150 }, (_, i) => `wide-${i}`);
+    const seq = await publish(...names.map((n) => clusterEvent(makeNode(n).capacity('8', '16Gi').build())));
+    const sampled = await client.evaluate({ pod: incoming(), options: { minGeneration: seq, nodeNames: names } });
+    // 150 × (50 - 150/125)% = 73 nodes, raised to the floor of 100.
+    expect(sampled.nodesEvaluated).toBe(100);
+    const every = await client.evaluate({ pod: incoming(), options: { minGeneration: seq, nodeNames: names }, exhaustive: true });
+    expect(every.nodesEvaluated).toBe(150);
+    expect(every.ranked.map((r) => r.nodeName).sort()).toEqual([...names].sort());
+  });
+
+  test('totalsOnly leaves the per-plugin scores out; skipScore answers which nodes fit, unscored', async () => {
+    const nodeNames = ['n1', 'n2', 'n3'];
+    const full = await client.evaluate({ pod: incoming(), options: { nodeNames }, exhaustive: true });
+    expect(full.ranked.every((r) => r.plugins.length > 0)).toBe(true);
+    const totals = await client.evaluate({ pod: incoming(), options: { nodeNames }, exhaustive: true, totalsOnly: true });
+    expect(totals.ranked.map((r) => r.plugins.length)).toEqual(totals.ranked.map(() => 0));
+    expect(totals.ranked.some((r) => r.total > 0)).toBe(true);
+    const fit = await client.evaluate({ pod: incoming(), options: { nodeNames }, exhaustive: true, skipScore: true });
+    expect(fit.ranked.map((r) => r.nodeName).sort()).toEqual(full.ranked.map((r) => r.nodeName).sort());
+    expect(fit.ranked.map((r) => [r.total, r.plugins.length])).toEqual(fit.ranked.map(() => [0, 0]));
+  });
+});

@@ -75,9 +75,10 @@ export interface AttemptRequest {
   /** Longest gang wait at Permit, in ms (default: the pod group's, else the service default). */
   readonly permitTimeoutMs?: number;
   /**
-   * Only these nodes are considered (the extender's NodeNames); absent means
-   * every node. Intersected with admission's subset: a node admission leaves
-   * out is rejected as Unresolvable in {@link AttemptResult.rejectedNodes}.
+   * Only these nodes are considered (the extender's NodeNames), each of them
+   * filtered (no numFeasibleNodesToFind sampling); absent means every node.
+   * Intersected with admission's subset: a node admission leaves out is
+   * rejected as Unresolvable in {@link AttemptResult.rejectedNodes}.
    */
   readonly nodeNames?: readonly string[];
   /**
@@ -86,6 +87,16 @@ export interface AttemptRequest {
    * what a filter verb would say of it.
    */
   readonly preempt?: boolean;
+  /** Rank by totals only: the ranked nodes carry no per-plugin scores (default false). */
+  readonly totalsOnly?: boolean;
+  /**
+   * Decide which nodes fit, without scoring them (mode dryRun; default
+   * false): filterscore skips PreScore and Score and the gateway's Score
+   * plugins are not called; `ranked` lists the feasible nodes with total 0.
+   */
+  readonly filterOnly?: boolean;
+  /** Preemption candidates asked of filterscore (default 0: the service's default). */
+  readonly maxCandidates?: number;
   /**
    * The trace the attempt belongs to: the pod's cluster event carries the
    * informer's publish span, so one trace runs from the watch to the
@@ -96,7 +107,7 @@ export interface AttemptRequest {
 }
 
 /** A {@link SchedulingAttempt.bindTo} request: the node is already chosen (by kube-scheduler, for the extender). */
-export type BindToRequest = Omit<AttemptRequest, 'mode' | 'maxReserveTries' | 'maxRanked' | 'nodeNames'> & {
+export type BindToRequest = Omit<AttemptRequest, 'mode' | 'maxReserveTries' | 'maxRanked' | 'nodeNames' | 'maxCandidates' | 'totalsOnly' | 'filterOnly'> & {
   readonly nodeName: string;
 };
 
@@ -142,6 +153,11 @@ export interface AttemptResult {
    * would choose. The outcome is 'unschedulable' either way.
    */
   readonly nominatedNodeName: string;
+  /**
+   * Mode 'dryRun' only: every candidate the preemption search found, best
+   * first (the nominated node's first). Empty when PostFilter did not run.
+   */
+  readonly candidates: readonly PreemptionCandidate[];
   /** Labels and annotations applied to the pod at PreBind. */
   readonly patched: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
 }
@@ -212,6 +228,7 @@ class Run {
   private readonly rejectedNodes = new Map<string, Status>();
   private patched: AttemptResult['patched'] = { labels: {}, annotations: {} };
   private nominatedNodeName = '';
+  private candidates: readonly PreemptionCandidate[] = [];
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -261,7 +278,16 @@ class Run {
       const out = await evaluate(
         clients.filterscore,
         pod,
-        { profile: this.req.profile, minGeneration: this.req.minGeneration, maxRanked: Math.max(this.req.maxRanked ?? 10, tries), ...(nodeNames ? { nodeNames } : {}) },
+        {
+          profile: this.req.profile,
+          minGeneration: this.req.minGeneration,
+          maxRanked: Math.max(this.req.maxRanked ?? 10, tries),
+          ...(nodeNames ? { nodeNames } : {}),
+          // Nodes the caller named (an extender's list, already sampled by kube-scheduler) each get an answer.
+          exhaustive: this.req.nodeNames !== undefined,
+          totalsOnly: this.req.totalsOnly ?? false,
+          skipScore: this.req.filterOnly === true && this.req.mode === 'dryRun',
+        },
         signal,
       );
       return { status: out.status, value: out };
@@ -316,7 +342,7 @@ class Run {
     const { pod, signal } = this.req;
     const rejected = (why: string): Status => Status.of(filtered.code, `${filtered.message()} ${why}`).withPlugin(filtered.plugin);
     const search = await this.step(ExtensionPoint.EXTENSION_POINT_POST_FILTER, PREEMPTION_PLUGIN, async () => {
-      const out = await findPreemptionCandidates(clients.filterscore, pod, { profile: this.req.profile, minGeneration: this.generation, maxCandidates: 0, ...(nodeNames ? { nodeNames } : {}) }, signal);
+      const out = await findPreemptionCandidates(clients.filterscore, pod, { profile: this.req.profile, minGeneration: this.generation, maxCandidates: this.req.maxCandidates ?? 0, ...(nodeNames ? { nodeNames } : {}) }, signal);
       return { status: out.status, value: out };
     });
     if (search.status.isError()) return this.end('error', search.status);
@@ -327,6 +353,7 @@ class Run {
     if (this.req.mode === 'dryRun') {
       const best = candidates[0]!;
       this.nominatedNodeName = best.nodeName;
+      this.candidates = candidates;
       return this.end('unschedulable', rejected(`preemption: would nominate node ${best.nodeName}, evicting ${victimList(best)}.`));
     }
 
@@ -385,7 +412,7 @@ class Run {
         return this.end('unschedulable', Status.of(status.code, `0/${feasible.size + (f.value?.rejected.size ?? 0)} ranked nodes passed the REST plugins: ${status.message()}`).withPlugin(status.plugin));
       }
     }
-    if (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_SCORE)) {
+    if (this.req.filterOnly !== true && (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_SCORE))) {
       const s = await this.step(ExtensionPoint.EXTENSION_POINT_SCORE, 'SchedmeshGateway', async () => {
         const out = await gateway.score(pod, nodes(), signal);
         return { status: out.status, value: out };
@@ -558,6 +585,7 @@ class Run {
       rejectors,
       rejectedNodes: this.rejectedNodes,
       nominatedNodeName: this.nominatedNodeName,
+      candidates: this.candidates,
       patched: this.patched,
     };
   }

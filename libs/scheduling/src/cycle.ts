@@ -313,19 +313,19 @@ export interface EvaluateResult extends FilterResult {
  * The whole filter/score cycle for one pod. When nothing is feasible, the
  * PostFilter plugins run as a dry run to explain whether preemption could
  * help; when exactly one node is feasible it is returned unscored, as
- * upstream does.
+ * upstream does, and so are all of them with `skipScore`.
  *
  * @throws PluginError when a plugin fails.
  */
-export async function evaluatePod(fwk: Framework, request: CycleRequest & { readonly maxRanked?: number }): Promise<EvaluateResult> {
+export async function evaluatePod(fwk: Framework, request: CycleRequest & { readonly maxRanked?: number; readonly skipScore?: boolean }): Promise<EvaluateResult> {
   const filtered = await findNodesThatFitPod(fwk, request);
   if (filtered.feasible.length === 0) {
     const summary = await explainFailure(fwk, filtered, request);
     return { ...filtered, ranked: [], summary };
   }
-  if (filtered.feasible.length === 1) {
-    const only = filtered.feasible[0] as NodeInfo;
-    return { ...filtered, ranked: [{ name: only.name, total: 0, scores: [] }], summary: '' };
+  // Unscored: a single feasible node (as upstream), or a caller that asks only which nodes fit.
+  if (filtered.feasible.length === 1 || request.skipScore === true) {
+    return { ...filtered, ranked: filtered.feasible.map((n) => ({ name: n.name, total: 0, scores: [] })), summary: '' };
   }
   const scores = await prioritizeNodes(fwk, filtered.state, request.pod, filtered.feasible, request.signal);
   let ranked = rankNodes(scores);

@@ -61,6 +61,13 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
       }),
     replicaNode: (name) => view.node(name),
     generation: () => gate?.generation ?? 0,
+    coverNodes: async (names, signal) => {
+      if (!gate) return { generation: 0, missing: [] };
+      const covered = await view.waitForNodes(names, { timeoutMs: config.extender.nodeWait, signal });
+      // The gate advances just after a node is applied: the node's own generation may be the newer.
+      return { ...covered, generation: Math.max(gate.generation, covered.generation) };
+    },
+    nodeWaitMs: config.extender.nodeWait,
     nodeExists: async (name, signal) => {
       if (gate?.synced && view.node(name)) return true;
       return (await api.get(`/api/v1/nodes/${encodeURIComponent(name)}`, signal)).status === 200;
@@ -79,6 +86,7 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
     registers: [metrics],
   });
   gauge(metrics, 'schedmesh_extender_view_nodes', 'Nodes in the extender replica.', () => view.size);
+  gauge(metrics, 'schedmesh_extender_node_waits', 'Verbs waiting for a named node the cluster stream has not brought yet.', () => view.waiting);
 
   const tls = config.extender.tls ? { cert: readFileSync(config.extender.tls.certFile), key: readFileSync(config.extender.tls.keyFile) } : undefined;
   const { grpcPort, httpPort } = await runtime.listen();

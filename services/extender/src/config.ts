@@ -25,6 +25,12 @@ export const extenderConfigSchema = commonConfigSchema
         maxBodyBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
         /** Deadline of one verb: keep it under kube-scheduler's httpTimeout (5 s by default). */
         verbTimeout: duration().default(4_000),
+        /**
+         * How long a verb waits for a node kube-scheduler names that the
+         * cluster stream has not brought yet (a fresh node); past it the node
+         * is answered as failed. Keep it well under verbTimeout.
+         */
+        nodeWait: duration().default(1_000),
         /** The filterscore profile the verbs decide with ('' = filterscore's default). */
         profile: z.string().default(''),
         /** Lease TTL of a bind's reservation (extenders get no Unreserve: an unconfirmed lease lapses after it). */
@@ -35,6 +41,8 @@ export const extenderConfigSchema = commonConfigSchema
         tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().optional(),
       })
       .strict()
+      // A wait the verb's own deadline cuts short would fail the whole verb instead of the one node.
+      .refine((e) => e.nodeWait < e.verbTimeout, { path: ['nodeWait'], message: 'must be shorter than extender.verbTimeout' })
       .prefault({}),
   })
   .strict();

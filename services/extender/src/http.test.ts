@@ -21,6 +21,10 @@ const verbs: Verbs = {
     calls.push('bind');
     return Promise.resolve({ Error: '' });
   },
+  preempt: (_deps, args) => {
+    calls.push('preempt');
+    return Promise.resolve({ NodeNameToMetaVictims: Object.fromEntries([...args.victims].map(([n, v]) => [n, { Pods: v.uids.map((UID) => ({ UID })), NumPDBViolations: 0 }])) });
+  },
 };
 const LIMIT = 64 * 1024;
 let server: ExtenderServer;
@@ -55,12 +59,14 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe('the extender HTTP edge', () => {
-  test('a well-formed filter, prioritize and bind reach their verbs', async () => {
+  test('a well-formed filter, prioritize, bind and preempt reach their verbs', async () => {
     const args = JSON.stringify({ Pod: pod, Nodes: null, NodeNames: ['n1'] });
     expect(JSON.parse((await post('/filter', args)).body)).toMatchObject({ NodeNames: ['n1'], Error: '' });
     expect(JSON.parse((await post('/prioritize', args)).body)).toEqual([{ Host: 'n1', Score: 5 }]);
     expect((await post('/bind', JSON.stringify({ PodName: 'p', PodNamespace: 'default', PodUID: 'u1', Node: 'n1' }))).body).toBe('{"Error":""}');
-    expect(calls).toEqual(['filter', 'prioritize', 'bind']);
+    const preempt = JSON.stringify({ Pod: pod, NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'v1' }], NumPDBViolations: 0 } } });
+    expect(JSON.parse((await post('/preempt', preempt)).body)).toEqual({ NodeNameToMetaVictims: { n1: { Pods: [{ UID: 'v1' }], NumPDBViolations: 0 } } });
+    expect(calls).toEqual(['filter', 'prioritize', 'bind', 'preempt']);
   });
 
   const hostile: [string, string, string | Buffer, number, RegExp][] = [
@@ -78,7 +84,10 @@ describe('the extender HTTP edge', () => {
     ['a bind with filter args', '/bind', JSON.stringify({ Pod: pod, NodeNames: ['n1'] }), 400, /PodName/],
     ['an unknown verb', '/evict', '{}', 404, /no such verb/],
     ['a GET of a verb', '/filter', '', 405, /takes POST/],
-    ['preempt (planned)', '/preempt', JSON.stringify({ Pod: pod, NodeNameToMetaVictims: {} }), 501, /not supported/],
+    ['preempt with a victim UID as a number', '/preempt', JSON.stringify({ Pod: pod, NodeNameToMetaVictims: { n1: { Pods: [{ UID: 7 }] } } }), 400, /NodeNameToMetaVictims\.n1\.Pods\.0\.UID: must be a string/],
+    ['preempt with victims as a list', '/preempt', JSON.stringify({ Pod: pod, NodeNameToVictims: [] }), 400, /NodeNameToVictims: must be a map/],
+    ['preempt with a full victim without a UID', '/preempt', JSON.stringify({ Pod: pod, NodeNameToVictims: { n1: { Pods: [{ metadata: { name: 'v' } }] } } }), 400, /NodeNameToVictims\.n1\.Pods\.0\.metadata\.uid/],
+    ['preempt without a pod', '/preempt', JSON.stringify({ NodeNameToMetaVictims: {} }), 400, /ExtenderPreemptionArgs: Pod: must be a JSON object/],
   ];
   test.each(hostile)('%s is answered %#: HTTP %d naming it, and no verb runs', async (_, path, body, status, message) => {
     const before = calls.length;

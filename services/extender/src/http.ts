@@ -20,19 +20,20 @@ import type { Counter, Histogram } from 'prom-client';
 import { bindVerb } from './verbs/bind.js';
 import type { VerbDeps } from './verbs/deps.js';
 import { filterVerb } from './verbs/filter.js';
-import { PREEMPT_NOT_SUPPORTED } from './verbs/preempt.js';
-import { prioritizeVerb, PrioritizeError } from './verbs/prioritize.js';
-import { BodyTooLargeError, parseBindingArgs, parseExtenderArgs, parseJson, WireError } from './wire.js';
+import { preemptVerb } from './verbs/preempt.js';
+import { prioritizeVerb } from './verbs/prioritize.js';
+import { BodyTooLargeError, parseBindingArgs, parseExtenderArgs, parseJson, parsePreemptionArgs, WireError } from './wire.js';
 
 /** The verbs a server serves (tests pass fakes). */
 export interface Verbs {
   filter: typeof filterVerb;
   prioritize: typeof prioritizeVerb;
   bind: typeof bindVerb;
+  preempt: typeof preemptVerb;
 }
 
 /** The real verbs over the mesh. */
-export const meshVerbs: Verbs = { filter: filterVerb, prioritize: prioritizeVerb, bind: bindVerb };
+export const meshVerbs: Verbs = { filter: filterVerb, prioritize: prioritizeVerb, bind: bindVerb, preempt: preemptVerb };
 
 /** Options of {@link startExtenderServer}. */
 export interface ExtenderServerOptions {
@@ -107,7 +108,7 @@ export async function startExtenderServer(options: ExtenderServerOptions): Promi
     }
     const verb = path.startsWith(`${prefix}/`) ? path.slice(prefix.length + 1) : '';
     if (!VERBS.has(verb)) {
-      send(res, 404, { Error: `no such verb ${JSON.stringify(path)}: POST ${prefix}/filter, ${prefix}/prioritize or ${prefix}/bind` });
+      send(res, 404, { Error: `no such verb ${JSON.stringify(path)}: POST ${prefix}/filter, ${prefix}/prioritize, ${prefix}/bind or ${prefix}/preempt` });
       return;
     }
     if (req.method !== 'POST') {
@@ -137,10 +138,6 @@ export async function startExtenderServer(options: ExtenderServerOptions): Promi
       }
       throw err;
     }
-    if (verb === 'preempt') {
-      send(res, 501, { NodeNameToMetaVictims: null, Error: PREEMPT_NOT_SUPPORTED });
-      return 501;
-    }
     const gone = new AbortController();
     res.once('close', () => gone.abort(new Error('the caller closed the connection')));
     const signal = AbortSignal.any([gone.signal, AbortSignal.timeout(options.verbTimeoutMs)]);
@@ -155,19 +152,23 @@ export async function startExtenderServer(options: ExtenderServerOptions): Promi
         case 'bind':
           send(res, 200, await verbs.bind(deps, parseBindingArgs(json), signal));
           return 200;
+        case 'preempt':
+          send(res, 200, await verbs.preempt(deps, parsePreemptionArgs(json), signal));
+          return 200;
       }
     } catch (err) {
       if (err instanceof WireError) {
         send(res, 400, { Error: err.message });
         return 400;
       }
-      if (err instanceof PrioritizeError) {
-        send(res, 503, { Error: err.message });
+      const message = signal.aborted ? `${verb} did not finish within ${options.verbTimeoutMs} ms` : (err as Error).message;
+      logger.warn({ verb, err: message }, 'extender verb failed');
+      // prioritize's and preempt's results have no Error field: kube-scheduler learns of a failure from the status.
+      if (verb === 'prioritize' || verb === 'preempt') {
+        send(res, 503, { Error: message });
         return 503;
       }
       // A verb's own failure (the API server unreachable, a deadline): the protocol's Error, with 200.
-      const message = signal.aborted ? `${verb} did not finish within ${options.verbTimeoutMs} ms` : (err as Error).message;
-      logger.warn({ verb, err: (err as Error).message }, 'extender verb failed');
       send(res, 200, verb === 'filter' ? { Nodes: null, NodeNames: null, FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: message } : { Error: message });
       return 200;
     }

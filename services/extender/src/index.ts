@@ -10,6 +10,7 @@ export type { ExtenderConfig } from './config.js';
 export { meshVerbs, startExtenderServer } from './http.js';
 export type { ExtenderServer, ExtenderServerOptions, Verbs } from './http.js';
 export { NodeView } from './node-view.js';
+export type { NodesCovered, WaitForNodesOptions } from './node-view.js';
 export type { VerbDeps } from './verbs/deps.js';
 export {
   BodyTooLargeError,
@@ -18,7 +19,18 @@ export {
   parseBindingArgs,
   parseExtenderArgs,
   parseJson,
+  parsePreemptionArgs,
   toExtenderScores,
   WireError,
 } from './wire.js';
-export type { ExtenderArgs, ExtenderBindingArgs, ExtenderBindingResult, ExtenderFilterResult, HostPriority } from './wire.js';
+export type {
+  ExtenderArgs,
+  ExtenderBindingArgs,
+  ExtenderBindingResult,
+  ExtenderFilterResult,
+  ExtenderPreemptionArgs,
+  ExtenderPreemptionResult,
+  HostPriority,
+  MetaVictims,
+  ProposedVictims,
+} from './wire.js';

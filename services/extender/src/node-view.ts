@@ -1,22 +1,44 @@
 /**
  * The extender's replica of the cluster's nodes, kept from the cluster stream
  * (nodeCacheCapable: true sends names only; the gateway's REST plugins need
- * the objects), and the generation it has applied, which filterscore must
- * have at least before it decides.
+ * the objects), with the generation at which each node was last written, so
+ * a verb can ask filterscore for a generation that covers every node named.
  */
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Node } from '@schedmesh/proto/v1/types';
 
+/** Options of {@link NodeView.waitForNodes}. */
+export interface WaitForNodesOptions {
+  /** The longest wait, in ms. */
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+}
+
+/** What {@link NodeView.waitForNodes} found. */
+export interface NodesCovered {
+  /** The generation of the latest write among the nodes held (0 when none is). */
+  readonly generation: number;
+  /** The names still not held when the wait ended, in request order. */
+  readonly missing: readonly string[];
+}
+
 /** Node objects by name, in stream order. */
 export class NodeView {
-  private readonly nodes = new Map<string, Node>();
+  private readonly nodes = new Map<string, { readonly node: Node; readonly generation: number }>();
+  /** Each pending wait's names still missing; emptied as the nodes arrive. */
+  private readonly waits = new Set<{ readonly missing: Set<string>; readonly wake: () => void }>();
 
   node(name: string): Node | undefined {
-    return this.nodes.get(name);
+    return this.nodes.get(name)?.node;
   }
 
   get size(): number {
     return this.nodes.size;
+  }
+
+  /** How many {@link waitForNodes} calls are waiting for a node right now. */
+  get waiting(): number {
+    return this.waits.size;
   }
 
   /** Forgets everything (the stream was recreated). */
@@ -28,7 +50,38 @@ export class NodeView {
   apply(event: ClusterEvent): void {
     const o = event.object;
     if (o?.$case !== 'node') return;
-    if (event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE) this.nodes.delete(o.value.name);
-    else this.nodes.set(o.value.name, o.value);
+    const name = o.value.name;
+    if (event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE) {
+      this.nodes.delete(name);
+      return;
+    }
+    this.nodes.set(name, { node: o.value, generation: event.generation });
+    for (const wait of this.waits) if (wait.missing.delete(name) && wait.missing.size === 0) wait.wake();
+  }
+
+  /**
+   * Waits, at most `timeoutMs` (or until `signal` aborts), until every named
+   * node is held — a node kube-scheduler already knows may not have reached
+   * the stream yet. Never fails: the names still missing are returned.
+   */
+  async waitForNodes(names: readonly string[], options: WaitForNodesOptions): Promise<NodesCovered> {
+    const missing = new Set(names.filter((n) => !this.nodes.has(n)));
+    if (missing.size > 0 && !options.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const wait = { missing, wake: () => finish() };
+        const finish = (): void => {
+          clearTimeout(timer);
+          options.signal.removeEventListener('abort', finish);
+          this.waits.delete(wait);
+          resolve();
+        };
+        const timer = setTimeout(finish, options.timeoutMs);
+        options.signal.addEventListener('abort', finish, { once: true });
+        this.waits.add(wait);
+      });
+    }
+    let generation = 0;
+    for (const n of names) generation = Math.max(generation, this.nodes.get(n)?.generation ?? 0);
+    return { generation, missing: names.filter((n) => !this.nodes.has(n)) };
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { foldKeys, parseBindingArgs, parseExtenderArgs, parseJson, toExtenderScores, WireError } from './wire.js';
+import { foldKeys, parseBindingArgs, parseExtenderArgs, parseJson, parsePreemptionArgs, toExtenderScores, WireError } from './wire.js';
 
 const pod = {
   metadata: { name: 'p', namespace: 'default', uid: 'uid-1' },
@@ -63,6 +63,30 @@ describe('parseBindingArgs', () => {
     ['empty PodName', { PodName: '', PodNamespace: 'ns', PodUID: 'u', Node: 'n' }, /PodName: must name the pod/],
   ])('%s is a WireError naming it', (_, input, message) => {
     expect(() => parseBindingArgs(input)).toThrow(message);
+  });
+});
+
+describe('parsePreemptionArgs', () => {
+  test('meta victims (nodeCacheCapable: true), keys in any case', () => {
+    const args = parsePreemptionArgs({ pod, nodenametometavictims: { n1: { pods: [{ uid: 'v1' }, { Uid: 'v2' }], numpdbviolations: 1 }, n2: null } });
+    expect(args.pod.uid).toBe('uid-1');
+    expect([...args.victims]).toEqual([
+      ['n1', { uids: ['v1', 'v2'], numPdbViolations: 1 }],
+      ['n2', { uids: [], numPdbViolations: 0 }],
+    ]);
+  });
+  test('full victims (nodeCacheCapable: false): their metadata.uid', () => {
+    const victim = { metadata: { name: 'v', namespace: 'default', uid: 'v9' }, spec: { containers: [] } };
+    const args = parsePreemptionArgs({ Pod: pod, NodeNameToVictims: { n1: { Pods: [victim], NumPDBViolations: 0 } } });
+    expect(args.victims.get('n1')).toEqual({ uids: ['v9'], numPdbViolations: 0 });
+  });
+  test.each<[string, unknown, RegExp]>([
+    ['a negative PDB count', { Pod: pod, NodeNameToMetaVictims: { n1: { Pods: [], NumPDBViolations: -1 } } }, /NumPDBViolations: must not be negative/],
+    ['an empty UID', { Pod: pod, NodeNameToMetaVictims: { n1: { Pods: [{ UID: '' }] } } }, /UID: must be a non-empty pod UID/],
+    ['MetaVictims as a string', { Pod: pod, NodeNameToMetaVictims: { n1: 'v1' } }, /n1: must be a MetaVictims object/],
+    ['an empty node name', { Pod: pod, NodeNameToMetaVictims: { '': { Pods: [] } } }, /NodeNameToMetaVictims/],
+  ])('%s is a WireError naming it', (_, input, message) => {
+    expect(() => parsePreemptionArgs(input)).toThrow(message);
   });
 });
 

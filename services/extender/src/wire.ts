@@ -59,6 +59,38 @@ const extenderArgsSchema = z.object({
   NodeNames: z.array(nodeName, { error: 'must be an array of node names or null' }).max(100_000, 'at most 100000 names').nullish(),
 });
 
+const podUid = z.string({ error: 'must be a string' }).min(1, 'must be a non-empty pod UID');
+const pdbViolations = z.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must not be negative').nullish();
+
+/** A struct of the protocol whose keys are folded before they are checked. */
+function folded<T extends z.ZodRawShape>(shape: T, error: string) {
+  return z.preprocess((v) => foldKeys(v, Object.keys(shape)), z.object(shape, { error }));
+}
+
+// MetaVictims {Pods []*MetaPod{UID}, NumPDBViolations}: what nodeCacheCapable extenders get.
+const metaVictimsSchema = folded(
+  {
+    Pods: z.array(folded({ UID: podUid }, 'must be a MetaPod object'), { error: 'must be an array of MetaPod objects' }).nullish(),
+    NumPDBViolations: pdbViolations,
+  },
+  'must be a MetaVictims object',
+);
+
+// Victims {Pods []*v1.Pod, NumPDBViolations}: the full pods; only their UIDs are read.
+const victimsSchema = folded(
+  {
+    Pods: z.array(z.object({ metadata: z.object({ uid: podUid }, { error: 'must be an ObjectMeta object' }) }, { error: 'must be a Pod object' }), { error: 'must be an array of Pod objects' }).nullish(),
+    NumPDBViolations: pdbViolations,
+  },
+  'must be a Victims object',
+);
+
+const preemptionArgsSchema = z.object({
+  Pod: objectSchema,
+  NodeNameToVictims: z.record(nodeName, victimsSchema.nullable(), { error: 'must be a map of node names to Victims' }).nullish(),
+  NodeNameToMetaVictims: z.record(nodeName, metaVictimsSchema.nullable(), { error: 'must be a map of node names to MetaVictims' }).nullish(),
+});
+
 const bindingArgsSchema = z.object({
   PodName: z.string({ error: 'must be a string' }).min(1, 'must name the pod'),
   PodNamespace: z.string({ error: 'must be a string' }).min(1, 'must name the namespace'),
@@ -77,6 +109,30 @@ export interface ExtenderArgs {
   readonly nodes: ReadonlyMap<string, Node>;
   /** The request's node objects as sent, by name, for a Nodes reply. */
   readonly rawNodes: ReadonlyMap<string, Record<string, unknown>>;
+}
+
+/** The pods kube-scheduler would evict on one node, by UID. */
+export interface ProposedVictims {
+  readonly uids: readonly string[];
+  readonly numPdbViolations: number;
+}
+
+/** ExtenderPreemptionArgs, converted: the preemptor and kube-scheduler's victims per node. */
+export interface ExtenderPreemptionArgs {
+  readonly pod: Pod;
+  /** From NodeNameToMetaVictims (nodeCacheCapable: true), else from NodeNameToVictims' pods. */
+  readonly victims: ReadonlyMap<string, ProposedVictims>;
+}
+
+/** MetaVictims as written on the wire. */
+export interface MetaVictims {
+  Pods: { UID: string }[];
+  NumPDBViolations: number;
+}
+
+/** ExtenderPreemptionResult: upstream's has no Error field (a failure is a non-200 answer). */
+export interface ExtenderPreemptionResult {
+  NodeNameToMetaVictims: Record<string, MetaVictims>;
 }
 
 /** ExtenderBindingArgs. */
@@ -134,13 +190,7 @@ export function parseExtenderArgs(json: unknown): ExtenderArgs {
   const parsed = extenderArgsSchema.safeParse(nodesFolded);
   if (!parsed.success) throw issues(parsed.error, 'ExtenderArgs');
   const args = parsed.data;
-  let pod: Pod;
-  try {
-    pod = convertPod(args.Pod);
-  } catch (err) {
-    edge(err, 'ExtenderArgs.Pod');
-  }
-  if (pod.name === '' || pod.namespace === '' || pod.uid === '') throw new WireError('ExtenderArgs.Pod: metadata.name, metadata.namespace and metadata.uid are required');
+  const pod = parsePod(args.Pod, 'ExtenderArgs.Pod');
   const nodes = new Map<string, Node>();
   const rawNodes = new Map<string, Record<string, unknown>>();
   const items = args.Nodes?.items ?? [];
@@ -158,6 +208,34 @@ export function parseExtenderArgs(json: unknown): ExtenderArgs {
   // Upstream fills NodeNames even with nodeCacheCapable: false in some versions (kubernetes#126425): names win.
   const nodeNames = args.NodeNames ?? [...nodes.keys()];
   return { pod, nodeNames: [...new Set(nodeNames)], withNodes: args.Nodes != null && args.NodeNames == null, nodes, rawNodes };
+}
+
+/** The embedded pod, converted; it must say who it is. */
+function parsePod(raw: Record<string, unknown>, where: string): Pod {
+  let pod: Pod;
+  try {
+    pod = convertPod(raw);
+  } catch (err) {
+    edge(err, where);
+  }
+  if (pod.name === '' || pod.namespace === '' || pod.uid === '') throw new WireError(`${where}: metadata.name, metadata.namespace and metadata.uid are required`);
+  return pod;
+}
+
+/** ExtenderPreemptionArgs of the preempt verb. */
+export function parsePreemptionArgs(json: unknown): ExtenderPreemptionArgs {
+  const parsed = preemptionArgsSchema.safeParse(foldKeys(json, ['Pod', 'NodeNameToVictims', 'NodeNameToMetaVictims']));
+  if (!parsed.success) throw issues(parsed.error, 'ExtenderPreemptionArgs');
+  const args = parsed.data;
+  const pod = parsePod(args.Pod, 'ExtenderPreemptionArgs.Pod');
+  const victims = new Map<string, ProposedVictims>();
+  // kube-scheduler sends one of the two maps, as nodeCacheCapable says.
+  if (args.NodeNameToMetaVictims != null) {
+    for (const [node, v] of Object.entries(args.NodeNameToMetaVictims)) victims.set(node, { uids: (v?.Pods ?? []).map((p) => p.UID), numPdbViolations: v?.NumPDBViolations ?? 0 });
+  } else {
+    for (const [node, v] of Object.entries(args.NodeNameToVictims ?? {})) victims.set(node, { uids: (v?.Pods ?? []).map((p) => p.metadata.uid), numPdbViolations: v?.NumPDBViolations ?? 0 });
+  }
+  return { pod, victims };
 }
 
 /** ExtenderBindingArgs of the bind verb. */

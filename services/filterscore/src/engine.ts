@@ -98,8 +98,8 @@ export class FilterScoreEngine {
   }
 
   /** PreFilter, Filter, PreScore, Score, NormalizeScore; PostFilter as a dry run when nothing fits. */
-  evaluate(pod: Pod, options: CallOptions, maxRanked: number): Promise<AtGeneration<EvaluateResult>> {
-    return this.cycle(options, (fwk) => evaluatePod(fwk, { pod: newPodInfo(pod), nodeNames: options.nodeNames, signal: options.signal, maxRanked }));
+  evaluate(pod: Pod, options: CallOptions, maxRanked: number, flags: { readonly exhaustive?: boolean; readonly skipScore?: boolean } = {}): Promise<AtGeneration<EvaluateResult>> {
+    return this.cycle(options, (fwk) => evaluatePod(fwk, { pod: newPodInfo(pod), nodeNames: options.nodeNames, signal: options.signal, maxRanked, ...flags }));
   }
 
   /** PreFilter and Filter. */

@@ -40,6 +40,10 @@ function toNodeScore(s: NodePluginScores): NodeScore {
   return { nodeName: s.name, total: s.total, plugins: s.scores.map((p) => ({ plugin: p.plugin, score: p.score, weight: p.weight })) };
 }
 
+function toNodeTotal(s: NodePluginScores): NodeScore {
+  return { nodeName: s.name, total: s.total, plugins: [] };
+}
+
 function toRejection(r: NodeRejection): NodeRejectionMessage {
   return { nodeName: r.nodeName, status: r.status.toProto() };
 }
@@ -61,10 +65,10 @@ export function filterScoreServer(engine: FilterScoreEngine, options: FilterScor
   return {
     async evaluate(request, context) {
       const { pod, opts } = podCall(request, context);
-      const { generation, result } = await engine.evaluate(pod, opts, request.maxRanked);
+      const { generation, result } = await engine.evaluate(pod, opts, request.maxRanked, { exhaustive: request.exhaustive, skipScore: request.skipScore });
       return EvaluateResponse.fromPartial({
         generation,
-        ranked: result.ranked.map(toNodeScore),
+        ranked: result.ranked.map(request.totalsOnly ? toNodeTotal : toNodeScore),
         rejected: result.rejected.map(toRejection),
         nodesEvaluated: result.nodesEvaluated,
         summary: result.summary,

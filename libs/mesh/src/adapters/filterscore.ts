@@ -16,6 +16,12 @@ export interface EvaluateOptions {
   readonly nodeNames?: readonly string[];
   /** How many ranked nodes to return (Reserve falls back along them). */
   readonly maxRanked: number;
+  /** Filter every node of `nodeNames` rather than stopping once enough are feasible. */
+  readonly exhaustive?: boolean;
+  /** Leave each ranked node's per-plugin scores out (only the totals are read). */
+  readonly totalsOnly?: boolean;
+  /** Filter only: the feasible nodes come back unscored. */
+  readonly skipScore?: boolean;
 }
 
 /** Filter and Score in one reply. */
@@ -42,6 +48,9 @@ export async function evaluate(client: FilterScoreClient, pod: Pod, options: Eva
       pod,
       options: { profile: options.profile, minGeneration: options.minGeneration, nodeNames: [...(options.nodeNames ?? [])] },
       maxRanked: options.maxRanked,
+      exhaustive: options.exhaustive ?? false,
+      totalsOnly: options.totalsOnly ?? false,
+      skipScore: options.skipScore ?? false,
     },
     { signal },
   );

@@ -1,6 +1,7 @@
 /** What the verbs share: one attempt per request over the mesh, and the extender's view of the nodes. */
 import type { SchedulingAttempt, NodeLookup, PodWriter } from '@schedmesh/mesh';
 import type { Logger } from '@schedmesh/runtime';
+import type { NodesCovered } from '../node-view.js';
 
 /** The verbs' dependencies (app.ts builds them; tests fake them). */
 export interface VerbDeps {
@@ -10,6 +11,16 @@ export interface VerbDeps {
   readonly replicaNode: NodeLookup;
   /** The generation the replica has applied (0 without one): filterscore decides on at least that. */
   generation(): number;
+  /**
+   * The generation filterscore must decide at to hold every named node:
+   * a node kube-scheduler names that the replica does not hold yet (a fresh
+   * node) is waited for, at most `nodeWaitMs`; the names still missing then
+   * are returned. Without a replica: generation 0 and nothing missing
+   * (filterscore reports the nodes it does not hold).
+   */
+  coverNodes(names: readonly string[], signal: AbortSignal): Promise<NodesCovered>;
+  /** The bound of {@link coverNodes}' wait, in ms. */
+  readonly nodeWaitMs: number;
   /** Whether a node exists in the API server (the bind verb's check; Binding does not make it). */
   nodeExists(name: string, signal: AbortSignal): Promise<boolean>;
   readonly writer: PodWriter;

@@ -5,11 +5,14 @@
  * fit — outside admission's subset, or rejected with an Unresolvable reason,
  * or every node when admission rejects the pod — goes to
  * FailedAndUnresolvableNodes, so kube-scheduler's preemption does not try it.
+ * A node the mesh has not seen yet (waited for, bounded) goes to FailedNodes:
+ * a later cycle may find it.
  */
 import { StatusCode } from '@schedmesh/framework';
 import type { ExtenderArgs, ExtenderFilterResult } from '../wire.js';
 import type { VerbDeps } from './deps.js';
 import { decide } from './decide.js';
+import { lookupFor } from './lookup.js';
 
 /** Answers ExtenderArgs with an ExtenderFilterResult; a service failure is the result's Error. */
 export async function filterVerb(deps: VerbDeps, args: ExtenderArgs, signal: AbortSignal): Promise<ExtenderFilterResult> {
@@ -20,19 +23,21 @@ export async function filterVerb(deps: VerbDeps, args: ExtenderArgs, signal: Abo
     return result;
   };
   if (args.nodeNames.length === 0) return finish([]);
-  const out = await decide(deps, args, signal);
+  const { out, unknown } = await decide(deps, { pod: args.pod, nodeNames: args.nodeNames, nodes: lookupFor(deps, args), preempt: false, score: false }, signal);
+  for (const [n, why] of unknown) result.FailedNodes[n] = why;
+  if (!out) return finish([]);
   if (out.outcome === 'error') {
     result.Error = `schedmesh could not decide: ${out.message}`;
     return result;
   }
   if (out.outcome === 'rejected') {
     // The pod as a whole (admission): no node will do until the policy or the pod changes.
-    for (const n of args.nodeNames) result.FailedAndUnresolvableNodes[n] = out.rejectedNodes.get(n)?.message() ?? out.message;
+    for (const n of args.nodeNames) if (!unknown.has(n)) result.FailedAndUnresolvableNodes[n] = out.rejectedNodes.get(n)?.message() ?? out.message;
     return finish([]);
   }
   const feasible = new Set(out.ranked.map((r) => r.nodeName));
   for (const n of args.nodeNames) {
-    if (feasible.has(n)) continue;
+    if (feasible.has(n) || unknown.has(n)) continue;
     const status = out.rejectedNodes.get(n);
     if (!status?.isRejected()) {
       // Not ranked and no reason of its own: the attempt's message says why (a gateway PreFilter, say).

@@ -1,7 +1,7 @@
 /**
  * The prioritize verb: the attempt's filterscore scores plus the gateway's
  * REST Score plugins (mode dryRun), mapped to 0..MaxExtenderPriority. Nodes
- * that did not pass schedmesh's filters score 0. kube-scheduler ignores a
+ * that did not pass schedmesh's filters, or that it has not seen, score 0. kube-scheduler ignores a
  * failed prioritize (whatever `ignorable` says), so a service failure is a
  * non-200 answer it logs, and its own plugins decide alone.
  */
@@ -9,17 +9,14 @@ import { toExtenderScores } from '../wire.js';
 import type { ExtenderArgs, HostPriority } from '../wire.js';
 import type { VerbDeps } from './deps.js';
 import { decide } from './decide.js';
-
-/** The prioritize verb failed: answered with HTTP 503 and the message. */
-export class PrioritizeError extends Error {
-  override readonly name = 'PrioritizeError';
-}
+import { VerbUnavailableError } from './errors.js';
+import { lookupFor } from './lookup.js';
 
 /** Answers ExtenderArgs with a HostPriorityList, one entry per node asked about. */
 export async function prioritizeVerb(deps: VerbDeps, args: ExtenderArgs, signal: AbortSignal): Promise<HostPriority[]> {
   if (args.nodeNames.length === 0) return [];
-  const out = await decide(deps, args, signal);
-  if (out.outcome === 'error') throw new PrioritizeError(`schedmesh could not score: ${out.message}`);
-  const scores = out.outcome === 'scheduled' ? toExtenderScores(out.ranked) : new Map<string, number>();
+  const { out } = await decide(deps, { pod: args.pod, nodeNames: args.nodeNames, nodes: lookupFor(deps, args), preempt: false, score: true }, signal);
+  if (out?.outcome === 'error') throw new VerbUnavailableError(`schedmesh could not score: ${out.message}`);
+  const scores = out?.outcome === 'scheduled' ? toExtenderScores(out.ranked) : new Map<string, number>();
   return args.nodeNames.map((n) => ({ Host: n, Score: scores.get(n) ?? 0 }));
 }

@@ -35,6 +35,23 @@ export interface EvaluateRequest {
     | undefined;
   /** Return at most this many ranked nodes; 0 = all that were scored. */
   maxRanked: number;
+  /**
+   * Filter every node of options.node_names instead of stopping once enough
+   * are feasible (numFeasibleNodesToFind): an extender's caller has already
+   * sampled the nodes and wants an answer for each.
+   */
+  exhaustive: boolean;
+  /**
+   * Leave each ranked node's per-plugin scores (NodeScore.plugins) out: a
+   * caller that needs only the totals (the extender, over thousands of nodes)
+   * saves encoding and decoding them.
+   */
+  totalsOnly: boolean;
+  /**
+   * Filter only: ranked holds the feasible nodes unscored (total 0), in the
+   * order found; PreScore and Score do not run (an extender's filter verb).
+   */
+  skipScore: boolean;
 }
 
 /** EvaluateResponse holds the ranked feasible nodes and the rejections. */
@@ -258,7 +275,7 @@ export const CycleOptions: MessageFns<CycleOptions> = {
 };
 
 function createBaseEvaluateRequest(): EvaluateRequest {
-  return { pod: undefined, options: undefined, maxRanked: 0 };
+  return { pod: undefined, options: undefined, maxRanked: 0, exhaustive: false, totalsOnly: false, skipScore: false };
 }
 
 export const EvaluateRequest: MessageFns<EvaluateRequest> = {
@@ -271,6 +288,15 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
     }
     if (message.maxRanked !== 0) {
       writer.uint32(24).uint32(message.maxRanked);
+    }
+    if (message.exhaustive !== false) {
+      writer.uint32(32).bool(message.exhaustive);
+    }
+    if (message.totalsOnly !== false) {
+      writer.uint32(40).bool(message.totalsOnly);
+    }
+    if (message.skipScore !== false) {
+      writer.uint32(48).bool(message.skipScore);
     }
     return writer;
   },
@@ -312,6 +338,30 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
             message.maxRanked = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.exhaustive = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.totalsOnly = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.skipScore = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -333,6 +383,17 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
         : isSet(object.max_ranked)
         ? globalThis.Number(object.max_ranked)
         : 0,
+      exhaustive: isSet(object.exhaustive) ? globalThis.Boolean(object.exhaustive) : false,
+      totalsOnly: isSet(object.totalsOnly)
+        ? globalThis.Boolean(object.totalsOnly)
+        : isSet(object.totals_only)
+        ? globalThis.Boolean(object.totals_only)
+        : false,
+      skipScore: isSet(object.skipScore)
+        ? globalThis.Boolean(object.skipScore)
+        : isSet(object.skip_score)
+        ? globalThis.Boolean(object.skip_score)
+        : false,
     };
   },
 
@@ -347,6 +408,15 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
     if (message.maxRanked !== 0) {
       obj.maxRanked = Math.round(message.maxRanked);
     }
+    if (message.exhaustive !== false) {
+      obj.exhaustive = message.exhaustive;
+    }
+    if (message.totalsOnly !== false) {
+      obj.totalsOnly = message.totalsOnly;
+    }
+    if (message.skipScore !== false) {
+      obj.skipScore = message.skipScore;
+    }
     return obj;
   },
 
@@ -360,6 +430,9 @@ export const EvaluateRequest: MessageFns<EvaluateRequest> = {
       ? CycleOptions.fromPartial(object.options)
       : undefined;
     message.maxRanked = object.maxRanked ?? 0;
+    message.exhaustive = object.exhaustive ?? false;
+    message.totalsOnly = object.totalsOnly ?? false;
+    message.skipScore = object.skipScore ?? false;
     return message;
   },
 };

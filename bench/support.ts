@@ -1,0 +1,29 @@
+// What the benchmarks share: loading a cluster onto the stream in place of the informer, and printing a table.
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { ClusterEvent } from '@schedmesh/proto/v1/types';
+import { publishClusterEvent } from '@schedmesh/runtime';
+
+/** Publishes the events to the cluster stream at `url`; resolves with the last sequence (the generation that holds them all). */
+export async function publishAll(url: string, events: readonly ClusterEvent[]): Promise<number> {
+  const nc = await connect({ servers: url });
+  const js = jetstream(nc);
+  let last = 0;
+  // Windows of concurrent publishes: the stream keeps their order per subject, and every object has its own subject.
+  for (let i = 0; i < events.length; i += 500) {
+    const acks = await Promise.all(events.slice(i, i + 500).map((e) => publishClusterEvent(js, e)));
+    for (const a of acks) last = Math.max(last, a.seq);
+  }
+  await nc.close();
+  return last;
+}
+
+/** Prints rows under a header, each column right-aligned to its widest cell. */
+export function printTable(log: (line: string) => void, header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
+  log('');
+  log(line(header));
+  for (const r of rows) log(line(r));
+  log('');
+}

@@ -1,0 +1,48 @@
+import { describe, expect, test } from '@jest/globals';
+import { clusterEvent, makeNode } from '@schedmesh/testkit';
+import { NodeView } from './node-view.js';
+
+const node = (name: string) => makeNode(name).capacity('4', '8Gi').build();
+const forever = new AbortController().signal;
+
+describe('NodeView.waitForNodes', () => {
+  test('nodes already held: no wait, the generation of the latest of them', async () => {
+    const view = new NodeView();
+    view.apply(clusterEvent(node('a'), 'upsert', 3));
+    view.apply(clusterEvent(node('b'), 'upsert', 7));
+    view.apply(clusterEvent(node('c'), 'upsert', 9));
+    await expect(view.waitForNodes(['a', 'b'], { timeoutMs: 60_000, signal: forever })).resolves.toEqual({ generation: 7, missing: [] });
+  });
+
+  test('a fresh node is waited for and covered once it arrives', async () => {
+    const view = new NodeView();
+    view.apply(clusterEvent(node('a'), 'upsert', 1));
+    const waiting = view.waitForNodes(['a', 'fresh'], { timeoutMs: 60_000, signal: forever });
+    expect(view.waiting).toBe(1);
+    view.apply(clusterEvent(node('other'), 'upsert', 2));
+    view.apply(clusterEvent(node('fresh'), 'upsert', 5));
+    await expect(waiting).resolves.toEqual({ generation: 5, missing: [] });
+    expect(view.waiting).toBe(0);
+  });
+
+  test('past the bound the missing names are returned, not an error', async () => {
+    const view = new NodeView();
+    view.apply(clusterEvent(node('a'), 'upsert', 1));
+    await expect(view.waitForNodes(['ghost', 'a', 'gone'], { timeoutMs: 20, signal: forever })).resolves.toEqual({ generation: 1, missing: ['ghost', 'gone'] });
+  });
+
+  test('the caller going away ends the wait', async () => {
+    const view = new NodeView();
+    const caller = new AbortController();
+    const waiting = view.waitForNodes(['ghost'], { timeoutMs: 600_000, signal: caller.signal });
+    caller.abort();
+    await expect(waiting).resolves.toEqual({ generation: 0, missing: ['ghost'] });
+  });
+
+  test('a deleted node is missing again', async () => {
+    const view = new NodeView();
+    view.apply(clusterEvent(node('a'), 'upsert', 1));
+    view.apply(clusterEvent(node('a'), 'delete', 2));
+    await expect(view.waitForNodes(['a'], { timeoutMs: 10, signal: forever })).resolves.toMatchObject({ missing: ['a'] });
+  });
+});
