@@ -30,6 +30,7 @@ import type { Logger } from '@schedmesh/runtime';
 import { ADMISSION_PLUGIN, admit } from './adapters/admission.js';
 import { evaluate, findPreemptionCandidates, PREEMPTION_PLUGIN } from './adapters/filterscore.js';
 import type { PreemptionCandidate } from './adapters/filterscore.js';
+import { GATEWAY_PLUGIN } from './adapters/gateway.js';
 import type { GatewayPlugins } from './adapters/gateway.js';
 import { confirm, permit, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';
 import type { ReservationStepOptions } from './adapters/reservation.js';
@@ -144,6 +145,8 @@ export interface AttemptResult {
   readonly nominatedNodeName: string;
   /** Labels and annotations applied to the pod at PreBind. */
   readonly patched: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
+  /** The AdmissionPolicy objects admission applied (namespace/name): the ones that rejected the pod, or that admitted it. */
+  readonly admissionPolicies: readonly string[];
 }
 
 const SPAN_NAMES: Record<number, string> = {
@@ -212,6 +215,7 @@ class Run {
   private readonly rejectedNodes = new Map<string, Status>();
   private patched: AttemptResult['patched'] = { labels: {}, annotations: {} };
   private nominatedNodeName = '';
+  private admissionPolicies: readonly string[] = [];
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -234,6 +238,7 @@ class Run {
         const out = await admit(admission, pod, this.req.minGeneration, signal);
         return { status: out.status, value: out };
       });
+      this.admissionPolicies = adm.value?.policies ?? [];
       if (!adm.status.isSuccess()) return this.end(adm.status.isError() ? 'error' : 'rejected', adm.status);
       nodeNames = adm.value?.nodeNames;
       if (nodeNames && this.req.nodeNames) {
@@ -394,7 +399,11 @@ class Run {
       const scores = s.value?.scores ?? new Map<string, number>();
       // Upstream adds extender scores to the plugins' weighted sum; a stable sort keeps filterscore's tie order.
       this.ranked = this.ranked
-        .map((r) => ({ ...r, total: r.total + (scores.get(r.nodeName) ?? 0) }))
+        .map((r) => {
+          const score = scores.get(r.nodeName);
+          // The REST score joins the node's parts under the gateway's name, so the parts still add up to the total.
+          return score === undefined ? r : { ...r, total: r.total + score, plugins: [...r.plugins, { plugin: GATEWAY_PLUGIN, score, weight: 1 }] };
+        })
         .sort((a, b) => b.total - a.total);
     }
     return undefined;
@@ -559,6 +568,7 @@ class Run {
       rejectedNodes: this.rejectedNodes,
       nominatedNodeName: this.nominatedNodeName,
       patched: this.patched,
+      admissionPolicies: this.admissionPolicies,
     };
   }
 }
