@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { Status } from '@schedmesh/framework';
+import { FILTERSCORE_PLUGIN } from '@schedmesh/mesh';
 import type { AttemptResult } from '@schedmesh/mesh';
 import type { NodeScore } from '@schedmesh/proto/v1/types';
 import { explainAttempt } from './explanation.js';
@@ -63,6 +64,20 @@ describe('explainAttempt', () => {
     const cpuGroup = e.reasons.find((r) => r.reason === 'Insufficient cpu');
     expect(cpuGroup).toMatchObject({ nodeCount: 500, nodeNames: ['n0', 'n2'] });
     expect(e.topNodes.map((n) => n.nodeName)).toEqual(['f0', 'f1', 'f2']);
+  });
+
+  test('no node passed the filters: every plugin that rejected a node decided, the most rejections first', () => {
+    const e = explainAttempt(
+      result({
+        status: Status.unschedulable('0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu.').withPlugin(FILTERSCORE_PLUGIN),
+        rejectedNodes: new Map([
+          ['n1', taint],
+          ['n2', cpu],
+          ['n3', cpu],
+        ]),
+      }),
+    );
+    expect(e.decidedBy).toBe('NodeResourcesFit, TaintToleration');
   });
 
   test('a scheduled pod: no deciding plugin, the top nodes with their plugin scores, the admitting policies', () => {

@@ -5,6 +5,7 @@
  * reason, the best-scored nodes with every plugin's score, and the plugin or
  * admission policy that decided.
  */
+import { FILTERSCORE_PLUGIN } from '@schedmesh/mesh';
 import type { AttemptResult } from '@schedmesh/mesh';
 import { AttemptExplanation } from '@schedmesh/proto/v1/scheduler';
 import { aggregateReasons, Diagnosis } from '@schedmesh/scheduling';
@@ -45,7 +46,20 @@ export function explainAttempt(result: AttemptResult, bounds: ExplanationBounds 
     rejectedNodeCount: result.rejectedNodes.size,
     reasons: reasons.map((r) => ({ reason: r.reason, nodeCount: r.count, nodeNames: named.get(r.reason)!.nodes, plugin: named.get(r.reason)!.plugin, resolvable: r.resolvable })),
     topNodes: result.ranked.slice(0, bounds.topNodes),
-    decidedBy: result.outcome === 'scheduled' ? '' : result.status.plugin,
+    decidedBy: decidedBy(result, reasons.map((r) => ({ count: r.count, plugin: named.get(r.reason)!.plugin }))),
     admissionPolicies: [...result.admissionPolicies],
   });
+}
+
+/**
+ * The plugin behind an attempt that did not place the pod: its deciding
+ * status's, or, when no node passed filterscore's filters (a status of the
+ * filters as a whole), every plugin that rejected a node, the most rejections
+ * first — as kube-scheduler's unschedulable plugins.
+ */
+function decidedBy(result: AttemptResult, reasons: readonly { count: number; plugin: string }[]): string {
+  if (result.outcome === 'scheduled') return '';
+  if (result.status.plugin !== FILTERSCORE_PLUGIN || reasons.length === 0) return result.status.plugin;
+  const plugins = [...reasons].sort((a, b) => b.count - a.count).map((r) => r.plugin);
+  return [...new Set(plugins)].join(', ');
 }

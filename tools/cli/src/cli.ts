@@ -15,7 +15,7 @@ import { CliError, ExitCode } from './exit.js';
 import { renderSchedule } from './format/schedule.js';
 import { renderStatus } from './format/status.js';
 import { renderWhy } from './format/why.js';
-import { ENV_PREFIX, addressEnv, DEFAULT_ADDRESSES, DEFAULT_JAEGER_URL, resolveOptions, SERVICES } from './options.js';
+import { ENV_PREFIX, addressEnv, DEFAULT_ADDRESSES, DEFAULT_JAEGER_URL, resolveOptions, serviceList, SERVICES } from './options.js';
 import type { CliOptions, GlobalFlags, ServiceName } from './options.js';
 
 /** Where the command line reads and writes. */
@@ -39,6 +39,7 @@ const FLAGS = {
   filename: { type: 'string', short: 'f' },
   'dry-run': { type: 'boolean' },
   profile: { type: 'string' },
+  services: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...Object.fromEntries(SERVICES.map((s) => [s, { type: 'string' }])),
 } satisfies ParseArgsConfig['options'];
@@ -51,7 +52,8 @@ Commands:
                                top-scored nodes, the deciding plugin or policy, the trace)
   schedule -f FILE --dry-run   what the scheduler would decide for the pod in FILE
                                (YAML or JSON; "-" reads stdin); nothing is reserved or bound
-  status                       each service's health and generation, the scheduler's queues
+  status [--services LIST]     each service's health and generation, the scheduler's queues
+                               (LIST: the services to ask, comma-separated; default all)
 
 Flags:
   -o, --output table|json      output format (default table)
@@ -67,7 +69,7 @@ ${SERVICES.map((s) => `  --${s} HOST:PORT`.padEnd(31) + `(default ${DEFAULT_ADDR
 
 Environment: ${addressEnv('scheduler')} (and one per service), ${ENV_PREFIX}OUTPUT,
 ${ENV_PREFIX}JAEGER_URL, ${ENV_PREFIX}TIMEOUT, ${ENV_PREFIX}TLS_CA, ${ENV_PREFIX}TLS_CERT,
-${ENV_PREFIX}TLS_KEY, ${ENV_PREFIX}TLS_SERVER_NAME; flags win.
+${ENV_PREFIX}TLS_KEY, ${ENV_PREFIX}TLS_SERVER_NAME, ${ENV_PREFIX}SERVICES; flags win.
 
 Exit codes: 0 answered; 1 a service is unreachable or failed; 2 wrong usage or input;
 3 the scheduler does not know the pod; 4 answered no (the pod does not fit; a service is not serving).
@@ -105,7 +107,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       }
       case 'status': {
         if (rest.length > 0) throw CliError.usage(`status takes no arguments, got ${JSON.stringify(rest.join(' '))}`);
-        const view = await status(ctx);
+        const view = await status(ctx, serviceList(values.services, io.env));
         write(io, options, view, renderStatus);
         return view.healthy ? ExitCode.OK : ExitCode.NEGATIVE;
       }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { CliError, ExitCode } from './exit.js';
-import { DEFAULT_ADDRESSES, resolveOptions } from './options.js';
+import { DEFAULT_ADDRESSES, resolveOptions, serviceList, SERVICES } from './options.js';
 import type { GlobalFlags } from './options.js';
 
 const none: GlobalFlags = { addresses: {} };
@@ -57,5 +57,17 @@ describe('resolveOptions', () => {
     ['a CA file that is not there', { ...none, 'tls-ca': '/nonexistent/ca.pem' }, {}, /--tls-ca: cannot read \/nonexistent\/ca.pem \(ENOENT\)/],
   ])('%s is a usage error naming where it came from', (_, flags, env, message) => {
     expect(usageError(() => resolveOptions(flags as GlobalFlags, env)).message).toMatch(message);
+  });
+});
+
+describe('serviceList', () => {
+  test('every service by default; a list (flag over environment) in the usual order', () => {
+    expect(serviceList(undefined, {})).toEqual(SERVICES);
+    expect(serviceList('snapshot, scheduler', { SCHEDMESHCTL_SERVICES: 'gateway' })).toEqual(['scheduler', 'snapshot']);
+    expect(serviceList(undefined, { SCHEDMESHCTL_SERVICES: 'gateway' })).toEqual(['gateway']);
+  });
+
+  test.each([['schedular'], [''], [' , ']])('%p is a usage error listing the services', (list) => {
+    expect(usageError(() => serviceList(list, {})).message).toMatch(/--services: expected a comma-separated list of scheduler, informer, snapshot/);
   });
 });

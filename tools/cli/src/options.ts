@@ -111,6 +111,17 @@ export function resolveOptions(flags: GlobalFlags, env: NodeJS.ProcessEnv): CliO
   return { output: (output?.value as OutputFormat | undefined) ?? 'table', jaegerUrl: jaegerUrlOf(given('jaeger-url', 'JAEGER_URL')), services };
 }
 
+/** The services `status` asks: a comma-separated list (--services, else SCHEDMESHCTL_SERVICES), else every one. */
+export function serviceList(flag: string | undefined, env: NodeJS.ProcessEnv): readonly ServiceName[] {
+  const given: Given | undefined = flag !== undefined ? { value: flag, origin: '--services' } : env[`${ENV_PREFIX}SERVICES`] ? { value: env[`${ENV_PREFIX}SERVICES`]!, origin: `${ENV_PREFIX}SERVICES` } : undefined;
+  if (!given) return SERVICES;
+  const names = given.value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const unknown = names.filter((n) => !(SERVICES as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) throw CliError.usage(`${given.origin}: expected a comma-separated list of ${SERVICES.join(', ')}; got ${JSON.stringify(given.value)}`);
+  // In the usual order, whatever order they were given in.
+  return SERVICES.filter((s) => names.includes(s));
+}
+
 function timeoutOf(timeout: Given | undefined): number {
   if (!timeout) return DEFAULT_TIMEOUT_MS;
   const ms = parseDuration(timeout.value);

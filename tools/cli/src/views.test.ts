@@ -96,6 +96,8 @@ describe('status', () => {
   });
 
   test('without the scheduler, the queues are unknown', () => {
-    expect(renderStatus({ services: [], healthy: false })).toMatch(/^Scheduler queues:\s+unknown \(the scheduler did not answer\)$/m);
+    const scheduler = { service: 'scheduler', address: 'a:1', health: 'unreachable' as const, detail: 'x' };
+    expect(renderStatus({ services: [scheduler], healthy: false })).toMatch(/^Scheduler queues:\s+unknown \(the scheduler did not answer\)$/m);
+    expect(renderStatus({ services: [], healthy: true })).toMatch(/^Scheduler queues:\s+unknown \(the scheduler was not asked\)$/m);
   });
 });

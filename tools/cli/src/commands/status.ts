@@ -19,15 +19,16 @@ const HEALTH: Partial<Record<HealthCheckResponse_ServingStatus, ServiceStatusVie
   [HealthCheckResponse_ServingStatus.NOT_SERVING]: 'not-serving',
 };
 
-export async function status(ctx: CommandContext): Promise<StatusView> {
+/** Asks `services` (all, in the usual order, by default). */
+export async function status(ctx: CommandContext, services: readonly ServiceName[] = SERVICES): Promise<StatusView> {
   const scheduler = ctx.connections.client('scheduler', SchedulerServiceDefinition);
   const snapshot = ctx.connections.client('snapshot', SnapshotServiceDefinition);
-  const [services, queues, snapshotGeneration] = await Promise.all([
-    Promise.all(SERVICES.map((s) => health(ctx, s))),
-    answer(ctx, 'scheduler', () => scheduler.getQueueStatus({})),
-    answer(ctx, 'snapshot', async () => (await snapshot.waitForGeneration({ minGeneration: 0 })).generation),
+  const [healths, queues, snapshotGeneration] = await Promise.all([
+    Promise.all(services.map((s) => health(ctx, s))),
+    services.includes('scheduler') ? answer(ctx, 'scheduler', () => scheduler.getQueueStatus({})) : undefined,
+    services.includes('snapshot') ? answer(ctx, 'snapshot', async () => (await snapshot.waitForGeneration({ minGeneration: 0 })).generation) : undefined,
   ]);
-  const rows = services.map((row): ServiceStatusView => {
+  const rows = healths.map((row): ServiceStatusView => {
     if (row.service === 'scheduler' && queues) return { ...row, generation: queues.generation, detail: row.detail || (queues.synced ? '' : 'view not synced with the cluster stream yet') };
     if (row.service === 'snapshot' && snapshotGeneration !== undefined) return { ...row, generation: snapshotGeneration };
     return row;

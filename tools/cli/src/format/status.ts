@@ -7,7 +7,10 @@ export function renderStatus(view: StatusView): string {
     ['SERVICE', 'ADDRESS', 'HEALTH', 'GENERATION', 'DETAIL'],
     view.services.map((s) => [s.service, s.address, s.health, s.generation === undefined ? '-' : String(s.generation), s.detail]),
   );
-  if (!view.queues) return `${services}\n\nScheduler queues: unknown (the scheduler did not answer)\n`;
+  if (!view.queues) {
+    const why = view.services.some((s) => s.service === 'scheduler') ? 'the scheduler did not answer' : 'the scheduler was not asked';
+    return `${services}\n\nScheduler queues: unknown (${why})\n`;
+  }
   const q = view.queues;
   const queues = renderTable(
     ['QUEUE', 'PODS'],

@@ -225,8 +225,10 @@ export interface AttemptExplanation {
   topNodes: NodeScore[];
   /**
    * The plugin whose status decided an attempt that did not schedule the pod
-   * (SchedmeshAdmission, a REST plugin's name, NodeResourcesFit, ...); empty
-   * when the pod was scheduled.
+   * (SchedmeshAdmission, a REST plugin's name, SchedmeshReservation, ...); when
+   * no node passed the filters, every plugin that rejected a node, the most
+   * rejections first, comma-separated ("NodeResourcesFit, TaintToleration").
+   * Empty when the pod was scheduled.
    */
   decidedBy: string;
   /**
