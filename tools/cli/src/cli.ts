@@ -65,7 +65,7 @@ Flags:
   --tls-cert FILE, --tls-key FILE
                                client certificate and key (mTLS)
   --tls-server-name NAME       the name the services' certificates carry, if not the host's
-${SERVICES.map((s) => `  --${s} HOST:PORT`.padEnd(31) + `(default ${DEFAULT_ADDRESSES[s]})`).join('\n')}
+${SERVICES.map((s) => `${`  --${s} HOST:PORT`.padEnd(31)}the ${s}'s gRPC address (default ${DEFAULT_ADDRESSES[s]})`).join('\n')}
 
 Environment: ${addressEnv('scheduler')} (and one per service), ${ENV_PREFIX}OUTPUT,
 ${ENV_PREFIX}JAEGER_URL, ${ENV_PREFIX}TIMEOUT, ${ENV_PREFIX}TLS_CA, ${ENV_PREFIX}TLS_CERT,
