@@ -26,7 +26,7 @@ describe('the command line', () => {
     const help = await run(['--help']);
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toMatch(/^Usage: schedmesh <command> \[flags\]/);
-    expect(help.stdout).toMatch(/^  --scheduler HOST:PORT\s+the scheduler's gRPC address \(default 127\.0\.0\.1:50057\)$/m);
+    expect(help.stdout).toMatch(/^ {2}--scheduler HOST:PORT\s+the scheduler's gRPC address \(default 127\.0\.0\.1:50057\)$/m);
     const none = await run([]);
     expect(none).toMatchObject({ code: 2, stdout: '' });
     expect(none.stderr).toMatch(/^Usage:/);
