@@ -5,8 +5,9 @@
  */
 import { QueueState, ScheduleResult } from '@schedmesh/proto/v1/scheduler';
 import type { AttemptExplanation, GetSchedulingStatusResponse, ScheduleResponse } from '@schedmesh/proto/v1/scheduler';
-import { Code, ExtensionPoint } from '@schedmesh/proto/v1/types';
-import type { NodeScore } from '@schedmesh/proto/v1/types';
+import { extensionPointFromProto, statusCodeName } from '@schedmesh/framework';
+import type { StatusCode } from '@schedmesh/framework';
+import type { ExtensionPoint, NodeScore } from '@schedmesh/proto/v1/types';
 
 /** One reason of the "0/N nodes are available" histogram. */
 export interface ReasonView {
@@ -98,27 +99,11 @@ const RESULTS: Record<ScheduleResult, AttemptResultName> = {
   [ScheduleResult.UNRECOGNIZED]: 'none',
 };
 
-const POINTS: Partial<Record<ExtensionPoint, string>> = {
-  [ExtensionPoint.EXTENSION_POINT_PRE_FILTER]: 'PreFilter',
-  [ExtensionPoint.EXTENSION_POINT_FILTER]: 'Filter',
-  [ExtensionPoint.EXTENSION_POINT_POST_FILTER]: 'PostFilter',
-  [ExtensionPoint.EXTENSION_POINT_PRE_SCORE]: 'PreScore',
-  [ExtensionPoint.EXTENSION_POINT_SCORE]: 'Score',
-  [ExtensionPoint.EXTENSION_POINT_RESERVE]: 'Reserve',
-  [ExtensionPoint.EXTENSION_POINT_PERMIT]: 'Permit',
-  [ExtensionPoint.EXTENSION_POINT_PRE_BIND]: 'PreBind',
-  [ExtensionPoint.EXTENSION_POINT_BIND]: 'Bind',
-  [ExtensionPoint.EXTENSION_POINT_POST_BIND]: 'PostBind',
-};
-
-const CODES: Partial<Record<Code, string>> = {
-  [Code.CODE_SUCCESS]: 'Success',
-  [Code.CODE_ERROR]: 'Error',
-  [Code.CODE_UNSCHEDULABLE]: 'Unschedulable',
-  [Code.CODE_UNSCHEDULABLE_AND_UNRESOLVABLE]: 'UnschedulableAndUnresolvable',
-  [Code.CODE_WAIT]: 'Wait',
-  [Code.CODE_SKIP]: 'Skip',
-};
+/** "PreFilter", as KubeSchedulerConfiguration names the point (the framework's wire mapping, capitalized). */
+function pointName(point: ExtensionPoint): string {
+  const name = extensionPointFromProto(point);
+  return name ? `${name[0]!.toUpperCase()}${name.slice(1)}` : String(point);
+}
 
 /** The Jaeger UI page of a trace ('' without a trace id). */
 export function traceUrl(jaegerUrl: string, traceId: string): string {
@@ -166,9 +151,9 @@ export function scheduleView(pod: string, response: ScheduleResponse, jaegerUrl:
     traceUrl: traceUrl(jaegerUrl, response.traceId),
     explanation: explanationView(response.explanation ?? { rejectedNodeCount: 0, reasons: [], topNodes: [], decidedBy: '', admissionPolicies: [] }),
     steps: response.steps.map((s) => ({
-      point: POINTS[s.point] ?? String(s.point),
+      point: pointName(s.point),
       plugin: s.status?.plugin ?? '',
-      code: CODES[s.status?.code ?? Code.CODE_UNSPECIFIED] ?? 'Unknown',
+      code: s.status ? statusCodeName(s.status.code as StatusCode) : 'Unknown',
       reasons: s.status?.reasons ?? [],
       durationMs: Math.round(s.durationMicros / 100) / 10,
     })),
