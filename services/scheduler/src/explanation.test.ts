@@ -3,6 +3,7 @@ import { Status } from '@schedmesh/framework';
 import { FILTERSCORE_PLUGIN } from '@schedmesh/mesh';
 import type { AttemptResult } from '@schedmesh/mesh';
 import type { NodeScore } from '@schedmesh/proto/v1/types';
+import { aggregateReasons, Diagnosis } from '@schedmesh/scheduling';
 import { explainAttempt } from './explanation.js';
 
 function result(over: Partial<AttemptResult>): AttemptResult {
@@ -51,6 +52,18 @@ describe('explainAttempt', () => {
       { reason: 'Insufficient cpu', nodeCount: 3, nodeNames: ['n1', 'n2', 'n4'], plugin: 'NodeResourcesFit', resolvable: true },
     ]);
     expect(e.decidedBy).toBe('NodeResourcesFit');
+  });
+
+  test('counts and orders the reasons exactly as aggregateReasons of the runner (the FailedScheduling message) does', () => {
+    const statuses = [cpu, taint, cpuAndMemory, Status.unschedulable('Too many pods').withPlugin('NodeResourcesFit'), Status.unresolvable('node(s) were unschedulable').withPlugin('NodeUnschedulable')];
+    const rejected = new Map<string, Status>();
+    // Counts that sort differently as strings and as numbers (12 < 9 as strings), as upstream lists them.
+    for (let i = 0; i < 40; i++) rejected.set(`n${i}`, statuses[(i * 7) % statuses.length]!);
+    for (let i = 40; i < 52; i++) rejected.set(`n${i}`, cpu);
+    const diagnosis = new Diagnosis();
+    for (const [node, status] of rejected) diagnosis.set(node, status);
+    const e = explainAttempt(result({ rejectedNodes: rejected }));
+    expect(e.reasons.map((r) => ({ reason: r.reason, count: r.nodeCount, resolvable: r.resolvable }))).toEqual(aggregateReasons(diagnosis, rejected.size));
   });
 
   test('bounded: a few nodes named per reason, the most frequent reasons, a few top nodes', () => {

@@ -7,8 +7,8 @@
  */
 import { FILTERSCORE_PLUGIN } from '@schedmesh/mesh';
 import type { AttemptResult } from '@schedmesh/mesh';
+import { StatusCode } from '@schedmesh/framework';
 import { AttemptExplanation } from '@schedmesh/proto/v1/scheduler';
-import { aggregateReasons, Diagnosis } from '@schedmesh/scheduling';
 
 /** How much of an attempt an explanation keeps. */
 export interface ExplanationBounds {
@@ -22,31 +22,40 @@ export interface ExplanationBounds {
 
 export const DEFAULT_EXPLANATION_BOUNDS: ExplanationBounds = { maxReasons: 16, nodesPerReason: 5, topNodes: 3 };
 
+/** One reason as it is counted. */
+interface ReasonTally {
+  readonly reason: string;
+  count: number;
+  resolvable: boolean;
+  readonly plugin: string;
+  readonly nodes: string[];
+}
+
 /** The explanation of one attempt's result. */
 export function explainAttempt(result: AttemptResult, bounds: ExplanationBounds = DEFAULT_EXPLANATION_BOUNDS): AttemptExplanation {
-  const diagnosis = new Diagnosis();
-  for (const [node, status] of result.rejectedNodes) diagnosis.set(node, status);
-  const all = aggregateReasons(diagnosis, result.rejectedNodes.size);
-  // Past the bound, the most frequent reasons stay, listed in the event's order (which sorts counts as strings).
-  const kept = new Set([...all].sort((a, b) => b.count - a.count).slice(0, bounds.maxReasons));
-  const reasons = all.filter((r) => kept.has(r));
-
-  // One pass over the rejections names the first few nodes and the plugin of each kept reason.
-  const named = new Map(reasons.map((r) => [r.reason, { nodes: [] as string[], plugin: '' }]));
+  // One pass over the rejections (a large cluster rejects thousands of nodes on every attempt):
+  // counts as upstream's aggregateReasons counts them, the first plugin and the first few nodes of each reason.
+  const tallies = new Map<string, ReasonTally>();
   for (const [node, status] of result.rejectedNodes) {
+    const resolvable = status.code === StatusCode.Unschedulable;
     for (const reason of status.reasons) {
-      const entry = named.get(reason);
-      if (!entry) continue;
-      if (entry.plugin === '') entry.plugin = status.plugin;
-      if (entry.nodes.length < bounds.nodesPerReason) entry.nodes.push(node);
+      let tally = tallies.get(reason);
+      if (!tally) tallies.set(reason, (tally = { reason, count: 0, resolvable: false, plugin: status.plugin, nodes: [] }));
+      tally.count++;
+      tally.resolvable ||= resolvable;
+      if (tally.nodes.length < bounds.nodesPerReason) tally.nodes.push(node);
     }
   }
+  // Past the bound, the most frequent reasons stay; they are listed in the event's order, which sorts "<count> <reason>" as strings.
+  const kept = [...tallies.values()].sort((a, b) => b.count - a.count).slice(0, bounds.maxReasons);
+  const eventOrder = (t: ReasonTally): string => `${t.count} ${t.reason}`;
+  kept.sort((a, b) => (eventOrder(a) < eventOrder(b) ? -1 : eventOrder(a) > eventOrder(b) ? 1 : 0));
 
   return AttemptExplanation.fromPartial({
     rejectedNodeCount: result.rejectedNodes.size,
-    reasons: reasons.map((r) => ({ reason: r.reason, nodeCount: r.count, nodeNames: named.get(r.reason)!.nodes, plugin: named.get(r.reason)!.plugin, resolvable: r.resolvable })),
+    reasons: kept.map((t) => ({ reason: t.reason, nodeCount: t.count, nodeNames: t.nodes, plugin: t.plugin, resolvable: t.resolvable })),
     topNodes: result.ranked.slice(0, bounds.topNodes),
-    decidedBy: decidedBy(result, reasons.map((r) => ({ count: r.count, plugin: named.get(r.reason)!.plugin }))),
+    decidedBy: decidedBy(result, kept),
     admissionPolicies: [...result.admissionPolicies],
   });
 }
@@ -57,7 +66,7 @@ export function explainAttempt(result: AttemptResult, bounds: ExplanationBounds 
  * filters as a whole), every plugin that rejected a node, the most rejections
  * first — as kube-scheduler's unschedulable plugins.
  */
-function decidedBy(result: AttemptResult, reasons: readonly { count: number; plugin: string }[]): string {
+function decidedBy(result: AttemptResult, reasons: readonly ReasonTally[]): string {
   if (result.outcome === 'scheduled') return '';
   if (result.status.plugin !== FILTERSCORE_PLUGIN || reasons.length === 0) return result.status.plugin;
   const plugins = [...reasons].sort((a, b) => b.count - a.count).map((r) => r.plugin);

@@ -34,7 +34,7 @@ function podRecord(pod: Pod, attempt: Omit<AttemptRecord, 'uid' | 'namespace' | 
 export interface AttemptRecordsOptions {
   /** Pods whose last attempt is kept (default 50,000). */
   readonly capacity?: number;
-  /** Pods whose last attempt's explanation is kept, the most recently finished (default 10,000). */
+  /** Pods whose last attempt's explanation is kept, the most recently finished (default 10,000; 0: none is made). */
   readonly explained?: number;
   readonly explanationBounds?: ExplanationBounds;
 }
@@ -65,6 +65,7 @@ export class AttemptRecords {
     const { outcome, message, nodeName, traceId } = result;
     this.put(podRecord(pod, { attempts: old?.attempts ?? 1, inFlight: false, outcome, message, nodeName, traceId }));
     this.explanations.delete(pod.uid);
+    if (this.explained === 0) return;
     this.explanations.set(pod.uid, explainAttempt(result, this.bounds));
     if (this.explanations.size > this.explained) this.explanations.delete(this.explanations.keys().next().value as string);
   }
