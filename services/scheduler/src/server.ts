@@ -32,7 +32,7 @@ const RESULTS: Record<AttemptResult['outcome'], ScheduleResult> = {
   unschedulable: ScheduleResult.SCHEDULE_RESULT_UNSCHEDULABLE,
   rejected: ScheduleResult.SCHEDULE_RESULT_REJECTED,
   settled: ScheduleResult.SCHEDULE_RESULT_UNSCHEDULABLE,
-  error: ScheduleResult.SCHEDULE_RESULT_UNSPECIFIED,
+  error: ScheduleResult.SCHEDULE_RESULT_ERROR,
 };
 
 const QUEUE_STATES = {

@@ -53,6 +53,13 @@ describe('why', () => {
     expect(text).not.toContain('Decided by');
   });
 
+  test('a last attempt that failed on a service says so, and that the pod is retried', () => {
+    const failed = GetSchedulingStatusResponse.fromPartial({ state: QueueState.QUEUE_STATE_BACKOFF, attempts: 3, lastResult: ScheduleResult.SCHEDULE_RESULT_ERROR, message: 'filterscore: UNAVAILABLE' });
+    const view = whyView('a/b', failed, JAEGER);
+    expect(view).toMatchObject({ state: 'backoff', lastResult: 'error' });
+    expect(renderWhy(view)).toMatch(/^Last attempt:\s+failed on a service \(the pod backs off and is retried; see the message and the trace\)$/m);
+  });
+
   test('an explanation the scheduler no longer keeps is said so', () => {
     const text = renderWhy(whyView('a/b', GetSchedulingStatusResponse.fromPartial({ state: QueueState.QUEUE_STATE_BOUND, nodeName: 'n1', attempts: 1 }), JAEGER));
     expect(text).toContain("no longer keeps this pod's last attempt in detail");

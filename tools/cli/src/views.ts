@@ -39,7 +39,7 @@ export interface ExplanationView {
 }
 
 export type PodState = 'active' | 'backoff' | 'unschedulable' | 'in-flight' | 'bound' | 'unknown';
-export type AttemptResultName = 'scheduled' | 'unschedulable' | 'rejected' | 'none';
+export type AttemptResultName = 'scheduled' | 'unschedulable' | 'rejected' | 'error' | 'none';
 
 /** `schedmesh why`. */
 export interface WhyView {
@@ -96,6 +96,7 @@ const RESULTS: Record<ScheduleResult, AttemptResultName> = {
   [ScheduleResult.SCHEDULE_RESULT_SCHEDULED]: 'scheduled',
   [ScheduleResult.SCHEDULE_RESULT_UNSCHEDULABLE]: 'unschedulable',
   [ScheduleResult.SCHEDULE_RESULT_REJECTED]: 'rejected',
+  [ScheduleResult.SCHEDULE_RESULT_ERROR]: 'error',
   [ScheduleResult.UNRECOGNIZED]: 'none',
 };
 

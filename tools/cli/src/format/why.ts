@@ -12,13 +12,21 @@ const STATE_TEXT: Record<WhyView['state'], string> = {
   unknown: 'not in the queue',
 };
 
+const LAST_RESULT_TEXT: Record<WhyView['lastResult'], string> = {
+  scheduled: 'scheduled',
+  unschedulable: 'unschedulable',
+  rejected: 'rejected',
+  error: 'failed on a service (the pod backs off and is retried; see the message and the trace)',
+  none: '',
+};
+
 export function renderWhy(view: WhyView): string {
   const e = view.explanation;
   const fields = renderFields([
     ['Pod', view.pod],
     ['State', `${STATE_TEXT[view.state]} (attempts: ${view.attempts})`],
     ['Node', view.node],
-    ['Last attempt', view.lastResult === 'none' ? '' : view.lastResult],
+    ['Last attempt', LAST_RESULT_TEXT[view.lastResult]],
     ['Decided by', e?.decidedBy ?? ''],
     ['Admission policies', e?.admissionPolicies.join(', ') ?? ''],
     ['Message', view.message],

@@ -24,6 +24,12 @@ export enum ScheduleResult {
   SCHEDULE_RESULT_UNSCHEDULABLE = 2,
   /** SCHEDULE_RESULT_REJECTED - The pod was rejected before filtering (admission) and will not fit until something changes. */
   SCHEDULE_RESULT_REJECTED = 3,
+  /**
+   * SCHEDULE_RESULT_ERROR - The attempt failed on a service (I/O, a deadline); the pod backs off and
+   * is retried. Only GetSchedulingStatus reports it: Schedule fails with
+   * UNAVAILABLE instead.
+   */
+  SCHEDULE_RESULT_ERROR = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -41,6 +47,9 @@ export function scheduleResultFromJSON(object: any): ScheduleResult {
     case 3:
     case "SCHEDULE_RESULT_REJECTED":
       return ScheduleResult.SCHEDULE_RESULT_REJECTED;
+    case 4:
+    case "SCHEDULE_RESULT_ERROR":
+      return ScheduleResult.SCHEDULE_RESULT_ERROR;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -58,6 +67,8 @@ export function scheduleResultToJSON(object: ScheduleResult): string {
       return "SCHEDULE_RESULT_UNSCHEDULABLE";
     case ScheduleResult.SCHEDULE_RESULT_REJECTED:
       return "SCHEDULE_RESULT_REJECTED";
+    case ScheduleResult.SCHEDULE_RESULT_ERROR:
+      return "SCHEDULE_RESULT_ERROR";
     case ScheduleResult.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -264,7 +275,7 @@ export interface GetSchedulingStatusResponse {
     | undefined;
   /** The trace id of the last attempt. */
   lastTraceId: string;
-  /** The outcome of the last finished attempt (UNSPECIFIED: none finished, or it failed on a service). */
+  /** The outcome of the last finished attempt (UNSPECIFIED: none finished yet). */
   lastResult: ScheduleResult;
   /** Why the last finished attempt ended as it did; absent when the scheduler no longer keeps it. */
   lastExplanation?: AttemptExplanation | undefined;
