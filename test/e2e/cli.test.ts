@@ -5,8 +5,8 @@
 // and Score, and the scheduler binding pods). Four fake nodes: fake-node-0 is
 // premium (the REST filter refuses it to ordinary pods), fake-node-3 carries a
 // taint, fake-node-1 is cheaper than fake-node-2 (the REST score). One pod
-// binds, one fits nowhere, one an AdmissionPolicy rejects; `why` explains
-// each, in a table and as JSON, and its answers are checked against the API
+// binds, one fits nowhere, one an AdmissionPolicy rejects, one only the REST
+// filter refuses; `why` explains each, in a table and as JSON, and its answers are checked against the API
 // server's events and the scheduler's own records. `schedule --dry-run`,
 // `status` and an unreachable scheduler complete it.
 import { execFile } from 'node:child_process';
@@ -58,12 +58,16 @@ const stream = `CLI_E2E_${process.pid}`;
 const subjectPrefix = `cli-e2e-${process.pid}`;
 const nats = () => ({ url: process.env[testEnvKeys.natsUrl]!, stream, subjectPrefix, memoryStorage: true });
 
-function pod(name: string, cpu: string, namespace = 'default'): V1Pod {
+function pod(name: string, cpu: string, namespace = 'default', nodeSelector?: Record<string, string>): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace, labels: { app: 'cli-e2e', 'cost-center': 'cc-7' } },
-    spec: { schedulerName: 'schedmesh', containers: [{ name: 'main', image: 'registry.invalid/pause:never-pulled', resources: { requests: { cpu, memory: '256Mi' } } }] },
+    spec: {
+      schedulerName: 'schedmesh',
+      ...(nodeSelector ? { nodeSelector } : {}),
+      containers: [{ name: 'main', image: 'registry.invalid/pause:never-pulled', resources: { requests: { cpu, memory: '256Mi' } } }],
+    },
   };
 }
 
@@ -164,7 +168,10 @@ beforeAll(async () => {
   await cp.core.createNamespacedPod({ namespace: 'default', body: pod('web', '250m') });
   await cp.core.createNamespacedPod({ namespace: 'default', body: pod('huge', '64') });
   await cp.core.createNamespacedPod({ namespace: 'locked', body: pod('refused', '250m', 'locked') });
+  // Fits only the premium node, which the REST filter keeps for premium pods.
+  await cp.core.createNamespacedPod({ namespace: 'default', body: pod('picky', '250m', 'default', { 'kubernetes.io/hostname': 'fake-node-0' }) });
   await attempted('default', 'web', 'scheduled');
+  await attempted('default', 'picky', 'unschedulable');
   await attempted('default', 'huge', 'unschedulable');
   await attempted('locked', 'refused', 'rejected');
 }, 240_000);
@@ -248,6 +255,20 @@ describe('schedmesh why', () => {
     expect(table.stdout).toMatch(/^Admission policies:\s+.*lockdown/m);
   }, 60_000);
 
+  test('a pod only a REST plugin refuses: the REST plugin decided', async () => {
+    const { code, view } = await json<WhyView>(['why', 'default/picky']);
+    expect(code).toBe(0);
+    expect(view).toMatchObject({ lastResult: 'unschedulable', node: '' });
+    expect(view.message).toBe('0/1 ranked nodes passed the REST plugins: premium node reserved for premium cost centers');
+    expect(view.explanation?.decidedBy).toBe('cost-tracking');
+    // Filters stop at a node's first failure: TaintToleration runs before NodeAffinity, as upstream orders them.
+    expect(view.explanation?.reasons.map((r) => [r.reason, r.nodes, r.plugin, [...r.examples].sort()])).toEqual([
+      ['node(s) had untolerated taint {dedicated: gpu}', 1, 'TaintToleration', ['fake-node-3']],
+      ['premium node reserved for premium cost centers', 1, 'cost-tracking', ['fake-node-0']],
+      ["node(s) didn't match Pod's node affinity/selector", 2, 'NodeAffinity', ['fake-node-1', 'fake-node-2']],
+    ]);
+  }, 60_000);
+
   test('a pod the scheduler does not know: exit 3 and a message on stderr', async () => {
     const run = await schedmesh(['why', 'default/never-created']);
     expect(run.code).toBe(3);
@@ -320,10 +341,10 @@ describe('schedmesh status', () => {
     expect(row('scheduler').generation).toBeGreaterThan(0);
     expect(row('snapshot').generation).toBeGreaterThan(0);
     expect(row('gateway').generation).toBeUndefined();
-    // huge (and the refused pod) wait in the scheduler's queues; web, huge and refused are recorded.
+    // huge, refused and picky wait in the scheduler's queues; they and web are recorded.
     const q = view.queues!;
-    expect(q.active + q.backoff + q.unschedulable + q.inFlight).toBeGreaterThanOrEqual(2);
-    expect(q.recordedPods).toBeGreaterThanOrEqual(3);
+    expect(q.active + q.backoff + q.unschedulable + q.inFlight).toBeGreaterThanOrEqual(3);
+    expect(q.recordedPods).toBeGreaterThanOrEqual(4);
 
     const all = await schedmesh(['status']);
     expect(all.code).toBe(4);
