@@ -2,28 +2,29 @@
  * Connections to the services, and what a failed call means to an operator:
  * which service, at which address, and what to do about it.
  */
-import type { Channel, CompatServiceDefinition } from 'nice-grpc';
+import type { Channel, Client, CompatServiceDefinition } from 'nice-grpc';
 import { ClientError, Status } from 'nice-grpc';
-import { connectClient } from '@schedmesh/runtime';
-import type { ConnectedClient } from '@schedmesh/runtime';
+import { connectChannel, createServiceClient } from '@schedmesh/runtime';
+import type { MeshCallOptions } from '@schedmesh/runtime';
 import { CliError, ExitCode } from './exit.js';
 import { addressHint } from './options.js';
 import type { CliOptions, ServiceName } from './options.js';
 
-/** Channels opened for one command, closed together when it ends. */
+/** Channels opened for one command, one per service, closed together when it ends. */
 export class Connections {
-  private readonly channels: Channel[] = [];
+  private readonly channels = new Map<ServiceName, Channel>();
 
   constructor(private readonly options: CliOptions) {}
 
   /**
-   * A client of `service`. One attempt per call, no retries: an operator
-   * waiting at a prompt wants the failure now, with its reason.
+   * A client of `service` over its channel. One attempt per call, no
+   * retries: an operator waiting at a prompt wants the failure now, with its reason.
    */
-  client<D extends CompatServiceDefinition>(service: ServiceName, definition: D): ConnectedClient<D>['client'] {
-    const connected = connectClient(definition, this.options.services[service], { retryMaxAttempts: 1 });
-    this.channels.push(connected.channel);
-    return connected.client;
+  client<D extends CompatServiceDefinition>(service: ServiceName, definition: D): Client<D, MeshCallOptions> {
+    const config = this.options.services[service];
+    let channel = this.channels.get(service);
+    if (!channel) this.channels.set(service, (channel = connectChannel(config.address, config.tls ? { tls: config.tls } : {})));
+    return createServiceClient(definition, channel, { defaultDeadlineMs: config.deadline, retryMaxAttempts: 1 });
   }
 
   /** Runs a call to `service`, turning a gRPC failure into a CliError that says what to do. */
@@ -36,7 +37,8 @@ export class Connections {
   }
 
   close(): void {
-    for (const channel of this.channels.splice(0)) channel.close();
+    for (const channel of this.channels.values()) channel.close();
+    this.channels.clear();
   }
 }
 
