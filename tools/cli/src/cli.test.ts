@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createGrpcServer, createLogger } from '@schedmesh/runtime';
 import type { GrpcServer } from '@schedmesh/runtime';
@@ -78,5 +80,22 @@ describe('mTLS to the services', () => {
     const out = await run(['status', '--services', 'informer', '--informer', address, '--tls-ca', pki.caCert]);
     expect(out.code).toBe(4);
     expect(out.stdout).toMatch(new RegExp(`^informer\\s+${address}\\s+unreachable\\s+-\\s+informer unreachable at ${address}`, 'm'));
+  });
+});
+
+describe('a service that accepts connections and never answers', () => {
+  test('the call ends at --timeout with a message saying so (exit 1)', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const out = await run(['why', 'default/web', '--scheduler', address, '--timeout', '300ms']);
+      expect(out).toMatchObject({ code: 1, stdout: '' });
+      expect(out.stderr).toBe(`schedmesh: scheduler at ${address} did not answer within 300 ms: is it overloaded? raise --timeout\n`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
