@@ -10,7 +10,7 @@ const { createTypeScriptImportResolver } = require('eslint-import-resolver-types
 const fs = require('node:fs');
 const path = require('node:path');
 
-const workspacePackages = ['libs', 'services', 'examples'].flatMap((top) =>
+const workspacePackages = ['libs', 'services', 'examples', 'tools'].flatMap((top) =>
   fs.existsSync(path.join(__dirname, top))
     ? fs.readdirSync(path.join(__dirname, top)).filter((d) => fs.existsSync(path.join(__dirname, top, d, 'package.json'))).map((d) => `${top}/${d}`)
     : [],
@@ -40,12 +40,12 @@ module.exports = tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.js'] }, tsconfigRootDir: __dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.js', 'tools/*/bin/*.js'] }, tsconfigRootDir: __dirname },
     },
     plugins: { 'import-x': importX },
     settings: {
       ...importX.flatConfigs.typescript.settings,
-      'import-x/resolver-next': [createTypeScriptImportResolver({ alwaysTryTypes: true, noWarnOnMultipleProjects: true, project: ['libs/*/tsconfig.json', 'services/*/tsconfig.json', 'examples/*/tsconfig.json', 'test/tsconfig.json'] })],
+      'import-x/resolver-next': [createTypeScriptImportResolver({ alwaysTryTypes: true, noWarnOnMultipleProjects: true, project: ['libs/*/tsconfig.json', 'services/*/tsconfig.json', 'examples/*/tsconfig.json', 'tools/*/tsconfig.json', 'test/tsconfig.json'] })],
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -66,7 +66,7 @@ module.exports = tseslint.config(
   {
     // Production code never imports test support (by resolved path, so a package name, a
     // relative path and a re-export all count). Tests, test support, test/ and bench/ may.
-    files: ['libs/**/*.ts', 'services/**/*.ts', 'examples/**/*.ts'],
+    files: ['libs/**/*.ts', 'services/**/*.ts', 'examples/**/*.ts', 'tools/**/*.ts'],
     ignores: ['**/*.test.ts', ...testSupport],
     rules: {
       'import-x/no-restricted-paths': [
@@ -98,6 +98,11 @@ module.exports = tseslint.config(
         },
       ],
     },
+  },
+  {
+    // Tools (the operators' CLI) talk to the services over gRPC only, like any client.
+    files: ['tools/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [deepImports, noServices] }] },
   },
   {
     // The model and the scheduling framework (contract, runner, plugins) are pure: no I/O runtime, no test kit, no services.

@@ -19,7 +19,7 @@ const root = path.resolve(__dirname, '..');
 const check = process.argv.includes('--check');
 const special = new Set(['libs/testkit', 'libs/proto']);
 
-const dirs = ['libs', 'services', 'examples'].flatMap((top) =>
+const dirs = ['libs', 'services', 'examples', 'tools'].flatMap((top) =>
   fs.existsSync(path.join(root, top))
     ? fs
         .readdirSync(path.join(root, top))

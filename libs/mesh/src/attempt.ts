@@ -30,6 +30,7 @@ import type { Logger } from '@schedmesh/runtime';
 import { ADMISSION_PLUGIN, admit } from './adapters/admission.js';
 import { evaluate, findPreemptionCandidates, PREEMPTION_PLUGIN } from './adapters/filterscore.js';
 import type { PreemptionCandidate } from './adapters/filterscore.js';
+import { GATEWAY_PLUGIN } from './adapters/gateway.js';
 import type { GatewayPlugins } from './adapters/gateway.js';
 import { confirm, permit, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';
 import type { ReservationStepOptions } from './adapters/reservation.js';
@@ -160,6 +161,8 @@ export interface AttemptResult {
   readonly candidates: readonly PreemptionCandidate[];
   /** Labels and annotations applied to the pod at PreBind. */
   readonly patched: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
+  /** The AdmissionPolicy objects admission applied (namespace/name): the ones that rejected the pod, or that admitted it. */
+  readonly admissionPolicies: readonly string[];
 }
 
 const SPAN_NAMES: Record<number, string> = {
@@ -229,6 +232,7 @@ class Run {
   private patched: AttemptResult['patched'] = { labels: {}, annotations: {} };
   private nominatedNodeName = '';
   private candidates: readonly PreemptionCandidate[] = [];
+  private admissionPolicies: readonly string[] = [];
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -251,6 +255,7 @@ class Run {
         const out = await admit(admission, pod, this.req.minGeneration, signal);
         return { status: out.status, value: out };
       });
+      this.admissionPolicies = adm.value?.policies ?? [];
       if (!adm.status.isSuccess()) return this.end(adm.status.isError() ? 'error' : 'rejected', adm.status);
       nodeNames = adm.value?.nodeNames;
       if (nodeNames && this.req.nodeNames) {
@@ -421,7 +426,11 @@ class Run {
       const scores = s.value?.scores ?? new Map<string, number>();
       // Upstream adds extender scores to the plugins' weighted sum; a stable sort keeps filterscore's tie order.
       this.ranked = this.ranked
-        .map((r) => ({ ...r, total: r.total + (scores.get(r.nodeName) ?? 0) }))
+        .map((r) => {
+          const score = scores.get(r.nodeName);
+          // The REST score joins the node's parts under the gateway's name, so the parts still add up to the total.
+          return score === undefined ? r : { ...r, total: r.total + score, plugins: [...r.plugins, { plugin: GATEWAY_PLUGIN, score, weight: 1 }] };
+        })
         .sort((a, b) => b.total - a.total);
     }
     return undefined;
@@ -587,6 +596,7 @@ class Run {
       nominatedNodeName: this.nominatedNodeName,
       candidates: this.candidates,
       patched: this.patched,
+      admissionPolicies: this.admissionPolicies,
     };
   }
 }

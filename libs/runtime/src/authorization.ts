@@ -74,6 +74,7 @@ export const methodCallers: Readonly<Record<string, readonly CallerRole[]>> = {
   // The scheduler's API: clients ask for decisions; operators ask why.
   '/schedmesh.v1.SchedulerService/Schedule': ['client', 'operator'],
   '/schedmesh.v1.SchedulerService/GetSchedulingStatus': ['client', 'operator'],
+  '/schedmesh.v1.SchedulerService/GetQueueStatus': ['client', 'operator'],
 };
 
 /** Methods any authenticated caller may use: health and reflection. */

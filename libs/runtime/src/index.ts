@@ -59,3 +59,4 @@ export { consumeDurable } from './durable-consumer.js';
 export type { DurableClusterEvent, DurableConsumerOptions } from './durable-consumer.js';
 export { authorizationInterceptor, authorize, callerRole, callerRoles, certificateIdentity, methodCallers } from './authorization.js';
 export type { AuthorizationDecision, AuthorizationOptions, CallerRole } from './authorization.js';
+export { DEFAULT_TLS_RELOAD_MS } from './tls-files.js';

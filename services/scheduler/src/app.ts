@@ -135,6 +135,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
       records,
       profiles,
       generation: () => source.gate.generation,
+      synced: () => source.gate.synced,
       maxReserveTries: config.scheduler.maxReserveTries,
     }),
   );

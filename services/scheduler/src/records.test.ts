@@ -19,6 +19,7 @@ const result = (outcome: AttemptResult['outcome'], nodeName = '', message = ''):
   nominatedNodeName: '',
   candidates: [],
   patched: { labels: {}, annotations: {} },
+  admissionPolicies: [],
 });
 
 describe('AttemptRecords', () => {
@@ -47,7 +48,7 @@ describe('AttemptRecords', () => {
   });
 
   test('bounded: the least recently touched pod goes first, by uid and by name', () => {
-    const records = new AttemptRecords(2);
+    const records = new AttemptRecords({ capacity: 2 });
     const pods = ['a', 'b', 'c'].map((n) => makePod(n, 'ns').uid(`u-${n}`).build());
     records.started(pods[0]!, 1);
     records.started(pods[1]!, 1);
@@ -66,5 +67,24 @@ describe('AttemptRecords', () => {
     records.started(makePod('sts-0', 'ns').uid('new').build(), 1);
     expect(records.byPodName('ns', 'sts-0')?.uid).toBe('new');
     expect(records.get('old')?.attempts).toBe(3);
+  });
+});
+
+describe('AttemptRecords explanations', () => {
+  test('kept for the most recently finished pods only, and gone with their record', () => {
+    const records = new AttemptRecords({ capacity: 3, explained: 2 });
+    const pods = ['a', 'b', 'c', 'd'].map((n) => makePod(n, 'ns').uid(`u-${n}`).build());
+    for (const p of pods.slice(0, 3)) {
+      records.started(p, 1);
+      records.finished(p, { ...result('unschedulable', '', 'no'), rejectedNodes: new Map([['n1', Status.unschedulable('Insufficient cpu').withPlugin('NodeResourcesFit')]]) });
+    }
+    expect(records.explanation('u-a')).toBeUndefined(); // two explained: b and c
+    expect(records.get('u-a')?.outcome).toBe('unschedulable'); // the record itself stays
+    expect(records.explanation('u-c')?.reasons[0]).toMatchObject({ reason: 'Insufficient cpu', nodeCount: 1, nodeNames: ['n1'] });
+    records.started(pods[3]!, 1); // capacity 3: a (the oldest record) goes
+    records.started(pods[0]!, 2); // a comes back, b is now the oldest and goes with its explanation
+    expect(records.get('u-b')).toBeUndefined();
+    expect(records.explanation('u-b')).toBeUndefined();
+    expect(records.explanation('u-c')).toBeDefined();
   });
 });

@@ -1,13 +1,15 @@
 /**
  * SchedulerService over gRPC: Schedule runs one attempt for a pod a client
  * sends (dry run: the decision only; otherwise a lease, and a Binding when
- * `bind` is set), and GetSchedulingStatus reports where a pod is.
+ * `bind` is set), GetSchedulingStatus reports where a pod is and why its last
+ * attempt ended as it did, and GetQueueStatus how many pods wait where.
  */
 import type { AttemptResult, SchedulingAttempt } from '@schedmesh/mesh';
 import { validatePod } from '@schedmesh/model';
-import { QueueState, ScheduleResponse, ScheduleResult, GetSchedulingStatusResponse } from '@schedmesh/proto/v1/scheduler';
+import { GetQueueStatusResponse, GetSchedulingStatusResponse, QueueState, ScheduleResponse, ScheduleResult } from '@schedmesh/proto/v1/scheduler';
 import type { SchedulerServiceImplementation } from '@schedmesh/proto/v1/scheduler';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '@schedmesh/runtime';
+import { explainAttempt } from './explanation.js';
 import type { AttemptRecords } from './records.js';
 import type { SchedulingQueue } from './queue/scheduling-queue.js';
 import type { ServedProfiles } from './served-profiles.js';
@@ -19,7 +21,9 @@ export interface SchedulerServerDeps {
   readonly records: AttemptRecords;
   /** The served schedulerNames, the default first, and the filterscore profile of each. */
   readonly profiles: ServedProfiles;
+  /** The generation of the scheduler's cluster view, and whether it has caught up with the stream. */
   readonly generation: () => number;
+  readonly synced: () => boolean;
   readonly maxReserveTries: number;
 }
 
@@ -28,7 +32,7 @@ const RESULTS: Record<AttemptResult['outcome'], ScheduleResult> = {
   unschedulable: ScheduleResult.SCHEDULE_RESULT_UNSCHEDULABLE,
   rejected: ScheduleResult.SCHEDULE_RESULT_REJECTED,
   settled: ScheduleResult.SCHEDULE_RESULT_UNSCHEDULABLE,
-  error: ScheduleResult.SCHEDULE_RESULT_UNSPECIFIED,
+  error: ScheduleResult.SCHEDULE_RESULT_ERROR,
 };
 
 const QUEUE_STATES = {
@@ -66,6 +70,7 @@ export function schedulerServer(deps: SchedulerServerDeps): SchedulerServiceImpl
         fencingVersion: result.fencingVersion,
         steps: [...result.steps],
         traceId: result.traceId,
+        explanation: explainAttempt(result),
       });
     },
 
@@ -83,6 +88,17 @@ export function schedulerServer(deps: SchedulerServerDeps): SchedulerServiceImpl
         nodeName: record?.nodeName ?? '',
         ...(queued?.backoffUntil !== undefined ? { backoffUntil: new Date(queued.backoffUntil) } : {}),
         lastTraceId: record?.traceId ?? '',
+        ...(record?.outcome !== undefined ? { lastResult: RESULTS[record.outcome] } : {}),
+        ...(uid ? { lastExplanation: deps.records.explanation(uid) } : {}),
+      });
+    },
+
+    async getQueueStatus() {
+      return GetQueueStatusResponse.fromPartial({
+        ...deps.queue.counts(),
+        generation: deps.generation(),
+        synced: deps.synced(),
+        recordedPods: deps.records.size,
       });
     },
   };

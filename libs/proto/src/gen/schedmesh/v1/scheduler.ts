@@ -8,7 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { CallContext, CallOptions } from "nice-grpc-common";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
-import { ExtensionPoint, extensionPointFromJSON, extensionPointToJSON, Pod, Status } from "./types.js";
+import { ExtensionPoint, extensionPointFromJSON, extensionPointToJSON, NodeScore, Pod, Status } from "./types.js";
 
 export const protobufPackage = "schedmesh.v1";
 
@@ -24,6 +24,12 @@ export enum ScheduleResult {
   SCHEDULE_RESULT_UNSCHEDULABLE = 2,
   /** SCHEDULE_RESULT_REJECTED - The pod was rejected before filtering (admission) and will not fit until something changes. */
   SCHEDULE_RESULT_REJECTED = 3,
+  /**
+   * SCHEDULE_RESULT_ERROR - The attempt failed on a service (I/O, a deadline); the pod backs off and
+   * is retried. Only GetSchedulingStatus reports it: Schedule fails with
+   * UNAVAILABLE instead.
+   */
+  SCHEDULE_RESULT_ERROR = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -41,6 +47,9 @@ export function scheduleResultFromJSON(object: any): ScheduleResult {
     case 3:
     case "SCHEDULE_RESULT_REJECTED":
       return ScheduleResult.SCHEDULE_RESULT_REJECTED;
+    case 4:
+    case "SCHEDULE_RESULT_ERROR":
+      return ScheduleResult.SCHEDULE_RESULT_ERROR;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -58,6 +67,8 @@ export function scheduleResultToJSON(object: ScheduleResult): string {
       return "SCHEDULE_RESULT_UNSCHEDULABLE";
     case ScheduleResult.SCHEDULE_RESULT_REJECTED:
       return "SCHEDULE_RESULT_REJECTED";
+    case ScheduleResult.SCHEDULE_RESULT_ERROR:
+      return "SCHEDULE_RESULT_ERROR";
     case ScheduleResult.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -178,6 +189,64 @@ export interface ScheduleResponse {
   steps: StepResult[];
   /** The trace id of the attempt (look it up in Jaeger). */
   traceId: string;
+  /**
+   * Why the attempt ended as it did: rejections grouped by reason, the
+   * best-scored nodes, the deciding plugin.
+   */
+  explanation?: AttemptExplanation | undefined;
+}
+
+/**
+ * ReasonGroup is one reason of the "0/N nodes are available: ..." histogram,
+ * grouped as kube-scheduler groups it (a node counts once under each of its
+ * reasons).
+ */
+export interface ReasonGroup {
+  /** The reason ("Insufficient cpu", "node(s) had untolerated taint {k: v}"). */
+  reason: string;
+  /** On how many nodes. */
+  nodeCount: number;
+  /** Some of those nodes, at most the scheduler's bound per reason. */
+  nodeNames: string[];
+  /** The plugin that gave the reason. */
+  plugin: string;
+  /**
+   * True when preemption could resolve it on at least one of those nodes
+   * (UNSCHEDULABLE rather than UNSCHEDULABLE_AND_UNRESOLVABLE).
+   */
+  resolvable: boolean;
+}
+
+/** AttemptExplanation says why an attempt ended as it did, in bounded size. */
+export interface AttemptExplanation {
+  /**
+   * Nodes rejected by a filter (filterscore's plugins, the REST filters, or
+   * admission's node subset).
+   */
+  rejectedNodeCount: number;
+  /**
+   * The rejections grouped by reason, in the order kube-scheduler's event
+   * lists them; past the scheduler's bound, only the most frequent reasons.
+   */
+  reasons: ReasonGroup[];
+  /**
+   * The best-scored feasible nodes, best first, each with every plugin's
+   * score (REST score plugins as SchedmeshGateway); at most the scheduler's bound.
+   */
+  topNodes: NodeScore[];
+  /**
+   * The plugin whose status decided an attempt that did not schedule the pod
+   * (SchedmeshAdmission, a REST plugin's name, SchedmeshReservation, ...); when
+   * no node passed the filters, every plugin that rejected a node, the most
+   * rejections first, comma-separated ("NodeResourcesFit, TaintToleration").
+   * Empty when the pod was scheduled.
+   */
+  decidedBy: string;
+  /**
+   * The AdmissionPolicy objects that applied to the pod (namespace/name):
+   * the ones that rejected it, or the ones that admitted it (and narrowed its nodes).
+   */
+  admissionPolicies: string[];
 }
 
 /** GetSchedulingStatusRequest asks about one pod, by uid or namespace and name. */
@@ -206,6 +275,32 @@ export interface GetSchedulingStatusResponse {
     | undefined;
   /** The trace id of the last attempt. */
   lastTraceId: string;
+  /** The outcome of the last finished attempt (UNSPECIFIED: none finished yet). */
+  lastResult: ScheduleResult;
+  /** Why the last finished attempt ended as it did; absent when the scheduler no longer keeps it. */
+  lastExplanation?: AttemptExplanation | undefined;
+}
+
+/** GetQueueStatusRequest asks for the scheduler's queues. */
+export interface GetQueueStatusRequest {
+}
+
+/** GetQueueStatusResponse holds how many pods wait where. */
+export interface GetQueueStatusResponse {
+  /** Pods ready to be scheduled (activeQ). */
+  active: number;
+  /** Pods waiting out a backoff (backoffQ). */
+  backoff: number;
+  /** Pods parked until a cluster event may help (unschedulable pool). */
+  unschedulable: number;
+  /** Pods being scheduled now, or held at Permit. */
+  inFlight: number;
+  /** The generation of the scheduler's cluster view. */
+  generation: number;
+  /** True once the view has caught up with the cluster stream. */
+  synced: boolean;
+  /** Pods whose last attempt the scheduler remembers (GetSchedulingStatus). */
+  recordedPods: number;
 }
 
 function createBaseScheduleRequest(): ScheduleRequest {
@@ -446,6 +541,7 @@ function createBaseScheduleResponse(): ScheduleResponse {
     fencingVersion: 0,
     steps: [],
     traceId: "",
+    explanation: undefined,
   };
 }
 
@@ -474,6 +570,9 @@ export const ScheduleResponse: MessageFns<ScheduleResponse> = {
     }
     if (message.traceId !== "") {
       writer.uint32(66).string(message.traceId);
+    }
+    if (message.explanation !== undefined) {
+      AttemptExplanation.encode(message.explanation, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -555,6 +654,14 @@ export const ScheduleResponse: MessageFns<ScheduleResponse> = {
             message.traceId = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.explanation = AttemptExplanation.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -595,6 +702,7 @@ export const ScheduleResponse: MessageFns<ScheduleResponse> = {
         : isSet(object.trace_id)
         ? globalThis.String(object.trace_id)
         : "",
+      explanation: isSet(object.explanation) ? AttemptExplanation.fromJSON(object.explanation) : undefined,
     };
   },
 
@@ -624,6 +732,9 @@ export const ScheduleResponse: MessageFns<ScheduleResponse> = {
     if (message.traceId !== "") {
       obj.traceId = message.traceId;
     }
+    if (message.explanation !== undefined) {
+      obj.explanation = AttemptExplanation.toJSON(message.explanation);
+    }
     return obj;
   },
 
@@ -640,6 +751,299 @@ export const ScheduleResponse: MessageFns<ScheduleResponse> = {
     message.fencingVersion = object.fencingVersion ?? 0;
     message.steps = object.steps?.map((e) => StepResult.fromPartial(e)) || [];
     message.traceId = object.traceId ?? "";
+    message.explanation = (object.explanation !== undefined && object.explanation !== null)
+      ? AttemptExplanation.fromPartial(object.explanation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReasonGroup(): ReasonGroup {
+  return { reason: "", nodeCount: 0, nodeNames: [], plugin: "", resolvable: false };
+}
+
+export const ReasonGroup: MessageFns<ReasonGroup> = {
+  encode(message: ReasonGroup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== "") {
+      writer.uint32(10).string(message.reason);
+    }
+    if (message.nodeCount !== 0) {
+      writer.uint32(16).int32(message.nodeCount);
+    }
+    for (const v of message.nodeNames) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.plugin !== "") {
+      writer.uint32(34).string(message.plugin);
+    }
+    if (message.resolvable !== false) {
+      writer.uint32(40).bool(message.resolvable);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReasonGroup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReasonGroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nodeCount = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nodeNames.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.plugin = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.resolvable = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReasonGroup {
+    return {
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      nodeCount: isSet(object.nodeCount)
+        ? globalThis.Number(object.nodeCount)
+        : isSet(object.node_count)
+        ? globalThis.Number(object.node_count)
+        : 0,
+      nodeNames: globalThis.Array.isArray(object?.nodeNames)
+        ? object.nodeNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.node_names)
+        ? object.node_names.map((e: any) => globalThis.String(e))
+        : [],
+      plugin: isSet(object.plugin) ? globalThis.String(object.plugin) : "",
+      resolvable: isSet(object.resolvable) ? globalThis.Boolean(object.resolvable) : false,
+    };
+  },
+
+  toJSON(message: ReasonGroup): unknown {
+    const obj: any = {};
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.nodeCount !== 0) {
+      obj.nodeCount = Math.round(message.nodeCount);
+    }
+    if (message.nodeNames?.length) {
+      obj.nodeNames = message.nodeNames;
+    }
+    if (message.plugin !== "") {
+      obj.plugin = message.plugin;
+    }
+    if (message.resolvable !== false) {
+      obj.resolvable = message.resolvable;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReasonGroup>): ReasonGroup {
+    return ReasonGroup.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReasonGroup>): ReasonGroup {
+    const message = createBaseReasonGroup();
+    message.reason = object.reason ?? "";
+    message.nodeCount = object.nodeCount ?? 0;
+    message.nodeNames = object.nodeNames?.map((e) => e) || [];
+    message.plugin = object.plugin ?? "";
+    message.resolvable = object.resolvable ?? false;
+    return message;
+  },
+};
+
+function createBaseAttemptExplanation(): AttemptExplanation {
+  return { rejectedNodeCount: 0, reasons: [], topNodes: [], decidedBy: "", admissionPolicies: [] };
+}
+
+export const AttemptExplanation: MessageFns<AttemptExplanation> = {
+  encode(message: AttemptExplanation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rejectedNodeCount !== 0) {
+      writer.uint32(8).int32(message.rejectedNodeCount);
+    }
+    for (const v of message.reasons) {
+      ReasonGroup.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.topNodes) {
+      NodeScore.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.decidedBy !== "") {
+      writer.uint32(34).string(message.decidedBy);
+    }
+    for (const v of message.admissionPolicies) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AttemptExplanation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttemptExplanation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.rejectedNodeCount = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reasons.push(ReasonGroup.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.topNodes.push(NodeScore.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.decidedBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.admissionPolicies.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AttemptExplanation {
+    return {
+      rejectedNodeCount: isSet(object.rejectedNodeCount)
+        ? globalThis.Number(object.rejectedNodeCount)
+        : isSet(object.rejected_node_count)
+        ? globalThis.Number(object.rejected_node_count)
+        : 0,
+      reasons: globalThis.Array.isArray(object?.reasons) ? object.reasons.map((e: any) => ReasonGroup.fromJSON(e)) : [],
+      topNodes: globalThis.Array.isArray(object?.topNodes)
+        ? object.topNodes.map((e: any) => NodeScore.fromJSON(e))
+        : globalThis.Array.isArray(object?.top_nodes)
+        ? object.top_nodes.map((e: any) => NodeScore.fromJSON(e))
+        : [],
+      decidedBy: isSet(object.decidedBy)
+        ? globalThis.String(object.decidedBy)
+        : isSet(object.decided_by)
+        ? globalThis.String(object.decided_by)
+        : "",
+      admissionPolicies: globalThis.Array.isArray(object?.admissionPolicies)
+        ? object.admissionPolicies.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.admission_policies)
+        ? object.admission_policies.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AttemptExplanation): unknown {
+    const obj: any = {};
+    if (message.rejectedNodeCount !== 0) {
+      obj.rejectedNodeCount = Math.round(message.rejectedNodeCount);
+    }
+    if (message.reasons?.length) {
+      obj.reasons = message.reasons.map((e) => ReasonGroup.toJSON(e));
+    }
+    if (message.topNodes?.length) {
+      obj.topNodes = message.topNodes.map((e) => NodeScore.toJSON(e));
+    }
+    if (message.decidedBy !== "") {
+      obj.decidedBy = message.decidedBy;
+    }
+    if (message.admissionPolicies?.length) {
+      obj.admissionPolicies = message.admissionPolicies;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AttemptExplanation>): AttemptExplanation {
+    return AttemptExplanation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AttemptExplanation>): AttemptExplanation {
+    const message = createBaseAttemptExplanation();
+    message.rejectedNodeCount = object.rejectedNodeCount ?? 0;
+    message.reasons = object.reasons?.map((e) => ReasonGroup.fromPartial(e)) || [];
+    message.topNodes = object.topNodes?.map((e) => NodeScore.fromPartial(e)) || [];
+    message.decidedBy = object.decidedBy ?? "";
+    message.admissionPolicies = object.admissionPolicies?.map((e) => e) || [];
     return message;
   },
 };
@@ -746,7 +1150,16 @@ export const GetSchedulingStatusRequest: MessageFns<GetSchedulingStatusRequest> 
 };
 
 function createBaseGetSchedulingStatusResponse(): GetSchedulingStatusResponse {
-  return { state: 0, attempts: 0, message: "", nodeName: "", backoffUntil: undefined, lastTraceId: "" };
+  return {
+    state: 0,
+    attempts: 0,
+    message: "",
+    nodeName: "",
+    backoffUntil: undefined,
+    lastTraceId: "",
+    lastResult: 0,
+    lastExplanation: undefined,
+  };
 }
 
 export const GetSchedulingStatusResponse: MessageFns<GetSchedulingStatusResponse> = {
@@ -768,6 +1181,12 @@ export const GetSchedulingStatusResponse: MessageFns<GetSchedulingStatusResponse
     }
     if (message.lastTraceId !== "") {
       writer.uint32(50).string(message.lastTraceId);
+    }
+    if (message.lastResult !== 0) {
+      writer.uint32(56).int32(message.lastResult);
+    }
+    if (message.lastExplanation !== undefined) {
+      AttemptExplanation.encode(message.lastExplanation, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -833,6 +1252,22 @@ export const GetSchedulingStatusResponse: MessageFns<GetSchedulingStatusResponse
             message.lastTraceId = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.lastResult = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lastExplanation = AttemptExplanation.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -865,6 +1300,16 @@ export const GetSchedulingStatusResponse: MessageFns<GetSchedulingStatusResponse
         : isSet(object.last_trace_id)
         ? globalThis.String(object.last_trace_id)
         : "",
+      lastResult: isSet(object.lastResult)
+        ? scheduleResultFromJSON(object.lastResult)
+        : isSet(object.last_result)
+        ? scheduleResultFromJSON(object.last_result)
+        : 0,
+      lastExplanation: isSet(object.lastExplanation)
+        ? AttemptExplanation.fromJSON(object.lastExplanation)
+        : isSet(object.last_explanation)
+        ? AttemptExplanation.fromJSON(object.last_explanation)
+        : undefined,
     };
   },
 
@@ -888,6 +1333,12 @@ export const GetSchedulingStatusResponse: MessageFns<GetSchedulingStatusResponse
     if (message.lastTraceId !== "") {
       obj.lastTraceId = message.lastTraceId;
     }
+    if (message.lastResult !== 0) {
+      obj.lastResult = scheduleResultToJSON(message.lastResult);
+    }
+    if (message.lastExplanation !== undefined) {
+      obj.lastExplanation = AttemptExplanation.toJSON(message.lastExplanation);
+    }
     return obj;
   },
 
@@ -902,6 +1353,235 @@ export const GetSchedulingStatusResponse: MessageFns<GetSchedulingStatusResponse
     message.nodeName = object.nodeName ?? "";
     message.backoffUntil = object.backoffUntil ?? undefined;
     message.lastTraceId = object.lastTraceId ?? "";
+    message.lastResult = object.lastResult ?? 0;
+    message.lastExplanation = (object.lastExplanation !== undefined && object.lastExplanation !== null)
+      ? AttemptExplanation.fromPartial(object.lastExplanation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetQueueStatusRequest(): GetQueueStatusRequest {
+  return {};
+}
+
+export const GetQueueStatusRequest: MessageFns<GetQueueStatusRequest> = {
+  encode(_: GetQueueStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetQueueStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetQueueStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetQueueStatusRequest {
+    return {};
+  },
+
+  toJSON(_: GetQueueStatusRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetQueueStatusRequest>): GetQueueStatusRequest {
+    return GetQueueStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetQueueStatusRequest>): GetQueueStatusRequest {
+    const message = createBaseGetQueueStatusRequest();
+    return message;
+  },
+};
+
+function createBaseGetQueueStatusResponse(): GetQueueStatusResponse {
+  return { active: 0, backoff: 0, unschedulable: 0, inFlight: 0, generation: 0, synced: false, recordedPods: 0 };
+}
+
+export const GetQueueStatusResponse: MessageFns<GetQueueStatusResponse> = {
+  encode(message: GetQueueStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.active !== 0) {
+      writer.uint32(8).int32(message.active);
+    }
+    if (message.backoff !== 0) {
+      writer.uint32(16).int32(message.backoff);
+    }
+    if (message.unschedulable !== 0) {
+      writer.uint32(24).int32(message.unschedulable);
+    }
+    if (message.inFlight !== 0) {
+      writer.uint32(32).int32(message.inFlight);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(40).uint64(message.generation);
+    }
+    if (message.synced !== false) {
+      writer.uint32(48).bool(message.synced);
+    }
+    if (message.recordedPods !== 0) {
+      writer.uint32(56).int32(message.recordedPods);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetQueueStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetQueueStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.active = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.backoff = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.unschedulable = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.inFlight = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.generation = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.synced = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.recordedPods = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetQueueStatusResponse {
+    return {
+      active: isSet(object.active) ? globalThis.Number(object.active) : 0,
+      backoff: isSet(object.backoff) ? globalThis.Number(object.backoff) : 0,
+      unschedulable: isSet(object.unschedulable) ? globalThis.Number(object.unschedulable) : 0,
+      inFlight: isSet(object.inFlight)
+        ? globalThis.Number(object.inFlight)
+        : isSet(object.in_flight)
+        ? globalThis.Number(object.in_flight)
+        : 0,
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      synced: isSet(object.synced) ? globalThis.Boolean(object.synced) : false,
+      recordedPods: isSet(object.recordedPods)
+        ? globalThis.Number(object.recordedPods)
+        : isSet(object.recorded_pods)
+        ? globalThis.Number(object.recorded_pods)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetQueueStatusResponse): unknown {
+    const obj: any = {};
+    if (message.active !== 0) {
+      obj.active = Math.round(message.active);
+    }
+    if (message.backoff !== 0) {
+      obj.backoff = Math.round(message.backoff);
+    }
+    if (message.unschedulable !== 0) {
+      obj.unschedulable = Math.round(message.unschedulable);
+    }
+    if (message.inFlight !== 0) {
+      obj.inFlight = Math.round(message.inFlight);
+    }
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
+    if (message.synced !== false) {
+      obj.synced = message.synced;
+    }
+    if (message.recordedPods !== 0) {
+      obj.recordedPods = Math.round(message.recordedPods);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetQueueStatusResponse>): GetQueueStatusResponse {
+    return GetQueueStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetQueueStatusResponse>): GetQueueStatusResponse {
+    const message = createBaseGetQueueStatusResponse();
+    message.active = object.active ?? 0;
+    message.backoff = object.backoff ?? 0;
+    message.unschedulable = object.unschedulable ?? 0;
+    message.inFlight = object.inFlight ?? 0;
+    message.generation = object.generation ?? 0;
+    message.synced = object.synced ?? false;
+    message.recordedPods = object.recordedPods ?? 0;
     return message;
   },
 };
@@ -940,6 +1620,18 @@ export const SchedulerServiceDefinition = {
       responseStream: false,
       options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
     },
+    /**
+     * GetQueueStatus reports the scheduler's queues and the generation of its
+     * cluster view (for operators: `schedmesh status`).
+     */
+    getQueueStatus: {
+      name: "GetQueueStatus",
+      requestType: GetQueueStatusRequest as typeof GetQueueStatusRequest,
+      requestStream: false,
+      responseType: GetQueueStatusResponse as typeof GetQueueStatusResponse,
+      responseStream: false,
+      options: { idempotencyLevel: "NO_SIDE_EFFECTS" },
+    },
   },
 } as const;
 
@@ -956,6 +1648,14 @@ export interface SchedulerServiceImplementation<CallContextExt = {}> {
     request: GetSchedulingStatusRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<GetSchedulingStatusResponse>>;
+  /**
+   * GetQueueStatus reports the scheduler's queues and the generation of its
+   * cluster view (for operators: `schedmesh status`).
+   */
+  getQueueStatus(
+    request: GetQueueStatusRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<GetQueueStatusResponse>>;
 }
 
 export interface SchedulerServiceClient<CallOptionsExt = {}> {
@@ -971,6 +1671,14 @@ export interface SchedulerServiceClient<CallOptionsExt = {}> {
     request: DeepPartial<GetSchedulingStatusRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<GetSchedulingStatusResponse>;
+  /**
+   * GetQueueStatus reports the scheduler's queues and the generation of its
+   * cluster view (for operators: `schedmesh status`).
+   */
+  getQueueStatus(
+    request: DeepPartial<GetQueueStatusRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<GetQueueStatusResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
