@@ -157,7 +157,12 @@ export interface PostFilterResult {
    * Unschedulable (the plugin cannot help; its reasons explain why), or Error.
    */
   readonly status: Status;
-  /** The node nominated for the pod (Success). */
+  /**
+   * The node nominated for the pod (Success); '' with a rejection when the
+   * search ran and found no candidate, so a nomination the pod holds is
+   * stale and is cleared (upstream NewPostFilterResultWithNominatedNode("")).
+   * Absent when nothing is to change (e.g. the pod may not preempt now).
+   */
   readonly nominatedNodeName?: string;
   /** The candidates the plugin found, best first (a dry run lists them without acting). */
   readonly candidates?: readonly PreemptionCandidate[];

@@ -96,7 +96,7 @@ export function filterScoreServer(engine: FilterScoreEngine, options: FilterScor
     async findPreemptionCandidates(request, context) {
       const { pod, opts } = podCall(request, context);
       const { generation, result } = await engine.findPreemptionCandidates(pod, opts, request.maxCandidates);
-      return FindPreemptionCandidatesResponse.fromPartial({ generation, candidates: result.candidates.map(toCandidate), summary: result.summary });
+      return FindPreemptionCandidatesResponse.fromPartial({ generation, candidates: result.candidates.map(toCandidate), summary: result.summary, clearNomination: result.clearNomination });
     },
   };
 }

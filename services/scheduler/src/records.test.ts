@@ -17,6 +17,7 @@ const result = (outcome: AttemptResult['outcome'], nodeName = '', message = ''):
   rejectors: [],
   rejectedNodes: new Map(),
   nominatedNodeName: '',
+  nominationCleared: false,
   patched: { labels: {}, annotations: {} },
 });
 

@@ -6,7 +6,9 @@
  * the unschedulable pool for an event that could help; errors back off.
  * A pod for which preemption evicted victims is nominated to their node (in
  * the queue's nominator and on the pod's status) and comes back when their
- * deletions arrive.
+ * deletions arrive; its next attempt tries that node first. The nomination
+ * is cleared when preemption finds no candidate any more, or when the pod
+ * binds to another node.
  *
  * Several attempts run at once (`parallelism`): the snapshot is advisory,
  * reservation arbitrates, so concurrent attempts (here or on other replicas)
@@ -98,6 +100,8 @@ export class Scheduler {
       case 'scheduled':
         queue.done(pod.uid);
         logger.debug({ ...log, node: result.nodeName }, 'pod bound');
+        // Bound elsewhere than preemption had nominated: that nomination no longer holds room for it.
+        if (nominated && nominated !== result.nodeName) this.write(pod, 'nominatedNodeName', (s) => this.options.writer?.nominate(pod, '', s));
         this.write(pod, 'Scheduled', (s) =>
           this.options.writer?.event(pod, { type: 'Normal', reason: 'Scheduled', action: 'Binding', note: `Successfully assigned ${pod.namespace}/${pod.name} to ${result.nodeName}` }, s),
         );
@@ -110,10 +114,12 @@ export class Scheduler {
         break;
       case 'unschedulable':
       case 'rejected': {
-        if (result.nominatedNodeName) queue.nominate(pod.uid, result.nominatedNodeName);
+        // A new nomination, a stale one cleared ('' clears), or none to change.
+        const nomination = result.nominatedNodeName || (result.nominationCleared ? '' : undefined);
+        if (nomination !== undefined) queue.nominate(pod.uid, nomination);
         const where = queue.addUnschedulable(entry, { unschedulable: true, rejectorPlugins: result.rejectors, message: result.message });
-        logger.info({ ...log, queue: where, why: result.message, ...(result.nominatedNodeName ? { nominated: result.nominatedNodeName } : {}) }, 'pod unschedulable');
-        this.reportFailure(pod, 'Unschedulable', result.message, result.nominatedNodeName || undefined);
+        logger.info({ ...log, queue: where, why: result.message, ...(nomination !== undefined ? { nominated: nomination } : {}) }, 'pod unschedulable');
+        this.reportFailure(pod, 'Unschedulable', result.message, nomination);
         break;
       }
       case 'error': {

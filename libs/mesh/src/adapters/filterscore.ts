@@ -94,6 +94,8 @@ export interface PreemptionSearch {
   /** Best first: fewest PDB violations, then in filterscore's order. */
   readonly candidates: readonly PreemptionCandidate[];
   readonly generation: number;
+  /** The search ran and found no candidate: a nomination the pod holds is stale. */
+  readonly clearNomination: boolean;
 }
 
 /** The PostFilter search as a dry run: nodes where evicting lower-priority pods would let the pod fit. */
@@ -115,5 +117,5 @@ export async function findPreemptionCandidates(client: FilterScoreClient, pod: P
     // A stable sort: among equal violations filterscore's order (upstream pickOneNodeForPreemption) stands.
     .sort((a, b) => a.numPdbViolations - b.numPdbViolations);
   const status = candidates.length > 0 ? Status.SUCCESS : Status.unschedulable(res.summary || 'preemption: no candidate node').withPlugin(PREEMPTION_PLUGIN);
-  return { status, candidates, generation: res.generation };
+  return { status, candidates, generation: res.generation, clearNomination: res.clearNomination };
 }

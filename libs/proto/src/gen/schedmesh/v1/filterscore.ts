@@ -134,7 +134,7 @@ export interface PreemptionCandidate {
   nodeName: string;
   /** The pods to evict, lowest priority first. */
   victims: Victim[];
-  /** How many PodDisruptionBudgets the eviction would violate. */
+  /** How many of the victims a PodDisruptionBudget does not allow to go now. */
   numPdbViolations: number;
 }
 
@@ -146,6 +146,13 @@ export interface FindPreemptionCandidatesResponse {
   candidates: PreemptionCandidate[];
   /** Why there is no candidate, when there is none. */
   summary: string;
+  /**
+   * True when the search ran and found no candidate: a nomination the pod
+   * holds is stale and is cleared (upstream's PostFilterResult with an empty
+   * nominated node). False when the pod was not eligible to preempt (e.g.
+   * pods are still leaving its nominated node for it): the nomination stands.
+   */
+  clearNomination: boolean;
 }
 
 function createBaseCycleOptions(): CycleOptions {
@@ -1263,7 +1270,7 @@ export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
 };
 
 function createBaseFindPreemptionCandidatesResponse(): FindPreemptionCandidatesResponse {
-  return { generation: 0, candidates: [], summary: "" };
+  return { generation: 0, candidates: [], summary: "", clearNomination: false };
 }
 
 export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidatesResponse> = {
@@ -1276,6 +1283,9 @@ export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidat
     }
     if (message.summary !== "") {
       writer.uint32(26).string(message.summary);
+    }
+    if (message.clearNomination !== false) {
+      writer.uint32(32).bool(message.clearNomination);
     }
     return writer;
   },
@@ -1317,6 +1327,14 @@ export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidat
             message.summary = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.clearNomination = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1336,6 +1354,11 @@ export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidat
         ? object.candidates.map((e: any) => PreemptionCandidate.fromJSON(e))
         : [],
       summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+      clearNomination: isSet(object.clearNomination)
+        ? globalThis.Boolean(object.clearNomination)
+        : isSet(object.clear_nomination)
+        ? globalThis.Boolean(object.clear_nomination)
+        : false,
     };
   },
 
@@ -1350,6 +1373,9 @@ export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidat
     if (message.summary !== "") {
       obj.summary = message.summary;
     }
+    if (message.clearNomination !== false) {
+      obj.clearNomination = message.clearNomination;
+    }
     return obj;
   },
 
@@ -1361,6 +1387,7 @@ export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidat
     message.generation = object.generation ?? 0;
     message.candidates = object.candidates?.map((e) => PreemptionCandidate.fromPartial(e)) || [];
     message.summary = object.summary ?? "";
+    message.clearNomination = object.clearNomination ?? false;
     return message;
   },
 };
