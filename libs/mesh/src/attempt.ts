@@ -150,6 +150,13 @@ export interface AttemptResult {
    * upstream does when PostFilter finds no candidate.
    */
   readonly nominationCleared: boolean;
+  /**
+   * With outcome 'error': Reserve found the pod's live lease held by another
+   * replica, which is scheduling it (both replicas got its events). Not the
+   * pod's failure: the caller backs off quietly, without writing a
+   * SchedulerError, until that replica binds it or its lease lapses.
+   */
+  readonly heldElsewhere: boolean;
   /** Labels and annotations applied to the pod at PreBind. */
   readonly patched: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
 }
@@ -221,6 +228,7 @@ class Run {
   private patched: AttemptResult['patched'] = { labels: {}, annotations: {} };
   private nominatedNodeName = '';
   private nominationCleared = false;
+  private heldElsewhere = false;
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -447,6 +455,7 @@ class Run {
       const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => {
         const out = await reserve(reservation, pod, node, this.deps.reservation, signal);
         bound = out.bound === true;
+        this.heldElsewhere = out.heldElsewhere === true;
         return { status: out.status, value: out.lease };
       });
       if (r.status.isError()) return this.end('error', r.status);
@@ -596,6 +605,7 @@ class Run {
       rejectedNodes: this.rejectedNodes,
       nominatedNodeName: this.nominatedNodeName,
       nominationCleared: this.nominationCleared,
+      heldElsewhere: this.heldElsewhere,
       patched: this.patched,
     };
   }

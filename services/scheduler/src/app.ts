@@ -57,7 +57,12 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
   const clients = mesh.clients;
   if (!clients.reservation) logger.warn('no reservation service configured: replicas are not arbitrated, run a single scheduler');
 
-  const attemptsTotal = new Counter({ name: 'schedmesh_scheduler_attempts_total', help: 'Scheduling attempts, by outcome.', labelNames: ['outcome'], registers: [metrics] });
+  const attemptsTotal = new Counter({
+    name: 'schedmesh_scheduler_attempts_total',
+    help: 'Scheduling attempts, by outcome (held: another replica held the pod, a lost lease race).',
+    labelNames: ['outcome'],
+    registers: [metrics],
+  });
   const attemptSeconds = new Histogram({
     name: 'schedmesh_scheduler_attempt_duration_seconds',
     help: 'Scheduling attempt latency, by outcome.',
@@ -122,7 +127,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
     generationOf: (uid) => Math.max(source.generationOf(uid), source.gate.generation),
     onSettled: (pod) => source.settle(pod.uid),
     onAttempt: (result, ms) => {
-      attemptsTotal.inc({ outcome: result.outcome });
+      attemptsTotal.inc({ outcome: result.heldElsewhere ? 'held' : result.outcome });
       attemptSeconds.observe({ outcome: result.outcome }, ms / 1000);
     },
   });

@@ -18,6 +18,7 @@ const result = (outcome: AttemptResult['outcome'], nodeName = '', message = ''):
   rejectedNodes: new Map(),
   nominatedNodeName: '',
   nominationCleared: false,
+  heldElsewhere: false,
   patched: { labels: {}, annotations: {} },
 });
 

@@ -124,6 +124,11 @@ export class Scheduler {
       }
       case 'error': {
         const where = queue.addUnschedulable(entry, { unschedulable: false, message: result.message });
+        if (result.heldElsewhere) {
+          // Another replica is scheduling this pod: nothing is wrong with it, so nothing is written to it.
+          logger.debug({ ...log, queue: where, why: result.message }, 'another replica holds the pod; backing off');
+          break;
+        }
         logger.warn({ ...log, queue: where, err: result.message }, 'scheduling attempt failed; the pod backs off');
         this.reportFailure(pod, 'SchedulerError', result.message);
         break;
