@@ -11,6 +11,7 @@ import { ClusterView } from './cluster-view.js';
 import type { SchedulerConfig } from './config.js';
 import { PodSource } from './pod-source.js';
 import { SchedulingQueue } from './queue/scheduling-queue.js';
+import { OutcomeWaiters } from './outcome-waiters.js';
 import { AttemptRecords } from './records.js';
 import { Scheduler } from './scheduler.js';
 import { ServedProfiles } from './served-profiles.js';
@@ -85,6 +86,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
 
   const view = new ClusterView();
   const records = new AttemptRecords();
+  const outcomes = new OutcomeWaiters();
   const attempt = new SchedulingAttempt({
     clients,
     ...(mesh.gateway ? { gateway: mesh.gateway } : {}),
@@ -108,6 +110,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
     ackWaitMs: config.scheduler.ackWait,
     maxHeld: config.scheduler.maxHeld,
     maxWaitMs: config.minGeneration.maxWait,
+    onPodSettled: (pod) => outcomes.resolve(pod.uid, { kind: 'settled', pod }),
   });
   gauge(metrics, 'schedmesh_scheduler_held_pods', 'Pending pods whose events this replica holds.', () => source.heldCount);
   gauge(metrics, 'schedmesh_scheduler_generation', 'Cluster stream generation of the scheduler view.', () => source.gate.generation);
@@ -126,9 +129,11 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
     traceOf: (uid) => source.traceContextOf(uid),
     generationOf: (uid) => Math.max(source.generationOf(uid), source.gate.generation),
     onSettled: (pod) => source.settle(pod.uid),
-    onAttempt: (result, ms) => {
+    onAttempt: (result, ms, pod) => {
       attemptsTotal.inc({ outcome: result.heldElsewhere ? 'held' : result.outcome });
       attemptSeconds.observe({ outcome: result.outcome }, ms / 1000);
+      // A lost lease race is no outcome for the pod: a queued Schedule call waits on.
+      if (!result.heldElsewhere) outcomes.resolve(pod.uid, { kind: 'attempt', result });
     },
   });
 
@@ -141,6 +146,9 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
       profiles,
       generation: () => source.gate.generation,
       maxReserveTries: config.scheduler.maxReserveTries,
+      viewPod: (uid) => source.viewPod(uid),
+      isPending: (pod) => source.isPending(pod),
+      outcomes,
     }),
   );
   const reloads = new Counter({ name: 'schedmesh_scheduler_profile_reloads_total', help: 'Profile versions from the ConfigMap, by result (applied, rejected).', labelNames: ['result'], registers: [metrics] });

@@ -42,8 +42,8 @@ export interface SchedulerOptions {
   readonly maxReserveTries?: number;
   /** Called once a pod's attempt settled for good (bound, gone, bound by someone else). */
   readonly onSettled?: (pod: Pod, result: AttemptResult) => void;
-  /** Called after every attempt (metrics). */
-  readonly onAttempt?: (result: AttemptResult, durationMs: number) => void;
+  /** Called after every attempt (metrics, callers waiting for the pod). */
+  readonly onAttempt?: (result: AttemptResult, durationMs: number, pod: Pod) => void;
 }
 
 /** The scheduling loop. */
@@ -92,7 +92,7 @@ export class Scheduler {
       signal,
     });
     const ms = performance.now() - started;
-    this.options.onAttempt?.(result, ms);
+    this.options.onAttempt?.(result, ms, pod);
     records.finished(pod, result);
     const log = { pod: `${pod.namespace}/${pod.name}`, attempt: entry.attempts, trace_id: result.traceId, ms: Math.round(ms) };
 
