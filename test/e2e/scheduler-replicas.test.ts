@@ -187,6 +187,34 @@ function bindingsFromAudit(namespace: string): Map<string, { created: number; re
   return out;
 }
 
+/**
+ * The Bindings of `names` from the audit log, once it shows each of them (it is
+ * written as requests complete), or as it stands after 30 s: the caller's
+ * assertion names what is missing.
+ */
+async function loggedBindings(namespace: string, names: readonly string[]): Promise<ReturnType<typeof bindingsFromAudit>> {
+  let bindings = bindingsFromAudit(namespace);
+  await pollUntil(
+    async () => {
+      bindings = bindingsFromAudit(namespace);
+      return names.every((n) => (bindings.get(n)?.created ?? 0) >= 1) ? true : undefined;
+    },
+    { what: 'every Binding in the audit log', timeoutMs: 30_000, intervalMs: 250 },
+  ).catch(() => undefined);
+  return bindings;
+}
+
+/** The namespace's pods once there are `count` and all are bound. */
+async function allBound(namespace: string, count: number, what: string, timeoutMs: number): Promise<V1Pod[]> {
+  return pollUntil(
+    async () => {
+      const list = await podsIn(namespace);
+      return list.length === count && list.every((p) => p.spec?.nodeName) ? list : undefined;
+    },
+    { what, timeoutMs, intervalMs: 500 },
+  );
+}
+
 /** Requests bound to each node, against its allocatable. */
 function overcommitted(pods: readonly V1Pod[], nodes: readonly V1Node[]): string[] {
   const byName = new Map(nodes.map((n) => [n.metadata!.name!, n]));
@@ -293,27 +321,12 @@ describe('scheduler replicas on a real control plane', () => {
       figures['at the SIGKILL'] = `${boundAtKill.bound}/${PODS} bound, ${boundAtKill.held} held by ${victim.instance}`;
       expect(boundAtKill.bound).toBeLessThan(PODS);
 
-      let pods: V1Pod[] = [];
-      await pollUntil(
-        async () => {
-          pods = await podsIn('replicas');
-          return pods.length === PODS && pods.every((p) => p.spec?.nodeName) ? true : undefined;
-        },
-        { what: `${PODS} pods bound after the SIGKILL`, timeoutMs: 180_000, intervalMs: 500 },
-      );
+      const pods = await allBound('replicas', PODS, `${PODS} pods bound after the SIGKILL`, 180_000);
       figures[`create + bind ${PODS} pods, one replica killed`] = `${Date.now() - started} ms`;
 
       // Exactly once: one successful Binding per pod. The apiserver refuses a second (409), so a
       // count of 2 would mean a pod was unbound and bound again; refusals are replicas that lost a race.
-      // The audit log is written as requests complete: wait until it shows every pod's Binding.
-      let bindings = bindingsFromAudit('replicas');
-      await pollUntil(
-        async () => {
-          bindings = bindingsFromAudit('replicas');
-          return names.every((n) => (bindings.get(n)?.created ?? 0) >= 1) ? true : undefined;
-        },
-        { what: 'every Binding in the audit log', timeoutMs: 30_000, intervalMs: 250 },
-      ).catch(() => undefined); // the assertion below names what is missing
+      const bindings = await loggedBindings('replicas', names);
       const twice = names.filter((n) => (bindings.get(n)?.created ?? 0) !== 1).map((n) => `${n}: ${bindings.get(n)?.created ?? 0}`);
       expect(twice).toEqual([]);
       const refused = [...bindings.values()].reduce((sum, b) => sum + b.refused, 0);
@@ -385,17 +398,11 @@ describe('scheduler replicas on a real control plane', () => {
       await cp.core.createNode({
         body: fakeNodeObject({ ...fakeNodeSpecs(1, { prefix: 'gang-node-extra' })[0]!, labels: { pool: 'gang' }, capacity: { cpu: GANG_NODE_CPU, memory: '4Gi', pods: '110' } }),
       });
-      const pods = await pollUntil(
-        async () => {
-          const list = await podsIn('gang');
-          return list.length === 4 && list.every((p) => p.spec?.nodeName) ? list : undefined;
-        },
-        { what: 'all 4 gang members bound after the node was added', timeoutMs: 120_000, intervalMs: 250 },
-      );
+      const pods = await allBound('gang', 4, 'all 4 gang members bound after the node was added', 120_000);
       figures['gang: node added -> all 4 bound'] = `${Date.now() - added} ms`;
       // One member per node: the fourth on a node of its own.
       expect(new Set(pods.map((p) => p.spec!.nodeName)).size).toBe(4);
-      const bindings = bindingsFromAudit('gang');
+      const bindings = await loggedBindings('gang', members);
       expect(members.map((n) => bindings.get(n)?.created ?? 0)).toEqual([1, 1, 1, 1]);
       const nodes = (await cp.core.listNode({ labelSelector: 'pool=gang' })).items;
       expect(nodes).toHaveLength(4);
@@ -442,24 +449,11 @@ describe('scheduler replicas on a real control plane', () => {
         // The third member completes the gang on the survivor (the dead replica's leases still count).
         await cp.core.createNamespacedPod({ namespace: 'handover', body: pod('h-2', 'handover', { cpu: GANG_MEMBER_CPU, pool: 'handover', ...group }) });
         const members = [...first, 'h-2'];
-        const pods = await pollUntil(
-          async () => {
-            const list = await podsIn('handover');
-            return list.length === 3 && list.every((p) => p.spec?.nodeName) ? list : undefined;
-          },
-          { what: 'all 3 members bound by the survivor', timeoutMs: 180_000, intervalMs: 500 },
-        );
+        const pods = await allBound('handover', 3, 'all 3 members bound by the survivor', 180_000);
         figures['hand-over: SIGKILL -> the held members bound'] = `${Date.now() - killedAt} ms`;
         expect(new Set(pods.map((p) => p.spec!.nodeName)).size).toBe(3);
 
-        let bindings = bindingsFromAudit('handover');
-        await pollUntil(
-          async () => {
-            bindings = bindingsFromAudit('handover');
-            return members.every((n) => (bindings.get(n)?.created ?? 0) >= 1) ? true : undefined;
-          },
-          { what: 'every Binding in the audit log', timeoutMs: 30_000, intervalMs: 250 },
-        ).catch(() => undefined); // the assertion below names what is missing
+        const bindings = await loggedBindings('handover', members);
         expect(members.map((n) => bindings.get(n)?.created ?? 0)).toEqual([1, 1, 1]);
         // Bound after the kill, so by the survivor, which reports each once.
         for (const n of first) expect(bindings.get(n)!.firstAt).toBeGreaterThan(killedAt);
