@@ -3,8 +3,9 @@
 // has its own fake nodes (a `group` label, matched by its pods' node
 // selector, so the other tests' nodes are Unresolvable to it):
 // - the cheapest victims are evicted through the Eviction API, the preemptor
-//   nominated, a lower-priority pod cannot take the room meanwhile, and the
-//   preemptor binds on the nominated node once the victims are gone;
+//   nominated (a lower-priority pod's nomination to that node cleared), a
+//   lower-priority pod cannot take the room meanwhile, and the preemptor
+//   binds on the nominated node once the victims are gone;
 // - a PodDisruptionBudget reaches filterscore's candidate search (informer →
 //   stream → snapshot) and steers preemption to the node without one;
 // - a candidate whose trial eviction (dryRun=All) a budget refuses evicts
@@ -162,6 +163,9 @@ describe('preemption on a real control plane', () => {
     ] as const) {
       await create(pod(name, cls, { ...small, node }));
     }
+    // A lower-priority pod nominated to small-a earlier (written by hand; its gate keeps it out of the queue).
+    await create(pod('parked-low', 'e2e-low', { ...small, gated: true }));
+    await runKubectl(cp, ['patch', 'pod', 'parked-low', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { nominatedNodeName: 'small-a' } })]);
     // Created after the residents: the attempt waits for the generation it was seen at, so it sees them all.
     await create(pod('urgent', 'e2e-high', small));
 
@@ -177,6 +181,8 @@ describe('preemption on a real control plane', () => {
     expect(urgent?.spec?.nodeName).toBeUndefined();
     for (const name of ['mid-a', 'mid-b1', 'mid-b2']) expect((await readPod(name)).metadata?.deletionTimestamp).toBeUndefined();
     await failedSchedulingMatching('urgent', /preemption: evicting 1 pod\(s\) \(default\/low-a\) on node small-a/);
+    // The lower-priority nomination to small-a is the preemptor's room now: cleared.
+    expect((await readPod('parked-low')).status?.nominatedNodeName ?? '').toBe('');
 
     // A lower-priority pod that would fit in the room being freed: it waits, parked, before the room frees.
     await create(pod('sneaky', 'e2e-low', small));
@@ -192,7 +198,7 @@ describe('preemption on a real control plane', () => {
     expect(sneaky.spec?.nodeName).toBeUndefined();
     expect(sneaky.metadata?.deletionTimestamp).toBeUndefined();
     for (const name of ['mid-a', 'mid-b1', 'mid-b2']) expect((await readPod(name)).metadata?.deletionTimestamp).toBeUndefined();
-    await cp.core.deleteNamespacedPod({ namespace: 'default', name: 'sneaky', gracePeriodSeconds: 0 });
+    for (const name of ['sneaky', 'parked-low']) await cp.core.deleteNamespacedPod({ namespace: 'default', name, gracePeriodSeconds: 0 });
   }, 120_000);
 
   test("a PodDisruptionBudget reaches filterscore's candidate search and steers preemption to the node without one", async () => {

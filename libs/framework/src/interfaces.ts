@@ -146,8 +146,14 @@ export interface PreemptionCandidate {
   readonly nodeName: string;
   /** The pods to evict, most important first. */
   readonly victims: readonly Pod[];
-  /** How many PodDisruptionBudgets the eviction would violate. */
+  /** How many of the victims a PodDisruptionBudget does not allow to go now. */
   readonly numPdbViolations: number;
+  /**
+   * Pods of lower priority nominated to the node, whose nominations the
+   * preemptor's takes over: the caller clears them (upstream
+   * getLowerPriorityNominatedPods). Filled in by the runner, not by plugins.
+   */
+  readonly lowerPriorityNominated?: readonly Pod[];
 }
 
 /** A PostFilter's outcome. */

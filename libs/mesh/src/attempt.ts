@@ -387,7 +387,8 @@ class Run {
    * (429) passes the candidate over before anyone is evicted. Then the pod is
    * nominated — before any victim goes, so every snapshot in which their room
    * is free already counts the pod there and filters out pods of lower or
-   * equal priority — and the victims are evicted. A budget can still refuse
+   * equal priority — and the victims are evicted; pods of lower priority
+   * nominated to the node lose their nomination. A budget can still refuse
    * between trial and eviction (a disruption raced this one): the candidate
    * is then passed over too.
    */
@@ -402,6 +403,8 @@ class Run {
     for (const victim of candidate.victims) {
       if ((await writer.evict(victim, signal)) === 'blocked') return { status: refused(victim, ' (refused after its trial passed)'), nominated: true };
     }
+    // Their room is the preemptor's now: they try again from scratch.
+    for (const other of candidate.lowerPriorityNominated) await writer.nominate(other, '', signal);
     return { status: Status.SUCCESS, nominated: true };
   }
 

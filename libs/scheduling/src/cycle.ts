@@ -396,7 +396,15 @@ export async function findPreemptionCandidates(fwk: Framework, request: CycleReq
     request.signal,
   );
   const candidates = post.candidates ?? [];
-  if (candidates.length > 0) return { candidates, summary: '', clearNomination: false, filtered };
+  if (candidates.length > 0) {
+    const snapshot = fwk.snapshot();
+    const priority = request.pod.pod.priority;
+    const withNominated = candidates.map((c) => {
+      const lower = snapshot.nominatedPods(c.nodeName).filter((p) => p.pod.priority < priority && p.pod.uid !== request.pod.pod.uid);
+      return lower.length === 0 ? c : { ...c, lowerPriorityNominated: lower.map((p) => p.pod) };
+    });
+    return { candidates: withNominated, summary: '', clearNomination: false, filtered };
+  }
   filtered.diagnosis.postFilterMessage = post.status.message();
   return { ...none, summary: fitErrorMessage(filtered.numAllNodes, filtered.diagnosis), clearNomination: post.nominatedNodeName === '' };
 }

@@ -47,7 +47,8 @@ function toRejection(r: NodeRejection): NodeRejectionMessage {
 function toCandidate(c: PreemptionCandidate) {
   // The proto lists victims lowest priority first; the framework, most important first.
   const victims = [...c.victims].reverse().map((v) => ({ pod: { uid: v.uid, namespace: v.namespace, name: v.name }, priority: v.priority }));
-  return { nodeName: c.nodeName, victims, numPdbViolations: c.numPdbViolations };
+  const lowerPriorityNominated = (c.lowerPriorityNominated ?? []).map((p) => ({ uid: p.uid, namespace: p.namespace, name: p.name }));
+  return { nodeName: c.nodeName, victims, numPdbViolations: c.numPdbViolations, lowerPriorityNominated };
 }
 
 /** Maps FilterScoreService RPCs onto the engine. */

@@ -1,6 +1,6 @@
 /** filterscore as the attempt's Filter and Score: one batched Evaluate for every node. */
 import { Status } from '@schedmesh/framework';
-import type { NodeScore, Pod } from '@schedmesh/proto/v1/types';
+import type { NodeScore, Pod, PodRef } from '@schedmesh/proto/v1/types';
 import type { FilterScoreClient } from '../clients.js';
 import { statusFrom } from './status.js';
 
@@ -85,6 +85,8 @@ export interface PreemptionCandidate {
   readonly nodeName: string;
   readonly victims: readonly PreemptionVictim[];
   readonly numPdbViolations: number;
+  /** Lower-priority pods nominated to the node: their nominations are cleared when the preemptor takes it. */
+  readonly lowerPriorityNominated: readonly PodRef[];
 }
 
 /** The PostFilter search's reply. */
@@ -113,6 +115,7 @@ export async function findPreemptionCandidates(client: FilterScoreClient, pod: P
       nodeName: c.nodeName,
       numPdbViolations: c.numPdbViolations,
       victims: c.victims.map((v) => ({ namespace: v.pod?.namespace ?? '', name: v.pod?.name ?? '', uid: v.pod?.uid ?? '', priority: v.priority })),
+      lowerPriorityNominated: c.lowerPriorityNominated,
     }))
     // A stable sort: among equal violations filterscore's order (upstream pickOneNodeForPreemption) stands.
     .sort((a, b) => a.numPdbViolations - b.numPdbViolations);

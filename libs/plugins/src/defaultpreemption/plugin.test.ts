@@ -151,6 +151,15 @@ describe('PodDisruptionBudgets (TestSelectNodesForPreemption, TestPickOneNodeFor
   });
 });
 
+test("a candidate names the node's lower-priority nominated pods, whose nominations the preemptor takes over (getLowerPriorityNominatedPods)", async () => {
+  const result = await search(
+    [cpuNode('node1', '2')],
+    [victim('resident', 'node1', LOW, '2'), pod('waiting-low').priority(LOW).nominated('node1').req({ cpu: '1', memory: '1' }), pod('waiting-high').priority(HIGH + 1).nominated('node1').req({ cpu: '0', memory: '1' })],
+    preemptor('2'),
+  );
+  expect(result.candidates.map((c) => [c.nodeName, (c.lowerPriorityNominated ?? []).map((p) => p.name)])).toEqual([['node1', ['waiting-low']]]);
+});
+
 describe('PostFilter messages (TestPostFilter, TestPodEligibleToPreemptOthers)', () => {
   test('preemptionPolicy Never', async () => {
     const result = await search([cpuNode('node1', '4')], [victim('low', 'node1', LOW, '4')], preemptor('4').preemptNever());

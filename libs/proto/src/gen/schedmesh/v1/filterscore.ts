@@ -136,6 +136,12 @@ export interface PreemptionCandidate {
   victims: Victim[];
   /** How many of the victims a PodDisruptionBudget does not allow to go now. */
   numPdbViolations: number;
+  /**
+   * Pods of lower priority nominated to the node: preempting there takes
+   * their room, so their nominations are cleared (upstream
+   * getLowerPriorityNominatedPods).
+   */
+  lowerPriorityNominated: PodRef[];
 }
 
 /** FindPreemptionCandidatesResponse holds the candidates. */
@@ -1161,7 +1167,7 @@ export const Victim: MessageFns<Victim> = {
 };
 
 function createBasePreemptionCandidate(): PreemptionCandidate {
-  return { nodeName: "", victims: [], numPdbViolations: 0 };
+  return { nodeName: "", victims: [], numPdbViolations: 0, lowerPriorityNominated: [] };
 }
 
 export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
@@ -1174,6 +1180,9 @@ export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
     }
     if (message.numPdbViolations !== 0) {
       writer.uint32(24).int32(message.numPdbViolations);
+    }
+    for (const v of message.lowerPriorityNominated) {
+      PodRef.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1215,6 +1224,14 @@ export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
             message.numPdbViolations = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lowerPriorityNominated.push(PodRef.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1240,6 +1257,11 @@ export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
         : isSet(object.num_pdb_violations)
         ? globalThis.Number(object.num_pdb_violations)
         : 0,
+      lowerPriorityNominated: globalThis.Array.isArray(object?.lowerPriorityNominated)
+        ? object.lowerPriorityNominated.map((e: any) => PodRef.fromJSON(e))
+        : globalThis.Array.isArray(object?.lower_priority_nominated)
+        ? object.lower_priority_nominated.map((e: any) => PodRef.fromJSON(e))
+        : [],
     };
   },
 
@@ -1254,6 +1276,9 @@ export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
     if (message.numPdbViolations !== 0) {
       obj.numPdbViolations = Math.round(message.numPdbViolations);
     }
+    if (message.lowerPriorityNominated?.length) {
+      obj.lowerPriorityNominated = message.lowerPriorityNominated.map((e) => PodRef.toJSON(e));
+    }
     return obj;
   },
 
@@ -1265,6 +1290,7 @@ export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
     message.nodeName = object.nodeName ?? "";
     message.victims = object.victims?.map((e) => Victim.fromPartial(e)) || [];
     message.numPdbViolations = object.numPdbViolations ?? 0;
+    message.lowerPriorityNominated = object.lowerPriorityNominated?.map((e) => PodRef.fromPartial(e)) || [];
     return message;
   },
 };
