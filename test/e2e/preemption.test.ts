@@ -201,7 +201,7 @@ describe('preemption on a real control plane', () => {
     for (const name of ['sneaky', 'parked-low']) await cp.core.deleteNamespacedPod({ namespace: 'default', name, gracePeriodSeconds: 0 });
   }, 120_000);
 
-  test("a PodDisruptionBudget reaches filterscore's candidate search and steers preemption to the node without one", async () => {
+  test("a PodDisruptionBudget reaches filterscore's candidate search and steers preemption to the node without one, where the preemptor binds", async () => {
     const pdbGroup = { group: 'pdb' };
     // pdb-a holds the cheapest victims, but a budget keeps them; pdb-b's pods are pricier and unguarded.
     for (const [name, cls, node, labels] of [
@@ -242,7 +242,14 @@ describe('preemption on a real control plane', () => {
     expect(message).not.toMatch(/blocked/);
     for (const name of ['guarded-1', 'guarded-2']) expect((await readPod(name)).metadata?.deletionTimestamp).toBeUndefined();
     const plain = await Promise.all(['plain-1', 'plain-2'].map(readPod));
-    expect(plain.filter((p) => p.metadata?.deletionTimestamp).length).toBe(1);
+    const evicted = plain.filter((p) => p.metadata?.deletionTimestamp);
+    expect(evicted.length).toBe(1);
+
+    // As its kubelet would, finish the victim's deletion: vip binds where it was nominated, no budget broken.
+    await cp.core.deleteNamespacedPod({ namespace: 'default', name: evicted[0]!.metadata!.name!, gracePeriodSeconds: 0 });
+    const bound = await pollUntil(async () => (await readPod('vip')).spec?.nodeName, { what: 'vip bound', timeoutMs: 30_000, intervalMs: 200 });
+    expect(bound).toBe('pdb-b');
+    for (const name of ['guarded-1', 'guarded-2']) expect((await readPod(name)).metadata?.deletionTimestamp).toBeUndefined();
   }, 120_000);
 
   test('a candidate a budget blocks in its trial eviction evicts nobody, and the stale nomination is cleared', async () => {
