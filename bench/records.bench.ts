@@ -60,6 +60,8 @@ function attempt(outcome: AttemptResult['outcome'], rejected: number, ranked: nu
     patched: { labels: {}, annotations: {} },
     admissionPolicies: [],
     candidates: [],
+    nominationCleared: false,
+    heldElsewhere: false,
   };
 }
 

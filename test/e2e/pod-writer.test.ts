@@ -1,7 +1,7 @@
 // The Kubernetes writes of a binding cycle (libs/mesh PodWriter) against a real
 // kube-apiserver: Binding with its idempotent retry, a pod bound elsewhere, a
 // pod that is gone, PreBind metadata patches, the PodScheduled condition and
-// nominated node, events, and evictions that honour a PodDisruptionBudget.
+// nominated node, events, and evictions (and their dry-run trials) that honour a PodDisruptionBudget.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { PolicyV1Api } from '@kubernetes/client-node';
@@ -114,9 +114,13 @@ describe('PodWriter against a real kube-apiserver', () => {
       namespace: NS,
       body: { metadata: { name: 'guard' }, spec: { minAvailable: 2, selector: { matchLabels: { guard: 'yes' } } } },
     });
+    expect(await writer.evict(a, signal(), { dryRun: true })).toBe('blocked');
     expect(await writer.evict(a, signal())).toBe('blocked');
     expect((await cp.core.readNamespacedPod({ namespace: NS, name: a.name })).metadata?.uid).toBe(a.uid);
     await policy.deleteNamespacedPodDisruptionBudget({ namespace: NS, name: 'guard' });
+    // The trial (dryRun=All) passes every check and deletes nothing.
+    expect(await writer.evict(a, signal(), { dryRun: true })).toBe('evicted');
+    expect((await cp.core.readNamespacedPod({ namespace: NS, name: a.name })).metadata?.deletionTimestamp).toBeUndefined();
     expect(await writer.evict(a, signal())).toBe('evicted');
     // A Running pod is deleted gracefully: no kubelet here confirms it, so it stays terminating.
     expect((await cp.core.readNamespacedPod({ namespace: NS, name: a.name })).metadata?.deletionTimestamp).toBeDefined();

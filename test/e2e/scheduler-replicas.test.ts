@@ -9,7 +9,12 @@
 //    node goes over allocatable;
 // 2. gang: a pod group of 4 (minMember 4) on room for 3 never binds (every
 //    member gets a FailedScheduling once the group's Permit timeout passes);
-//    a node that fits the fourth is added, and all 4 bind.
+//    a node that fits the fourth is added, and all 4 bind;
+// 3. hand-over: a replica alone holds two gang members waiting in Permit (their
+//    leases in reservation name it, its in-flight gauge says 2) when it is
+//    SIGKILLed; the other replica gets their events after ackWait, backs off
+//    quietly while the dead replica's leases live, then binds them, each
+//    exactly once, with no SchedulerError written to them.
 //
 // Nothing waits on a sleep: every wait polls the API (or a replica's metrics)
 // for a condition, with generous limits for a busy two-core machine.
@@ -24,10 +29,12 @@ import type { FilterScoreApp } from '@schedmesh/filterscore-service';
 import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
 import type { InformerApp } from '@schedmesh/informer-service';
 import { ANNOTATION_POD_GROUP_MIN_MEMBER, ANNOTATION_POD_GROUP_TIMEOUT, LABEL_POD_GROUP, milliValue, value } from '@schedmesh/model';
+import { LeaseState, ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
 import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
 import type { ReservationApp } from '@schedmesh/reservation-service';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import type { SnapshotApp } from '@schedmesh/snapshot-service';
+import { connectChannel, createServiceClient } from '@schedmesh/runtime';
 import { createFakeNodes, fakeNodeObject, fakeNodeSpecs, freePort, pollUntil, requireBinary, spawnManaged, startControlPlane, testEnvKeys } from '@schedmesh/testkit';
 import type { ControlPlane, ManagedProcess } from '@schedmesh/testkit';
 
@@ -62,7 +69,7 @@ interface Replica {
   readonly httpPort: number;
 }
 
-async function startReplica(index: number): Promise<Replica> {
+async function startReplica(index: number, scheduler: Record<string, unknown> = {}): Promise<Replica> {
   const instance = `replica-${index}`;
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
   const configPath = join(dir, `${instance}.json`);
@@ -89,6 +96,7 @@ async function startReplica(index: number): Promise<Replica> {
         podMaxBackoff: '2s',
         // Every gang node is tried at Reserve, not only the first three ranked.
         maxReserveTries: 5,
+        ...scheduler,
       },
     }),
   );
@@ -110,11 +118,20 @@ async function startReplica(index: number): Promise<Replica> {
   return replica;
 }
 
-/** A gauge of a replica's /metrics. */
-async function gaugeOf(replica: Replica, name: string): Promise<number | undefined> {
+/**
+ * A sample of a replica's /metrics: the series `name` whose labels include
+ * `labels` (every series carries the registry's default label `service`).
+ */
+async function gaugeOf(replica: Replica, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   const text = await (await fetch(`http://127.0.0.1:${replica.httpPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.split(' ')[1]);
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (m?.[1] !== name) continue;
+    const have = (m[2] ?? '').split(',');
+    if (wanted.every((w) => have.includes(w))) return Number(m[3]);
+  }
+  return undefined;
 }
 
 function replicaTails(): string {
@@ -170,6 +187,34 @@ function bindingsFromAudit(namespace: string): Map<string, { created: number; re
   return out;
 }
 
+/**
+ * The Bindings of `names` from the audit log, once it shows each of them (it is
+ * written as requests complete), or as it stands after 30 s: the caller's
+ * assertion names what is missing.
+ */
+async function loggedBindings(namespace: string, names: readonly string[]): Promise<ReturnType<typeof bindingsFromAudit>> {
+  let bindings = bindingsFromAudit(namespace);
+  await pollUntil(
+    async () => {
+      bindings = bindingsFromAudit(namespace);
+      return names.every((n) => (bindings.get(n)?.created ?? 0) >= 1) ? true : undefined;
+    },
+    { what: 'every Binding in the audit log', timeoutMs: 30_000, intervalMs: 250 },
+  ).catch(() => undefined);
+  return bindings;
+}
+
+/** The namespace's pods once there are `count` and all are bound. */
+async function allBound(namespace: string, count: number, what: string, timeoutMs: number): Promise<V1Pod[]> {
+  return pollUntil(
+    async () => {
+      const list = await podsIn(namespace);
+      return list.length === count && list.every((p) => p.spec?.nodeName) ? list : undefined;
+    },
+    { what, timeoutMs, intervalMs: 500 },
+  );
+}
+
 /** Requests bound to each node, against its allocatable. */
 function overcommitted(pods: readonly V1Pod[], nodes: readonly V1Node[]): string[] {
   const byName = new Map(nodes.map((n) => [n.metadata!.name!, n]));
@@ -214,6 +259,8 @@ beforeAll(async () => {
   await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(REPLICA_NODES, { prefix: 'replica-node', labels: { pool: 'replicas' } }));
   // Room for exactly 3 gang members: one per node.
   await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(3, { prefix: 'gang-node', labels: { pool: 'gang' }, capacity: { cpu: GANG_NODE_CPU, memory: '4Gi', pods: '110' } }));
+  await cp.core.createNamespace({ body: { metadata: { name: 'handover' } } });
+  await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(3, { prefix: 'handover-node', labels: { pool: 'handover' }, capacity: { cpu: GANG_NODE_CPU, memory: '4Gi', pods: '110' } }));
 
   const kubeconfig = cp.kubeconfigPath;
   informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig } }), { handleSignals: false });
@@ -274,27 +321,12 @@ describe('scheduler replicas on a real control plane', () => {
       figures['at the SIGKILL'] = `${boundAtKill.bound}/${PODS} bound, ${boundAtKill.held} held by ${victim.instance}`;
       expect(boundAtKill.bound).toBeLessThan(PODS);
 
-      let pods: V1Pod[] = [];
-      await pollUntil(
-        async () => {
-          pods = await podsIn('replicas');
-          return pods.length === PODS && pods.every((p) => p.spec?.nodeName) ? true : undefined;
-        },
-        { what: `${PODS} pods bound after the SIGKILL`, timeoutMs: 180_000, intervalMs: 500 },
-      );
+      const pods = await allBound('replicas', PODS, `${PODS} pods bound after the SIGKILL`, 180_000);
       figures[`create + bind ${PODS} pods, one replica killed`] = `${Date.now() - started} ms`;
 
       // Exactly once: one successful Binding per pod. The apiserver refuses a second (409), so a
       // count of 2 would mean a pod was unbound and bound again; refusals are replicas that lost a race.
-      // The audit log is written as requests complete: wait until it shows every pod's Binding.
-      let bindings = bindingsFromAudit('replicas');
-      await pollUntil(
-        async () => {
-          bindings = bindingsFromAudit('replicas');
-          return names.every((n) => (bindings.get(n)?.created ?? 0) >= 1) ? true : undefined;
-        },
-        { what: 'every Binding in the audit log', timeoutMs: 30_000, intervalMs: 250 },
-      ).catch(() => undefined); // the assertion below names what is missing
+      const bindings = await loggedBindings('replicas', names);
       const twice = names.filter((n) => (bindings.get(n)?.created ?? 0) !== 1).map((n) => `${n}: ${bindings.get(n)?.created ?? 0}`);
       expect(twice).toEqual([]);
       const refused = [...bindings.values()].reduce((sum, b) => sum + b.refused, 0);
@@ -366,21 +398,82 @@ describe('scheduler replicas on a real control plane', () => {
       await cp.core.createNode({
         body: fakeNodeObject({ ...fakeNodeSpecs(1, { prefix: 'gang-node-extra' })[0]!, labels: { pool: 'gang' }, capacity: { cpu: GANG_NODE_CPU, memory: '4Gi', pods: '110' } }),
       });
-      const pods = await pollUntil(
-        async () => {
-          const list = await podsIn('gang');
-          return list.length === 4 && list.every((p) => p.spec?.nodeName) ? list : undefined;
-        },
-        { what: 'all 4 gang members bound after the node was added', timeoutMs: 120_000, intervalMs: 250 },
-      );
+      const pods = await allBound('gang', 4, 'all 4 gang members bound after the node was added', 120_000);
       figures['gang: node added -> all 4 bound'] = `${Date.now() - added} ms`;
       // One member per node: the fourth on a node of its own.
       expect(new Set(pods.map((p) => p.spec!.nodeName)).size).toBe(4);
-      const bindings = bindingsFromAudit('gang');
+      const bindings = await loggedBindings('gang', members);
       expect(members.map((n) => bindings.get(n)?.created ?? 0)).toEqual([1, 1, 1, 1]);
       const nodes = (await cp.core.listNode({ labelSelector: 'pool=gang' })).items;
       expect(nodes).toHaveLength(4);
       expect(overcommitted(pods, nodes)).toEqual([]);
+    });
+  }, 300_000);
+
+  test("a killed replica's pods waiting in Permit are bound by the other replica, each exactly once", async () => {
+    await withTails(async () => {
+      // The holder alone: both replicas stop, and one comes back with leases that outlive the hand-over
+      // (45 s), so the survivor provably meets them and must wait for them to lapse.
+      for (const i of [0, 1]) {
+        await replicas[i]?.process.stop(5_000);
+        replicas[i] = undefined;
+      }
+      replicas[0] = await startReplica(0, { leaseTtl: '45s' });
+      const holder = replicas[0];
+      const channel = connectChannel(`127.0.0.1:${reservation!.grpcPort}`);
+      const ledger = createServiceClient(ReservationServiceDefinition, channel, { defaultDeadlineMs: 10_000 });
+      try {
+        // A gang of 3 with 2 members: both reserve and wait in Permit for a third.
+        const group = { labels: { [LABEL_POD_GROUP]: 'relay' }, annotations: { [ANNOTATION_POD_GROUP_MIN_MEMBER]: '3', [ANNOTATION_POD_GROUP_TIMEOUT]: '90' } };
+        const first = ['h-0', 'h-1'];
+        await Promise.all(first.map((n) => cp.core.createNamespacedPod({ namespace: 'handover', body: pod(n, 'handover', { cpu: GANG_MEMBER_CPU, pool: 'handover', ...group }) })));
+        const uids = new Map((await podsIn('handover')).map((p) => [p.metadata!.name!, p.metadata!.uid!]));
+
+        // In flight on the holder: each member's live lease names it, and two attempts are in flight there.
+        const holdsBoth = async (): Promise<true> => {
+          const leases = await Promise.all(first.map((n) => ledger.getReservation({ podUid: uids.get(n)! }).catch(() => undefined)));
+          const inFlight = await gaugeOf(holder, 'schedmesh_scheduler_pending_pods_in_flight');
+          if (leases.every((l) => l?.lease?.holder === holder.instance && l.lease.state === LeaseState.LEASE_STATE_RESERVED) && inFlight === 2) return true;
+          // Not yet: say what was seen (the timeout's message carries the last one).
+          throw new Error(`leases ${JSON.stringify(leases.map((l) => l?.lease && { holder: l.lease.holder, state: l.lease.state }))}, in flight ${inFlight}`);
+        };
+        await pollUntil(holdsBoth, { what: `${holder.instance} holding both members in Permit`, timeoutMs: 60_000, intervalMs: 200 });
+        replicas[1] = await startReplica(1);
+        // Still holding them (the survivor cannot have them: their events are held unacknowledged).
+        await pollUntil(holdsBoth, { what: `${holder.instance} still holding both members`, timeoutMs: 30_000, intervalMs: 100 });
+        process.kill(-holder.process.pid, 'SIGKILL');
+        const killedAt = Date.now();
+        await holder.process.exited;
+        expect((await podsIn('handover')).filter((p) => p.spec?.nodeName)).toEqual([]);
+
+        // The third member completes the gang on the survivor (the dead replica's leases still count).
+        await cp.core.createNamespacedPod({ namespace: 'handover', body: pod('h-2', 'handover', { cpu: GANG_MEMBER_CPU, pool: 'handover', ...group }) });
+        const members = [...first, 'h-2'];
+        const pods = await allBound('handover', 3, 'all 3 members bound by the survivor', 180_000);
+        figures['hand-over: SIGKILL -> the held members bound'] = `${Date.now() - killedAt} ms`;
+        expect(new Set(pods.map((p) => p.spec!.nodeName)).size).toBe(3);
+
+        const bindings = await loggedBindings('handover', members);
+        expect(members.map((n) => bindings.get(n)?.created ?? 0)).toEqual([1, 1, 1]);
+        // Bound after the kill, so by the survivor, which reports each once.
+        for (const n of first) expect(bindings.get(n)!.firstAt).toBeGreaterThan(killedAt);
+        const events = await pollUntil(
+          async () => {
+            const list = await eventsIn('handover');
+            return members.every((n) => list.some((e) => e.reason === 'Scheduled' && e.involvedObject.name === n)) ? list : undefined;
+          },
+          { what: 'a Scheduled event per member', timeoutMs: 30_000, intervalMs: 250 },
+        );
+        const scheduled = events.filter((e) => e.reason === 'Scheduled');
+        expect(scheduled.map((e) => `${e.involvedObject.name} ${e.reportingInstance}`).sort()).toEqual(members.map((n) => `${n} ${replicas[1]!.instance}`));
+        // Losing to the dead replica's leases is not the pods' failure: nothing about it is written to them.
+        expect(events.filter((e) => /is being scheduled by/.test(e.message ?? '')).map((e) => `${e.involvedObject.name}: ${e.message}`)).toEqual([]);
+        const held = await gaugeOf(replicas[1], 'schedmesh_scheduler_attempts_total', { outcome: 'held' });
+        figures['hand-over: survivor attempts that met the dead replica\'s lease'] = String(held ?? 0);
+        expect(held ?? 0).toBeGreaterThan(0);
+      } finally {
+        channel.close();
+      }
     });
   }, 300_000);
 });

@@ -28,7 +28,9 @@ import { schedulerConfigSchema, startSchedulerApp } from '@schedmesh/scheduler-s
 import type { SchedulerApp } from '@schedmesh/scheduler-service';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import type { SnapshotApp } from '@schedmesh/snapshot-service';
-import { milliValue, value } from '@schedmesh/model';
+import { convertPod, milliValue, value } from '@schedmesh/model';
+import { QueueState, ScheduleResult, SchedulerServiceDefinition } from '@schedmesh/proto/v1/scheduler';
+import { connectChannel, createServiceClient } from '@schedmesh/runtime';
 import { createFakeNodes, fakeNodeObject, fakeNodeSpecs, pollUntil, requireBinary, startControlPlane, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
 
@@ -207,6 +209,42 @@ describe('the schedmesh scheduler on a real control plane', () => {
     expect(read.spec?.nodeName ?? '').toBe('');
     expect(read.status?.conditions?.find((c) => c.type === 'PodScheduled')).toMatchObject({ status: 'False', reason: 'Unschedulable' });
   }, 90_000);
+
+  test("Schedule with bind for a pod in the queue is answered by the queue's next attempt, not one beside it", async () => {
+    const channel = connectChannel(`127.0.0.1:${scheduler!.grpcPort}`);
+    try {
+      const client = createServiceClient(SchedulerServiceDefinition, channel, { defaultDeadlineMs: 30_000 });
+      const attemptsOf = async (name: string, namespace: string) => client.getSchedulingStatus({ namespace, name });
+      // A pod admission rejects waits in the unschedulable pool until a policy changes.
+      await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'schedmesh.io/v1alpha1', kind: 'AdmissionPolicy', metadata: { name: 'lockdown' }, spec: { targetNamespaces: { names: ['locked'] }, hibernation: { allApps: true } } }));
+      await cp.core.createNamespacedPod({ namespace: 'locked', body: pod('asked', { namespace: 'locked' }) });
+      const parked = await pollUntil(async () => {
+        const st = await attemptsOf('asked', 'locked').catch(() => undefined);
+        return st?.state === QueueState.QUEUE_STATE_UNSCHEDULABLE ? st : undefined;
+      }, { what: 'asked parked in the unschedulable pool', timeoutMs: 60_000, intervalMs: 250 });
+
+      const res = await client.schedule({ pod: convertPod(await readPod('asked', 'locked')), bind: true });
+      expect(res.result).toBe(ScheduleResult.SCHEDULE_RESULT_REJECTED);
+      expect(res.message).toContain('lockdown');
+      // That answer was the queue's attempt: one more attempt, recorded with the answer's trace, and the pod parked again.
+      const after = await pollUntil(async () => {
+        const st = await attemptsOf('asked', 'locked');
+        return st.state === QueueState.QUEUE_STATE_UNSCHEDULABLE && st.lastTraceId === res.traceId ? st : undefined;
+      }, { what: "the queue's record of the asked attempt", timeoutMs: 30_000, intervalMs: 100 });
+      expect(after.attempts).toBe(parked.attempts + 1);
+
+      // A pod already bound is answered with its node, and no attempt.
+      await cp.core.createNamespacedPod({ namespace: 'default', body: pod('done-already') });
+      const node = await pollUntil(async () => (await readPod('done-already')).spec?.nodeName, { what: 'done-already bound', timeoutMs: 60_000, intervalMs: 250 });
+      const attempts = (await attemptsOf('done-already', 'default')).attempts;
+      await pollUntil(async () => (scheduler!.source.viewPod((await readPod('done-already')).metadata!.uid!)?.nodeName ? true : undefined), { what: 'the view sees the binding', timeoutMs: 30_000 });
+      const again = await client.schedule({ pod: convertPod(await readPod('done-already')), bind: true });
+      expect(again).toMatchObject({ result: ScheduleResult.SCHEDULE_RESULT_SCHEDULED, nodeName: node });
+      expect((await attemptsOf('done-already', 'default')).attempts).toBe(attempts);
+    } finally {
+      channel.close();
+    }
+  }, 120_000);
 
   test('a pod whose spec cannot be converted gets one FailedScheduling event naming the field, and no attempt', async () => {
     // The API server accepts 100Ei; schedmesh's exact integer model does not (beyond 2^53-1 bytes).

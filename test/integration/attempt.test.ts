@@ -175,6 +175,28 @@ describe('SchedulingAttempt over the real services', () => {
     await expect(clients.reservation!.getReservation({ podUid: 'uid-shop-orphan' })).rejects.toMatchObject({ code: 5 });
   });
 
+  test("losing a lease race to another replica is an error marked heldElsewhere, and the winner's lease stays", async () => {
+    const winner = await run(pod('contested'));
+    expect(winner.outcome).toBe('scheduled');
+    const other = new SchedulingAttempt({
+      clients,
+      nodes: () => undefined,
+      tracer: trace.getTracer('attempt-test'),
+      logger: createLogger({ service: 'attempt-test', level: 'silent' }),
+      reservation: { ttlMs: 60_000, holder: 'other-replica' },
+    });
+    const loser = await other.run({ pod: pod('contested'), profile: '', minGeneration: generation, mode: 'reserve', signal: AbortSignal.timeout(15_000) });
+    expect(loser.outcome).toBe('error');
+    expect(loser.heldElsewhere).toBe(true);
+    expect(loser.message).toMatch(/is being scheduled by attempt-test/);
+    // A plain service failure is not marked.
+    expect(winner.heldElsewhere).toBe(false);
+    const lease = await clients.reservation!.getReservation({ podUid: 'uid-shop-contested' });
+    expect(lease.lease?.holder).toBe('attempt-test');
+    expect(lease.lease?.fencingVersion).toBe(winner.fencingVersion);
+    await clients.reservation!.unreserve({ podUid: 'uid-shop-contested', fencingVersion: winner.fencingVersion });
+  });
+
   test('a dry run with nothing feasible reports the node preemption would nominate, evicting nothing', async () => {
     // a and b (2 CPU each) are full of bound pods; the cheapest victim is a's priority-10 pod.
     const residents = [

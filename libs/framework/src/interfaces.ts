@@ -146,8 +146,14 @@ export interface PreemptionCandidate {
   readonly nodeName: string;
   /** The pods to evict, most important first. */
   readonly victims: readonly Pod[];
-  /** How many PodDisruptionBudgets the eviction would violate. */
+  /** How many of the victims a PodDisruptionBudget does not allow to go now. */
   readonly numPdbViolations: number;
+  /**
+   * Pods of lower priority nominated to the node, whose nominations the
+   * preemptor's takes over: the caller clears them (upstream
+   * getLowerPriorityNominatedPods). Filled in by the runner, not by plugins.
+   */
+  readonly lowerPriorityNominated?: readonly Pod[];
 }
 
 /** A PostFilter's outcome. */
@@ -157,7 +163,12 @@ export interface PostFilterResult {
    * Unschedulable (the plugin cannot help; its reasons explain why), or Error.
    */
   readonly status: Status;
-  /** The node nominated for the pod (Success). */
+  /**
+   * The node nominated for the pod (Success); '' with a rejection when the
+   * search ran and found no candidate, so a nomination the pod holds is
+   * stale and is cleared (upstream NewPostFilterResultWithNominatedNode("")).
+   * Absent when nothing is to change (e.g. the pod may not preempt now).
+   */
   readonly nominatedNodeName?: string;
   /** The candidates the plugin found, best first (a dry run lists them without acting). */
   readonly candidates?: readonly PreemptionCandidate[];

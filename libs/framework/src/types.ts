@@ -7,7 +7,7 @@
  * keeps NodeInfo and PodInfo as interfaces the same way).
  */
 import type { CompiledLabelSelector, Labels } from '@schedmesh/model';
-import type { HostPort, Namespace, Node, Pod, PodAffinityTerm, Resources } from '@schedmesh/proto/v1/types';
+import type { HostPort, Namespace, Node, Pod, PodAffinityTerm, PodDisruptionBudget, Resources } from '@schedmesh/proto/v1/types';
 
 /** A pod (anti-)affinity term, compiled. */
 export interface AffinityTerm {
@@ -122,4 +122,6 @@ export interface SnapshotLister {
   imageNodeCount(image: string): number;
   /** Pods nominated to a node by preemption and not bound yet. */
   nominatedPods(nodeName: string): readonly PodInfo[];
+  /** Every PodDisruptionBudget (preemption prefers victims whose budgets allow them to go). */
+  podDisruptionBudgets(): readonly PodDisruptionBudget[];
 }

@@ -10,10 +10,11 @@
  *
  * When filterscore finds no feasible node and some rejection is Unschedulable
  * (not Unresolvable everywhere), PostFilter asks filterscore for preemption
- * candidates: mode 'bind' evicts the best candidate's victims through the
- * Eviction API and nominates its node (the attempt still ends unschedulable:
- * the pod fits once the victims are gone); mode 'dryRun' only reports the
- * node it would nominate.
+ * candidates: mode 'bind' tries the best candidate's evictions (dryRun=All),
+ * nominates its node, then evicts its victims through the Eviction API (the
+ * attempt still ends unschedulable: the pod fits once the victims are gone,
+ * and its next attempt evaluates the nominated node first); mode 'dryRun'
+ * only reports the node it would nominate.
  *
  * Any failure after Reserve runs Unreserve. Every step is a child span of one
  * root span, and its outcome is a StepResult. Rejections are values; an
@@ -29,7 +30,7 @@ import type { Node, NodeScore, Pod } from '@schedmesh/proto/v1/types';
 import type { Logger } from '@schedmesh/runtime';
 import { ADMISSION_PLUGIN, admit } from './adapters/admission.js';
 import { evaluate, findPreemptionCandidates, PREEMPTION_PLUGIN } from './adapters/filterscore.js';
-import type { PreemptionCandidate } from './adapters/filterscore.js';
+import type { PreemptionCandidate, PreemptionVictim } from './adapters/filterscore.js';
 import { GATEWAY_PLUGIN } from './adapters/gateway.js';
 import type { GatewayPlugins } from './adapters/gateway.js';
 import { confirm, permit, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';
@@ -159,6 +160,20 @@ export interface AttemptResult {
    * first (the nominated node's first). Empty when PostFilter did not run.
    */
   readonly candidates: readonly PreemptionCandidate[];
+  /**
+   * Preemption found no usable candidate for a pod that held a nomination
+   * (or took one during this attempt): the nomination is stale, and the
+   * caller clears it (status.nominatedNodeName, its queue's nominator), as
+   * upstream does when PostFilter finds no candidate.
+   */
+  readonly nominationCleared: boolean;
+  /**
+   * With outcome 'error': Reserve found the pod's live lease held by another
+   * replica, which is scheduling it (both replicas got its events). Not the
+   * pod's failure: the caller backs off quietly, without writing a
+   * SchedulerError, until that replica binds it or its lease lapses.
+   */
+  readonly heldElsewhere: boolean;
   /** Labels and annotations applied to the pod at PreBind. */
   readonly patched: { readonly labels: Readonly<Record<string, string>>; readonly annotations: Readonly<Record<string, string>> };
   /** The AdmissionPolicy objects admission applied (namespace/name): the ones that rejected the pod, or that admitted it. */
@@ -233,6 +248,8 @@ class Run {
   private nominatedNodeName = '';
   private candidates: readonly PreemptionCandidate[] = [];
   private admissionPolicies: readonly string[] = [];
+  private nominationCleared = false;
+  private heldElsewhere = false;
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -336,11 +353,13 @@ class Run {
   }
 
   /**
-   * PostFilter: the best candidate (fewest PDB violations, then filterscore's
-   * order); in mode 'bind' its victims are evicted and the pod nominated to
-   * it. An eviction a PodDisruptionBudget refuses (429) moves on to the next
-   * candidate. The attempt ends unschedulable with the filter's rejectors, so
-   * the victims' deletions (AssignedPodDelete) bring the pod back.
+   * PostFilter: the best candidate (fewest PDB violations, then upstream's
+   * order, as filterscore ranks them); in mode 'bind' its victims are
+   * evicted and the pod nominated to it ({@link prepareCandidate}). A
+   * candidate a PodDisruptionBudget blocks is passed over for the next. The
+   * attempt ends unschedulable with the filter's rejectors, so the victims'
+   * deletions (AssignedPodDelete) bring the pod back. When no candidate is
+   * left the pod's nomination is stale and the result says to clear it.
    */
   private async preempt(filtered: Status, nodeNames: readonly string[] | undefined): Promise<AttemptResult> {
     const { clients } = this.deps;
@@ -352,8 +371,12 @@ class Run {
     });
     if (search.status.isError()) return this.end('error', search.status);
     const candidates = search.value?.candidates ?? [];
-    // The search's summary repeats the filters' histogram and adds its own "preemption: …" part.
-    if (candidates.length === 0) return this.end('unschedulable', Status.of(filtered.code, search.status.message()).withPlugin(filtered.plugin));
+    if (candidates.length === 0) {
+      // Not eligible (its victims are still leaving the nominated node) keeps the nomination; a search that found nothing clears it.
+      this.nominationCleared = search.value?.clearNomination === true && pod.nominatedNodeName !== '';
+      // The search's summary repeats the filters' histogram and adds its own "preemption: …" part.
+      return this.end('unschedulable', Status.of(filtered.code, search.status.message()).withPlugin(filtered.plugin));
+    }
 
     if (this.req.mode === 'dryRun') {
       const best = candidates[0]!;
@@ -365,18 +388,15 @@ class Run {
     const writer = this.deps.writer;
     if (!writer) return this.end('error', Status.error('no Kubernetes writer configured for mode bind').withPlugin(PREEMPTION_PLUGIN));
     const blocked: string[] = [];
+    let nominatedHere = false;
     for (const candidate of candidates) {
       const ev = await this.step(
         ExtensionPoint.EXTENSION_POINT_POST_FILTER,
         PREEMPTION_PLUGIN,
         async () => {
-          for (const victim of candidate.victims) {
-            if ((await writer.evict(victim, signal)) === 'blocked') {
-              return { status: Status.unschedulable(`evicting ${victim.namespace}/${victim.name} on node ${candidate.nodeName} would violate a PodDisruptionBudget`) };
-            }
-          }
-          await writer.nominate(pod, candidate.nodeName, signal);
-          return { status: Status.SUCCESS };
+          const out = await this.prepareCandidate(writer, candidate);
+          nominatedHere ||= out.nominated;
+          return { status: out.status };
         },
         'Preempt',
       );
@@ -386,10 +406,38 @@ class Run {
         continue;
       }
       this.nominatedNodeName = candidate.nodeName;
-      this.deps.logger.info({ pod: `${pod.namespace}/${pod.name}`, node: candidate.nodeName, victims: candidate.victims.map((v) => `${v.namespace}/${v.name}`) }, 'preempting');
+      this.deps.logger.info({ pod: `${pod.namespace}/${pod.name}`, node: candidate.nodeName, victims: candidate.victims.map((v) => `${v.namespace}/${v.name}`), trace_id: this.traceId }, 'preempting');
       return this.end('unschedulable', rejected(`preemption: evicting ${victimList(candidate)} on node ${candidate.nodeName}; the pod is nominated there and waits for them to go.`));
     }
+    this.nominationCleared = nominatedHere || pod.nominatedNodeName !== '';
     return this.end('unschedulable', rejected(`preemption: every candidate is blocked: ${blocked.join('; ')}.`));
+  }
+
+  /**
+   * Upstream's prepareCandidate, with a trial first: a dry-run eviction
+   * (dryRun=All) of every victim, so a PodDisruptionBudget that refuses one
+   * (429) passes the candidate over before anyone is evicted. Then the pod is
+   * nominated — before any victim goes, so every snapshot in which their room
+   * is free already counts the pod there and filters out pods of lower or
+   * equal priority — and the victims are evicted; pods of lower priority
+   * nominated to the node lose their nomination. A budget can still refuse
+   * between trial and eviction (a disruption raced this one): the candidate
+   * is then passed over too.
+   */
+  private async prepareCandidate(writer: PodWriter, candidate: PreemptionCandidate): Promise<{ status: Status; nominated: boolean }> {
+    const { pod, signal } = this.req;
+    const refused = (victim: PreemptionVictim, when: string): Status =>
+      Status.unschedulable(`evicting ${victim.namespace}/${victim.name} on node ${candidate.nodeName} would violate a PodDisruptionBudget${when}`);
+    for (const victim of candidate.victims) {
+      if ((await writer.evict(victim, signal, { dryRun: true })) === 'blocked') return { status: refused(victim, ''), nominated: false };
+    }
+    await writer.nominate(pod, candidate.nodeName, signal);
+    for (const victim of candidate.victims) {
+      if ((await writer.evict(victim, signal)) === 'blocked') return { status: refused(victim, ' (refused after its trial passed)'), nominated: true };
+    }
+    // Their room is the preemptor's now: they try again from scratch.
+    for (const other of candidate.lowerPriorityNominated) await writer.nominate(other, '', signal);
+    return { status: Status.SUCCESS, nominated: true };
   }
 
   /** {@link SchedulingAttempt.bindTo}: Reserve (and the rest) on the one node given. */
@@ -446,6 +494,7 @@ class Run {
       const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => {
         const out = await reserve(reservation, pod, node, this.deps.reservation, signal);
         bound = out.bound === true;
+        this.heldElsewhere = out.heldElsewhere === true;
         return { status: out.status, value: out.lease };
       });
       if (r.status.isError()) return this.end('error', r.status);
@@ -595,6 +644,8 @@ class Run {
       rejectedNodes: this.rejectedNodes,
       nominatedNodeName: this.nominatedNodeName,
       candidates: this.candidates,
+      nominationCleared: this.nominationCleared,
+      heldElsewhere: this.heldElsewhere,
       patched: this.patched,
       admissionPolicies: this.admissionPolicies,
     };

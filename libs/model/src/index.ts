@@ -146,3 +146,4 @@ export type { NodeConvertOptions } from './convert/node.js';
 export { convertNamespace } from './convert/namespace.js';
 export { convertAdmissionPolicy } from './convert/policy.js';
 export { convertConfigMap } from './convert/configmap.js';
+export { convertPodDisruptionBudget } from './convert/pdb.js';

@@ -35,6 +35,24 @@ describe('filtering', () => {
     expect(exhaustive.nodesEvaluated).toBe(300);
   });
 
+  test('the nominated node is tried first and alone: when it fits it is the answer, unscored (evaluateNominatedNode)', async () => {
+    const fwk = defaultFramework(many(300));
+    const p = newPodInfo(pod('p').nominated('n00250').req({ cpu: '1', memory: '1Gi' }).build());
+    const result = await evaluatePod(fwk, { pod: p, signal });
+    expect(result.nodesEvaluated).toBe(1);
+    expect(result.ranked.map((r) => r.name)).toEqual(['n00250']);
+    expect(fwk.nextStartNodeIndex).toBe(0);
+  });
+
+  test('a nominated node that does not fit (or is unknown) leaves the choice to the full pass', async () => {
+    const fwk = defaultFramework([...many(3), node('tiny').capacity({ cpu: '1', memory: '16Gi' }).build()]);
+    for (const nominated of ['tiny', 'gone']) {
+      const result = await evaluatePod(fwk, { pod: newPodInfo(pod('p').nominated(nominated).req({ cpu: '2', memory: '1Gi' }).build()), signal });
+      expect(result.nodesEvaluated).toBe(4);
+      expect(result.ranked.map((r) => r.name).sort()).toEqual(['n00000', 'n00001', 'n00002']);
+    }
+  });
+
   test('a PreFilter node set narrows filtering; the rest count as unresolvable', async () => {
     const fwk = defaultFramework(many(5));
     const p = pod('p').requiredNodeTerm({ matchFields: [{ key: 'metadata.name', operator: inReq('x').operator, values: ['n00002'] }] });

@@ -37,6 +37,7 @@ const kindTokens: Record<ClusterObjectKind, string> = {
   namespace: 'namespace',
   admissionPolicy: 'admissionpolicy',
   configMap: 'configmap',
+  podDisruptionBudget: 'pdb',
 };
 
 /**
@@ -61,6 +62,7 @@ export function clusterObjectKey(event: ClusterEvent): string {
     case 'admissionPolicy':
       return o.value.namespace ? `${o.value.namespace}/${o.value.name}` : o.value.name;
     case 'configMap':
+    case 'podDisruptionBudget':
       return `${o.value.namespace}/${o.value.name}`;
     default:
       throw new TypeError('cluster event carries no object');

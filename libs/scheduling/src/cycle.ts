@@ -1,7 +1,8 @@
 /**
  * The filter/score cycle for one pod (upstream schedule_one.go):
- * PreFilter → Filter over the node list, starting where the last cycle
- * stopped and stopping once enough feasible nodes are found
+ * PreFilter → Filter: the pod's nominated node first, alone, then (if it
+ * fails) the node list, starting where the last cycle stopped and stopping
+ * once enough feasible nodes are found
  * (numFeasibleNodesToFind) → the filtering Extenders → PreScore → Score →
  * NormalizeScore → weights, plus the prioritizing Extenders' scaled scores →
  * ranking; PostFilter (preemption, as a dry run) when nothing is feasible;
@@ -221,6 +222,13 @@ export async function findNodesThatFitPod(fwk: Framework, request: CycleRequest)
     if (named) for (const n of universe) if (!allowed.has(n.name)) rejected.push({ nodeName: n.name, status: excluded });
   }
 
+  // The node preemption nominated is likely the only one that fits: it goes first, alone, and wins if it passes (upstream evaluateNominatedNode).
+  const nominated = request.exhaustive === true ? undefined : nominatedNodeFits(fwk, state, pod, nodes);
+  if (nominated !== undefined) {
+    const passed = fwk.extenders.length > 0 ? (await runExtenderFilters(fwk.extenders, pod, [nominated], request.signal, fwk.onExtenderError)).feasible : [nominated];
+    if (passed.length > 0) return { state, feasible: [...passed], diagnosis, rejected, nodesEvaluated: 1, numAllNodes, preFilterStatus: undefined };
+  }
+
   const total = nodes.length;
   let numNodesToFind = request.exhaustive === true ? total : numFeasibleNodesToFind(fwk.percentageOfNodesToScore, total);
   // Nothing ranks the nodes and no extender narrows them: the first feasible node will do (upstream hasScoring, hasExtenderFilters).
@@ -262,6 +270,17 @@ export async function findNodesThatFitPod(fwk: Framework, request: CycleRequest)
     feasible = [...passed.feasible];
   }
   return { state, feasible, diagnosis, rejected, nodesEvaluated: processed, numAllNodes, preFilterStatus: undefined };
+}
+
+/** The pod's nominated node when it is among the nodes and passes the filters (with its nominated peers); else undefined. */
+function nominatedNodeFits(fwk: Framework, state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): NodeInfo | undefined {
+  const name = pod.pod.nominatedNodeName;
+  if (name === '') return undefined;
+  const info = nodes.find((n) => n.name === name);
+  if (info === undefined) return undefined;
+  if (!fwk.hasFilterPlugins) return info;
+  // A failure here, even an error, only means the full pass decides (as upstream, which logs it).
+  return fwk.runFilterPluginsWithNominatedPods(state, pod, info).isSuccess() ? info : undefined;
 }
 
 /**
@@ -348,6 +367,8 @@ export interface PreemptionSearchResult {
   readonly candidates: readonly PreemptionCandidate[];
   /** Why there is none, when there is none. */
   readonly summary: string;
+  /** The search ran and found no candidate: a nomination the pod holds is stale. */
+  readonly clearNomination: boolean;
   /** The filter outcome the search started from. */
   readonly filtered: FilterResult;
 }
@@ -361,11 +382,12 @@ export interface PreemptionSearchResult {
  */
 export async function findPreemptionCandidates(fwk: Framework, request: CycleRequest & { readonly maxCandidates: number }): Promise<PreemptionSearchResult> {
   const filtered = await findNodesThatFitPod(fwk, { ...request, exhaustive: true });
+  const none = { candidates: [], clearNomination: false, filtered };
   if (filtered.feasible.length > 0) {
-    return { candidates: [], summary: `the pod fits on ${filtered.feasible.length} node(s) without preemption`, filtered };
+    return { ...none, summary: `the pod fits on ${filtered.feasible.length} node(s) without preemption` };
   }
-  if (filtered.numAllNodes === 0) return { candidates: [], summary: NO_NODES_AVAILABLE, filtered };
-  if (fwk.postFilterPlugins.length === 0) return { candidates: [], summary: `profile ${fwk.profileName} has no PostFilter plugin`, filtered };
+  if (filtered.numAllNodes === 0) return { ...none, summary: NO_NODES_AVAILABLE };
+  if (fwk.postFilterPlugins.length === 0) return { ...none, summary: `profile ${fwk.profileName} has no PostFilter plugin` };
   const post: PostFilterResult = await fwk.runPostFilterPlugins(
     filtered.state,
     request.pod,
@@ -374,9 +396,17 @@ export async function findPreemptionCandidates(fwk: Framework, request: CycleReq
     request.signal,
   );
   const candidates = post.candidates ?? [];
-  if (candidates.length > 0) return { candidates, summary: '', filtered };
+  if (candidates.length > 0) {
+    const snapshot = fwk.snapshot();
+    const priority = request.pod.pod.priority;
+    const withNominated = candidates.map((c) => {
+      const lower = snapshot.nominatedPods(c.nodeName).filter((p) => p.pod.priority < priority && p.pod.uid !== request.pod.pod.uid);
+      return lower.length === 0 ? c : { ...c, lowerPriorityNominated: lower.map((p) => p.pod) };
+    });
+    return { candidates: withNominated, summary: '', clearNomination: false, filtered };
+  }
   filtered.diagnosis.postFilterMessage = post.status.message();
-  return { candidates: [], summary: fitErrorMessage(filtered.numAllNodes, filtered.diagnosis), filtered };
+  return { ...none, summary: fitErrorMessage(filtered.numAllNodes, filtered.diagnosis), clearNomination: post.nominatedNodeName === '' };
 }
 
 /**

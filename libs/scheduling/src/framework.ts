@@ -298,6 +298,7 @@ export class Framework implements FrameworkHandle {
   async runPostFilterPlugins(state: CycleState, pod: PodInfo, statuses: NodeToStatus, options: PostFilterOptions, signal: AbortSignal): Promise<PostFilterResult> {
     const reasons: string[] = [];
     let candidates: PostFilterResult['candidates'];
+    let nominatedNodeName: string | undefined;
     let plugin = '';
     for (const pl of this.postFilterPlugins) {
       let r: PostFilterResult;
@@ -311,10 +312,12 @@ export class Framework implements FrameworkHandle {
       if (s.isError()) throw PluginError.fromStatus(s, 'PostFilter');
       reasons.push(...s.reasons);
       candidates ??= r.candidates;
+      // As upstream, a rejecting plugin's nomination change (a clear) is kept.
+      if (r.nominatedNodeName !== undefined) nominatedNodeName = r.nominatedNodeName;
       plugin ||= pl.name;
     }
     const status = reasons.length === 0 ? Status.unschedulable() : Status.unschedulable(...reasons).withPlugin(plugin);
-    return candidates === undefined ? { status } : { status, candidates };
+    return { status, ...(candidates === undefined ? {} : { candidates }), ...(nominatedNodeName === undefined ? {} : { nominatedNodeName }) };
   }
 
   /**

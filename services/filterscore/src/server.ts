@@ -51,7 +51,8 @@ function toRejection(r: NodeRejection): NodeRejectionMessage {
 function toCandidate(c: PreemptionCandidate) {
   // The proto lists victims lowest priority first; the framework, most important first.
   const victims = [...c.victims].reverse().map((v) => ({ pod: { uid: v.uid, namespace: v.namespace, name: v.name }, priority: v.priority }));
-  return { nodeName: c.nodeName, victims, numPdbViolations: c.numPdbViolations };
+  const lowerPriorityNominated = (c.lowerPriorityNominated ?? []).map((p) => ({ uid: p.uid, namespace: p.namespace, name: p.name }));
+  return { nodeName: c.nodeName, victims, numPdbViolations: c.numPdbViolations, lowerPriorityNominated };
 }
 
 /** Maps FilterScoreService RPCs onto the engine. */
@@ -100,7 +101,7 @@ export function filterScoreServer(engine: FilterScoreEngine, options: FilterScor
     async findPreemptionCandidates(request, context) {
       const { pod, opts } = podCall(request, context);
       const { generation, result } = await engine.findPreemptionCandidates(pod, opts, request.maxCandidates);
-      return FindPreemptionCandidatesResponse.fromPartial({ generation, candidates: result.candidates.map(toCandidate), summary: result.summary });
+      return FindPreemptionCandidatesResponse.fromPartial({ generation, candidates: result.candidates.map(toCandidate), summary: result.summary, clearNomination: result.clearNomination });
     },
   };
 }

@@ -1,4 +1,4 @@
-import { CoreV1Api, CustomObjectsApi, ListWatch, Watch } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, ListWatch, PolicyV1Api, Watch } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { objectKey } from '@schedmesh/model';
 import type { Logger } from '@schedmesh/runtime';
@@ -28,13 +28,19 @@ export interface StandardWatchOptions {
   configMaps: readonly string[];
 }
 
-/** The standard watches: nodes, non-terminal pods, namespaces, policies, and one watch per named ConfigMap. */
+/**
+ * The standard watches: nodes, non-terminal pods, namespaces, the
+ * PodDisruptionBudgets preemption reads (upstream's scheduler watches them
+ * too), policies, and one watch per named ConfigMap.
+ */
 export function standardWatches(kc: KubeConfig, options: StandardWatchOptions): WatchSpec[] {
   const core = kc.makeApiClient(CoreV1Api);
+  const policy = kc.makeApiClient(PolicyV1Api);
   const specs: WatchSpec[] = [
     { kind: 'Namespace', path: '/api/v1/namespaces', list: () => core.listNamespace() },
     { kind: 'Node', path: '/api/v1/nodes', list: () => core.listNode() },
     { kind: 'Pod', path: '/api/v1/pods', fieldSelector: NON_TERMINAL_PODS, list: () => core.listPodForAllNamespaces({ fieldSelector: NON_TERMINAL_PODS }) },
+    { kind: 'PodDisruptionBudget', path: '/apis/policy/v1/poddisruptionbudgets', list: () => policy.listPodDisruptionBudgetForAllNamespaces() },
   ];
   if (options.admissionPolicies) {
     const custom = kc.makeApiClient(CustomObjectsApi);

@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 
 import type { Tracer } from '@opentelemetry/api';
-import { convertAdmissionPolicy, convertConfigMap, convertNamespace, convertNode, convertPod, EdgeError, objectKey, splitObjectKey } from '@schedmesh/model';
+import { convertAdmissionPolicy, convertConfigMap, convertNamespace, convertNode, convertPod, convertPodDisruptionBudget, EdgeError, objectKey, splitObjectKey } from '@schedmesh/model';
 import type { NodeConvertOptions } from '@schedmesh/model';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { clusterObjectKey, MessageTooLargeError, publishClusterEvent, withSpan } from '@schedmesh/runtime';
@@ -9,7 +9,7 @@ import type { ClusterObjectKind, Logger } from '@schedmesh/runtime';
 import type { Counter } from 'prom-client';
 
 /** The Kubernetes kinds the informer carries. */
-export type WatchedKind = 'Node' | 'Pod' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap';
+export type WatchedKind = 'Node' | 'Pod' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap' | 'PodDisruptionBudget';
 
 /** The stream kind of each Kubernetes kind. */
 export const streamKindOf: Record<WatchedKind, ClusterObjectKind> = {
@@ -18,6 +18,7 @@ export const streamKindOf: Record<WatchedKind, ClusterObjectKind> = {
   Namespace: 'namespace',
   AdmissionPolicy: 'admissionPolicy',
   ConfigMap: 'configMap',
+  PodDisruptionBudget: 'podDisruptionBudget',
 };
 
 /** Options of {@link ClusterPublisher}. */
@@ -120,6 +121,8 @@ export class ClusterPublisher {
         return ClusterEvent.fromPartial({ type, object: { $case: 'admissionPolicy', value: { name, namespace, resourceVersion } } });
       case 'ConfigMap':
         return ClusterEvent.fromPartial({ type, object: { $case: 'configMap', value: { name, namespace, resourceVersion } } });
+      case 'PodDisruptionBudget':
+        return ClusterEvent.fromPartial({ type, object: { $case: 'podDisruptionBudget', value: { name, namespace, resourceVersion } } });
     }
   }
 
@@ -135,6 +138,8 @@ export class ClusterPublisher {
         return { $case: 'admissionPolicy', value: convertAdmissionPolicy(obj) };
       case 'ConfigMap':
         return { $case: 'configMap', value: convertConfigMap(obj) };
+      case 'PodDisruptionBudget':
+        return { $case: 'podDisruptionBudget', value: convertPodDisruptionBudget(obj) };
     }
   }
 

@@ -11,6 +11,7 @@ import { ClusterView } from './cluster-view.js';
 import type { SchedulerConfig } from './config.js';
 import { PodSource } from './pod-source.js';
 import { SchedulingQueue } from './queue/scheduling-queue.js';
+import { OutcomeWaiters } from './outcome-waiters.js';
 import { AttemptRecords } from './records.js';
 import { Scheduler } from './scheduler.js';
 import { ServedProfiles } from './served-profiles.js';
@@ -57,7 +58,12 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
   const clients = mesh.clients;
   if (!clients.reservation) logger.warn('no reservation service configured: replicas are not arbitrated, run a single scheduler');
 
-  const attemptsTotal = new Counter({ name: 'schedmesh_scheduler_attempts_total', help: 'Scheduling attempts, by outcome.', labelNames: ['outcome'], registers: [metrics] });
+  const attemptsTotal = new Counter({
+    name: 'schedmesh_scheduler_attempts_total',
+    help: 'Scheduling attempts, by outcome (held: another replica held the pod, a lost lease race).',
+    labelNames: ['outcome'],
+    registers: [metrics],
+  });
   const attemptSeconds = new Histogram({
     name: 'schedmesh_scheduler_attempt_duration_seconds',
     help: 'Scheduling attempt latency, by outcome.',
@@ -80,6 +86,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
 
   const view = new ClusterView();
   const records = new AttemptRecords();
+  const outcomes = new OutcomeWaiters();
   const attempt = new SchedulingAttempt({
     clients,
     ...(mesh.gateway ? { gateway: mesh.gateway } : {}),
@@ -103,6 +110,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
     ackWaitMs: config.scheduler.ackWait,
     maxHeld: config.scheduler.maxHeld,
     maxWaitMs: config.minGeneration.maxWait,
+    onPodSettled: (pod) => outcomes.resolve(pod.uid, { kind: 'settled', pod }),
   });
   gauge(metrics, 'schedmesh_scheduler_held_pods', 'Pending pods whose events this replica holds.', () => source.heldCount);
   gauge(metrics, 'schedmesh_scheduler_generation', 'Cluster stream generation of the scheduler view.', () => source.gate.generation);
@@ -121,9 +129,11 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
     traceOf: (uid) => source.traceContextOf(uid),
     generationOf: (uid) => Math.max(source.generationOf(uid), source.gate.generation),
     onSettled: (pod) => source.settle(pod.uid),
-    onAttempt: (result, ms) => {
-      attemptsTotal.inc({ outcome: result.outcome });
+    onAttempt: (result, ms, pod) => {
+      attemptsTotal.inc({ outcome: result.heldElsewhere ? 'held' : result.outcome });
       attemptSeconds.observe({ outcome: result.outcome }, ms / 1000);
+      // A lost lease race is no outcome for the pod: a queued Schedule call waits on.
+      if (!result.heldElsewhere) outcomes.resolve(pod.uid, { kind: 'attempt', result });
     },
   });
 
@@ -137,6 +147,9 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
       generation: () => source.gate.generation,
       synced: () => source.gate.synced,
       maxReserveTries: config.scheduler.maxReserveTries,
+      viewPod: (uid) => source.viewPod(uid),
+      isPending: (pod) => source.isPending(pod),
+      outcomes,
     }),
   );
   const reloads = new Counter({ name: 'schedmesh_scheduler_profile_reloads_total', help: 'Profile versions from the ConfigMap, by result (applied, rejected).', labelNames: ['result'], registers: [metrics] });

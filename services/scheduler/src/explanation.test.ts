@@ -23,6 +23,8 @@ function result(over: Partial<AttemptResult>): AttemptResult {
     patched: { labels: {}, annotations: {} },
     admissionPolicies: [],
     candidates: [],
+    nominationCleared: false,
+    heldElsewhere: false,
     ...over,
   };
 }

@@ -49,6 +49,8 @@ export interface PodSourceOptions {
   readonly maxWaitMs: number;
   /** Called on each received pod event that was handed to this replica (metrics). */
   readonly onHeld?: (count: number) => void;
+  /** Called when the view sees a pod stop pending (bound by anyone, deleted, finished). */
+  readonly onPodSettled?: (pod: Pod) => void;
 }
 
 // How many settled pods are remembered (about 100 bytes each).
@@ -94,6 +96,16 @@ export class PodSource {
   /** The generation a pod's latest event was seen at (0 when unknown). */
   generationOf(uid: string): number {
     return this.options.view.pod(uid)?.generation ?? 0;
+  }
+
+  /** The pod as the view has it (its latest event), if the cluster has it. */
+  viewPod(uid: string): Pod | undefined {
+    return this.options.view.pod(uid)?.pod;
+  }
+
+  /** Whether the pod is pending for one of this scheduler's profiles. */
+  isPending(pod: Pod): boolean {
+    return !this.settled.has(pod.uid) && isPendingFor(pod, this.options.profiles);
   }
 
   /** The pod settled (bound, bound elsewhere, deleted): its event is acknowledged and it leaves the queue. */
@@ -153,7 +165,10 @@ export class PodSource {
       signal,
       apply: ({ event }) => {
         const change = view.apply(event);
-        if (change.settledPod) this.settle(change.settledPod.uid);
+        if (change.settledPod) {
+          this.settle(change.settledPod.uid);
+          this.options.onPodSettled?.(change.settledPod);
+        }
         for (const kind of change.events) queue.moveOnEvent({ kind });
       },
       onReset: () => {

@@ -18,6 +18,8 @@ const result = (outcome: AttemptResult['outcome'], nodeName = '', message = ''):
   rejectedNodes: new Map(),
   nominatedNodeName: '',
   candidates: [],
+  nominationCleared: false,
+  heldElsewhere: false,
   patched: { labels: {}, annotations: {} },
   admissionPolicies: [],
 });

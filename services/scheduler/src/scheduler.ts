@@ -6,7 +6,9 @@
  * the unschedulable pool for an event that could help; errors back off.
  * A pod for which preemption evicted victims is nominated to their node (in
  * the queue's nominator and on the pod's status) and comes back when their
- * deletions arrive.
+ * deletions arrive; its next attempt tries that node first. The nomination
+ * is cleared when preemption finds no candidate any more, or when the pod
+ * binds to another node.
  *
  * Several attempts run at once (`parallelism`): the snapshot is advisory,
  * reservation arbitrates, so concurrent attempts (here or on other replicas)
@@ -40,8 +42,8 @@ export interface SchedulerOptions {
   readonly maxReserveTries?: number;
   /** Called once a pod's attempt settled for good (bound, gone, bound by someone else). */
   readonly onSettled?: (pod: Pod, result: AttemptResult) => void;
-  /** Called after every attempt (metrics). */
-  readonly onAttempt?: (result: AttemptResult, durationMs: number) => void;
+  /** Called after every attempt (metrics, callers waiting for the pod). */
+  readonly onAttempt?: (result: AttemptResult, durationMs: number, pod: Pod) => void;
 }
 
 /** The scheduling loop. */
@@ -90,7 +92,7 @@ export class Scheduler {
       signal,
     });
     const ms = performance.now() - started;
-    this.options.onAttempt?.(result, ms);
+    this.options.onAttempt?.(result, ms, pod);
     records.finished(pod, result);
     const log = { pod: `${pod.namespace}/${pod.name}`, attempt: entry.attempts, trace_id: result.traceId, ms: Math.round(ms) };
 
@@ -98,6 +100,8 @@ export class Scheduler {
       case 'scheduled':
         queue.done(pod.uid);
         logger.debug({ ...log, node: result.nodeName }, 'pod bound');
+        // Bound elsewhere than preemption had nominated: that nomination no longer holds room for it.
+        if (nominated && nominated !== result.nodeName) this.write(pod, 'nominatedNodeName', (s) => this.options.writer?.nominate(pod, '', s));
         this.write(pod, 'Scheduled', (s) =>
           this.options.writer?.event(pod, { type: 'Normal', reason: 'Scheduled', action: 'Binding', note: `Successfully assigned ${pod.namespace}/${pod.name} to ${result.nodeName}` }, s),
         );
@@ -110,14 +114,21 @@ export class Scheduler {
         break;
       case 'unschedulable':
       case 'rejected': {
-        if (result.nominatedNodeName) queue.nominate(pod.uid, result.nominatedNodeName);
+        // A new nomination, a stale one cleared ('' clears), or none to change.
+        const nomination = result.nominatedNodeName || (result.nominationCleared ? '' : undefined);
+        if (nomination !== undefined) queue.nominate(pod.uid, nomination);
         const where = queue.addUnschedulable(entry, { unschedulable: true, rejectorPlugins: result.rejectors, message: result.message });
-        logger.info({ ...log, queue: where, why: result.message, ...(result.nominatedNodeName ? { nominated: result.nominatedNodeName } : {}) }, 'pod unschedulable');
-        this.reportFailure(pod, 'Unschedulable', result.message, result.nominatedNodeName || undefined);
+        logger.info({ ...log, queue: where, why: result.message, ...(nomination !== undefined ? { nominated: nomination } : {}) }, 'pod unschedulable');
+        this.reportFailure(pod, 'Unschedulable', result.message, nomination);
         break;
       }
       case 'error': {
         const where = queue.addUnschedulable(entry, { unschedulable: false, message: result.message });
+        if (result.heldElsewhere) {
+          // Another replica is scheduling this pod: nothing is wrong with it, so nothing is written to it.
+          logger.debug({ ...log, queue: where, why: result.message }, 'another replica holds the pod; backing off');
+          break;
+        }
         logger.warn({ ...log, queue: where, err: result.message }, 'scheduling attempt failed; the pod backs off');
         this.reportFailure(pod, 'SchedulerError', result.message);
         break;

@@ -1,15 +1,21 @@
 /**
  * SchedulerService over gRPC: Schedule runs one attempt for a pod a client
  * sends (dry run: the decision only; otherwise a lease, and a Binding when
- * `bind` is set), GetSchedulingStatus reports where a pod is and why its last
- * attempt ended as it did, and GetQueueStatus how many pods wait where.
+ * `bind` is set) — except a `bind` of a pod that exists in the API and that
+ * this scheduler serves, which goes through the queue: the pod is moved to
+ * activeQ (added, if another replica holds its event) and the call answers
+ * with its next attempt's outcome, so no attempt runs beside the queue's.
+ * GetSchedulingStatus reports where a pod is and why its last attempt ended
+ * as it did, and GetQueueStatus how many pods wait where.
  */
 import type { AttemptResult, SchedulingAttempt } from '@schedmesh/mesh';
 import { validatePod } from '@schedmesh/model';
 import { GetQueueStatusResponse, GetSchedulingStatusResponse, QueueState, ScheduleResponse, ScheduleResult } from '@schedmesh/proto/v1/scheduler';
 import type { SchedulerServiceImplementation } from '@schedmesh/proto/v1/scheduler';
+import type { Pod } from '@schedmesh/proto/v1/types';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '@schedmesh/runtime';
 import { explainAttempt } from './explanation.js';
+import type { OutcomeWaiters } from './outcome-waiters.js';
 import type { AttemptRecords } from './records.js';
 import type { SchedulingQueue } from './queue/scheduling-queue.js';
 import type { ServedProfiles } from './served-profiles.js';
@@ -25,6 +31,12 @@ export interface SchedulerServerDeps {
   readonly generation: () => number;
   readonly synced: () => boolean;
   readonly maxReserveTries: number;
+  /** The pod as the cluster has it (the scheduler's view), if it exists. */
+  readonly viewPod: (uid: string) => Pod | undefined;
+  /** Whether a pod of the view is pending for one of this scheduler's profiles. */
+  readonly isPending: (pod: Pod) => boolean;
+  /** Where queued Schedule calls wait for their pod's outcome. */
+  readonly outcomes: OutcomeWaiters;
 }
 
 const RESULTS: Record<AttemptResult['outcome'], ScheduleResult> = {
@@ -51,6 +63,12 @@ export function schedulerServer(deps: SchedulerServerDeps): SchedulerServiceImpl
       if (problems.length > 0) throw InvalidArgumentError.fromProblem(problems[0]!);
       const profile = request.profile || deps.profiles.defaultProfile;
       if (!deps.profiles.has(profile)) throw new InvalidArgumentError('profile', `unknown profile "${profile}"; this scheduler serves ${deps.profiles.list.join(', ')}`);
+      if (request.bind && !request.dryRun) {
+        const existing = deps.viewPod(request.pod.uid);
+        // Already bound: the answer, with no attempt (a retried call after a lost reply).
+        if (existing?.nodeName) return ScheduleResponse.fromPartial({ result: ScheduleResult.SCHEDULE_RESULT_SCHEDULED, nodeName: existing.nodeName, generation: deps.generation() });
+        if (existing && deps.isPending(existing)) return throughQueue(deps, existing, context.signal);
+      }
       const result = await deps.attempt.run({
         pod: request.pod,
         profile: deps.profiles.filterscoreProfile(profile),
@@ -59,19 +77,7 @@ export function schedulerServer(deps: SchedulerServerDeps): SchedulerServiceImpl
         maxReserveTries: deps.maxReserveTries,
         signal: context.signal,
       });
-      // A service failure is not a scheduling answer: the caller retries.
-      if (result.outcome === 'error') throw new ScheduleFailedError(result.message, result.traceId);
-      return ScheduleResponse.fromPartial({
-        result: RESULTS[result.outcome],
-        nodeName: result.nodeName || (request.dryRun ? (result.ranked[0]?.nodeName ?? '') : ''),
-        nominatedNodeName: result.nominatedNodeName,
-        message: result.message,
-        generation: result.generation,
-        fencingVersion: result.fencingVersion,
-        steps: [...result.steps],
-        traceId: result.traceId,
-        explanation: explainAttempt(result),
-      });
+      return responseOf(result, request.dryRun);
     },
 
     async getSchedulingStatus(request) {
@@ -102,6 +108,33 @@ export function schedulerServer(deps: SchedulerServerDeps): SchedulerServiceImpl
       });
     },
   };
+}
+
+function responseOf(result: AttemptResult, dryRun: boolean): ScheduleResponse {
+  // A service failure is not a scheduling answer: the caller retries.
+  if (result.outcome === 'error') throw new ScheduleFailedError(result.message, result.traceId);
+  return ScheduleResponse.fromPartial({
+    result: RESULTS[result.outcome],
+    nodeName: result.nodeName || (dryRun ? (result.ranked[0]?.nodeName ?? '') : ''),
+    nominatedNodeName: result.nominatedNodeName,
+    message: result.message,
+    generation: result.generation,
+    fencingVersion: result.fencingVersion,
+    steps: [...result.steps],
+    traceId: result.traceId,
+    explanation: explainAttempt(result),
+  });
+}
+
+/** The pod's next attempt in the queue (now: it is activated), or its settling elsewhere. */
+async function throughQueue(deps: SchedulerServerDeps, pod: Pod, signal: AbortSignal): Promise<ScheduleResponse> {
+  const outcome = deps.outcomes.wait(pod.uid, signal);
+  // Not held here (another replica holds its event): queued here too; reservation lets one replica bind it.
+  if (!deps.queue.activate(pod.uid)) deps.queue.add(pod);
+  const out = await outcome;
+  if (out.kind === 'attempt') return responseOf(out.result, false);
+  if (out.pod.nodeName) return ScheduleResponse.fromPartial({ result: ScheduleResult.SCHEDULE_RESULT_SCHEDULED, nodeName: out.pod.nodeName, generation: deps.generation() });
+  throw new NotFoundError('pod', `${pod.namespace}/${pod.name} (deleted or finished before it was scheduled)`);
 }
 
 /** A Schedule attempt failed on a service (UNAVAILABLE to the caller, with the trace id). */

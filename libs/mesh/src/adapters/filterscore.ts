@@ -1,6 +1,6 @@
 /** filterscore as the attempt's Filter and Score: one batched Evaluate for every node. */
 import { Status } from '@schedmesh/framework';
-import type { NodeScore, Pod } from '@schedmesh/proto/v1/types';
+import type { NodeScore, Pod, PodRef } from '@schedmesh/proto/v1/types';
 import type { FilterScoreClient } from '../clients.js';
 import { statusFrom } from './status.js';
 
@@ -94,6 +94,8 @@ export interface PreemptionCandidate {
   readonly nodeName: string;
   readonly victims: readonly PreemptionVictim[];
   readonly numPdbViolations: number;
+  /** Lower-priority pods nominated to the node: their nominations are cleared when the preemptor takes it. */
+  readonly lowerPriorityNominated: readonly PodRef[];
 }
 
 /** The PostFilter search's reply. */
@@ -103,6 +105,8 @@ export interface PreemptionSearch {
   /** Best first: fewest PDB violations, then in filterscore's order. */
   readonly candidates: readonly PreemptionCandidate[];
   readonly generation: number;
+  /** The search ran and found no candidate: a nomination the pod holds is stale. */
+  readonly clearNomination: boolean;
 }
 
 /** The PostFilter search as a dry run: nodes where evicting lower-priority pods would let the pod fit. */
@@ -120,9 +124,10 @@ export async function findPreemptionCandidates(client: FilterScoreClient, pod: P
       nodeName: c.nodeName,
       numPdbViolations: c.numPdbViolations,
       victims: c.victims.map((v) => ({ namespace: v.pod?.namespace ?? '', name: v.pod?.name ?? '', uid: v.pod?.uid ?? '', priority: v.priority })),
+      lowerPriorityNominated: c.lowerPriorityNominated,
     }))
     // A stable sort: among equal violations filterscore's order (upstream pickOneNodeForPreemption) stands.
     .sort((a, b) => a.numPdbViolations - b.numPdbViolations);
   const status = candidates.length > 0 ? Status.SUCCESS : Status.unschedulable(res.summary || 'preemption: no candidate node').withPlugin(PREEMPTION_PLUGIN);
-  return { status, candidates, generation: res.generation };
+  return { status, candidates, generation: res.generation, clearNomination: res.clearNomination };
 }

@@ -23,14 +23,18 @@ export function podRef(pod: Pod): PodRef {
 /**
  * A Reserve outcome: the lease, or the node's refusal, or `bound` when the
  * ledger already has the pod bound (its Binding landed: a stale event of a pod
- * this or another scheduler already placed). Then there is nothing to do.
+ * this or another scheduler already placed). Then there is nothing to do. Or
+ * `heldElsewhere` (with an Error status): another replica holds the pod's
+ * live lease — it is scheduling the pod, and this attempt lost the race.
  */
 export type ReserveOutcome =
-  | { readonly lease: Lease; readonly status: Status; readonly bound?: undefined }
-  | { readonly lease?: undefined; readonly status: Status; readonly bound?: boolean };
+  | { readonly lease: Lease; readonly status: Status; readonly bound?: undefined; readonly heldElsewhere?: undefined }
+  | { readonly lease?: undefined; readonly status: Status; readonly bound?: boolean; readonly heldElsewhere?: boolean };
 
-// The reservation service's FAILED_PRECONDITION answers for a pod that is bound (reservations.ts).
+// The reservation service's FAILED_PRECONDITION answers (reservations.ts): a pod that is bound,
+// and a pod another holder (replica) is scheduling.
 const ALREADY_BOUND = /is already bound to node|holds a confirmed lease on node/;
+const HELD_ELSEWHERE = /is being scheduled by .*: it holds a reserved lease/;
 
 /** Options of the reservation steps. */
 export interface ReservationStepOptions {
@@ -61,6 +65,9 @@ export async function reserve(client: ReservationClient, pod: Pod, nodeName: str
     if (err instanceof ClientError && err.code === GrpcStatus.FAILED_PRECONDITION && ALREADY_BOUND.test(err.details)) {
       return { bound: true, status: Status.unresolvable(err.details).withPlugin(RESERVATION_PLUGIN) };
     }
+    if (err instanceof ClientError && err.code === GrpcStatus.FAILED_PRECONDITION && HELD_ELSEWHERE.test(err.details)) {
+      return { heldElsewhere: true, status: Status.error(err.details).withPlugin(RESERVATION_PLUGIN) };
+    }
     throw err;
   }
   if (res.result?.$case === 'lease') return { lease: res.result.value, status: Status.SUCCESS };
@@ -86,10 +93,25 @@ export async function confirm(client: ReservationClient, podUid: string, fencing
   return Status.SUCCESS;
 }
 
-/** The gang Permit: waits until minMember of the pod's group hold reservations, or the group times out. */
+/** The longest Permit wait the framework allows (upstream maxTimeout), and so the reservation service's cap. */
+const MAX_PERMIT_WAIT_MS = 15 * 60_000;
+// How long past the group's own timeout the call may last: the service's answer has to travel back.
+const PERMIT_ANSWER_MARGIN_MS = 10_000;
+
+/**
+ * The gang Permit: waits until minMember of the pod's group hold
+ * reservations, or the group times out. The call's deadline follows the
+ * wait (the given timeout, else the group's, else the framework's
+ * maximum), not the client's default deadline meant for quick calls; the
+ * caller's signal still cancels it.
+ */
 export async function permit(client: ReservationClient, pod: Pod, timeoutMs: number | undefined, signal: AbortSignal): Promise<Status> {
   if (!pod.podGroup) return Status.SKIP;
-  const res = await client.permit({ pod: podRef(pod), podGroup: pod.podGroup, ...(timeoutMs ? { timeout: duration(timeoutMs) } : {}) }, { signal });
+  const waitMs = Math.min(timeoutMs || pod.podGroup.scheduleTimeoutSeconds * 1000 || MAX_PERMIT_WAIT_MS, MAX_PERMIT_WAIT_MS);
+  const res = await client.permit(
+    { pod: podRef(pod), podGroup: pod.podGroup, ...(timeoutMs ? { timeout: duration(timeoutMs) } : {}) },
+    { signal, deadline: waitMs + PERMIT_ANSWER_MARGIN_MS },
+  );
   if (res.decision === PermitDecision.PERMIT_DECISION_ALLOW) return Status.SUCCESS;
   return Status.unschedulable(`pod group ${pod.podGroup.name}: ${res.reason || 'rejected'} (${res.membersReserved}/${pod.podGroup.minMember} reserved)`).withPlugin(RESERVATION_PLUGIN);
 }

@@ -123,16 +123,20 @@ export class PodWriter {
   /**
    * Evicts a pod through the Eviction API, so PodDisruptionBudgets are
    * honoured by the API server. Answers 'evicted', 'gone', or 'blocked'
-   * (429: a budget does not allow it now).
+   * (429: a budget does not allow it now). With `dryRun` the API server runs
+   * every check, budgets included, and changes nothing (dryRun=All): a trial
+   * before evicting a set of victims at all.
    */
-  async evict(pod: PodIdentity, signal: AbortSignal): Promise<'evicted' | 'gone' | 'blocked'> {
+  async evict(pod: PodIdentity, signal: AbortSignal, options: { readonly dryRun?: boolean } = {}): Promise<'evicted' | 'gone' | 'blocked'> {
+    const dryRun = options.dryRun === true;
     const eviction = {
       apiVersion: 'policy/v1',
       kind: 'Eviction',
       metadata: { name: pod.name, namespace: pod.namespace },
-      deleteOptions: { preconditions: { uid: pod.uid } },
+      deleteOptions: { preconditions: { uid: pod.uid }, ...(dryRun ? { dryRun: ['All'] } : {}) },
     };
-    const res = await this.api.post(podPath(pod.namespace, pod.name, 'eviction'), eviction, signal, [404, 409, 429]);
+    const path = `${podPath(pod.namespace, pod.name, 'eviction')}${dryRun ? '?dryRun=All' : ''}`;
+    const res = await this.api.post(path, eviction, signal, [404, 409, 429]);
     if (res.status === 404 || res.status === 409) return 'gone';
     if (res.status === 429) return 'blocked';
     return 'evicted';

@@ -1,8 +1,9 @@
 // Rows mirror kubernetes/kubernetes pkg/scheduler/framework/plugins/defaultpreemption/default_preemption_test.go:
-// TestPickOneNodeForPreemption (candidate order), TestSelectNodesForPreemption (victims, reprieve),
-// TestPodEligibleToPreemptOthers, and the PostFilter messages of TestPostFilter.
+// TestPickOneNodeForPreemption (candidate order), TestSelectNodesForPreemption (victims, reprieve,
+// PodDisruptionBudgets), TestPodEligibleToPreemptOthers, and the PostFilter messages of TestPostFilter.
 import { describe, expect, test } from '@jest/globals';
 import { PluginNames } from '@schedmesh/framework';
+import type { PodDisruptionBudget } from '@schedmesh/proto/v1/types';
 import { evaluatePod, findPreemptionCandidates, newPodInfo, snapshotOf } from '@schedmesh/scheduling';
 import { inTreeRegistry } from '../registry.js';
 import { affinityTerm, frameworkWith, node, pod, selector } from '../testing/index.js';
@@ -16,8 +17,18 @@ const cpuNode = (name: string, cpu: string) => node(name).capacity({ cpu, memory
 const victim = (name: string, nodeName: string, priority: number, cpu: string, createdMs = 0) => pod(name).node(nodeName).priority(priority).req({ cpu, memory: '1' }).created(createdMs);
 const preemptor = (cpu: string, priority = HIGH) => pod('preemptor').priority(priority).req({ cpu, memory: '1' });
 
-async function search(nodes: NodeBuilder[], existing: PodBuilder[], incoming: PodBuilder, plugins: string[] = [PluginNames.NodeResourcesFit, PluginNames.DefaultPreemption]) {
-  const fwk = frameworkWith(plugins, snapshotOf(nodes.map((n) => n.build()), existing.map((e) => e.build())));
+/** A budget over pods labelled app=<app> in the default namespace. */
+const budget = (app: string, disruptionsAllowed: number, disruptedPods: string[] = []): PodDisruptionBudget => ({
+  namespace: 'default',
+  name: `${app}-pdb`,
+  resourceVersion: '1',
+  selector: { matchLabels: { app }, matchExpressions: [] },
+  disruptionsAllowed,
+  disruptedPods,
+});
+
+async function search(nodes: NodeBuilder[], existing: PodBuilder[], incoming: PodBuilder, plugins: string[] = [PluginNames.NodeResourcesFit, PluginNames.DefaultPreemption], pdbs: PodDisruptionBudget[] = []) {
+  const fwk = frameworkWith(plugins, snapshotOf(nodes.map((n) => n.build()), existing.map((e) => e.build()), [], pdbs));
   return findPreemptionCandidates(fwk, { pod: newPodInfo(incoming.build()), signal, maxCandidates: 0 });
 }
 
@@ -75,6 +86,8 @@ describe('victims (TestSelectNodesForPreemption)', () => {
     const result = await search([cpuNode('node1', '4')], [victim('same', 'node1', HIGH, '2'), victim('low', 'node1', LOW, '2')], preemptor('4'));
     expect(result.candidates).toEqual([]);
     expect(result.summary).toBe('0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Insufficient cpu.');
+    // The search ran and found nothing: a nomination the preemptor holds is stale.
+    expect(result.clearNomination).toBe(true);
   });
 
   test("a victim's required anti-affinity stops counting once it is removed (RemovePod extension)", async () => {
@@ -83,6 +96,68 @@ describe('victims (TestSelectNodesForPreemption)', () => {
     const result = await search(nodes, [blocker], preemptor('1').label('app', 'web'), [PluginNames.NodeResourcesFit, PluginNames.InterPodAffinity, PluginNames.DefaultPreemption]);
     expect(result.candidates.map((c) => [c.nodeName, c.victims.map((v) => v.name)])).toEqual([['node1', ['blocker']]]);
   });
+});
+
+describe('PodDisruptionBudgets (TestSelectNodesForPreemption, TestPickOneNodeForPreemption)', () => {
+  const fit = [PluginNames.NodeResourcesFit, PluginNames.DefaultPreemption];
+
+  test('a node whose victims violate no budget goes before one with lower-priority victims that do', async () => {
+    const result = await search(
+      [cpuNode('node1', '2'), cpuNode('node2', '2')],
+      [victim('db', 'node1', LOW, '2').label('app', 'db'), victim('web', 'node2', MID, '2')],
+      preemptor('2'),
+      fit,
+      [budget('db', 0)],
+    );
+    expect(result.candidates.map((c) => [c.nodeName, c.numPdbViolations])).toEqual([
+      ['node2', 0],
+      ['node1', 1],
+    ]);
+  });
+
+  test('pods a budget protects are reprieved first; the unprotected one goes instead', async () => {
+    // Without the budget the older 'free' pod is more important and spared, and 'db' is the victim.
+    const existing = [victim('free', 'node1', LOW, '1', 1), victim('db', 'node1', LOW, '1', 2).label('app', 'db')];
+    const without = await search([cpuNode('node1', '3')], existing, preemptor('2'), fit);
+    expect(without.candidates[0]?.victims.map((v) => v.name)).toEqual(['db']);
+    const withBudget = await search([cpuNode('node1', '3')], existing, preemptor('2'), fit, [budget('db', 0)]);
+    expect(withBudget.candidates[0]?.victims.map((v) => v.name)).toEqual(['free']);
+    expect(withBudget.candidates[0]?.numPdbViolations).toBe(0);
+  });
+
+  test('a violation that cannot be avoided is counted, and the victims stay most important first', async () => {
+    const result = await search(
+      [cpuNode('node1', '2')],
+      [victim('db', 'node1', LOW, '1').label('app', 'db'), victim('web', 'node1', MID, '1')],
+      preemptor('2'),
+      fit,
+      [budget('db', 0)],
+    );
+    expect(result.candidates[0]?.victims.map((v) => v.name)).toEqual(['web', 'db']);
+    expect(result.candidates[0]?.numPdbViolations).toBe(1);
+  });
+
+  test('a budget allowing one disruption covers one victim; a pod it already lists as disrupted is not counted again', async () => {
+    const two = [victim('db-0', 'node1', LOW, '1').label('app', 'db'), victim('db-1', 'node1', LOW, '1').label('app', 'db')];
+    expect((await search([cpuNode('node1', '2')], two, preemptor('2'), fit, [budget('db', 1)])).candidates[0]?.numPdbViolations).toBe(1);
+    expect((await search([cpuNode('node1', '2')], two, preemptor('2'), fit, [budget('db', 1, ['db-0'])])).candidates[0]?.numPdbViolations).toBe(0);
+  });
+
+  test('a budget of another namespace, or with an empty selector, protects nothing', async () => {
+    const pods = [victim('db', 'node1', LOW, '2').label('app', 'db')];
+    const elsewhere = { ...budget('db', 0), namespace: 'other' };
+    const empty = { ...budget('db', 0), selector: { matchLabels: {}, matchExpressions: [] } };
+    for (const pdb of [elsewhere, empty]) expect((await search([cpuNode('node1', '2')], pods, preemptor('2'), fit, [pdb])).candidates[0]?.numPdbViolations).toBe(0);
+  });
+});
+
+test("a candidate names the node's lower-priority nominated pods, whose nominations the preemptor takes over (getLowerPriorityNominatedPods)", async () => {
+  const result = await search(
+    [cpuNode('node1', '2')],
+    [victim('resident', 'node1', LOW, '2'), pod('waiting-low').priority(LOW).nominated('node1').req({ cpu: '1', memory: '1' }), pod('waiting-high').priority(HIGH + 1).nominated('node1').req({ cpu: '0', memory: '1' })],
+    preemptor('2'),
+  );
+  expect(result.candidates.map((c) => [c.nodeName, (c.lowerPriorityNominated ?? []).map((p) => p.name)])).toEqual([['node1', ['waiting-low']]]);
 });
 
 describe('PostFilter messages (TestPostFilter, TestPodEligibleToPreemptOthers)', () => {
@@ -109,6 +184,8 @@ describe('PostFilter messages (TestPostFilter, TestPodEligibleToPreemptOthers)',
   test('a terminating lower-priority pod on the nominated node makes the pod wait', async () => {
     const result = await search([cpuNode('node1', '4')], [victim('leaving', 'node1', LOW, '4').terminating()], preemptor('4').nominated('node1'));
     expect(result.summary).toContain('preemption: not eligible due to a terminating pod on the nominated node.');
+    // The pod waits for its victims: its nomination stands.
+    expect(result.clearNomination).toBe(false);
   });
 });
 

@@ -2,16 +2,17 @@
  * DefaultPreemption (PostFilter): when no node fits, finds nodes where
  * evicting lower-priority pods would let the pod fit, with the fewest and
  * least important victims (upstream defaultpreemption.DefaultPreemption and
- * the preemption Evaluator). It only reports: evicting the victims and
- * nominating the node belong to the scheduler service. PodDisruptionBudgets
- * are not modelled: every candidate counts 0 violations.
+ * the preemption Evaluator), sparing first the pods whose
+ * PodDisruptionBudgets do not allow them to go. It only reports: evicting
+ * the victims and nominating the node belong to the scheduler service.
  */
 import { definePlugin, PluginNames, Status, StatusCode } from '@schedmesh/framework';
 import type { CycleState, FrameworkHandle, NodeInfo, NodeToStatus, PodInfo, PostFilterOptions, PostFilterPlugin, PostFilterResult, PreemptionCandidate, SimulatedNodeInfo } from '@schedmesh/framework';
 import { PreemptionPolicy } from '@schedmesh/proto/v1/types';
-import type { Pod } from '@schedmesh/proto/v1/types';
+import type { Pod, PodDisruptionBudget } from '@schedmesh/proto/v1/types';
 import { defaultPreemptionArgsSchema } from './args.js';
 import type { DefaultPreemptionArgs } from './args.js';
+import { filterPodsWithPdbViolation } from './pdb.js';
 
 /** A node filtered out as UnschedulableAndUnresolvable: evicting pods there cannot help. */
 export const REASON_NOT_HELPFUL = 'Preemption is not helpful for scheduling';
@@ -107,8 +108,9 @@ class DefaultPreemption implements PostFilterPlugin {
       if (statuses.get(info.name).code === StatusCode.UnschedulableAndUnresolvable) failures.push({ nodeName: info.name, status: notHelpful });
       else potential.push(info);
     }
-    if (potential.length === 0) return { status: Status.unschedulable(`preemption: ${preemptionMessage(nodes.length, failures)}`) };
+    if (potential.length === 0) return { status: Status.unschedulable(`preemption: ${preemptionMessage(nodes.length, failures)}`), nominatedNodeName: '' };
 
+    const pdbs = this.handle.snapshot().podDisruptionBudgets();
     // Start where the last search stopped so that candidates spread over the cluster (upstream: a random offset).
     const want = this.numCandidates(potential.length);
     const start = this.offset % potential.length;
@@ -117,17 +119,18 @@ class DefaultPreemption implements PostFilterPlugin {
     for (let i = 0; i < potential.length && candidates.length < want; i++) {
       const info = potential[(start + i) % potential.length] as NodeInfo;
       examined++;
-      const result = this.selectVictimsOnNode(state.clone(), pod, info.clone());
+      const result = this.selectVictimsOnNode(state.clone(), pod, info.clone(), pdbs);
       if (result.status.isSuccess()) {
         if (result.victims.length === 0) return { status: Status.error(`expected at least one victim pod on node ${info.name}`) };
-        candidates.push({ nodeName: info.name, victims: result.victims, numPdbViolations: 0 });
+        candidates.push({ nodeName: info.name, victims: result.victims, numPdbViolations: result.numPdbViolations });
       } else if (result.status.isError()) {
         return { status: result.status };
       } else failures.push({ nodeName: info.name, status: result.status });
     }
     this.offset = (start + examined) % potential.length;
 
-    if (candidates.length === 0) return { status: Status.unschedulable(`preemption: ${preemptionMessage(nodes.length, failures)}`) };
+    // No candidate: a nomination the pod holds is stale (upstream returns an empty nominated node to clear it).
+    if (candidates.length === 0) return { status: Status.unschedulable(`preemption: ${preemptionMessage(nodes.length, failures)}`), nominatedNodeName: '' };
     // A stable sort keeps the order found among equals.
     const ranked = candidates.sort(compareCandidates);
     const best = ranked[0] as PreemptionCandidate;
@@ -147,36 +150,58 @@ class DefaultPreemption implements PostFilterPlugin {
 
   /**
    * Removes every lower-priority pod; if the pod then fits, adds them back
-   * most important first, keeping each that still lets the pod fit (upstream
-   * SelectVictimsOnNode). Works on the given clones only.
+   * most important first — those a PodDisruptionBudget does not let go
+   * before the others — keeping each that still lets the pod fit (upstream
+   * SelectVictimsOnNode). numPdbViolations counts the victims left that
+   * violate a budget. Works on the given clones only.
    */
-  selectVictimsOnNode(state: CycleState, pod: PodInfo, nodeInfo: SimulatedNodeInfo): { status: Status; victims: Pod[] } {
+  selectVictimsOnNode(state: CycleState, pod: PodInfo, nodeInfo: SimulatedNodeInfo, pdbs: readonly PodDisruptionBudget[]): { status: Status; victims: Pod[]; numPdbViolations: number } {
+    const none = (status: Status) => ({ status, victims: [], numPdbViolations: 0 });
     const potential: PodInfo[] = [];
     for (const p of [...nodeInfo.pods]) {
       if (p.pod.priority >= pod.pod.priority) continue;
       potential.push(p);
       nodeInfo.removePod(p.pod.uid);
       const s = this.handle.runPreFilterExtensionRemovePod(state, pod, p, nodeInfo);
-      if (!s.isSuccess()) return { status: s, victims: [] };
+      if (!s.isSuccess()) return none(s);
     }
-    if (potential.length === 0) return { status: Status.unresolvable(REASON_NO_VICTIMS), victims: [] };
+    if (potential.length === 0) return none(Status.unresolvable(REASON_NO_VICTIMS));
     const fits = this.handle.runFilterPluginsWithNominatedPods(state, pod, nodeInfo);
-    if (!fits.isSuccess()) return { status: fits, victims: [] };
+    if (!fits.isSuccess()) return none(fits);
 
-    potential.sort((a, b) => (moreImportantPod(a.pod, b.pod) ? -1 : moreImportantPod(b.pod, a.pod) ? 1 : 0));
+    potential.sort(byImportance);
+    const { violating, nonViolating } = filterPodsWithPdbViolation(potential, pdbs);
     const victims: Pod[] = [];
-    for (const p of potential) {
+    let numPdbViolations = 0;
+    // Adds p back: true when the pod still fits (p is spared), false when p stays a victim, or the failing status.
+    const reprieve = (p: PodInfo): Status | boolean => {
       nodeInfo.addPod(p);
       const added = this.handle.runPreFilterExtensionAddPod(state, pod, p, nodeInfo);
-      if (!added.isSuccess()) return { status: added, victims: [] };
-      if (this.handle.runFilterPluginsWithNominatedPods(state, pod, nodeInfo).isSuccess()) continue;
+      if (!added.isSuccess()) return added;
+      if (this.handle.runFilterPluginsWithNominatedPods(state, pod, nodeInfo).isSuccess()) return true;
       nodeInfo.removePod(p.pod.uid);
       const removed = this.handle.runPreFilterExtensionRemovePod(state, pod, p, nodeInfo);
-      if (!removed.isSuccess()) return { status: removed, victims: [] };
+      if (!removed.isSuccess()) return removed;
       victims.push(p.pod);
+      return false;
+    };
+    for (const p of violating) {
+      const r = reprieve(p);
+      if (r instanceof Status) return none(r);
+      if (!r) numPdbViolations++;
     }
-    return { status: Status.SUCCESS, victims };
+    for (const p of nonViolating) {
+      const r = reprieve(p);
+      if (r instanceof Status) return none(r);
+    }
+    // Most important first, whichever group a victim came from (candidate order reads victims[0]).
+    victims.sort((a, b) => byImportance({ pod: a }, { pod: b }));
+    return { status: Status.SUCCESS, victims, numPdbViolations };
   }
+}
+
+function byImportance(a: Pick<PodInfo, 'pod'>, b: Pick<PodInfo, 'pod'>): number {
+  return moreImportantPod(a.pod, b.pod) ? -1 : moreImportantPod(b.pod, a.pod) ? 1 : 0;
 }
 
 /** The DefaultPreemption factory. */

@@ -3,7 +3,8 @@
  * cache + snapshot), built incrementally from the ClusterEvents of the cluster
  * stream. It implements the contract's SnapshotLister with the indexes
  * upstream's snapshot keeps (nodes hosting pods with affinity or required
- * anti-affinity, namespace labels, image spread, nominated pods). The snapshot
+ * anti-affinity, namespace labels, image spread, nominated pods) and the
+ * PodDisruptionBudgets preemption reads. The snapshot
  * service serves it (GetNode/ListNodes through toNodeInfoMessage) and every
  * replica (filterscore) schedules on it.
  */
@@ -12,7 +13,7 @@ import type { NodeInfo, PodInfo, SnapshotLister } from '@schedmesh/framework';
 import { isPodTerminal, podHoldsNode } from '@schedmesh/model';
 import type { Labels } from '@schedmesh/model';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
-import type { ClusterEvent, Namespace, Node, Pod } from '@schedmesh/proto/v1/types';
+import type { ClusterEvent, Namespace, Node, Pod, PodDisruptionBudget } from '@schedmesh/proto/v1/types';
 import { MutableNodeInfo } from './node-info.js';
 import { newPodInfo } from './pod-info.js';
 
@@ -38,6 +39,8 @@ export class ClusterSnapshot implements SnapshotLister {
   private readonly nominated = new Map<string, PodInfo[]>();
   private readonly namespaceMap = new Map<string, Namespace>();
   private readonly imageCounts = new Map<string, number>();
+  private readonly pdbMap = new Map<string, PodDisruptionBudget>();
+  private pdbList: readonly PodDisruptionBudget[] | undefined;
   private ordered: MutableNodeInfo[] | undefined;
   private withAffinity: MutableNodeInfo[] | undefined;
   private withRequiredAnti: MutableNodeInfo[] | undefined;
@@ -91,6 +94,11 @@ export class ClusterSnapshot implements SnapshotLister {
     return this.nominated.get(nodeName) ?? NONE;
   }
 
+  podDisruptionBudgets(): readonly PodDisruptionBudget[] {
+    this.pdbList ??= [...this.pdbMap.values()];
+    return this.pdbList;
+  }
+
   /** A pod by uid. */
   pod(uid: string): Pod | undefined {
     return this.podsByUid.get(uid)?.pod;
@@ -133,6 +141,13 @@ export class ClusterSnapshot implements SnapshotLister {
         if (deleted) this.namespaceMap.delete(o.value.name);
         else this.namespaceMap.set(o.value.name, o.value);
         return;
+      case 'podDisruptionBudget': {
+        const key = `${o.value.namespace}/${o.value.name}`;
+        if (deleted) this.pdbMap.delete(key);
+        else this.pdbMap.set(key, o.value);
+        this.pdbList = undefined;
+        return;
+      }
       default:
         return;
     }
@@ -303,11 +318,12 @@ export class ClusterSnapshot implements SnapshotLister {
 }
 
 /** A snapshot of the given nodes and pods (tests, tools, benchmarks). */
-export function snapshotOf(nodes: readonly Node[], pods: readonly Pod[] = [], namespaces: readonly Namespace[] = []): ClusterSnapshot {
+export function snapshotOf(nodes: readonly Node[], pods: readonly Pod[] = [], namespaces: readonly Namespace[] = [], pdbs: readonly PodDisruptionBudget[] = []): ClusterSnapshot {
   const snapshot = new ClusterSnapshot();
   const upsert = ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT;
   for (const value of namespaces) snapshot.apply({ generation: 0, type: upsert, object: { $case: 'namespace', value } });
   for (const value of nodes) snapshot.apply({ generation: 0, type: upsert, object: { $case: 'node', value } });
   for (const value of pods) snapshot.apply({ generation: 0, type: upsert, object: { $case: 'pod', value } });
+  for (const value of pdbs) snapshot.apply({ generation: 0, type: upsert, object: { $case: 'podDisruptionBudget', value } });
   return snapshot;
 }

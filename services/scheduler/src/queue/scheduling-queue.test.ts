@@ -663,3 +663,24 @@ test('a pod is in exactly one place, and the counts add up, whatever the sequenc
     }),
   );
 });
+
+// ---------------------------------------------------------------------------
+// Activate (a Schedule call for a queued pod)
+
+test.each<[PodQueueState, PodQueueState, boolean]>([
+  ['backoff', 'active', true],
+  ['unschedulable', 'active', true],
+  ['active', 'active', true],
+  ['inFlight', 'inFlight', true],
+])('activate moves a pod in %s to %s at once, without waiting out its backoff or an event', async (from, to, held) => {
+  const { queue } = setup();
+  await placeIn(from, 'asked', queue);
+  expect(queue.activate('uid-asked')).toBe(held);
+  expect(queue.locate('uid-asked')).toBe(to);
+});
+
+test('activate of a pod the queue does not hold changes nothing', () => {
+  const { queue } = setup();
+  expect(queue.activate('uid-unknown')).toBe(false);
+  expect(queue.counts()).toEqual({ active: 0, backoff: 0, unschedulable: 0, inFlight: 0 });
+});

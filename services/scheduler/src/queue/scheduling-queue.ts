@@ -57,6 +57,8 @@ export const InternalQueueEvents = {
   BackoffComplete: 'BackoffComplete',
   /** A pod was parked for podMaxInUnschedulablePodsDuration. */
   UnschedulableTimeout: 'UnschedulableTimeout',
+  /** Someone asked for the pod now (a Schedule call; upstream ForceActivate). */
+  ForceActivate: 'ForceActivate',
 } as const;
 
 /** Why a pod entered a sub-queue. */
@@ -287,6 +289,17 @@ export class SchedulingQueue {
     if (flying !== undefined) flying.deleted = true;
     const queued = this.active.delete(uid) ?? this.backoff.delete(uid) ?? this.pool.delete(uid);
     return queued !== undefined || flying !== undefined;
+  }
+
+  /**
+   * Moves a pod waiting in backoffQ or the unschedulable pool to activeQ now
+   * (upstream Activate). A pod in activeQ or in flight stays where it is.
+   * Whether the queue holds the pod at all.
+   */
+  activate(uid: string): boolean {
+    const waiting = this.backoff.delete(uid) ?? this.pool.delete(uid);
+    if (waiting !== undefined) this.toActive(waiting, InternalQueueEvents.ForceActivate);
+    return waiting !== undefined || this.active.get(uid) !== undefined || this.inFlight.has(uid);
   }
 
   /**

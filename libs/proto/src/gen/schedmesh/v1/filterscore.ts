@@ -151,8 +151,14 @@ export interface PreemptionCandidate {
   nodeName: string;
   /** The pods to evict, lowest priority first. */
   victims: Victim[];
-  /** How many PodDisruptionBudgets the eviction would violate. */
+  /** How many of the victims a PodDisruptionBudget does not allow to go now. */
   numPdbViolations: number;
+  /**
+   * Pods of lower priority nominated to the node: preempting there takes
+   * their room, so their nominations are cleared (upstream
+   * getLowerPriorityNominatedPods).
+   */
+  lowerPriorityNominated: PodRef[];
 }
 
 /** FindPreemptionCandidatesResponse holds the candidates. */
@@ -163,6 +169,13 @@ export interface FindPreemptionCandidatesResponse {
   candidates: PreemptionCandidate[];
   /** Why there is no candidate, when there is none. */
   summary: string;
+  /**
+   * True when the search ran and found no candidate: a nomination the pod
+   * holds is stale and is cleared (upstream's PostFilterResult with an empty
+   * nominated node). False when the pod was not eligible to preempt (e.g.
+   * pods are still leaving its nominated node for it): the nomination stands.
+   */
+  clearNomination: boolean;
 }
 
 function createBaseCycleOptions(): CycleOptions {
@@ -1227,7 +1240,7 @@ export const Victim: MessageFns<Victim> = {
 };
 
 function createBasePreemptionCandidate(): PreemptionCandidate {
-  return { nodeName: "", victims: [], numPdbViolations: 0 };
+  return { nodeName: "", victims: [], numPdbViolations: 0, lowerPriorityNominated: [] };
 }
 
 export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
@@ -1240,6 +1253,9 @@ export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
     }
     if (message.numPdbViolations !== 0) {
       writer.uint32(24).int32(message.numPdbViolations);
+    }
+    for (const v of message.lowerPriorityNominated) {
+      PodRef.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1281,6 +1297,14 @@ export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
             message.numPdbViolations = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lowerPriorityNominated.push(PodRef.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1306,6 +1330,11 @@ export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
         : isSet(object.num_pdb_violations)
         ? globalThis.Number(object.num_pdb_violations)
         : 0,
+      lowerPriorityNominated: globalThis.Array.isArray(object?.lowerPriorityNominated)
+        ? object.lowerPriorityNominated.map((e: any) => PodRef.fromJSON(e))
+        : globalThis.Array.isArray(object?.lower_priority_nominated)
+        ? object.lower_priority_nominated.map((e: any) => PodRef.fromJSON(e))
+        : [],
     };
   },
 
@@ -1320,6 +1349,9 @@ export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
     if (message.numPdbViolations !== 0) {
       obj.numPdbViolations = Math.round(message.numPdbViolations);
     }
+    if (message.lowerPriorityNominated?.length) {
+      obj.lowerPriorityNominated = message.lowerPriorityNominated.map((e) => PodRef.toJSON(e));
+    }
     return obj;
   },
 
@@ -1331,12 +1363,13 @@ export const PreemptionCandidate: MessageFns<PreemptionCandidate> = {
     message.nodeName = object.nodeName ?? "";
     message.victims = object.victims?.map((e) => Victim.fromPartial(e)) || [];
     message.numPdbViolations = object.numPdbViolations ?? 0;
+    message.lowerPriorityNominated = object.lowerPriorityNominated?.map((e) => PodRef.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseFindPreemptionCandidatesResponse(): FindPreemptionCandidatesResponse {
-  return { generation: 0, candidates: [], summary: "" };
+  return { generation: 0, candidates: [], summary: "", clearNomination: false };
 }
 
 export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidatesResponse> = {
@@ -1349,6 +1382,9 @@ export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidat
     }
     if (message.summary !== "") {
       writer.uint32(26).string(message.summary);
+    }
+    if (message.clearNomination !== false) {
+      writer.uint32(32).bool(message.clearNomination);
     }
     return writer;
   },
@@ -1390,6 +1426,14 @@ export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidat
             message.summary = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.clearNomination = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1409,6 +1453,11 @@ export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidat
         ? object.candidates.map((e: any) => PreemptionCandidate.fromJSON(e))
         : [],
       summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+      clearNomination: isSet(object.clearNomination)
+        ? globalThis.Boolean(object.clearNomination)
+        : isSet(object.clear_nomination)
+        ? globalThis.Boolean(object.clear_nomination)
+        : false,
     };
   },
 
@@ -1423,6 +1472,9 @@ export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidat
     if (message.summary !== "") {
       obj.summary = message.summary;
     }
+    if (message.clearNomination !== false) {
+      obj.clearNomination = message.clearNomination;
+    }
     return obj;
   },
 
@@ -1434,6 +1486,7 @@ export const FindPreemptionCandidatesResponse: MessageFns<FindPreemptionCandidat
     message.generation = object.generation ?? 0;
     message.candidates = object.candidates?.map((e) => PreemptionCandidate.fromPartial(e)) || [];
     message.summary = object.summary ?? "";
+    message.clearNomination = object.clearNomination ?? false;
     return message;
   },
 };

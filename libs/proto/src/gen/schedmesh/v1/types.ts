@@ -1092,6 +1092,33 @@ export interface ConfigMap_DataEntry {
 }
 
 /**
+ * PodDisruptionBudget carries what preemption reads of a policy/v1
+ * PodDisruptionBudget: which pods it covers and how many of them may be
+ * disrupted now (status.disruptionsAllowed, kept by the disruption
+ * controller). Victim selection prefers evicting pods that do not take a
+ * budget below zero, as upstream DefaultPreemption does.
+ */
+export interface PodDisruptionBudget {
+  /** metadata.namespace; the budget covers pods of this namespace only. */
+  namespace: string;
+  /** metadata.name. */
+  name: string;
+  /** metadata.resourceVersion. */
+  resourceVersion: string;
+  /** spec.selector; absent or empty selects no pod (as upstream preemption reads it). */
+  selector?:
+    | LabelSelector
+    | undefined;
+  /** status.disruptionsAllowed. */
+  disruptionsAllowed: number;
+  /**
+   * The names of status.disruptedPods: pods whose eviction the API server
+   * already granted and counted, which preemption does not count again.
+   */
+  disruptedPods: string[];
+}
+
+/**
  * ClusterEvent is one change of cluster state.
  *
  * The informer publishes one per Kubernetes watch event on NATS JetStream; the
@@ -1124,6 +1151,9 @@ export interface ClusterEvent {
     | //
     /** A ConfigMap the mesh reads. */
     { $case: "configMap"; value: ConfigMap }
+    | //
+    /** A PodDisruptionBudget (policy/v1). */
+    { $case: "podDisruptionBudget"; value: PodDisruptionBudget }
     | undefined;
 }
 
@@ -5878,6 +5908,176 @@ export const ConfigMap_DataEntry: MessageFns<ConfigMap_DataEntry> = {
   },
 };
 
+function createBasePodDisruptionBudget(): PodDisruptionBudget {
+  return {
+    namespace: "",
+    name: "",
+    resourceVersion: "",
+    selector: undefined,
+    disruptionsAllowed: 0,
+    disruptedPods: [],
+  };
+}
+
+export const PodDisruptionBudget: MessageFns<PodDisruptionBudget> = {
+  encode(message: PodDisruptionBudget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.resourceVersion !== "") {
+      writer.uint32(26).string(message.resourceVersion);
+    }
+    if (message.selector !== undefined) {
+      LabelSelector.encode(message.selector, writer.uint32(34).fork()).join();
+    }
+    if (message.disruptionsAllowed !== 0) {
+      writer.uint32(40).int32(message.disruptionsAllowed);
+    }
+    for (const v of message.disruptedPods) {
+      writer.uint32(50).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodDisruptionBudget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodDisruptionBudget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.resourceVersion = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.selector = LabelSelector.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.disruptionsAllowed = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.disruptedPods.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodDisruptionBudget {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      resourceVersion: isSet(object.resourceVersion)
+        ? globalThis.String(object.resourceVersion)
+        : isSet(object.resource_version)
+        ? globalThis.String(object.resource_version)
+        : "",
+      selector: isSet(object.selector) ? LabelSelector.fromJSON(object.selector) : undefined,
+      disruptionsAllowed: isSet(object.disruptionsAllowed)
+        ? globalThis.Number(object.disruptionsAllowed)
+        : isSet(object.disruptions_allowed)
+        ? globalThis.Number(object.disruptions_allowed)
+        : 0,
+      disruptedPods: globalThis.Array.isArray(object?.disruptedPods)
+        ? object.disruptedPods.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.disrupted_pods)
+        ? object.disrupted_pods.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PodDisruptionBudget): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.resourceVersion !== "") {
+      obj.resourceVersion = message.resourceVersion;
+    }
+    if (message.selector !== undefined) {
+      obj.selector = LabelSelector.toJSON(message.selector);
+    }
+    if (message.disruptionsAllowed !== 0) {
+      obj.disruptionsAllowed = Math.round(message.disruptionsAllowed);
+    }
+    if (message.disruptedPods?.length) {
+      obj.disruptedPods = message.disruptedPods;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PodDisruptionBudget>): PodDisruptionBudget {
+    return PodDisruptionBudget.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PodDisruptionBudget>): PodDisruptionBudget {
+    const message = createBasePodDisruptionBudget();
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.resourceVersion = object.resourceVersion ?? "";
+    message.selector = (object.selector !== undefined && object.selector !== null)
+      ? LabelSelector.fromPartial(object.selector)
+      : undefined;
+    message.disruptionsAllowed = object.disruptionsAllowed ?? 0;
+    message.disruptedPods = object.disruptedPods?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseClusterEvent(): ClusterEvent {
   return { generation: 0, type: 0, object: undefined };
 }
@@ -5905,6 +6105,9 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
         break;
       case "configMap":
         ConfigMap.encode(message.object.value, writer.uint32(58).fork()).join();
+        break;
+      case "podDisruptionBudget":
+        PodDisruptionBudget.encode(message.object.value, writer.uint32(66).fork()).join();
         break;
     }
     return writer;
@@ -5979,6 +6182,17 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
             message.object = { $case: "configMap", value: ConfigMap.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.object = {
+              $case: "podDisruptionBudget",
+              value: PodDisruptionBudget.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6009,6 +6223,10 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
         ? { $case: "configMap", value: ConfigMap.fromJSON(object.configMap) }
         : isSet(object.config_map)
         ? { $case: "configMap", value: ConfigMap.fromJSON(object.config_map) }
+        : isSet(object.podDisruptionBudget)
+        ? { $case: "podDisruptionBudget", value: PodDisruptionBudget.fromJSON(object.podDisruptionBudget) }
+        : isSet(object.pod_disruption_budget)
+        ? { $case: "podDisruptionBudget", value: PodDisruptionBudget.fromJSON(object.pod_disruption_budget) }
         : undefined,
     };
   },
@@ -6031,6 +6249,8 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
       obj.admissionPolicy = AdmissionPolicy.toJSON(message.object.value);
     } else if (message.object?.$case === "configMap") {
       obj.configMap = ConfigMap.toJSON(message.object.value);
+    } else if (message.object?.$case === "podDisruptionBudget") {
+      obj.podDisruptionBudget = PodDisruptionBudget.toJSON(message.object.value);
     }
     return obj;
   },
@@ -6070,6 +6290,15 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
       case "configMap": {
         if (object.object?.value !== undefined && object.object?.value !== null) {
           message.object = { $case: "configMap", value: ConfigMap.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "podDisruptionBudget": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = {
+            $case: "podDisruptionBudget",
+            value: PodDisruptionBudget.fromPartial(object.object.value),
+          };
         }
         break;
       }
