@@ -1,0 +1,158 @@
+// GPU attestation compliance end to end on a real control plane (etcd +
+// kube-apiserver): the mesh of scheduler.test.ts without admission, and the
+// gateway configured with the example GPU compliance plugin's two plugins —
+// the attestation verdict at preFilter and the attested-node filter. Three
+// fake nodes: one with attested GPUs, a bigger one whose GPUs are not attested
+// (the scheduler would prefer it), one without GPUs. Every check reads pods and
+// events back from the API server.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
+import type { FilterScoreApp } from '@schedmesh/filterscore-service';
+import { gatewayConfigSchema, startGatewayService } from '@schedmesh/gateway-service';
+import type { GatewayServiceHandle } from '@schedmesh/gateway-service';
+import { ATTESTATION_ANNOTATION, signAttestation, startGpuCompliancePlugin } from '@schedmesh/gpu-compliance-example';
+import type { GpuCompliancePlugin } from '@schedmesh/gpu-compliance-example';
+import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
+import type { InformerApp } from '@schedmesh/informer-service';
+import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
+import type { ReservationApp } from '@schedmesh/reservation-service';
+import { schedulerConfigSchema, startSchedulerApp } from '@schedmesh/scheduler-service';
+import type { SchedulerApp } from '@schedmesh/scheduler-service';
+import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
+import type { SnapshotApp } from '@schedmesh/snapshot-service';
+import { createFakeNodes, pollUntil, requireBinary, startControlPlane, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
+import type { ControlPlane } from '@schedmesh/testkit';
+
+const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
+const NAMESPACE = 'ml';
+const keys = generateKeyPairSync('ed25519');
+
+let cp: ControlPlane;
+let informer: InformerApp | undefined;
+let snapshot: SnapshotApp | undefined;
+let filterscore: FilterScoreApp | undefined;
+let reservation: ReservationApp | undefined;
+let gateway: GatewayServiceHandle | undefined;
+let plugin: GpuCompliancePlugin | undefined;
+let scheduler: SchedulerApp | undefined;
+
+const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
+const grpc = { host: '127.0.0.1', port: 0 };
+const nats = () => ({ url: process.env[testEnvKeys.natsUrl]!, stream: `GPU_E2E_${process.pid}`, subjectPrefix: `gpu-e2e-${process.pid}`, memoryStorage: true });
+
+const attestation = (serviceAccount: string, ttlSeconds = 3600): string =>
+  signAttestation(keys.privateKey, { namespace: NAMESPACE, serviceAccount }, Math.floor(Date.now() / 1000) + ttlSeconds);
+
+function gpuPod(name: string, opts: { gpus?: number; serviceAccount?: string; attestation?: string } = {}): V1Pod {
+  const gpus = String(opts.gpus ?? 1);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NAMESPACE, ...(opts.attestation ? { annotations: { [ATTESTATION_ANNOTATION]: opts.attestation } } : {}) },
+    spec: {
+      schedulerName: 'schedmesh',
+      serviceAccountName: opts.serviceAccount ?? 'trainer',
+      containers: [{ name: 'main', image: 'registry.invalid/cuda:never-pulled', resources: { requests: { cpu: '500m', memory: '1Gi', 'nvidia.com/gpu': gpus }, limits: { 'nvidia.com/gpu': gpus } } }],
+    },
+  };
+}
+
+const readPod = (name: string): Promise<V1Pod> => cp.core.readNamespacedPod({ namespace: NAMESPACE, name });
+const failedScheduling = (name: string): Promise<string> =>
+  pollUntil(
+    async () => (await cp.core.listNamespacedEvent({ namespace: NAMESPACE, fieldSelector: `involvedObject.name=${name}` })).items.find((e) => e.reason === 'FailedScheduling')?.message,
+    { what: `a FailedScheduling event for ${name}`, timeoutMs: 60_000, intervalMs: 250 },
+  );
+const boundNode = (name: string): Promise<string> => pollUntil(async () => (await readPod(name)).spec?.nodeName || undefined, { what: `${name} bound`, timeoutMs: 60_000, intervalMs: 250 });
+
+beforeAll(async () => {
+  requireBinary('etcd');
+  requireBinary('kube-apiserver');
+  requireBinary('kubectl');
+  cp = await startControlPlane();
+  await runKubectl(cp, ['apply', '-f', CRD]);
+  await runKubectl(cp, ['wait', '--for', 'condition=established', '--timeout=30s', 'crd/admissionpolicies.schedmesh.io']);
+  await runKubectl(cp, ['create', 'namespace', 'schedmesh-system']);
+  await runKubectl(cp, ['create', 'namespace', NAMESPACE]);
+  await createFakeNodes(cp.kubeConfig, [
+    { name: 'gpu-attested', capacity: { cpu: '8', memory: '32Gi', pods: '110', 'nvidia.com/gpu': '2' }, labels: { 'schedmesh.io/gpu-attested': 'true' } },
+    { name: 'gpu-unattested', capacity: { cpu: '64', memory: '256Gi', pods: '110', 'nvidia.com/gpu': '8' } },
+    { name: 'cpu-only', capacity: { cpu: '64', memory: '256Gi', pods: '110' }, labels: { 'schedmesh.io/gpu-attested': 'true' } },
+  ]);
+
+  // The public key as a mounted Secret would hold it.
+  const dir = mkdtempSync(join(tmpdir(), 'gpu-e2e-'));
+  const publicKeyFile = join(dir, 'ed25519.pub');
+  writeFileSync(publicKeyFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+  plugin = await startGpuCompliancePlugin({ publicKeyFile });
+  const pluginsFile = join(dir, 'plugins.yaml');
+  writeFileSync(pluginsFile, stringify({ plugins: plugin.gatewayPlugins }));
+
+  const kubeconfig = cp.kubeconfigPath;
+  informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig } }), { handleSignals: false });
+  snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc, nats: nats() }), { handleSignals: false });
+  filterscore = await startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, nats: nats(), snapshot: { address: `127.0.0.1:${snapshot.grpcPort}` } }), { handleSignals: false });
+  reservation = await startReservation(
+    reservationConfigSchema.parse({ ...common, grpc, nats: nats(), redis: { url: process.env[testEnvKeys.redisUrl]!, keyPrefix: `gpu-e2e-${process.pid}` } }),
+    { handleSignals: false },
+  );
+  gateway = await startGatewayService(gatewayConfigSchema.parse({ ...common, grpc, gateway: { pluginsFile } }), { handleSignals: false });
+  scheduler = await startSchedulerApp(
+    schedulerConfigSchema.parse({
+      ...common,
+      grpc,
+      nats: nats(),
+      filterscore: { address: `127.0.0.1:${filterscore.grpcPort}` },
+      reservation: { address: `127.0.0.1:${reservation.grpcPort}` },
+      gateway: { address: `127.0.0.1:${gateway.grpcPort}` },
+      kubernetes: { kubeconfig },
+      scheduler: { durableName: `gpu-e2e-${process.pid}`, instance: 'gpu-e2e-0' },
+    }),
+    { handleSignals: false },
+  );
+  await pollUntil(async () => (scheduler!.source.gate.synced && scheduler!.source.viewNodes() === 3 ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
+}, 180_000);
+
+afterAll(async () => {
+  for (const app of [scheduler, gateway, reservation, filterscore, snapshot, informer]) await app?.stop().catch(() => undefined);
+  await plugin?.close();
+  await cp?.stop();
+}, 60_000);
+
+describe('GPU attestation compliance through the gateway and the scheduler', () => {
+  test('a GPU pod without an attestation is refused with "Missing security attestation" and stays pending', async () => {
+    await cp.core.createNamespacedPod({ namespace: NAMESPACE, body: gpuPod('unattested') });
+    expect(await failedScheduling('unattested')).toContain('Missing security attestation');
+    const pod = await readPod('unattested');
+    expect(pod.spec?.nodeName ?? '').toBe('');
+    expect(pod.status?.conditions?.find((c) => c.type === 'PodScheduled')).toMatchObject({ status: 'False', reason: 'Unschedulable' });
+  }, 90_000);
+
+  test('an attestation signed for another service account is refused, saying why', async () => {
+    await cp.core.createNamespacedPod({ namespace: NAMESPACE, body: gpuPod('borrowed', { serviceAccount: 'intruder', attestation: attestation('trainer') }) });
+    expect(await failedScheduling('borrowed')).toContain('Missing security attestation: schedmesh.io/gpu-attestation is not valid (the signature does not verify for service account ml/intruder)');
+    expect((await readPod('borrowed')).spec?.nodeName ?? '').toBe('');
+  }, 90_000);
+
+  test('an attested GPU pod binds, and only to the node whose GPUs are attested, though the other has more room', async () => {
+    await cp.core.createNamespacedPod({ namespace: NAMESPACE, body: gpuPod('attested', { gpus: 2, attestation: attestation('trainer') }) });
+    expect(await boundNode('attested')).toBe('gpu-attested');
+    // gpu-attested is full now: the next attested GPU pod fits only on gpu-unattested, which the plugin filters out.
+    await cp.core.createNamespacedPod({ namespace: NAMESPACE, body: gpuPod('attested-2', { attestation: attestation('trainer') }) });
+    expect(await failedScheduling('attested-2')).toContain('node has no attested GPUs (label schedmesh.io/gpu-attested=true)');
+    expect((await readPod('attested-2')).spec?.nodeName ?? '').toBe('');
+  }, 90_000);
+
+  test('a pod without GPUs needs no attestation', async () => {
+    const body: V1Pod = { ...gpuPod('cpu-job'), spec: { schedulerName: 'schedmesh', containers: [{ name: 'main', image: 'registry.invalid/app:never-pulled', resources: { requests: { cpu: '500m' } } }] } };
+    await cp.core.createNamespacedPod({ namespace: NAMESPACE, body });
+    expect(await boundNode('cpu-job')).toMatch(/^(gpu-attested|gpu-unattested|cpu-only)$/);
+  }, 90_000);
+});
