@@ -1,7 +1,8 @@
-// GPU attestation compliance end to end on a real control plane (etcd +
+// The source design's plugins end to end on a real control plane (etcd +
 // kube-apiserver): the mesh of scheduler.test.ts without admission, and the
 // gateway configured with the example GPU compliance plugin's two plugins —
-// the attestation verdict at preFilter and the attested-node filter. Three
+// the attestation verdict at preFilter and the attested-node filter — and a
+// cost-tracking service answering the design's inject_tags operation. Three
 // fake nodes: one with attested GPUs, a bigger one whose GPUs are not attested
 // (the scheduler would prefer it), one without GPUs. Every check reads pods and
 // events back from the API server.
@@ -18,6 +19,8 @@ import type { FilterScoreApp } from '@schedmesh/filterscore-service';
 import { gatewayConfigSchema, startGatewayService } from '@schedmesh/gateway-service';
 import type { GatewayServiceHandle } from '@schedmesh/gateway-service';
 import { ATTESTATION_ANNOTATION, signAttestation, startGpuCompliancePlugin } from '@schedmesh/gpu-compliance-example';
+import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
+import type { ExamplePlugin } from '@schedmesh/rest-plugin-example';
 import type { GpuCompliancePlugin } from '@schedmesh/gpu-compliance-example';
 import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
 import type { InformerApp } from '@schedmesh/informer-service';
@@ -41,6 +44,7 @@ let filterscore: FilterScoreApp | undefined;
 let reservation: ReservationApp | undefined;
 let gateway: GatewayServiceHandle | undefined;
 let plugin: GpuCompliancePlugin | undefined;
+let costTracking: ExamplePlugin | undefined;
 let scheduler: SchedulerApp | undefined;
 
 const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
@@ -93,7 +97,9 @@ beforeAll(async () => {
   writeFileSync(publicKeyFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
   plugin = await startGpuCompliancePlugin({ publicKeyFile });
   const pluginsFile = join(dir, 'plugins.yaml');
-  writeFileSync(pluginsFile, stringify({ plugins: plugin.gatewayPlugins }));
+  costTracking = await startExamplePlugin({ decide: () => ({ body: { operation: 'inject_tags', parameters: { cost_center: 'rd-department-42', project_code: 'PX-2025-05' } } }) });
+  const costPlugin = { name: 'cost-tracking', type: 'rest', protocol: 'operation', endpoint: costTracking.url, timeout: '5000ms', retry: 3 };
+  writeFileSync(pluginsFile, stringify({ plugins: [...plugin.gatewayPlugins, costPlugin] }));
 
   const kubeconfig = cp.kubeconfigPath;
   informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig } }), { handleSignals: false });
@@ -123,10 +129,11 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const app of [scheduler, gateway, reservation, filterscore, snapshot, informer]) await app?.stop().catch(() => undefined);
   await plugin?.close();
+  await costTracking?.close();
   await cp?.stop();
 }, 60_000);
 
-describe('GPU attestation compliance through the gateway and the scheduler', () => {
+describe('the source design\'s plugins through the gateway and the scheduler', () => {
   test('a GPU pod without an attestation is refused with "Missing security attestation" and stays pending', async () => {
     await cp.core.createNamespacedPod({ namespace: NAMESPACE, body: gpuPod('unattested') });
     expect(await failedScheduling('unattested')).toContain('Missing security attestation');
@@ -144,6 +151,8 @@ describe('GPU attestation compliance through the gateway and the scheduler', () 
   test('an attested GPU pod binds, and only to the node whose GPUs are attested, though the other has more room', async () => {
     await cp.core.createNamespacedPod({ namespace: NAMESPACE, body: gpuPod('attested', { gpus: 2, attestation: attestation('trainer') }) });
     expect(await boundNode('attested')).toBe('gpu-attested');
+    // PreBind: the cost-tracking service's inject_tags became labels on the bound pod.
+    expect((await readPod('attested')).metadata?.labels).toMatchObject({ cost_center: 'rd-department-42', project_code: 'PX-2025-05' });
     // gpu-attested is full now: the next attested GPU pod fits only on gpu-unattested, which the plugin filters out.
     await cp.core.createNamespacedPod({ namespace: NAMESPACE, body: gpuPod('attested-2', { attestation: attestation('trainer') }) });
     expect(await failedScheduling('attested-2')).toContain('node has no attested GPUs (label schedmesh.io/gpu-attested=true)');
