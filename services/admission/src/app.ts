@@ -73,6 +73,7 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
     store,
     tracer: runtime.tracer,
     hibernationEnabled: config.features.hibernation,
+    hostPathWhenNoPolicy: config.hostPath.whenNoPolicy,
     appLabels: config.hibernation.appLabels,
     poolLabel: config.labels.pool,
     reviewer: accessCache,
