@@ -1,5 +1,6 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { KubeApi, loadKubeConfig } from '@schedmesh/mesh';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
 import { connectClient, connectNatsFrom, startService } from '@schedmesh/runtime';
@@ -11,6 +12,7 @@ import { openLastKnownGood } from './last-good.js';
 import type { LastKnownGood } from './last-good.js';
 import { AdmissionMetrics } from './metrics.js';
 import { compilePolicy } from './policy.js';
+import { PolicyStatusWriter } from './policy-status.js';
 import { PolicyStore } from './policy-store.js';
 import type { StoreChange } from './policy-store.js';
 import { admissionServer } from './server.js';
@@ -46,10 +48,12 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
 
   let accessCache: CachedAccessReviewer | undefined;
   const metrics = new AdmissionMetrics(runtime.metrics, store, () => accessCache?.size ?? 0);
+  let kubeConfig: KubeConfig | undefined;
+  const cluster = (): KubeConfig => (kubeConfig ??= options.kubeConfig ?? loadKubeConfig(config.kubernetes.kubeconfig));
   let kubernetes: KubernetesAccessReviewer | undefined;
   if (config.kubernetes.accessReviews) {
     kubernetes = new KubernetesAccessReviewer({
-      kubeConfig: options.kubeConfig ?? loadKubeConfig(config.kubernetes.kubeconfig),
+      kubeConfig: cluster(),
       timeoutMs: config.kubernetes.reviewTimeout,
       onReview: (outcome) => metrics.sarReviews.inc({ outcome }),
     });
@@ -59,6 +63,9 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
       onLookup: (result) => metrics.sarCache.inc({ result }),
     });
   }
+
+  const statusApi = config.kubernetes.policyStatus ? new KubeApi({ kubeConfig: cluster(), connections: 2 }) : undefined;
+  const status = statusApi ? new PolicyStatusWriter({ api: statusApi, logger }) : undefined;
 
   const { address, ...gatewayClient } = config.gateway;
   // Invoke is not marked idempotent, so the client never retries it; the gateway retries per plugin.
@@ -101,6 +108,8 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
     await nc?.drain();
     gateway?.close();
     kubernetes?.close();
+    await status?.stop();
+    await statusApi?.close();
   });
 
   try {
@@ -114,7 +123,7 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
         logger.warn({ bucket: config.nats.lastKnownGoodBucket, err: (err as Error).message }, 'last-known-good bucket unavailable: a restart cannot restore a policy whose latest version is invalid');
       }
     }
-    const onChange = policyChangeHandler({ store, logger, metrics, lastGood });
+    const onChange = policyChangeHandler({ store, logger, metrics, lastGood, status });
     following = followPolicies({
       nc,
       store,
@@ -131,16 +140,15 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
   }
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
-}
-
 /** Logs, counts and keeps the last-known-good store current for each applied stream event. */
-function policyChangeHandler(deps: { store: PolicyStore; logger: Logger; metrics: AdmissionMetrics; lastGood: LastKnownGood | undefined }): (change: StoreChange) => Promise<void> {
-  const { store, logger, metrics, lastGood } = deps;
+function policyChangeHandler(deps: {
+  store: PolicyStore;
+  logger: Logger;
+  metrics: AdmissionMetrics;
+  lastGood: LastKnownGood | undefined;
+  status: PolicyStatusWriter | undefined;
+}): (change: StoreChange) => Promise<void> {
+  const { store, logger, metrics, lastGood, status } = deps;
   const quietly = async (what: string, policy: string, op: () => Promise<void>): Promise<void> => {
     try {
       await op();
@@ -155,6 +163,7 @@ function policyChangeHandler(deps: { store: PolicyStore; logger: Logger; metrics
         metrics.policyApplied.inc();
         logger.info({ policy: policy.key, generation: policy.generation, resourceVersion: policy.resourceVersion }, 'admission policy applied');
         if (lastGood) await quietly('save', policy.key, () => lastGood.save(change.object));
+        status?.report(change);
         return;
       }
       case 'policy-refused': {
@@ -186,6 +195,7 @@ function policyChangeHandler(deps: { store: PolicyStore; logger: Logger; metrics
             ? `admission policy refused (${first.field}: ${first.reason}); its previous valid version stays in force`
             : `admission policy refused (${first.field}: ${first.reason}); no valid version of it is known, so it is not in force`,
         );
+        status?.report({ ...change, refusal: { ...refusal, inForce } });
         return;
       }
       case 'policy-deleted':

@@ -51,6 +51,8 @@ export const admissionConfigSchema = commonConfigSchema
       .prefault({}),
     kubernetes: z
       .object({
+        /** Write each AdmissionPolicy's Accepted condition to its status subresource. */
+        policyStatus: z.boolean().default(true),
         /** Check tenant RBAC with SubjectAccessReviews; off = every review is unavailable (the policies' failurePolicy applies). */
         accessReviews: z.boolean().default(true),
         /** Kubeconfig path; default: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */

@@ -56,7 +56,7 @@ function streamOf(n: number): { stream: string; subjectPrefix: string; lastKnown
 }
 
 async function startApp(stream: ReturnType<typeof streamOf>, overrides: Record<string, Record<string, unknown>> = {}) {
-  const config = loopbackConfig(admissionConfigSchema, nats.url, { ...overrides, nats: { memoryStorage: false, ...stream, ...overrides.nats }, kubernetes: { accessReviews: false } });
+  const config = loopbackConfig(admissionConfigSchema, nats.url, { ...overrides, nats: { memoryStorage: false, ...stream, ...overrides.nats }, kubernetes: { accessReviews: false, policyStatus: false } });
   // The informer owns the cluster stream; without one, the test creates it.
   await ensureClusterStreamFrom(config.nats);
   const app = await startAdmissionApp(config, { handleSignals: false });
