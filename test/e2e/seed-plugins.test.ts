@@ -1,5 +1,5 @@
 // The source design's plugins end to end on a real control plane (etcd +
-// kube-apiserver): the mesh of scheduler.test.ts without admission, and the
+// kube-apiserver): the mesh of scheduler.test.ts (mesh.ts) without admission, and the
 // gateway configured with the example GPU compliance plugin's two plugins —
 // the attestation verdict at preFilter and the attested-node filter — and a
 // cost-tracking service answering the design's inject_tags operation. Three
@@ -14,42 +14,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
-import type { FilterScoreApp } from '@schedmesh/filterscore-service';
-import { gatewayConfigSchema, startGatewayService } from '@schedmesh/gateway-service';
-import type { GatewayServiceHandle } from '@schedmesh/gateway-service';
 import { ATTESTATION_ANNOTATION, signAttestation, startGpuCompliancePlugin } from '@schedmesh/gpu-compliance-example';
+import type { GpuCompliancePlugin } from '@schedmesh/gpu-compliance-example';
 import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
 import type { ExamplePlugin } from '@schedmesh/rest-plugin-example';
-import type { GpuCompliancePlugin } from '@schedmesh/gpu-compliance-example';
-import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
-import type { InformerApp } from '@schedmesh/informer-service';
-import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
-import type { ReservationApp } from '@schedmesh/reservation-service';
-import { schedulerConfigSchema, startSchedulerApp } from '@schedmesh/scheduler-service';
-import type { SchedulerApp } from '@schedmesh/scheduler-service';
-import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
-import type { SnapshotApp } from '@schedmesh/snapshot-service';
-import { createFakeNodes, pollUntil, requireBinary, startControlPlane, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
+import { createFakeNodes, pollUntil, requireBinary, startControlPlane, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
+import { startE2eMesh } from './mesh.js';
+import type { E2eMesh } from './mesh.js';
 
 const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 const NAMESPACE = 'ml';
 const keys = generateKeyPairSync('ed25519');
 
 let cp: ControlPlane;
-let informer: InformerApp | undefined;
-let snapshot: SnapshotApp | undefined;
-let filterscore: FilterScoreApp | undefined;
-let reservation: ReservationApp | undefined;
-let gateway: GatewayServiceHandle | undefined;
+let mesh: E2eMesh | undefined;
 let plugin: GpuCompliancePlugin | undefined;
 let costTracking: ExamplePlugin | undefined;
-let scheduler: SchedulerApp | undefined;
-
-const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
-const grpc = { host: '127.0.0.1', port: 0 };
-const nats = () => ({ url: process.env[testEnvKeys.natsUrl]!, stream: `GPU_E2E_${process.pid}`, subjectPrefix: `gpu-e2e-${process.pid}`, memoryStorage: true });
 
 const attestation = (serviceAccount: string, ttlSeconds = 3600): string =>
   signAttestation(keys.privateKey, { namespace: NAMESPACE, serviceAccount }, Math.floor(Date.now() / 1000) + ttlSeconds);
@@ -101,33 +82,11 @@ beforeAll(async () => {
   const costPlugin = { name: 'cost-tracking', type: 'rest', protocol: 'operation', endpoint: costTracking.url, timeout: '5000ms', retry: 3 };
   writeFileSync(pluginsFile, stringify({ plugins: [...plugin.gatewayPlugins, costPlugin] }));
 
-  const kubeconfig = cp.kubeconfigPath;
-  informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig } }), { handleSignals: false });
-  snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc, nats: nats() }), { handleSignals: false });
-  filterscore = await startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, nats: nats(), snapshot: { address: `127.0.0.1:${snapshot.grpcPort}` } }), { handleSignals: false });
-  reservation = await startReservation(
-    reservationConfigSchema.parse({ ...common, grpc, nats: nats(), redis: { url: process.env[testEnvKeys.redisUrl]!, keyPrefix: `gpu-e2e-${process.pid}` } }),
-    { handleSignals: false },
-  );
-  gateway = await startGatewayService(gatewayConfigSchema.parse({ ...common, grpc, gateway: { pluginsFile } }), { handleSignals: false });
-  scheduler = await startSchedulerApp(
-    schedulerConfigSchema.parse({
-      ...common,
-      grpc,
-      nats: nats(),
-      filterscore: { address: `127.0.0.1:${filterscore.grpcPort}` },
-      reservation: { address: `127.0.0.1:${reservation.grpcPort}` },
-      gateway: { address: `127.0.0.1:${gateway.grpcPort}` },
-      kubernetes: { kubeconfig },
-      scheduler: { durableName: `gpu-e2e-${process.pid}`, instance: 'gpu-e2e-0' },
-    }),
-    { handleSignals: false },
-  );
-  await pollUntil(async () => (scheduler!.source.gate.synced && scheduler!.source.viewNodes() === 3 ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
+  mesh = await startE2eMesh(cp, { name: 'seed-e2e', nodes: 3, pluginsFile });
 }, 180_000);
 
 afterAll(async () => {
-  for (const app of [scheduler, gateway, reservation, filterscore, snapshot, informer]) await app?.stop().catch(() => undefined);
+  await mesh?.stop();
   await plugin?.close();
   await costTracking?.close();
   await cp?.stop();

@@ -1,0 +1,106 @@
+// The whole mesh in-process against a real control plane, as the end-to-end
+// tests compose it: informer (watching the API), snapshot, filterscore,
+// reservation (real Redis), and — when asked for — the gateway with a plugins
+// file and admission, then the scheduler binding pods with schedulerName:
+// schedmesh. One NATS stream and Redis prefix per suite (the shared servers
+// outlive it).
+import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-service';
+import type { AdmissionApp } from '@schedmesh/admission-service';
+import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
+import type { FilterScoreApp } from '@schedmesh/filterscore-service';
+import { gatewayConfigSchema, startGatewayService } from '@schedmesh/gateway-service';
+import type { GatewayServiceHandle } from '@schedmesh/gateway-service';
+import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
+import type { InformerApp } from '@schedmesh/informer-service';
+import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
+import type { ReservationApp } from '@schedmesh/reservation-service';
+import { schedulerConfigSchema, startSchedulerApp } from '@schedmesh/scheduler-service';
+import type { SchedulerApp } from '@schedmesh/scheduler-service';
+import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
+import type { SnapshotApp } from '@schedmesh/snapshot-service';
+import { pollUntil, testEnvKeys } from '@schedmesh/testkit';
+import type { ControlPlane } from '@schedmesh/testkit';
+
+/** Options of {@link startE2eMesh}. */
+export interface E2eMeshOptions {
+  /** Names the suite's stream, consumer and Redis prefix ("sched-e2e"). */
+  name: string;
+  /** The scheduler is ready once its view holds this many nodes. */
+  nodes: number;
+  /** The gateway's plugins file; without it, no gateway. */
+  pluginsFile?: string;
+  /** Start admission (with the control plane's kubeconfig). */
+  admission?: boolean;
+}
+
+/** The running services; stop() stops them in reverse order. */
+export interface E2eMesh {
+  readonly informer: InformerApp;
+  readonly snapshot: SnapshotApp;
+  readonly filterscore: FilterScoreApp;
+  readonly reservation: ReservationApp;
+  readonly gateway: GatewayServiceHandle | undefined;
+  readonly admission: AdmissionApp | undefined;
+  readonly scheduler: SchedulerApp;
+  stop(): Promise<void>;
+}
+
+const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
+const grpc = { host: '127.0.0.1', port: 0 };
+const address = (app: { grpcPort: number }): { address: string } => ({ address: `127.0.0.1:${app.grpcPort}` });
+
+/** Starts the mesh and waits until the scheduler's view holds every node. */
+export async function startE2eMesh(cp: ControlPlane, options: E2eMeshOptions): Promise<E2eMesh> {
+  const id = `${options.name}-${process.pid}`;
+  const nats = { url: process.env[testEnvKeys.natsUrl]!, stream: id.toUpperCase().replace(/-/g, '_'), subjectPrefix: id, memoryStorage: true };
+  const kubeconfig = cp.kubeconfigPath;
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const start = async <T extends { stop(): Promise<void> }>(app: Promise<T>): Promise<T> => {
+    const running = await app;
+    started.push(running);
+    return running;
+  };
+  const stop = async (): Promise<void> => {
+    for (const app of started.splice(0).reverse()) await app.stop().catch(() => undefined);
+  };
+  try {
+    const informer = await start(startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats, source: { kubeconfig } }), { handleSignals: false }));
+    const snapshot = await start(startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc, nats }), { handleSignals: false }));
+    // With a nats block, filterscore follows the profiles ConfigMap (schedmesh-system/schedmesh-profiles); so does the scheduler.
+    const filterscore = await start(startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, nats, snapshot: address(snapshot) }), { handleSignals: false }));
+    const reservation = await start(
+      startReservation(reservationConfigSchema.parse({ ...common, grpc, nats, redis: { url: process.env[testEnvKeys.redisUrl]!, keyPrefix: id } }), { handleSignals: false }),
+    );
+    const gateway = options.pluginsFile
+      ? await start(startGatewayService(gatewayConfigSchema.parse({ ...common, grpc, gateway: { pluginsFile: options.pluginsFile } }), { handleSignals: false }))
+      : undefined;
+    const admission = options.admission
+      ? await start(
+          startAdmissionApp(admissionConfigSchema.parse({ ...common, grpc, nats: { ...nats, lastKnownGoodBucket: id.replace(/-/g, '_') }, kubernetes: { kubeconfig } }), {
+            handleSignals: false,
+          }),
+        )
+      : undefined;
+    const scheduler = await start(
+      startSchedulerApp(
+        schedulerConfigSchema.parse({
+          ...common,
+          grpc,
+          nats,
+          filterscore: address(filterscore),
+          reservation: address(reservation),
+          ...(admission ? { admission: address(admission) } : {}),
+          ...(gateway ? { gateway: address(gateway) } : {}),
+          kubernetes: { kubeconfig },
+          scheduler: { durableName: id, instance: `${options.name}-0` },
+        }),
+        { handleSignals: false },
+      ),
+    );
+    await pollUntil(async () => (scheduler.source.gate.synced && scheduler.source.viewNodes() === options.nodes ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
+    return { informer, snapshot, filterscore, reservation, gateway, admission, scheduler, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
