@@ -3,17 +3,15 @@
 // one's Accepted condition back through the status subresource, so
 // `kubectl get admissionpolicies` shows whether a policy is in force. Every
 // check reads the API server with kubectl.
-import { join } from 'node:path';
-
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-service';
 import type { AdmissionApp } from '@schedmesh/admission-service';
 import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
 import type { InformerApp } from '@schedmesh/informer-service';
-import { pollUntil, requireBinary, startControlPlane, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
+import { pollUntil, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
+import { startE2eControlPlane } from './mesh.js';
 
-const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 
 let cp: ControlPlane;
 let informer: InformerApp | undefined;
@@ -58,13 +56,7 @@ async function row(name: string): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  requireBinary('etcd');
-  requireBinary('kube-apiserver');
-  requireBinary('kubectl');
-  cp = await startControlPlane();
-  await kubectl(['apply', '-f', CRD]);
-  await kubectl(['wait', '--for', 'condition=established', '--timeout=30s', 'crd/admissionpolicies.schedmesh.io']);
-  await kubectl(['create', 'namespace', 'schedmesh-system']);
+  cp = await startE2eControlPlane();
   const kubeconfig = cp.kubeconfigPath;
   informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig } }), { handleSignals: false });
   admission = await startAdmissionApp(

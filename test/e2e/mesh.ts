@@ -4,6 +4,8 @@
 // file and admission, then the scheduler binding pods with schedulerName:
 // schedmesh. One NATS stream and Redis prefix per suite (the shared servers
 // outlive it).
+import { join } from 'node:path';
+
 import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-service';
 import type { AdmissionApp } from '@schedmesh/admission-service';
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
@@ -18,8 +20,27 @@ import { schedulerConfigSchema, startSchedulerApp } from '@schedmesh/scheduler-s
 import type { SchedulerApp } from '@schedmesh/scheduler-service';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import type { SnapshotApp } from '@schedmesh/snapshot-service';
-import { pollUntil, testEnvKeys } from '@schedmesh/testkit';
+import { kubectl, pollUntil, requireBinary, startControlPlane, testEnvKeys } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
+
+const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
+
+/**
+ * A real etcd + kube-apiserver as the mesh expects it: the AdmissionPolicy
+ * CRD established (the informer watches policies) and the schedmesh-system
+ * namespace (its ConfigMaps), plus `namespaces`. Missing binaries fail with
+ * the build command.
+ */
+export async function startE2eControlPlane(namespaces: readonly string[] = []): Promise<ControlPlane> {
+  requireBinary('etcd');
+  requireBinary('kube-apiserver');
+  requireBinary('kubectl');
+  const cp = await startControlPlane();
+  await kubectl(cp, ['apply', '-f', CRD]);
+  await kubectl(cp, ['wait', '--for', 'condition=established', '--timeout=30s', 'crd/admissionpolicies.schedmesh.io']);
+  for (const ns of ['schedmesh-system', ...namespaces]) await kubectl(cp, ['create', 'namespace', ns]);
+  return cp;
+}
 
 /** Options of {@link startE2eMesh}. */
 export interface E2eMeshOptions {

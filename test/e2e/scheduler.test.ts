@@ -15,14 +15,13 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
 import type { ExamplePlugin } from '@schedmesh/rest-plugin-example';
 import { milliValue, value } from '@schedmesh/model';
-import { createFakeNodes, fakeNodeObject, fakeNodeSpecs, pollUntil, requireBinary, startControlPlane, kubectl as runKubectl } from '@schedmesh/testkit';
+import { createFakeNodes, fakeNodeObject, fakeNodeSpecs, pollUntil, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
-import { startE2eMesh } from './mesh.js';
+import { startE2eControlPlane, startE2eMesh } from './mesh.js';
 import type { E2eMesh } from './mesh.js';
 
 const NODES = 100;
 const PODS = 300;
-const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 
 let cp: ControlPlane;
 let mesh: E2eMesh | undefined;
@@ -52,14 +51,7 @@ async function eventsOf(name: string, namespace = 'default'): Promise<{ reason?:
 }
 
 beforeAll(async () => {
-  requireBinary('etcd');
-  requireBinary('kube-apiserver');
-  requireBinary('kubectl');
-  cp = await startControlPlane();
-  await kubectl(['apply', '-f', CRD]);
-  await kubectl(['wait', '--for', 'condition=established', '--timeout=30s', 'crd/admissionpolicies.schedmesh.io']);
-  await kubectl(['create', 'namespace', 'locked']);
-  await kubectl(['create', 'namespace', 'schedmesh-system']);
+  cp = await startE2eControlPlane(['locked']);
   let started = Date.now();
   await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(NODES, { zones: 3, racksPerZone: 4 }));
   figures[`create ${NODES} fake nodes`] = `${Date.now() - started} ms`;

@@ -18,12 +18,11 @@ import { ATTESTATION_ANNOTATION, signAttestation, startGpuCompliancePlugin } fro
 import type { GpuCompliancePlugin } from '@schedmesh/gpu-compliance-example';
 import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
 import type { ExamplePlugin } from '@schedmesh/rest-plugin-example';
-import { createFakeNodes, pollUntil, requireBinary, startControlPlane, kubectl as runKubectl } from '@schedmesh/testkit';
+import { createFakeNodes, pollUntil } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
-import { startE2eMesh } from './mesh.js';
+import { startE2eControlPlane, startE2eMesh } from './mesh.js';
 import type { E2eMesh } from './mesh.js';
 
-const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 const NAMESPACE = 'ml';
 const keys = generateKeyPairSync('ed25519');
 
@@ -58,14 +57,7 @@ const failedScheduling = (name: string): Promise<string> =>
 const boundNode = (name: string): Promise<string> => pollUntil(async () => (await readPod(name)).spec?.nodeName || undefined, { what: `${name} bound`, timeoutMs: 60_000, intervalMs: 250 });
 
 beforeAll(async () => {
-  requireBinary('etcd');
-  requireBinary('kube-apiserver');
-  requireBinary('kubectl');
-  cp = await startControlPlane();
-  await runKubectl(cp, ['apply', '-f', CRD]);
-  await runKubectl(cp, ['wait', '--for', 'condition=established', '--timeout=30s', 'crd/admissionpolicies.schedmesh.io']);
-  await runKubectl(cp, ['create', 'namespace', 'schedmesh-system']);
-  await runKubectl(cp, ['create', 'namespace', NAMESPACE]);
+  cp = await startE2eControlPlane([NAMESPACE]);
   await createFakeNodes(cp.kubeConfig, [
     { name: 'gpu-attested', capacity: { cpu: '8', memory: '32Gi', pods: '110', 'nvidia.com/gpu': '2' }, labels: { 'schedmesh.io/gpu-attested': 'true' } },
     { name: 'gpu-unattested', capacity: { cpu: '64', memory: '256Gi', pods: '110', 'nvidia.com/gpu': '8' } },
