@@ -174,7 +174,7 @@ describe('tenant RBAC decisions', () => {
     expect((await a.admit(pod, never)).pools).toEqual(['general']);
     expect(reviews).toHaveLength(2);
     // ...the new binding once the answers expired, and not before.
-    await pollUntil(async () => ((await a.admit(pod, never)).pools.includes('pool-a') ? true : undefined), { what: 'the new RoleBinding seen', timeoutMs: ttlMs + 30_000, intervalMs: 250 });
+    await pollUntil(async () => ((await a.admit(pod, never)).pools?.includes('pool-a') ? true : undefined), { what: 'the new RoleBinding seen', timeoutMs: ttlMs + 30_000, intervalMs: 250 });
     expect(Date.now() - cachedAt).toBeGreaterThanOrEqual(ttlMs);
     expect(reviews).toHaveLength(4);
 
