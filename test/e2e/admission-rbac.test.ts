@@ -235,6 +235,9 @@ describe('the whole path: CRD → API server → informer → NATS → admission
     await until(['general', 'pool-a', 'spot']);
     const other = await client.admit({ pod: admissionPod('d-0', 'team-a', { serviceAccountName: 'default' }) });
     expect(other.nodeSubset?.pools).toEqual(['general', 'spot']);
-    expect(admission.metrics.sarReviews).toBeDefined();
+    // The pools came from real SubjectAccessReviews, counted by outcome.
+    const metrics = await (await fetch(`http://127.0.0.1:${admission.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/^schedmesh_admission_sar_reviews_total\{outcome="allowed"[^}]*\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^schedmesh_admission_sar_reviews_total\{outcome="denied"[^}]*\} [1-9]\d*$/m);
   }, 30_000);
 });
