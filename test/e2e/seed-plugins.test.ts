@@ -57,7 +57,7 @@ const failedScheduling = (name: string): Promise<string> =>
 const boundNode = (name: string): Promise<string> => pollUntil(async () => (await readPod(name)).spec?.nodeName || undefined, { what: `${name} bound`, timeoutMs: 60_000, intervalMs: 250 });
 
 beforeAll(async () => {
-  cp = await startE2eControlPlane([NAMESPACE]);
+  cp = await startE2eControlPlane([NAMESPACE, 'broken']);
   await createFakeNodes(cp.kubeConfig, [
     { name: 'gpu-attested', capacity: { cpu: '8', memory: '32Gi', pods: '110', 'nvidia.com/gpu': '2' }, labels: { 'schedmesh.io/gpu-attested': 'true' } },
     { name: 'gpu-unattested', capacity: { cpu: '64', memory: '256Gi', pods: '110', 'nvidia.com/gpu': '8' } },
@@ -70,7 +70,12 @@ beforeAll(async () => {
   writeFileSync(publicKeyFile, keys.publicKey.export({ type: 'spki', format: 'pem' }));
   plugin = await startGpuCompliancePlugin({ publicKeyFile });
   const pluginsFile = join(dir, 'plugins.yaml');
-  costTracking = await startExamplePlugin({ decide: () => ({ body: { operation: 'inject_tags', parameters: { cost_center: 'rd-department-42', project_code: 'PX-2025-05' } } }) });
+  // Pods of the "broken" namespace get a tag value of the wrong type: an answer the gateway must not use.
+  costTracking = await startExamplePlugin({
+    decide: (request) => ({
+      body: { operation: 'inject_tags', parameters: request.pod.namespace === 'broken' ? { cost_center: 42 } : { cost_center: 'rd-department-42', project_code: 'PX-2025-05' } },
+    }),
+  });
   const costPlugin = { name: 'cost-tracking', type: 'rest', protocol: 'operation', endpoint: costTracking.url, timeout: '5000ms', retry: 3 };
   writeFileSync(pluginsFile, stringify({ plugins: [...plugin.gatewayPlugins, costPlugin] }));
 
@@ -108,6 +113,21 @@ describe('the source design\'s plugins through the gateway and the scheduler', (
     await cp.core.createNamespacedPod({ namespace: NAMESPACE, body: gpuPod('attested-2', { attestation: attestation('trainer') }) });
     expect(await failedScheduling('attested-2')).toContain('node has no attested GPUs (label schedmesh.io/gpu-attested=true)');
     expect((await readPod('attested-2')).spec?.nodeName ?? '').toBe('');
+  }, 90_000);
+
+  test('a broken inject_tags answer at PreBind never lets the pod bind: it is retried, and counted under the plugin\'s name', async () => {
+    const badAnswers = async (): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${mesh!.gateway!.httpPort}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('schedmesh_gateway_plugin_errors_total{') && l.includes('plugin="cost-tracking"') && l.includes('point="preBind"') && l.includes('kind="bad_response"'));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    const body: V1Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'tagged-badly', namespace: 'broken' }, spec: { schedulerName: 'schedmesh', containers: [{ name: 'main', image: 'registry.invalid/app:never-pulled', resources: { requests: { cpu: '100m' } } }] } };
+    await cp.core.createNamespacedPod({ namespace: 'broken', body });
+    // Two attempts reached PreBind and got the broken answer: the second is the scheduler's retry.
+    await pollUntil(async () => ((await badAnswers()) >= 2 ? true : undefined), { what: 'two PreBind attempts refused on the broken answer', timeoutMs: 60_000, intervalMs: 250 });
+    const pod = await cp.core.readNamespacedPod({ namespace: 'broken', name: 'tagged-badly' });
+    expect(pod.spec?.nodeName ?? '').toBe('');
+    expect(pod.metadata?.labels?.cost_center).toBeUndefined();
   }, 90_000);
 
   test('a pod without GPUs needs no attestation', async () => {
