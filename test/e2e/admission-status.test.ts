@@ -85,13 +85,21 @@ describe('AdmissionPolicy status, written back by the admission service', () => 
       reason: 'Invalid',
       message: 'spec.hostPath.platform[0].path: "/" would allow the whole host file system; name a directory; generation 1 stays in force',
     });
-    expect(invalid.lastTransitionTime).not.toBe('');
+    expect(invalid.lastTransitionTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(await row('paths')).toMatchObject({ ACCEPTED: 'False', REASON: 'Invalid', OBSERVED: '2' });
     expect(admission!.store.policy('paths')?.generation).toBe(1);
 
     await apply('paths', { hostPath: { platform: [{ path: '/var/log' }] } });
-    expect(await acceptedAt('paths', 3)).toMatchObject({ status: 'True', reason: 'Accepted', message: 'generation 3 is in force' });
+    const fixed = await acceptedAt('paths', 3);
+    expect(fixed).toMatchObject({ status: 'True', reason: 'Accepted', message: 'generation 3 is in force' });
     expect(await row('paths')).toMatchObject({ ACCEPTED: 'True', OBSERVED: '3' });
+    // lastTransitionTime moves when the status flips, not with every generation: generation 4, written
+    // seconds later (the field has second resolution), keeps generation 3's.
+    expect(Date.parse(fixed.lastTransitionTime)).toBeGreaterThanOrEqual(Date.parse(invalid.lastTransitionTime));
+    await pollUntil(async () => (Date.now() >= Date.parse(fixed.lastTransitionTime) + 1_500 ? true : undefined), { what: 'a later second', timeoutMs: 10_000, intervalMs: 100 });
+    await apply('paths', { hostPath: { platform: [{ path: '/var/log', readOnly: true }] } });
+    const again = await acceptedAt('paths', 4);
+    expect(again).toMatchObject({ status: 'True', message: 'generation 4 is in force', lastTransitionTime: fixed.lastTransitionTime });
   }, 90_000);
 
   test('a policy with no valid generation says it is not in force', async () => {
