@@ -8,18 +8,16 @@ import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-s
 import type { AdmissionApp } from '@schedmesh/admission-service';
 import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
 import type { InformerApp } from '@schedmesh/informer-service';
-import { pollUntil, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
+import { pollUntil, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
-import { startE2eControlPlane } from './mesh.js';
+import { e2eNats, e2eService, startE2eControlPlane } from './mesh.js';
 
 
 let cp: ControlPlane;
 let informer: InformerApp | undefined;
 let admission: AdmissionApp | undefined;
 
-const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
-const grpc = { host: '127.0.0.1', port: 0 };
-const nats = () => ({ url: process.env[testEnvKeys.natsUrl]!, stream: `STATUS_E2E_${process.pid}`, subjectPrefix: `status-e2e-${process.pid}`, memoryStorage: true });
+const nats = e2eNats('status-e2e');
 const kubectl = (args: string[], input?: string): Promise<string> => runKubectl(cp, args, input);
 
 interface Condition {
@@ -58,9 +56,9 @@ async function row(name: string): Promise<Record<string, string>> {
 beforeAll(async () => {
   cp = await startE2eControlPlane();
   const kubeconfig = cp.kubeconfigPath;
-  informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig } }), { handleSignals: false });
+  informer = await startInformerApp(informerConfigSchema.parse({ ...e2eService, nats, source: { kubeconfig } }), { handleSignals: false });
   admission = await startAdmissionApp(
-    admissionConfigSchema.parse({ ...common, grpc, nats: { ...nats(), lastKnownGoodBucket: `status_e2e_${process.pid}` }, kubernetes: { kubeconfig, accessReviews: false } }),
+    admissionConfigSchema.parse({ ...e2eService, nats: { ...nats, lastKnownGoodBucket: `status_e2e_${process.pid}` }, kubernetes: { kubeconfig, accessReviews: false } }),
     { handleSignals: false },
   );
 }, 120_000);

@@ -66,14 +66,21 @@ export interface E2eMesh {
   stop(): Promise<void>;
 }
 
-const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
-const grpc = { host: '127.0.0.1', port: 0 };
+/** The keys every service of an end-to-end suite shares: loopback on free ports, warn logs, a short grace. */
+export const e2eService = { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
+
+/** A suite's own NATS block: its stream and subjects on the shared server (named after `name` and the process). */
+export function e2eNats(name: string): { url: string; stream: string; subjectPrefix: string; memoryStorage: boolean } {
+  const id = `${name}-${process.pid}`;
+  return { url: process.env[testEnvKeys.natsUrl]!, stream: id.toUpperCase().replace(/-/g, '_'), subjectPrefix: id, memoryStorage: true };
+}
+
 const address = (app: { grpcPort: number }): { address: string } => ({ address: `127.0.0.1:${app.grpcPort}` });
 
 /** Starts the mesh and waits until the scheduler's view holds every node. */
 export async function startE2eMesh(cp: ControlPlane, options: E2eMeshOptions): Promise<E2eMesh> {
   const id = `${options.name}-${process.pid}`;
-  const nats = { url: process.env[testEnvKeys.natsUrl]!, stream: id.toUpperCase().replace(/-/g, '_'), subjectPrefix: id, memoryStorage: true };
+  const nats = e2eNats(options.name);
   const kubeconfig = cp.kubeconfigPath;
   const started: Array<{ stop(): Promise<void> }> = [];
   const start = async <T extends { stop(): Promise<void> }>(app: Promise<T>): Promise<T> => {
@@ -85,19 +92,19 @@ export async function startE2eMesh(cp: ControlPlane, options: E2eMeshOptions): P
     for (const app of started.splice(0).reverse()) await app.stop().catch(() => undefined);
   };
   try {
-    const informer = await start(startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats, source: { kubeconfig } }), { handleSignals: false }));
-    const snapshot = await start(startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc, nats }), { handleSignals: false }));
+    const informer = await start(startInformerApp(informerConfigSchema.parse({ ...e2eService, nats, source: { kubeconfig } }), { handleSignals: false }));
+    const snapshot = await start(startSnapshotApp(snapshotConfigSchema.parse({ ...e2eService, nats }), { handleSignals: false }));
     // With a nats block, filterscore follows the profiles ConfigMap (schedmesh-system/schedmesh-profiles); so does the scheduler.
-    const filterscore = await start(startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, nats, snapshot: address(snapshot) }), { handleSignals: false }));
+    const filterscore = await start(startFilterScoreApp(filterScoreConfigSchema.parse({ ...e2eService, nats, snapshot: address(snapshot) }), { handleSignals: false }));
     const reservation = await start(
-      startReservation(reservationConfigSchema.parse({ ...common, grpc, nats, redis: { url: process.env[testEnvKeys.redisUrl]!, keyPrefix: id } }), { handleSignals: false }),
+      startReservation(reservationConfigSchema.parse({ ...e2eService, nats, redis: { url: process.env[testEnvKeys.redisUrl]!, keyPrefix: id } }), { handleSignals: false }),
     );
     const gateway = options.pluginsFile
-      ? await start(startGatewayService(gatewayConfigSchema.parse({ ...common, grpc, gateway: { pluginsFile: options.pluginsFile } }), { handleSignals: false }))
+      ? await start(startGatewayService(gatewayConfigSchema.parse({ ...e2eService, gateway: { pluginsFile: options.pluginsFile } }), { handleSignals: false }))
       : undefined;
     const admission = options.admission
       ? await start(
-          startAdmissionApp(admissionConfigSchema.parse({ ...common, grpc, nats: { ...nats, lastKnownGoodBucket: id.replace(/-/g, '_') }, kubernetes: { kubeconfig } }), {
+          startAdmissionApp(admissionConfigSchema.parse({ ...e2eService, nats: { ...nats, lastKnownGoodBucket: id.replace(/-/g, '_') }, kubernetes: { kubeconfig } }), {
             handleSignals: false,
           }),
         )
@@ -105,8 +112,7 @@ export async function startE2eMesh(cp: ControlPlane, options: E2eMeshOptions): P
     const scheduler = await start(
       startSchedulerApp(
         schedulerConfigSchema.parse({
-          ...common,
-          grpc,
+          ...e2eService,
           nats,
           filterscore: address(filterscore),
           reservation: address(reservation),

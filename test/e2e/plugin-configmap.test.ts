@@ -8,17 +8,15 @@ import { gatewayConfigSchema, startGatewayService } from '@schedmesh/gateway-ser
 import type { GatewayServiceHandle } from '@schedmesh/gateway-service';
 import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
 import type { InformerApp } from '@schedmesh/informer-service';
-import { pollUntil, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
+import { pollUntil, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
-import { startE2eControlPlane } from './mesh.js';
+import { e2eNats, e2eService, startE2eControlPlane } from './mesh.js';
 
 let cp: ControlPlane;
 let informer: InformerApp | undefined;
 let gateway: GatewayServiceHandle | undefined;
 
-const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
-const grpc = { host: '127.0.0.1', port: 0 };
-const nats = () => ({ url: process.env[testEnvKeys.natsUrl]!, stream: `PLUGINS_E2E_${process.pid}`, subjectPrefix: `plugins-e2e-${process.pid}`, memoryStorage: true });
+const nats = e2eNats('plugins-e2e');
 
 /** Writes the plugin ConfigMap with kubectl apply, as an operator would. */
 const applyPlugins = (pluginsYaml: string): Promise<string> =>
@@ -38,8 +36,8 @@ async function reloads(result: string): Promise<number> {
 
 beforeAll(async () => {
   cp = await startE2eControlPlane();
-  informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig: cp.kubeconfigPath } }), { handleSignals: false });
-  gateway = await startGatewayService(gatewayConfigSchema.parse({ ...common, grpc, nats: nats() }), { handleSignals: false });
+  informer = await startInformerApp(informerConfigSchema.parse({ ...e2eService, nats, source: { kubeconfig: cp.kubeconfigPath } }), { handleSignals: false });
+  gateway = await startGatewayService(gatewayConfigSchema.parse({ ...e2eService, nats }), { handleSignals: false });
 }, 120_000);
 
 afterAll(async () => {
