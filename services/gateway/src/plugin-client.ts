@@ -206,7 +206,7 @@ export class PluginClient {
     return withSpan(
       tracer,
       `gateway.plugin ${this.plugin.name}`,
-      { kind: SpanKind.CLIENT, attributes: { 'schedmesh.plugin': this.plugin.name, 'schedmesh.extension_point': input.point, 'server.address': this.plugin.endpoint.host } },
+      { kind: SpanKind.CLIENT, attributes: { 'schedmesh.plugin': this.plugin.name, 'schedmesh.plugin.protocol': this.plugin.protocol, 'schedmesh.extension_point': input.point, 'server.address': this.plugin.endpoint.host } },
       fn,
     );
   }

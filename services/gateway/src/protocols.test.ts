@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { SpanKind } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import Ajv2020 from 'ajv/dist/2020';
 import { Code } from '@schedmesh/proto/v1/types';
 import type { Pod } from '@schedmesh/proto/v1/types';
@@ -38,8 +40,8 @@ async function pluginAnswering(decide: () => Reply): Promise<ExamplePlugin> {
   return p;
 }
 
-function gatewayWith(plugins: Array<Record<string, unknown>>, maxResponseBytes?: number): ReturnType<typeof newGateway> {
-  const made = newGateway(pluginsYaml(plugins), maxResponseBytes === undefined ? {} : { maxResponseBytes });
+function gatewayWith(plugins: Array<Record<string, unknown>>, options: Parameters<typeof newGateway>[1] = {}): ReturnType<typeof newGateway> {
+  const made = newGateway(pluginsYaml(plugins), options);
   running.gateways.push(made.gateway);
   return made;
 }
@@ -65,6 +67,19 @@ describe('verdict protocol: {allowed, reason}', () => {
     ]);
     // The gateway sends verdict plugins the v1 request.
     for (const request of p.requests) expect(schemas.v1Request(request.body)).toBe(true);
+  });
+
+  test('each call is a CLIENT span naming the plugin and its protocol', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const p = await pluginAnswering(() => ({ body: { allowed: true } }));
+    const { gateway } = gatewayWith([{ name: 'compliance', endpoint: p.url, protocol: 'verdict' }], { tracer: provider.getTracer('protocols-test') });
+    await invoke(gateway, 'preFilter');
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.name).toBe('gateway.plugin compliance');
+    expect(span?.kind).toBe(SpanKind.CLIENT);
+    expect(span?.attributes).toMatchObject({ 'schedmesh.plugin': 'compliance', 'schedmesh.plugin.protocol': 'verdict', 'schedmesh.extension_point': 'preFilter' });
+    await provider.shutdown();
   });
 
   test.each([
@@ -170,34 +185,34 @@ describe('dstack apply-policy protocol: {user, project, spec} → {spec, error}'
 // nothing is used — no patch, no feasible node), counted under the plugin's name.
 const redirect: Reply = { status: 307, headers: { location: 'http://127.0.0.1:1/elsewhere' }, body: {} };
 const huge = (): Reply => ({ raw: JSON.stringify({ allowed: true, reason: 'x'.repeat(200_000) }) });
-const hostile: Array<[string, PointName, string, Reply, string, RegExp]> = [
-  ['verdict', 'preFilter', 'allowed as a string', { body: { allowed: 'yes' } }, 'bad_response', /^allowed: /],
-  ['verdict', 'preFilter', 'no allowed', { body: { reason: 'Missing security attestation' } }, 'bad_response', /^allowed: /],
-  ['verdict', 'preFilter', 'an extra field', { body: { allowed: true, patch: { labels: { a: 'b' } } } }, 'bad_response', /unknown field\(s\) patch/],
-  ['verdict', 'preFilter', 'a reason that is a number', { body: { allowed: false, reason: 42 } }, 'bad_response', /^reason: /],
-  ['verdict', 'preFilter', 'a huge body', huge(), 'bad_response', /larger than gateway.maxResponseBytes/],
-  ['verdict', 'preFilter', 'a redirect', redirect, 'http_status', /^HTTP 307/],
-  ['verdict', 'preFilter', 'a JSON array', { body: [{ allowed: true }] }, 'bad_response', /expected object/],
-  ['operation', 'preBind', 'parameters as an array', { body: { operation: 'inject_tags', parameters: ['cost_center'] } }, 'bad_response', /^parameters: /],
-  ['operation', 'preBind', 'a tag value that is a number', { body: { operation: 'inject_tags', parameters: { cost_center: 42 } } }, 'bad_response', /^parameters\.cost_center: /],
-  ['operation', 'preBind', 'an unknown operation', { body: { operation: 'delete_pod', parameters: {} } }, 'bad_response', /^operation: /],
-  ['operation', 'preBind', 'no operation', { body: { parameters: { cost_center: 'a' } } }, 'bad_response', /^operation: /],
-  ['operation', 'preBind', 'an extra field', { body: { operation: 'inject_tags', parameters: {}, allowed: true } }, 'bad_response', /unknown field\(s\) allowed/],
-  ['operation', 'preBind', 'a huge body', huge(), 'bad_response', /larger than gateway.maxResponseBytes/],
-  ['operation', 'preBind', 'a redirect', redirect, 'http_status', /^HTTP 307/],
-  ['dstack-apply-policy', 'preBind', 'no spec', { body: { error: null } }, 'bad_response', /^spec: /],
-  ['dstack-apply-policy', 'preBind', 'a spec that is a string', { body: { spec: 'pod', error: null } }, 'bad_response', /^spec: /],
-  ['dstack-apply-policy', 'preBind', 'an empty error', { body: { spec: {}, error: '' } }, 'bad_response', /^error: /],
-  ['dstack-apply-policy', 'preBind', 'an extra field', { body: { spec: {}, error: null, allowed: true } }, 'bad_response', /unknown field\(s\) allowed/],
-  ['dstack-apply-policy', 'preBind', 'labels as a list', { body: { spec: { labels: ['a'] } } }, 'bad_response', /^spec\.labels: /],
-  ['dstack-apply-policy', 'preBind', 'a huge body', huge(), 'bad_response', /larger than gateway.maxResponseBytes/],
-  ['dstack-apply-policy', 'preBind', 'a redirect', redirect, 'http_status', /^HTTP 307/],
+const hostile: Array<[string, PointName, string, string, Reply, RegExp]> = [
+  ['verdict', 'preFilter', 'allowed as a string', 'bad_response', { body: { allowed: 'yes' } }, /^allowed: /],
+  ['verdict', 'preFilter', 'no allowed', 'bad_response', { body: { reason: 'Missing security attestation' } }, /^allowed: /],
+  ['verdict', 'preFilter', 'an extra field', 'bad_response', { body: { allowed: true, patch: { labels: { a: 'b' } } } }, /unknown field\(s\) patch/],
+  ['verdict', 'preFilter', 'a reason that is a number', 'bad_response', { body: { allowed: false, reason: 42 } }, /^reason: /],
+  ['verdict', 'preFilter', 'a huge body', 'bad_response', huge(), /larger than gateway.maxResponseBytes/],
+  ['verdict', 'preFilter', 'a redirect', 'http_status', redirect, /^HTTP 307/],
+  ['verdict', 'preFilter', 'a JSON array', 'bad_response', { body: [{ allowed: true }] }, /expected object/],
+  ['operation', 'preBind', 'parameters as an array', 'bad_response', { body: { operation: 'inject_tags', parameters: ['cost_center'] } }, /^parameters: /],
+  ['operation', 'preBind', 'a tag value that is a number', 'bad_response', { body: { operation: 'inject_tags', parameters: { cost_center: 42 } } }, /^parameters\.cost_center: /],
+  ['operation', 'preBind', 'an unknown operation', 'bad_response', { body: { operation: 'delete_pod', parameters: {} } }, /^operation: /],
+  ['operation', 'preBind', 'no operation', 'bad_response', { body: { parameters: { cost_center: 'a' } } }, /^operation: /],
+  ['operation', 'preBind', 'an extra field', 'bad_response', { body: { operation: 'inject_tags', parameters: {}, allowed: true } }, /unknown field\(s\) allowed/],
+  ['operation', 'preBind', 'a huge body', 'bad_response', huge(), /larger than gateway.maxResponseBytes/],
+  ['operation', 'preBind', 'a redirect', 'http_status', redirect, /^HTTP 307/],
+  ['dstack-apply-policy', 'preBind', 'no spec', 'bad_response', { body: { error: null } }, /^spec: /],
+  ['dstack-apply-policy', 'preBind', 'a spec that is a string', 'bad_response', { body: { spec: 'pod', error: null } }, /^spec: /],
+  ['dstack-apply-policy', 'preBind', 'an empty error', 'bad_response', { body: { spec: {}, error: '' } }, /^error: /],
+  ['dstack-apply-policy', 'preBind', 'an extra field', 'bad_response', { body: { spec: {}, error: null, allowed: true } }, /unknown field\(s\) allowed/],
+  ['dstack-apply-policy', 'preBind', 'labels as a list', 'bad_response', { body: { spec: { labels: ['a'] } } }, /^spec\.labels: /],
+  ['dstack-apply-policy', 'preBind', 'a huge body', 'bad_response', huge(), /larger than gateway.maxResponseBytes/],
+  ['dstack-apply-policy', 'preBind', 'a redirect', 'http_status', redirect, /^HTTP 307/],
 ];
 
 describe('hostile answers are the failurePolicy\'s, with a metric naming the plugin, never a crash', () => {
-  test.each(hostile)('%s at %s: %s → %s', async (protocol, point, _what, answer, kind, message) => {
+  test.each(hostile)('%s at %s: %s → %s', async (protocol, point, _what, kind, answer, message) => {
     const p = await pluginAnswering(() => answer);
-    const { gateway, registry } = gatewayWith([{ name: 'hostile', endpoint: p.url, protocol, extensionPoints: [point], failurePolicy: 'Fail' }], 64 * 1024);
+    const { gateway, registry } = gatewayWith([{ name: 'hostile', endpoint: p.url, protocol, extensionPoints: [point], failurePolicy: 'Fail' }], { maxResponseBytes: 64 * 1024 });
     const result = await invoke(gateway, point);
     expect(result).toMatchObject({ code: Code.CODE_ERROR, plugin: 'hostile', feasible: [], scores: {}, patch: { labels: {}, annotations: {} } });
     expect(result.results[0]!.failure).toMatchObject({ kind, message: expect.stringMatching(message) });
