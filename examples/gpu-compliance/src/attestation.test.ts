@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
-import { ed25519PublicKey, signAttestation, verifyAttestation } from './attestation.js';
+import { ed25519PublicKey, ed25519PublicKeys, signAttestation, verifyAttestation } from './attestation.js';
 
 const platform = generateKeyPairSync('ed25519');
 const intruder = generateKeyPairSync('ed25519');
@@ -46,4 +46,23 @@ test('only an Ed25519 public key is accepted', () => {
 
 test('signing refuses an expiry that is not unix seconds', () => {
   expect(() => signAttestation(platform.privateKey, subject, 1.5)).toThrow(RangeError);
+});
+
+describe('key rotation: a file with several public keys', () => {
+  const pem = (key: typeof platform.publicKey): string => key.export({ type: 'spki', format: 'pem' }) as string;
+  const next = generateKeyPairSync('ed25519');
+
+  test('an attestation signed by any key of the file verifies; one by a key not in it does not', () => {
+    const keys = ed25519PublicKeys(`${pem(next.publicKey)}${pem(platform.publicKey)}`);
+    expect(keys).toHaveLength(2);
+    expect(verifyAttestation(valid, subject, keys, now).valid).toBe(true);
+    expect(verifyAttestation(signAttestation(next.privateKey, subject, now + 60), subject, keys, now).valid).toBe(true);
+    expect(verifyAttestation(signAttestation(intruder.privateKey, subject, now + 60), subject, keys, now)).toMatchObject({ valid: false, problem: expect.stringMatching(/does not verify/) });
+  });
+
+  test('a file without a public key, or with a key of another kind, is refused', () => {
+    expect(() => ed25519PublicKeys('not a key')).toThrow('the attestation key file holds no PEM public key');
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    expect(() => ed25519PublicKeys(`${pem(platform.publicKey)}${rsa}`)).toThrow('got rsa');
+  });
 });

@@ -19,7 +19,8 @@ import type { KeyObject } from 'node:crypto';
  * service account are taken from the pod, never from the annotation, so an
  * attestation copied onto another workload does not verify. The fixed prefix
  * keeps a signature over this message from meaning anything else signed with
- * the same key. The verifier holds only the public key (a mounted Secret).
+ * the same key. The verifier holds only public keys (a mounted Secret; several
+ * during a rotation).
  */
 export const ATTESTATION_ANNOTATION = 'schedmesh.io/gpu-attestation';
 
@@ -48,8 +49,12 @@ export type AttestationCheck = { readonly valid: true; readonly expires: number 
 
 const ED25519_SIGNATURE_BYTES = 64;
 
-/** Checks an annotation value for `subject` at `nowSeconds` against the public key. */
-export function verifyAttestation(value: string, subject: AttestationSubject, publicKey: KeyObject, nowSeconds: number): AttestationCheck {
+/**
+ * Checks an annotation value for `subject` at `nowSeconds` against the public
+ * keys: valid if any of them verifies it (several during a key rotation).
+ */
+export function verifyAttestation(value: string, subject: AttestationSubject, publicKeys: KeyObject | readonly KeyObject[], nowSeconds: number): AttestationCheck {
+  const keys = Array.isArray(publicKeys) ? (publicKeys as readonly KeyObject[]) : [publicKeys as KeyObject];
   const parts = value.split('.');
   if (parts.length !== 3 || parts[0] !== VERSION) return { valid: false, problem: `the annotation is not "${VERSION}.<expires>.<signature>"` };
   const [, expiresText, signatureText] = parts as [string, string, string];
@@ -59,7 +64,8 @@ export function verifyAttestation(value: string, subject: AttestationSubject, pu
   if (signature.length !== ED25519_SIGNATURE_BYTES || signature.toString('base64url') !== signatureText) {
     return { valid: false, problem: 'its signature is not a base64url Ed25519 signature' };
   }
-  if (!verify(null, attestationMessage(subject, expires), publicKey, signature)) {
+  const message = attestationMessage(subject, expires);
+  if (!keys.some((key) => verify(null, message, key, signature))) {
     return { valid: false, problem: `the signature does not verify for service account ${subject.namespace}/${subject.serviceAccount || 'default'}` };
   }
   if (expires <= nowSeconds) return { valid: false, problem: `it expired at ${new Date(expires * 1000).toISOString()}` };
@@ -71,4 +77,17 @@ export function ed25519PublicKey(pem: string | Buffer): KeyObject {
   const key = createPublicKey(pem);
   if (key.asymmetricKeyType !== 'ed25519') throw new TypeError(`the attestation key must be an Ed25519 public key, got ${key.asymmetricKeyType ?? 'a secret key'}`);
   return key;
+}
+
+const PEM_PUBLIC_KEY = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g;
+
+/**
+ * Reads every Ed25519 public key of a PEM file: one, or several while a key
+ * is being rotated (the new key added first, the old one removed once every
+ * attestation it signed has expired). A file with none is refused.
+ */
+export function ed25519PublicKeys(pem: string): KeyObject[] {
+  const blocks = pem.match(PEM_PUBLIC_KEY) ?? [];
+  if (blocks.length === 0) throw new TypeError('the attestation key file holds no PEM public key (-----BEGIN PUBLIC KEY-----)');
+  return blocks.map((block) => ed25519PublicKey(block));
 }

@@ -21,7 +21,8 @@ export interface ComplianceRules {
   gpuResources: readonly string[];
   /** The node label (value "true") that marks a node's GPUs as attested. */
   attestedNodeLabel: string;
-  publicKey: KeyObject;
+  /** Any of them may have signed an attestation. */
+  publicKeys: readonly KeyObject[];
   /** The time, in unix seconds. */
   nowSeconds(): number;
 }
@@ -39,7 +40,7 @@ export function attestationVerdict(request: V1Request, rules: ComplianceRules): 
   const value = pod.annotations?.[ATTESTATION_ANNOTATION];
   if (value === undefined) return { allowed: false, reason: MISSING_ATTESTATION };
   const subject = { namespace: pod.namespace ?? 'default', serviceAccount: pod.serviceAccountName ?? '' };
-  const check = verifyAttestation(value, subject, rules.publicKey, rules.nowSeconds());
+  const check = verifyAttestation(value, subject, rules.publicKeys, rules.nowSeconds());
   return check.valid ? { allowed: true } : { allowed: false, reason: `${MISSING_ATTESTATION}: ${ATTESTATION_ANNOTATION} is not valid (${check.problem})` };
 }
 

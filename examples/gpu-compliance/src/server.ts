@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ed25519PublicKey } from './attestation.js';
+import { ed25519PublicKeys } from './attestation.js';
 import { attestationVerdict, attestedNodesFilter } from './rules.js';
 import type { ComplianceRules, V1Request } from './rules.js';
 
@@ -25,7 +25,7 @@ const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
 /** Options of {@link startGpuCompliancePlugin}. */
 export interface GpuCompliancePluginOptions {
-  /** The Ed25519 public key (PEM, SPKI) that verifies attestations: a file from a mounted Secret. */
+  /** The Ed25519 public key(s) (PEM, SPKI; several during a rotation) that verify attestations: a file from a mounted Secret. */
   publicKeyFile: string;
   /** Extended resources that count as GPUs (default nvidia.com/gpu). */
   gpuResources?: readonly string[];
@@ -61,10 +61,10 @@ export interface GpuCompliancePlugin {
   close(): Promise<void>;
 }
 
-/** Starts the plugin. The public key is read once, here: restart it to rotate the key. */
+/** Starts the plugin. The public keys are read once, here: restart it after changing the file. */
 export async function startGpuCompliancePlugin(options: GpuCompliancePluginOptions): Promise<GpuCompliancePlugin> {
   const rules: ComplianceRules = {
-    publicKey: ed25519PublicKey(readFileSync(options.publicKeyFile)),
+    publicKeys: ed25519PublicKeys(readFileSync(options.publicKeyFile, 'utf8')),
     gpuResources: options.gpuResources ?? DEFAULT_GPU_RESOURCES,
     attestedNodeLabel: options.attestedNodeLabel ?? DEFAULT_ATTESTED_NODE_LABEL,
     nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)),
