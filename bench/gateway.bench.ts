@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
-import { ExtensionPoint, Node, Pod } from '@schedmesh/proto/v1/types';
+import { Code, ExtensionPoint, Node, Pod } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient } from '@schedmesh/runtime';
 
 const NODES = 10;
@@ -30,12 +30,16 @@ const PHASE_LIMIT_MS = 20_000;
 const pod = Pod.fromPartial({ uid: 'bench-pod', namespace: 'team-a', name: 'web-0', resourceVersion: '1', labels: { app: 'web', 'cost-center': 'cc-1' }, requests: { milliCpu: 500, memory: 268435456 } });
 const nodes = Array.from({ length: NODES }, (_, i) => Node.fromPartial({ name: `node-${i}`, resourceVersion: String(i + 1), labels: { 'topology.kubernetes.io/zone': `z${i % 3}` }, allocatable: { milliCpu: 4000, memory: 8 * 1024 ** 3, pods: 110 } }));
 
-// The fast plugin: accepts every node at once, no work beyond reading the body.
+// The fast plugin: accepts every node at once, no work beyond reading the body;
+// under /pre a v1 preFilter answer, under /verdict the same in the verdict protocol.
 const answer = JSON.stringify({ apiVersion: 'schedmesh.io/plugin/v1', status: 'Success', rejected: [] });
+const preFilterAnswer = JSON.stringify({ apiVersion: 'schedmesh.io/plugin/v1', status: 'Success' });
+const verdictAnswer = JSON.stringify({ allowed: true });
 function startPlugin(): Promise<Server> {
   const server = createServer((req, res) => {
+    const text = req.url === '/verdict' ? verdictAnswer : req.url === '/pre' ? preFilterAnswer : answer;
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) }).end(answer));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text));
   });
   server.keepAliveTimeout = 60_000;
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
@@ -101,6 +105,24 @@ async function sequential(count: number, call: () => Promise<unknown>): Promise<
   return stats(samples);
 }
 
+/** Runs `a` and `b` alternately, one call at a time, so both see the same noise: WARMUP_CALLS pairs discarded, then up to `count` timed pairs. */
+async function interleaved(count: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[Stats, Stats]> {
+  for (let i = 0; i < WARMUP_CALLS; i++) {
+    await a();
+    await b();
+  }
+  const samples: [number[], number[]] = [[], []];
+  const stop = performance.now() + PHASE_LIMIT_MS;
+  for (let i = 0; i < count && performance.now() < stop; i++) {
+    for (const [j, call] of [a, b].entries()) {
+      const started = performance.now();
+      await call();
+      samples[j]!.push(performance.now() - started);
+    }
+  }
+  return [stats(samples[0]), stats(samples[1])];
+}
+
 /** Runs up to `count` calls with `concurrency` in flight; returns calls per second. */
 async function throughput(count: number, concurrency: number, call: () => Promise<unknown>): Promise<{ calls: number; perSecond: number }> {
   let issued = 0;
@@ -125,7 +147,10 @@ async function main(): Promise<void> {
     pluginsFile,
     `plugins:\n${[1, 2, 3, 4]
       .map((i) => `- {name: p${i}, type: rest, endpoint: "http://127.0.0.1:${pluginPort}/p${i}", extensionPoints: [filter], timeout: 2s, failurePolicy: Fail}`)
-      .join('\n')}\n`,
+      .join('\n')}\n` +
+      // The same call at preFilter in two protocols: what translating a verdict costs against v1.
+      `- {name: pre-v1, type: rest, endpoint: "http://127.0.0.1:${pluginPort}/pre", extensionPoints: [preFilter], timeout: 2s}\n` +
+      `- {name: pre-verdict, type: rest, protocol: verdict, endpoint: "http://127.0.0.1:${pluginPort}/verdict", extensionPoints: [preFilter], timeout: 2s}\n`,
   );
   const { child, grpcPort } = await startGateway(pluginsFile);
   const channel = connectChannel(`127.0.0.1:${grpcPort}`);
@@ -154,9 +179,16 @@ async function main(): Promise<void> {
       return reply;
     };
 
+    const preFilter = (plugin: string) => async (): Promise<unknown> => {
+      const reply = await client.invoke({ point: ExtensionPoint.EXTENSION_POINT_PRE_FILTER, pod, nodes: [], plugins: [plugin] });
+      if (reply.results[0]?.status?.code !== Code.CODE_SUCCESS) throw new Error(`unexpected reply: ${JSON.stringify(reply.results[0])}`);
+      return reply;
+    };
+
     const directLatency = await sequential(LATENCY_CALLS, direct);
     const grpcLatency = await sequential(LATENCY_CALLS, () => client.listPlugins({}));
     const gatewayLatency = await sequential(LATENCY_CALLS, viaGateway(['p1']));
+    const [v1PreFilter, verdictPreFilter] = await interleaved(LATENCY_CALLS, preFilter('pre-v1'), preFilter('pre-verdict'));
     const directRate = await throughput(THROUGHPUT_CALLS * 4, CONCURRENCY, direct);
     const oneRate = await throughput(THROUGHPUT_CALLS, CONCURRENCY, viaGateway(['p1']));
     const fourRate = await throughput(THROUGHPUT_CALLS, CONCURRENCY, viaGateway([]));
@@ -171,6 +203,11 @@ async function main(): Promise<void> {
     console.log(row(['gRPC → gateway → plugin (1 plugin)', String(gatewayLatency.calls), ms(gatewayLatency.p50), ms(gatewayLatency.p99), ms(gatewayLatency.mean)]));
     console.log(row(['ratio gateway / direct', '', (gatewayLatency.p50 / directLatency.p50).toFixed(2), (gatewayLatency.p99 / directLatency.p99).toFixed(2), (gatewayLatency.mean / directLatency.mean).toFixed(2)]));
     console.log(row(['overhead per call (gateway − direct)', '', ms(gatewayLatency.p50 - directLatency.p50), ms(gatewayLatency.p99 - directLatency.p99), ms(gatewayLatency.mean - directLatency.mean)]));
+    console.log();
+    console.log(row(['preFilter by protocol (interleaved)', 'calls', 'p50 ms', 'p99 ms', 'mean ms']));
+    console.log(row(['schedmesh.io/plugin/v1 (baseline)', String(v1PreFilter.calls), ms(v1PreFilter.p50), ms(v1PreFilter.p99), ms(v1PreFilter.mean)]));
+    console.log(row(['verdict', String(verdictPreFilter.calls), ms(verdictPreFilter.p50), ms(verdictPreFilter.p99), ms(verdictPreFilter.mean)]));
+    console.log(row(['ratio verdict / v1', '', (verdictPreFilter.p50 / v1PreFilter.p50).toFixed(2), (verdictPreFilter.p99 / v1PreFilter.p99).toFixed(2), (verdictPreFilter.mean / v1PreFilter.mean).toFixed(2)]));
     console.log();
     console.log(row([`throughput, ${CONCURRENCY} in flight`, 'calls', 'calls/s', 'plugin/s', '']));
     console.log(row(['direct HTTP to the plugin (baseline)', String(directRate.calls), directRate.perSecond.toFixed(0), directRate.perSecond.toFixed(0), '']));

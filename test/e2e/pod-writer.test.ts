@@ -123,7 +123,7 @@ describe('PodWriter against a real kube-apiserver', () => {
     expect((await cp.core.readNamespacedPod({ namespace: NS, name: a.name })).metadata?.deletionTimestamp).toBeUndefined();
     expect(await writer.evict(a, signal())).toBe('evicted');
     // A Running pod is deleted gracefully: no kubelet here confirms it, so it stays terminating.
-    expect((await cp.core.readNamespacedPod({ namespace: NS, name: a.name })).metadata?.deletionTimestamp).toBeDefined();
+    expect((await cp.core.readNamespacedPod({ namespace: NS, name: a.name })).metadata?.deletionTimestamp).toBeInstanceOf(Date);
     expect(await writer.evict({ namespace: NS, name: 'never-existed', uid: 'x' }, signal())).toBe('gone');
   });
 

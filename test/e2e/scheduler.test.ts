@@ -12,51 +12,23 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-service';
-import type { AdmissionApp } from '@schedmesh/admission-service';
-import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
-import type { FilterScoreApp } from '@schedmesh/filterscore-service';
-import { gatewayConfigSchema, startGatewayService } from '@schedmesh/gateway-service';
-import type { GatewayServiceHandle } from '@schedmesh/gateway-service';
-import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
-import type { InformerApp } from '@schedmesh/informer-service';
-import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
-import type { ReservationApp } from '@schedmesh/reservation-service';
 import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
 import type { ExamplePlugin } from '@schedmesh/rest-plugin-example';
-import { schedulerConfigSchema, startSchedulerApp } from '@schedmesh/scheduler-service';
-import type { SchedulerApp } from '@schedmesh/scheduler-service';
-import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
-import type { SnapshotApp } from '@schedmesh/snapshot-service';
 import { convertPod, milliValue, value } from '@schedmesh/model';
 import { QueueState, ScheduleResult, SchedulerServiceDefinition } from '@schedmesh/proto/v1/scheduler';
 import { connectChannel, createServiceClient } from '@schedmesh/runtime';
-import { createFakeNodes, fakeNodeObject, fakeNodeSpecs, pollUntil, requireBinary, startControlPlane, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
+import { createFakeNodes, fakeNodeObject, fakeNodeSpecs, pollUntil, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
+import { startE2eControlPlane, startE2eMesh } from './mesh.js';
+import type { E2eMesh } from './mesh.js';
 
 const NODES = 100;
 const PODS = 300;
-const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 
 let cp: ControlPlane;
-let informer: InformerApp | undefined;
-let snapshot: SnapshotApp | undefined;
-let filterscore: FilterScoreApp | undefined;
-let reservation: ReservationApp | undefined;
-let admission: AdmissionApp | undefined;
-let gateway: GatewayServiceHandle | undefined;
+let mesh: E2eMesh | undefined;
 let plugin: ExamplePlugin | undefined;
-let scheduler: SchedulerApp | undefined;
 const figures: Record<string, string> = {};
-
-const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
-const grpc = { host: '127.0.0.1', port: 0 };
-const natsUrl = (): string => process.env[testEnvKeys.natsUrl]!;
-const redisUrl = (): string => process.env[testEnvKeys.redisUrl]!;
-// One stream per run: the shared NATS server outlives this suite.
-const stream = `SCHED_E2E_${process.pid}`;
-const subjectPrefix = `sched-e2e-${process.pid}`;
-const nats = () => ({ url: natsUrl(), stream, subjectPrefix, memoryStorage: true });
 
 const kubectl = (args: string[], input?: string): Promise<string> => runKubectl(cp, args, input);
 
@@ -81,59 +53,25 @@ async function eventsOf(name: string, namespace = 'default'): Promise<{ reason?:
 }
 
 beforeAll(async () => {
-  requireBinary('etcd');
-  requireBinary('kube-apiserver');
-  requireBinary('kubectl');
-  cp = await startControlPlane();
-  await kubectl(['apply', '-f', CRD]);
-  await kubectl(['wait', '--for', 'condition=established', '--timeout=30s', 'crd/admissionpolicies.schedmesh.io']);
-  await kubectl(['create', 'namespace', 'locked']);
-  await kubectl(['create', 'namespace', 'schedmesh-system']);
+  cp = await startE2eControlPlane(['locked']);
   let started = Date.now();
   await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(NODES, { zones: 3, racksPerZone: 4 }));
   figures[`create ${NODES} fake nodes`] = `${Date.now() - started} ms`;
 
   const dir = mkdtempSync(join(tmpdir(), 'sched-e2e-'));
-  const kubeconfig = cp.kubeconfigPath;
-  informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig } }), { handleSignals: false });
-  snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc, nats: nats() }), { handleSignals: false });
-  // With a nats block, filterscore follows the profiles ConfigMap (schedmesh-system/schedmesh-profiles); so does the scheduler.
-  filterscore = await startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, nats: nats(), snapshot: { address: `127.0.0.1:${snapshot.grpcPort}` } }), {
-    handleSignals: false,
-  });
-  reservation = await startReservation(reservationConfigSchema.parse({ ...common, grpc, nats: nats(), redis: { url: redisUrl(), keyPrefix: `sched-e2e-${process.pid}` } }), { handleSignals: false });
   plugin = await startExamplePlugin();
   const pluginsFile = join(dir, 'plugins.yaml');
   writeFileSync(
     pluginsFile,
     `plugins:\n- name: cost-tracking\n  type: rest\n  endpoint: ${plugin.url}\n  extensionPoints: [preBind]\n  failurePolicy: Fail\n`,
   );
-  gateway = await startGatewayService(gatewayConfigSchema.parse({ ...common, grpc, gateway: { pluginsFile } }), { handleSignals: false });
-  admission = await startAdmissionApp(
-    admissionConfigSchema.parse({ ...common, grpc, nats: { ...nats(), lastKnownGoodBucket: `sched_e2e_${process.pid}` }, kubernetes: { kubeconfig } }),
-    { handleSignals: false },
-  );
   started = Date.now();
-  scheduler = await startSchedulerApp(
-    schedulerConfigSchema.parse({
-      ...common,
-      grpc,
-      nats: nats(),
-      filterscore: { address: `127.0.0.1:${filterscore.grpcPort}` },
-      reservation: { address: `127.0.0.1:${reservation.grpcPort}` },
-      admission: { address: `127.0.0.1:${admission.grpcPort}` },
-      gateway: { address: `127.0.0.1:${gateway.grpcPort}` },
-      kubernetes: { kubeconfig },
-      scheduler: { durableName: `sched-e2e-${process.pid}`, instance: 'e2e-replica-0' },
-    }),
-    { handleSignals: false },
-  );
-  await pollUntil(async () => (scheduler!.source.gate.synced && scheduler!.source.viewNodes() === NODES ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
+  mesh = await startE2eMesh(cp, { name: 'sched-e2e', nodes: NODES, pluginsFile, admission: true });
   figures['mesh start to view in sync'] = `${Date.now() - started} ms`;
 }, 240_000);
 
 afterAll(async () => {
-  for (const app of [scheduler, admission, gateway, reservation, filterscore, snapshot, informer]) await app?.stop().catch(() => undefined);
+  await mesh?.stop();
   await plugin?.close();
   await cp?.stop();
   if (Object.keys(figures).length > 0) console.log(`scheduler e2e figures:\n${Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
@@ -211,7 +149,7 @@ describe('the schedmesh scheduler on a real control plane', () => {
   }, 90_000);
 
   test("Schedule with bind for a pod in the queue is answered by the queue's next attempt, not one beside it", async () => {
-    const channel = connectChannel(`127.0.0.1:${scheduler!.grpcPort}`);
+    const channel = connectChannel(`127.0.0.1:${mesh!.scheduler.grpcPort}`);
     try {
       const client = createServiceClient(SchedulerServiceDefinition, channel, { defaultDeadlineMs: 30_000 });
       const attemptsOf = async (name: string, namespace: string) => client.getSchedulingStatus({ namespace, name });
@@ -237,7 +175,7 @@ describe('the schedmesh scheduler on a real control plane', () => {
       await cp.core.createNamespacedPod({ namespace: 'default', body: pod('done-already') });
       const node = await pollUntil(async () => (await readPod('done-already')).spec?.nodeName, { what: 'done-already bound', timeoutMs: 60_000, intervalMs: 250 });
       const attempts = (await attemptsOf('done-already', 'default')).attempts;
-      await pollUntil(async () => (scheduler!.source.viewPod((await readPod('done-already')).metadata!.uid!)?.nodeName ? true : undefined), { what: 'the view sees the binding', timeoutMs: 30_000 });
+      await pollUntil(async () => (mesh!.scheduler.source.viewPod((await readPod('done-already')).metadata!.uid!)?.nodeName ? true : undefined), { what: 'the view sees the binding', timeoutMs: 30_000 });
       const again = await client.schedule({ pod: convertPod(await readPod('done-already')), bind: true });
       expect(again).toMatchObject({ result: ScheduleResult.SCHEDULE_RESULT_SCHEDULED, nodeName: node });
       expect((await attemptsOf('done-already', 'default')).attempts).toBe(attempts);
@@ -259,7 +197,7 @@ describe('the schedmesh scheduler on a real control plane', () => {
     await cp.core.createNamespacedPod({ namespace: 'default', body: pod('after-unconvertible') });
     await pollUntil(async () => (await readPod('after-unconvertible')).spec?.nodeName || undefined, { what: 'a later pod bound', timeoutMs: 60_000, intervalMs: 250 });
     expect((await eventsOf('unconvertible')).filter((e) => e.reason === 'FailedScheduling')).toHaveLength(1);
-    expect(scheduler!.records.byPodName('default', 'unconvertible')).toBeUndefined();
+    expect(mesh!.scheduler.records.byPodName('default', 'unconvertible')).toBeUndefined();
   }, 150_000);
 
   test('a pod that fits nowhere binds soon after a node that fits is added, moved by the event', async () => {
@@ -300,8 +238,8 @@ ${extra}`;
       for (const m of text.matchAll(new RegExp(`^${metric}\\{result="(\\w+)"[^}]*\\} (\\d+)$`, 'gm'))) out[m[1]!] = Number(m[2]);
       return out;
     };
-    const fsReloads = () => reloads(filterscore!, 'schedmesh_filterscore_profile_reloads_total');
-    const schedReloads = () => reloads(scheduler!, 'schedmesh_scheduler_profile_reloads_total');
+    const fsReloads = () => reloads(mesh!.filterscore, 'schedmesh_filterscore_profile_reloads_total');
+    const schedReloads = () => reloads(mesh!.scheduler, 'schedmesh_scheduler_profile_reloads_total');
     const nodesOf = async (prefix: string, n: number): Promise<Set<string>> => {
       const bound = await pollUntil(
         async () => {
@@ -316,7 +254,7 @@ ${extra}`;
 
     // A pod of the name before any profile serves it: the scheduler passes over it, and it stays pending.
     const early = await cp.core.createNamespacedPod({ namespace: 'default', body: withScheduler(pod('packed-early'), 'schedmesh-packed') });
-    await pollUntil(async () => (scheduler!.source.generationOf(early.metadata!.uid!) > 0 ? true : undefined), { what: 'packed-early in the scheduler view', timeoutMs: 30_000, intervalMs: 50 });
+    await pollUntil(async () => (mesh!.scheduler.source.generationOf(early.metadata!.uid!) > 0 ? true : undefined), { what: 'packed-early in the scheduler view', timeoutMs: 30_000, intervalMs: 50 });
     expect((await readPod('packed-early')).spec?.nodeName ?? '').toBe('');
 
     // Through the API, as an operator would: the informer carries it to filterscore and the scheduler.
@@ -326,8 +264,8 @@ ${extra}`;
       timeoutMs: 30_000,
       intervalMs: 100,
     });
-    expect(filterscore!.engine.profiles).toEqual(['schedmesh', 'schedmesh-packed']);
-    expect(scheduler!.profiles.list).toEqual(['schedmesh', 'schedmesh-packed']);
+    expect(mesh!.filterscore.engine.profiles).toEqual(['schedmesh', 'schedmesh-packed']);
+    expect(mesh!.scheduler.profiles.list).toEqual(['schedmesh', 'schedmesh-packed']);
 
     // The same pods under each profile, created together: MostAllocated piles them up, the default spreads them
     // (packed-early, pending since before the profile existed, binds with them).
@@ -355,8 +293,8 @@ ${extra}`;
       timeoutMs: 30_000,
       intervalMs: 100,
     });
-    expect(filterscore!.engine.profiles).toEqual(['schedmesh', 'schedmesh-packed']);
-    expect(scheduler!.profiles.list).toEqual(['schedmesh', 'schedmesh-packed']);
+    expect(mesh!.filterscore.engine.profiles).toEqual(['schedmesh', 'schedmesh-packed']);
+    expect(mesh!.scheduler.profiles.list).toEqual(['schedmesh', 'schedmesh-packed']);
     await cp.core.createNamespacedPod({ namespace: 'default', body: withScheduler(pod('packed-after-refusal'), 'schedmesh-packed') });
     // Only the schedmesh-packed profile serves this pod: that it binds at all shows the refused version
     // did not drop it. (Which node is not asserted: the packed node may be full by now — it also holds

@@ -78,7 +78,7 @@ beforeAll(async () => {
   snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc, nats: natsBlock }), { handleSignals: false });
   filterscore = await startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, snapshot: { address: `127.0.0.1:${snapshot.grpcPort}` } }), { handleSignals: false });
   reservation = await startReservation(reservationConfigSchema.parse({ ...common, grpc, nats: natsBlock, redis: { url: redis.url } }), { handleSignals: false });
-  admission = await startAdmissionApp(admissionConfigSchema.parse({ ...common, grpc, nats: natsBlock, kubernetes: { accessReviews: false } }), { handleSignals: false });
+  admission = await startAdmissionApp(admissionConfigSchema.parse({ ...common, grpc, nats: natsBlock, kubernetes: { accessReviews: false, policyStatus: false } }), { handleSignals: false });
   clients = {
     filterscore: client(FilterScoreServiceDefinition, filterscore.grpcPort),
     reservation: client(ReservationServiceDefinition, reservation.grpcPort),

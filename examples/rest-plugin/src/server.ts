@@ -41,6 +41,8 @@ export interface Reply {
   body?: unknown;
   /** Sent as is instead of `body` (malformed answers). */
   raw?: string;
+  /** Extra response headers (a redirect's Location). */
+  headers?: Record<string, string>;
   /** Wait this long first (slow plugins); cut short if the gateway hangs up. */
   delayMs?: number;
 }
@@ -65,7 +67,7 @@ export interface ExamplePluginOptions {
   hmac?: HmacVerifierOptions;
   /** Require a valid bearer JWT. */
   jwt?: JwtVerifierOptions;
-  /** Decides each answer; default {@link costTrackingRules}. */
+  /** Decides each answer; default {@link costTrackingRules}, which also refuses (400) any apiVersion but v1. */
   decide?: (request: PluginRequest, received: ReceivedRequest) => Reply | Promise<Reply>;
 }
 
@@ -147,7 +149,8 @@ export async function startExamplePlugin(options: ExamplePluginOptions = {}): Pr
     } catch {
       return send(res, 400, { error: 'the body is not JSON' });
     }
-    if (body.apiVersion !== API_VERSION) return send(res, 400, { error: `unsupported apiVersion ${JSON.stringify(body.apiVersion)}` });
+    // The cost-tracking rules speak v1 only; a custom `decide` may speak another protocol (verdict, dstack's apply policy).
+    if (!options.decide && body.apiVersion !== API_VERSION) return send(res, 400, { error: `unsupported apiVersion ${JSON.stringify(body.apiVersion)}` });
 
     const received: ReceivedRequest = { body, headers: req.headers, aborted: false };
     requests.push(received);
@@ -166,10 +169,10 @@ export async function startExamplePlugin(options: ExamplePluginOptions = {}): Pr
       if (received.aborted || res.destroyed) return;
     }
     if (reply.raw !== undefined) {
-      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json' }).end(reply.raw);
+      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers }).end(reply.raw);
       return;
     }
-    send(res, reply.status ?? 200, reply.body ?? {});
+    send(res, reply.status ?? 200, reply.body ?? {}, reply.headers);
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
@@ -208,7 +211,7 @@ export async function startExamplePlugin(options: ExamplePluginOptions = {}): Pr
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
 }

@@ -42,6 +42,7 @@ function storeWith(...events: ClusterEvent[]): PolicyStore {
 
 interface SetupOptions {
   hibernation?: boolean;
+  hostPathWhenNoPolicy?: 'deny' | 'allow';
   reviewer?: AccessReviewer;
   webhooks?: GatewayWebhooks;
   failOpen?: string[];
@@ -52,6 +53,7 @@ function admitter(store: PolicyStore, options: SetupOptions = {}): Admitter {
     store,
     tracer: telemetry.tracer,
     hibernationEnabled: options.hibernation ?? true,
+    ...(options.hostPathWhenNoPolicy ? { hostPathWhenNoPolicy: options.hostPathWhenNoPolicy } : {}),
     appLabels: ['app.kubernetes.io/name', 'app'],
     poolLabel: 'schedmesh.io/node-pool',
     reviewer: options.reviewer,
@@ -72,14 +74,16 @@ const namespaces = [
 const etcMount = { volumes: [hostPathVolume('etc', '/etc')] };
 
 describe('namespace targeting', () => {
+  // A /etc mount probes whether a policy governs the pod: with the platform's default opened, only a targeting policy denies it.
+  const open = { hostPathWhenNoPolicy: 'allow' } as const;
   test('by name: only pods of the named namespaces are governed', async () => {
-    const a = admitter(storeWith(...namespaces, policyEvent('by-name', { targetNamespaces: { names: ['team-a'] }, hostPath: { platform: [{ path: '/var/log' }] } })));
+    const a = admitter(storeWith(...namespaces, policyEvent('by-name', { targetNamespaces: { names: ['team-a'] }, hostPath: { platform: [{ path: '/var/log' }] } })), open);
     expect(await admit(a, admissionPod('p', 'team-a', etcMount))).toMatchObject({ allowed: false, reasonCode: Reason.HostPathDenied, policies: ['by-name'] });
     expect(await admit(a, admissionPod('p', 'team-b', etcMount))).toMatchObject({ allowed: true, reasonCode: Reason.NoPolicyApplies, policies: [] });
   });
 
   test('by label selector, against the namespace labels from the stream', async () => {
-    const a = admitter(storeWith(...namespaces, policyEvent('gold', { targetNamespaces: { selectors: [{ matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold'] }] }] }, hostPath: { platform: [{ path: '/var/log' }] } })));
+    const a = admitter(storeWith(...namespaces, policyEvent('gold', { targetNamespaces: { selectors: [{ matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold'] }] }] }, hostPath: { platform: [{ path: '/var/log' }] } })), open);
     expect(await admit(a, admissionPod('p', 'team-b', etcMount))).toMatchObject({ allowed: false, reasonCode: Reason.HostPathDenied });
     expect(await admit(a, admissionPod('p', 'team-a', etcMount))).toMatchObject({ allowed: true, reasonCode: Reason.NoPolicyApplies });
     // A namespace not (yet) on the stream has no labels: only name targeting can reach it.
@@ -88,7 +92,7 @@ describe('namespace targeting', () => {
 
   test('a namespace relabelled on the stream changes what is targeted', async () => {
     const store = storeWith(...namespaces, policyEvent('gold', { targetNamespaces: { selectors: [{ matchLabels: { tier: 'gold' } }] }, hostPath: { platform: [{ path: '/var/log' }] } }));
-    const a = admitter(store);
+    const a = admitter(store, open);
     expect((await admit(a, admissionPod('p', 'team-a', etcMount))).allowed).toBe(true);
     store.apply({ ...namespaceEvent('team-a', { tier: 'gold' }), generation: 100 });
     expect((await admit(a, admissionPod('p', 'team-a', etcMount))).allowed).toBe(false);
@@ -198,8 +202,36 @@ describe('host paths', () => {
     expect(await admit(a, admissionPod('p', 'team-a', { volumes: [{ name: 'cm', source: { $case: 'other', value: 'configMap' } }] }))).toMatchObject({ allowed: true });
   });
 
-  test('no governing policy: host paths are not restricted', async () => {
-    expect(await admit(admitter(storeWith(...namespaces, policyEvent('other', { hibernation: { apps: ['x'] } }))), admissionPod('p', 'team-a', etcMount))).toMatchObject({ allowed: true });
+  test.each([
+    ['no policy at all', storeWith(...namespaces)],
+    ['policies, none with a hostPath block', storeWith(...namespaces, policyEvent('other', { hibernation: { apps: ['x'] } }))],
+  ])('%s: host paths are restricted by default, and allowed when the platform opens them', async (_what, store) => {
+    const denied = await admit(admitter(store), admissionPod('p', 'team-a', etcMount));
+    expect(denied).toMatchObject({ allowed: false, code: Code.CODE_UNSCHEDULABLE_AND_UNRESOLVABLE, reasonCode: Reason.HostPathDenied, policies: [] });
+    expect(denied.message).toBe(
+      'hostPath volume "etc": path "/etc" is denied: no AdmissionPolicy allows host paths for this pod, and host paths are restricted by default; ask a platform admin for an AdmissionPolicy hostPath entry that covers it',
+    );
+    expect(await admit(admitter(store, { hostPathWhenNoPolicy: 'allow' }), admissionPod('p', 'team-a', etcMount))).toMatchObject({ allowed: true });
+    // Pods without hostPath volumes are not concerned.
+    expect(await admit(admitter(store), admissionPod('p', 'team-a'))).toMatchObject({ allowed: true });
+  });
+
+  test('with the platform setting open, a policy that governs host paths still restricts them', async () => {
+    expect(await admit(admitter(storeWith(...namespaces, tiers), { hostPathWhenNoPolicy: 'allow' }), admissionPod('p', 'team-a', etcMount))).toMatchObject({ allowed: false, reasonCode: Reason.HostPathDenied, policies: ['paths'] });
+  });
+
+  test.each([
+    ['a Socket under an entry that allows Socket', '/run/collector/agent.sock', 'Socket', Reason.Allowed],
+    ['a CharDevice under an entry that allows only Socket', '/run/collector/tty0', 'CharDevice', Reason.HostPathTypeDenied],
+    ['a Socket under an entry that allows no type', '/data/team-b/app.sock', 'Socket', Reason.HostPathTypeDenied],
+    ['a Directory under an entry that allows no type', '/data/team-b/cache', 'Directory', Reason.Allowed],
+  ])('hostPath type: %s', async (_what, path, type, reason) => {
+    const typed = policyEvent('typed', {
+      targetNamespaces: { names: ['team-b'] },
+      hostPath: { platform: [{ path: '/run/collector', allowTypes: ['Socket'] }, { path: '/data/team-b' }] },
+    });
+    const pod = admissionPod('p', 'team-b', { volumes: [hostPathVolume('v', path, false, type)] });
+    expect((await admit(admitter(storeWith(...namespaces, typed)), pod)).reasonCode).toBe(reason);
   });
 });
 

@@ -55,6 +55,8 @@ export interface AdmitterOptions {
   tracer: Tracer;
   /** The hibernation check (feature flag). */
   hibernationEnabled: boolean;
+  /** hostPath volumes of a pod no policy governs host paths for: denied (default) or allowed. */
+  hostPathWhenNoPolicy?: 'deny' | 'allow';
   /** Pod labels naming the app, first present wins. */
   appLabels: readonly string[];
   /** The node label holding the node pool (a pod's nodeSelector on it pins a pool). */
@@ -148,7 +150,8 @@ export class Admitter {
 
     if (hasHostPathVolume(pod.volumes)) {
       const governing = applicable.filter((p) => p.hostPath !== undefined);
-      if (governing.length > 0) {
+      // Restricted by default: with no policy to allow a path, every hostPath volume is denied unless the platform opened them.
+      if (governing.length > 0 || this.options.hostPathWhenNoPolicy !== 'allow') {
         const rejection = this.rule('hostPath', { [ATTR_POLICY]: governing.map((p) => p.key).join(',') }, (span) => {
           const denial = checkHostPaths(pod.volumes, hostPathRules(governing, pod, ns.name));
           const decision = denial ? reject(Code.CODE_UNSCHEDULABLE_AND_UNRESOLVABLE, denial.reasonCode, denial.message, denial.policies) : undefined;

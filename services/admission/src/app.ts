@@ -1,5 +1,6 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { KubeApi, loadKubeConfig } from '@schedmesh/mesh';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
 import { connectClient, connectNatsFrom, startService } from '@schedmesh/runtime';
@@ -11,6 +12,7 @@ import { openLastKnownGood } from './last-good.js';
 import type { LastKnownGood } from './last-good.js';
 import { AdmissionMetrics } from './metrics.js';
 import { compilePolicy } from './policy.js';
+import { PolicyStatusWriter } from './policy-status.js';
 import { PolicyStore } from './policy-store.js';
 import type { StoreChange } from './policy-store.js';
 import { admissionServer } from './server.js';
@@ -50,10 +52,12 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
 
   let accessCache: CachedAccessReviewer | undefined;
   const metrics = new AdmissionMetrics(runtime.metrics, store, () => accessCache?.size ?? 0);
+  let kubeConfig: KubeConfig | undefined;
+  const cluster = (): KubeConfig => (kubeConfig ??= options.kubeConfig ?? loadKubeConfig(config.kubernetes.kubeconfig));
   let kubernetes: KubernetesAccessReviewer | undefined;
   if (config.kubernetes.accessReviews) {
     kubernetes = new KubernetesAccessReviewer({
-      kubeConfig: options.kubeConfig ?? loadKubeConfig(config.kubernetes.kubeconfig),
+      kubeConfig: cluster(),
       timeoutMs: config.kubernetes.reviewTimeout,
       onReview: (outcome) => metrics.sarReviews.inc({ outcome }),
     });
@@ -63,6 +67,9 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
       onLookup: (result) => metrics.sarCache.inc({ result }),
     });
   }
+
+  const statusApi = config.kubernetes.policyStatus ? new KubeApi({ kubeConfig: cluster(), connections: 2 }) : undefined;
+  const status = statusApi ? new PolicyStatusWriter({ api: statusApi, logger }) : undefined;
 
   const { address, ...gatewayClient } = config.gateway;
   // Invoke is not marked idempotent, so the client never retries it; the gateway retries per plugin.
@@ -77,6 +84,7 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
     store,
     tracer: runtime.tracer,
     hibernationEnabled: config.features.hibernation,
+    hostPathWhenNoPolicy: config.hostPath.whenNoPolicy,
     appLabels: config.hibernation.appLabels,
     poolLabel: config.labels.pool,
     reviewer: accessCache,
@@ -96,23 +104,27 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
 
   runtime.grpc.add(AdmissionServiceDefinition, admissionServer(store, admitter));
   let validating: ValidatingWebhook | undefined;
+  let nodeApi: KubeApi | undefined;
   let nc: NatsConnection | undefined;
   const stopFollowing = new AbortController();
   let following: Promise<void> | undefined;
   runtime.onShutdown(async () => {
     await validating?.close();
+    await nodeApi?.close();
     stopFollowing.abort();
     await following;
     await nc?.drain();
     gateway?.close();
     kubernetes?.close();
+    await status?.stop();
+    await statusApi?.close();
   });
 
   try {
     const { grpcPort, httpPort } = await runtime.listen();
     const webhookConfig = config.validatingWebhook;
     if (webhookConfig.enabled && webhookConfig.certFile !== undefined && webhookConfig.keyFile !== undefined) {
-      const kc = options.kubeConfig ?? loadKubeConfig(config.kubernetes.kubeconfig);
+      nodeApi = new KubeApi({ kubeConfig: cluster(), connections: 2 });
       validating = await startValidatingWebhook({
         admitter,
         store,
@@ -124,7 +136,7 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
         maxBodyBytes: webhookConfig.maxBodyBytes,
         timeoutMs: webhookConfig.timeout,
         poolLabel: config.labels.pool,
-        nodePool: nodePoolLookup(kc, config.labels.pool),
+        nodePool: nodePoolLookup(nodeApi, config.labels.pool),
         reviews: metrics.webhookReviews,
       });
     }
@@ -137,7 +149,7 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
         logger.warn({ bucket: config.nats.lastKnownGoodBucket, err: (err as Error).message }, 'last-known-good bucket unavailable: a restart cannot restore a policy whose latest version is invalid');
       }
     }
-    const onChange = policyChangeHandler({ store, logger, metrics, lastGood });
+    const onChange = policyChangeHandler({ store, logger, metrics, lastGood, status });
     following = followPolicies({
       nc,
       store,
@@ -155,21 +167,22 @@ export async function startAdmissionApp(config: AdmissionConfig, options: Admiss
 }
 
 /** A node's pool label, read from the API server (nodes are not on admission's stream subjects). */
-function nodePoolLookup(kc: KubeConfig, poolLabel: string): (node: string) => Promise<string | undefined> {
-  const core = kc.makeApiClient(CoreV1Api);
-  return async (node) => (await core.readNode({ name: node })).metadata?.labels?.[poolLabel];
-}
-
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
+function nodePoolLookup(api: KubeApi, poolLabel: string): (node: string, signal: AbortSignal) => Promise<string | undefined> {
+  return async (node, signal) => {
+    const res = await api.get<{ metadata?: { labels?: Record<string, string> } }>(`/api/v1/nodes/${encodeURIComponent(node)}`, signal);
+    return res.body?.metadata?.labels?.[poolLabel];
+  };
 }
 
 /** Logs, counts and keeps the last-known-good store current for each applied stream event. */
-function policyChangeHandler(deps: { store: PolicyStore; logger: Logger; metrics: AdmissionMetrics; lastGood: LastKnownGood | undefined }): (change: StoreChange) => Promise<void> {
-  const { store, logger, metrics, lastGood } = deps;
+function policyChangeHandler(deps: {
+  store: PolicyStore;
+  logger: Logger;
+  metrics: AdmissionMetrics;
+  lastGood: LastKnownGood | undefined;
+  status: PolicyStatusWriter | undefined;
+}): (change: StoreChange) => Promise<void> {
+  const { store, logger, metrics, lastGood, status } = deps;
   const quietly = async (what: string, policy: string, op: () => Promise<void>): Promise<void> => {
     try {
       await op();
@@ -184,6 +197,7 @@ function policyChangeHandler(deps: { store: PolicyStore; logger: Logger; metrics
         metrics.policyApplied.inc();
         logger.info({ policy: policy.key, generation: policy.generation, resourceVersion: policy.resourceVersion }, 'admission policy applied');
         if (lastGood) await quietly('save', policy.key, () => lastGood.save(change.object));
+        status?.report(change);
         return;
       }
       case 'policy-refused': {
@@ -215,6 +229,7 @@ function policyChangeHandler(deps: { store: PolicyStore; logger: Logger; metrics
             ? `admission policy refused (${first.field}: ${first.reason}); its previous valid version stays in force`
             : `admission policy refused (${first.field}: ${first.reason}); no valid version of it is known, so it is not in force`,
         );
+        status?.report({ ...change, refusal: { ...refusal, inForce } });
         return;
       }
       case 'policy-deleted':

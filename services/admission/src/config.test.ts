@@ -11,6 +11,7 @@ describe('admission configuration', () => {
     expect(config.gateway).toEqual({ deadline: 2_000 });
     expect(config.minGeneration).toEqual({ maxWait: 10_000 });
     expect(config.labels.pool).toBe('schedmesh.io/node-pool');
+    expect(config.hostPath.whenNoPolicy).toBe('deny');
   });
 
   test('environment variables, with units and lists', () => {
@@ -22,8 +23,10 @@ describe('admission configuration', () => {
         SCHEDMESH_GATEWAY__ADDRESS: 'gateway:50051',
         SCHEDMESH_GATEWAY__DEADLINE: '500ms',
         SCHEDMESH_MIN_GENERATION__MAX_WAIT: '3s',
+        SCHEDMESH_HOST_PATH__WHEN_NO_POLICY: 'allow',
       },
     });
+    expect(config.hostPath.whenNoPolicy).toBe('allow');
     expect(config.features.hibernation).toBe(false);
     expect(config.hibernation.appLabels).toEqual(['team/app', 'app']);
     expect(config.kubernetes.cacheTtl).toBe(300_000);
@@ -34,5 +37,6 @@ describe('admission configuration', () => {
   test('an invalid or unknown key stops start-up, naming it', () => {
     expect(() => loadConfig(admissionConfigSchema, { env: { SCHEDMESH_KUBERNETES__CACHE_TTL: 'soon' } })).toThrow(/kubernetes\.cacheTtl: expected a duration .*\(from SCHEDMESH_KUBERNETES__CACHE_TTL\)/);
     expect(() => loadConfig(admissionConfigSchema, { env: { SCHEDMESH_FEATURES__HIBERNATE: 'true' } })).toThrow(ConfigError);
+    expect(() => loadConfig(admissionConfigSchema, { env: { SCHEDMESH_HOST_PATH__WHEN_NO_POLICY: 'sometimes' } })).toThrow(/hostPath\.whenNoPolicy: .*\(from SCHEDMESH_HOST_PATH__WHEN_NO_POLICY\)/);
   });
 });

@@ -31,6 +31,17 @@ export const admissionConfigSchema = commonConfigSchema
       })
       .strict()
       .prefault({}),
+    hostPath: z
+      .object({
+        /**
+         * A hostPath volume of a pod that no AdmissionPolicy with a hostPath block
+         * targets: `deny` (the default: host paths are restricted until a policy
+         * allows one) or `allow` (the platform opens them).
+         */
+        whenNoPolicy: z.enum(['deny', 'allow']).default('deny'),
+      })
+      .strict()
+      .prefault({}),
     labels: z
       .object({
         /** Node label holding the node pool (as the informer's labels.pool): a pod's nodeSelector on it pins a pool. */
@@ -40,6 +51,8 @@ export const admissionConfigSchema = commonConfigSchema
       .prefault({}),
     kubernetes: z
       .object({
+        /** Write each AdmissionPolicy's Accepted condition to its status subresource. */
+        policyStatus: z.boolean().default(true),
         /** Check tenant RBAC with SubjectAccessReviews; off = every review is unavailable (the policies' failurePolicy applies). */
         accessReviews: z.boolean().default(true),
         /** Kubeconfig path; default: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */

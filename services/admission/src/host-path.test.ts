@@ -4,10 +4,10 @@ import { checkHostPaths, isUnder, MAX_HOST_PATH_LENGTH, normalizeHostPath } from
 import type { HostPathRule } from './host-path.js';
 import { Reason } from './reasons.js';
 
-function rule(path: string, readOnly = false, tier: HostPathRule['tier'] = 'platform'): HostPathRule {
+function rule(path: string, readOnly = false, tier: HostPathRule['tier'] = 'platform', allowTypes: HostPathRule['allowTypes'] = []): HostPathRule {
   const parsed = normalizeHostPath(path);
   if (!parsed.ok) throw new Error(`bad fixture ${path}`);
-  return { path: parsed.value, readOnly, tier, policy: 'tenants' };
+  return { path: parsed.value, readOnly, allowTypes, tier, policy: 'tenants' };
 }
 
 // The tenant may use /data/team-a; the platform allows logs read-only and the collector socket dir.
@@ -76,46 +76,48 @@ describe('prefix matching by whole components', () => {
   });
 });
 
-// Every one of these is denied against the allowlist above, for the reason given.
-const hostile: [string, string][] = [
-  ['/', 'the root'],
-  ['/etc', 'system configuration'],
-  ['/etc/shadow', 'secrets'],
-  ['/var/run/docker.sock', 'the container runtime'],
-  ['/run/containerd/containerd.sock', 'the container runtime'],
-  ['/var/lib/kubelet', 'kubelet state'],
-  ['/proc/self/root/etc', 'procfs escape'],
-  ['/data', 'the parent of the tenant directory'],
-  ['/data/team-b', 'another tenant'],
-  ['/data/team-a-evil', 'a sibling sharing the prefix'],
-  ['/database', 'a sibling sharing the prefix'],
-  ['/data/team-a/../team-b', 'a ".." into another tenant'],
-  ['/data/team-a/../../etc', 'a ".." out of the tree'],
-  ['/data/team-a/..', 'a trailing ".."'],
-  ['/data/team-a/link/../../x', 'a ".." after a possible symlink'],
-  ['data/team-a', 'a relative path'],
-  ['./data/team-a', 'a relative path'],
-  ['../data/team-a', 'a relative path'],
-  ['~/data/team-a', 'a home-relative path'],
-  ['', 'an empty path'],
-  [' /data/team-a', 'leading white space (relative)'],
-  ['/data/team-a\u0000/x', 'a NUL byte'],
-  ['/data/team-a\n/etc', 'a newline'],
-  ['/dаta/team-a', 'a Cyrillic "а" lookalike'],
-  ['/DATA/team-a', 'another case (paths are case-sensitive)'],
-  ['\\data\\team-a', 'backslashes'],
-  [`/data/team-a/${'x/'.repeat(2100)}`, 'an over-long path'],
+// Every one of these is denied against the allowlist above, with the reason its row names.
+const outside = /is not in the host-path allowlist of AdmissionPolicy tenants \(allowed here: \/data\/team-a, \/var\/log \(read-only\), \/run\/collector\)/;
+const dotDot = /contains "\.\.": it is not resolved, because a symlink on the node can make "\.\." lead anywhere/;
+const relative = /is relative: host paths must be absolute/;
+const control = /contains a control character/;
+const hostile: [string, string, RegExp][] = [
+  ['/', 'the root', outside],
+  ['/etc', 'system configuration', outside],
+  ['/etc/shadow', 'secrets', outside],
+  ['/var/run/docker.sock', 'the container runtime', outside],
+  ['/run/containerd/containerd.sock', 'the container runtime', outside],
+  ['/var/lib/kubelet', 'kubelet state', outside],
+  ['/proc/self/root/etc', 'procfs escape', outside],
+  ['/data', 'the parent of the tenant directory', outside],
+  ['/data/team-b', 'another tenant', outside],
+  ['/data/team-a-evil', 'a sibling sharing the prefix', outside],
+  ['/database', 'a sibling sharing the prefix', outside],
+  ['/data/team-a/../team-b', 'a ".." into another tenant', /contains "\.\.".*lexically it would be "\/data\/team-b"/],
+  ['/data/team-a/../../etc', 'a ".." out of the tree', /contains "\.\.".*lexically it would be "\/etc"/],
+  ['/data/team-a/..', 'a trailing ".."', dotDot],
+  ['/data/team-a/link/../../x', 'a ".." after a possible symlink', dotDot],
+  ['data/team-a', 'a relative path', relative],
+  ['./data/team-a', 'a relative path', relative],
+  ['../data/team-a', 'a relative path', relative],
+  ['~/data/team-a', 'a home-relative path', relative],
+  ['', 'an empty path', /path "" is empty/],
+  [' /data/team-a', 'leading white space (relative)', relative],
+  ['/data/team-a\u0000/x', 'a NUL byte', control],
+  ['/data/team-a\n/etc', 'a newline', control],
+  ['/dаta/team-a', 'a Cyrillic "а" lookalike', outside],
+  ['/DATA/team-a', 'another case (paths are case-sensitive)', outside],
+  ['\\data\\team-a', 'backslashes', relative],
+  [`/data/team-a/${'x/'.repeat(2100)}`, 'an over-long path', /is longer than 4096 characters/],
 ];
 
 describe('hostile paths', () => {
-  test(`the table holds ${hostile.length} hostile paths`, () => {
-    expect(hostile.length).toBeGreaterThanOrEqual(20);
-  });
-
-  const shown = hostile.map(([path, why]) => [path.length > 60 ? `${JSON.stringify(path.slice(0, 30))}… (${path.length} chars)` : JSON.stringify(path), why, path] as const);
-  test.each(shown)('%s (%s) is denied', (_shown, _why, path) => {
+  const shown = hostile.map(([path, why, reason]) => [path.length > 60 ? `${JSON.stringify(path.slice(0, 30))}… (${path.length} chars)` : JSON.stringify(path), why, path, reason] as const);
+  test.each(shown)('%s (%s) is denied, saying why', (_shown, _why, path, reason) => {
     const denial = checkHostPaths([hostPathVolume('host', path)], allowlist);
-    expect(denial).toMatchObject({ reasonCode: Reason.HostPathDenied, volume: 'host' });
+    expect(denial).toMatchObject({ reasonCode: Reason.HostPathDenied, volume: 'host', policies: ['tenants'] });
+    expect(denial?.message).toMatch(/^hostPath volume "host": path /);
+    expect(denial?.message).toMatch(reason);
   });
 
   test('a percent-encoded name is a literal directory under the allowlisted one, so it is allowed', () => {
@@ -123,8 +125,12 @@ describe('hostile paths', () => {
     expect(checkHostPaths([hostPathVolume('v', '/data/team-a/..%2f..%2fetc')], allowlist)).toBeUndefined();
   });
 
-  test('with no allowlist entry at all, every path is denied', () => {
-    expect(checkHostPaths([hostPathVolume('v', '/data/team-a')], [])).toMatchObject({ reasonCode: Reason.HostPathDenied });
+  test('with no allowlist entry at all, every path is denied as restricted by default', () => {
+    expect(checkHostPaths([hostPathVolume('v', '/data/team-a')], [])).toMatchObject({
+      reasonCode: Reason.HostPathDenied,
+      policies: [],
+      message: expect.stringContaining('is denied: no AdmissionPolicy allows host paths for this pod, and host paths are restricted by default'),
+    });
   });
 });
 
@@ -149,5 +155,40 @@ describe('read-only enforcement', () => {
       hostPathVolume('bad', '/etc'),
     ];
     expect(checkHostPaths(volumes, allowlist)).toMatchObject({ volume: 'bad' });
+  });
+});
+
+describe('hostPath types', () => {
+  // The collector directory allows its socket; /dev/fuse is allowed as a character device; /data/team-a allows nothing special.
+  const typed = [rule('/run/collector', false, 'workload', ['Socket']), rule('/dev/fuse', false, 'platform', ['CharDevice']), rule('/data/team-a', false, 'namespace')];
+
+  test.each([
+    ['', '/data/team-a/x', undefined],
+    ['Directory', '/data/team-a/x', undefined],
+    ['DirectoryOrCreate', '/data/team-a/x', undefined],
+    ['File', '/data/team-a/x', undefined],
+    ['FileOrCreate', '/data/team-a/x', undefined],
+    ['Socket', '/run/collector/agent.sock', undefined],
+    ['CharDevice', '/dev/fuse', undefined],
+    ['Socket', '/data/team-a/app.sock', Reason.HostPathTypeDenied],
+    ['CharDevice', '/run/collector/tty', Reason.HostPathTypeDenied],
+    ['BlockDevice', '/dev/fuse', Reason.HostPathTypeDenied],
+    ['BlockDevice', '/data/team-a/disk', Reason.HostPathTypeDenied],
+    ['Pipe', '/data/team-a/x', Reason.HostPathTypeDenied],
+    ['Socket', '/etc/x.sock', Reason.HostPathDenied],
+  ])('type %j at %s: %s', (type, path, reason) => {
+    const denial = checkHostPaths([hostPathVolume('v', path, false, type)], typed);
+    expect(denial?.reasonCode).toBe(reason);
+    if (reason === Reason.HostPathTypeDenied) {
+      expect(denial?.message).toBe(
+        `hostPath volume "v": type ${JSON.stringify(type)} at ${JSON.stringify(path)} is not allowed: no allowlist entry covering the path lists it in allowTypes (Socket, CharDevice and BlockDevice must each be allowed by name)`,
+      );
+    }
+  });
+
+  test('the read-only rule applies among the entries that allow the type', () => {
+    const rules = [rule('/run/collector', true, 'platform', ['Socket']), rule('/run/collector', false, 'namespace')];
+    expect(checkHostPaths([hostPathVolume('v', '/run/collector/s', false, 'Socket')], rules)).toMatchObject({ reasonCode: Reason.HostPathReadOnlyRequired });
+    expect(checkHostPaths([hostPathVolume('v', '/run/collector/s', false, 'Directory')], rules)).toBeUndefined();
   });
 });

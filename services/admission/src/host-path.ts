@@ -7,7 +7,8 @@
  * this module: a ".." component is refused outright instead of being resolved
  * lexically (the kernel resolves "link/.." against the link's target, so a
  * lexical resolution can be escaped with a symlink), and a path that no
- * allowlist entry covers is denied.
+ * allowlist entry covers is denied. A socket or device (hostPath type Socket,
+ * CharDevice, BlockDevice) needs an entry that allows that type by name.
  */
 import type { Volume } from '@schedmesh/proto/v1/types';
 import { Reason } from './reasons.js';
@@ -72,6 +73,16 @@ export function isUnder(path: readonly string[], prefix: readonly string[]): boo
   return true;
 }
 
+/**
+ * hostPath types that give a pod more than files: the container runtime's or
+ * another daemon's socket, a device. Each is allowed only under an entry that
+ * names it; the other types (Directory, File, …OrCreate, unset) need no more
+ * than a covering entry.
+ */
+export const SPECIAL_HOST_PATH_TYPES = ['Socket', 'CharDevice', 'BlockDevice'] as const;
+export type SpecialHostPathType = (typeof SPECIAL_HOST_PATH_TYPES)[number];
+const ORDINARY_HOST_PATH_TYPES = new Set(['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File']);
+
 /** The tier an allowlist entry comes from. */
 export type HostPathTier = 'platform' | 'namespace' | 'workload';
 
@@ -81,6 +92,8 @@ export interface HostPathRule {
   readonly path: NormalizedPath;
   /** Mounts under it must be read-only. */
   readonly readOnly: boolean;
+  /** The special hostPath types allowed under it. */
+  readonly allowTypes: readonly SpecialHostPathType[];
   /** Where it comes from, for messages. */
   readonly tier: HostPathTier;
   /** The policy key, for messages. */
@@ -100,8 +113,10 @@ export interface HostPathDenial {
  * Checks every hostPath volume of a pod against the union of the allowlist
  * entries that apply to it (every tier of every policy that governs host
  * paths for the pod). Returns the first denial, or undefined when every
- * hostPath volume is allowed. A path is allowed when an entry covers it and,
- * if every covering entry requires read-only, the volume is read-only.
+ * hostPath volume is allowed. A path is allowed when an entry covers it (one
+ * that allows its type, for a socket or device) and, if every such entry
+ * requires read-only, the volume is read-only. With no rules at all (no policy
+ * governs the pod's host paths) every hostPath volume is denied.
  */
 export function checkHostPaths(volumes: readonly Volume[], rules: readonly HostPathRule[]): HostPathDenial | undefined {
   const policies = [...new Set(rules.map((r) => r.policy))].sort();
@@ -117,16 +132,34 @@ export function checkHostPaths(volumes: readonly Volume[], rules: readonly HostP
         message: `hostPath volume ${JSON.stringify(volume.name)}: path ${JSON.stringify(truncate(raw))} ${parsed.reason}; write it as an absolute path without ".." that an AdmissionPolicy allows`,
       };
     }
-    const covering = rules.filter((r) => isUnder(parsed.value.components, r.path.components));
+    let covering = rules.filter((r) => isUnder(parsed.value.components, r.path.components));
     if (covering.length === 0) {
+      const where = `hostPath volume ${JSON.stringify(volume.name)}: path ${JSON.stringify(parsed.value.path)}`;
       return {
         reasonCode: Reason.HostPathDenied,
         volume: volume.name,
         policies,
         message:
-          `hostPath volume ${JSON.stringify(volume.name)}: path ${JSON.stringify(parsed.value.path)} is not in the host-path allowlist ` +
-          `of AdmissionPolicy ${policies.join(', ')} (allowed here: ${describeAllowed(rules)}); use an allowed path or ask a platform admin to allow it`,
+          policies.length === 0
+            ? `${where} is denied: no AdmissionPolicy allows host paths for this pod, and host paths are restricted by default; ` +
+              'ask a platform admin for an AdmissionPolicy hostPath entry that covers it'
+            : `${where} is not in the host-path allowlist of AdmissionPolicy ${policies.join(', ')} (allowed here: ${describeAllowed(rules)}); ` +
+              'use an allowed path or ask a platform admin to allow it',
       };
+    }
+    const type = volume.source.value.type;
+    if (!ORDINARY_HOST_PATH_TYPES.has(type)) {
+      covering = covering.filter((r) => (r.allowTypes as readonly string[]).includes(type));
+      if (covering.length === 0) {
+        return {
+          reasonCode: Reason.HostPathTypeDenied,
+          volume: volume.name,
+          policies,
+          message:
+            `hostPath volume ${JSON.stringify(volume.name)}: type ${JSON.stringify(truncate(type))} at ${JSON.stringify(parsed.value.path)} is not allowed: ` +
+            `no allowlist entry covering the path lists it in allowTypes (Socket, CharDevice and BlockDevice must each be allowed by name)`,
+        };
+      }
     }
     if (!volume.readOnly && covering.every((r) => r.readOnly)) {
       const by = covering.map((r) => `${r.path.path} (${r.tier}, ${r.policy})`).join(', ');

@@ -63,6 +63,8 @@ describe('AdmissionPolicy spec validation', () => {
     ['"//" as an allowlist path', 'spec.hostPath.namespaces[0].paths[0].path', { hostPath: { namespaces: [{ namespace: 'a', paths: [{ path: '//' }] }] } }, /whole host file system/],
     ['a control character in a path', 'spec.hostPath.platform[0].path', { hostPath: { platform: [{ path: '/var/log\u0000' }] } }, /control character/],
     ['an empty path list', 'spec.hostPath.platform', { hostPath: { platform: [] } }, /at least one path/],
+    ['a hostPath type that needs no allowing', 'spec.hostPath.platform[0].allowTypes[0]', { hostPath: { platform: [{ path: '/run', allowTypes: ['Directory'] }] } }, /Socket.*CharDevice.*BlockDevice/],
+    ['a repeated allowed type', 'spec.hostPath.platform[0].allowTypes', { hostPath: { platform: [{ path: '/run', allowTypes: ['Socket', 'Socket'] }] } }, /must not repeat a type/],
     ['a wrong type', 'spec.rejectIfNotMatch', { rejectIfNotMatch: 'yes' }, /boolean/],
     ['an unknown failure policy', 'spec.failurePolicy', { failurePolicy: 'Deny' }, /Fail|Ignore/],
     ['a bad webhook name', 'spec.webhookRef', { webhookRef: 'has space' }, /gateway plugin/],

@@ -14,7 +14,7 @@ import type { CompiledLabelSelector } from '@schedmesh/model';
 import type { AdmissionPolicy, LabelSelector, SelectorRequirement } from '@schedmesh/proto/v1/types';
 import { SelectorOperator } from '@schedmesh/proto/v1/types';
 import { z } from 'zod';
-import { normalizeHostPath } from './host-path.js';
+import { SPECIAL_HOST_PATH_TYPES, normalizeHostPath } from './host-path.js';
 import type { HostPathRule, HostPathTier } from './host-path.js';
 
 // A gateway plugin name: what the gateway's plugin configuration accepts as a name.
@@ -91,6 +91,12 @@ const hostPathEntry = z
     path: allowedPath,
     /** Mounts under this path must be read-only. */
     readOnly: z.boolean().default(false),
+    /** The special hostPath types allowed under this path (none by default). */
+    allowTypes: z
+      .array(z.enum(SPECIAL_HOST_PATH_TYPES))
+      .max(SPECIAL_HOST_PATH_TYPES.length)
+      .refine((types) => new Set(types).size === types.length, 'must not repeat a type')
+      .default([]),
   })
   .strict();
 
@@ -284,7 +290,7 @@ export function compilePolicy(object: AdmissionPolicy): PolicyResult {
       const parsedPath = normalizeHostPath(e.path);
       // The schema refused every path that does not normalize.
       if (!parsedPath.ok) throw new TypeError(`unreachable: ${e.path} passed validation`);
-      return { path: parsedPath.value, readOnly: e.readOnly, tier, policy: key };
+      return { path: parsedPath.value, readOnly: e.readOnly, allowTypes: e.allowTypes, tier, policy: key };
     });
 
   const hostPath = spec.hostPath

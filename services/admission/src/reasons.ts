@@ -16,6 +16,8 @@ export const Reason = {
   HostPathDenied: 'HostPathDenied',
   /** A hostPath volume is allowed read-only only, and the pod mounts it read-write. */
   HostPathReadOnlyRequired: 'HostPathReadOnlyRequired',
+  /** A hostPath volume of type Socket, CharDevice or BlockDevice, and no entry covering its path allows that type. */
+  HostPathTypeDenied: 'HostPathTypeDenied',
   /** The pod's service account may use none of the governed node pools it could run on. */
   NodePoolForbidden: 'NodePoolForbidden',
   /** The pod requests an extended resource its service account may not use. */

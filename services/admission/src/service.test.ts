@@ -56,7 +56,7 @@ function streamOf(n: number): { stream: string; subjectPrefix: string; lastKnown
 }
 
 async function startApp(stream: ReturnType<typeof streamOf>, overrides: Record<string, Record<string, unknown>> = {}) {
-  const config = loopbackConfig(admissionConfigSchema, nats.url, { ...overrides, nats: { memoryStorage: false, ...stream, ...overrides.nats }, kubernetes: { accessReviews: false } });
+  const config = loopbackConfig(admissionConfigSchema, nats.url, { ...overrides, nats: { memoryStorage: false, ...stream, ...overrides.nats }, kubernetes: { accessReviews: false, policyStatus: false } });
   // The informer owns the cluster stream; without one, the test creates it.
   await ensureClusterStreamFrom(config.nats);
   const app = await startAdmissionApp(config, { handleSignals: false });
@@ -129,8 +129,15 @@ describe('policies hot-reload from the cluster stream', () => {
     expect((await client.admit({ pod: dataPod('/data/x', true), minGeneration: seq })).reasonCode).toBe(Reason.HostPathDenied);
     expect(app.store.refusals()).toEqual([]);
     seq = await publish(policyEvent('paths', {}, { type: 'delete' }));
-    expect(await client.admit({ pod: dataPod('/etc'), minGeneration: seq })).toMatchObject({ decision: AdmissionDecision.ADMISSION_DECISION_ALLOW, reasonCode: Reason.NoPolicyApplies });
-    expect(await metric(app, 'schedmesh_admission_decisions_total{decision="reject",reason="HostPathDenied",')).toMatch(/ 2$/);
+    // No policy left: host paths are restricted by default (admission.hostPath.whenNoPolicy), other pods pass.
+    expect(await client.admit({ pod: dataPod('/data/x', true), minGeneration: seq })).toMatchObject({
+      decision: AdmissionDecision.ADMISSION_DECISION_REJECT,
+      reasonCode: Reason.HostPathDenied,
+      policies: [],
+      message: expect.stringContaining('host paths are restricted by default'),
+    });
+    expect(await client.admit({ pod: admissionPod('web-0', 'team-a') })).toMatchObject({ decision: AdmissionDecision.ADMISSION_DECISION_ALLOW, reasonCode: Reason.NoPolicyApplies });
+    expect(await metric(app, 'schedmesh_admission_decisions_total{decision="reject",reason="HostPathDenied",')).toMatch(/ 3$/);
   });
 
   test('a policy first seen invalid is not applied at all', async () => {

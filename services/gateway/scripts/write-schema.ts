@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { protocolJsonSchemas } from '../src/protocol.js';
+import { protocolJsonSchemas } from '../src/protocols.js';
 
 // Regenerates services/gateway/schema/*.json from the protocol's zod schemas:
 //   npx tsx services/gateway/scripts/write-schema.ts

@@ -73,21 +73,22 @@ test('each ConfigMap version reconfigures the gateway; an invalid one leaves the
   await publishClusterEvent(js, configMap({ 'plugins.yaml': pluginsYaml([{ name: 'cost', endpoint: 'http://127.0.0.1:1/cost', extensionPoints: ['filter'] }]) }, '1'));
   await until(() => names().join() === 'cost');
 
-  await publishClusterEvent(
-    js,
-    configMap({ 'plugins.yaml': pluginsYaml([{ name: 'cost', endpoint: 'http://127.0.0.1:1/cost', extensionPoints: ['filter'] }, { name: 'quota', endpoint: 'http://127.0.0.1:1/quota', extensionPoints: ['preFilter'] }]) }, '2'),
-  );
+  const twoPlugins = { 'plugins.yaml': pluginsYaml([{ name: 'cost', endpoint: 'http://127.0.0.1:1/cost', extensionPoints: ['filter'] }, { name: 'quota', endpoint: 'http://127.0.0.1:1/quota', extensionPoints: ['preFilter'] }]) };
+  await publishClusterEvent(js, configMap(twoPlugins, '2'));
   await until(() => names().join() === 'cost,quota');
 
   const before = service.gateway.listPlugins().version;
+  expect(before).toMatch(/^[0-9a-f]{16}$/);
   await publishClusterEvent(js, configMap({ 'plugins.yaml': 'plugins:\n- name: broken\n  type: rest\n  endpoint: not a url\n  bogus: 1\n' }, '3'));
   await publishClusterEvent(js, configMap({ other: 'x' }, '4'));
-  await new Promise((r) => setTimeout(r, 300));
+  // Version 5 repeats version 2: once it is seen (an "unchanged" reload), versions 3 and 4 have been handled.
+  await publishClusterEvent(js, configMap(twoPlugins, '5'));
+  const reloads = async (): Promise<string> => (await (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text()).split('\n').filter((l) => l.startsWith('schedmesh_gateway_config_reloads_total')).join('\n');
+  await untilAsync(async () => /result="unchanged"[^}]*\} 1/.test(await reloads()));
   expect(names()).toEqual(['cost', 'quota']);
-  expect(before).toMatch(/.+/);
   expect(service.gateway.listPlugins().version).toBe(before);
 
-  const metrics = await (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text();
+  const metrics = await reloads();
   expect(metrics).toMatch(/schedmesh_gateway_config_reloads_total\{source="configmap",result="rejected"[^}]*\} 1/);
   expect(metrics).toMatch(/schedmesh_gateway_config_reloads_total\{source="configmap",result="applied"[^}]*\} 2/);
 });

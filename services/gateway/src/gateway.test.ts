@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { Code } from '@schedmesh/proto/v1/types';
 import type { Node, Pod } from '@schedmesh/proto/v1/types';
 import { InvalidArgumentError } from '@schedmesh/runtime';
-import { freePort } from '@schedmesh/testkit';
+import { freePort, pollUntil } from '@schedmesh/testkit';
 import { API_VERSION, startExamplePlugin } from '@schedmesh/rest-plugin-example';
 import type { ExamplePlugin, ExamplePluginOptions, Reply } from '@schedmesh/rest-plugin-example';
 import type { Gateway } from './gateway.js';
@@ -134,13 +134,21 @@ describe('extension point semantics (the example cost-tracking plugin)', () => {
   });
 
   test('independent plugins are called concurrently', async () => {
-    const slow = await Promise.all([1, 2, 3].map(() => plugin({ decide: () => ({ ...reply({}), delayMs: 200 }) })));
-    const { gateway: g } = gateway(slow.map((p, i) => ({ name: `slow-${i}`, endpoint: p.url, extensionPoints: ['preFilter'], timeout: '2s' })));
-    const started = performance.now();
+    // A barrier: each plugin answers only once all three have been asked, so calls made one after
+    // another would never be answered (each gives up after 10 s with a 503, and the test fails).
+    let asked = 0;
+    let allAsked!: () => void;
+    const barrier = new Promise<void>((resolve) => (allAsked = resolve));
+    const decide = async (): Promise<Reply> => {
+      if (++asked === 3) allAsked();
+      const timedOut = await Promise.race([barrier.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 10_000).unref())]);
+      return timedOut ? { status: 503, body: { error: 'the other plugins were never asked' } } : reply({});
+    };
+    const slow = await Promise.all([1, 2, 3].map(() => plugin({ decide })));
+    const { gateway: g } = gateway(slow.map((p, i) => ({ name: `slow-${i}`, endpoint: p.url, extensionPoints: ['preFilter'], timeout: '30s' })));
     const result = await invoke(g, 'preFilter', makePod());
     expect(result.results.map((r) => r.code)).toEqual([Code.CODE_SUCCESS, Code.CODE_SUCCESS, Code.CODE_SUCCESS]);
-    expect(performance.now() - started).toBeLessThan(500); // one after another would take 600 ms
-  });
+  }, 30_000);
 
   test('tenants: a plugin is not called for pods of other namespaces', async () => {
     const p = await plugin();
@@ -219,7 +227,8 @@ describe('failures and the failurePolicy', () => {
 describe('timeouts', () => {
   test('a slow plugin costs at most its timeout: p99 over repeated calls is bounded by it', async () => {
     const timeoutMs = 150;
-    const p = await plugin({ decide: () => ({ ...reply({}), delayMs: 3000 }) });
+    const pluginDelayMs = 10_000;
+    const p = await plugin({ decide: () => ({ ...reply({}), delayMs: pluginDelayMs }) });
     const { gateway: g } = gateway([
       { name: 'slow', endpoint: p.url, extensionPoints: ['score'], timeout: `${timeoutMs}ms`, failurePolicy: 'Ignore', breaker: { failures: 1000 } },
     ]);
@@ -237,20 +246,21 @@ describe('timeouts', () => {
     latencies.sort((x, y) => x - y);
     const p99 = latencies[Math.ceil(latencies.length * 0.99) - 1]!;
     expect(latencies[0]).toBeGreaterThanOrEqual(timeoutMs - 5);
-    expect(p99).toBeLessThan(timeoutMs + 150);
+    // Generous for two busy cores, and still far below what waiting for the plugin would cost.
+    expect(p99).toBeLessThan(pluginDelayMs / 4);
     // The gateway hung up on every request it gave up on.
-    await sleep(50);
-    expect(p.requests.every((r) => r.aborted)).toBe(true);
-  });
+    await pollUntil(async () => (p.requests.length === 30 && p.requests.every((r) => r.aborted) ? true : undefined), { what: 'every request aborted', timeoutMs: 10_000, intervalMs: 20 });
+  }, 30_000);
 
   test('the timeout covers retries: attempts stop when the budget is spent', async () => {
-    const p = await plugin({ decide: () => ({ status: 503, delayMs: 60 }) });
+    // Ten attempts of 300 ms would take over 3 s; the budget is 500 ms.
+    const p = await plugin({ decide: () => ({ status: 503, delayMs: 300 }) });
     const { gateway: g } = gateway([
-      { name: 'slow-flaky', endpoint: p.url, extensionPoints: ['filter'], timeout: '150ms', retry: { attempts: 10, backoff: '10ms' }, failurePolicy: 'Ignore' },
+      { name: 'slow-flaky', endpoint: p.url, extensionPoints: ['filter'], timeout: '500ms', retry: { attempts: 10, backoff: '10ms' }, failurePolicy: 'Ignore' },
     ]);
     const started = performance.now();
     const result = await invoke(g, 'filter', makePod(), makeNodes(1));
-    expect(performance.now() - started).toBeLessThan(400);
+    expect(performance.now() - started).toBeLessThan(2500);
     expect(result.results[0]!.failure?.kind).toBe('timeout');
     expect(p.requests.length).toBeGreaterThanOrEqual(2);
     expect(p.requests.length).toBeLessThan(10);
@@ -317,9 +327,7 @@ describe('circuit breaker', () => {
     expect(await metricValue(registry, 'schedmesh_gateway_plugin_breaker_state', { plugin: 'fragile' })).toBe(1);
 
     // Open: refused without a request.
-    const started = performance.now();
     expect(await kind()).toBe('breaker_open');
-    expect(performance.now() - started).toBeLessThan(100);
     expect(p.requests).toHaveLength(3);
 
     // After halfOpenAfter one probe goes through; it fails, so the breaker opens again.
@@ -343,13 +351,13 @@ describe('circuit breaker', () => {
     const { gateway: g } = gateway([{ name: 'slow', endpoint: p.url, extensionPoints: ['filter'], timeout: '10s', breaker: { failures: 1 } }]);
     const controller = new AbortController();
     const pending = g.invoke({ point: 'filter', pod: makePod(), nodes: makeNodes(2), plugins: [] }, controller.signal);
-    await sleep(100);
+    await pollUntil(async () => (p.requests.length === 1 ? true : undefined), { what: 'the request at the plugin', timeoutMs: 10_000, intervalMs: 10 });
     const started = performance.now();
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-    expect(performance.now() - started).toBeLessThan(500);
-    await sleep(50);
-    expect(p.requests[0]!.aborted).toBe(true);
+    // Far below the plugin's 5 s: the abort, not the answer, ended the call.
+    expect(performance.now() - started).toBeLessThan(2500);
+    await pollUntil(async () => (p.requests[0]!.aborted ? true : undefined), { what: 'the plugin request aborted', timeoutMs: 10_000, intervalMs: 10 });
     expect(g.listPlugins().plugins[0]!.breakerState).toBe('closed');
   });
 });

@@ -153,6 +153,7 @@ export class Gateway {
     let payload: { podJson: string; nodesJson: string } | undefined;
     const call: Omit<CallInput, 'signal'> = {
       point: input.point,
+      pod: input.pod,
       requestId: randomUUID(),
       payload: () => (payload ??= { podJson: JSON.stringify(Pod.toJSON(input.pod)), nodesJson: JSON.stringify(input.nodes.map((n) => Node.toJSON(n))) }),
       candidates: new Set(nodeNames),

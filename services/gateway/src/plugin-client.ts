@@ -14,14 +14,16 @@ import {
   timeout,
 } from 'cockatiel';
 import type { CircuitBreakerPolicy, RetryPolicy, TimeoutPolicy } from 'cockatiel';
+import type { Pod } from '@schedmesh/proto/v1/types';
 import { injectTraceHeaders, withSpan } from '@schedmesh/runtime';
 import type { HeaderCarrier, Logger } from '@schedmesh/runtime';
 import { CallCancelledError, PluginCallError } from './failures.js';
 import type { BreakerStateName, GatewayMetrics } from './metrics.js';
 import type { ResolvedPlugin } from './plugin-config.js';
 import { PluginHttp } from './plugin-http.js';
-import { PLUGIN_API_VERSION, interpretResponse } from './protocol.js';
 import type { PluginAnswer } from './protocol.js';
+import { protocols } from './protocols.js';
+import type { PluginProtocol } from './protocols.js';
 import { readOnlyPoints } from './points.js';
 import type { PointName } from './points.js';
 import { TtlLruCache } from './result-cache.js';
@@ -30,6 +32,8 @@ import { RequestSigner } from './signing.js';
 /** One call of one plugin, as the gateway prepares it. */
 export interface CallInput {
   point: PointName;
+  /** The pod asked about. */
+  pod: Pod;
   /** Same for every plugin and every attempt of one invocation. */
   requestId: string;
   /** The pod and nodes, serialized once per invocation and only if some plugin needs them. */
@@ -78,6 +82,7 @@ export class PluginClient {
   readonly plugin: ResolvedPlugin;
   readonly #options: PluginClientOptions;
   readonly #http: PluginHttp;
+  readonly #protocol: PluginProtocol;
   readonly #signer: RequestSigner;
   readonly #breaker: CircuitBreakerPolicy;
   readonly #timeout: TimeoutPolicy;
@@ -91,6 +96,7 @@ export class PluginClient {
   constructor(plugin: ResolvedPlugin, options: PluginClientOptions) {
     this.plugin = plugin;
     this.#options = options;
+    this.#protocol = protocols[plugin.protocol];
     this.#http = new PluginHttp({ endpoint: plugin.endpoint, maxResponseBytes: options.maxResponseBytes, ...(plugin.tls ? { tls: plugin.tls } : {}) });
     this.#signer = new RequestSigner({ ...(plugin.jwt ? { jwt: plugin.jwt } : {}), ...(plugin.hmac ? { hmac: plugin.hmac } : {}) });
     this.#breaker = circuitBreaker(
@@ -164,10 +170,7 @@ export class PluginClient {
   /** Timeout and retries around the HTTP exchange; maps what escapes to PluginCallError or CallCancelledError. */
   async #guarded(input: CallInput): Promise<PluginAnswer> {
     const { podJson, nodesJson } = input.payload();
-    // Built by hand around the pre-serialized pod and nodes: one invocation serializes them once for every plugin.
-    const body =
-      `{"apiVersion":${JSON.stringify(PLUGIN_API_VERSION)},"kind":"PluginRequest","requestId":${JSON.stringify(input.requestId)},` +
-      `"plugin":${JSON.stringify(this.plugin.name)},"extensionPoint":${JSON.stringify(input.point)},"pod":${podJson},"nodes":${nodesJson}}`;
+    const body = this.#protocol.requestBody({ requestId: input.requestId, plugin: this.plugin.name, point: input.point, podJson, nodesJson, pod: input.pod });
     const retryPolicy = readOnlyPoints.has(input.point) ? this.#retryReadOnly : this.#retryOther;
     try {
       return await this.#timeout.execute(
@@ -194,7 +197,7 @@ export class PluginClient {
     injectTraceHeaders(recordCarrier(headers));
     await this.#signer.sign(headers, body);
     const json = await this.#http.post(body, headers, signal);
-    return interpretResponse(json, input.point, input.candidates);
+    return this.#protocol.interpret(json, { point: input.point, candidates: input.candidates, podJson: input.payload().podJson, tagsAs: this.plugin.tagsAs });
   }
 
   async #traced<T>(input: CallInput, fn: () => Promise<T>): Promise<T> {
@@ -203,7 +206,7 @@ export class PluginClient {
     return withSpan(
       tracer,
       `gateway.plugin ${this.plugin.name}`,
-      { kind: SpanKind.CLIENT, attributes: { 'schedmesh.plugin': this.plugin.name, 'schedmesh.extension_point': input.point, 'server.address': this.plugin.endpoint.host } },
+      { kind: SpanKind.CLIENT, attributes: { 'schedmesh.plugin': this.plugin.name, 'schedmesh.plugin.protocol': this.plugin.protocol, 'schedmesh.extension_point': input.point, 'server.address': this.plugin.endpoint.host } },
       fn,
     );
   }

@@ -82,6 +82,41 @@ plugins:
     expect(quota!.endpoint.search).toBe('?verbose=1');
   });
 
+  test('the source design\'s configuration, verbatim: a duration string, retry as total attempts, the default points', () => {
+    const yaml = `
+plugins:
+- name: cost-tracking
+  type: rest
+  endpoint: https://internal-api.example.com/dstack-hooks
+  timeout: 5000ms
+  retry: 3
+`;
+    const [plugin] = load(yaml).plugins;
+    expect(plugin).toMatchObject({
+      name: 'cost-tracking',
+      protocol: 'schedmesh.io/plugin/v1',
+      points: ['preFilter', 'preBind'],
+      timeoutMs: 5000,
+      retry: { attempts: 3, backoffMs: 50 },
+      failurePolicy: 'Fail',
+    });
+    expect(plugin!.endpoint.href).toBe('https://internal-api.example.com/dstack-hooks');
+  });
+
+  test.each([
+    ['schedmesh.io/plugin/v1', ['preFilter', 'preBind']],
+    ['verdict', ['preFilter']],
+    ['operation', ['preBind']],
+    ['dstack-apply-policy', ['preFilter', 'preBind']],
+  ])('a %s plugin with no extensionPoints is called at %j', (protocol, points) => {
+    const { extensionPoints: _none, ...noPoints } = base;
+    expect(load(pluginsYaml([{ ...noPoints, protocol }])).plugins[0]).toMatchObject({ protocol, points, tagsAs: 'labels' });
+  });
+
+  test('retry: N and retry: {attempts: N} are the same configuration', () => {
+    expect(load(pluginsYaml([{ ...base, retry: 4 }])).version).toBe(load(pluginsYaml([{ ...base, retry: { attempts: 4 } }])).version);
+  });
+
   test('secret material prints as [redacted] wherever a resolved config ends up', () => {
     const config = load(pluginsYaml([{ ...base, auth: { hmac: { secretFile: hmacFile, keyId: 'k' } } }]));
     expect(JSON.stringify(config)).not.toContain(hmacKey);
@@ -119,6 +154,14 @@ describe('an invalid configuration is refused with every wrong field named', () 
     ['mTLS over http', [{ ...base, endpoint: 'http://x/', auth: { mtls: { certFile: 'c', keyFile: 'k' } } }], /^plugins\[0\]\.auth\.mtls: mTLS needs an https endpoint/],
     ['a cache on a plugin without read-only points', [{ ...base, extensionPoints: ['preBind'], cache: { ttl: '1s' } }], /^plugins\[0\]\.cache: only answers at preFilter, filter, preScore, score are cached/],
     ['retry attempts out of range', [{ ...base, retry: { attempts: 0 } }], /^plugins\[0\]\.retry\.attempts: /],
+    ['retry: 0', [{ ...base, retry: 0 }], /^plugins\[0\]\.retry\.attempts: /],
+    ['retry as a word', [{ ...base, retry: 'thrice' }], /^plugins\[0\]\.retry: /],
+    ['an unknown protocol', [{ ...base, protocol: 'soap' }], /^plugins\[0\]\.protocol: /],
+    ['a verdict plugin at score', [{ ...base, protocol: 'verdict', extensionPoints: ['preFilter', 'score'] }], /^plugins\[0\]\.extensionPoints: protocol verdict is spoken at preFilter, filter, reserve, permit, preBind only, not at score/],
+    ['an operation plugin at filter', [{ ...base, protocol: 'operation' }], /^plugins\[0\]\.extensionPoints: protocol operation is spoken at preBind only, not at filter/],
+    ['dstack\'s apply policy with failurePolicy Ignore', [{ ...base, protocol: 'dstack-apply-policy', extensionPoints: ['preFilter'], failurePolicy: 'Ignore' }], /^plugins\[0\]\.failurePolicy: protocol dstack-apply-policy fails closed: failurePolicy must be Fail/],
+    ['injectTagsAs without the operation protocol', [{ ...base, injectTagsAs: 'labels' }], /^plugins\[0\]\.injectTagsAs: only plugins speaking the operation protocol inject tags/],
+    ['an unknown key beside the seed\'s keys', [{ name: 'cost-tracking', type: 'rest', endpoint: 'https://x/', timeout: '5000ms', retry: 3, retries: 3 }], /^plugins\[0\]\.retries: unknown field \(plugin "cost-tracking"\)/],
     ['a weight out of range', [{ ...base, weight: -1 }], /^plugins\[0\]\.weight: /],
     ['HS256 with a private key', [{ ...base, auth: { jwt: { algorithm: 'HS256', privateKeyFile: 'k.pem' } } }], /^plugins\[0\]\.auth\.jwt\.privateKeyFile: HS256 signs with a shared secret/],
     ['RS256 without a key', [{ ...base, auth: { jwt: { algorithm: 'RS256' } } }], /^plugins\[0\]\.auth\.jwt\.privateKeyFile: RS256 needs privateKeyFile/],

@@ -6,7 +6,11 @@ import { z } from 'zod';
 import { isDns1123Label } from '@schedmesh/model';
 import { WIRE_EXTENSION_POINTS } from '@schedmesh/framework';
 import { ConfigError, duration } from '@schedmesh/runtime';
+import { canonicalJson } from './canonical-json.js';
 import { readOnlyPoints } from './points.js';
+import { PLUGIN_API_VERSION } from './protocol.js';
+import { PROTOCOL_NAMES, protocols } from './protocols.js';
+import type { ProtocolName } from './protocols.js';
 import type { PointName } from './points.js';
 import { Secret } from './secret.js';
 
@@ -95,27 +99,33 @@ const pluginSchema = z
     /** Unique plugin name (a DNS label): in results, metrics and logs. */
     name: z.string().refine(isDns1123Label, 'must be a DNS label: at most 63 lower-case letters, digits and "-"'),
     type: z.literal('rest'),
+    /** The wire protocol the plugin speaks (see README "Plugin protocols"). */
+    protocol: z.enum(PROTOCOL_NAMES).default(PLUGIN_API_VERSION),
     /** The URL the gateway POSTs requests to (http or https). */
     endpoint: z.string().superRefine((text, ctx) => {
       const problem = endpointProblem(text);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
-    /** The points at which the plugin is called. */
+    /** The points at which the plugin is called; absent: its protocol's default points. */
     extensionPoints: z
       .array(z.enum(WIRE_EXTENSION_POINTS))
       .min(1, 'must name at least one extension point')
-      .refine((points) => new Set(points).size === points.length, 'must not repeat a point'),
+      .refine((points) => new Set(points).size === points.length, 'must not repeat a point')
+      .optional(),
     /** The most time the gateway spends on one invocation of the plugin, retries included. */
     timeout: positiveDuration(500, 60_000),
-    /** Attempts in all (1 = no retry), at read-only points only; see README "Retries". */
-    retry: z
-      .object({
-        attempts: z.number().int().min(1).max(10).default(1),
-        /** First delay between attempts; it doubles each time (with jitter), up to 8 times this. */
-        backoff: duration().default(50),
-      })
-      .strict()
-      .prefault({}),
+    /** Attempts in all (1 = no retry; `retry: 3` is short for `{attempts: 3}`); see README "Retries". */
+    retry: z.preprocess(
+      (value) => (typeof value === 'number' ? { attempts: value } : value),
+      z
+        .object({
+          attempts: z.number().int().min(1).max(10).default(1),
+          /** First delay between attempts; it doubles each time (with jitter), up to 8 times this. */
+          backoff: duration().default(50),
+        })
+        .strict()
+        .prefault({}),
+    ),
     /** What a failed call means: Ignore = the plugin is skipped; Fail = the invocation reports ERROR. */
     failurePolicy: z.enum(['Ignore', 'Fail']).default('Fail'),
     /** Reuse answers at read-only points for the same pod and nodes. */
@@ -137,6 +147,8 @@ const pluginSchema = z
       .strict()
       .prefault({}),
     auth: z.object({ mtls: mtlsSchema.optional(), jwt: jwtSchema.optional(), hmac: hmacSchema.optional() }).strict().optional(),
+    /** operation protocol: inject_tags sets labels (default) or annotations. */
+    injectTagsAs: z.enum(['labels', 'annotations']).optional(),
     /** Only pods of these namespaces; absent = every namespace. */
     tenants: z.array(z.string().refine(isDns1123Label, 'must be a namespace name')).min(1).optional(),
   })
@@ -145,7 +157,19 @@ const pluginSchema = z
     if (plugin.auth?.mtls && !plugin.endpoint.startsWith('https:')) {
       ctx.addIssue({ code: 'custom', path: ['auth', 'mtls'], message: 'mTLS needs an https endpoint' });
     }
-    if (plugin.cache && !plugin.extensionPoints.some((p) => readOnlyPoints.has(p))) {
+    const protocol = protocols[plugin.protocol];
+    const points = plugin.extensionPoints ?? protocol.defaultPoints;
+    const foreign = points.filter((p) => !protocol.points.includes(p));
+    if (foreign.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['extensionPoints'], message: `protocol ${plugin.protocol} is spoken at ${protocol.points.join(', ')} only, not at ${foreign.join(', ')}` });
+    }
+    if (protocol.failClosed && plugin.failurePolicy !== 'Fail') {
+      ctx.addIssue({ code: 'custom', path: ['failurePolicy'], message: `protocol ${plugin.protocol} fails closed: failurePolicy must be Fail` });
+    }
+    if (plugin.injectTagsAs !== undefined && plugin.protocol !== 'operation') {
+      ctx.addIssue({ code: 'custom', path: ['injectTagsAs'], message: 'only plugins speaking the operation protocol inject tags' });
+    }
+    if (plugin.cache && !points.some((p) => readOnlyPoints.has(p))) {
       ctx.addIssue({ code: 'custom', path: ['cache'], message: `only answers at ${[...readOnlyPoints].join(', ')} are cached, and the plugin serves none of them` });
     }
   });
@@ -208,7 +232,12 @@ export interface ResolvedHmac {
 export interface ResolvedPlugin {
   readonly name: string;
   readonly endpoint: URL;
+  /** The wire protocol it speaks. */
+  readonly protocol: ProtocolName;
+  /** Its points: the configured ones, or its protocol's defaults. */
   readonly points: readonly PointName[];
+  /** operation protocol: where injected tags go. */
+  readonly tagsAs: 'labels' | 'annotations';
   readonly timeoutMs: number;
   readonly retry: { readonly attempts: number; readonly backoffMs: number };
   readonly failurePolicy: 'Ignore' | 'Fail';
@@ -378,7 +407,9 @@ function resolvePlugin(d: PluginDefinition, at: string, env: NodeJS.ProcessEnv, 
   return {
     name: d.name,
     endpoint: new URL(d.endpoint),
-    points: d.extensionPoints,
+    protocol: d.protocol,
+    points: d.extensionPoints ?? protocols[d.protocol].defaultPoints,
+    tagsAs: d.injectTagsAs ?? 'labels',
     timeoutMs: d.timeout,
     retry: { attempts: d.retry.attempts, backoffMs: d.retry.backoff },
     failurePolicy: d.failurePolicy,
@@ -419,11 +450,4 @@ function withoutTrailingNewline(bytes: Buffer): Buffer {
 
 function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-/** JSON with object keys sorted, so equal documents hash equally whatever their key order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }

@@ -5,7 +5,8 @@ import { Code } from '@schedmesh/proto/v1/types';
 import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
 import { PluginCallError } from './failures.js';
 import type { PointName } from './points.js';
-import { PLUGIN_API_VERSION, interpretResponse, pluginRequestSchema, protocolJsonSchemas } from './protocol.js';
+import { PLUGIN_API_VERSION, interpretResponse, pluginRequestSchema } from './protocol.js';
+import { protocolJsonSchemas } from './protocols.js';
 import { makeNodes, makePod, newGateway, pluginsYaml } from './testing/builders.js';
 
 const candidates = new Set(['n1', 'n2']);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { WIRE_EXTENSION_POINTS } from '@schedmesh/framework';
 import { labelKeyProblem, labelValueProblem } from '@schedmesh/model';
 import { Code } from '@schedmesh/proto/v1/types';
+import type { Pod } from '@schedmesh/proto/v1/types';
 import { PluginCallError } from './failures.js';
 import type { PointName } from './points.js';
 
@@ -16,7 +17,9 @@ import type { PointName } from './points.js';
  */
 export const PLUGIN_API_VERSION = 'schedmesh.io/plugin/v1';
 
-const labels = z.record(z.string(), z.string());
+/** A string-to-string map (labels, annotations). */
+export const stringMap = z.record(z.string(), z.string());
+const labels = stringMap;
 
 /** The request body. */
 export const pluginRequestSchema = z
@@ -69,15 +72,25 @@ const patchSchema = z
   })
   .strict()
   .superRefine((patch, ctx) => {
-    for (const [key, value] of Object.entries(patch.labels ?? {})) {
-      const problem = labelKeyProblem(key) ?? labelValueProblem(value);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['labels', key], message: problem });
-    }
-    for (const key of Object.keys(patch.annotations ?? {})) {
-      const problem = labelKeyProblem(key);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['annotations', key], message: problem });
-    }
+    for (const problem of patchProblems(patch)) ctx.addIssue({ code: 'custom', ...problem });
   });
+
+/**
+ * What is wrong with a pod patch: label keys and values that are not
+ * Kubernetes label syntax, annotation keys that are not qualified names.
+ */
+export function patchProblems(patch: { labels?: Record<string, string>; annotations?: Record<string, string> }): Array<{ path: string[]; message: string }> {
+  const problems: Array<{ path: string[]; message: string }> = [];
+  for (const [key, value] of Object.entries(patch.labels ?? {})) {
+    const message = labelKeyProblem(key) ?? labelValueProblem(value);
+    if (message) problems.push({ path: ['labels', key], message });
+  }
+  for (const key of Object.keys(patch.annotations ?? {})) {
+    const message = labelKeyProblem(key);
+    if (message) problems.push({ path: ['annotations', key], message });
+  }
+  return problems;
+}
 
 /** The response body. */
 export const pluginResponseSchema = z
@@ -148,36 +161,28 @@ const statusCodes: Record<StatusName, Code> = {
  * is wrong (first problem by field path).
  */
 export function interpretResponse(body: unknown, point: PointName, candidates: ReadonlySet<string>): PluginAnswer {
-  const bad = (message: string): PluginCallError => new PluginCallError('bad_response', message);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad('the response is not a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badResponse('the response is not a JSON object');
   const version = (body as { apiVersion?: unknown }).apiVersion;
   if (version !== PLUGIN_API_VERSION) {
-    throw bad(`unsupported apiVersion ${JSON.stringify(version ?? null)} (the gateway speaks ${PLUGIN_API_VERSION})`);
+    throw badResponse(`unsupported apiVersion ${JSON.stringify(version ?? null)} (the gateway speaks ${PLUGIN_API_VERSION})`);
   }
-  const parsed = pluginResponseSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.map(String).join('.') || '(response)';
-    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : '';
-    throw bad(`${path}: ${issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message}${more}`);
-  }
-  const r = parsed.data;
-  if (r.rejected !== undefined && point !== 'filter') throw bad(`rejected is only valid at filter, not ${point}`);
-  if (r.scores !== undefined && point !== 'score') throw bad(`scores is only valid at score, not ${point}`);
-  if (r.patch !== undefined && point !== 'preBind') throw bad(`patch is only valid at preBind, not ${point}`);
-  if (r.status === 'Wait' && point !== 'permit') throw bad(`status Wait is only valid at permit, not ${point}`);
+  const r = parseAnswer(pluginResponseSchema, body);
+  if (r.rejected !== undefined && point !== 'filter') throw badResponse(`rejected is only valid at filter, not ${point}`);
+  if (r.scores !== undefined && point !== 'score') throw badResponse(`scores is only valid at score, not ${point}`);
+  if (r.patch !== undefined && point !== 'preBind') throw badResponse(`patch is only valid at preBind, not ${point}`);
+  if (r.status === 'Wait' && point !== 'permit') throw badResponse(`status Wait is only valid at permit, not ${point}`);
 
   const rejected: NodeVerdict[] = [];
   const seen = new Set<string>();
   for (const [i, rejection] of (r.rejected ?? []).entries()) {
-    if (!candidates.has(rejection.node)) throw bad(`rejected.${i}.node: ${JSON.stringify(rejection.node)} is not a candidate node`);
-    if (seen.has(rejection.node)) throw bad(`rejected.${i}.node: ${JSON.stringify(rejection.node)} is listed twice`);
+    if (!candidates.has(rejection.node)) throw badResponse(`rejected.${i}.node: ${JSON.stringify(rejection.node)} is not a candidate node`);
+    if (seen.has(rejection.node)) throw badResponse(`rejected.${i}.node: ${JSON.stringify(rejection.node)} is listed twice`);
     seen.add(rejection.node);
     rejected.push({ node: rejection.node, code: statusCodes[rejection.status], reasons: rejection.reasons });
   }
   const scores: Record<string, number> = {};
   for (const [node, score] of Object.entries(r.scores ?? {})) {
-    if (!candidates.has(node)) throw bad(`scores.${node}: not a candidate node`);
+    if (!candidates.has(node)) throw badResponse(`scores.${node}: not a candidate node`);
     scores[node] = score;
   }
   return {
@@ -189,15 +194,40 @@ export function interpretResponse(body: unknown, point: PointName, candidates: R
   };
 }
 
-/** The JSON Schema documents of the protocol, as written to services/gateway/schema/. */
-export function protocolJsonSchemas(): Record<string, unknown> {
-  const doc = (schema: z.ZodType, id: string, title: string): unknown => ({
-    $id: `https://schedmesh.io/schema/${id}`,
-    title,
-    ...z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }),
-  });
-  return {
-    'plugin-request.v1.schema.json': doc(pluginRequestSchema, 'plugin-request.v1.schema.json', 'schedmesh.io/plugin/v1 request'),
-    'plugin-response.v1.schema.json': doc(pluginResponseSchema, 'plugin-response.v1.schema.json', 'schedmesh.io/plugin/v1 response'),
-  };
+/** A `bad_response` failure: the answer cannot be used. */
+export function badResponse(message: string): PluginCallError {
+  return new PluginCallError('bad_response', message);
+}
+
+/**
+ * Parses an answer with `schema`, or throws a `bad_response` naming the first
+ * problem by field path (and how many more there are).
+ */
+export function parseAnswer<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const path = issue.path.map(String).join('.') || '(response)';
+  const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : '';
+  throw badResponse(`${path}: ${issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message}${more}`);
+}
+
+/** The v1 request body, built around the pod and nodes serialized once per invocation. */
+export function v1RequestBody(parts: RequestParts): string {
+  return (
+    `{"apiVersion":${JSON.stringify(PLUGIN_API_VERSION)},"kind":"PluginRequest","requestId":${JSON.stringify(parts.requestId)},` +
+    `"plugin":${JSON.stringify(parts.plugin)},"extensionPoint":${JSON.stringify(parts.point)},"pod":${parts.podJson},"nodes":${parts.nodesJson}}`
+  );
+}
+
+/** What every protocol's request is built from. */
+export interface RequestParts {
+  requestId: string;
+  plugin: string;
+  point: PointName;
+  /** The pod, as the proto3 JSON mapping of schedmesh.v1.Pod. */
+  podJson: string;
+  /** The nodes sent, as a JSON array of schedmesh.v1.Node. */
+  nodesJson: string;
+  pod: Pod;
 }

@@ -46,9 +46,9 @@ export function namespaceEvent(
   });
 }
 
-/** A hostPath volume. */
-export function hostPathVolume(name: string, path: string, readOnly = false): Volume {
-  return { name, source: { $case: 'hostPath', value: { path, type: '' } }, readOnly };
+/** A hostPath volume; `type` is the hostPath type ("" = unset, "Socket", "CharDevice", …). */
+export function hostPathVolume(name: string, path: string, readOnly = false, type = ''): Volume {
+  return { name, source: { $case: 'hostPath', value: { path, type } }, readOnly };
 }
 
 /** A pending pod: `admissionPod('web-0', 'team-a', { labels: { app: 'web' }, volumes: [...] })`. */

@@ -1,0 +1,133 @@
+// The whole mesh in-process against a real control plane, as the end-to-end
+// tests compose it: informer (watching the API), snapshot, filterscore,
+// reservation (real Redis), and — when asked for — the gateway with a plugins
+// file and admission, then the scheduler binding pods with schedulerName:
+// schedmesh. One NATS stream and Redis prefix per suite (the shared servers
+// outlive it).
+import { join } from 'node:path';
+
+import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-service';
+import type { AdmissionApp } from '@schedmesh/admission-service';
+import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
+import type { FilterScoreApp } from '@schedmesh/filterscore-service';
+import { gatewayConfigSchema, startGatewayService } from '@schedmesh/gateway-service';
+import type { GatewayServiceHandle } from '@schedmesh/gateway-service';
+import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
+import type { InformerApp } from '@schedmesh/informer-service';
+import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
+import type { ReservationApp } from '@schedmesh/reservation-service';
+import { schedulerConfigSchema, startSchedulerApp } from '@schedmesh/scheduler-service';
+import type { SchedulerApp } from '@schedmesh/scheduler-service';
+import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
+import type { SnapshotApp } from '@schedmesh/snapshot-service';
+import { kubectl, pollUntil, requireBinary, startControlPlane, testEnvKeys } from '@schedmesh/testkit';
+import type { ControlPlane } from '@schedmesh/testkit';
+
+const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
+
+/**
+ * A real etcd + kube-apiserver as the mesh expects it: the AdmissionPolicy
+ * CRD established (the informer watches policies) and the schedmesh-system
+ * namespace (its ConfigMaps), plus `namespaces`. Missing binaries fail with
+ * the build command.
+ */
+export async function startE2eControlPlane(namespaces: readonly string[] = []): Promise<ControlPlane> {
+  requireBinary('etcd');
+  requireBinary('kube-apiserver');
+  requireBinary('kubectl');
+  const cp = await startControlPlane();
+  await kubectl(cp, ['apply', '-f', CRD]);
+  await kubectl(cp, ['wait', '--for', 'condition=established', '--timeout=30s', 'crd/admissionpolicies.schedmesh.io']);
+  for (const ns of ['schedmesh-system', ...namespaces]) await kubectl(cp, ['create', 'namespace', ns]);
+  return cp;
+}
+
+/** Options of {@link startE2eMesh}. */
+export interface E2eMeshOptions {
+  /** Names the suite's stream, consumer and Redis prefix ("sched-e2e"). */
+  name: string;
+  /** The scheduler is ready once its view holds this many nodes. */
+  nodes: number;
+  /** The gateway's plugins file; without it, no gateway. */
+  pluginsFile?: string;
+  /** Start admission (with the control plane's kubeconfig). */
+  admission?: boolean;
+}
+
+/** The running services; stop() stops them in reverse order. */
+export interface E2eMesh {
+  readonly informer: InformerApp;
+  readonly snapshot: SnapshotApp;
+  readonly filterscore: FilterScoreApp;
+  readonly reservation: ReservationApp;
+  readonly gateway: GatewayServiceHandle | undefined;
+  readonly admission: AdmissionApp | undefined;
+  readonly scheduler: SchedulerApp;
+  stop(): Promise<void>;
+}
+
+/** The keys every service of an end-to-end suite shares: loopback on free ports, warn logs, a short grace. */
+export const e2eService = { http: { host: '127.0.0.1', port: 0 }, grpc: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
+
+/** A suite's own NATS block: its stream and subjects on the shared server (named after `name` and the process). */
+export function e2eNats(name: string): { url: string; stream: string; subjectPrefix: string; memoryStorage: boolean } {
+  const id = `${name}-${process.pid}`;
+  return { url: process.env[testEnvKeys.natsUrl]!, stream: id.toUpperCase().replace(/-/g, '_'), subjectPrefix: id, memoryStorage: true };
+}
+
+const address = (app: { grpcPort: number }): { address: string } => ({ address: `127.0.0.1:${app.grpcPort}` });
+
+/** Starts the mesh and waits until the scheduler's view holds every node. */
+export async function startE2eMesh(cp: ControlPlane, options: E2eMeshOptions): Promise<E2eMesh> {
+  const id = `${options.name}-${process.pid}`;
+  const nats = e2eNats(options.name);
+  const kubeconfig = cp.kubeconfigPath;
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const start = async <T extends { stop(): Promise<void> }>(app: Promise<T>): Promise<T> => {
+    const running = await app;
+    started.push(running);
+    return running;
+  };
+  const stop = async (): Promise<void> => {
+    for (const app of started.splice(0).reverse()) await app.stop().catch(() => undefined);
+  };
+  try {
+    const informer = await start(startInformerApp(informerConfigSchema.parse({ ...e2eService, nats, source: { kubeconfig } }), { handleSignals: false }));
+    const snapshot = await start(startSnapshotApp(snapshotConfigSchema.parse({ ...e2eService, nats }), { handleSignals: false }));
+    // With a nats block, filterscore follows the profiles ConfigMap (schedmesh-system/schedmesh-profiles); so does the scheduler.
+    const filterscore = await start(startFilterScoreApp(filterScoreConfigSchema.parse({ ...e2eService, nats, snapshot: address(snapshot) }), { handleSignals: false }));
+    const reservation = await start(
+      startReservation(reservationConfigSchema.parse({ ...e2eService, nats, redis: { url: process.env[testEnvKeys.redisUrl]!, keyPrefix: id } }), { handleSignals: false }),
+    );
+    const gateway = options.pluginsFile
+      ? await start(startGatewayService(gatewayConfigSchema.parse({ ...e2eService, gateway: { pluginsFile: options.pluginsFile } }), { handleSignals: false }))
+      : undefined;
+    const admission = options.admission
+      ? await start(
+          startAdmissionApp(admissionConfigSchema.parse({ ...e2eService, nats: { ...nats, lastKnownGoodBucket: id.replace(/-/g, '_') }, kubernetes: { kubeconfig } }), {
+            handleSignals: false,
+          }),
+        )
+      : undefined;
+    const scheduler = await start(
+      startSchedulerApp(
+        schedulerConfigSchema.parse({
+          ...e2eService,
+          nats,
+          filterscore: address(filterscore),
+          reservation: address(reservation),
+          ...(admission ? { admission: address(admission) } : {}),
+          ...(gateway ? { gateway: address(gateway) } : {}),
+          kubernetes: { kubeconfig },
+          scheduler: { durableName: id, instance: `${options.name}-0` },
+        }),
+        { handleSignals: false },
+      ),
+    );
+    await pollUntil(async () => (scheduler.source.gate.synced && scheduler.source.viewNodes() === options.nodes ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
+    return { informer, snapshot, filterscore, reservation, gateway, admission, scheduler, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
