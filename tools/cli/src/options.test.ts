@@ -42,7 +42,7 @@ describe('resolveOptions', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cli-tls-'));
     for (const f of ['ca.pem', 'tls.crt', 'tls.key']) writeFileSync(join(dir, f), 'pem');
     const o = resolveOptions({ ...none, 'tls-ca': join(dir, 'ca.pem'), 'tls-cert': join(dir, 'tls.crt'), 'tls-key': join(dir, 'tls.key'), 'tls-server-name': 'mesh' }, {});
-    for (const s of Object.values(o.services)) expect(s.tls).toEqual({ caFile: join(dir, 'ca.pem'), certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), serverName: 'mesh' });
+    for (const s of Object.values(o.services)) expect(s.tls).toEqual({ caFile: join(dir, 'ca.pem'), certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), serverName: 'mesh', reloadInterval: 30_000 });
   });
 
   test.each([
