@@ -16,47 +16,24 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-service';
-import type { AdmissionApp } from '@schedmesh/admission-service';
 import type { StatusView, WhyView, ScheduleView } from '@schedmesh/cli';
-import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
-import type { FilterScoreApp } from '@schedmesh/filterscore-service';
-import { gatewayConfigSchema, startGatewayService } from '@schedmesh/gateway-service';
-import type { GatewayServiceHandle } from '@schedmesh/gateway-service';
-import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
-import type { InformerApp } from '@schedmesh/informer-service';
-import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
-import type { ReservationApp } from '@schedmesh/reservation-service';
 import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
 import type { ExamplePlugin } from '@schedmesh/rest-plugin-example';
-import { schedulerConfigSchema, startSchedulerApp } from '@schedmesh/scheduler-service';
 import type { SchedulerApp } from '@schedmesh/scheduler-service';
-import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
-import type { SnapshotApp } from '@schedmesh/snapshot-service';
-import { createFakeNodes, fakeNodeSpecs, freePort, pollUntil, requireBinary, startControlPlane, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
+import { createFakeNodes, fakeNodeSpecs, freePort, pollUntil, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
+import { startE2eControlPlane, startE2eMesh } from './mesh.js';
+import type { E2eMesh } from './mesh.js';
 
 const BIN = join(__dirname, '../../tools/cli/bin/schedmesh.js');
-const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 const JAEGER = 'http://jaeger.test:16686';
 
 let cp: ControlPlane;
-let informer: InformerApp | undefined;
-let snapshot: SnapshotApp | undefined;
-let filterscore: FilterScoreApp | undefined;
-let reservation: ReservationApp | undefined;
-let admission: AdmissionApp | undefined;
-let gateway: GatewayServiceHandle | undefined;
+let mesh: E2eMesh | undefined;
 let plugin: ExamplePlugin | undefined;
 let scheduler: SchedulerApp | undefined;
-/** The CLI's environment: every service's address, as an operator would export them. */
-let cliEnv: NodeJS.ProcessEnv;
 
-const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
-const grpc = { host: '127.0.0.1', port: 0 };
-const stream = `CLI_E2E_${process.pid}`;
-const subjectPrefix = `cli-e2e-${process.pid}`;
-const nats = () => ({ url: process.env[testEnvKeys.natsUrl]!, stream, subjectPrefix, memoryStorage: true });
+let cliEnv: NodeJS.ProcessEnv;
 
 function pod(name: string, cpu: string, namespace = 'default', nodeSelector?: Record<string, string>): V1Pod {
   return {
@@ -105,14 +82,7 @@ async function attempted(namespace: string, name: string, outcome: string): Prom
 
 beforeAll(async () => {
   if (!existsSync(join(__dirname, '../../tools/cli/dist/main.js'))) throw new Error('tools/cli/dist is missing: run `npm run build` before this test (it runs the built binary)');
-  requireBinary('etcd');
-  requireBinary('kube-apiserver');
-  requireBinary('kubectl');
-  cp = await startControlPlane();
-  await runKubectl(cp, ['apply', '-f', CRD]);
-  await runKubectl(cp, ['wait', '--for', 'condition=established', '--timeout=30s', 'crd/admissionpolicies.schedmesh.io']);
-  await runKubectl(cp, ['create', 'namespace', 'locked']);
-  await runKubectl(cp, ['create', 'namespace', 'schedmesh-system']);
+  cp = await startE2eControlPlane(['locked']);
   const [premium, cheap, dear, tainted] = fakeNodeSpecs(4);
   await createFakeNodes(cp.kubeConfig, [
     { ...premium!, labels: { 'schedmesh.io/cost-tier': 'premium' } },
@@ -121,38 +91,14 @@ beforeAll(async () => {
     { ...tainted!, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] },
   ]);
 
-  const kubeconfig = cp.kubeconfigPath;
-  informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig } }), { handleSignals: false });
-  snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc, nats: nats() }), { handleSignals: false });
-  filterscore = await startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, nats: nats(), snapshot: { address: `127.0.0.1:${snapshot.grpcPort}` } }), { handleSignals: false });
-  reservation = await startReservation(
-    reservationConfigSchema.parse({ ...common, grpc, nats: nats(), redis: { url: process.env[testEnvKeys.redisUrl]!, keyPrefix: `cli-e2e-${process.pid}` } }),
-    { handleSignals: false },
-  );
   plugin = await startExamplePlugin();
   const pluginsFile = join(mkdtempSync(join(tmpdir(), 'cli-e2e-')), 'plugins.yaml');
   writeFileSync(pluginsFile, `plugins:\n- name: cost-tracking\n  type: rest\n  endpoint: ${plugin.url}\n  extensionPoints: [filter, score]\n  failurePolicy: Fail\n`);
-  gateway = await startGatewayService(gatewayConfigSchema.parse({ ...common, grpc, gateway: { pluginsFile } }), { handleSignals: false });
-  admission = await startAdmissionApp(admissionConfigSchema.parse({ ...common, grpc, nats: { ...nats(), lastKnownGoodBucket: `cli_e2e_${process.pid}` }, kubernetes: { kubeconfig } }), {
-    handleSignals: false,
-  });
-  scheduler = await startSchedulerApp(
-    schedulerConfigSchema.parse({
-      ...common,
-      grpc,
-      nats: nats(),
-      filterscore: { address: `127.0.0.1:${filterscore.grpcPort}` },
-      reservation: { address: `127.0.0.1:${reservation.grpcPort}` },
-      admission: { address: `127.0.0.1:${admission.grpcPort}` },
-      gateway: { address: `127.0.0.1:${gateway.grpcPort}` },
-      kubernetes: { kubeconfig },
-      scheduler: { durableName: `cli-e2e-${process.pid}`, instance: 'cli-e2e-0' },
-    }),
-    { handleSignals: false },
-  );
-  await pollUntil(async () => (scheduler!.source.gate.synced && scheduler!.source.viewNodes() === 4 ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
+  mesh = await startE2eMesh(cp, { name: 'cli-e2e', nodes: 4, pluginsFile, admission: true });
+  scheduler = mesh.scheduler;
 
-  const ports = { informer, snapshot, filterscore, reservation, admission, gateway, scheduler };
+  const { informer, snapshot, filterscore, reservation, admission, gateway } = mesh;
+  const ports = { informer, snapshot, filterscore, reservation, admission: admission!, gateway: gateway!, scheduler };
   cliEnv = {
     PATH: process.env.PATH,
     ...Object.fromEntries(Object.entries(ports).map(([name, app]) => [`SCHEDMESHCTL_${name.toUpperCase()}_ADDRESS`, `127.0.0.1:${app.grpcPort}`])),
@@ -177,7 +123,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const app of [scheduler, admission, gateway, reservation, filterscore, snapshot, informer]) await app?.stop().catch(() => undefined);
+  await mesh?.stop();
   await plugin?.close();
   await cp?.stop();
 }, 120_000);
