@@ -33,6 +33,9 @@ beforeAll(async () => {
       flaky();
       return { state: QueueState.QUEUE_STATE_BOUND, attempts: 1, message: '', nodeName: 'n1', lastTraceId: '' };
     },
+    async getQueueStatus() {
+      return {};
+    },
   });
   const port = await server.listen('127.0.0.1:0');
   server.setServing(true);
