@@ -149,6 +149,7 @@ describe('RBAC, applied for real', () => {
     ['schedmesh-informer', 'list', 'nodes', 'default', undefined, true],
     ['schedmesh-informer', 'watch', 'admissionpolicies.schedmesh.io', 'default', undefined, true],
     ['schedmesh-informer', 'watch', 'poddisruptionbudgets.policy', 'default', undefined, true],
+    ['schedmesh-informer', 'watch', 'podgroups.scheduling.x-k8s.io', 'default', undefined, true],
     ['schedmesh-informer', 'watch', 'configmaps', NAMESPACE, undefined, true],
     ['schedmesh-informer', 'patch', 'pods', 'default', 'status', true],
     ['schedmesh-informer', 'create', 'events.events.k8s.io', 'default', undefined, true],
