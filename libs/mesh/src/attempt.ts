@@ -32,7 +32,7 @@ import { Status } from '@schedmesh/framework';
 import type { StepResult } from '@schedmesh/proto/v1/scheduler';
 import { ExtensionPoint, PreemptionPolicy } from '@schedmesh/proto/v1/types';
 import type { Node, NodeScore, Pod } from '@schedmesh/proto/v1/types';
-import { resolvePodGroup } from '@schedmesh/model';
+import { groupKey, resolvePodGroup } from '@schedmesh/model';
 import type { PodGroupLookup } from '@schedmesh/model';
 import type { Logger } from '@schedmesh/runtime';
 import { ADMISSION_PLUGIN, admit } from './adapters/admission.js';
@@ -647,6 +647,15 @@ class Run {
     return Status.error(err).withPlugin(err instanceof GatewayUnavailableError ? 'SchedmeshGateway' : 'SchedulingAttempt');
   }
 
+  // A gang member's refusal names its gang, whichever step refused it (Permit's and the pod
+  // group step's already do): its FailedScheduling says which group it holds back.
+  private messageOf(outcome: AttemptOutcome, status: Status): string {
+    const message = status.message();
+    const group = this.req.pod.podGroup;
+    if (!group || (outcome !== 'unschedulable' && outcome !== 'rejected') || message.startsWith('pod group ')) return message;
+    return `pod group ${groupKey(this.req.pod.namespace, group.name)}: ${message}`;
+  }
+
   private end(outcome: AttemptOutcome, status: Status, nodeName = '', fencingVersion = 0): AttemptResult {
     // Reservation's refusals (a node's room leased, a gang's round timed out) clear with time —
     // a lease lapses or is released, a round ends — and no cluster event announces it: naming no
@@ -656,7 +665,7 @@ class Run {
       outcome,
       status,
       nodeName,
-      message: outcome === 'scheduled' ? '' : status.message(),
+      message: outcome === 'scheduled' ? '' : this.messageOf(outcome, status),
       generation: this.generation,
       fencingVersion,
       ranked: this.ranked,
