@@ -141,6 +141,9 @@ describe('RBAC, applied for real', () => {
   beforeAll(async () => {
     const rbac = (await manifests(await render('base'))).filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'CustomResourceDefinition'].includes(o.kind));
     await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
+    // scheduler-plugins' PodGroup CRD, which deploy/ does not ship: can-i resolves a resource through discovery.
+    await kubectl(['apply', '-f', join(__dirname, 'fixtures/podgroup-crd.yaml')]);
+    await kubectl(['wait', '--for', 'condition=established', '--timeout=60s', 'crd/podgroups.scheduling.x-k8s.io']);
   }, 60_000);
 
   // [service account, verb, resource, namespace, subresource, allowed]
