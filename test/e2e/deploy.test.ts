@@ -141,6 +141,9 @@ describe('RBAC, applied for real', () => {
   beforeAll(async () => {
     const rbac = (await manifests(await render('base'))).filter((o) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'CustomResourceDefinition'].includes(o.kind));
     await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
+    // scheduler-plugins' PodGroup CRD, which deploy/ does not ship: can-i resolves a resource through discovery.
+    await kubectl(['apply', '-f', join(__dirname, 'fixtures/podgroup-crd.yaml')]);
+    await kubectl(['wait', '--for', 'condition=established', '--timeout=60s', 'crd/podgroups.scheduling.x-k8s.io']);
   }, 60_000);
 
   // [service account, verb, resource, namespace, subresource, allowed]
@@ -149,6 +152,7 @@ describe('RBAC, applied for real', () => {
     ['schedmesh-informer', 'list', 'nodes', 'default', undefined, true],
     ['schedmesh-informer', 'watch', 'admissionpolicies.schedmesh.io', 'default', undefined, true],
     ['schedmesh-informer', 'watch', 'poddisruptionbudgets.policy', 'default', undefined, true],
+    ['schedmesh-informer', 'watch', 'podgroups.scheduling.x-k8s.io', 'default', undefined, true],
     ['schedmesh-informer', 'watch', 'configmaps', NAMESPACE, undefined, true],
     ['schedmesh-informer', 'patch', 'pods', 'default', 'status', true],
     ['schedmesh-informer', 'create', 'events.events.k8s.io', 'default', undefined, true],

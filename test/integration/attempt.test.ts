@@ -14,8 +14,9 @@ import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-s
 import type { AdmissionApp } from '@schedmesh/admission-service';
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
 import type { FilterScoreApp } from '@schedmesh/filterscore-service';
-import { SchedulingAttempt } from '@schedmesh/mesh';
+import { POD_GROUP_PLUGIN, SchedulingAttempt } from '@schedmesh/mesh';
 import type { AttemptRequest, MeshClients } from '@schedmesh/mesh';
+import { PodGroupIndex } from '@schedmesh/model';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
@@ -262,8 +263,40 @@ describe('SchedulingAttempt over the real services', () => {
     const grouped: Pod = { ...member, podGroup: { name: 'g', minMember: 3, scheduleTimeoutSeconds: 1 } };
     const result = await run(grouped, { permitTimeoutMs: 1_000 });
     expect(result.outcome).toBe('unschedulable');
-    expect(result.message).toMatch(/pod group g/);
+    expect(result.message).toMatch(/^pod group shop\/g: /);
     expect(result.steps.map((s) => s.point)).toContain(ExtensionPoint.EXTENSION_POINT_PERMIT);
     await expect(clients.reservation!.getReservation({ podUid: 'uid-shop-gang-0' })).rejects.toMatchObject({ code: 5 });
+  });
+
+  describe('gangs from PodGroup objects', () => {
+    const groups = new PodGroupIndex();
+    groups.apply({ namespace: 'shop', name: 'train', resourceVersion: '1', minMember: 3, scheduleTimeoutSeconds: 1 }, false);
+    const withGroups = () =>
+      new SchedulingAttempt({
+        clients,
+        nodes: () => undefined,
+        podGroups: groups.get,
+        tracer: trace.getTracer('attempt-test'),
+        logger: createLogger({ service: 'attempt-test', level: 'silent' }),
+        reservation: { ttlMs: 60_000, holder: 'attempt-test' },
+      });
+    // What the edge makes of a pod with the group label and no annotations.
+    const labelled = (name: string, group: string): Pod => ({ ...pod(name), podGroup: { name: group, minMember: 1, scheduleTimeoutSeconds: 0 } });
+
+    test('a label naming no PodGroup, without annotations, is rejected at PreFilter, naming the group; nothing is leased', async () => {
+      const result = await withGroups().run({ pod: labelled('orphan', 'absent'), profile: '', minGeneration: generation, mode: 'reserve', signal: AbortSignal.timeout(15_000) });
+      expect(result.outcome).toBe('rejected');
+      expect(result.message).toBe('pod group shop/absent not found');
+      expect(result.rejectors).toEqual([POD_GROUP_PLUGIN]);
+      expect(result.steps.map((s) => s.point)).toEqual([ExtensionPoint.EXTENSION_POINT_PRE_FILTER]);
+      await expect(clients.reservation!.getReservation({ podUid: 'uid-shop-orphan' })).rejects.toMatchObject({ code: 5 });
+    });
+
+    test("the PodGroup's minMember and timeout hold the member at Permit, not the pod's own minimum of 1", async () => {
+      const result = await withGroups().run({ pod: labelled('member-0', 'train'), profile: '', minGeneration: generation, mode: 'reserve', signal: AbortSignal.timeout(15_000) });
+      expect(result.outcome).toBe('unschedulable');
+      expect(result.message).toMatch(/^pod group shop\/train: .*timed out after 1s.*\(1\/3 reserved\)$/);
+      await expect(clients.reservation!.getReservation({ podUid: 'uid-shop-member-0' })).rejects.toMatchObject({ code: 5 });
+    });
   });
 });

@@ -16,6 +16,11 @@
  * and its next attempt evaluates the nominated node first); mode 'dryRun'
  * only reports the node it would nominate.
  *
+ * A gang member's pod group is resolved first, once (libs/model
+ * resolvePodGroup): the PodGroup object named by its label gives minMember
+ * and the Permit timeout; a label naming no object, on a pod without the
+ * fallback annotations, ends the attempt at PreFilter, as coscheduling's.
+ *
  * Any failure after Reserve runs Unreserve. Every step is a child span of one
  * root span, and its outcome is a StepResult. Rejections are values; an
  * exception from a service (UNAVAILABLE, a deadline) ends the attempt with an
@@ -27,6 +32,8 @@ import { Status } from '@schedmesh/framework';
 import type { StepResult } from '@schedmesh/proto/v1/scheduler';
 import { ExtensionPoint, PreemptionPolicy } from '@schedmesh/proto/v1/types';
 import type { Node, NodeScore, Pod } from '@schedmesh/proto/v1/types';
+import { groupKey, resolvePodGroup } from '@schedmesh/model';
+import type { PodGroupLookup } from '@schedmesh/model';
 import type { Logger } from '@schedmesh/runtime';
 import { ADMISSION_PLUGIN, admit } from './adapters/admission.js';
 import { evaluate, findPreemptionCandidates, PREEMPTION_PLUGIN } from './adapters/filterscore.js';
@@ -52,7 +59,15 @@ export interface AttemptDeps {
   readonly tracer: Tracer;
   readonly logger: Logger;
   readonly reservation: ReservationStepOptions;
+  /**
+   * The PodGroup objects the caller follows (scheduler-plugins'); absent:
+   * gangs come from the pods' annotations only.
+   */
+  readonly podGroups?: PodGroupLookup;
 }
+
+/** The PreFilter step that resolves a pod's gang (what scheduler-plugins' Coscheduling PreFilter does). */
+export const POD_GROUP_PLUGIN = 'SchedmeshPodGroup';
 
 /**
  * How far an attempt goes:
@@ -223,9 +238,10 @@ export class SchedulingAttempt {
       },
       req.parent ?? context.active(),
       async (root) => {
-        const run = new Run(this.deps, req, root.spanContext().traceId);
+        const gang = this.deps.podGroups ? resolvePodGroup(pod, this.deps.podGroups) : { pod };
+        const run = new Run(this.deps, gang.pod ? { ...req, pod: gang.pod } : req, root.spanContext().traceId);
         try {
-          const result = await body(run).catch((err: unknown) => run.fail(err));
+          const result = await (gang.missing === undefined ? body(run) : run.podGroupMissing(gang.missing)).catch((err: unknown) => run.fail(err));
           root.setAttribute('schedmesh.outcome', result.outcome);
           if (result.nodeName) root.setAttribute('k8s.node.name', result.nodeName);
           if (result.outcome === 'error') root.setStatus({ code: SpanStatusCode.ERROR, message: result.message });
@@ -257,6 +273,12 @@ class Run {
     private readonly traceId: string,
   ) {
     this.generation = req.minGeneration;
+  }
+
+  /** PreFilter found the pod's PodGroup missing: unresolvable until a PodGroup event. */
+  async podGroupMissing(message: string): Promise<AttemptResult> {
+    const pg = await this.step(ExtensionPoint.EXTENSION_POINT_PRE_FILTER, POD_GROUP_PLUGIN, () => Promise.resolve({ status: Status.unresolvable(message) }));
+    return this.end('rejected', pg.status);
   }
 
   async execute(): Promise<AttemptResult> {
@@ -625,6 +647,15 @@ class Run {
     return Status.error(err).withPlugin(err instanceof GatewayUnavailableError ? 'SchedmeshGateway' : 'SchedulingAttempt');
   }
 
+  // A gang member's refusal names its gang, whichever step refused it (Permit's and the pod
+  // group step's already do): its FailedScheduling says which group it holds back.
+  private messageOf(outcome: AttemptOutcome, status: Status): string {
+    const message = status.message();
+    const group = this.req.pod.podGroup;
+    if (!group || (outcome !== 'unschedulable' && outcome !== 'rejected') || message.startsWith('pod group ')) return message;
+    return `pod group ${groupKey(this.req.pod.namespace, group.name)}: ${message}`;
+  }
+
   private end(outcome: AttemptOutcome, status: Status, nodeName = '', fencingVersion = 0): AttemptResult {
     // Reservation's refusals (a node's room leased, a gang's round timed out) clear with time —
     // a lease lapses or is released, a round ends — and no cluster event announces it: naming no
@@ -634,7 +665,7 @@ class Run {
       outcome,
       status,
       nodeName,
-      message: outcome === 'scheduled' ? '' : status.message(),
+      message: outcome === 'scheduled' ? '' : this.messageOf(outcome, status),
       generation: this.generation,
       fencingVersion,
       ranked: this.ranked,

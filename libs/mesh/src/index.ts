@@ -13,7 +13,7 @@ export type { GatewayFilter, GatewayPatch, GatewayPluginsOptions } from './adapt
 export { confirm, permit, podRef, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';
 export type { ReservationStepOptions, ReserveOutcome } from './adapters/reservation.js';
 export { statusFrom, statusOf } from './adapters/status.js';
-export { SchedulingAttempt, selectHostFirst, traceIdOf } from './attempt.js';
+export { POD_GROUP_PLUGIN, SchedulingAttempt, selectHostFirst, traceIdOf } from './attempt.js';
 export type { AttemptDeps, AttemptMode, BindToRequest, AttemptOutcome, AttemptRequest, AttemptResult, NodeLookup } from './attempt.js';
 export type { AdmissionClient, FilterScoreClient, GatewayClient, MeshClients, ReservationClient } from './clients.js';
 export { connectMesh, kubernetesConfigSchema, loadKubeConfig, meshServicesConfigShape } from './connect.js';

@@ -147,3 +147,6 @@ export { convertNamespace } from './convert/namespace.js';
 export { convertAdmissionPolicy } from './convert/policy.js';
 export { convertConfigMap } from './convert/configmap.js';
 export { convertPodDisruptionBudget } from './convert/pdb.js';
+export { convertPodGroup } from './convert/pod-group.js';
+export { PodGroupIndex, resolvePodGroup } from './pod-groups.js';
+export type { PodGroupLookup, PodGroupResolution } from './pod-groups.js';

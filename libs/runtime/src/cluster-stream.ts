@@ -38,6 +38,7 @@ const kindTokens: Record<ClusterObjectKind, string> = {
   admissionPolicy: 'admissionpolicy',
   configMap: 'configmap',
   podDisruptionBudget: 'pdb',
+  podGroup: 'podgroup',
 };
 
 /**
@@ -63,6 +64,7 @@ export function clusterObjectKey(event: ClusterEvent): string {
       return o.value.namespace ? `${o.value.namespace}/${o.value.name}` : o.value.name;
     case 'configMap':
     case 'podDisruptionBudget':
+    case 'podGroup':
       return `${o.value.namespace}/${o.value.name}`;
     default:
       throw new TypeError('cluster event carries no object');

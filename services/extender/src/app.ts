@@ -58,6 +58,8 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
         tracer,
         logger,
         reservation: { ttlMs: config.extender.leaseTtl, holder: instance },
+        // Without the stream there are no PodGroup objects to read: gangs come from the pods' annotations.
+        ...(config.nats ? { podGroups: view.podGroups.get } : {}),
       }),
     replicaNode: (name) => view.node(name),
     generation: () => gate?.generation ?? 0,

@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { clusterEvent, makeNode } from '@schedmesh/testkit';
 import { NodeView } from './node-view.js';
 
@@ -45,4 +46,17 @@ describe('NodeView.waitForNodes', () => {
     view.apply(clusterEvent(node('a'), 'delete', 2));
     await expect(view.waitForNodes(['a'], { timeoutMs: 10, signal: forever })).resolves.toMatchObject({ missing: ['a'] });
   });
+});
+
+test('NodeView keeps the PodGroups of the stream for the attempts, and forgets them on a reset', () => {
+  const view = new NodeView();
+  const group = (type: ClusterEventType) => ClusterEvent.fromPartial({ type, object: { $case: 'podGroup', value: { namespace: 'ml', name: 'train', minMember: 4 } } });
+  view.apply(group(ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT));
+  expect(view.podGroups.get('ml', 'train')?.minMember).toBe(4);
+  expect(view.size).toBe(0);
+  view.apply(group(ClusterEventType.CLUSTER_EVENT_TYPE_DELETE));
+  expect(view.podGroups.get('ml', 'train')).toBeUndefined();
+  view.apply(group(ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT));
+  view.reset();
+  expect(view.podGroups.size).toBe(0);
 });

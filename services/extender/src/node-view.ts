@@ -2,8 +2,10 @@
  * The extender's replica of the cluster's nodes, kept from the cluster stream
  * (nodeCacheCapable: true sends names only; the gateway's REST plugins need
  * the objects), with the generation at which each node was last written, so
- * a verb can ask filterscore for a generation that covers every node named.
+ * a verb can ask filterscore for a generation that covers every node named;
+ * and scheduler-plugins' PodGroup objects, which attempts resolve gangs from.
  */
+import { PodGroupIndex } from '@schedmesh/model';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Node } from '@schedmesh/proto/v1/types';
 
@@ -27,6 +29,8 @@ export class NodeView {
   private readonly nodes = new Map<string, { readonly node: Node; readonly generation: number }>();
   /** Each pending wait's names still missing; emptied as the nodes arrive. */
   private readonly waits = new Set<{ readonly missing: Set<string>; readonly wake: () => void }>();
+  /** The PodGroup objects; `podGroups.get` is the attempts' lookup. */
+  readonly podGroups = new PodGroupIndex();
 
   node(name: string): Node | undefined {
     return this.nodes.get(name)?.node;
@@ -44,14 +48,17 @@ export class NodeView {
   /** Forgets everything (the stream was recreated). */
   reset(): void {
     this.nodes.clear();
+    this.podGroups.clear();
   }
 
-  /** Applies one event in stream order; other kinds are ignored. */
+  /** Applies one event in stream order; kinds other than nodes and PodGroups are ignored. */
   apply(event: ClusterEvent): void {
     const o = event.object;
+    const deleted = event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE;
+    if (o?.$case === 'podGroup') this.podGroups.apply(o.value, deleted);
     if (o?.$case !== 'node') return;
     const name = o.value.name;
-    if (event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE) {
+    if (deleted) {
       this.nodes.delete(name);
       return;
     }

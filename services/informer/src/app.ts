@@ -101,7 +101,7 @@ export async function startInformerApp(config: InformerConfig, options: Informer
     if (!kc) throw new Error('unreachable: no fixture and no kubeconfig');
     kubernetes = watchKubernetes({
       kc,
-      specs: standardWatches(kc, { admissionPolicies: config.source.admissionPolicies, configMaps: [config.source.pluginConfigMap, config.source.profilesConfigMap] }),
+      specs: standardWatches(kc, { admissionPolicies: config.source.admissionPolicies, podGroups: config.source.podGroups, configMaps: [config.source.pluginConfigMap, config.source.profilesConfigMap] }),
       publisher,
       logger,
       restartBackoffMs: config.source.restartBackoff,

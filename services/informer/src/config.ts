@@ -12,6 +12,12 @@ export const informerConfigSchema = commonConfigSchema
         kubeconfig: z.string().min(1).optional(),
         /** Watch the schedmesh.io AdmissionPolicy custom resource. */
         admissionPolicies: z.boolean().default(true),
+        /**
+         * Watch the PodGroups of scheduler-plugins (scheduling.x-k8s.io/v1alpha1):
+         * gangs take their minimum and timeout from them. Without the CRD the
+         * watch retries with backoff and readiness does not wait for it.
+         */
+        podGroups: z.boolean().default(true),
         /** The plugin-config ConfigMap ("namespace/name"); empty = none. */
         pluginConfigMap: z.string().regex(/^([a-z0-9-]+\/[a-z0-9.-]+)?$/, 'expected "namespace/name"').default('schedmesh-system/schedmesh-plugins'),
         /** The profiles ConfigMap ("namespace/name", a KubeSchedulerConfiguration under config.yaml); empty = none. */

@@ -24,6 +24,15 @@ test.each([
   { name: 'the same one twice', configMaps: ['ns/a', 'ns/a'], expected: [{ path: '/api/v1/namespaces/ns/configmaps', fieldSelector: 'metadata.name=a', othersKeys: [] }] },
   { name: 'none', configMaps: ['', ''], expected: [] },
 ])('ConfigMap watches: $name', ({ configMaps, expected }) => {
-  const specs = standardWatches(kubeConfig(), { admissionPolicies: false, configMaps }).filter((s) => s.kind === 'ConfigMap');
+  const specs = standardWatches(kubeConfig(), { admissionPolicies: false, podGroups: false, configMaps }).filter((s) => s.kind === 'ConfigMap');
   expect(specs.map((s) => ({ path: s.path, fieldSelector: s.fieldSelector, othersKeys: [...(s.othersKeys ?? [])] }))).toEqual(expected);
+});
+
+test.each([
+  { podGroups: true, expected: [{ path: '/apis/scheduling.x-k8s.io/v1alpha1/podgroups', optional: true }] },
+  { podGroups: false, expected: [] },
+])('PodGroups watched: $podGroups, and never holding readiness', ({ podGroups, expected }) => {
+  const specs = standardWatches(kubeConfig(), { admissionPolicies: true, podGroups, configMaps: [] });
+  expect(specs.filter((s) => s.kind === 'PodGroup').map((s) => ({ path: s.path, optional: s.optional }))).toEqual(expected);
+  expect(specs.filter((s) => s.optional).map((s) => s.kind)).toEqual(podGroups ? ['PodGroup'] : []);
 });

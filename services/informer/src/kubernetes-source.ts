@@ -16,6 +16,13 @@ export interface WatchSpec {
   fieldSelector?: string;
   /** Keys of this kind that other watches own: reconciling this one leaves them alone. */
   othersKeys?: ReadonlySet<string>;
+  /**
+   * The kind's API may be absent (a CRD that another project installs):
+   * readiness does not wait for its first list, and while it fails the
+   * failure is logged once at warn, then at debug, as the watch retries with
+   * backoff. Its objects are published once the API appears.
+   */
+  optional?: boolean;
 }
 
 /** Terminal pods use no node resources: upstream's scheduler does not watch them either. */
@@ -24,6 +31,8 @@ export const NON_TERMINAL_PODS = 'status.phase!=Succeeded,status.phase!=Failed';
 /** Options of {@link standardWatches}. */
 export interface StandardWatchOptions {
   admissionPolicies: boolean;
+  /** Watch scheduler-plugins' PodGroups (optional: the CRD is theirs to install). */
+  podGroups: boolean;
   /** ConfigMaps to carry, each "namespace/name" (the plugin and profiles ConfigMaps); empty strings are skipped. */
   configMaps: readonly string[];
 }
@@ -31,7 +40,8 @@ export interface StandardWatchOptions {
 /**
  * The standard watches: nodes, non-terminal pods, namespaces, the
  * PodDisruptionBudgets preemption reads (upstream's scheduler watches them
- * too), policies, and one watch per named ConfigMap.
+ * too), policies, scheduler-plugins' PodGroups, and one watch per named
+ * ConfigMap.
  */
 export function standardWatches(kc: KubeConfig, options: StandardWatchOptions): WatchSpec[] {
   const core = kc.makeApiClient(CoreV1Api);
@@ -48,6 +58,15 @@ export function standardWatches(kc: KubeConfig, options: StandardWatchOptions): 
       kind: 'AdmissionPolicy',
       path: '/apis/schedmesh.io/v1alpha1/admissionpolicies',
       list: async () => (await custom.listClusterCustomObject({ group: 'schedmesh.io', version: 'v1alpha1', plural: 'admissionpolicies' })) as KubernetesListObject<KubernetesObject>,
+    });
+  }
+  if (options.podGroups) {
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    specs.push({
+      kind: 'PodGroup',
+      path: '/apis/scheduling.x-k8s.io/v1alpha1/podgroups',
+      list: async () => (await custom.listClusterCustomObject({ group: 'scheduling.x-k8s.io', version: 'v1alpha1', plural: 'podgroups' })) as KubernetesListObject<KubernetesObject>,
+      optional: true,
     });
   }
   // A field selector names one object, so each ConfigMap has its own watch; each
@@ -86,7 +105,7 @@ export interface KubernetesSourceOptions {
 
 /** A running Kubernetes source. */
 export interface KubernetesSource {
-  /** Resolves when every kind has been listed, published and reconciled. */
+  /** Resolves when every kind but the optional ones has been listed, published and reconciled. */
   readonly synced: Promise<void>;
   /** Events waiting to be published. */
   pending(): number;
@@ -121,8 +140,11 @@ export function watchKubernetes(options: KubernetesSourceOptions): KubernetesSou
     // first successful list is what tells us the cache holds the cluster.
     let markListed!: () => void;
     const listed = new Promise<void>((resolve) => (markListed = resolve));
+    // An optional kind's failures are worth one warning per outage, not one per retry.
+    let failing = false;
     const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
       const result = await spec.list();
+      failing = false;
       markListed();
       return result;
     };
@@ -135,7 +157,9 @@ export function watchKubernetes(options: KubernetesSourceOptions): KubernetesSou
     lw.on('connect', () => logger.debug({ kind: spec.kind }, 'watch (re)connected'));
     lw.on('error', (err: unknown) => {
       if (stopped) return;
-      logger.warn({ kind: spec.kind, err: (err as Error)?.message ?? String(err), restartInMs: backoff }, 'watch failed; restarting it (relist follows)');
+      const level = spec.optional && failing ? 'debug' : 'warn';
+      failing = true;
+      logger[level]({ kind: spec.kind, err: (err as Error)?.message ?? String(err), restartInMs: backoff, ...(spec.optional ? { optional: true } : {}) }, 'watch failed; restarting it (relist follows)');
       setTimeout(() => {
         if (stopped) return;
         lw.start()
@@ -157,9 +181,15 @@ export function watchKubernetes(options: KubernetesSourceOptions): KubernetesSou
     await options.reconcile(spec.kind, new Set(lw.list().map(keyOf)), spec.othersKeys);
     logger.info({ kind: spec.kind, objects: lw.list().length }, 'listed and published');
   });
+  // Nobody awaits an optional kind: its failure is logged here instead of surfacing through synced.
+  const required = started.filter((first, i) => {
+    const spec = options.specs[i]!;
+    if (spec.optional) first.catch((err: unknown) => logger.error({ kind: spec.kind, err }, 'first publication of an optional kind failed'));
+    return !spec.optional;
+  });
 
   return {
-    synced: Promise.all(started).then(() => undefined),
+    synced: Promise.all(required).then(() => undefined),
     pending: () => queues.reduce((n, q) => n + q.pending, 0),
     idle: async () => {
       await Promise.all(queues.map((q) => q.idle()));

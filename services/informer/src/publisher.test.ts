@@ -5,7 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { trace } from '@opentelemetry/api';
 import { EdgeError } from '@schedmesh/model';
-import { ClusterEvent } from '@schedmesh/proto/v1/types';
+import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { createLogger, ensureClusterStream } from '@schedmesh/runtime';
 import { sharedServers } from '@schedmesh/testkit';
 import { Counter, Registry } from 'prom-client';
@@ -28,7 +28,7 @@ function hugeLabels(): Record<string, string> {
   return labels;
 }
 
-describe('ClusterPublisher on a real JetStream: an object too large for the stream', () => {
+describe('ClusterPublisher on a real JetStream', () => {
   let nc: NatsConnection;
   let js: JetStreamClient;
   let jsm: JetStreamManager;
@@ -121,5 +121,22 @@ describe('ClusterPublisher on a real JetStream: an object too large for the stre
 
     const last = await lastPodOnStream('grows', stream, prefix);
     expect(last?.object?.$case === 'pod' ? last.object.value.labels : undefined).toEqual({ app: 'web' });
+  });
+
+  test('a PodGroup is published on its own subject; a bad minMember is rejected naming the field; a deletion follows', async () => {
+    const { publisher: p, rejected, rejections } = publisher(prefix);
+    const group = (minMember: unknown) => ({ apiVersion: 'scheduling.x-k8s.io/v1alpha1', kind: 'PodGroup', metadata: { name: 'train', namespace: 'ml', resourceVersion: '3' }, spec: { minMember, scheduleTimeoutSeconds: 60 } });
+    const last = async () => ClusterEvent.decode((await jsm.streams.getMessage(stream, { last_by_subj: `${prefix}.podgroup.ml.train` }))!.data);
+
+    await expect(p.upsert('PodGroup', group(4))).resolves.toBe(true);
+    expect((await last()).object).toEqual({ $case: 'podGroup', value: { namespace: 'ml', name: 'train', resourceVersion: '3', minMember: 4, scheduleTimeoutSeconds: 60 } });
+
+    await expect(p.upsert('PodGroup', group(0))).resolves.toBe(false);
+    expect((await rejected.get()).values.find((v) => v.labels.kind === 'PodGroup')?.labels.field).toBe('spec.minMember');
+    expect(rejections.map((r) => r.kind)).toEqual(['PodGroup']);
+    expect((await last()).object?.value).toMatchObject({ minMember: 4 });
+
+    await p.delete('PodGroup', group(4));
+    expect((await last()).type).toBe(ClusterEventType.CLUSTER_EVENT_TYPE_DELETE);
   });
 });

@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 
 import type { Tracer } from '@opentelemetry/api';
-import { convertAdmissionPolicy, convertConfigMap, convertNamespace, convertNode, convertPod, convertPodDisruptionBudget, EdgeError, objectKey, splitObjectKey } from '@schedmesh/model';
+import { convertAdmissionPolicy, convertConfigMap, convertNamespace, convertNode, convertPod, convertPodDisruptionBudget, convertPodGroup, EdgeError, objectKey, splitObjectKey } from '@schedmesh/model';
 import type { NodeConvertOptions } from '@schedmesh/model';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { clusterObjectKey, MessageTooLargeError, publishClusterEvent, withSpan } from '@schedmesh/runtime';
@@ -9,7 +9,7 @@ import type { ClusterObjectKind, Logger } from '@schedmesh/runtime';
 import type { Counter } from 'prom-client';
 
 /** The Kubernetes kinds the informer carries. */
-export type WatchedKind = 'Node' | 'Pod' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap' | 'PodDisruptionBudget';
+export type WatchedKind = 'Node' | 'Pod' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap' | 'PodDisruptionBudget' | 'PodGroup';
 
 /** The stream kind of each Kubernetes kind. */
 export const streamKindOf: Record<WatchedKind, ClusterObjectKind> = {
@@ -19,6 +19,7 @@ export const streamKindOf: Record<WatchedKind, ClusterObjectKind> = {
   AdmissionPolicy: 'admissionPolicy',
   ConfigMap: 'configMap',
   PodDisruptionBudget: 'podDisruptionBudget',
+  PodGroup: 'podGroup',
 };
 
 /** Options of {@link ClusterPublisher}. */
@@ -123,6 +124,8 @@ export class ClusterPublisher {
         return ClusterEvent.fromPartial({ type, object: { $case: 'configMap', value: { name, namespace, resourceVersion } } });
       case 'PodDisruptionBudget':
         return ClusterEvent.fromPartial({ type, object: { $case: 'podDisruptionBudget', value: { name, namespace, resourceVersion } } });
+      case 'PodGroup':
+        return ClusterEvent.fromPartial({ type, object: { $case: 'podGroup', value: { name, namespace, resourceVersion } } });
     }
   }
 
@@ -140,6 +143,8 @@ export class ClusterPublisher {
         return { $case: 'configMap', value: convertConfigMap(obj) };
       case 'PodDisruptionBudget':
         return { $case: 'podDisruptionBudget', value: convertPodDisruptionBudget(obj) };
+      case 'PodGroup':
+        return { $case: 'podGroup', value: convertPodGroup(obj) };
     }
   }
 

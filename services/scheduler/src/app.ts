@@ -92,6 +92,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
     ...(mesh.gateway ? { gateway: mesh.gateway } : {}),
     writer,
     nodes: (name) => view.node(name),
+    podGroups: view.podGroups.get,
     tracer,
     logger,
     reservation: { ttlMs: config.scheduler.leaseTtl, holder: instance },

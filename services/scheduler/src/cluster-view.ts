@@ -3,9 +3,11 @@
  * node objects (the gateway's REST plugins receive them), every pod's latest
  * version and the generation it was seen at, and the cluster events that
  * move unschedulable pods back to the queue (node added or changed, a pod
- * bound or deleted, a policy changed). It decides nothing; it reports.
+ * bound or deleted, a policy changed, a PodGroup created or updated), and
+ * scheduler-plugins' PodGroup objects, which the attempt resolves gangs
+ * from. It decides nothing; it reports.
  */
-import { podHoldsNode } from '@schedmesh/model';
+import { PodGroupIndex, podHoldsNode } from '@schedmesh/model';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Node, Pod } from '@schedmesh/proto/v1/types';
 import { nodeUpdateEvents, QueueingEventKinds } from './queue/events.js';
@@ -25,6 +27,8 @@ const none: ViewChange = { events: [] };
 export class ClusterView {
   private readonly nodes = new Map<string, Node>();
   private readonly podsByUid = new Map<string, { pod: Pod; generation: number }>();
+  /** The PodGroup objects; `podGroups.get` is the attempt's lookup. */
+  readonly podGroups = new PodGroupIndex();
 
   /** A node by name. */
   node(name: string): Node | undefined {
@@ -49,6 +53,7 @@ export class ClusterView {
   reset(): void {
     this.nodes.clear();
     this.podsByUid.clear();
+    this.podGroups.clear();
   }
 
   /** Applies one event in stream order. */
@@ -69,6 +74,10 @@ export class ClusterView {
         return this.applyPod(o.value, deleted, event.generation);
       case 'admissionPolicy':
         return { events: [QueueingEventKinds.AdmissionPolicyChange] };
+      case 'podGroup':
+        this.podGroups.apply(o.value, deleted);
+        // A group that appeared or changed may complete a gang; one deleted helps no pod.
+        return deleted ? none : { events: [QueueingEventKinds.PodGroupChange] };
       default:
         return none;
     }

@@ -5,6 +5,7 @@
  * never an error.
  */
 import { Status } from '@schedmesh/framework';
+import { groupKey } from '@schedmesh/model';
 import { ClientError, Status as GrpcStatus } from 'nice-grpc';
 import { PermitDecision } from '@schedmesh/proto/v1/reservation';
 import type { Lease, ReserveResponse } from '@schedmesh/proto/v1/reservation';
@@ -113,5 +114,5 @@ export async function permit(client: ReservationClient, pod: Pod, timeoutMs: num
     { signal, deadline: waitMs + PERMIT_ANSWER_MARGIN_MS },
   );
   if (res.decision === PermitDecision.PERMIT_DECISION_ALLOW) return Status.SUCCESS;
-  return Status.unschedulable(`pod group ${pod.podGroup.name}: ${res.reason || 'rejected'} (${res.membersReserved}/${pod.podGroup.minMember} reserved)`).withPlugin(RESERVATION_PLUGIN);
+  return Status.unschedulable(`pod group ${groupKey(pod.namespace, pod.podGroup.name)}: ${res.reason || 'rejected'} (${res.membersReserved}/${pod.podGroup.minMember} reserved)`).withPlugin(RESERVATION_PLUGIN);
 }

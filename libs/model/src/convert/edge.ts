@@ -2,7 +2,7 @@
  * The edge: Kubernetes objects (as the API server serves them: raw JSON with
  * RFC 3339 strings, or @kubernetes/client-node models with Date timestamps)
  * converted once into the compact proto messages, one module per kind
- * (pod.ts, node.ts, namespace.ts, policy.ts, configmap.ts, pdb.ts).
+ * (pod.ts, node.ts, namespace.ts, policy.ts, configmap.ts, pdb.ts, pod-group.ts).
  *
  * A malformed object is rejected with an EdgeError naming the object and the
  * field; it is never passed on, and no input, however odd (null, arrays where
@@ -16,7 +16,7 @@ import { objectKey, podKey } from '../keys.js';
 import type { FieldProblem } from '../problem.js';
 
 /** The kind of object an EdgeError is about. */
-export type EdgeObjectKind = 'Pod' | 'Node' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap' | 'PodDisruptionBudget';
+export type EdgeObjectKind = 'Pod' | 'Node' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap' | 'PodDisruptionBudget' | 'PodGroup';
 
 /**
  * EdgeError rejects a Kubernetes object that cannot be converted: the object,

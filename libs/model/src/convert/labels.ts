@@ -18,9 +18,9 @@ export const LABEL_POD_GROUP = 'scheduling.x-k8s.io/pod-group';
  * The pod annotation with the gang's minimum member count (a positive decimal
  * integer). Every member should carry the same value. When a pod has the group
  * label but not this annotation, min_member is 1: the pod is named as a member
- * but waits for nobody. Reading a PodGroup object instead is the coscheduling
- * plugin's way; the mesh keeps the group on the pod so that the edge stays a
- * pure function of one object.
+ * but waits for nobody. A PodGroup object of the same name in the pod's
+ * namespace takes precedence (resolvePodGroup, at each attempt); these
+ * annotations are the fallback when there is none.
  */
 export const ANNOTATION_POD_GROUP_MIN_MEMBER = 'schedmesh.io/pod-group-min-member';
 /** The pod annotation with how long members wait at Permit, in seconds (a non-negative decimal integer; absent: the service default). */

@@ -1,5 +1,6 @@
 import { expect, test } from '@jest/globals';
 import { PluginNames } from '@schedmesh/framework';
+import { POD_GROUP_PLUGIN } from '@schedmesh/mesh';
 import { Node, Pod, TaintEffect } from '@schedmesh/proto/v1/types';
 import { EventInterest, IN_TREE_EVENTS_TO_REGISTER, nodeUpdateEvents, podSchedulingPropertiesChanged, QueueingEventKinds as K } from './events.js';
 import type { EventsToRegister, QueueingEventKind } from './events.js';
@@ -22,6 +23,8 @@ test.each<[string, string[], QueueingEventKind, boolean]>([
   ['an in-tree plugin ignores admission policies', [PluginNames.NodeResourcesFit], K.AdmissionPolicyChange, false],
   ['an unlisted (remote) plugin takes every event', ['RemoteAdmission'], K.AdmissionPolicyChange, true],
   ['an unlisted plugin takes pod group changes too', ['Coscheduling'], K.PodGroupChange, true],
+  ['a missing PodGroup, then one created or updated', [POD_GROUP_PLUGIN], K.PodGroupChange, true],
+  ['a missing PodGroup: a new node does not create it', [POD_GROUP_PLUGIN], K.NodeAdd, false],
   ['a plugin named like an Object member is still unlisted', ['constructor'], K.NodeAdd, true],
   ['a plugin registering nothing moves on no event', ['Stubborn'], K.NodeAdd, false],
   ['two rejectors: one interested is enough', [PluginNames.NodeAffinity, PluginNames.NodeResourcesFit], K.AssignedPodDelete, true],

@@ -11,6 +11,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { PluginNames } from '@schedmesh/framework';
+import { POD_GROUP_PLUGIN } from '@schedmesh/mesh';
 import type { Node, Pod } from '@schedmesh/proto/v1/types';
 
 /** The kinds of cluster event the queue reacts to (upstream's event labels). */
@@ -33,7 +34,7 @@ export const QueueingEventKinds = {
   AssignedPodDelete: 'AssignedPodDelete',
   /** An AdmissionPolicy was created, changed or deleted. */
   AdmissionPolicyChange: 'AdmissionPolicyChange',
-  /** A pod group changed (a member arrived or left, its minimum changed). */
+  /** A pod group changed (a member arrived or left, its minimum changed, its PodGroup object was created or updated). */
   PodGroupChange: 'PodGroupChange',
 } as const;
 
@@ -56,8 +57,10 @@ const K = QueueingEventKinds;
 
 /**
  * The events the in-tree plugins that can reject a pod register (after
- * upstream's EventsToRegister of the same plugins). Score-only plugins and
- * PrioritySort never reject, so they have no row.
+ * upstream's EventsToRegister of the same plugins), and the attempt's own
+ * pod group step (a missing PodGroup: as coscheduling, PodGroup add and
+ * update). Score-only plugins and PrioritySort never reject, so they have no
+ * row.
  */
 export const IN_TREE_EVENTS_TO_REGISTER: EventsToRegister = {
   [PluginNames.NodeName]: [K.NodeAdd],
@@ -68,6 +71,7 @@ export const IN_TREE_EVENTS_TO_REGISTER: EventsToRegister = {
   [PluginNames.NodeResourcesFit]: [K.NodeAdd, K.NodeAllocatableChange, K.AssignedPodUpdate, K.AssignedPodDelete],
   [PluginNames.PodTopologySpread]: [K.NodeAdd, K.NodeLabelChange, K.NodeTaintChange, K.AssignedPodAdd, K.AssignedPodUpdate, K.AssignedPodDelete],
   [PluginNames.InterPodAffinity]: [K.NodeAdd, K.NodeLabelChange, K.AssignedPodAdd, K.AssignedPodUpdate, K.AssignedPodDelete],
+  [POD_GROUP_PLUGIN]: [K.PodGroupChange],
 };
 
 /** Answers "could this event undo a rejection by these plugins?" from an EventsToRegister table. */

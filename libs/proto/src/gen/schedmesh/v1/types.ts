@@ -874,6 +874,25 @@ export interface PodGroup {
   scheduleTimeoutSeconds: number;
 }
 
+/**
+ * PodGroupObject is a PodGroup object of scheduler-plugins' coscheduling
+ * (scheduling.x-k8s.io/v1alpha1): the gang that pods labelled
+ * scheduling.x-k8s.io/pod-group with its name, in its namespace, belong to.
+ * When it exists, its minimum and timeout override the pods' annotations.
+ */
+export interface PodGroupObject {
+  /** metadata.namespace. */
+  namespace: string;
+  /** metadata.name; the value of the members' pod-group label. */
+  name: string;
+  /** metadata.resourceVersion of the object this was converted from. */
+  resourceVersion: string;
+  /** spec.minMember: how many members must hold reservations before any of them may bind; at least 1. */
+  minMember: number;
+  /** spec.scheduleTimeoutSeconds: how long members wait at Permit, in seconds; 0 (absent) means the service default. */
+  scheduleTimeoutSeconds: number;
+}
+
 /** Pod is the scheduling view of a Kubernetes pod. */
 export interface Pod {
   /** metadata.uid; the identity used by reservations and queues. */
@@ -1154,6 +1173,9 @@ export interface ClusterEvent {
     | //
     /** A PodDisruptionBudget (policy/v1). */
     { $case: "podDisruptionBudget"; value: PodDisruptionBudget }
+    | //
+    /** A PodGroup of scheduler-plugins (scheduling.x-k8s.io/v1alpha1). */
+    { $case: "podGroup"; value: PodGroupObject }
     | undefined;
 }
 
@@ -3539,6 +3561,151 @@ export const PodGroup: MessageFns<PodGroup> = {
   fromPartial(object: DeepPartial<PodGroup>): PodGroup {
     const message = createBasePodGroup();
     message.name = object.name ?? "";
+    message.minMember = object.minMember ?? 0;
+    message.scheduleTimeoutSeconds = object.scheduleTimeoutSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBasePodGroupObject(): PodGroupObject {
+  return { namespace: "", name: "", resourceVersion: "", minMember: 0, scheduleTimeoutSeconds: 0 };
+}
+
+export const PodGroupObject: MessageFns<PodGroupObject> = {
+  encode(message: PodGroupObject, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.resourceVersion !== "") {
+      writer.uint32(26).string(message.resourceVersion);
+    }
+    if (message.minMember !== 0) {
+      writer.uint32(32).int32(message.minMember);
+    }
+    if (message.scheduleTimeoutSeconds !== 0) {
+      writer.uint32(40).int32(message.scheduleTimeoutSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodGroupObject {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodGroupObject();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.resourceVersion = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.minMember = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.scheduleTimeoutSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodGroupObject {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      resourceVersion: isSet(object.resourceVersion)
+        ? globalThis.String(object.resourceVersion)
+        : isSet(object.resource_version)
+        ? globalThis.String(object.resource_version)
+        : "",
+      minMember: isSet(object.minMember)
+        ? globalThis.Number(object.minMember)
+        : isSet(object.min_member)
+        ? globalThis.Number(object.min_member)
+        : 0,
+      scheduleTimeoutSeconds: isSet(object.scheduleTimeoutSeconds)
+        ? globalThis.Number(object.scheduleTimeoutSeconds)
+        : isSet(object.schedule_timeout_seconds)
+        ? globalThis.Number(object.schedule_timeout_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: PodGroupObject): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.resourceVersion !== "") {
+      obj.resourceVersion = message.resourceVersion;
+    }
+    if (message.minMember !== 0) {
+      obj.minMember = Math.round(message.minMember);
+    }
+    if (message.scheduleTimeoutSeconds !== 0) {
+      obj.scheduleTimeoutSeconds = Math.round(message.scheduleTimeoutSeconds);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PodGroupObject>): PodGroupObject {
+    return PodGroupObject.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PodGroupObject>): PodGroupObject {
+    const message = createBasePodGroupObject();
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.resourceVersion = object.resourceVersion ?? "";
     message.minMember = object.minMember ?? 0;
     message.scheduleTimeoutSeconds = object.scheduleTimeoutSeconds ?? 0;
     return message;
@@ -6109,6 +6276,9 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
       case "podDisruptionBudget":
         PodDisruptionBudget.encode(message.object.value, writer.uint32(66).fork()).join();
         break;
+      case "podGroup":
+        PodGroupObject.encode(message.object.value, writer.uint32(74).fork()).join();
+        break;
     }
     return writer;
   },
@@ -6193,6 +6363,14 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
             };
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.object = { $case: "podGroup", value: PodGroupObject.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6227,6 +6405,10 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
         ? { $case: "podDisruptionBudget", value: PodDisruptionBudget.fromJSON(object.podDisruptionBudget) }
         : isSet(object.pod_disruption_budget)
         ? { $case: "podDisruptionBudget", value: PodDisruptionBudget.fromJSON(object.pod_disruption_budget) }
+        : isSet(object.podGroup)
+        ? { $case: "podGroup", value: PodGroupObject.fromJSON(object.podGroup) }
+        : isSet(object.pod_group)
+        ? { $case: "podGroup", value: PodGroupObject.fromJSON(object.pod_group) }
         : undefined,
     };
   },
@@ -6251,6 +6433,8 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
       obj.configMap = ConfigMap.toJSON(message.object.value);
     } else if (message.object?.$case === "podDisruptionBudget") {
       obj.podDisruptionBudget = PodDisruptionBudget.toJSON(message.object.value);
+    } else if (message.object?.$case === "podGroup") {
+      obj.podGroup = PodGroupObject.toJSON(message.object.value);
     }
     return obj;
   },
@@ -6299,6 +6483,12 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
             $case: "podDisruptionBudget",
             value: PodDisruptionBudget.fromPartial(object.object.value),
           };
+        }
+        break;
+      }
+      case "podGroup": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "podGroup", value: PodGroupObject.fromPartial(object.object.value) };
         }
         break;
       }
