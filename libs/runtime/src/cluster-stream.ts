@@ -1,8 +1,8 @@
 import { DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { ConsumerNotification, JetStreamClient, JetStreamManager, JsMsg, PubAck, StreamInfo } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { context } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import type { Context, Tracer } from '@opentelemetry/api';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { delay } from 'abort-controller-x';
 import { Backoff, sleep } from './backoff.js';
@@ -10,6 +10,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { GenerationGate } from './generation-gate.js';
 import type { Logger } from './logger.js';
 import { jetStreamClient, messageTraceContext, publishTraced } from './nats.js';
+import { linkTo, withSpan } from './telemetry.js';
 
 /**
  * The cluster stream: every Kubernetes object the mesh reads, as ClusterEvent
@@ -145,7 +146,9 @@ export async function publishClusterEvent(js: JetStreamClient, event: ClusterEve
 /** A decoded stream message: the event (generation = stream sequence) and its trace context. */
 export interface ReceivedClusterEvent {
   readonly event: ClusterEvent;
-  /** The producer's trace context; parent consumer spans with it. */
+  /** The message's subject (one per object: see {@link clusterEventSubject}). */
+  readonly subject: string;
+  /** The producer's trace context: consumer spans link to it (or are parented by it). */
   readonly traceContext: Context;
   /** Messages left in the stream after this one when it was delivered (0 = caught up). */
   readonly pending: number;
@@ -155,7 +158,36 @@ export interface ReceivedClusterEvent {
 export function decodeClusterEvent(msg: JsMsg): ReceivedClusterEvent {
   const event = ClusterEvent.decode(msg.data);
   event.generation = msg.seq;
-  return { event, traceContext: msg.headers ? messageTraceContext(msg.headers) : context.active(), pending: msg.info.pending };
+  return { event, subject: msg.subject, traceContext: msg.headers ? messageTraceContext(msg.headers) : context.active(), pending: msg.info.pending };
+}
+
+/**
+ * Runs `apply` for one received event inside a CONSUMER span `apply <kind>`
+ * that starts a trace of its own and links to the producer's span (the
+ * informer's publish): applying an event to a state is not part of the
+ * publisher's work, but Jaeger shows where it came from. Attributes follow
+ * the messaging conventions (`messaging.system` nats, the subject as
+ * `messaging.destination.name`) plus `schedmesh.generation`.
+ */
+export function applyTraced<T>(tracer: Tracer, received: ReceivedClusterEvent, apply: () => T | Promise<T>): Promise<T> {
+  const kind = received.event.object?.$case ?? 'unknown';
+  return withSpan(
+    tracer,
+    `apply ${kind}`,
+    {
+      kind: SpanKind.CONSUMER,
+      parent: ROOT_CONTEXT,
+      links: linkTo(received.traceContext),
+      attributes: {
+        'messaging.system': 'nats',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': received.subject,
+        'schedmesh.generation': received.event.generation,
+        'schedmesh.object.kind': kind,
+      },
+    },
+    async () => apply(),
+  );
 }
 
 /** Who hears of a stream message that is not a ClusterEvent: `onInvalid`, or else a warning in the log. */
@@ -312,6 +344,12 @@ export interface ResilientFollowOptions {
   onInvalid?(msg: JsMsg, err: Error): void;
   /** Delays between attempts after a failure (default 250 ms doubling to 5 s). */
   retry?: BackoffOptions;
+  /**
+   * The follower's tracer: each event is applied inside an `apply <kind>`
+   * span linked to its producer's span ({@link applyTraced}). Without one,
+   * nothing is traced.
+   */
+  tracer?: Tracer;
   /** Stops following; the returned promise then resolves. */
   signal: AbortSignal;
 }
@@ -335,7 +373,7 @@ export interface ResilientFollowOptions {
  * The gate is out of sync when this returns.
  */
 export async function followClusterStreamResilient(options: ResilientFollowOptions): Promise<void> {
-  const { nc, gate, logger, signal } = options;
+  const { nc, gate, logger, signal, tracer } = options;
   const stream = options.stream ?? clusterStream.name;
   const js = jetStreamClient(nc);
   const backoff = new Backoff(options.retry);
@@ -399,7 +437,7 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
           onEvent: async (received) => {
             // A follower told to stop while it was being set up may still deliver: it must not apply anything.
             if (stop.aborted) throw new FollowerStopped();
-            await options.apply(received);
+            await (tracer ? applyTraced(tracer, received, () => options.apply(received)) : options.apply(received));
             gate.advance(received.event.generation);
             if (received.pending === 0 || received.event.generation >= head) caughtUp();
           },
