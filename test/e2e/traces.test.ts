@@ -146,6 +146,23 @@ function ancestry(t: JaegerTrace, s: JaegerSpan): string[] {
   return out;
 }
 
+/**
+ * Polls the trace until it holds spans of every one of `services`: Jaeger
+ * answers an export before its batch stores it, so a trace can be read
+ * while the last process's spans are still on their way in.
+ */
+async function traceWith(traceId: string, services: readonly string[]): Promise<JaegerTrace> {
+  let last: JaegerTrace | undefined;
+  return pollUntil(
+    async () => {
+      last = await getTrace(jaeger.queryUrl, traceId, { timeoutMs: 60_000 });
+      const present = new Set(last.spans.map((s) => service(last!, s)));
+      return services.every((s) => present.has(s)) ? last : undefined;
+    },
+    { what: `trace ${traceId} with spans of ${services.join(', ')}`, timeoutMs: 60_000, intervalMs: 250 },
+  );
+}
+
 /** The one span of `svc` named `operation` in the trace (fails naming what the trace holds). */
 function spanOf(t: JaegerTrace, svc: string, operation: string): JaegerSpan {
   const found = t.spans.filter((s) => service(t, s) === svc && s.operationName === operation);
@@ -166,7 +183,7 @@ describe('one trace per scheduling attempt, in Jaeger', () => {
     const traces = await findTraces(jaeger.queryUrl, 'schedmesh-scheduler', { operation: 'schedule_one', tags: { 'k8s.pod.uid': podUid }, timeoutMs: 60_000 });
     const scheduled = traces.find((t) => t.spans.some((s) => s.operationName === 'schedule_one' && tag(s, 'schedmesh.outcome') === 'scheduled'));
     expect(scheduled).toBeDefined();
-    attempt = await getTrace(jaeger.queryUrl, scheduled!.traceID, { timeoutMs: 60_000 });
+    attempt = await traceWith(scheduled!.traceID, ['schedmesh-scheduler', 'schedmesh-admission', 'schedmesh-filterscore', 'schedmesh-reservation', 'schedmesh-gateway', 'cost-tracking-plugin']);
     root = spanOf(attempt, 'schedmesh-scheduler', 'schedule_one');
     expect(parentOf(root)).toBeUndefined();
     expect(tag(root, 'k8s.pod.name')).toBe(POD);
@@ -194,6 +211,15 @@ describe('one trace per scheduling attempt, in Jaeger', () => {
     const served = spanOf(attempt, 'cost-tracking-plugin', 'preBind cost-tracking');
     expect(parentOf(served)).toBe(call.spanID);
     expect(tag(served, 'k8s.pod.uid')).toBe(podUid);
+  });
+
+  test('Reserve and Confirm name the pod, the node and the lease they decided on', () => {
+    const reserve = spanOf(attempt, 'schedmesh-reservation', 'schedmesh.v1.ReservationService/Reserve');
+    expect(tag(reserve, 'k8s.pod.uid')).toBe(podUid);
+    expect(tag(reserve, 'k8s.node.name')).toBe(tag(root, 'k8s.node.name'));
+    expect(tag(reserve, 'schedmesh.reservation.outcome')).toBe('granted');
+    const confirm = spanOf(attempt, 'schedmesh-reservation', 'schedmesh.v1.ReservationService/Confirm');
+    expect(tag(confirm, 'schedmesh.fencing_version')).toBe(tag(reserve, 'schedmesh.fencing_version'));
   });
 
   test('filterscore records one event per plugin that scored, with a bounded summary', () => {
@@ -232,7 +258,7 @@ describe('one trace per scheduling attempt, in Jaeger', () => {
 describe('extender mode: one trace per verb call', () => {
   test("a filter call with a traceparent yields the extender's span under that parent, and the attempt's spans under it", async () => {
     expect(extenderStatus).toBe(200);
-    const t = await getTrace(jaeger.queryUrl, caller.traceId, { timeoutMs: 60_000 });
+    const t = await traceWith(caller.traceId, ['schedmesh-extender', 'schedmesh-admission', 'schedmesh-filterscore']);
     const verb = spanOf(t, 'schedmesh-extender', 'POST /schedmesh/filter');
     expect(parentOf(verb)).toBe(caller.spanId);
     expect(tag(verb, 'http.response.status_code')).toBe(200);

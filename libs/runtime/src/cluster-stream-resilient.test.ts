@@ -292,6 +292,8 @@ describe('followClusterStreamResilient', () => {
       'messaging.destination.name': clusterEventSubject(node('traced-node', '1'), f.prefix),
       'schedmesh.generation': published.seq,
       'schedmesh.object.kind': 'node',
+      'schedmesh.object.key': 'traced-node',
+      'k8s.node.name': 'traced-node',
     });
     await telemetry.shutdown();
   });

@@ -2,7 +2,7 @@ import { DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jet
 import type { ConsumerNotification, JetStreamClient, JetStreamManager, JsMsg, PubAck, StreamInfo } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { context, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
-import type { Context, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Tracer } from '@opentelemetry/api';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { delay } from 'abort-controller-x';
 import { Backoff, sleep } from './backoff.js';
@@ -65,6 +65,30 @@ export function clusterObjectKey(event: ClusterEvent): string {
       return `${o.value.namespace}/${o.value.name}`;
     default:
       throw new TypeError('cluster event carries no object');
+  }
+}
+
+/**
+ * The OpenTelemetry attributes of an event's object, by the Kubernetes
+ * semantic conventions: `k8s.pod.name`, `k8s.pod.uid` and
+ * `k8s.namespace.name` for a pod, `k8s.node.name` for a node,
+ * `k8s.namespace.name` for a namespace, and for any object
+ * `schedmesh.object.kind` and `schedmesh.object.key` ("namespace/name").
+ * Jaeger finds a pod's publish and applies by its UID.
+ */
+export function clusterObjectAttributes(event: ClusterEvent): Attributes {
+  const o = event.object;
+  if (!o) return {};
+  const common = { 'schedmesh.object.kind': o.$case, 'schedmesh.object.key': clusterObjectKey(event) };
+  switch (o.$case) {
+    case 'pod':
+      return { ...common, 'k8s.namespace.name': o.value.namespace, 'k8s.pod.name': o.value.name, 'k8s.pod.uid': o.value.uid };
+    case 'node':
+      return { ...common, 'k8s.node.name': o.value.name };
+    case 'namespace':
+      return { ...common, 'k8s.namespace.name': o.value.name };
+    default:
+      return common;
   }
 }
 
@@ -167,7 +191,8 @@ export function decodeClusterEvent(msg: JsMsg): ReceivedClusterEvent {
  * informer's publish): applying an event to a state is not part of the
  * publisher's work, but Jaeger shows where it came from. Attributes follow
  * the messaging conventions (`messaging.system` nats, the subject as
- * `messaging.destination.name`) plus `schedmesh.generation`.
+ * `messaging.destination.name`), plus `schedmesh.generation` and the
+ * object's ({@link clusterObjectAttributes}).
  */
 export function applyTraced<T>(tracer: Tracer, received: ReceivedClusterEvent, apply: () => T | Promise<T>): Promise<T> {
   const kind = received.event.object?.$case ?? 'unknown';
@@ -183,7 +208,7 @@ export function applyTraced<T>(tracer: Tracer, received: ReceivedClusterEvent, a
         'messaging.operation.type': 'process',
         'messaging.destination.name': received.subject,
         'schedmesh.generation': received.event.generation,
-        'schedmesh.object.kind': kind,
+        ...clusterObjectAttributes(received.event),
       },
     },
     async () => apply(),

@@ -31,6 +31,7 @@ export type { GenerationGateOptions, WaitForOptions } from './generation-gate.js
 export {
   clusterEventSubject,
   clusterKindFilter,
+  clusterObjectAttributes,
   clusterObjectKey,
   clusterStream,
   decodeClusterEvent,
