@@ -49,6 +49,8 @@ export function meshConfig(service: MeshService, setting: MeshSetting, address: 
   };
   const kubernetes = { kubeconfig: setting.kubeconfig };
   const at = (s: MeshService) => ({ address: address(s) });
+  // What the scheduler and the extender both call: an attempt over the mesh, and the API for its writes.
+  const attemptServices = { filterscore: at('filterscore'), reservation: at('reservation'), admission: at('admission'), gateway: at('gateway'), kubernetes };
   switch (service) {
     case 'informer':
       return { ...common, nats, source: { kubeconfig: setting.kubeconfig } };
@@ -63,27 +65,9 @@ export function meshConfig(service: MeshService, setting: MeshSetting, address: 
     case 'admission':
       return { ...common, nats: { ...nats, lastKnownGoodBucket: `mesh_${id}` }, kubernetes };
     case 'scheduler':
-      return {
-        ...common,
-        nats,
-        filterscore: at('filterscore'),
-        reservation: at('reservation'),
-        admission: at('admission'),
-        gateway: at('gateway'),
-        kubernetes,
-        scheduler: { durableName: `mesh-${id}`, instance: `mesh-${id}-scheduler` },
-      };
+      return { ...common, nats, ...attemptServices, scheduler: { durableName: `mesh-${id}`, instance: `mesh-${id}-scheduler` } };
     case 'extender':
-      return {
-        ...common,
-        nats,
-        filterscore: at('filterscore'),
-        reservation: at('reservation'),
-        admission: at('admission'),
-        gateway: at('gateway'),
-        kubernetes,
-        extender: { host: '127.0.0.1', port: 0, pathPrefix: '/schedmesh', instance: `mesh-${id}-extender` },
-      };
+      return { ...common, nats, ...attemptServices, extender: { host: '127.0.0.1', port: 0, pathPrefix: '/schedmesh', instance: `mesh-${id}-extender` } };
   }
 }
 

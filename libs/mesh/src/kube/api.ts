@@ -9,7 +9,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { SpanKind, trace } from '@opentelemetry/api';
-import type { Span, Tracer } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import { injectHttpTraceHeaders, UnavailableError, withSpan } from '@schedmesh/runtime';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -100,70 +100,58 @@ export class KubeApi {
     accept: readonly number[],
   ): Promise<KubeResponse<T | undefined>> {
     const attributes = { 'http.request.method': method, 'url.path': path };
-    return withSpan(this.tracer, `${method} ${kubeRoute(path)}`, { kind: SpanKind.CLIENT, attributes }, (span) =>
-      this.send<T>(span, method, path, body, contentType, signal, accept),
-    );
-  }
-
-  private async send<T>(
-    span: Span,
-    method: Dispatcher.HttpMethod,
-    path: string,
-    body: unknown,
-    contentType: string | undefined,
-    signal: AbortSignal,
-    accept: readonly number[],
-  ): Promise<KubeResponse<T | undefined>> {
-    const kc = this.options.kubeConfig;
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new UnavailableError('the kubeconfig has no current cluster: set one with `kubectl config use-context`');
-    const opts: { headers?: Record<string, unknown>; ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean; auth?: string } = {};
-    await kc.applyToHTTPSOptions(opts);
-    this.agent ??= new Agent({
-      connections: this.options.connections ?? 32,
-      connect: {
-        ...(opts.ca !== undefined ? { ca: opts.ca as string } : {}),
-        ...(opts.cert !== undefined ? { cert: opts.cert as string } : {}),
-        ...(opts.key !== undefined ? { key: opts.key as string } : {}),
-        ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
-        ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
-      },
-    });
-    const headers: Record<string, string> = { accept: 'application/json' };
-    for (const [name, value] of Object.entries(opts.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value;
-    if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-    if (contentType) headers['content-type'] = contentType;
-    injectHttpTraceHeaders(headers);
-    const url = new URL(path, cluster.server);
-    span.setAttributes({ 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) });
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await request(url, {
-        method,
-        headers,
-        dispatcher: this.agent,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]),
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    return withSpan(this.tracer, `${method} ${kubeRoute(path)}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const kc = this.options.kubeConfig;
+      const cluster = kc.getCurrentCluster();
+      if (!cluster) throw new UnavailableError('the kubeconfig has no current cluster: set one with `kubectl config use-context`');
+      const opts: { headers?: Record<string, unknown>; ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean; auth?: string } = {};
+      await kc.applyToHTTPSOptions(opts);
+      this.agent ??= new Agent({
+        connections: this.options.connections ?? 32,
+        connect: {
+          ...(opts.ca !== undefined ? { ca: opts.ca as string } : {}),
+          ...(opts.cert !== undefined ? { cert: opts.cert as string } : {}),
+          ...(opts.key !== undefined ? { key: opts.key as string } : {}),
+          ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+          ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
+        },
       });
-    } catch (err) {
-      if (signal.aborted) throw signal.reason;
-      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
-      throw new UnavailableError(`${method} ${url.pathname}: the API server is unreachable (${why})`, { cause: err });
-    }
-    const text = await res.body.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    const status = res.statusCode;
-    span.setAttribute('http.response.status_code', status);
-    if ((status >= 200 && status < 300) || accept.includes(status) || (method === 'GET' && status === 404)) {
-      return { status, body: parsed as T | undefined };
-    }
-    const s = (parsed ?? {}) as StatusBody;
-    throw new KubeApiError(method, url.pathname, status, s.reason ?? '', s.message ?? text.slice(0, 300));
+      const headers: Record<string, string> = { accept: 'application/json' };
+      for (const [name, value] of Object.entries(opts.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value;
+      if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+      if (contentType) headers['content-type'] = contentType;
+      injectHttpTraceHeaders(headers);
+      const url = new URL(path, cluster.server);
+      span.setAttributes({ 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) });
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(url, {
+          method,
+          headers,
+          dispatcher: this.agent,
+          signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]),
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
+        throw new UnavailableError(`${method} ${url.pathname}: the API server is unreachable (${why})`, { cause: err });
+      }
+      const text = await res.body.text();
+      let parsed: unknown;
+      try {
+        parsed = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      const status = res.statusCode;
+      span.setAttribute('http.response.status_code', status);
+      if ((status >= 200 && status < 300) || accept.includes(status) || (method === 'GET' && status === 404)) {
+        return { status, body: parsed as T | undefined };
+      }
+      const s = (parsed ?? {}) as StatusBody;
+      throw new KubeApiError(method, url.pathname, status, s.reason ?? '', s.message ?? text.slice(0, 300));
+    });
   }
 }
 
