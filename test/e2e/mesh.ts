@@ -35,7 +35,8 @@ export type AddressOf = (service: MeshService) => string;
 /**
  * One service's configuration (the object its schema parses, or the YAML
  * its process reads), on port 0 unless the caller sets the ports.
- * `address` names the services it calls.
+ * `address` names the services it calls; it is asked only for those, so an
+ * in-process caller can answer with the ports the services already bound.
  */
 export function meshConfig(service: MeshService, setting: MeshSetting, address: AddressOf): Record<string, unknown> {
   const id = setting.runId;
@@ -50,7 +51,8 @@ export function meshConfig(service: MeshService, setting: MeshSetting, address: 
   const kubernetes = { kubeconfig: setting.kubeconfig };
   const at = (s: MeshService) => ({ address: address(s) });
   // What the scheduler and the extender both call: an attempt over the mesh, and the API for its writes.
-  const attemptServices = { filterscore: at('filterscore'), reservation: at('reservation'), admission: at('admission'), gateway: at('gateway'), kubernetes };
+  // Asked only for them: a service's address is known once it started.
+  const attemptServices = () => ({ filterscore: at('filterscore'), reservation: at('reservation'), admission: at('admission'), gateway: at('gateway'), kubernetes });
   switch (service) {
     case 'informer':
       return { ...common, nats, source: { kubeconfig: setting.kubeconfig } };
@@ -65,9 +67,9 @@ export function meshConfig(service: MeshService, setting: MeshSetting, address: 
     case 'admission':
       return { ...common, nats: { ...nats, lastKnownGoodBucket: `mesh_${id}` }, kubernetes };
     case 'scheduler':
-      return { ...common, nats, ...attemptServices, scheduler: { durableName: `mesh-${id}`, instance: `mesh-${id}-scheduler` } };
+      return { ...common, nats, ...attemptServices(), scheduler: { durableName: `mesh-${id}`, instance: `mesh-${id}-scheduler` } };
     case 'extender':
-      return { ...common, nats, ...attemptServices, extender: { host: '127.0.0.1', port: 0, pathPrefix: '/schedmesh', instance: `mesh-${id}-extender` } };
+      return { ...common, nats, ...attemptServices(), extender: { host: '127.0.0.1', port: 0, pathPrefix: '/schedmesh', instance: `mesh-${id}-extender` } };
   }
 }
 

@@ -31,6 +31,8 @@ import type { SnapshotApp } from '@schedmesh/snapshot-service';
 import { milliValue, value } from '@schedmesh/model';
 import { createFakeNodes, fakeNodeObject, fakeNodeSpecs, pollUntil, requireBinary, startControlPlane, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
+import { meshConfig } from './mesh';
+import type { AddressOf, MeshService, MeshSetting } from './mesh';
 
 const NODES = 100;
 const PODS = 300;
@@ -47,14 +49,11 @@ let plugin: ExamplePlugin | undefined;
 let scheduler: SchedulerApp | undefined;
 const figures: Record<string, string> = {};
 
-const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
-const grpc = { host: '127.0.0.1', port: 0 };
-const natsUrl = (): string => process.env[testEnvKeys.natsUrl]!;
-const redisUrl = (): string => process.env[testEnvKeys.redisUrl]!;
-// One stream per run: the shared NATS server outlives this suite.
-const stream = `SCHED_E2E_${process.pid}`;
-const subjectPrefix = `sched-e2e-${process.pid}`;
-const nats = () => ({ url: natsUrl(), stream, subjectPrefix, memoryStorage: true });
+// The services call each other at the ports they bound (port 0).
+const address: AddressOf = (s) => {
+  const apps: Partial<Record<MeshService, { grpcPort: number } | undefined>> = { snapshot, filterscore, reservation, admission, gateway };
+  return `127.0.0.1:${apps[s]!.grpcPort}`;
+};
 
 const kubectl = (args: string[], input?: string): Promise<string> => runKubectl(cp, args, input);
 
@@ -92,40 +91,25 @@ beforeAll(async () => {
   figures[`create ${NODES} fake nodes`] = `${Date.now() - started} ms`;
 
   const dir = mkdtempSync(join(tmpdir(), 'sched-e2e-'));
-  const kubeconfig = cp.kubeconfigPath;
-  informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig } }), { handleSignals: false });
-  snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc, nats: nats() }), { handleSignals: false });
-  // With a nats block, filterscore follows the profiles ConfigMap (schedmesh-system/schedmesh-profiles); so does the scheduler.
-  filterscore = await startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, nats: nats(), snapshot: { address: `127.0.0.1:${snapshot.grpcPort}` } }), {
-    handleSignals: false,
-  });
-  reservation = await startReservation(reservationConfigSchema.parse({ ...common, grpc, nats: nats(), redis: { url: redisUrl(), keyPrefix: `sched-e2e-${process.pid}` } }), { handleSignals: false });
   plugin = await startExamplePlugin();
   const pluginsFile = join(dir, 'plugins.yaml');
   writeFileSync(
     pluginsFile,
     `plugins:\n- name: cost-tracking\n  type: rest\n  endpoint: ${plugin.url}\n  extensionPoints: [preBind]\n  failurePolicy: Fail\n`,
   );
-  gateway = await startGatewayService(gatewayConfigSchema.parse({ ...common, grpc, gateway: { pluginsFile } }), { handleSignals: false });
-  admission = await startAdmissionApp(
-    admissionConfigSchema.parse({ ...common, grpc, nats: { ...nats(), lastKnownGoodBucket: `sched_e2e_${process.pid}` }, kubernetes: { kubeconfig } }),
-    { handleSignals: false },
-  );
+  // One stream, durable and key prefix per run: the shared NATS and Redis outlive this suite.
+  const setting: MeshSetting = { natsUrl: process.env[testEnvKeys.natsUrl]!, redisUrl: process.env[testEnvKeys.redisUrl]!, kubeconfig: cp.kubeconfigPath, runId: `sched${process.pid}`, pluginsFile };
+  const config = (s: MeshService): Record<string, unknown> => meshConfig(s, setting, address);
+  const inProcess = { handleSignals: false };
+  informer = await startInformerApp(informerConfigSchema.parse(config('informer')), inProcess);
+  snapshot = await startSnapshotApp(snapshotConfigSchema.parse(config('snapshot')), inProcess);
+  // With a nats block, filterscore follows the profiles ConfigMap (schedmesh-system/schedmesh-profiles); so does the scheduler.
+  filterscore = await startFilterScoreApp(filterScoreConfigSchema.parse(config('filterscore')), inProcess);
+  reservation = await startReservation(reservationConfigSchema.parse(config('reservation')), inProcess);
+  gateway = await startGatewayService(gatewayConfigSchema.parse(config('gateway')), inProcess);
+  admission = await startAdmissionApp(admissionConfigSchema.parse(config('admission')), inProcess);
   started = Date.now();
-  scheduler = await startSchedulerApp(
-    schedulerConfigSchema.parse({
-      ...common,
-      grpc,
-      nats: nats(),
-      filterscore: { address: `127.0.0.1:${filterscore.grpcPort}` },
-      reservation: { address: `127.0.0.1:${reservation.grpcPort}` },
-      admission: { address: `127.0.0.1:${admission.grpcPort}` },
-      gateway: { address: `127.0.0.1:${gateway.grpcPort}` },
-      kubernetes: { kubeconfig },
-      scheduler: { durableName: `sched-e2e-${process.pid}`, instance: 'e2e-replica-0' },
-    }),
-    { handleSignals: false },
-  );
+  scheduler = await startSchedulerApp(schedulerConfigSchema.parse(config('scheduler')), inProcess);
   await pollUntil(async () => (scheduler!.source.gate.synced && scheduler!.source.viewNodes() === NODES ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
   figures['mesh start to view in sync'] = `${Date.now() - started} ms`;
 }, 240_000);
