@@ -268,33 +268,51 @@ describe('followClusterStreamResilient', () => {
     await f.stop();
   }, 30_000);
 
-  test('with a tracer, each event is applied in an `apply <kind>` span of its own trace, linked to the publish span', async () => {
+  test('with a tracer, each live event is applied in an `apply <kind>` span of its own trace, linked to the publish span; the replay is not traced', async () => {
     const exporter = new InMemorySpanExporter();
     const telemetry = initTelemetry({ serviceName: 'follow-trace-test', exporter, simpleProcessor: true });
-    const f = follower({ tracer: telemetry.tracer });
-    await f.create();
+    const stream = `FOLLOW_TRACED_${process.pid}`;
+    const prefix = 'traced.cluster';
+    await ensureClusterStream(await manager(), { name: stream, prefix, memory: true });
+    await withSpan(telemetry.tracer, 'informer publish (replayed)', { kind: SpanKind.PRODUCER }, () => publish(prefix, node('replayed-1', '1'), node('replayed-2', '1')));
+    const gate = new GenerationGate({ name: 'the traced state' });
+    const applied: string[] = [];
+    const ac = new AbortController();
+    const running = followClusterStreamResilient({
+      nc,
+      logger: capturedLogger().logger,
+      stream,
+      gate,
+      tracer: telemetry.tracer,
+      signal: ac.signal,
+      apply: ({ event }) => void applied.push(event.object?.$case === 'node' ? event.object.value.name : '?'),
+    });
+    await until('the replay applied and in sync', () => applied.length === 2 && gate.synced);
     const published = await withSpan(telemetry.tracer, 'informer publish', { kind: SpanKind.PRODUCER }, async (span) => ({
       spanId: span.spanContext().spanId,
       traceId: span.spanContext().traceId,
-      seq: await publish(f.prefix, node('traced-node', '1')),
+      seq: await publish(prefix, node('traced-node', '1')),
     }));
-    await until('the event applied', () => f.applied.length === 1);
-    await f.stop();
+    await until('the live event applied', () => applied.length === 3);
+    ac.abort();
+    await running;
     await telemetry.flush();
-    const apply = exporter.getFinishedSpans().find((s) => s.name === 'apply node');
-    expect(apply).toBeDefined();
-    expect(apply!.kind).toBe(SpanKind.CONSUMER);
-    expect(apply!.parentSpanContext).toBeUndefined();
-    expect(apply!.spanContext().traceId).not.toBe(published.traceId);
-    expect(apply!.links.map((l) => l.context.spanId)).toEqual([published.spanId]);
-    expect(apply!.attributes).toMatchObject({
+    const applies = exporter.getFinishedSpans().filter((s) => s.name === 'apply node');
+    expect(applies).toHaveLength(1);
+    const apply = applies[0]!;
+    expect(apply.kind).toBe(SpanKind.CONSUMER);
+    expect(apply.parentSpanContext).toBeUndefined();
+    expect(apply.spanContext().traceId).not.toBe(published.traceId);
+    expect(apply.links.map((l) => l.context.spanId)).toEqual([published.spanId]);
+    expect(apply.attributes).toMatchObject({
       'messaging.system': 'nats',
-      'messaging.destination.name': clusterEventSubject(node('traced-node', '1'), f.prefix),
+      'messaging.destination.name': clusterEventSubject(node('traced-node', '1'), prefix),
       'schedmesh.generation': published.seq,
       'schedmesh.object.kind': 'node',
       'schedmesh.object.key': 'traced-node',
       'k8s.node.name': 'traced-node',
     });
+    await (await manager()).streams.delete(stream);
     await telemetry.shutdown();
   });
 });

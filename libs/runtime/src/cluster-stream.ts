@@ -370,9 +370,13 @@ export interface ResilientFollowOptions {
   /** Delays between attempts after a failure (default 250 ms doubling to 5 s). */
   retry?: BackoffOptions;
   /**
-   * The follower's tracer: each event is applied inside an `apply <kind>`
-   * span linked to its producer's span ({@link applyTraced}). Without one,
-   * nothing is traced.
+   * The follower's tracer: each live event (one applied while the gate is in
+   * sync) is applied inside an `apply <kind>` span linked to its producer's
+   * span ({@link applyTraced}). Events applied while catching up — the replay
+   * at start, after a reconnect or a recreated stream — are not traced: a
+   * span costs tens of µs, several times the apply itself
+   * (bench/trace-apply.bench.ts), and a replay's thousands of spans would
+   * overflow the export queue. Without a tracer, nothing is traced.
    */
   tracer?: Tracer;
   /** Stops following; the returned promise then resolves. */
@@ -462,7 +466,7 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
           onEvent: async (received) => {
             // A follower told to stop while it was being set up may still deliver: it must not apply anything.
             if (stop.aborted) throw new FollowerStopped();
-            await (tracer ? applyTraced(tracer, received, () => options.apply(received)) : options.apply(received));
+            await (tracer && gate.synced ? applyTraced(tracer, received, () => options.apply(received)) : options.apply(received));
             gate.advance(received.event.generation);
             if (received.pending === 0 || received.event.generation >= head) caughtUp();
           },

@@ -29,6 +29,7 @@ export type { AppOptions, CommonConfig, ServiceApp, ServiceOptions, ServiceRunti
 export { DEFAULT_MAX_WAIT_MS, GenerationGate, minGenerationConfigSchema } from './generation-gate.js';
 export type { GenerationGateOptions, WaitForOptions } from './generation-gate.js';
 export {
+  applyTraced,
   clusterEventSubject,
   clusterKindFilter,
   clusterObjectAttributes,
