@@ -232,7 +232,7 @@ describe('SchedulingAttempt over the real services', () => {
     await publish(...residents.map((p) => clusterEvent(p, 'delete')));
   });
 
-  test("the attempt joins the trace it is given: the pod event's span parents schedule_one, which parents every step", async () => {
+  test("an attempt is a trace of its own that links to the pod event's span; schedule_one parents every step", async () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     const tracer = provider.getTracer('attempt-trace-test');
@@ -245,14 +245,20 @@ describe('SchedulingAttempt over the real services', () => {
     });
     // Stands in for the informer's publish span that a cluster event's headers carry.
     const publish = tracer.startSpan('informer.publish Pod');
-    const result = await traced.run({ pod: pod('traced'), profile: '', minGeneration: generation, mode: 'dryRun', parent: trace.setSpan(context.active(), publish), signal: AbortSignal.timeout(10_000) });
+    const follows = trace.setSpan(context.active(), publish);
+    // Run inside the publish span too: an attempt that follows an event must not become its child by accident.
+    const result = await context.with(follows, () =>
+      traced.run({ pod: pod('traced'), profile: '', minGeneration: generation, mode: 'dryRun', follows, signal: AbortSignal.timeout(10_000) }),
+    );
     publish.end();
     await provider.forceFlush();
     const spans = exporter.getFinishedSpans();
     const root = spans.find((sp) => sp.name === 'schedule_one')!;
-    expect(root.spanContext().traceId).toBe(publish.spanContext().traceId);
-    expect(root.parentSpanContext?.spanId).toBe(publish.spanContext().spanId);
-    expect(result.traceId).toBe(publish.spanContext().traceId);
+    expect(root.parentSpanContext).toBeUndefined();
+    expect(root.spanContext().traceId).not.toBe(publish.spanContext().traceId);
+    expect(root.links.map((l) => l.context.spanId)).toEqual([publish.spanContext().spanId]);
+    expect(root.attributes).toMatchObject({ 'k8s.pod.name': 'traced', 'k8s.pod.uid': expect.any(String), 'k8s.namespace.name': expect.any(String) });
+    expect(result.traceId).toBe(root.spanContext().traceId);
     const steps = spans.filter((sp) => sp.parentSpanContext?.spanId === root.spanContext().spanId).map((sp) => sp.name);
     expect(steps).toEqual(['PreFilter/SchedmeshAdmission', 'Filter/SchedmeshFilterScore']);
     await provider.shutdown();

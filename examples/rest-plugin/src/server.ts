@@ -3,6 +3,8 @@ import { createServer as createHttpServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Span, Tracer } from '@opentelemetry/api';
 import { verifyBearerJwt, verifyHmacSignature } from './verify.js';
 import type { HmacVerifierOptions, JwtVerifierOptions } from './verify.js';
 
@@ -18,6 +20,10 @@ import type { HmacVerifierOptions, JwtVerifierOptions } from './verify.js';
  * - score: cheaper nodes (label `schedmesh.io/hourly-cost`, in cents) score higher, 0..100;
  * - preBind: the pod gets the annotation `schedmesh.io/cost-center` and the label `schedmesh.io/cost-tracked: "true"`;
  * - any other point: Success.
+ *
+ * Each request is a SERVER span that continues the gateway's trace from the
+ * `traceparent` header, named after the extension point ("preBind
+ * cost-tracking"); main.ts exports it when OTEL_EXPORTER_OTLP_ENDPOINT is set.
  */
 
 export const API_VERSION = 'schedmesh.io/plugin/v1';
@@ -67,6 +73,8 @@ export interface ExamplePluginOptions {
   hmac?: HmacVerifierOptions;
   /** Require a valid bearer JWT. */
   jwt?: JwtVerifierOptions;
+  /** The tracer of the request spans (default: the global provider's). */
+  tracer?: Tracer;
   /** Decides each answer; default {@link costTrackingRules}, which also refuses (400) any apiVersion but v1. */
   decide?: (request: PluginRequest, received: ReceivedRequest) => Reply | Promise<Reply>;
 }
@@ -122,8 +130,9 @@ export async function startExamplePlugin(options: ExamplePluginOptions = {}): Pr
   const requests: ReceivedRequest[] = [];
   const refused: Array<{ status: number; reason: string }> = [];
   const decide = options.decide ?? costTrackingRules;
+  const tracer = options.tracer ?? trace.getTracer('rest-plugin-example');
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, span: Span): Promise<void> => {
     if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -151,6 +160,8 @@ export async function startExamplePlugin(options: ExamplePluginOptions = {}): Pr
     }
     // The cost-tracking rules speak v1 only; a custom `decide` may speak another protocol (verdict, dstack's apply policy).
     if (!options.decide && body.apiVersion !== API_VERSION) return send(res, 400, { error: `unsupported apiVersion ${JSON.stringify(body.apiVersion)}` });
+    span.updateName(`${body.extensionPoint ?? 'request'} ${body.plugin ?? ''}`.trim());
+    span.setAttributes({ 'schedmesh.plugin': body.plugin ?? '', 'schedmesh.extension_point': body.extensionPoint ?? '', 'k8s.pod.uid': body.pod?.uid ?? '', 'schedmesh.nodes': body.nodes?.length ?? 0 });
 
     const received: ReceivedRequest = { body, headers: req.headers, aborted: false };
     requests.push(received);
@@ -176,7 +187,14 @@ export async function startExamplePlugin(options: ExamplePluginOptions = {}): Pr
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    handle(req, res).catch((err: unknown) => {
+    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const span = tracer.startSpan(`${req.method ?? 'GET'} /`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '' } }, parent);
+    res.once('close', () => {
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    context.with(trace.setSpan(parent, span), () => handle(req, res, span)).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, { error: (err as Error).message });
       else res.destroy();
     });

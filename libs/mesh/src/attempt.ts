@@ -26,7 +26,7 @@
  * exception from a service (UNAVAILABLE, a deadline) ends the attempt with an
  * Error status so the caller backs off and retries, never "unschedulable".
  */
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { Status } from '@schedmesh/framework';
 import type { StepResult } from '@schedmesh/proto/v1/scheduler';
@@ -34,6 +34,7 @@ import { ExtensionPoint, PreemptionPolicy } from '@schedmesh/proto/v1/types';
 import type { Node, NodeScore, Pod } from '@schedmesh/proto/v1/types';
 import { groupKey, resolvePodGroup } from '@schedmesh/model';
 import type { PodGroupLookup } from '@schedmesh/model';
+import { linkTo } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
 import { ADMISSION_PLUGIN, admit } from './adapters/admission.js';
 import { evaluate, findPreemptionCandidates, PREEMPTION_PLUGIN } from './adapters/filterscore.js';
@@ -115,11 +116,13 @@ export interface AttemptRequest {
   /** Preemption candidates asked of filterscore (default 0: the service's default). */
   readonly maxCandidates?: number;
   /**
-   * The trace the attempt belongs to: the pod's cluster event carries the
-   * informer's publish span, so one trace runs from the watch to the
-   * Binding. Absent: the caller's active context (a gRPC call's span).
+   * The trace context the attempt follows from: the pod's cluster event,
+   * which carries the informer's publish span. The root span then starts a
+   * trace of its own — one trace per attempt, however many attempts one
+   * event takes — with a link to that span. Absent: the root is a child of
+   * the caller's active context (a Schedule call's or an extender verb's span).
    */
-  readonly parent?: Context;
+  readonly follows?: Context;
   readonly signal: AbortSignal;
 }
 
@@ -235,8 +238,9 @@ export class SchedulingAttempt {
       {
         kind: SpanKind.INTERNAL,
         attributes: { 'k8s.namespace.name': pod.namespace, 'k8s.pod.name': pod.name, 'k8s.pod.uid': pod.uid, 'schedmesh.profile': req.profile, 'schedmesh.mode': req.mode },
+        ...(req.follows ? { links: linkTo(req.follows) } : {}),
       },
-      req.parent ?? context.active(),
+      req.follows ? ROOT_CONTEXT : context.active(),
       async (root) => {
         const gang = this.deps.podGroups ? resolvePodGroup(pod, this.deps.podGroups) : { pod };
         const run = new Run(this.deps, gang.pod ? { ...req, pod: gang.pod } : req, root.spanContext().traceId);

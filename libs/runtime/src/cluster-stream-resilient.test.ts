@@ -6,6 +6,9 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { SpanKind } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
@@ -13,6 +16,7 @@ import { clusterEventSubject, ensureClusterStream, followClusterStreamResilient,
 import type { ReceivedClusterEvent, ResilientFollowOptions } from './cluster-stream.js';
 import { GenerationGate } from './generation-gate.js';
 import { createLogger } from './logger.js';
+import { initTelemetry, withSpan } from './telemetry.js';
 
 const node = (name: string, rv: string): ClusterEvent =>
   ClusterEvent.fromPartial({ type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT, object: { $case: 'node', value: { name, resourceVersion: rv } } });
@@ -83,7 +87,7 @@ async function manager(): Promise<JetStreamManager> {
 }
 
 /** A follower of a private stream, recording what it applied and how often it reset. */
-function follower(options: { filterSubject?: string; memory?: boolean; apply?: (r: ReceivedClusterEvent) => void | Promise<void>; conn?: NatsConnection } = {}) {
+function follower(options: { filterSubject?: string; memory?: boolean; apply?: (r: ReceivedClusterEvent) => void | Promise<void>; conn?: NatsConnection; tracer?: Tracer } = {}) {
   const n = ++streams;
   const stream = `FOLLOW_T${n}_${process.pid}`;
   const prefix = `f${n}.cluster`;
@@ -99,6 +103,7 @@ function follower(options: { filterSubject?: string; memory?: boolean; apply?: (
     gate,
     retry: { initialMs: 50, maxMs: 200 },
     signal: ac.signal,
+    ...(options.tracer ? { tracer: options.tracer } : {}),
     ...(options.filterSubject ? { filterSubject: options.filterSubject.replace('PREFIX', prefix) } : {}),
     apply: async (r) => {
       await options.apply?.(r);
@@ -262,4 +267,52 @@ describe('followClusterStreamResilient', () => {
     expect(f.applied).toEqual([1]);
     await f.stop();
   }, 30_000);
+
+  test('with a tracer, each live event is applied in an `apply <kind>` span of its own trace, linked to the publish span; the replay is not traced', async () => {
+    const exporter = new InMemorySpanExporter();
+    const telemetry = initTelemetry({ serviceName: 'follow-trace-test', exporter, simpleProcessor: true });
+    const stream = `FOLLOW_TRACED_${process.pid}`;
+    const prefix = 'traced.cluster';
+    await ensureClusterStream(await manager(), { name: stream, prefix, memory: true });
+    await withSpan(telemetry.tracer, 'informer publish (replayed)', { kind: SpanKind.PRODUCER }, () => publish(prefix, node('replayed-1', '1'), node('replayed-2', '1')));
+    const gate = new GenerationGate({ name: 'the traced state' });
+    const applied: string[] = [];
+    const ac = new AbortController();
+    const running = followClusterStreamResilient({
+      nc,
+      logger: capturedLogger().logger,
+      stream,
+      gate,
+      tracer: telemetry.tracer,
+      signal: ac.signal,
+      apply: ({ event }) => void applied.push(event.object?.$case === 'node' ? event.object.value.name : '?'),
+    });
+    await until('the replay applied and in sync', () => applied.length === 2 && gate.synced);
+    const published = await withSpan(telemetry.tracer, 'informer publish', { kind: SpanKind.PRODUCER }, async (span) => ({
+      spanId: span.spanContext().spanId,
+      traceId: span.spanContext().traceId,
+      seq: await publish(prefix, node('traced-node', '1')),
+    }));
+    await until('the live event applied', () => applied.length === 3);
+    ac.abort();
+    await running;
+    await telemetry.flush();
+    const applies = exporter.getFinishedSpans().filter((s) => s.name === 'apply node');
+    expect(applies).toHaveLength(1);
+    const apply = applies[0]!;
+    expect(apply.kind).toBe(SpanKind.CONSUMER);
+    expect(apply.parentSpanContext).toBeUndefined();
+    expect(apply.spanContext().traceId).not.toBe(published.traceId);
+    expect(apply.links.map((l) => l.context.spanId)).toEqual([published.spanId]);
+    expect(apply.attributes).toMatchObject({
+      'messaging.system': 'nats',
+      'messaging.destination.name': clusterEventSubject(node('traced-node', '1'), prefix),
+      'schedmesh.generation': published.seq,
+      'schedmesh.object.kind': 'node',
+      'schedmesh.object.key': 'traced-node',
+      'k8s.node.name': 'traced-node',
+    });
+    await (await manager()).streams.delete(stream);
+    await telemetry.shutdown();
+  });
 });

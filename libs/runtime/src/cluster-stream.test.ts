@@ -8,6 +8,7 @@ import { sharedServers } from '@schedmesh/testkit';
 import {
   clusterEventSubject,
   clusterKindFilter,
+  clusterObjectAttributes,
   ensureClusterStream,
   followClusterStream,
   publishClusterEvent,
@@ -37,6 +38,16 @@ describe('subjects', () => {
     expect(clusterEventSubject(pod('team-a', 'web-0', '1'))).toBe('schedmesh.cluster.pod.team-a.web-0');
     expect(clusterKindFilter('pod')).toBe('schedmesh.cluster.pod.>');
   });
+});
+
+describe('span attributes of an object (the Kubernetes semantic conventions)', () => {
+  test.each([
+    ['a pod: name, UID and namespace', pod('team-a', 'web-0', '1'), { 'schedmesh.object.kind': 'pod', 'schedmesh.object.key': 'team-a/web-0', 'k8s.namespace.name': 'team-a', 'k8s.pod.name': 'web-0', 'k8s.pod.uid': 'team-a-web-0' }],
+    ['a node: its name', node('n1', '1'), { 'schedmesh.object.kind': 'node', 'schedmesh.object.key': 'n1', 'k8s.node.name': 'n1' }],
+    ['a namespace', ClusterEvent.fromPartial({ object: { $case: 'namespace', value: { name: 'team-a' } } }), { 'schedmesh.object.kind': 'namespace', 'schedmesh.object.key': 'team-a', 'k8s.namespace.name': 'team-a' }],
+    ['a ConfigMap: kind and key only', ClusterEvent.fromPartial({ object: { $case: 'configMap', value: { namespace: 'ops', name: 'profiles' } } }), { 'schedmesh.object.kind': 'configMap', 'schedmesh.object.key': 'ops/profiles' }],
+    ['an event without an object: none', ClusterEvent.fromPartial({}), {}],
+  ])('%s', (_name, event, want) => expect(clusterObjectAttributes(event)).toEqual(want));
 });
 
 describe('the cluster stream on real JetStream', () => {

@@ -1,8 +1,8 @@
 import { DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { ConsumerNotification, JetStreamClient, JetStreamManager, JsMsg, PubAck, StreamInfo } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { context } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import type { Attributes, Context, Tracer } from '@opentelemetry/api';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { delay } from 'abort-controller-x';
 import { Backoff, sleep } from './backoff.js';
@@ -10,6 +10,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { GenerationGate } from './generation-gate.js';
 import type { Logger } from './logger.js';
 import { jetStreamClient, messageTraceContext, publishTraced } from './nats.js';
+import { linkTo, withSpan } from './telemetry.js';
 
 /**
  * The cluster stream: every Kubernetes object the mesh reads, as ClusterEvent
@@ -68,6 +69,30 @@ export function clusterObjectKey(event: ClusterEvent): string {
       return `${o.value.namespace}/${o.value.name}`;
     default:
       throw new TypeError('cluster event carries no object');
+  }
+}
+
+/**
+ * The OpenTelemetry attributes of an event's object, by the Kubernetes
+ * semantic conventions: `k8s.pod.name`, `k8s.pod.uid` and
+ * `k8s.namespace.name` for a pod, `k8s.node.name` for a node,
+ * `k8s.namespace.name` for a namespace, and for any object
+ * `schedmesh.object.kind` and `schedmesh.object.key` ("namespace/name").
+ * Jaeger finds a pod's publish and applies by its UID.
+ */
+export function clusterObjectAttributes(event: ClusterEvent): Attributes {
+  const o = event.object;
+  if (!o) return {};
+  const common = { 'schedmesh.object.kind': o.$case, 'schedmesh.object.key': clusterObjectKey(event) };
+  switch (o.$case) {
+    case 'pod':
+      return { ...common, 'k8s.namespace.name': o.value.namespace, 'k8s.pod.name': o.value.name, 'k8s.pod.uid': o.value.uid };
+    case 'node':
+      return { ...common, 'k8s.node.name': o.value.name };
+    case 'namespace':
+      return { ...common, 'k8s.namespace.name': o.value.name };
+    default:
+      return common;
   }
 }
 
@@ -149,7 +174,9 @@ export async function publishClusterEvent(js: JetStreamClient, event: ClusterEve
 /** A decoded stream message: the event (generation = stream sequence) and its trace context. */
 export interface ReceivedClusterEvent {
   readonly event: ClusterEvent;
-  /** The producer's trace context; parent consumer spans with it. */
+  /** The message's subject (one per object: see {@link clusterEventSubject}). */
+  readonly subject: string;
+  /** The producer's trace context: consumer spans link to it (or are parented by it). */
   readonly traceContext: Context;
   /** Messages left in the stream after this one when it was delivered (0 = caught up). */
   readonly pending: number;
@@ -159,7 +186,37 @@ export interface ReceivedClusterEvent {
 export function decodeClusterEvent(msg: JsMsg): ReceivedClusterEvent {
   const event = ClusterEvent.decode(msg.data);
   event.generation = msg.seq;
-  return { event, traceContext: msg.headers ? messageTraceContext(msg.headers) : context.active(), pending: msg.info.pending };
+  return { event, subject: msg.subject, traceContext: msg.headers ? messageTraceContext(msg.headers) : context.active(), pending: msg.info.pending };
+}
+
+/**
+ * Runs `apply` for one received event inside a CONSUMER span `apply <kind>`
+ * that starts a trace of its own and links to the producer's span (the
+ * informer's publish): applying an event to a state is not part of the
+ * publisher's work, but Jaeger shows where it came from. Attributes follow
+ * the messaging conventions (`messaging.system` nats, the subject as
+ * `messaging.destination.name`), plus `schedmesh.generation` and the
+ * object's ({@link clusterObjectAttributes}).
+ */
+export function applyTraced<T>(tracer: Tracer, received: ReceivedClusterEvent, apply: () => T | Promise<T>): Promise<T> {
+  const kind = received.event.object?.$case ?? 'unknown';
+  return withSpan(
+    tracer,
+    `apply ${kind}`,
+    {
+      kind: SpanKind.CONSUMER,
+      parent: ROOT_CONTEXT,
+      links: linkTo(received.traceContext),
+      attributes: {
+        'messaging.system': 'nats',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': received.subject,
+        'schedmesh.generation': received.event.generation,
+        ...clusterObjectAttributes(received.event),
+      },
+    },
+    async () => apply(),
+  );
 }
 
 /** Who hears of a stream message that is not a ClusterEvent: `onInvalid`, or else a warning in the log. */
@@ -316,6 +373,16 @@ export interface ResilientFollowOptions {
   onInvalid?(msg: JsMsg, err: Error): void;
   /** Delays between attempts after a failure (default 250 ms doubling to 5 s). */
   retry?: BackoffOptions;
+  /**
+   * The follower's tracer: each live event (one applied while the gate is in
+   * sync) is applied inside an `apply <kind>` span linked to its producer's
+   * span ({@link applyTraced}). Events applied while catching up — the replay
+   * at start, after a reconnect or a recreated stream — are not traced: a
+   * span costs tens of µs, several times the apply itself
+   * (bench/trace-apply.bench.ts), and a replay's thousands of spans would
+   * overflow the export queue. Without a tracer, nothing is traced.
+   */
+  tracer?: Tracer;
   /** Stops following; the returned promise then resolves. */
   signal: AbortSignal;
 }
@@ -339,7 +406,7 @@ export interface ResilientFollowOptions {
  * The gate is out of sync when this returns.
  */
 export async function followClusterStreamResilient(options: ResilientFollowOptions): Promise<void> {
-  const { nc, gate, logger, signal } = options;
+  const { nc, gate, logger, signal, tracer } = options;
   const stream = options.stream ?? clusterStream.name;
   const js = jetStreamClient(nc);
   const backoff = new Backoff(options.retry);
@@ -403,7 +470,7 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
           onEvent: async (received) => {
             // A follower told to stop while it was being set up may still deliver: it must not apply anything.
             if (stop.aborted) throw new FollowerStopped();
-            await options.apply(received);
+            await (tracer && gate.synced ? applyTraced(tracer, received, () => options.apply(received)) : options.apply(received));
             gate.advance(received.event.generation);
             if (received.pending === 0 || received.event.generation >= head) caughtUp();
           },

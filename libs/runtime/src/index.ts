@@ -5,8 +5,8 @@ export { runMain } from './run-main.js';
 export type { RunMainOptions } from './run-main.js';
 export { createLogger, redactedPaths } from './logger.js';
 export type { Logger, LoggerOptions } from './logger.js';
-export { activeTraceId, extractTraceContext, initTelemetry, injectTraceHeaders, withSpan, withSpanSync } from './telemetry.js';
-export type { HeaderCarrier, SpanOptions, Telemetry, TelemetryOptions } from './telemetry.js';
+export { activeTraceId, extractTraceContext, httpTraceContext, initTelemetry, injectHttpTraceHeaders, injectTraceHeaders, linkTo, withSpan, withSpanSync } from './telemetry.js';
+export type { HeaderCarrier, HttpHeaders, SpanOptions, Telemetry, TelemetryOptions } from './telemetry.js';
 export { classifyDomainError, createGrpcServer } from './grpc-server.js';
 export type { ErrorClassifier, GrpcServer, GrpcServerOptions, ServerTlsOptions } from './grpc-server.js';
 export { clientConfigSchema, connectChannel, connectClient, createServiceClient } from './grpc-client.js';
@@ -29,8 +29,10 @@ export type { AppOptions, CommonConfig, ServiceApp, ServiceOptions, ServiceRunti
 export { DEFAULT_MAX_WAIT_MS, GenerationGate, minGenerationConfigSchema } from './generation-gate.js';
 export type { GenerationGateOptions, WaitForOptions } from './generation-gate.js';
 export {
+  applyTraced,
   clusterEventSubject,
   clusterKindFilter,
+  clusterObjectAttributes,
   clusterObjectKey,
   clusterStream,
   decodeClusterEvent,

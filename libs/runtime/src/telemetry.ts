@@ -1,5 +1,5 @@
-import { context, propagation, trace, SpanStatusCode } from '@opentelemetry/api';
-import type { Attributes, Context, Span, SpanKind, TextMapGetter, TextMapSetter, Tracer } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, trace, SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span, SpanKind, TextMapGetter, TextMapSetter, Tracer } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -68,6 +68,13 @@ export interface SpanOptions {
   /** INTERNAL by default; CLIENT around an outgoing call, PRODUCER around a publish. */
   kind?: SpanKind;
   attributes?: Attributes;
+  /** Spans this one follows from without being their child (a consumed message's producer: {@link linkTo}). */
+  links?: Link[];
+  /**
+   * The parent: the active context by default; ROOT_CONTEXT starts a trace
+   * of its own (work that only follows from another trace, through `links`).
+   */
+  parent?: Context;
 }
 
 /**
@@ -75,7 +82,7 @@ export interface SpanOptions {
  * is recorded on the span, marks it as an error, and is rethrown.
  */
 export async function withSpan<T>(tracer: Tracer, name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, spanOptions(options), async (span) => {
+  return tracer.startActiveSpan(name, spanOptions(options), options.parent ?? context.active(), async (span) => {
     try {
       return await fn(span);
     } catch (err) {
@@ -89,7 +96,7 @@ export async function withSpan<T>(tracer: Tracer, name: string, options: SpanOpt
 
 /** {@link withSpan} for synchronous work (per-node checks, rule evaluation). */
 export function withSpanSync<T>(tracer: Tracer, name: string, options: SpanOptions, fn: (span: Span) => T): T {
-  return tracer.startActiveSpan(name, spanOptions(options), (span) => {
+  return tracer.startActiveSpan(name, spanOptions(options), options.parent ?? context.active(), (span) => {
     try {
       return fn(span);
     } catch (err) {
@@ -101,8 +108,21 @@ export function withSpanSync<T>(tracer: Tracer, name: string, options: SpanOptio
   });
 }
 
-function spanOptions(options: SpanOptions): { kind?: SpanKind; attributes?: Attributes } {
-  return { ...(options.kind !== undefined ? { kind: options.kind } : {}), ...(options.attributes ? { attributes: options.attributes } : {}) };
+function spanOptions(options: SpanOptions): { kind?: SpanKind; attributes?: Attributes; links?: Link[] } {
+  return {
+    ...(options.kind !== undefined ? { kind: options.kind } : {}),
+    ...(options.attributes ? { attributes: options.attributes } : {}),
+    ...(options.links ? { links: options.links } : {}),
+  };
+}
+
+/**
+ * A link to the span a context carries (a message's producer, read with
+ * {@link extractTraceContext}); none when it carries no valid span.
+ */
+export function linkTo(ctx: Context): Link[] {
+  const spanContext = trace.getSpanContext(ctx);
+  return spanContext && isSpanContextValid(spanContext) ? [{ context: spanContext }] : [];
 }
 
 function markFailed(span: Span, err: unknown): void {
@@ -139,4 +159,26 @@ export function injectTraceHeaders(headers: HeaderCarrier, ctx: Context = contex
 /** Reads a trace context from message headers; the result parents the consumer's span. */
 export function extractTraceContext(headers: HeaderCarrier | undefined, base: Context = context.active()): Context {
   return headers ? propagation.extract(base, headers, headerGetter) : base;
+}
+
+/** Request headers as node:http gives them (lower-case names). */
+export type HttpHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+const httpHeaderGetter: TextMapGetter<HttpHeaders> = {
+  get: (carrier, key) => carrier[key.toLowerCase()],
+  keys: (carrier) => Object.keys(carrier),
+};
+
+/** Writes the active (or given) trace context into the headers of an outgoing HTTP request. */
+export function injectHttpTraceHeaders(headers: Record<string, string>, ctx: Context = context.active()): void {
+  propagation.inject(ctx, headers);
+}
+
+/**
+ * Reads the caller's W3C trace context (traceparent, tracestate, baggage)
+ * from HTTP request headers; an HTTP server's span is parented by it. A
+ * request without one yields ROOT_CONTEXT: the server's span starts a trace.
+ */
+export function httpTraceContext(headers: HttpHeaders): Context {
+  return propagation.extract(ROOT_CONTEXT, headers, httpHeaderGetter);
 }

@@ -4,7 +4,7 @@
 // (src/cycle.test.ts): this package never depends on the plugins. Extenders: extenders.test.ts.
 import { describe, expect, test } from '@jest/globals';
 import { Status } from '@schedmesh/framework';
-import { Diagnosis, fitErrorMessage, numFeasibleNodesToFind, rankNodes } from './cycle.js';
+import { Diagnosis, fitErrorMessage, numFeasibleNodesToFind, rankNodes, summarizeScores } from './cycle.js';
 
 describe('numFeasibleNodesToFind (TestNumFeasibleNodesToFind)', () => {
   test.each([
@@ -52,5 +52,22 @@ describe('rankNodes (selectHost)', () => {
     const firsts = new Set<string>();
     for (let i = 0; i < 200; i++) firsts.add(rankNodes([score('a', 7), score('b', 7), score('c', 7), score('d', 6)])[0]!.name);
     expect([...firsts].sort()).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('summarizeScores (the bounded view of a cycle that traces carry)', () => {
+  const node = (name: string, scores: [string, number][]) => ({ name, total: 0, scores: scores.map(([plugin, score]) => ({ plugin, score, weight: plugin === 'TaintToleration' ? 3 : 1 })) });
+  test.each([
+    ['nothing scored', [], []],
+    [
+      'one entry per plugin, in the order the plugins ran, over every node',
+      [node('a', [['NodeResourcesFit', 80], ['TaintToleration', 100]]), node('b', [['NodeResourcesFit', 20], ['TaintToleration', 100]]), node('c', [['NodeResourcesFit', 50], ['TaintToleration', 0]])],
+      [
+        { plugin: 'NodeResourcesFit', weight: 1, nodes: 3, min: 20, max: 80, mean: 50 },
+        { plugin: 'TaintToleration', weight: 3, nodes: 3, min: 0, max: 100, mean: 200 / 3 },
+      ],
+    ],
+  ])('%s', (_name, scores, want) => {
+    expect(summarizeScores(scores)).toEqual(want);
   });
 });

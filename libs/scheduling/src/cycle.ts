@@ -324,6 +324,8 @@ export function rankNodes(scores: readonly NodePluginScores[], random: () => num
 export interface EvaluateResult extends FilterResult {
   /** The scored feasible nodes, best first (truncated to maxRanked). */
   readonly ranked: readonly NodePluginScores[];
+  /** Each Score plugin's scores over every node scored (before the truncation); empty when nothing was scored. */
+  readonly scoreSummary: readonly PluginScoreSummary[];
   /** The explanation when nothing is feasible; empty otherwise. */
   readonly summary: string;
 }
@@ -340,16 +342,44 @@ export async function evaluatePod(fwk: Framework, request: CycleRequest & { read
   const filtered = await findNodesThatFitPod(fwk, request);
   if (filtered.feasible.length === 0) {
     const summary = await explainFailure(fwk, filtered, request);
-    return { ...filtered, ranked: [], summary };
+    return { ...filtered, ranked: [], scoreSummary: [], summary };
   }
   // Unscored: a single feasible node (as upstream), or a caller that asks only which nodes fit.
   if (filtered.feasible.length === 1 || request.skipScore === true) {
-    return { ...filtered, ranked: filtered.feasible.map((n) => ({ name: n.name, total: 0, scores: [] })), summary: '' };
+    return { ...filtered, ranked: filtered.feasible.map((n) => ({ name: n.name, total: 0, scores: [] })), scoreSummary: [], summary: '' };
   }
   const scores = await prioritizeNodes(fwk, filtered.state, request.pod, filtered.feasible, request.signal);
   let ranked = rankNodes(scores);
   if (request.maxRanked !== undefined && request.maxRanked > 0 && ranked.length > request.maxRanked) ranked = ranked.slice(0, request.maxRanked);
-  return { ...filtered, ranked, summary: '' };
+  return { ...filtered, ranked, scoreSummary: summarizeScores(scores), summary: '' };
+}
+
+/** One Score plugin's normalized scores (0..100, before its weight) over the nodes scored. */
+export interface PluginScoreSummary {
+  readonly plugin: string;
+  readonly weight: number;
+  readonly nodes: number;
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** Each plugin's score range over the nodes, in the order the plugins ran: a bounded view of a cycle's scores. */
+export function summarizeScores(scores: readonly NodePluginScores[]): PluginScoreSummary[] {
+  const byPlugin = new Map<string, { weight: number; nodes: number; min: number; max: number; sum: number }>();
+  for (const node of scores) {
+    for (const s of node.scores) {
+      const acc = byPlugin.get(s.plugin);
+      if (acc === undefined) byPlugin.set(s.plugin, { weight: s.weight, nodes: 1, min: s.score, max: s.score, sum: s.score });
+      else {
+        acc.nodes += 1;
+        acc.min = Math.min(acc.min, s.score);
+        acc.max = Math.max(acc.max, s.score);
+        acc.sum += s.score;
+      }
+    }
+  }
+  return [...byPlugin].map(([plugin, a]) => ({ plugin, weight: a.weight, nodes: a.nodes, min: a.min, max: a.max, mean: a.sum / a.nodes }));
 }
 
 async function explainFailure(fwk: Framework, filtered: FilterResult, request: CycleRequest): Promise<string> {

@@ -36,7 +36,7 @@ export {
   REASON_NODE_NOT_FOUND,
   scoreNodes,
 } from './cycle.js';
-export type { CycleRequest, EvaluateResult, FilterResult, NodeRejection, PreemptionSearchResult, ReasonCount } from './cycle.js';
+export type { CycleRequest, EvaluateResult, FilterResult, NodeRejection, PluginScoreSummary, PreemptionSearchResult, ReasonCount } from './cycle.js';
 export { ExtenderError, REASON_EXTENDER_DROPPED, runExtenderFilters, runExtenderPrioritizers } from './extenders.js';
 export type { ExtenderErrorListener, ExtenderFilterOutcome, ExtenderRejection, ExtenderScore } from './extenders.js';
 export { ClusterSnapshot, snapshotOf } from './snapshot/cluster-snapshot.js';

@@ -34,6 +34,7 @@ export type {
   CreateFakeNodesOptions,
   FakeNodeSpec,
   Jaeger,
+  JaegerKeyValue,
   JaegerOptions,
   JaegerSpan,
   JaegerTrace,

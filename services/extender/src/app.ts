@@ -39,7 +39,7 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
   const instance = config.extender.instance ?? hostname();
 
   const kc = options.kubeConfig ?? loadKubeConfig(config.kubernetes.kubeconfig);
-  const api = new KubeApi({ kubeConfig: kc, timeoutMs: config.kubernetes.timeout });
+  const api = new KubeApi({ kubeConfig: kc, timeoutMs: config.kubernetes.timeout, tracer });
   const writer = new PodWriter(api, { reportingController: 'schedmesh-extender', reportingInstance: instance });
 
   const mesh = connectMesh(config, { logger });
@@ -94,6 +94,7 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
   const { grpcPort, httpPort } = await runtime.listen();
   const server = await startExtenderServer({
     deps,
+    tracer,
     ...(options.verbs ? { verbs: options.verbs } : {}),
     host: config.extender.host,
     port: config.extender.port,

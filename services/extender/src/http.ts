@@ -9,12 +9,18 @@
  * - a logical failure is 200 with the result's Error set, as the protocol
  *   expects (kube-scheduler reads the Error field);
  * - every verb runs under a deadline shorter than kube-scheduler's
- *   httpTimeout, and is cancelled when the caller goes away.
+ *   httpTimeout, and is cancelled when the caller goes away;
+ * - every verb call is a SERVER span (`POST /filter`) parented by the
+ *   request's `traceparent` when kube-scheduler sends one, else the root of
+ *   a trace of its own: the attempt's `schedule_one` runs under it.
  */
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
+import { httpTraceContext, withSpan } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
 import type { Counter, Histogram } from 'prom-client';
 import { bindVerb } from './verbs/bind.js';
@@ -50,6 +56,8 @@ export interface ExtenderServerOptions {
   /** PEM certificate and key: serve HTTPS (kube-scheduler's enableHTTPS / tlsConfig). */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   readonly logger: Logger;
+  /** The tracer of the verb spans (default: the global provider's). */
+  readonly tracer?: Tracer;
   readonly metrics?: { readonly requests: Counter<'verb' | 'code'>; readonly seconds: Histogram<'verb'> };
 }
 
@@ -99,6 +107,7 @@ export async function startExtenderServer(options: ExtenderServerOptions): Promi
   const verbs = options.verbs ?? meshVerbs;
   const prefix = options.pathPrefix.replace(/\/+$/, '');
   const { logger, deps } = options;
+  const tracer = options.tracer ?? trace.getTracer('schedmesh-extender');
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -117,7 +126,18 @@ export async function startExtenderServer(options: ExtenderServerOptions): Promi
       return;
     }
     const started = performance.now();
-    const code = await serveVerb(verb as Verb, req, res);
+    const route = `${prefix}/${verb}`;
+    const code = await withSpan(
+      tracer,
+      `POST ${route}`,
+      { kind: SpanKind.SERVER, parent: httpTraceContext(req.headers), attributes: { 'http.request.method': 'POST', 'http.route': route, 'schedmesh.extender.verb': verb } },
+      async (span) => {
+        const status = await serveVerb(verb as Verb, req, res);
+        span.setAttribute('http.response.status_code', status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        return status;
+      },
+    );
     options.metrics?.requests.inc({ verb, code: String(code) });
     options.metrics?.seconds.observe({ verb }, (performance.now() - started) / 1000);
   };

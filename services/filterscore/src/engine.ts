@@ -1,8 +1,11 @@
+import { trace } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import type { NodeInfo } from '@schedmesh/framework';
 import { evaluatePod, findNodesThatFitPod, findPreemptionCandidates, Framework, newPodInfo, scoreNodes } from '@schedmesh/scheduling';
 import type { EvaluateResult, FilterResult, NodePluginScores, PreemptionSearchResult, Registry, ResolvedSchedulerConfig } from '@schedmesh/scheduling';
 import type { Pod } from '@schedmesh/proto/v1/types';
-import { FailedPreconditionError, InvalidArgumentError } from '@schedmesh/runtime';
+import { FailedPreconditionError, InvalidArgumentError, withSpan } from '@schedmesh/runtime';
+import { recordCycle } from './cycle-trace.js';
 import type { SnapshotReplica } from './replica.js';
 
 /** What every call shares (the proto CycleOptions, resolved). */
@@ -30,6 +33,8 @@ export interface FilterScoreEngineOptions {
   readonly replica: SnapshotReplica;
   /** Candidates returned when the caller asks for 0. */
   readonly defaultMaxCandidates: number;
+  /** The tracer of the Evaluate spans (default: the global provider's). */
+  readonly tracer?: Tracer;
 }
 
 // One configuration's frameworks; replaced whole, never changed in place.
@@ -50,8 +55,10 @@ export class FilterScoreEngine {
   private readonly registry: Registry;
   private readonly replica: SnapshotReplica;
   private readonly defaultMaxCandidates: number;
+  private readonly tracer: Tracer;
 
   constructor(options: FilterScoreEngineOptions) {
+    this.tracer = options.tracer ?? trace.getTracer('schedmesh-filterscore');
     this.registry = options.registry;
     this.replica = options.replica;
     this.defaultMaxCandidates = options.defaultMaxCandidates;
@@ -97,9 +104,18 @@ export class FilterScoreEngine {
     return this.replica.read(async (snapshot) => ({ generation: snapshot.generation, result: await run(fwk) }));
   }
 
-  /** PreFilter, Filter, PreScore, Score, NormalizeScore; PostFilter as a dry run when nothing fits. */
+  /**
+   * PreFilter, Filter, PreScore, Score, NormalizeScore; PostFilter as a dry
+   * run when nothing fits. One `filterscore.Evaluate` span with an event per
+   * plugin that rejected or scored (see cycle-trace.ts).
+   */
   evaluate(pod: Pod, options: CallOptions, maxRanked: number, flags: { readonly exhaustive?: boolean; readonly skipScore?: boolean } = {}): Promise<AtGeneration<EvaluateResult>> {
-    return this.cycle(options, (fwk) => evaluatePod(fwk, { pod: newPodInfo(pod), nodeNames: options.nodeNames, signal: options.signal, maxRanked, ...flags }));
+    const attributes = { 'k8s.namespace.name': pod.namespace, 'k8s.pod.name': pod.name, 'k8s.pod.uid': pod.uid, 'schedmesh.profile': options.profile };
+    return withSpan(this.tracer, 'filterscore.Evaluate', { attributes }, async (span) => {
+      const out = await this.cycle(options, (fwk) => evaluatePod(fwk, { pod: newPodInfo(pod), nodeNames: options.nodeNames, signal: options.signal, maxRanked, ...flags }));
+      recordCycle(span, out.generation, out.result);
+      return out;
+    });
   }
 
   /** PreFilter and Filter. */

@@ -15,8 +15,8 @@ import {
 } from 'cockatiel';
 import type { CircuitBreakerPolicy, RetryPolicy, TimeoutPolicy } from 'cockatiel';
 import type { Pod } from '@schedmesh/proto/v1/types';
-import { injectTraceHeaders, withSpan } from '@schedmesh/runtime';
-import type { HeaderCarrier, Logger } from '@schedmesh/runtime';
+import { injectHttpTraceHeaders, withSpan } from '@schedmesh/runtime';
+import type { Logger } from '@schedmesh/runtime';
 import { CallCancelledError, PluginCallError } from './failures.js';
 import type { BreakerStateName, GatewayMetrics } from './metrics.js';
 import type { ResolvedPlugin } from './plugin-config.js';
@@ -194,7 +194,7 @@ export class PluginClient {
       'x-schedmesh-request-id': input.requestId,
       'x-schedmesh-attempt': String(attempt),
     };
-    injectTraceHeaders(recordCarrier(headers));
+    injectHttpTraceHeaders(headers);
     await this.#signer.sign(headers, body);
     const json = await this.#http.post(body, headers, signal);
     return this.#protocol.interpret(json, { point: input.point, candidates: input.candidates, podJson: input.payload().podJson, tagsAs: this.plugin.tagsAs });
@@ -224,17 +224,6 @@ export class PluginClient {
     });
     return this.#closed;
   }
-}
-
-function recordCarrier(headers: Record<string, string>): HeaderCarrier {
-  return {
-    get: (key) => headers[key.toLowerCase()] ?? '',
-    set: (key, value) => {
-      headers[key.toLowerCase()] = value;
-    },
-    has: (key) => key.toLowerCase() in headers,
-    keys: () => Object.keys(headers),
-  };
 }
 
 function describe(reason: { error: Error } | { value: unknown } | undefined): string | undefined {

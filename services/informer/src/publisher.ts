@@ -1,10 +1,11 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 
+import { SpanKind } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
 import { convertAdmissionPolicy, convertConfigMap, convertNamespace, convertNode, convertPod, convertPodDisruptionBudget, convertPodGroup, EdgeError, objectKey, splitObjectKey } from '@schedmesh/model';
 import type { NodeConvertOptions } from '@schedmesh/model';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
-import { clusterObjectKey, MessageTooLargeError, publishClusterEvent, withSpan } from '@schedmesh/runtime';
+import { clusterObjectAttributes, MessageTooLargeError, publishClusterEvent, withSpan } from '@schedmesh/runtime';
 import type { ClusterObjectKind, Logger } from '@schedmesh/runtime';
 import type { Counter } from 'prom-client';
 
@@ -154,7 +155,7 @@ export class ClusterPublisher {
     await withSpan(
       this.options.tracer,
       `informer.publish ${kind}`,
-      { attributes: { 'schedmesh.kind': kind, 'schedmesh.object': clusterObjectKey(event), 'schedmesh.event': type } },
+      { kind: SpanKind.PRODUCER, attributes: { ...clusterObjectAttributes(event), 'schedmesh.event': type } },
       async (span) => {
         const ack = await publishClusterEvent(this.options.js, event, this.options.subjectPrefix);
         span.setAttribute('schedmesh.generation', ack.seq);

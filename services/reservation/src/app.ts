@@ -70,7 +70,7 @@ export async function startReservation(config: ReservationConfig, options: Start
         permitDefaultTimeoutMs: config.reservation.permitDefaultTimeout,
       }),
     );
-    const follower = new StreamFollower({ nc, stream: config.nats.stream, sync, logger });
+    const follower = new StreamFollower({ nc, stream: config.nats.stream, sync, logger, tracer: runtime.tracer });
     const sweeper = new Sweeper({ ledger, gangs, sync, logger, intervalMs: config.reservation.sweepInterval });
     runtime.onShutdown(async () => {
       await follower.stop();

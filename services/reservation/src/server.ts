@@ -1,8 +1,11 @@
 /**
  * Maps gRPC to the reservation domain: validates each request (an
  * InvalidArgumentError names the field), calls Reservations, and builds the
- * replies with Message.fromPartial.
+ * replies with Message.fromPartial. Reserve, Confirm and Unreserve put what
+ * they decided on the call's span (pod, node, fencing version, outcome).
  */
+import { trace } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { durationProblem, durationToMs, groupKey, MAX_PERMIT_WAIT_MS, nodeNameProblem, podGroupProblem, podUidProblem, requestsProblem } from '@schedmesh/model';
 import type { FieldProblem } from '@schedmesh/model';
 import type { Duration } from '@schedmesh/proto/google/duration';
@@ -37,7 +40,10 @@ export interface ServerDefaults {
 export function createReservationServer(domain: Reservations, defaults: ServerDefaults): ReservationServiceImplementation {
   return {
     async reserve(request, context) {
-      const outcome = await domain.reserve(parseReserve(request, defaults), context.signal);
+      const input = parseReserve(request, defaults);
+      onSpan({ 'k8s.namespace.name': input.namespace, 'k8s.pod.name': input.name, 'k8s.pod.uid': input.uid, 'k8s.node.name': input.node });
+      const outcome = await domain.reserve(input, context.signal);
+      onSpan({ 'schedmesh.reservation.outcome': outcome.kind, ...(outcome.kind === 'conflict' ? {} : { 'schedmesh.fencing_version': outcome.lease.version }) });
       if (outcome.kind === 'conflict') {
         return ReserveResponse.fromPartial({
           result: { $case: 'conflict', value: { shortResources: outcome.shortages.map((s) => s.resource), message: outcome.message } },
@@ -49,12 +55,16 @@ export function createReservationServer(domain: Reservations, defaults: ServerDe
     async unreserve(request) {
       const uid = requireUid(request.podUid, 'pod_uid');
       const version = requireVersion(request.fencingVersion);
-      return UnreserveResponse.fromPartial({ released: await domain.unreserve(uid, version) });
+      onSpan({ 'k8s.pod.uid': uid, 'schedmesh.fencing_version': version });
+      const released = await domain.unreserve(uid, version);
+      onSpan({ 'schedmesh.reservation.released': released });
+      return UnreserveResponse.fromPartial({ released });
     },
 
     async confirm(request) {
       const uid = requireUid(request.podUid, 'pod_uid');
       const version = requireVersion(request.fencingVersion);
+      onSpan({ 'k8s.pod.uid': uid, 'schedmesh.fencing_version': version });
       return ConfirmResponse.fromPartial({ lease: toLease(await domain.confirm(uid, version)) });
     },
 
@@ -114,6 +124,11 @@ export function parseReserve(request: ReserveRequest, defaults: ServerDefaults):
     group = groupKey(namespace, request.podGroup.name);
   }
   return { uid, namespace, name: request.pod?.name ?? '', node, demand: podDemand(request.requests), ttlMs, holder: request.holder, group };
+}
+
+/** Adds attributes to the call's span (the gRPC server's). */
+function onSpan(attributes: Attributes): void {
+  trace.getActiveSpan()?.setAttributes(attributes);
 }
 
 /** Validates a PermitRequest. */

@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Tracer } from '@opentelemetry/api';
 import { followClusterStreamResilient } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
 import type { LedgerSync } from './sync.js';
@@ -6,6 +7,8 @@ import type { LedgerSync } from './sync.js';
 /** Options of {@link StreamFollower}. */
 export interface StreamFollowerOptions {
   nc: NatsConnection;
+  /** Each applied event is an `apply <kind>` span linked to the informer's publish. */
+  tracer?: Tracer;
   /** The cluster stream's name (the informer creates it). */
   stream: string;
   sync: LedgerSync;
@@ -31,10 +34,11 @@ export class StreamFollower {
 
   /** Starts following in the background. */
   start(): void {
-    const { nc, stream, sync, logger } = this.o;
+    const { nc, stream, sync, logger, tracer } = this.o;
     this.running ??= followClusterStreamResilient({
       nc,
       logger,
+      ...(tracer ? { tracer } : {}),
       stream,
       gate: sync.gate,
       signal: this.abort.signal,

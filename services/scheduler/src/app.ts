@@ -51,7 +51,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
   const profiles = new ServedProfiles({ initial: config.scheduler.profiles, filterscoreProfiles: config.scheduler.filterscoreProfiles, logger });
 
   const kc = options.kubeConfig ?? loadKubeConfig(config.kubernetes.kubeconfig);
-  const api = new KubeApi({ kubeConfig: kc, timeoutMs: config.kubernetes.timeout });
+  const api = new KubeApi({ kubeConfig: kc, timeoutMs: config.kubernetes.timeout, tracer });
   const writer = new PodWriter(api, { reportingController: config.scheduler.profiles[0]!, reportingInstance: instance });
 
   const mesh = connectMesh(config, { logger });
@@ -101,6 +101,7 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
   const nc = await connectNatsFrom(config.nats, 'schedmesh-scheduler', logger);
   const source = new PodSource({
     nc,
+    tracer,
     queue,
     view,
     logger,

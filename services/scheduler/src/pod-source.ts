@@ -17,7 +17,7 @@
  * Binding subresource make sure it binds once.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Context } from '@opentelemetry/api';
+import type { Context, Tracer } from '@opentelemetry/api';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { isPodTerminal } from '@schedmesh/model';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
@@ -34,6 +34,8 @@ export interface PodSourceOptions {
   readonly queue: SchedulingQueue;
   readonly view: ClusterView;
   readonly logger: Logger;
+  /** Each event the view applies is an `apply <kind>` span linked to the informer's publish. */
+  readonly tracer?: Tracer;
   /** The schedulerNames this scheduler serves (its profiles; they may change, see profilesChanged). */
   readonly profiles: ProfileSet;
   /** Stream name and subject prefix. */
@@ -163,6 +165,7 @@ export class PodSource {
       stream: this.options.stream,
       gate: this.gate,
       signal,
+      ...(this.options.tracer ? { tracer: this.options.tracer } : {}),
       apply: ({ event }) => {
         const change = view.apply(event);
         if (change.settledPod) {

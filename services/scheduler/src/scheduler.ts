@@ -32,7 +32,7 @@ export interface SchedulerOptions {
   readonly logger: Logger;
   /** The profile of a pod (its schedulerName, when it is one of ours). */
   readonly profileOf: (pod: Pod) => string;
-  /** The trace a pod's attempts join (its cluster event's), if any. */
+  /** The trace context of a pod's cluster event, if any: each attempt is a trace of its own that links to it. */
   readonly traceOf?: (uid: string) => Context | undefined;
   /** The generation the pod's latest event was seen at (its attempts wait for it). */
   readonly generationOf: (uid: string) => number;
@@ -81,14 +81,14 @@ export class Scheduler {
     // Our nomination may not have come back from the API server yet. The attempt must see it:
     // preemption does not evict again while pods are leaving the nominated node for this one.
     const nominated = queue.nominatedNodeName(pod.uid);
-    const parent = this.options.traceOf?.(pod.uid);
+    const follows = this.options.traceOf?.(pod.uid);
     const result = await attempt.run({
       pod: nominated && pod.nominatedNodeName === '' ? { ...pod, nominatedNodeName: nominated } : pod,
       profile: this.options.profileOf(pod),
       minGeneration: this.options.generationOf(pod.uid),
       mode: 'bind',
       maxReserveTries: this.options.maxReserveTries ?? 3,
-      ...(parent ? { parent } : {}),
+      ...(follows ? { follows } : {}),
       signal,
     });
     const ms = performance.now() - started;

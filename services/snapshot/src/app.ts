@@ -59,7 +59,7 @@ export async function startSnapshotApp(config: SnapshotConfig, options: AppOptio
   try {
     const { grpcPort, httpPort } = await runtime.listen();
     nc = await connectNatsFrom(config.nats, 'schedmesh-snapshot', logger);
-    syncing = syncFromStream({ nc, store, logger, stream: config.nats.stream, invalidMessages: invalid, signal: stopSync.signal });
+    syncing = syncFromStream({ nc, store, logger, tracer: runtime.tracer, stream: config.nats.stream, invalidMessages: invalid, signal: stopSync.signal });
     return { runtime, store, grpcPort, httpPort, stop: () => runtime.stop() };
   } catch (err) {
     await runtime.stop();

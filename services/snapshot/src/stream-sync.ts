@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Tracer } from '@opentelemetry/api';
 import { followClusterStreamInto } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
 import type { Counter } from 'prom-client';
@@ -11,6 +12,8 @@ export interface StreamSyncOptions {
   logger: Logger;
   /** The cluster stream's name (the informer creates it). */
   stream: string;
+  /** Each applied event is an `apply <kind>` span linked to the informer's publish. */
+  tracer?: Tracer;
   /** Counts messages that are not ClusterEvents. */
   invalidMessages?: Counter;
   /** Stops syncing. */

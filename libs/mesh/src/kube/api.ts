@@ -3,10 +3,14 @@
  * call takes the caller's AbortSignal (client-node's generated APIs do not),
  * credentials are re-read from the kubeconfig per call (in-cluster service
  * account tokens rotate), and an answer is a status code plus parsed JSON,
- * so callers decide what 404 or 409 means for them.
+ * so callers decide what 404 or 409 means for them. Each request is a
+ * CLIENT span (`POST pods/binding`) whose context travels in `traceparent`,
+ * so an API server with tracing on continues the trace.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { UnavailableError } from '@schedmesh/runtime';
+import { SpanKind, trace } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
+import { injectHttpTraceHeaders, UnavailableError, withSpan } from '@schedmesh/runtime';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 
@@ -44,6 +48,8 @@ export interface KubeApiOptions {
   readonly timeoutMs?: number;
   /** Most connections kept open to the API server (default 32). */
   readonly connections?: number;
+  /** The tracer of the request spans (default: the global provider's). */
+  readonly tracer?: Tracer;
 }
 
 /** The Kubernetes Status object an API error carries. */
@@ -56,9 +62,11 @@ interface StatusBody {
 export class KubeApi {
   private agent: Agent | undefined;
   private readonly timeoutMs: number;
+  private readonly tracer: Tracer;
 
   constructor(private readonly options: KubeApiOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.tracer = options.tracer ?? trace.getTracer('@schedmesh/mesh');
   }
 
   /** GET path; 404 is an answer, not an error. */
@@ -83,7 +91,7 @@ export class KubeApi {
     await agent?.close();
   }
 
-  private async call<T>(
+  private call<T>(
     method: Dispatcher.HttpMethod,
     path: string,
     body: unknown,
@@ -91,54 +99,75 @@ export class KubeApi {
     signal: AbortSignal,
     accept: readonly number[],
   ): Promise<KubeResponse<T | undefined>> {
-    const kc = this.options.kubeConfig;
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new UnavailableError('the kubeconfig has no current cluster: set one with `kubectl config use-context`');
-    const opts: { headers?: Record<string, unknown>; ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean; auth?: string } = {};
-    await kc.applyToHTTPSOptions(opts);
-    this.agent ??= new Agent({
-      connections: this.options.connections ?? 32,
-      connect: {
-        ...(opts.ca !== undefined ? { ca: opts.ca as string } : {}),
-        ...(opts.cert !== undefined ? { cert: opts.cert as string } : {}),
-        ...(opts.key !== undefined ? { key: opts.key as string } : {}),
-        ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
-        ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
-      },
-    });
-    const headers: Record<string, string> = { accept: 'application/json' };
-    for (const [name, value] of Object.entries(opts.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value;
-    if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-    if (contentType) headers['content-type'] = contentType;
-    const url = new URL(path, cluster.server);
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await request(url, {
-        method,
-        headers,
-        dispatcher: this.agent,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]),
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    const attributes = { 'http.request.method': method, 'url.path': path };
+    return withSpan(this.tracer, `${method} ${kubeRoute(path)}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const kc = this.options.kubeConfig;
+      const cluster = kc.getCurrentCluster();
+      if (!cluster) throw new UnavailableError('the kubeconfig has no current cluster: set one with `kubectl config use-context`');
+      const opts: { headers?: Record<string, unknown>; ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean; auth?: string } = {};
+      await kc.applyToHTTPSOptions(opts);
+      this.agent ??= new Agent({
+        connections: this.options.connections ?? 32,
+        connect: {
+          ...(opts.ca !== undefined ? { ca: opts.ca as string } : {}),
+          ...(opts.cert !== undefined ? { cert: opts.cert as string } : {}),
+          ...(opts.key !== undefined ? { key: opts.key as string } : {}),
+          ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+          ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
+        },
       });
-    } catch (err) {
-      if (signal.aborted) throw signal.reason;
-      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
-      throw new UnavailableError(`${method} ${url.pathname}: the API server is unreachable (${why})`, { cause: err });
-    }
-    const text = await res.body.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    const status = res.statusCode;
-    if ((status >= 200 && status < 300) || accept.includes(status) || (method === 'GET' && status === 404)) {
-      return { status, body: parsed as T | undefined };
-    }
-    const s = (parsed ?? {}) as StatusBody;
-    throw new KubeApiError(method, url.pathname, status, s.reason ?? '', s.message ?? text.slice(0, 300));
+      const headers: Record<string, string> = { accept: 'application/json' };
+      for (const [name, value] of Object.entries(opts.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value;
+      if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+      if (contentType) headers['content-type'] = contentType;
+      injectHttpTraceHeaders(headers);
+      const url = new URL(path, cluster.server);
+      span.setAttributes({ 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) });
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(url, {
+          method,
+          headers,
+          dispatcher: this.agent,
+          signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]),
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
+        throw new UnavailableError(`${method} ${url.pathname}: the API server is unreachable (${why})`, { cause: err });
+      }
+      const text = await res.body.text();
+      let parsed: unknown;
+      try {
+        parsed = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      const status = res.statusCode;
+      span.setAttribute('http.response.status_code', status);
+      if ((status >= 200 && status < 300) || accept.includes(status) || (method === 'GET' && status === 404)) {
+        return { status, body: parsed as T | undefined };
+      }
+      const s = (parsed ?? {}) as StatusBody;
+      throw new KubeApiError(method, url.pathname, status, s.reason ?? '', s.message ?? text.slice(0, 300));
+    });
   }
+}
+
+/**
+ * The low-cardinality name of an API path, for span names: the resource and
+ * subresource without namespace or object names
+ * ("/api/v1/namespaces/ns/pods/p/binding" → "pods/binding").
+ */
+export function kubeRoute(path: string): string {
+  const parts = path.split('?')[0]!.split('/').filter((p) => p !== '');
+  // /api/v1/... or /apis/<group>/<version>/...
+  let i = parts[0] === 'apis' ? 3 : 2;
+  if (parts[i] === 'namespaces' && parts.length > i + 2) i += 2;
+  const resource = parts[i] ?? '';
+  const subresource = parts[i + 2];
+  return subresource ? `${resource}/${subresource}` : resource;
 }
 
 /** The path of a namespaced pod, or of one of its subresources. */

@@ -6,7 +6,7 @@ export { kubeconfigYaml, startControlPlane } from './controlplane.js';
 export type { ControlPlane, ControlPlaneOptions } from './controlplane.js';
 export { CLUSTER_BUILD_COMMAND, ClusterBinaryMissingError, ClusterStartError } from './errors.js';
 export { findTraces, getTrace, startJaeger } from './jaeger.js';
-export type { Jaeger, JaegerOptions, JaegerSpan, JaegerTrace, TraceQueryOptions } from './jaeger.js';
+export type { Jaeger, JaegerKeyValue, JaegerOptions, JaegerSpan, JaegerTrace, TraceQueryOptions } from './jaeger.js';
 export { kubectl } from './kubectl.js';
 export { LOOPBACK } from './net.js';
 export {

@@ -45,8 +45,17 @@ export interface JaegerSpan {
   readonly references: readonly { readonly refType: string; readonly traceID: string; readonly spanID: string }[];
   readonly startTime: number;
   readonly duration: number;
-  readonly tags: readonly { readonly key: string; readonly type: string; readonly value: unknown }[];
+  readonly tags: readonly JaegerKeyValue[];
+  /** The span's events: `fields` holds the event name (key "event") and its attributes. */
+  readonly logs?: readonly { readonly timestamp: number; readonly fields: readonly JaegerKeyValue[] }[];
   readonly processID: string;
+}
+
+/** A tag or log field as the query API returns it. */
+export interface JaegerKeyValue {
+  readonly key: string;
+  readonly type: string;
+  readonly value: unknown;
 }
 
 /** A trace as the query API returns it; `processes` maps a span's processID to its service. */
@@ -201,6 +210,8 @@ export async function findTraces(
     readonly limit?: number;
     /** How far back to search, in ms; default 1 h. */
     readonly lookbackMs?: number;
+    /** Only traces with a span that has these tags (span attributes), e.g. `{ 'k8s.pod.uid': uid }`. */
+    readonly tags?: Readonly<Record<string, string>>;
   } = {},
 ): Promise<JaegerTrace[]> {
   const minTraces = opts.minTraces ?? 1;
@@ -214,6 +225,7 @@ export async function findTraces(
         end: String(end),
       });
       if (opts.operation) params.set('operation', opts.operation);
+      if (opts.tags) params.set('tags', JSON.stringify(opts.tags));
       const traces = await queryTraces(`${queryUrl}/api/traces?${params.toString()}`);
       return traces && traces.length >= minTraces ? traces : undefined;
     },
