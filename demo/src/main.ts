@@ -89,7 +89,8 @@ async function runCluster(opts: DemoOptions, plugins: readonly DemoPlugin[], han
     handles,
   );
   watchdog.removeOnKill(stack.dirs);
-  say(`mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${stack.mesh.services.map((s) => s.name).join(', ')}; plugins ${plugins.map((p) => p.name).join(', ')}`);
+  say(`mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${stack.mesh.services.map((s) => s.name).join(', ')}`);
+  for (const p of plugins) say(`  plugin ${p.name} (gateway plugins ${p.gatewayPlugins.map((g) => g.name).join(', ')}): ${p.shows}`);
   say(`  export KUBECONFIG=${stack.cp.kubeconfigPath}    logs: ${stack.runDir}`);
   writeState(opts, { pid: process.pid, watchdog: watchdog.pid, dirs: stack.dirs, groups: stack.groups(), kubeconfig: stack.cp.kubeconfigPath, runDir: stack.runDir, jaeger: stack.jaeger.queryUrl });
 
