@@ -100,7 +100,7 @@ export async function runFixtureMode(ctx: {
     (p) => ctx.handles.addProcess(p),
   );
   const nodes = sampleNodes().map((n) => ({ name: n.name, zone: n.zone!, rack: n.rack!, pool: n.labels?.['schedmesh.io/node-pool'] ?? '' }));
-  const pods = samplePods(ctx.pods, { gangTimeoutSeconds: ctx.gangTimeoutSeconds }).map((p) => ({
+  const pods = samplePods(ctx.pods, { gangTimeoutSeconds: ctx.gangTimeoutSeconds, attest: mesh.attestation.sign }).map((p) => ({
     ...p,
     metadata: { ...p.metadata, uid: randomUUID(), creationTimestamp: new Date() },
   }));

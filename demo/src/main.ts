@@ -83,17 +83,19 @@ async function runCluster(opts: DemoOptions, plugins: readonly DemoPlugin[], han
       say,
       prepare: async (cp) => {
         const nodes = await seedCluster(cp, ROOT);
-        say(`sample cluster: ${nodes} nodes (3 zones × 2 racks × 10, and a GPU pool), 3 AdmissionPolicies, tenant RBAC`);
+        say(`sample cluster: ${nodes} nodes (3 zones × 2 racks × 10, and a GPU pool, half of it attested), 3 AdmissionPolicies, tenant RBAC`);
       },
     },
     handles,
   );
   watchdog.removeOnKill(stack.dirs);
-  say(`mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${stack.mesh.services.map((s) => s.name).join(', ')}; plugins ${plugins.map((p) => p.name).join(', ')}`);
+  say(`mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${stack.mesh.services.map((s) => s.name).join(', ')}`);
+  for (const p of plugins) say(`  plugin ${p.name} (gateway plugins ${p.gatewayPlugins.map((g) => g.name).join(', ')}): ${p.shows}`);
   say(`  export KUBECONFIG=${stack.cp.kubeconfigPath}    logs: ${stack.runDir}`);
   writeState(opts, { pid: process.pid, watchdog: watchdog.pid, dirs: stack.dirs, groups: stack.groups(), kubeconfig: stack.cp.kubeconfigPath, runDir: stack.runDir, jaeger: stack.jaeger.queryUrl });
 
-  const pods = samplePods(opts.pods, { gangTimeoutSeconds: opts.gangTimeoutSeconds });
+  say(`  GPU attestations signed with a throw-away Ed25519 key: ${stack.mesh.attestation.privateKeyFile}`);
+  const pods = samplePods(opts.pods, { gangTimeoutSeconds: opts.gangTimeoutSeconds, attest: stack.mesh.attestation.sign });
   const submitted = Date.now();
   say(`submitting ${pods.length} pods with schedulerName: schedmesh`);
   await submitPods(stack.cp, pods);
@@ -138,7 +140,7 @@ async function runFixture(opts: DemoOptions, plugins: readonly DemoPlugin[], han
 }
 
 const FIXTURE_NOTE =
-  'Fixture mode (no cluster binaries): the informer published the sample cluster from a YAML file; placements are the scheduler\'s Schedule RPC answers, each holding a lease in Redis — nothing was bound (no API server), tenant RBAC was not reviewed (no SubjectAccessReview: the tenant policy is written with failurePolicy Ignore, so the intern\'s GPU pods are admitted), latencies are the answers\' step results, and there is no trace (no Jaeger).';
+  'Fixture mode (no cluster binaries): the informer published the sample cluster from a YAML file; placements are the scheduler\'s Schedule RPC answers, each holding a lease in Redis — nothing was bound (no API server), tenant RBAC was not reviewed (no SubjectAccessReview: the tenant policy is written with failurePolicy Ignore, so the intern\'s GPU pods are admitted, and then refused by gpu-attestation for want of an attestation), latencies are the answers\' step results, and there is no trace (no Jaeger).';
 
 function writeState(opts: DemoOptions, state: Record<string, unknown>): void {
   if (opts.statePath) writeFileSync(opts.statePath, `${JSON.stringify(state, null, 2)}\n`);

@@ -1,6 +1,7 @@
 // The mesh as it runs in pods: each schedmesh service (and each REST plugin)
 // is its own process, started from its built dist/main.js with a YAML config
 // file (SCHEDMESH_CONFIG), in its own process group, its log in the run dir.
+// The run dir also holds the demo's GPU attestation key pair.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -8,7 +9,10 @@ import { freePort, LOOPBACK, spawnManaged, waitReady } from '@schedmesh/testkit'
 import type { ManagedProcess } from '@schedmesh/testkit';
 import { stringify } from 'yaml';
 
-import type { DemoPlugin } from './plugins.js';
+import { createDemoAttestation } from './attestation.js';
+import type { DemoAttestation } from './attestation.js';
+import { gatewayPluginsDocument } from './plugins.js';
+import type { DemoPlugin, PluginContext } from './plugins.js';
 
 /** Where the mesh's dependencies are. */
 export interface MeshEnvironment {
@@ -37,6 +41,8 @@ export interface Mesh {
   readonly plugins: readonly ManagedProcess[];
   /** host:port of the scheduler's gRPC (GetSchedulingStatus). */
   readonly schedulerAddress: string;
+  /** Signs the sample's GPU attestations; the gpu-compliance plugin holds its public key. */
+  readonly attestation: DemoAttestation;
 }
 
 type ServiceName = 'informer' | 'snapshot' | 'filterscore' | 'reservation' | 'gateway' | 'admission' | 'scheduler';
@@ -58,17 +64,18 @@ async function startProcess(env: MeshEnvironment, name: string, main: string, ex
   });
 }
 
-/** Starts the REST plugins and waits until each answers HTTP. */
+/** Starts the REST plugins and waits until each answers HTTP; returns each one's base URL by name. */
 async function startPlugins(
   env: MeshEnvironment,
   plugins: readonly DemoPlugin[],
+  ctx: PluginContext,
   onStarted: (p: ManagedProcess) => void,
 ): Promise<{ procs: ManagedProcess[]; endpoints: Map<string, string> }> {
   const procs: ManagedProcess[] = [];
   const endpoints = new Map<string, string>();
   for (const p of plugins) {
     const port = await freePort();
-    const proc = await startProcess(env, `plugin-${p.name}`, p.main, { PLUGIN_HOST: LOOPBACK, PLUGIN_PORT: String(port) });
+    const proc = await startProcess(env, `plugin-${p.name}`, p.main, { ...p.env?.(ctx), PLUGIN_HOST: LOOPBACK, PLUGIN_PORT: String(port) });
     procs.push(proc);
     onStarted(proc);
     const url = `http://${LOOPBACK}:${port}/`;
@@ -86,14 +93,10 @@ async function startPlugins(
  * half-way leaves nothing the caller does not know about.
  */
 export async function startMesh(env: MeshEnvironment, plugins: readonly DemoPlugin[], onStarted: (p: ManagedProcess) => void): Promise<Mesh> {
-  const { procs: pluginProcs, endpoints } = await startPlugins(env, plugins, onStarted);
+  const attestation = createDemoAttestation(env.runDir);
+  const { procs: pluginProcs, endpoints } = await startPlugins(env, plugins, { attestationPublicKeyFile: attestation.publicKeyFile }, onStarted);
   const pluginsFile = join(env.runDir, 'plugins.yaml');
-  writeFileSync(
-    pluginsFile,
-    stringify({
-      plugins: plugins.map((p) => ({ name: p.name, type: 'rest', endpoint: endpoints.get(p.name), extensionPoints: p.extensionPoints, failurePolicy: p.failurePolicy })),
-    }),
-  );
+  writeFileSync(pluginsFile, stringify(gatewayPluginsDocument(plugins, endpoints)));
 
   const names: ServiceName[] = ['informer', 'snapshot', 'filterscore', 'reservation', 'gateway', 'admission', 'scheduler'];
   const listen = new Map<ServiceName, Awaited<ReturnType<typeof listenBlock>>>();
@@ -139,5 +142,5 @@ export async function startMesh(env: MeshEnvironment, plugins: readonly DemoPlug
       }),
     ),
   );
-  return { services, plugins: pluginProcs, schedulerAddress: address('scheduler').address };
+  return { services, plugins: pluginProcs, schedulerAddress: address('scheduler').address, attestation };
 }

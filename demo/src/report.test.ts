@@ -1,14 +1,22 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 
-import { describe, expect, test } from '@jest/globals';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { ATTESTATION_ANNOTATION, ed25519PublicKeys, verifyAttestation } from '@schedmesh/gpu-compliance-example';
 import type { JaegerTrace } from '@schedmesh/testkit';
+
+import { createDemoAttestation } from './attestation.js';
 
 import { ProgressDisplay, progressBar } from './console.js';
 import { stepName } from './fixture-mode.js';
 import { placementByRack, podView, refusalsByReason } from './placements.js';
 import type { NodeView, PodView } from './placements.js';
 import { BUCKETS_MS, escapeHtml, histogram, percentile, renderReport, reportData } from './report.js';
-import { FEATURE_POD_COUNT, samplePods } from './sample.js';
+import { DEMO_PLUGINS, gatewayPluginsDocument } from './plugins.js';
+import { FEATURE_POD_COUNT, GPU, GPU_ATTESTED_LABEL, sampleNodes, samplePods } from './sample.js';
 import { stepLatencies } from './traces.js';
 
 const nodes: NodeView[] = [
@@ -53,13 +61,62 @@ describe('pod views', () => {
   });
 });
 
+const keyDir = mkdtempSync(join(tmpdir(), 'demo-attestation-'));
+afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
+const attestation = createDemoAttestation(keyDir);
+
 describe('the sample', () => {
   test.each([30, 200])('%i pods: every feature pod, the rest web pods, names unique', (n) => {
-    const sample = samplePods(n, { gangTimeoutSeconds: 5 });
+    const sample = samplePods(n, { gangTimeoutSeconds: 5, attest: attestation.sign });
     expect(sample).toHaveLength(n);
     expect(new Set(sample.map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`)).size).toBe(n);
     expect(sample.filter((p) => p.metadata!.labels!['schedmesh.io/demo-feature'] !== 'web')).toHaveLength(FEATURE_POD_COUNT);
     expect(sample.every((p) => p.spec!.schedulerName === 'schedmesh')).toBe(true);
+  });
+
+  test('the GPU pool: one attested node per zone, the other half not', () => {
+    const gpu = sampleNodes().filter((n) => n.capacity?.[GPU]);
+    const attested = gpu.filter((n) => n.labels?.[GPU_ATTESTED_LABEL] === 'true');
+    expect(gpu).toHaveLength(6);
+    expect(attested.map((n) => n.zone).sort()).toEqual(['zone-0', 'zone-1', 'zone-2']);
+  });
+
+  test("GPU pods: the trainer's attested ones verify with the demo's public key; the others have none, or one for someone else", () => {
+    const keys = ed25519PublicKeys(readFileSync(attestation.publicKeyFile, 'utf8'));
+    const verdict = (pod: V1Pod): string => {
+      const value = pod.metadata!.annotations?.[ATTESTATION_ANNOTATION];
+      if (value === undefined) return 'none';
+      const check = verifyAttestation(value, { namespace: pod.metadata!.namespace!, serviceAccount: pod.spec!.serviceAccountName ?? '' }, keys, Math.floor(Date.now() / 1000));
+      return check.valid ? 'valid' : 'invalid';
+    };
+    const gpuPods = samplePods(FEATURE_POD_COUNT, { gangTimeoutSeconds: 5, attest: attestation.sign }).filter((p) => p.spec!.containers[0]!.resources!.requests![GPU]);
+    const byFeature = (feature: string) => gpuPods.filter((p) => p.metadata!.labels!['schedmesh.io/demo-feature'] === feature).map((p) => `${p.metadata!.name}: ${verdict(p)}`);
+    expect(byFeature('gang')).toEqual(['train-a-0: valid', 'train-a-1: valid', 'train-a-2: valid', 'train-a-3: valid']);
+    expect(byFeature('gpu-attested')).toEqual(['infer-0: valid', 'infer-1: valid']);
+    expect(byFeature('gpu-unattested')).toEqual(['unattested-0: none', 'unattested-1: none', 'borrowed-attestation: invalid']);
+    expect(byFeature('gpu-forbidden')).toEqual(['intern-0: none', 'intern-1: none']);
+  });
+
+  test('the throw-away private key is readable by its owner only', () => {
+    expect(statSync(attestation.privateKeyFile).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('the plugins file', () => {
+  test('one process may serve several gateway plugins, each at its route, with its protocol', () => {
+    const doc = gatewayPluginsDocument(DEMO_PLUGINS, new Map([
+      ['cost-tracking', 'http://127.0.0.1:1001/'],
+      ['gpu-compliance', 'http://127.0.0.1:1002/'],
+    ]));
+    expect(doc.plugins.map((p) => [p.name, p.protocol, p.endpoint, p.extensionPoints])).toEqual([
+      ['cost-tracking', 'schedmesh.io/plugin/v1', 'http://127.0.0.1:1001/', ['preFilter', 'filter', 'score', 'preBind']],
+      ['gpu-attestation', 'verdict', 'http://127.0.0.1:1002/attestation', ['preFilter']],
+      ['gpu-attested-nodes', 'schedmesh.io/plugin/v1', 'http://127.0.0.1:1002/nodes', ['filter']],
+    ]);
+  });
+
+  test('a plugin that was not started is an error, not an endpoint "undefined"', () => {
+    expect(() => gatewayPluginsDocument(DEMO_PLUGINS, new Map([['cost-tracking', 'http://127.0.0.1:1001/']]))).toThrow('plugin gpu-compliance has no base URL');
   });
 });
 

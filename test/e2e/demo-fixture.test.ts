@@ -43,8 +43,11 @@ test('without cluster binaries the demo says so, places the sample through the S
   for (const p of of('reports-')) expect(p).toMatchObject({ state: 'refused', reason: expect.stringMatching(/hibernating/) });
   expect(of('giant')[0]).toMatchObject({ state: 'refused', reason: expect.stringMatching(/^0\/66 nodes are available: .*Insufficient cpu/) });
   for (const p of of('untracked-')) expect(p).toMatchObject({ state: 'refused', reason: 'pod has no cost-center label' });
-  // No API server to review tenant RBAC: the tenant policy fails open here, as the note says.
-  for (const p of of('intern-')) expect(p.state).toBe('bound');
+  // No API server to review tenant RBAC: the tenant policy fails open here, as the note says, and the
+  // intern's GPU pods are stopped by the GPU compliance plugin instead (nobody attested them).
+  for (const p of of('intern-')) expect(p).toMatchObject({ state: 'refused', reason: 'Missing security attestation' });
+  for (const p of of('unattested-')) expect(p).toMatchObject({ state: 'refused', reason: 'Missing security attestation' });
+  for (const p of [...of('infer-'), ...of('train-a-')]) expect(p).toMatchObject({ state: 'bound', node: expect.stringMatching(/^gpu-node-[0-2]$/) });
   const web = report.pods.filter((p) => p.feature === 'web');
   expect(web.length).toBeGreaterThan(0);
   for (const p of web) expect(p).toMatchObject({ state: 'bound', node: expect.stringMatching(/^node-/) });

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { getTrace, pollUntil, requireBinary } from '@schedmesh/testkit';
 
+import { refusalsByReason } from '../../demo/src/placements.js';
 import { reportData } from '../../demo/src/report.js';
 import type { ReportData } from '../../demo/src/report.js';
 import { alive, leftInGroups, processesInGroups, readState, runDemo } from './demo-process.js';
@@ -92,9 +93,26 @@ describe('npm start (the demo)', () => {
       expect(refusal('log-writer')).toEqual([expect.stringMatching(/^refused: .*may only be mounted read-only/)]);
       for (const r of refusal('untracked-')) expect(r).toBe('refused: pod has no cost-center label');
       expect(refusal('giant')).toEqual([expect.stringMatching(/^refused: 0\/66 nodes are available: .*Insufficient cpu/)]);
+
+      // GPU compliance: unattested GPU pods are refused at PreFilter, with the reason in the console and the
+      // report's refusals; every GPU pod that bound is on a node the API server has labelled attested.
+      for (const r of refusal('unattested-')) expect(r).toBe('refused: Missing security attestation');
+      expect(refusal('borrowed-attestation')).toEqual([
+        expect.stringMatching(/^refused: Missing security attestation: .* not valid \(the signature does not verify for service account shop\/default\)/),
+      ]);
+      const missing = refusalsByReason(report.pods).find((g) => g.reason === 'Missing security attestation');
+      expect(missing?.pods.map((p) => `${p.namespace}/${p.name}`).sort()).toEqual(['ml/unattested-0', 'ml/unattested-1']);
+      expect(demo.output()).toMatch(/2 × Missing security attestation\n\s+ml\/unattested-0, ml\/unattested-1/);
+      expect(of('infer-').map((p) => p.state)).toEqual(['bound', 'bound']);
+      const attestedNodes = new Set((await core.listNode({ labelSelector: 'schedmesh.io/gpu-attested=true' })).items.map((n) => n.metadata!.name!));
+      expect(attestedNodes.size).toBe(3);
+      const boundGpuPods = live.filter((p) => p.spec?.nodeName && p.spec.containers.some((c) => c.resources?.requests?.['nvidia.com/gpu']));
+      expect(boundGpuPods.map((p) => p.metadata!.name).sort()).toEqual(['infer-0', 'infer-1', 'train-a-0', 'train-a-1', 'train-a-2', 'train-a-3']);
+      for (const p of boundGpuPods) expect(`${p.metadata!.name} on ${p.spec!.nodeName!}: ${attestedNodes.has(p.spec!.nodeName!)}`).toBe(`${p.metadata!.name} on ${p.spec!.nodeName!}: true`);
       const html = readFileSync(reportPath, 'utf8');
       expect(html).not.toMatch(/<(link|img|iframe)\b|src=|@import|https?:\/\/(?!127\.0\.0\.1)/);
       for (const node of nodeNames) expect(html).toContain(`title="${node} (`);
+      expect(html).toContain('<tr><td>2</td><td>Missing security attestation</td><td>ml/unattested-0, ml/unattested-1</td></tr>');
 
       // Latency per step, from the scheduler's spans, and a trace Jaeger really holds.
       const steps = new Map(report.steps.map((s) => [s.step, s.durationsMs]));
