@@ -2,7 +2,9 @@
 // plane: informer → NATS → snapshot → filterscore, reservation on real Redis,
 // admission, the extender (and, when asked, a schedmesh scheduler replica),
 // each in-process on loopback ports. The tests add kube-scheduler themselves.
-import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 
 import { admissionConfigSchema, startAdmissionApp } from '@schedmesh/admission-service';
@@ -31,8 +33,10 @@ export interface ExtenderMeshOptions {
   readonly tag: string;
   /** Nodes the replicas must hold before the mesh counts as started. */
   readonly nodes: number;
-  /** Extra keys of the extender's `extender` block. */
+  /** Extra keys of the extender's `extender` block (`tls: { certFile, keyFile }` serves HTTPS). */
   readonly extender?: Readonly<Record<string, unknown>>;
+  /** With HTTPS: the CA file that signed the extender's certificate, which `post` trusts. */
+  readonly caFile?: string;
   /** Also run a schedmesh scheduler replica (schedulerName: schedmesh). */
   readonly scheduler?: boolean;
 }
@@ -141,7 +145,10 @@ export async function startExtenderMesh(cp: ControlPlane, options: ExtenderMeshO
     urlPrefix,
     post: (verb, body) =>
       new Promise((resolve, reject) => {
-        const req = request(`${urlPrefix}/${verb}`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        const https = urlPrefix.startsWith('https:');
+        const request = https ? httpsRequest : httpRequest;
+        const tls = https && options.caFile ? { ca: readFileSync(options.caFile) } : {};
+        const req = request(`${urlPrefix}/${verb}`, { method: 'POST', headers: { 'content-type': 'application/json' }, ...tls }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) as unknown }));
@@ -174,6 +181,8 @@ export interface ExtenderEntryOptions {
   readonly weight: number;
   /** Also route kube-scheduler's preemption through the preempt verb. */
   readonly preempt?: boolean;
+  /** The extender serves HTTPS with a certificate this CA (PEM) signed: kube-scheduler's enableHTTPS and tlsConfig.caData. */
+  readonly caPem?: string;
 }
 
 /** kube-scheduler's `extenders` entry for the mesh's extender: names only, filter, prioritize and bind. */
@@ -188,6 +197,7 @@ export function extenderEntry(mesh: ExtenderMesh, options: ExtenderEntryOptions)
     nodeCacheCapable: true,
     ignorable: options.ignorable,
     httpTimeout: '5s',
+    ...(options.caPem ? { enableHTTPS: true, tlsConfig: { caData: Buffer.from(options.caPem).toString('base64') } } : {}),
   };
 }
 

@@ -2,12 +2,14 @@
 // fake nodes, the mesh in-process (informer, snapshot, filterscore,
 // reservation on real Redis, admission) and the extender, and the stock
 // kube-scheduler configured with it (filter, prioritize, bind;
-// nodeCacheCapable: true; ignorable: true). Every check reads pods and events
-// back from the API server.
+// nodeCacheCapable: true; ignorable: true) over HTTPS, as its enableHTTPS and
+// tlsConfig.caData expect. Every check reads pods and events back from the
+// API server.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { createFakeNodes, fakeNodeSpecs, pollUntil, startKubeScheduler, kubectl as runKubectl } from '@schedmesh/testkit';
-import type { ControlPlane, KubeScheduler } from '@schedmesh/testkit';
+import { readFileSync } from 'node:fs';
+import { createFakeNodes, fakeNodeSpecs, makeTestPki, pollUntil, startKubeScheduler, kubectl as runKubectl } from '@schedmesh/testkit';
+import type { ControlPlane, KubeScheduler, TestPki } from '@schedmesh/testkit';
 import { extenderEntry, startExtenderControlPlane, startExtenderMesh } from './extender-mesh.js';
 import type { ExtenderMesh } from './extender-mesh.js';
 
@@ -17,6 +19,7 @@ const PODS = 12;
 let cp: ControlPlane;
 let mesh: ExtenderMesh | undefined;
 let kubeScheduler: KubeScheduler | undefined;
+let pki: TestPki | undefined;
 
 const kubectl = (args: string[], input?: string): Promise<string> => runKubectl(cp, args, input);
 
@@ -37,14 +40,19 @@ beforeAll(async () => {
   cp = await startExtenderControlPlane({ kubeScheduler: true });
   await kubectl(['create', 'namespace', 'locked']);
   await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(NODES, { zones: 2, racksPerZone: 2 }));
-  mesh = await startExtenderMesh(cp, { tag: 'ext-e2e', nodes: NODES });
-  kubeScheduler = await startKubeScheduler(cp, { config: { extenders: [extenderEntry(mesh, { ignorable: true, weight: 1 })] } });
+  // The extender's certificate is valid for 127.0.0.1 (and localhost), signed by a throw-away CA.
+  pki = makeTestPki('ext-e2e-ca');
+  mesh = await startExtenderMesh(cp, { tag: 'ext-e2e', nodes: NODES, extender: { tls: { certFile: pki.serverCert, keyFile: pki.serverKey } }, caFile: pki.caCert });
+  expect(mesh.urlPrefix).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/schedmesh$/);
+  const caPem = readFileSync(pki.caCert, 'utf8');
+  kubeScheduler = await startKubeScheduler(cp, { config: { extenders: [extenderEntry(mesh, { ignorable: true, weight: 1, caPem })] } });
 }, 240_000);
 
 afterAll(async () => {
   await kubeScheduler?.stop();
   await mesh?.stop();
   await cp?.stop();
+  pki?.remove();
 }, 120_000);
 
 describe('the extender with the real kube-scheduler', () => {
@@ -88,6 +96,8 @@ describe('the extender with the real kube-scheduler', () => {
       { what: `${PODS} pods bound`, timeoutMs: 120_000, intervalMs: 500 },
     );
     // ignorable: true would fall back to kube-scheduler's own binder on an extender error: the count proves the extender bound them.
+    // The verb is counted when it answers, after the Binding and Confirm: wait for the last answers to be counted.
+    await pollUntil(async () => ((await mesh!.requests('bind')) - bindsBefore >= PODS ? true : undefined), { what: `${PODS} bind answers counted`, timeoutMs: 30_000 });
     expect((await mesh!.requests('bind')) - bindsBefore).toBe(PODS);
     expect(await mesh!.requests('filter')).toBeGreaterThanOrEqual(PODS);
 
