@@ -9,74 +9,13 @@ import { join } from 'node:path';
 import { freePort, pollUntil, spawnManaged } from '@schedmesh/testkit';
 import type { ManagedProcess, ProcessExit } from '@schedmesh/testkit';
 import { stringify } from 'yaml';
-
-/** The mesh's services, in start order (each one's dependencies before it). */
-export const MESH_SERVICES = ['informer', 'snapshot', 'filterscore', 'reservation', 'gateway', 'admission', 'scheduler', 'extender'] as const;
-export type MeshService = (typeof MESH_SERVICES)[number];
-
-/** What every service of one mesh shares. */
-export interface MeshSetting {
-  readonly natsUrl: string;
-  readonly redisUrl: string;
-  readonly kubeconfig: string;
-  /** Makes the stream, subjects, durable names and Redis keys of this mesh its own (the servers are shared). */
-  readonly runId: string;
-  /** The gateway's plugins file. */
-  readonly pluginsFile: string;
-  /** OTLP/HTTP traces endpoint ("http://127.0.0.1:4318/v1/traces"); no export without it. */
-  readonly otlpEndpoint?: string;
-  /** Log level of every service (default warn). */
-  readonly logLevel?: string;
-}
-
-/** "host:port" of a service's gRPC server. */
-export type AddressOf = (service: MeshService) => string;
-
-/**
- * One service's configuration (the object its schema parses, or the YAML
- * its process reads), on port 0 unless the caller sets the ports.
- * `address` names the services it calls; it is asked only for those, so an
- * in-process caller can answer with the ports the services already bound.
- */
-export function meshConfig(service: MeshService, setting: MeshSetting, address: AddressOf): Record<string, unknown> {
-  const id = setting.runId;
-  const nats = { url: setting.natsUrl, stream: `MESH_${id}`, subjectPrefix: `mesh-${id}`, memoryStorage: true };
-  const common = {
-    grpc: { host: '127.0.0.1', port: 0 },
-    http: { host: '127.0.0.1', port: 0 },
-    log: { level: setting.logLevel ?? 'warn' },
-    shutdown: { grace: '1s' },
-    ...(setting.otlpEndpoint ? { telemetry: { otlpEndpoint: setting.otlpEndpoint } } : {}),
-  };
-  const kubernetes = { kubeconfig: setting.kubeconfig };
-  const at = (s: MeshService) => ({ address: address(s) });
-  // What the scheduler and the extender both call: an attempt over the mesh, and the API for its writes.
-  // Asked only for them: a service's address is known once it started.
-  const attemptServices = () => ({ filterscore: at('filterscore'), reservation: at('reservation'), admission: at('admission'), gateway: at('gateway'), kubernetes });
-  switch (service) {
-    case 'informer':
-      return { ...common, nats, source: { kubeconfig: setting.kubeconfig } };
-    case 'snapshot':
-      return { ...common, nats };
-    case 'filterscore':
-      return { ...common, nats, snapshot: at('snapshot') };
-    case 'reservation':
-      return { ...common, nats, redis: { url: setting.redisUrl, keyPrefix: `mesh-${id}` } };
-    case 'gateway':
-      return { ...common, gateway: { pluginsFile: setting.pluginsFile } };
-    case 'admission':
-      return { ...common, nats: { ...nats, lastKnownGoodBucket: `mesh_${id}` }, kubernetes };
-    case 'scheduler':
-      return { ...common, nats, ...attemptServices(), scheduler: { durableName: `mesh-${id}`, instance: `mesh-${id}-scheduler` } };
-    case 'extender':
-      return { ...common, nats, ...attemptServices(), extender: { host: '127.0.0.1', port: 0, pathPrefix: '/schedmesh', instance: `mesh-${id}-extender` } };
-  }
-}
+import { MESH_SERVICES, meshConfig } from './mesh-config';
+import type { AddressOf, MeshService, MeshSetting } from './mesh-config';
 
 /** The mesh as processes. */
 export interface MeshProcesses {
   readonly processes: ReadonlyMap<MeshService, ManagedProcess>;
-  readonly address: AddressOf;
+  readonly address: (service: MeshService) => string;
   /** The extender's urlPrefix ("http://127.0.0.1:PORT/schedmesh"). */
   readonly extenderUrl: string;
   /** SIGTERM to every service (the scheduler first), each given `graceMs` to exit; their exits, by service. */
@@ -120,6 +59,7 @@ export async function startMeshProcesses(options: MeshProcessOptions): Promise<M
   const ports = new Map(MESH_SERVICES.map((s, i) => [s, { grpc: free[2 * i]!, http: free[2 * i + 1]! }]));
   const extenderPort = free[free.length - 1]!;
   const address: AddressOf = (s) => `127.0.0.1:${ports.get(s)!.grpc}`;
+  const addressOf = (s: MeshService): string => address(s)!;
   const processes = new Map<MeshService, ManagedProcess>();
 
   const stop = async (graceMs = 15_000): Promise<Map<MeshService, ProcessExit>> => {
@@ -177,5 +117,5 @@ export async function startMeshProcesses(options: MeshProcessOptions): Promise<M
     await stop(2_000);
     throw err;
   }
-  return { processes, address, extenderUrl: `http://127.0.0.1:${extenderPort}/schedmesh`, stop };
+  return { processes, address: addressOf, extenderUrl: `http://127.0.0.1:${extenderPort}/schedmesh`, stop };
 }

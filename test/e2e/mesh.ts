@@ -22,6 +22,8 @@ import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-serv
 import type { SnapshotApp } from '@schedmesh/snapshot-service';
 import { kubectl, pollUntil, requireBinary, startControlPlane, testEnvKeys } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
+import { meshConfig } from './mesh-config';
+import type { AddressOf, MeshService, MeshSetting } from './mesh-config';
 
 const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 
@@ -75,55 +77,39 @@ export function e2eNats(name: string): { url: string; stream: string; subjectPre
   return { url: process.env[testEnvKeys.natsUrl]!, stream: id.toUpperCase().replace(/-/g, '_'), subjectPrefix: id, memoryStorage: true };
 }
 
-const address = (app: { grpcPort: number }): { address: string } => ({ address: `127.0.0.1:${app.grpcPort}` });
-
 /** Starts the mesh and waits until the scheduler's view holds every node. */
 export async function startE2eMesh(cp: ControlPlane, options: E2eMeshOptions): Promise<E2eMesh> {
-  const id = `${options.name}-${process.pid}`;
-  const nats = e2eNats(options.name);
-  const kubeconfig = cp.kubeconfigPath;
+  const setting: MeshSetting = {
+    natsUrl: process.env[testEnvKeys.natsUrl]!,
+    redisUrl: process.env[testEnvKeys.redisUrl]!,
+    kubeconfig: cp.kubeconfigPath,
+    runId: `${options.name}-${process.pid}`,
+    ...(options.pluginsFile ? { pluginsFile: options.pluginsFile } : {}),
+  };
+  // In process, every service binds port 0: its callers are configured with the port it got.
+  const ports = new Map<MeshService, number>();
+  const address: AddressOf = (s) => (ports.has(s) ? `127.0.0.1:${ports.get(s)!}` : undefined);
+  const config = (s: MeshService): Record<string, unknown> => meshConfig(s, setting, address);
   const started: Array<{ stop(): Promise<void> }> = [];
-  const start = async <T extends { stop(): Promise<void> }>(app: Promise<T>): Promise<T> => {
+  const start = async <T extends { stop(): Promise<void>; readonly grpcPort: number }>(service: MeshService, app: Promise<T>): Promise<T> => {
     const running = await app;
     started.push(running);
+    ports.set(service, running.grpcPort);
     return running;
   };
   const stop = async (): Promise<void> => {
     for (const app of started.splice(0).reverse()) await app.stop().catch(() => undefined);
   };
+  const inProcess = { handleSignals: false };
   try {
-    const informer = await start(startInformerApp(informerConfigSchema.parse({ ...e2eService, nats, source: { kubeconfig } }), { handleSignals: false }));
-    const snapshot = await start(startSnapshotApp(snapshotConfigSchema.parse({ ...e2eService, nats }), { handleSignals: false }));
+    const informer = await start('informer', startInformerApp(informerConfigSchema.parse(config('informer')), inProcess));
+    const snapshot = await start('snapshot', startSnapshotApp(snapshotConfigSchema.parse(config('snapshot')), inProcess));
     // With a nats block, filterscore follows the profiles ConfigMap (schedmesh-system/schedmesh-profiles); so does the scheduler.
-    const filterscore = await start(startFilterScoreApp(filterScoreConfigSchema.parse({ ...e2eService, nats, snapshot: address(snapshot) }), { handleSignals: false }));
-    const reservation = await start(
-      startReservation(reservationConfigSchema.parse({ ...e2eService, nats, redis: { url: process.env[testEnvKeys.redisUrl]!, keyPrefix: id } }), { handleSignals: false }),
-    );
-    const gateway = options.pluginsFile
-      ? await start(startGatewayService(gatewayConfigSchema.parse({ ...e2eService, gateway: { pluginsFile: options.pluginsFile } }), { handleSignals: false }))
-      : undefined;
-    const admission = options.admission
-      ? await start(
-          startAdmissionApp(admissionConfigSchema.parse({ ...e2eService, nats: { ...nats, lastKnownGoodBucket: id.replace(/-/g, '_') }, kubernetes: { kubeconfig } }), {
-            handleSignals: false,
-          }),
-        )
-      : undefined;
-    const scheduler = await start(
-      startSchedulerApp(
-        schedulerConfigSchema.parse({
-          ...e2eService,
-          nats,
-          filterscore: address(filterscore),
-          reservation: address(reservation),
-          ...(admission ? { admission: address(admission) } : {}),
-          ...(gateway ? { gateway: address(gateway) } : {}),
-          kubernetes: { kubeconfig },
-          scheduler: { durableName: id, instance: `${options.name}-0` },
-        }),
-        { handleSignals: false },
-      ),
-    );
+    const filterscore = await start('filterscore', startFilterScoreApp(filterScoreConfigSchema.parse(config('filterscore')), inProcess));
+    const reservation = await start('reservation', startReservation(reservationConfigSchema.parse(config('reservation')), inProcess));
+    const gateway = options.pluginsFile ? await start('gateway', startGatewayService(gatewayConfigSchema.parse(config('gateway')), inProcess)) : undefined;
+    const admission = options.admission ? await start('admission', startAdmissionApp(admissionConfigSchema.parse(config('admission')), inProcess)) : undefined;
+    const scheduler = await start('scheduler', startSchedulerApp(schedulerConfigSchema.parse(config('scheduler')), inProcess));
     await pollUntil(async () => (scheduler.source.gate.synced && scheduler.source.viewNodes() === options.nodes ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
     return { informer, snapshot, filterscore, reservation, gateway, admission, scheduler, stop };
   } catch (err) {

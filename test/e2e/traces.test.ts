@@ -29,7 +29,8 @@ import {
 } from '@schedmesh/testkit';
 import type { ControlPlane, Jaeger, JaegerSpan, JaegerTrace, ManagedProcess, ProcessExit } from '@schedmesh/testkit';
 import { startMeshProcesses } from './mesh-processes';
-import type { MeshProcesses, MeshService } from './mesh-processes';
+import type { MeshProcesses } from './mesh-processes';
+import type { MeshService } from './mesh-config';
 
 const ROOT = join(__dirname, '../..');
 const CRD = join(ROOT, 'deploy/base/crds/admissionpolicy.yaml');
