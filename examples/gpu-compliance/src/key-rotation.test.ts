@@ -78,4 +78,4 @@ test('a rotated key file takes effect without a restart: the new key admits, the
   expect(await verdictFor(oldKey.privateKey)).toEqual(refused);
 
   expect(events.map((e) => (e.event === 'keys_reloaded' ? `${e.event}:${e.keys}` : `${e.event}:kept ${e.keptKeys}`))).toEqual(['keys_reloaded:2', 'keys_reloaded:1', 'keys_reload_failed:kept 1']);
-});
+}, 90_000);

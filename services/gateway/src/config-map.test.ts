@@ -80,4 +80,4 @@ test('each ConfigMap version reconfigures the gateway; an invalid one leaves the
   const metrics = await reloads();
   expect(metrics).toMatch(/schedmesh_gateway_config_reloads_total\{source="configmap",result="rejected"[^}]*\} 1/);
   expect(metrics).toMatch(/schedmesh_gateway_config_reloads_total\{source="configmap",result="applied"[^}]*\} 2/);
-});
+}, 90_000);

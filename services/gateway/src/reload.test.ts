@@ -103,7 +103,7 @@ describe('reload', () => {
     } finally {
       await slow.close();
     }
-  });
+  }, 60_000);
 });
 
 describe('watching the plugins file', () => {
@@ -148,5 +148,5 @@ describe('watching the plugins file', () => {
 
     replace(path, pluginsYaml([pluginB()]));
     await until('the third version in force', () => names(g).join() === 'b');
-  });
+  }, 90_000);
 });

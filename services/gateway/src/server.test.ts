@@ -148,7 +148,7 @@ describe('GatewayService over loopback gRPC', () => {
     expect(Date.now() - started).toBeLessThan(4000);
     await pollUntil(async () => (slow.requests[0]?.aborted ? true : undefined), { what: 'the plugin sees its request aborted', timeoutMs: 30_000, intervalMs: 20 });
     expect(slow.requests).toHaveLength(1);
-  });
+  }, 60_000);
 
   test('/metrics exposes the gateway metrics on the service registry', async () => {
     const text = await (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text();
@@ -167,7 +167,7 @@ describe('GatewayService over loopback gRPC', () => {
       { what: 'the gateway reloads the edited plugins file', timeoutMs: 30_000, intervalMs: 25 },
     );
     expect(reply.plugins).toEqual([expect.objectContaining({ name: 'cost', failurePolicy: 'Ignore', tenants: ['team-a'] })]);
-  });
+  }, 60_000);
 });
 
 test('an invalid plugins file stops start-up with the field named', async () => {
