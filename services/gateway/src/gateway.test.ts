@@ -358,8 +358,8 @@ describe('circuit breaker', () => {
     const started = performance.now();
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-    // Far below the plugin's 5 s: the abort, not the answer, ended the call.
-    expect(performance.now() - started).toBeLessThan(2500);
+    // Below the plugin's 5 s: the abort, not the answer, ended the call.
+    expect(performance.now() - started).toBeLessThan(4000);
     await pollUntil(async () => (p.requests[0]!.aborted ? true : undefined), { what: 'the plugin request aborted', timeoutMs: 10_000, intervalMs: 10 });
     expect(g.listPlugins().plugins[0]!.breakerState).toBe('closed');
   });
