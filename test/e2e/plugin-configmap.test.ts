@@ -26,7 +26,8 @@ const applyPlugins = (pluginsYaml: string): Promise<string> =>
     JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'schedmesh-plugins', namespace: 'schedmesh-system' }, data: { 'plugins.yaml': pluginsYaml } }),
   );
 
-const inForce = (): string[] => gateway!.gateway.listPlugins().plugins.map((p) => `${p.name}@${p.points.join('+')}`);
+// name (protocol)@points, as ListPlugins reports them.
+const inForce = (): string[] => gateway!.gateway.listPlugins().plugins.map((p) => `${p.name} (${p.protocol})@${p.points.join('+')}`);
 
 async function reloads(result: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${gateway!.httpPort}/metrics`)).text();
@@ -51,18 +52,18 @@ describe('the plugin ConfigMap, edited with kubectl', () => {
     // The source design's configuration, verbatim.
     await applyPlugins('plugins:\n- name: cost-tracking\n  type: rest\n  endpoint: https://internal-api.example.com/dstack-hooks\n  timeout: 5000ms\n  retry: 3\n');
     await pollUntil(async () => (inForce().length === 1 ? true : undefined), { what: 'the ConfigMap applied by the gateway', timeoutMs: 30_000, intervalMs: 100 });
-    expect(inForce()).toEqual(['cost-tracking@preFilter+preBind']);
+    expect(inForce()).toEqual(['cost-tracking (schedmesh.io/plugin/v1)@preFilter+preBind']);
 
     await applyPlugins('plugins:\n- name: cost-tracking\n  type: rest\n  protocol: operation\n  endpoint: https://internal-api.example.com/dstack-hooks\n- name: compliance\n  type: rest\n  protocol: verdict\n  endpoint: https://compliance.example.com/\n');
     await pollUntil(async () => (inForce().length === 2 ? true : undefined), { what: 'the edited ConfigMap applied', timeoutMs: 30_000, intervalMs: 100 });
-    expect(inForce()).toEqual(['cost-tracking@preBind', 'compliance@preFilter']);
+    expect(inForce()).toEqual(['cost-tracking (operation)@preBind', 'compliance (verdict)@preFilter']);
     const applied = await reloads('applied');
     expect(applied).toBeGreaterThanOrEqual(2);
 
     // retry: 0 and an unknown key: refused whole.
     await applyPlugins('plugins:\n- name: cost-tracking\n  type: rest\n  endpoint: https://internal-api.example.com/\n  retry: 0\n  retries: 2\n');
     await pollUntil(async () => ((await reloads('rejected')) >= 1 ? true : undefined), { what: 'the invalid ConfigMap refused', timeoutMs: 30_000, intervalMs: 100 });
-    expect(inForce()).toEqual(['cost-tracking@preBind', 'compliance@preFilter']);
+    expect(inForce()).toEqual(['cost-tracking (operation)@preBind', 'compliance (verdict)@preFilter']);
     expect(await reloads('applied')).toBe(applied);
   }, 120_000);
 });

@@ -21,7 +21,7 @@ export interface ComplianceRules {
   gpuResources: readonly string[];
   /** The node label (value "true") that marks a node's GPUs as attested. */
   attestedNodeLabel: string;
-  /** Any of them may have signed an attestation. */
+  /** Any of them may have signed an attestation; read at each request, as they change with the key file. */
   publicKeys: readonly KeyObject[];
   /** The time, in unix seconds. */
   nowSeconds(): number;

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ed25519PublicKeys } from './attestation.js';
+import { PublicKeyFile } from './key-file.js';
+import type { KeyFileEvent } from './key-file.js';
 import { attestationVerdict, attestedNodesFilter } from './rules.js';
 import type { ComplianceRules, V1Request } from './rules.js';
 
@@ -25,8 +25,15 @@ const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
 /** Options of {@link startGpuCompliancePlugin}. */
 export interface GpuCompliancePluginOptions {
-  /** The Ed25519 public key(s) (PEM, SPKI; several during a rotation) that verify attestations: a file from a mounted Secret. */
+  /**
+   * The Ed25519 public key(s) (PEM, SPKI; several during a rotation) that verify attestations: a file from a mounted Secret.
+   * It is read again every `keyReloadIntervalMs`, so a rotated Secret takes effect without a restart.
+   */
   publicKeyFile: string;
+  /** How often the key file is read again, in ms (default 10 000). */
+  keyReloadIntervalMs?: number;
+  /** Told when the key file's new content is applied, or could not be read or parsed (the keys in force are kept). */
+  onKeyFileEvent?: (event: KeyFileEvent) => void;
   /** Extended resources that count as GPUs (default nvidia.com/gpu). */
   gpuResources?: readonly string[];
   /** The node label, value "true", that marks attested GPUs (default schedmesh.io/gpu-attested). */
@@ -61,10 +68,16 @@ export interface GpuCompliancePlugin {
   close(): Promise<void>;
 }
 
-/** Starts the plugin. The public keys are read once, here: restart it after changing the file. */
+/** Starts the plugin. A key file without a usable key fails the start; later changes of the file are picked up while it runs. */
 export async function startGpuCompliancePlugin(options: GpuCompliancePluginOptions): Promise<GpuCompliancePlugin> {
+  const keyFile = PublicKeyFile.open(options.publicKeyFile, {
+    ...(options.keyReloadIntervalMs !== undefined ? { intervalMs: options.keyReloadIntervalMs } : {}),
+    ...(options.onKeyFileEvent ? { onEvent: options.onKeyFileEvent } : {}),
+  });
   const rules: ComplianceRules = {
-    publicKeys: ed25519PublicKeys(readFileSync(options.publicKeyFile, 'utf8')),
+    get publicKeys() {
+      return keyFile.keys;
+    },
     gpuResources: options.gpuResources ?? DEFAULT_GPU_RESOURCES,
     attestedNodeLabel: options.attestedNodeLabel ?? DEFAULT_ATTESTED_NODE_LABEL,
     nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)),
@@ -106,6 +119,9 @@ export async function startGpuCompliancePlugin(options: GpuCompliancePluginOptio
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
+  }).catch((err: unknown) => {
+    keyFile.close();
+    throw err;
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
@@ -117,6 +133,7 @@ export async function startGpuCompliancePlugin(options: GpuCompliancePluginOptio
     ],
     close: () =>
       new Promise<void>((resolve) => {
+        keyFile.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -11,7 +11,7 @@ import { AdmissionDecision, AdmissionServiceDefinition } from '@schedmesh/proto/
 import { Code } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, ensureClusterStreamFrom, publishClusterEvent } from '@schedmesh/runtime';
-import { admissionPod, hostPathVolume, loopbackConfig, namespaceEvent, policyEvent, startNats } from '@schedmesh/testkit';
+import { admissionPod, hostPathVolume, loopbackConfig, namespaceEvent, policyEvent, pollUntil, startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
 import { createClient, Status } from 'nice-grpc';
 import type { Channel } from 'nice-grpc';
@@ -42,12 +42,9 @@ afterAll(async () => {
   await nats.stop();
 });
 
-async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Waits for the condition, with a limit generous enough for two busy cores. */
+async function until(what: string, predicate: () => boolean | Promise<boolean>): Promise<void> {
+  await pollUntil(async () => ((await predicate()) ? true : undefined), { what, timeoutMs: 30_000, intervalMs: 20 });
 }
 
 /** A private stream (and last-known-good bucket) per harness, so tests do not see each other's policies. */
@@ -213,12 +210,12 @@ describe('degradation', () => {
     expect((await client.admit({ pod: admissionPod('p', 'team-b'), minGeneration: seq })).reasonCode).toBe(Reason.NotTargeted);
 
     await nats.restart();
-    await until('not synced', () => !app.store.gate.synced, 5_000);
+    await until('not synced', () => !app.store.gate.synced);
     await expect(client.admit({ pod: admissionPod('p', 'team-b') }, { retry: false })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
     expect(await serving()).toBe(false);
 
-    await until('SERVING again', serving, 15_000);
+    await until('SERVING again', serving);
     const after = await publish(namespaceEvent('team-c'));
     expect((await client.admit({ pod: admissionPod('p', 'team-b'), minGeneration: after })).reasonCode).toBe(Reason.NotTargeted);
-  }, 30_000);
+  }, 90_000);
 });

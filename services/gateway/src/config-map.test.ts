@@ -6,7 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { ensureClusterStream, publishClusterEvent } from '@schedmesh/runtime';
-import { startNats } from '@schedmesh/testkit';
+import { pollUntil, startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
 import { startGatewayService } from './app.js';
 import type { GatewayServiceHandle } from './app.js';
@@ -23,21 +23,10 @@ const configMap = (data: Record<string, string>, rv: string): ClusterEvent =>
     object: { $case: 'configMap', value: { namespace: 'schedmesh-system', name: 'schedmesh-plugins', resourceVersion: rv, data } },
   });
 
-async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function untilAsync(predicate: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const started = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Waits for the condition, with a limit generous enough for two busy cores. */
+const until = async (what: string, predicate: () => boolean | Promise<boolean>): Promise<void> => {
+  await pollUntil(async () => ((await predicate()) ? true : undefined), { what, timeoutMs: 30_000, intervalMs: 20 });
+};
 
 beforeAll(async () => {
   nats = await startNats();
@@ -66,16 +55,16 @@ test('each ConfigMap version reconfigures the gateway; an invalid one leaves the
   const readyz = async (): Promise<number> => (await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status;
   expect(await readyz()).toBe(503);
   await ensureClusterStream(await jetstreamManager(nc));
-  await untilAsync(async () => (await readyz()) === 200);
+  await until('the gateway ready', async () => (await readyz()) === 200);
   const js = jetstream(nc);
   const names = () => service.gateway.listPlugins().plugins.map((p) => p.name);
 
   await publishClusterEvent(js, configMap({ 'plugins.yaml': pluginsYaml([{ name: 'cost', endpoint: 'http://127.0.0.1:1/cost', extensionPoints: ['filter'] }]) }, '1'));
-  await until(() => names().join() === 'cost');
+  await until('the ConfigMap\'s plugin in force', () => names().join() === 'cost');
 
   const twoPlugins = { 'plugins.yaml': pluginsYaml([{ name: 'cost', endpoint: 'http://127.0.0.1:1/cost', extensionPoints: ['filter'] }, { name: 'quota', endpoint: 'http://127.0.0.1:1/quota', extensionPoints: ['preFilter'] }]) };
   await publishClusterEvent(js, configMap(twoPlugins, '2'));
-  await until(() => names().join() === 'cost,quota');
+  await until('the edited ConfigMap in force', () => names().join() === 'cost,quota');
 
   const before = service.gateway.listPlugins().version;
   expect(before).toMatch(/^[0-9a-f]{16}$/);
@@ -84,11 +73,11 @@ test('each ConfigMap version reconfigures the gateway; an invalid one leaves the
   // Version 5 repeats version 2: once it is seen (an "unchanged" reload), versions 3 and 4 have been handled.
   await publishClusterEvent(js, configMap(twoPlugins, '5'));
   const reloads = async (): Promise<string> => (await (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text()).split('\n').filter((l) => l.startsWith('schedmesh_gateway_config_reloads_total')).join('\n');
-  await untilAsync(async () => /result="unchanged"[^}]*\} 1/.test(await reloads()));
+  await until('an unchanged reload counted', async () => /result="unchanged"[^}]*\} 1/.test(await reloads()));
   expect(names()).toEqual(['cost', 'quota']);
   expect(service.gateway.listPlugins().version).toBe(before);
 
   const metrics = await reloads();
   expect(metrics).toMatch(/schedmesh_gateway_config_reloads_total\{source="configmap",result="rejected"[^}]*\} 1/);
   expect(metrics).toMatch(/schedmesh_gateway_config_reloads_total\{source="configmap",result="applied"[^}]*\} 2/);
-});
+}, 90_000);

@@ -13,6 +13,7 @@ import type { CallInput, CallOutcome } from './plugin-client.js';
 import { PluginConfigError, loadPluginConfig } from './plugin-config.js';
 import type { LoadedPluginConfig, SecretSources } from './plugin-config.js';
 import type { PointName } from './points.js';
+import type { ProtocolName } from './protocols.js';
 
 /** Options of {@link Gateway}. */
 export interface GatewayOptions {
@@ -39,7 +40,10 @@ export interface InvokeInput {
 /** A configured plugin as ListPlugins reports it. */
 export interface PluginSummary {
   name: string;
+  protocol: ProtocolName;
   points: readonly PointName[];
+  /** The configuration named no points: `points` are the protocol's defaults. */
+  defaultPoints: boolean;
   failurePolicy: 'Ignore' | 'Fail';
   breakerState: BreakerStateName;
   tenants: readonly string[];
@@ -133,7 +137,9 @@ export class Gateway {
       version: this.#version,
       plugins: [...this.#clients.values()].map((client) => ({
         name: client.plugin.name,
+        protocol: client.plugin.protocol,
         points: client.plugin.points,
+        defaultPoints: client.plugin.defaultPoints,
         failurePolicy: client.plugin.failurePolicy,
         breakerState: client.breakerState(),
         tenants: client.plugin.tenants,

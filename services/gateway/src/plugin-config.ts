@@ -236,6 +236,8 @@ export interface ResolvedPlugin {
   readonly protocol: ProtocolName;
   /** Its points: the configured ones, or its protocol's defaults. */
   readonly points: readonly PointName[];
+  /** True when the configuration named no points and `points` are the protocol's defaults. */
+  readonly defaultPoints: boolean;
   /** operation protocol: where injected tags go. */
   readonly tagsAs: 'labels' | 'annotations';
   readonly timeoutMs: number;
@@ -409,6 +411,7 @@ function resolvePlugin(d: PluginDefinition, at: string, env: NodeJS.ProcessEnv, 
     endpoint: new URL(d.endpoint),
     protocol: d.protocol,
     points: d.extensionPoints ?? protocols[d.protocol].defaultPoints,
+    defaultPoints: d.extensionPoints === undefined,
     tagsAs: d.injectTagsAs ?? 'labels',
     timeoutMs: d.timeout,
     retry: { attempts: d.retry.attempts, backoffMs: d.retry.backoff },

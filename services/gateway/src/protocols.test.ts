@@ -198,6 +198,7 @@ const hostile: Array<[string, PointName, string, string, Reply, RegExp]> = [
   ['operation', 'preBind', 'an unknown operation', 'bad_response', { body: { operation: 'delete_pod', parameters: {} } }, /^operation: /],
   ['operation', 'preBind', 'no operation', 'bad_response', { body: { parameters: { cost_center: 'a' } } }, /^operation: /],
   ['operation', 'preBind', 'an extra field', 'bad_response', { body: { operation: 'inject_tags', parameters: {}, allowed: true } }, /unknown field\(s\) allowed/],
+  ['operation', 'preBind', 'more tags than the 64 allowed', 'bad_response', { body: { operation: 'inject_tags', parameters: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`tag-${i}`, 'x'])) } }, /^parameters: must hold at most 64 tags/],
   ['operation', 'preBind', 'a huge body', 'bad_response', huge(), /larger than gateway.maxResponseBytes/],
   ['operation', 'preBind', 'a redirect', 'http_status', redirect, /^HTTP 307/],
   ['dstack-apply-policy', 'preBind', 'no spec', 'bad_response', { body: { error: null } }, /^spec: /],

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { Code } from '@schedmesh/proto/v1/types';
 import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
 import type { ExamplePlugin } from '@schedmesh/rest-plugin-example';
+import { pollUntil } from '@schedmesh/testkit';
 import { watchConfigFile } from './config-watch.js';
 import type { ConfigWatch } from './config-watch.js';
 import type { Gateway } from './gateway.js';
@@ -43,7 +44,6 @@ function gatewayWith(plugins: Array<Record<string, unknown>>): ReturnType<typeof
 }
 const preFilter = (g: Gateway): ReturnType<Gateway['invoke']> => g.invoke({ point: 'preFilter', pod: makePod(), nodes: [], plugins: [] }, new AbortController().signal);
 const names = (g: Gateway): string[] => g.listPlugins().plugins.map((p) => p.name);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('reload', () => {
   test('a new configuration swaps the plugins and the version', async () => {
@@ -89,29 +89,25 @@ describe('reload', () => {
   });
 
   test('a call in flight finishes on the plugin a reload removed', async () => {
-    const slow = await startExamplePlugin({ decide: () => ({ body: { apiVersion: 'schedmesh.io/plugin/v1' }, delayMs: 200 }) });
+    const slow = await startExamplePlugin({ decide: () => ({ body: { apiVersion: 'schedmesh.io/plugin/v1' }, delayMs: 1000 }) });
     try {
-      const { gateway: g } = gatewayWith([{ name: 'slow', endpoint: slow.url, extensionPoints: ['preFilter'], timeout: '2s' }]);
-      const pending = preFilter(g);
-      await sleep(50);
+      const { gateway: g } = gatewayWith([{ name: 'slow', endpoint: slow.url, extensionPoints: ['preFilter'], timeout: '30s' }]);
+      let settled = false;
+      const pending = preFilter(g).finally(() => (settled = true));
+      await pollUntil(async () => (slow.requests.length === 1 ? true : undefined), { what: 'the request at the plugin', timeoutMs: 30_000, intervalMs: 10 });
       g.reload(pluginsYaml([pluginB()]));
+      expect(settled).toBe(false); // the reload came while the call was in flight
       const result = await pending;
       expect(result.results.map((r) => [r.plugin, r.code])).toEqual([['slow', Code.CODE_SUCCESS]]);
       expect((await preFilter(g)).results.map((r) => r.plugin)).toEqual(['b']);
     } finally {
       await slow.close();
     }
-  });
+  }, 60_000);
 });
 
 describe('watching the plugins file', () => {
-  async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await sleep(20);
-    }
-  }
+  const until = (what: string, check: () => boolean): Promise<boolean> => pollUntil(async () => check() || undefined, { what, timeoutMs: 30_000, intervalMs: 20 });
   // As editors and ConfigMap volumes do: write elsewhere, then rename over the file.
   const replace = (path: string, text: string): void => {
     writeFileSync(`${path}.tmp`, text);
@@ -142,15 +138,15 @@ describe('watching the plugins file', () => {
     );
 
     replace(path, pluginsYaml([pluginA(), pluginB()]));
-    await until(() => names(g).length === 2);
+    await until('the second plugin in force', () => names(g).length === 2);
     expect(names(g)).toEqual(['a', 'b']);
 
     writeFileSync(path, pluginsYaml([pluginA({ timeout: 'fast' })]));
-    await until(() => rejected.length > 0);
+    await until('the bad edit refused', () => rejected.length > 0);
     expect(rejected).toEqual([expect.stringMatching(/^plugins\[0\]\.timeout: expected a duration .* \(in .*plugins\.yaml\)$/)]);
     expect(names(g)).toEqual(['a', 'b']);
 
     replace(path, pluginsYaml([pluginB()]));
-    await until(() => names(g).join() === 'b');
-  });
+    await until('the third version in force', () => names(g).join() === 'b');
+  }, 90_000);
 });

@@ -10,6 +10,7 @@ import { Code, ExtensionPoint } from '@schedmesh/proto/v1/types';
 import type { DeepPartial } from '@schedmesh/proto/v1/types';
 import { ConfigError, connectChannel, createServiceClient } from '@schedmesh/runtime';
 import type { MeshCallOptions } from '@schedmesh/runtime';
+import { pollUntil } from '@schedmesh/testkit';
 import { startExamplePlugin } from '@schedmesh/rest-plugin-example';
 import type { ExamplePlugin } from '@schedmesh/rest-plugin-example';
 import { startGatewayService } from './app.js';
@@ -84,13 +85,45 @@ describe('GatewayService over loopback gRPC', () => {
     expect(reply.plugins).toEqual([
       {
         name: 'cost',
+        protocol: 'schedmesh.io/plugin/v1',
         points: [ExtensionPoint.EXTENSION_POINT_FILTER, ExtensionPoint.EXTENSION_POINT_SCORE, ExtensionPoint.EXTENSION_POINT_PRE_BIND],
+        defaultPoints: false,
         failurePolicy: 'Fail',
         breakerState: 'closed',
         tenants: [],
       },
-      { name: 'slow', points: [ExtensionPoint.EXTENSION_POINT_PERMIT], failurePolicy: 'Fail', breakerState: 'closed', tenants: [] },
+      { name: 'slow', protocol: 'schedmesh.io/plugin/v1', points: [ExtensionPoint.EXTENSION_POINT_PERMIT], defaultPoints: false, failurePolicy: 'Fail', breakerState: 'closed', tenants: [] },
     ]);
+  });
+
+  test('ListPlugins: each plugin\'s protocol, and its points as configured or as its protocol\'s defaults', async () => {
+    const file = join(dir, 'protocols.yaml');
+    writeFileSync(
+      file,
+      pluginsYaml([
+        { name: 'seed-cost', type: 'rest', endpoint: cost.url, timeout: '5000ms', retry: 3 },
+        { name: 'compliance', protocol: 'verdict', endpoint: cost.url, failurePolicy: 'Fail' },
+        { name: 'compliance-nodes', protocol: 'verdict', endpoint: cost.url, extensionPoints: ['filter'], failurePolicy: 'Ignore' },
+        { name: 'tags', protocol: 'operation', endpoint: cost.url, tenants: ['team-a'] },
+        { name: 'apply-policy', protocol: 'dstack-apply-policy', endpoint: cost.url, failurePolicy: 'Fail' },
+      ]),
+    );
+    const other = await startGatewayService(config(file), { handleSignals: false });
+    const otherChannel = connectChannel(`127.0.0.1:${other.grpcPort}`);
+    try {
+      const reply = await createServiceClient(GatewayServiceDefinition, otherChannel, { retryMaxAttempts: 1 }).listPlugins({});
+      const { EXTENSION_POINT_PRE_FILTER: PRE_FILTER, EXTENSION_POINT_FILTER: FILTER, EXTENSION_POINT_PRE_BIND: PRE_BIND } = ExtensionPoint;
+      expect(reply.plugins.map((p) => [p.name, p.protocol, p.points, p.defaultPoints, p.failurePolicy, p.tenants])).toEqual([
+        ['seed-cost', 'schedmesh.io/plugin/v1', [PRE_FILTER, PRE_BIND], true, 'Fail', []],
+        ['compliance', 'verdict', [PRE_FILTER], true, 'Fail', []],
+        ['compliance-nodes', 'verdict', [FILTER], false, 'Ignore', []],
+        ['tags', 'operation', [PRE_BIND], true, 'Fail', ['team-a']],
+        ['apply-policy', 'dstack-apply-policy', [PRE_FILTER, PRE_BIND], true, 'Fail', []],
+      ]);
+    } finally {
+      otherChannel.close();
+      await other.stop();
+    }
   });
 
   test.each<[string, DeepPartial<InvokeRequest>, string]>([
@@ -111,12 +144,11 @@ describe('GatewayService over loopback gRPC', () => {
     await expect(client.invoke({ point: ExtensionPoint.EXTENSION_POINT_PERMIT, pod: makePod(), nodes: makeNodes(1) }, { deadline: new Date(Date.now() + 200) })).rejects.toMatchObject({
       code: Status.DEADLINE_EXCEEDED,
     });
-    expect(Date.now() - started).toBeLessThan(1000);
-    const deadline = Date.now() + 2000;
-    while (!slow.requests[0]?.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // The plugin answers after 5 s: returning well before that is the cancellation, on however busy a machine.
+    expect(Date.now() - started).toBeLessThan(4000);
+    await pollUntil(async () => (slow.requests[0]?.aborted ? true : undefined), { what: 'the plugin sees its request aborted', timeoutMs: 30_000, intervalMs: 20 });
     expect(slow.requests).toHaveLength(1);
-    expect(slow.requests[0]!.aborted).toBe(true);
-  });
+  }, 60_000);
 
   test('/metrics exposes the gateway metrics on the service registry', async () => {
     const text = await (await fetch(`http://127.0.0.1:${service.httpPort}/metrics`)).text();
@@ -127,14 +159,15 @@ describe('GatewayService over loopback gRPC', () => {
 
   test('editing the plugins file changes what ListPlugins reports, without a restart', async () => {
     writeFileSync(pluginsFile, pluginsYaml([{ ...definitions()[0], failurePolicy: 'Ignore', tenants: ['team-a'] }]));
-    const deadline = Date.now() + 3000;
-    let reply = await client.listPlugins({});
-    while (reply.plugins.length !== 1 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
-      reply = await client.listPlugins({});
-    }
+    const reply = await pollUntil(
+      async () => {
+        const r = await client.listPlugins({});
+        return r.plugins.length === 1 ? r : undefined;
+      },
+      { what: 'the gateway reloads the edited plugins file', timeoutMs: 30_000, intervalMs: 25 },
+    );
     expect(reply.plugins).toEqual([expect.objectContaining({ name: 'cost', failurePolicy: 'Ignore', tenants: ['team-a'] })]);
-  });
+  }, 60_000);
 });
 
 test('an invalid plugins file stops start-up with the field named', async () => {

@@ -26,7 +26,9 @@ export function gatewayService(gateway: Gateway): GatewayServiceImplementation {
         configVersion: version,
         plugins: plugins.map((p) => ({
           name: p.name,
+          protocol: p.protocol,
           points: p.points.map(extensionPointToProto),
+          defaultPoints: p.defaultPoints,
           failurePolicy: p.failurePolicy,
           breakerState: p.breakerState,
           tenants: [...p.tenants],

@@ -87,6 +87,6 @@ describe('AttemptRecords explanations', () => {
     records.started(pods[0]!, 2); // a comes back, b is now the oldest and goes with its explanation
     expect(records.get('u-b')).toBeUndefined();
     expect(records.explanation('u-b')).toBeUndefined();
-    expect(records.explanation('u-c')).toBeDefined();
+    expect(records.explanation('u-c')?.reasons[0]).toMatchObject({ reason: 'Insufficient cpu', nodeCount: 1 });
   });
 });

@@ -121,6 +121,16 @@ export interface PluginInfo {
   breakerState: string;
   /** Namespaces it applies to; empty = all. */
   tenants: string[];
+  /**
+   * The wire protocol it speaks: "schedmesh.io/plugin/v1", "verdict",
+   * "operation" or "dstack-apply-policy".
+   */
+  protocol: string;
+  /**
+   * True when the configuration named no extension points and `points` are
+   * the protocol's defaults.
+   */
+  defaultPoints: boolean;
 }
 
 /** ListPluginsResponse holds the plugins. */
@@ -1166,7 +1176,7 @@ export const ListPluginsRequest: MessageFns<ListPluginsRequest> = {
 };
 
 function createBasePluginInfo(): PluginInfo {
-  return { name: "", points: [], failurePolicy: "", breakerState: "", tenants: [] };
+  return { name: "", points: [], failurePolicy: "", breakerState: "", tenants: [], protocol: "", defaultPoints: false };
 }
 
 export const PluginInfo: MessageFns<PluginInfo> = {
@@ -1189,6 +1199,12 @@ export const PluginInfo: MessageFns<PluginInfo> = {
     }
     for (const v of message.tenants) {
       writer.uint32(42).string(v!);
+    }
+    if (message.protocol !== "") {
+      writer.uint32(50).string(message.protocol);
+    }
+    if (message.defaultPoints !== false) {
+      writer.uint32(56).bool(message.defaultPoints);
     }
     return writer;
   },
@@ -1256,6 +1272,22 @@ export const PluginInfo: MessageFns<PluginInfo> = {
             message.tenants.push(reader.string());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.protocol = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.defaultPoints = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1283,6 +1315,12 @@ export const PluginInfo: MessageFns<PluginInfo> = {
         ? globalThis.String(object.breaker_state)
         : "",
       tenants: globalThis.Array.isArray(object?.tenants) ? object.tenants.map((e: any) => globalThis.String(e)) : [],
+      protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
+      defaultPoints: isSet(object.defaultPoints)
+        ? globalThis.Boolean(object.defaultPoints)
+        : isSet(object.default_points)
+        ? globalThis.Boolean(object.default_points)
+        : false,
     };
   },
 
@@ -1303,6 +1341,12 @@ export const PluginInfo: MessageFns<PluginInfo> = {
     if (message.tenants?.length) {
       obj.tenants = message.tenants;
     }
+    if (message.protocol !== "") {
+      obj.protocol = message.protocol;
+    }
+    if (message.defaultPoints !== false) {
+      obj.defaultPoints = message.defaultPoints;
+    }
     return obj;
   },
 
@@ -1316,6 +1360,8 @@ export const PluginInfo: MessageFns<PluginInfo> = {
     message.failurePolicy = object.failurePolicy ?? "";
     message.breakerState = object.breakerState ?? "";
     message.tenants = object.tenants?.map((e) => e) || [];
+    message.protocol = object.protocol ?? "";
+    message.defaultPoints = object.defaultPoints ?? false;
     return message;
   },
 };
