@@ -52,6 +52,8 @@ export interface E2eMeshOptions {
   pluginsFile?: string;
   /** Start admission (with the control plane's kubeconfig). */
   admission?: boolean;
+  /** The scheduler's lease TTL (default its own, 30s). */
+  leaseTtl?: string;
 }
 
 /** The running services; stop() stops them in reverse order. */
@@ -119,7 +121,7 @@ export async function startE2eMesh(cp: ControlPlane, options: E2eMeshOptions): P
           ...(admission ? { admission: address(admission) } : {}),
           ...(gateway ? { gateway: address(gateway) } : {}),
           kubernetes: { kubeconfig },
-          scheduler: { durableName: id, instance: `${options.name}-0` },
+          scheduler: { durableName: id, instance: `${options.name}-0`, ...(options.leaseTtl ? { leaseTtl: options.leaseTtl } : {}) },
         }),
         { handleSignals: false },
       ),
