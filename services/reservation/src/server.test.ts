@@ -253,6 +253,7 @@ describe('ReservationService over gRPC', () => {
     ['Permit', () => client.permit({ pod: { uid: '' } }), 'pod.uid: must not be empty'],
     ['Permit timeout', () => client.permit({ pod: { uid: 'p' }, podGroup: { name: 'g', minMember: 1 }, timeout: { seconds: 901 } }), 'timeout: must be at most 15m'],
     ['Permit min_member', () => client.permit({ pod: { uid: 'p' }, podGroup: { name: 'g', minMember: -3 } }), 'pod_group.min_member'],
+    ['Permit namespace', () => client.permit({ pod: { uid: 'p', namespace: '../x' }, podGroup: { name: 'g', minMember: 1 } }), 'pod.namespace: "../x" is not a namespace name'],
   ])('%s validates its input', async (_, call, details) => {
     await expect(call()).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT, details: expect.stringContaining(details) });
   });

@@ -170,6 +170,7 @@ export function parsePermit(request: PermitRequest, defaults: ServerDefaults): P
   const group = request.podGroup;
   if (group === undefined) return { uid, gang: undefined };
   check(podGroupProblem(group));
+  requireNamespace(request.pod?.namespace ?? '');
   if (timeoutMs === 0) timeoutMs = group.scheduleTimeoutSeconds > 0 ? group.scheduleTimeoutSeconds * 1000 : defaults.permitDefaultTimeoutMs;
   return { uid, gang: { key: groupKey(request.pod?.namespace ?? '', group.name), minMember: group.minMember, timeoutMs } };
 }
