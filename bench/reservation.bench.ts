@@ -77,8 +77,9 @@ async function floorPairs(client: ReservationServiceClient, pairs: number): Prom
   const deadline = performance.now() + PHASE_LIMIT_MS;
   let done = 0;
   for (; done < pairs && performance.now() < deadline; done++) {
-    await client.unreserve({ podUid: 'bench-no-lease' });
-    await client.unreserve({ podUid: 'bench-no-lease' });
+    // A version, as every caller must name one: the call reaches Redis and finds no lease.
+    await client.unreserve({ podUid: 'bench-no-lease', fencingVersion: 1 });
+    await client.unreserve({ podUid: 'bench-no-lease', fencingVersion: 1 });
   }
   return done;
 }

@@ -54,6 +54,8 @@ export interface E2eMeshOptions {
   pluginsFile?: string;
   /** Start admission (with the control plane's kubeconfig). */
   admission?: boolean;
+  /** The scheduler's lease TTL (default its own, 30s). */
+  leaseTtl?: string;
 }
 
 /** The running services; stop() stops them in reverse order. */
@@ -109,7 +111,9 @@ export async function startE2eMesh(cp: ControlPlane, options: E2eMeshOptions): P
     const reservation = await start('reservation', startReservation(reservationConfigSchema.parse(config('reservation')), inProcess));
     const gateway = options.pluginsFile ? await start('gateway', startGatewayService(gatewayConfigSchema.parse(config('gateway')), inProcess)) : undefined;
     const admission = options.admission ? await start('admission', startAdmissionApp(admissionConfigSchema.parse(config('admission')), inProcess)) : undefined;
-    const scheduler = await start('scheduler', startSchedulerApp(schedulerConfigSchema.parse(config('scheduler')), inProcess));
+    const schedulerConfig = config('scheduler') as { scheduler: Record<string, unknown> };
+    if (options.leaseTtl) schedulerConfig.scheduler = { ...schedulerConfig.scheduler, leaseTtl: options.leaseTtl };
+    const scheduler = await start('scheduler', startSchedulerApp(schedulerConfigSchema.parse(schedulerConfig), inProcess));
     await pollUntil(async () => (scheduler.source.gate.synced && scheduler.source.viewNodes() === options.nodes ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
     return { informer, snapshot, filterscore, reservation, gateway, admission, scheduler, stop };
   } catch (err) {

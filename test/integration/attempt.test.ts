@@ -142,8 +142,9 @@ describe('SchedulingAttempt over the real services', () => {
     const b = await clients.reservation!.getLedger({ nodeName: 'b' });
     expect([a.free?.milliCpu, b.free?.milliCpu]).toEqual([0, 500]);
 
-    await clients.reservation!.unreserve({ podUid: 'uid-ghost', fencingVersion: 0 });
-    await clients.reservation!.unreserve({ podUid: 'uid-shop-second', fencingVersion: 0 });
+    const ghostVersion = ghost.result?.$case === 'lease' ? ghost.result.value.fencingVersion : 0;
+    expect((await clients.reservation!.unreserve({ podUid: 'uid-ghost', fencingVersion: ghostVersion })).released).toBe(true);
+    expect((await clients.reservation!.unreserve({ podUid: 'uid-shop-second', fencingVersion: result.fencingVersion })).released).toBe(true);
     await publish(clusterEvent(makePod('resident', 'shop').uid('uid-shop-resident').on('b').build(), 'delete'));
   });
 
@@ -267,6 +268,8 @@ describe('SchedulingAttempt over the real services', () => {
   test('a gang that cannot fill its group is released at Permit: the lease goes', async () => {
     const member = makePod('gang-0', 'shop').uid('uid-shop-gang-0').requests('1', '1Gi').build();
     const grouped: Pod = { ...member, podGroup: { name: 'g', minMember: 3, scheduleTimeoutSeconds: 1 } };
+    // A gang member is a real pod on the cluster stream (reservation checks it).
+    await publish(clusterEvent(grouped));
     const result = await run(grouped, { permitTimeoutMs: 1_000 });
     expect(result.outcome).toBe('unschedulable');
     expect(result.message).toMatch(/^pod group shop\/g: /);
@@ -299,6 +302,7 @@ describe('SchedulingAttempt over the real services', () => {
     });
 
     test("the PodGroup's minMember and timeout hold the member at Permit, not the pod's own minimum of 1", async () => {
+      await publish(clusterEvent(labelled('member-0', 'train')));
       const result = await withGroups().run({ pod: labelled('member-0', 'train'), profile: '', minGeneration: generation, mode: 'reserve', signal: AbortSignal.timeout(15_000) });
       expect(result.outcome).toBe('unschedulable');
       expect(result.message).toMatch(/^pod group shop\/train: .*timed out after 1s.*\(1\/3 reserved\)$/);

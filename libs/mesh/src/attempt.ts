@@ -21,6 +21,11 @@
  * and the Permit timeout; a label naming no object, on a pod without the
  * fallback annotations, ends the attempt at PreFilter, as coscheduling's.
  *
+ * Between Permit and Bind the lease is renewed (before PreBind and right
+ * before Bind, checking its fencing version, and in the background while
+ * they run): a lease that lapsed and went to another pod ends the attempt
+ * unschedulable instead of binding it.
+ *
  * Any failure after Reserve runs Unreserve. Every step is a child span of one
  * root span, and its outcome is a StepResult. Rejections are values; an
  * exception from a service (UNAVAILABLE, a deadline) ends the attempt with an
@@ -45,6 +50,7 @@ import { confirm, permit, reserve, RESERVATION_PLUGIN, unreserve } from './adapt
 import type { ReservationStepOptions } from './adapters/reservation.js';
 import type { MeshClients } from './clients.js';
 import type { BindOutcome, PodWriter } from './kube/pods.js';
+import { LeaseKeeper } from './lease-keeper.js';
 
 /** Looks up a node object by name (the caller's replica of the cluster, or the extender request's nodes). */
 export type NodeLookup = (name: string) => Node | undefined;
@@ -518,7 +524,7 @@ class Run {
       const node = candidate.nodeName;
       let bound = false;
       const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => {
-        const out = await reserve(reservation, pod, node, this.deps.reservation, signal);
+        const out = await reserve(reservation, pod, node, this.deps.reservation, Math.max(this.generation, this.req.minGeneration), signal);
         bound = out.bound === true;
         this.heldElsewhere = out.heldElsewhere === true;
         return { status: out.status, value: out.lease };
@@ -554,7 +560,13 @@ class Run {
     }
     if (this.req.mode !== 'bind') return this.end('scheduled', Status.SUCCESS, node, fencingVersion);
 
-    const bound = await this.preBindAndBind(node, fencingVersion);
+    const keeper = new LeaseKeeper(reservation, { podUid: pod.uid, nodeName: node, fencingVersion, ttlMs: this.deps.reservation.ttlMs }, this.deps.logger, signal);
+    let bound: AttemptResult | undefined;
+    try {
+      bound = await this.preBindAndBind(node, fencingVersion, keeper);
+    } finally {
+      keeper.stop();
+    }
     if (bound) return bound;
 
     const c = await this.step(ExtensionPoint.EXTENSION_POINT_POST_BIND, RESERVATION_PLUGIN, async () => ({ status: await confirm(reservation, pod.uid, fencingVersion, signal) }));
@@ -563,13 +575,27 @@ class Run {
     return this.end('scheduled', Status.SUCCESS, node, fencingVersion);
   }
 
-  /** PreBind and Bind; undefined when bound, else the attempt's end. */
-  private async preBindAndBind(node: string, fencingVersion: number): Promise<AttemptResult | undefined> {
+  /**
+   * PreBind and Bind; undefined when bound, else the attempt's end. With a
+   * lease (`keeper`), it is renewed before PreBind and right before Bind,
+   * each time checking its fencing version, and kept alive in between: a pod
+   * whose lease lapsed (and may be someone else's room now) is not bound.
+   */
+  private async preBindAndBind(node: string, fencingVersion: number, keeper?: LeaseKeeper): Promise<AttemptResult | undefined> {
     const { pod, signal } = this.req;
     const writer = this.deps.writer;
     if (!writer) return this.end('error', Status.error('no Kubernetes writer configured for mode bind').withPlugin('DefaultBinder'), '', fencingVersion);
+    const renewed = async (): Promise<AttemptResult | undefined> => {
+      if (!keeper) return undefined;
+      const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => ({ status: await keeper.renew() }), 'Renew');
+      if (!r.status.isSuccess()) return this.end(r.status.isError() ? 'error' : 'unschedulable', r.status, '', fencingVersion);
+      keeper.start();
+      return undefined;
+    };
     const gateway = this.deps.gateway;
     if (gateway && (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_PRE_BIND))) {
+      const lost = await renewed();
+      if (lost) return lost;
       const pb = await this.step(ExtensionPoint.EXTENSION_POINT_PRE_BIND, 'SchedmeshGateway', async () => {
         const out = await gateway.preBind(pod, this.deps.nodes(node), signal);
         if (!out.status.isSuccess()) return { status: out.status };
@@ -579,6 +605,8 @@ class Run {
       });
       if (!pb.status.isSuccess()) return this.end(pb.status.isError() ? 'error' : 'unschedulable', pb.status, '', fencingVersion);
     }
+    const lost = await renewed();
+    if (lost) return lost;
     const b = await this.step<BindOutcome>(ExtensionPoint.EXTENSION_POINT_BIND, 'DefaultBinder', async () => {
       const out = await writer.bind(pod, node, signal);
       if (out.kind === 'bound') return { status: Status.SUCCESS, value: out };

@@ -50,6 +50,7 @@ export const methodCallers: Readonly<Record<string, readonly CallerRole[]>> = {
   '/schedmesh.v1.ReservationService/Reserve': schedulers,
   '/schedmesh.v1.ReservationService/Unreserve': schedulers,
   '/schedmesh.v1.ReservationService/Confirm': schedulers,
+  '/schedmesh.v1.ReservationService/Renew': schedulers,
   '/schedmesh.v1.ReservationService/Permit': schedulers,
   '/schedmesh.v1.ReservationService/GetReservation': readers,
   '/schedmesh.v1.ReservationService/GetLedger': readers,

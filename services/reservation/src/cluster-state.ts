@@ -4,7 +4,7 @@
  * bound-capacity side of the ledger in Redis from scratch (after Redis lost
  * its data) and to turn each stream event into ledger changes. Pure: no I/O.
  */
-import { groupKey, isPodTerminal, podHoldsNode, podKey } from '@schedmesh/model';
+import { groupKey, isPodTerminal, LABEL_POD_GROUP, podHoldsNode, podKey } from '@schedmesh/model';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
 import type { BoundPod } from './ledger.js';
@@ -185,6 +185,21 @@ export class ClusterState {
   /** The node a pod is bound to (and holds capacity on), if any. */
   boundNodeOf(uid: string): string | undefined {
     return this.boundNodeByUid.get(uid);
+  }
+
+  /**
+   * Why the stream does not show pod `namespace/name` with this uid as a
+   * member of `group` ("namespace/name" of the gang); undefined when it does.
+   * Gang membership comes from real pods, never from a Reserve's word alone.
+   */
+  gangMemberProblem(uid: string, namespace: string, name: string, group: string): string | undefined {
+    const key = podKey({ namespace, name });
+    const entry = this.pods.get(key);
+    if (entry === undefined) return `the cluster stream knows no pod ${key}`;
+    if (entry.pod.uid !== uid) return `pod ${key} on the cluster stream has uid ${entry.pod.uid}, not ${uid}`;
+    if (entry.group === '') return `pod ${key} carries no ${LABEL_POD_GROUP} label`;
+    if (entry.group !== group) return `pod ${key} belongs to gang ${entry.group}`;
+    return undefined;
   }
 
   /** Uids of a gang's pods bound to nodes. */

@@ -2,6 +2,7 @@ import { MAX_PERMIT_WAIT_MS } from '@schedmesh/model';
 import { commonConfigSchema, duration, natsConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
 import { DEFAULT_CONFIRMED_TTL_MS, MIN_TTL_MS } from './ledger.js';
+import { DEFAULT_GANG_MEMBER_WAIT_MS } from './reservations.js';
 
 const withinWait = (what: string) =>
   [(ms: number) => ms >= MIN_TTL_MS && ms <= MAX_PERMIT_WAIT_MS, { message: `${what} must be between 1s and 15m` }] as const;
@@ -63,6 +64,13 @@ export const reservationConfigSchema = commonConfigSchema.extend({
         .refine(...withinWait('reservation.permitDefaultTimeout')),
       /** How often a member waiting at Permit re-reads its gang without news. */
       permitPollInterval: duration().default(500),
+      /**
+       * How long a Reserve with a pod group waits for the cluster stream to
+       * show the pod (a real pod carrying the group) before refusing it.
+       */
+      gangMemberWait: duration()
+        .default(DEFAULT_GANG_MEMBER_WAIT_MS)
+        .refine((ms) => ms <= 30_000, { message: 'reservation.gangMemberWait must be at most 30s' }),
     })
     .strict()
     .prefault({}),

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { Status } from 'nice-grpc';
 import { nodeEvent, podEvent, resources, startHarness, waitFor } from './testing/harness.js';
 import type { Harness, ReservationClient } from './testing/harness.js';
-import { REASON_LEASE_LOST } from './gang.js';
+import { REASON_LEASE_LOST, REASON_NOT_MEMBER } from './gang.js';
 
 const ALLOW = PermitDecision.PERMIT_DECISION_ALLOW;
 const REJECT = PermitDecision.PERMIT_DECISION_REJECT;
@@ -25,7 +25,10 @@ describe('gang Permit across two service replicas', () => {
     await h.stop();
   });
 
+  /** A pending pod of the gang on the cluster stream: what makes a Reserve with its group a member. */
+  const podOf = (uid: string, group: { name: string; minMember: number }) => podEvent({ uid, namespace: 'team', name: uid, requests: { cpu: 100 }, group });
   const reserve = async (client: ReservationClient, uid: string, node: string, group?: { name: string; minMember: number }) => {
+    if (group) await h.waitForGeneration(await h.publish(podOf(uid, group)));
     const reply = await client.reserve({
       pod: { uid, namespace: 'team', name: uid },
       nodeName: node,
@@ -59,6 +62,7 @@ describe('gang Permit across two service replicas', () => {
   test('a member waiting at Permit keeps its lease past its TTL (review M8)', async () => {
     const group = { name: 'patient', minMember: 2 };
     const reserveShort = async (client: ReservationClient, uid: string) => {
+      await h.waitForGeneration(await h.publish(podOf(uid, group)));
       const reply = await client.reserve({ pod: { uid, namespace: 'team', name: uid }, nodeName: 'n1', requests: resources({ cpu: 100 }), ttl: { seconds: 1 }, podGroup: group });
       expect(reply.result?.$case).toBe('lease');
       return reply.result?.$case === 'lease' ? reply.result.value : undefined;
@@ -113,6 +117,31 @@ describe('gang Permit across two service replicas', () => {
     ).rejects.toMatchObject({ code: Status.DEADLINE_EXCEEDED });
     await waitFor(async () => (await a.getReservation({ podUid: 'g3-a' }).catch(() => undefined)) === undefined, 3_000, 'the sweeper to end the round');
     expect(await permit(b, 'g3-a', group, 1)).toMatchObject({ decision: REJECT, reason: expect.stringContaining('gang team/abandoned timed out') });
+  });
+
+  test('a forged member (no such pod) is refused at Reserve, so 3 real members of minMember 4 are not allowed (review M2)', async () => {
+    const group = { name: 'forged', minMember: 4 };
+    for (const uid of ['g5-a', 'g5-b', 'g5-c']) await reserve(uid === 'g5-b' ? b : a, uid, 'n1', group);
+    const generation = await h.publish(podEvent({ uid: 'g5-other', namespace: 'team', name: 'g5-other', group: { name: 'elsewhere', minMember: 1 } }));
+    await h.waitForGeneration(generation);
+    const forge = (pod: { uid: string; name: string }, minGeneration = 0) =>
+      a.reserve({ pod: { ...pod, namespace: 'team' }, nodeName: 'n2', requests: resources({ cpu: 100 }), ttl: { seconds: 60 }, podGroup: group, minGeneration });
+    // A uid that is no pod, after the generation its caller claims to have seen: refused at once.
+    await expect(forge({ uid: 'g5-ghost', name: 'g5-ghost' }, generation)).rejects.toMatchObject({
+      code: Status.FAILED_PRECONDITION,
+      details: expect.stringContaining('pod_group: the cluster stream knows no pod team/g5-ghost'),
+    });
+    // Without a generation it waits (bounded) for the stream, then refuses too; so do a real pod's name with another uid, and a pod of another gang.
+    await expect(forge({ uid: 'g5-ghost', name: 'g5-ghost' })).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION, details: expect.stringContaining('knows no pod') });
+    await expect(forge({ uid: 'g5-fake-uid', name: 'g5-a' }, generation)).rejects.toMatchObject({ details: expect.stringContaining('has uid g5-a, not g5-fake-uid') });
+    await expect(forge({ uid: 'g5-other', name: 'g5-other' }, generation)).rejects.toMatchObject({ details: expect.stringContaining('belongs to gang team/elsewhere') });
+    await expect(a.getReservation({ podUid: 'g5-ghost' })).rejects.toMatchObject({ code: Status.NOT_FOUND });
+    // A lease taken without the group does not join it at Permit either.
+    expect((await a.reserve({ pod: { uid: 'g5-ghost', namespace: 'team', name: 'g5-ghost' }, nodeName: 'n2', requests: resources({ cpu: 100 }), ttl: { seconds: 60 } })).result?.$case).toBe('lease');
+    expect(await permit(a, 'g5-ghost', group, 1)).toMatchObject({ decision: REJECT, reason: expect.stringContaining(`${REASON_NOT_MEMBER}: the lease was reserved without a pod group`) });
+
+    const answers = await Promise.all(['g5-a', 'g5-b', 'g5-c'].map((uid) => permit(a, uid, group, 1)));
+    for (const r of answers) expect(r).toMatchObject({ decision: REJECT, reason: expect.stringContaining('3 of 4 members hold leases'), membersReserved: 3 });
   });
 
   test('a gang member already bound counts; a pod without a lease is rejected; a pod outside any gang is allowed', async () => {

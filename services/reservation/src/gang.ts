@@ -33,6 +33,8 @@ import type { RedisStore } from './store.js';
 
 /** The reason given to a member whose lease is gone. */
 export const REASON_LEASE_LOST = 'lease lost: the pod holds no live lease';
+/** The start of the reason given to a pod whose lease was not reserved as a member of the gang it names. */
+export const REASON_NOT_MEMBER = 'not a member of the gang';
 
 /** A gang as a Permit call names it. */
 export interface GangSpec {
@@ -151,6 +153,9 @@ export class GangCoordinator {
     let outcome: PermitOutcome;
     if (input.gang === undefined) {
       outcome = lease ? { allowed: true, reason: '', membersReserved: 1 } : { allowed: false, reason: REASON_LEASE_LOST, membersReserved: 0 };
+    } else if (lease?.state === 'reserved' && lease.group !== input.gang.key) {
+      // Only a Reserve that the stream vouched for makes a member: a lease taken without the group cannot join it here.
+      outcome = { allowed: false, reason: `${REASON_NOT_MEMBER}: the lease was reserved ${lease.group ? `for gang ${lease.group}` : 'without a pod group'}`, membersReserved: 0 };
     } else {
       outcome = await this.wait(input.uid, input.gang, lease?.node, signal);
     }

@@ -294,9 +294,10 @@ test('property: random request sequences with expiries keep the ledger exact and
           case 'unreserve': {
             const id = uid(op.pod);
             const held = model.get(id);
-            const version = op.version === 'zero' ? 0 : (held?.version ?? 1) - (op.version === 'stale' ? 1 : 0);
+            const version = (held?.version ?? 1) - (op.version === 'stale' ? 1 : 0);
             const before = await redisNow();
-            const released = await ledger.unreserve(id, version);
+            // 'zero': the service's own release of whatever lease the pod holds (the stream saw it go); the RPC refuses 0.
+            const released = op.version === 'zero' ? await ledger.releaseAnywhere(id) : await ledger.unreserve(id, version);
             const live = held?.state === 'bound' ? false : surelyLive(held, before, await redisNow());
             if (live !== undefined) expect(released).toBe(live && (op.version !== 'stale'));
             if (released) model.delete(id);
@@ -307,7 +308,8 @@ test('property: random request sequences with expiries keep the ledger exact and
           case 'confirm': {
             const id = uid(op.pod);
             const held = model.get(id);
-            const version = op.version === 'zero' ? 0 : (held?.version ?? 1) - (op.version === 'stale' ? 1 : 0);
+            // Confirm always names a version (the RPC refuses 0): 'zero' confirms the current one.
+            const version = (held?.version ?? 1) - (op.version === 'stale' ? 1 : 0);
             const r = await ledger.confirm(id, version);
             if (r.kind === 'confirmed' && held && held.state === 'reserved') model.set(id, { ...held, state: 'confirmed', expireMs: undefined });
             if (r.kind === 'none' && held?.state === 'reserved') model.delete(id);

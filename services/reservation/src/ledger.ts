@@ -94,6 +94,12 @@ export type ConfirmResult =
   | { readonly kind: 'none' }
   | { readonly kind: 'stale'; readonly lease: LeaseView };
 
+/** The outcome of {@link Ledger.renew}: renewed (or confirmed, with nothing to renew), stale (another version), or none. */
+export type RenewResult =
+  | { readonly kind: 'renewed'; readonly lease: LeaseView }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'stale'; readonly lease: LeaseView };
+
 /** A node's ledger, read atomically (after sweeping lapsed leases). */
 export interface LedgerView {
   readonly node: string;
@@ -276,7 +282,8 @@ export class Ledger {
 
   /**
    * Releases the pod's lease if `version` is its version (0: whatever lease it
-   * holds). Idempotent; returns whether this call released one.
+   * holds — the service's own releases; the RPC refuses 0). Idempotent;
+   * returns whether this call released one.
    */
   async unreserve(uid: string, version: number): Promise<boolean> {
     const node = await this.nodeOf(uid);
@@ -304,15 +311,30 @@ export class Ledger {
     return true;
   }
 
-  /** Gives the pod's live reserved lease on `node` its TTL again from now. False if it has none (it lapsed). */
-  async renew(node: string, uid: string): Promise<boolean> {
-    const reply = await this.runNode(renewScript, node, [uid]);
-    if (reply.status !== 'renewed') return false;
+  /**
+   * Gives the pod's live reserved lease on `node` its TTL again from now.
+   * `version` (optional) must be the lease's: the holder's check that its
+   * lease did not lapse and go to another attempt meanwhile.
+   */
+  async renew(node: string, uid: string, version?: number): Promise<RenewResult> {
+    const reply = await this.runNode(renewScript, node, [uid, version === undefined ? '' : String(version)]);
+    switch (reply.status) {
+      case 'none':
+        return { kind: 'none' };
+      case 'stale':
+        return { kind: 'stale', lease: parseLease(reply.payload, uid, node) };
+      case 'confirmed':
+        return { kind: 'renewed', lease: parseLease(reply.payload, uid, node) };
+      case 'renewed':
+        break;
+      default:
+        throw new TypeError(`renew: unexpected status ${reply.status}`);
+    }
     // The pod index must outlive the lease, or uid-only calls (Confirm) would not find it.
     const lease = parseLease(reply.payload, uid, node);
     const keepMs = Math.max(1, (lease.expireMs ?? Date.now()) - Date.now()) + INDEX_SLACK_MS;
     await this.store.call(() => this.store.redis.pexpire(this.keys.podIndex(uid), keepMs));
-    return true;
+    return { kind: 'renewed', lease };
   }
 
   /** Waits until this connection's writes reached the configured replicas (see RedisStore.replicated). */
@@ -329,7 +351,7 @@ export class Ledger {
 
   /**
    * Turns the pod's lease into bound capacity. `version` 0 confirms whatever
-   * lease it holds. `boundNode`: where the stream says the pod is bound, for
+   * lease it holds (the RPC refuses 0: callers name their version). `boundNode`: where the stream says the pod is bound, for
    * when the index entry is gone.
    */
   async confirm(uid: string, version: number, boundNode?: string): Promise<ConfirmResult> {

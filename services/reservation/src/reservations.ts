@@ -4,7 +4,7 @@
  * takes validated inputs and returns values (a conflict is a value) or throws
  * the runtime's typed errors.
  */
-import { FailedPreconditionError, NotFoundError, UnavailableError } from '@schedmesh/runtime';
+import { DeadlineExceededError, FailedPreconditionError, NotFoundError, UnavailableError } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
 import type { ClusterState } from './cluster-state.js';
 import type { GangCoordinator, PermitInput, PermitOutcome } from './gang.js';
@@ -18,6 +18,12 @@ export type ReserveOutcome =
   | { readonly kind: 'granted'; readonly lease: LeaseView; readonly created: boolean }
   | { readonly kind: 'conflict'; readonly shortages: readonly Shortage[]; readonly message: string };
 
+/** A Reserve as the RPC asks it: the ledger's input and the generation at which the caller saw the pod. */
+export interface ReserveCall extends ReserveInput {
+  /** A gang member is checked against the cluster stream at least this far (0: whatever memory has). */
+  readonly minGeneration: number;
+}
+
 /** Options of {@link Reservations}. */
 export interface ReservationsOptions {
   ledger: Ledger;
@@ -26,7 +32,12 @@ export interface ReservationsOptions {
   gangs: GangCoordinator;
   logger: Logger;
   metrics?: ReservationMetrics;
+  /** How long a Reserve with a pod group waits for the stream to show the pod before refusing it, in ms (default 2 s). */
+  gangMemberWaitMs?: number;
 }
+
+/** The default of ReservationsOptions.gangMemberWaitMs. */
+export const DEFAULT_GANG_MEMBER_WAIT_MS = 2_000;
 
 /** See the module comment. */
 export class Reservations {
@@ -42,7 +53,7 @@ export class Reservations {
    * whose live reserved lease is another holder's (another replica schedules it). If
    * `signal` aborts before the reply, a lease this call granted is released.
    */
-  async reserve(input: ReserveInput, signal: AbortSignal): Promise<ReserveOutcome> {
+  async reserve(input: ReserveCall, signal: AbortSignal): Promise<ReserveOutcome> {
     const end = this.o.metrics?.reserveSeconds.startTimer();
     let outcome = 'error';
     try {
@@ -54,10 +65,11 @@ export class Reservations {
     }
   }
 
-  private async reserveOnce(input: ReserveInput, signal: AbortSignal): Promise<ReserveOutcome> {
+  private async reserveOnce(input: ReserveCall, signal: AbortSignal): Promise<ReserveOutcome> {
     const { ledger, sync, state, gangs, metrics } = this.o;
     sync.requireSynced();
     signal.throwIfAborted();
+    if (input.group !== '') await this.requireGangMember(input, signal);
     const boundTo = state.boundNodeOf(input.uid);
     if (boundTo !== undefined) throw new FailedPreconditionError(`pod ${input.uid} is already bound to node ${boundTo}`);
     const result = await ledger.reserve(input);
@@ -105,6 +117,54 @@ export class Reservations {
       signal.throwIfAborted();
     }
     return result;
+  }
+
+  /**
+   * A gang member must be a real pod: the stream knows a pod with this uid in
+   * this namespace carrying this group. The stream may lag the caller, so
+   * the check waits (bounded) for the generation the caller saw, or without
+   * one for further events, before it refuses with FAILED_PRECONDITION.
+   */
+  private async requireGangMember(input: ReserveCall, signal: AbortSignal): Promise<void> {
+    const { state, sync } = this.o;
+    const problem = (): string | undefined => state.gangMemberProblem(input.uid, input.namespace, input.name, input.group);
+    const deadline = Date.now() + (this.o.gangMemberWaitMs ?? DEFAULT_GANG_MEMBER_WAIT_MS);
+    let why = problem();
+    while (why !== undefined) {
+      const remaining = deadline - Date.now();
+      // Past the caller's generation the stream has had its say.
+      if (remaining <= 0 || (input.minGeneration > 0 && sync.gate.generation >= input.minGeneration)) break;
+      try {
+        await sync.gate.waitFor(Math.max(input.minGeneration, sync.gate.generation + 1), signal, { maxWaitMs: remaining });
+      } catch (err) {
+        signal.throwIfAborted();
+        if (!(err instanceof DeadlineExceededError)) throw err;
+      }
+      why = problem();
+    }
+    if (why !== undefined) {
+      throw new FailedPreconditionError(`pod_group: ${why} (at generation ${sync.gate.generation}); pod ${input.uid} is not a member of gang ${input.group}`);
+    }
+  }
+
+  /**
+   * Renew: the caller's lease (node and version) gets its TTL again from now.
+   * FAILED_PRECONDITION if it lapsed or was released, or the pod now holds
+   * another lease (it lapsed and was granted again): the caller must not bind.
+   */
+  async renew(uid: string, node: string, version: number): Promise<LeaseView> {
+    this.o.sync.requireSynced();
+    const result = await this.o.ledger.renew(node, uid, version);
+    switch (result.kind) {
+      case 'renewed':
+        return result.lease;
+      case 'stale':
+        throw new FailedPreconditionError(
+          `pod ${uid}: fencing version ${version} is stale (the lease on node ${node} is at version ${result.lease.version}): the lease lapsed and was granted again`,
+        );
+      case 'none':
+        throw new FailedPreconditionError(`pod ${uid} holds no lease on node ${node} (it lapsed or was released)`);
+    }
   }
 
   private async undo(lease: LeaseView): Promise<void> {

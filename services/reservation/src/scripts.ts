@@ -215,9 +215,11 @@ return reply('confirmed', out, released, now)
 `);
 
 /**
- * ARGV: uid. Gives a live reserved lease its TTL again from now (never
- * shortens it): a pod waiting at Permit for its gang keeps its room.
- * → renewed | none (no live reserved lease).
+ * ARGV: uid, version ("" = the lease the pod holds: the service's own Permit
+ * wait). Gives a live reserved lease its TTL again from now (never shortens
+ * it): a pod waiting at Permit for its gang, or in PreBind and Bind, keeps its room.
+ * → renewed | confirmed (nothing to renew) | stale (another version: the
+ *   caller's lease lapsed and the pod was granted another) | none (no live lease).
  */
 export const renewScript = script('renew', 8, `${nodePrelude}
 local now = now_ms()
@@ -225,7 +227,9 @@ local released = sweep(now)
 local raw = redis.call('HGET', K_LEASES, ARGV[1])
 if not raw then return reply('none', '', released, now) end
 local rec = cjson.decode(raw)
-if rec.s ~= 'R' or not rec.l then return reply('none', raw, released, now) end
+if ARGV[2] ~= nil and ARGV[2] ~= '' and rec.v ~= ARGV[2] then return reply('stale', raw, released, now) end
+if rec.s ~= 'R' then return reply('confirmed', raw, released, now) end
+if not rec.l then return reply('none', raw, released, now) end
 local until_ms = now + tonumber(rec.l)
 if until_ms > tonumber(rec.e) then
   rec.e = int(until_ms)

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { LeaseState } from '@schedmesh/proto/v1/reservation';
-import type { ReserveRequest } from '@schedmesh/proto/v1/reservation';
+import type { ReserveRequest, ReserveResponse } from '@schedmesh/proto/v1/reservation';
 import { PodPhase } from '@schedmesh/proto/v1/types';
 import { sharedServers } from '@schedmesh/testkit';
 import { Redis } from 'ioredis';
@@ -42,6 +42,10 @@ describe('ReservationService over gRPC', () => {
 
   const reserve = (uid: string, node: string, spec: Parameters<typeof resources>[0] = {}, extra: DeepPartial<ReserveRequest> = {}) =>
     client.reserve({ pod: { uid, namespace: 'default', name: uid }, nodeName: node, requests: resources(spec), ttl: { seconds: 30 }, holder: 'test', ...extra });
+  const versionOf = (reply: ReserveResponse): number => {
+    if (reply.result?.$case !== 'lease') throw new Error(`expected a lease, got ${JSON.stringify(reply.result)}`);
+    return reply.result.value.fencingVersion;
+  };
 
   test('the ledger starts from the stream: allocatable, and bound pods counted with one pod each', async () => {
     const ledger = await client.getLedger({ nodeName: 'n1' });
@@ -82,10 +86,11 @@ describe('ReservationService over gRPC', () => {
     expect(conflict!.shortResources).toEqual(['cpu', 'memory', 'ephemeral-storage', 'example.com/fpga', 'nvidia.com/gpu']);
     expect(conflict!.message).toContain('node n1: insufficient cpu (requested 3500m, free 3');
     // Fill the pod slots (3, one taken by running-1): the third Reserve is short of pods only.
-    for (const uid of ['slot-1', 'slot-2']) expect((await reserve(uid, 'n1')).result?.$case).toBe('lease');
+    const slots = new Map<string, number>();
+    for (const uid of ['slot-1', 'slot-2']) slots.set(uid, versionOf(await reserve(uid, 'n1')));
     const full = await reserve('slot-3', 'n1');
     expect(full.result).toMatchObject({ $case: 'conflict', value: { shortResources: ['pods'], message: expect.stringContaining('too many pods') } });
-    for (const uid of ['slot-1', 'slot-2']) expect((await client.unreserve({ podUid: uid })).released).toBe(true);
+    for (const [uid, version] of slots) expect((await client.unreserve({ podUid: uid, fencingVersion: version })).released).toBe(true);
   });
 
   test('Unreserve is idempotent and ignores stale fencing versions', async () => {
@@ -96,14 +101,51 @@ describe('ReservationService over gRPC', () => {
     expect((await client.getReservation({ podUid: 'u1' })).lease?.fencingVersion).toBe(version);
     expect((await client.unreserve({ podUid: 'u1', fencingVersion: version })).released).toBe(true);
     expect((await client.unreserve({ podUid: 'u1', fencingVersion: version })).released).toBe(false);
-    expect((await client.unreserve({ podUid: 'never-reserved' })).released).toBe(false);
+    expect((await client.unreserve({ podUid: 'never-reserved', fencingVersion: version })).released).toBe(false);
     await expect(client.getReservation({ podUid: 'u1' })).rejects.toMatchObject({ code: Status.NOT_FOUND });
     // A new lease for the same pod gets a higher version; the old version cannot release it.
     const next = await reserve('u1', 'n3', { cpu: 100 });
     const nextVersion = next.result?.$case === 'lease' ? next.result.value.fencingVersion : 0;
     expect(nextVersion).toBeGreaterThan(version);
     expect((await client.unreserve({ podUid: 'u1', fencingVersion: version })).released).toBe(false);
-    expect((await client.unreserve({ podUid: 'u1', fencingVersion: 0 })).released).toBe(true);
+    expect((await client.unreserve({ podUid: 'u1', fencingVersion: nextVersion })).released).toBe(true);
+  });
+
+  test('fencing version 0 is no wildcard: Unreserve, Confirm and Renew refuse it and the lease stays (review M8)', async () => {
+    const version = versionOf(await reserve('zero', 'n3', { cpu: 100 }));
+    for (const call of [
+      () => client.unreserve({ podUid: 'zero', fencingVersion: 0 }),
+      () => client.confirm({ podUid: 'zero', fencingVersion: 0 }),
+      () => client.renew({ podUid: 'zero', nodeName: 'n3', fencingVersion: 0 }),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT, details: expect.stringMatching(/^fencing_version: must be the version of the lease the caller holds/) });
+    }
+    expect((await client.getReservation({ podUid: 'zero' })).lease).toMatchObject({ fencingVersion: version, state: LeaseState.LEASE_STATE_RESERVED });
+    expect((await client.unreserve({ podUid: 'zero', fencingVersion: version })).released).toBe(true);
+  });
+
+  test('Renew gives the held lease its TTL again; a lapsed or re-granted lease is FAILED_PRECONDITION (review M8)', async () => {
+    const first = await reserve('renewed', 'n3', { cpu: 100 }, { ttl: { seconds: 2 } });
+    const lease = first.result?.$case === 'lease' ? first.result.value : undefined;
+    // Read by Redis's clock: the renewal's expiry is later than the grant's.
+    await waitFor(async () => {
+      const renewed = await client.renew({ podUid: 'renewed', nodeName: 'n3', fencingVersion: lease!.fencingVersion });
+      return renewed.lease!.expireTime!.getTime() > lease!.expireTime!.getTime();
+    }, 5_000, 'a renewal to move the expiry');
+    // Another version (the pod's lease lapsed and it was granted a new one): refused, naming both.
+    await expect(client.renew({ podUid: 'renewed', nodeName: 'n3', fencingVersion: lease!.fencingVersion + 1 })).rejects.toMatchObject({
+      code: Status.FAILED_PRECONDITION,
+      details: expect.stringContaining(`is at version ${lease!.fencingVersion}): the lease lapsed and was granted again`),
+    });
+    await expect(client.renew({ podUid: 'renewed', nodeName: 'n2', fencingVersion: lease!.fencingVersion })).rejects.toMatchObject({
+      code: Status.FAILED_PRECONDITION,
+      details: expect.stringContaining('holds no lease on node n2'),
+    });
+    // A confirmed lease has nothing to renew: it is returned as it is.
+    const confirmed = await client.confirm({ podUid: 'renewed', fencingVersion: lease!.fencingVersion });
+    expect((await client.renew({ podUid: 'renewed', nodeName: 'n3', fencingVersion: lease!.fencingVersion })).lease).toEqual(confirmed.lease);
+    expect((await client.unreserve({ podUid: 'renewed', fencingVersion: lease!.fencingVersion })).released).toBe(true);
+    await expect(client.renew({ podUid: 'renewed', nodeName: 'n3', fencingVersion: lease!.fencingVersion })).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION });
   });
 
   test('Confirm moves the lease to bound; a stale version is FAILED_PRECONDITION; the bound event settles it; the delete releases it', async () => {
@@ -153,13 +195,13 @@ describe('ReservationService over gRPC', () => {
     expect(await redis.hexists(keys.node('n2')[4]!, 'mv')).toBe(0);
     const firstVersion = first.result?.$case === 'lease' ? first.result.value.fencingVersion : 0;
     expect((await client.unreserve({ podUid: 'mv', fencingVersion: firstVersion })).released).toBe(false);
-    await client.confirm({ podUid: 'mv' });
+    await client.confirm({ podUid: 'mv', fencingVersion: versionOf(second) });
     const { fencingVersion: _, ...n2 } = await client.getLedger({ nodeName: 'n2' });
     await expect(reserve('mv', 'n2', { cpu: 250 })).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION, details: expect.stringContaining('confirmed lease on node n3') });
     // The refused Reserve left nothing behind (it may have spent a fencing version).
     expect(await client.getLedger({ nodeName: 'n2' })).toMatchObject(n2);
     expect((await client.getReservation({ podUid: 'mv' })).lease).toMatchObject({ nodeName: 'n3', state: LeaseState.LEASE_STATE_CONFIRMED });
-    expect((await client.unreserve({ podUid: 'mv' })).released).toBe(true);
+    expect((await client.unreserve({ podUid: 'mv', fencingVersion: versionOf(second) })).released).toBe(true);
   });
 
   test('a deleted node leaves the ledger (NOT_FOUND); re-created, it comes back with the pods still bound to it', async () => {
@@ -193,6 +235,8 @@ describe('ReservationService over gRPC', () => {
     ['ttl too long', { ttl: { seconds: 901 } }, 'ttl: must be between 1s and 15m'],
     ['negative ttl', { ttl: { seconds: -1 } }, 'ttl'],
     ['group without name', { podGroup: { name: '', minMember: 2 } }, 'pod_group.name'],
+    ['bad namespace', { pod: { uid: 'bad-1', namespace: 'Team_A' } }, 'pod.namespace: "Team_A" is not a namespace name'],
+    ['gang member without namespace', { podGroup: { name: 'g', minMember: 2 } }, 'pod.namespace: must not be empty'],
     ['group of zero', { podGroup: { name: 'g', minMember: 0 } }, 'pod_group.min_member'],
     ['holder too long', { holder: 'h'.repeat(300) }, 'holder'],
   ])('bad input (%s) is INVALID_ARGUMENT naming the field', async (_, override, details) => {
@@ -203,11 +247,13 @@ describe('ReservationService over gRPC', () => {
   test.each([
     ['Unreserve', () => client.unreserve({ podUid: '' }), 'pod_uid: must not be empty'],
     ['Confirm', () => client.confirm({ podUid: '' }), 'pod_uid: must not be empty'],
+    ['Renew', () => client.renew({ podUid: 'p', nodeName: '', fencingVersion: 1 }), 'node_name: must not be empty'],
     ['GetReservation', () => client.getReservation({ podUid: '' }), 'pod_uid: must not be empty'],
     ['GetLedger', () => client.getLedger({ nodeName: '' }), 'node_name: must not be empty'],
     ['Permit', () => client.permit({ pod: { uid: '' } }), 'pod.uid: must not be empty'],
     ['Permit timeout', () => client.permit({ pod: { uid: 'p' }, podGroup: { name: 'g', minMember: 1 }, timeout: { seconds: 901 } }), 'timeout: must be at most 15m'],
     ['Permit min_member', () => client.permit({ pod: { uid: 'p' }, podGroup: { name: 'g', minMember: -3 } }), 'pod_group.min_member'],
+    ['Permit namespace', () => client.permit({ pod: { uid: 'p', namespace: '../x' }, podGroup: { name: 'g', minMember: 1 } }), 'pod.namespace: "../x" is not a namespace name'],
   ])('%s validates its input', async (_, call, details) => {
     await expect(call()).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT, details: expect.stringContaining(details) });
   });
@@ -222,7 +268,7 @@ describe('ReservationService over gRPC', () => {
     expect(Number((await redis.hget(leasedKey, 'cpu')) ?? 0)).toBe(0);
     const metrics = await (await fetch(`http://127.0.0.1:${h.apps[0]!.httpPort}/metrics`)).text();
     expect(metrics).toMatch(/schedmesh_reservation_lease_expiries_total\{[^}]*\} [1-9]/);
-    await expect(client.confirm({ podUid: 'short' })).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION, details: expect.stringContaining('holds no lease') });
+    await expect(client.confirm({ podUid: 'short', fencingVersion: versionOf(reply) })).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION, details: expect.stringContaining('holds no lease') });
   });
 
   test('the metrics show latency, conflicts by resource, ledger size and rebuilds', async () => {

@@ -6,7 +6,17 @@
  */
 import { trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
-import { durationProblem, durationToMs, groupKey, MAX_PERMIT_WAIT_MS, nodeNameProblem, podGroupProblem, podUidProblem, requestsProblem } from '@schedmesh/model';
+import {
+  durationProblem,
+  durationToMs,
+  groupKey,
+  MAX_PERMIT_WAIT_MS,
+  namespaceNameProblem,
+  nodeNameProblem,
+  podGroupProblem,
+  podUidProblem,
+  requestsProblem,
+} from '@schedmesh/model';
 import type { FieldProblem } from '@schedmesh/model';
 import type { Duration } from '@schedmesh/proto/google/duration';
 import {
@@ -17,6 +27,7 @@ import {
   LeaseState,
   PermitDecision,
   PermitResponse,
+  RenewResponse,
   ReserveResponse,
   UnreserveResponse,
 } from '@schedmesh/proto/v1/reservation';
@@ -24,9 +35,9 @@ import type { PermitRequest, ReservationServiceImplementation, ReserveRequest } 
 import { InvalidArgumentError } from '@schedmesh/runtime';
 import type { PermitInput } from './gang.js';
 import { MAX_TTL_MS, MIN_TTL_MS } from './ledger.js';
-import type { LeaseView, ReserveInput } from './ledger.js';
+import type { LeaseView } from './ledger.js';
 import { podDemand, toResources } from './quantities.js';
-import type { Reservations } from './reservations.js';
+import type { ReserveCall, Reservations } from './reservations.js';
 
 const HOLDER_MAX = 256;
 
@@ -54,7 +65,7 @@ export function createReservationServer(domain: Reservations, defaults: ServerDe
 
     async unreserve(request) {
       const uid = requireUid(request.podUid, 'pod_uid');
-      const version = requireVersion(request.fencingVersion);
+      const version = requireHeldVersion(request.fencingVersion);
       onSpan({ 'k8s.pod.uid': uid, 'schedmesh.fencing_version': version });
       const released = await domain.unreserve(uid, version);
       onSpan({ 'schedmesh.reservation.released': released });
@@ -63,9 +74,17 @@ export function createReservationServer(domain: Reservations, defaults: ServerDe
 
     async confirm(request) {
       const uid = requireUid(request.podUid, 'pod_uid');
-      const version = requireVersion(request.fencingVersion);
+      const version = requireHeldVersion(request.fencingVersion);
       onSpan({ 'k8s.pod.uid': uid, 'schedmesh.fencing_version': version });
       return ConfirmResponse.fromPartial({ lease: toLease(await domain.confirm(uid, version)) });
+    },
+
+    async renew(request) {
+      const uid = requireUid(request.podUid, 'pod_uid');
+      const node = requireNode(request.nodeName, 'node_name');
+      const version = requireHeldVersion(request.fencingVersion);
+      onSpan({ 'k8s.pod.uid': uid, 'k8s.node.name': node, 'schedmesh.fencing_version': version });
+      return RenewResponse.fromPartial({ lease: toLease(await domain.renew(uid, node, version)) });
     },
 
     async permit(request, context) {
@@ -110,7 +129,7 @@ export function toLease(view: LeaseView): Lease {
 }
 
 /** Validates a ReserveRequest. */
-export function parseReserve(request: ReserveRequest, defaults: ServerDefaults): ReserveInput {
+export function parseReserve(request: ReserveRequest, defaults: ServerDefaults): ReserveCall {
   const uid = requireUid(request.pod?.uid ?? '', 'pod.uid');
   const node = requireNode(request.nodeName, 'node_name');
   if (request.requests) check(requestsProblem(request.requests));
@@ -118,12 +137,24 @@ export function parseReserve(request: ReserveRequest, defaults: ServerDefaults):
   if (ttlMs < MIN_TTL_MS || ttlMs > MAX_TTL_MS) throw new InvalidArgumentError('ttl', `must be between 1s and 15m, got ${ttlMs}ms`);
   if (request.holder.length > HOLDER_MAX) throw new InvalidArgumentError('holder', `must be at most ${HOLDER_MAX} characters`);
   const namespace = request.pod?.namespace ?? '';
-  let group = '';
-  if (request.podGroup !== undefined) {
-    check(podGroupProblem(request.podGroup));
-    group = groupKey(namespace, request.podGroup.name);
+  if (request.podGroup !== undefined) check(podGroupProblem(request.podGroup));
+  // Optional for a lone pod (batch clients); a gang is keyed by it, so a member needs a real one.
+  if (namespace !== '' || request.podGroup !== undefined) requireNamespace(namespace);
+  const group = request.podGroup === undefined ? '' : groupKey(namespace, request.podGroup.name);
+  if (!Number.isSafeInteger(request.minGeneration) || request.minGeneration < 0) {
+    throw new InvalidArgumentError('min_generation', `must be a non-negative integer, got ${request.minGeneration}`);
   }
-  return { uid, namespace, name: request.pod?.name ?? '', node, demand: podDemand(request.requests), ttlMs, holder: request.holder, group };
+  return {
+    uid,
+    namespace,
+    name: request.pod?.name ?? '',
+    node,
+    demand: podDemand(request.requests),
+    ttlMs,
+    holder: request.holder,
+    group,
+    minGeneration: request.minGeneration,
+  };
 }
 
 /** Adds attributes to the call's span (the gRPC server's). */
@@ -139,6 +170,7 @@ export function parsePermit(request: PermitRequest, defaults: ServerDefaults): P
   const group = request.podGroup;
   if (group === undefined) return { uid, gang: undefined };
   check(podGroupProblem(group));
+  requireNamespace(request.pod?.namespace ?? '');
   if (timeoutMs === 0) timeoutMs = group.scheduleTimeoutSeconds > 0 ? group.scheduleTimeoutSeconds * 1000 : defaults.permitDefaultTimeoutMs;
   return { uid, gang: { key: groupKey(request.pod?.namespace ?? '', group.name), minMember: group.minMember, timeoutMs } };
 }
@@ -160,8 +192,21 @@ function requireNode(name: string, field: string): string {
   return name;
 }
 
-function requireVersion(v: number): number {
-  if (!Number.isSafeInteger(v) || v < 0) throw new InvalidArgumentError('fencing_version', `must be a non-negative integer, got ${v}`);
+function requireNamespace(namespace: string): void {
+  const problem = namespaceNameProblem(namespace);
+  if (problem !== undefined) throw new InvalidArgumentError('pod.namespace', problem);
+}
+
+/**
+ * The fencing version of a lease the caller holds: required. 0 once meant
+ * "whatever lease the pod has", which let a stale holder (or anyone) release
+ * or confirm a newer lease; the service's own releases (stream, gangs) do not
+ * go through the RPC.
+ */
+function requireHeldVersion(v: number): number {
+  if (!Number.isSafeInteger(v) || v <= 0) {
+    throw new InvalidArgumentError('fencing_version', `must be the version of the lease the caller holds (a positive integer), got ${v}`);
+  }
   return v;
 }
 

@@ -49,14 +49,26 @@ function duration(ms: number): { seconds: number; nanos: number } {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
-/** Reserves the pod's requests on nodeName. Idempotent for the same pod and node. */
-export async function reserve(client: ReservationClient, pod: Pod, nodeName: string, options: ReservationStepOptions, signal: AbortSignal): Promise<ReserveOutcome> {
+/**
+ * Reserves the pod's requests on nodeName. Idempotent for the same pod and
+ * node. `minGeneration`: where the caller saw the pod (a gang member is
+ * checked against the cluster stream at least that far).
+ */
+export async function reserve(
+  client: ReservationClient,
+  pod: Pod,
+  nodeName: string,
+  options: ReservationStepOptions,
+  minGeneration: number,
+  signal: AbortSignal,
+): Promise<ReserveOutcome> {
   const request = {
     pod: podRef(pod),
     nodeName,
     requests: pod.requests ?? Resources.fromPartial({}),
     ttl: duration(options.ttlMs),
     holder: options.holder,
+    minGeneration,
     ...(pod.podGroup ? { podGroup: pod.podGroup } : {}),
   };
   let res: ReserveResponse;
@@ -85,6 +97,24 @@ export async function unreserve(client: ReservationClient, podUid: string, fenci
     return res.released;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Renews the lease the attempt holds (its node and version): Success, or
+ * Unschedulable when the lease lapsed, was released or was granted again
+ * (FAILED_PRECONDITION), so the pod is not bound on room it no longer holds.
+ * An I/O failure throws (the attempt's Error).
+ */
+export async function renew(client: ReservationClient, podUid: string, nodeName: string, fencingVersion: number, signal: AbortSignal): Promise<Status> {
+  try {
+    await client.renew({ podUid, nodeName, fencingVersion }, { signal });
+    return Status.SUCCESS;
+  } catch (err) {
+    if (err instanceof ClientError && err.code === GrpcStatus.FAILED_PRECONDITION) {
+      return Status.unschedulable(`the lease on node ${nodeName} was lost before the bind: ${err.details}`).withPlugin(RESERVATION_PLUGIN);
+    }
+    throw err;
   }
 }
 

@@ -143,8 +143,21 @@ export interface ReserveRequest {
     | undefined;
   /** Who asks, for diagnostics. */
   holder: string;
-  /** The pod's gang, if any: Permit counts the group's leases. */
-  podGroup?: PodGroup | undefined;
+  /**
+   * The pod's gang, if any: Permit counts the group's leases. The pod joins
+   * the gang only if the cluster stream knows a pod with this uid in
+   * pod.namespace carrying this group (label scheduling.x-k8s.io/pod-group);
+   * otherwise FAILED_PRECONDITION says why.
+   */
+  podGroup?:
+    | PodGroup
+    | undefined;
+  /**
+   * The cluster stream generation at which the caller saw the pod: a gang
+   * member is checked against the stream at least that far (waited for,
+   * bounded). 0: whatever the service has, plus a short wait.
+   */
+  minGeneration: number;
 }
 
 /** ReserveConflict says why a Reserve was refused. */
@@ -172,7 +185,10 @@ export interface ReserveResponse {
 export interface UnreserveRequest {
   /** The pod's uid. */
   podUid: string;
-  /** The version the caller holds; 0 releases whatever lease the pod has. */
+  /**
+   * The version the caller holds (Lease.fencing_version); required: 0 is
+   * INVALID_ARGUMENT, so a caller can only release the lease it was given.
+   */
   fencingVersion: number;
 }
 
@@ -186,8 +202,27 @@ export interface UnreserveResponse {
 export interface ConfirmRequest {
   /** The pod's uid. */
   podUid: string;
-  /** The version the caller holds; FAILED_PRECONDITION if it is stale. */
+  /**
+   * The version the caller holds; required (0 is INVALID_ARGUMENT);
+   * FAILED_PRECONDITION if it is stale.
+   */
   fencingVersion: number;
+}
+
+/** RenewRequest renews a lease the caller holds. */
+export interface RenewRequest {
+  /** The pod's uid. */
+  podUid: string;
+  /** The node of the lease. */
+  nodeName: string;
+  /** The version the caller holds; required (0 is INVALID_ARGUMENT). */
+  fencingVersion: number;
+}
+
+/** RenewResponse answers Renew. */
+export interface RenewResponse {
+  /** The lease, with its new expire_time (a confirmed lease is returned as it is). */
+  lease?: Lease | undefined;
 }
 
 /** ConfirmResponse answers Confirm. */
@@ -448,7 +483,15 @@ export const Lease: MessageFns<Lease> = {
 };
 
 function createBaseReserveRequest(): ReserveRequest {
-  return { pod: undefined, nodeName: "", requests: undefined, ttl: undefined, holder: "", podGroup: undefined };
+  return {
+    pod: undefined,
+    nodeName: "",
+    requests: undefined,
+    ttl: undefined,
+    holder: "",
+    podGroup: undefined,
+    minGeneration: 0,
+  };
 }
 
 export const ReserveRequest: MessageFns<ReserveRequest> = {
@@ -470,6 +513,9 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     }
     if (message.podGroup !== undefined) {
       PodGroup.encode(message.podGroup, writer.uint32(50).fork()).join();
+    }
+    if (message.minGeneration !== 0) {
+      writer.uint32(56).uint64(message.minGeneration);
     }
     return writer;
   },
@@ -535,6 +581,14 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
             message.podGroup = PodGroup.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.minGeneration = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -563,6 +617,11 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
         : isSet(object.pod_group)
         ? PodGroup.fromJSON(object.pod_group)
         : undefined,
+      minGeneration: isSet(object.minGeneration)
+        ? globalThis.Number(object.minGeneration)
+        : isSet(object.min_generation)
+        ? globalThis.Number(object.min_generation)
+        : 0,
     };
   },
 
@@ -586,6 +645,9 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     if (message.podGroup !== undefined) {
       obj.podGroup = PodGroup.toJSON(message.podGroup);
     }
+    if (message.minGeneration !== 0) {
+      obj.minGeneration = Math.round(message.minGeneration);
+    }
     return obj;
   },
 
@@ -604,6 +666,7 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     message.podGroup = (object.podGroup !== undefined && object.podGroup !== null)
       ? PodGroup.fromPartial(object.podGroup)
       : undefined;
+    message.minGeneration = object.minGeneration ?? 0;
     return message;
   },
 };
@@ -1047,6 +1110,186 @@ export const ConfirmRequest: MessageFns<ConfirmRequest> = {
     const message = createBaseConfirmRequest();
     message.podUid = object.podUid ?? "";
     message.fencingVersion = object.fencingVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseRenewRequest(): RenewRequest {
+  return { podUid: "", nodeName: "", fencingVersion: 0 };
+}
+
+export const RenewRequest: MessageFns<RenewRequest> = {
+  encode(message: RenewRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.podUid !== "") {
+      writer.uint32(10).string(message.podUid);
+    }
+    if (message.nodeName !== "") {
+      writer.uint32(18).string(message.nodeName);
+    }
+    if (message.fencingVersion !== 0) {
+      writer.uint32(24).uint64(message.fencingVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenewRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenewRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.podUid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.fencingVersion = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenewRequest {
+    return {
+      podUid: isSet(object.podUid)
+        ? globalThis.String(object.podUid)
+        : isSet(object.pod_uid)
+        ? globalThis.String(object.pod_uid)
+        : "",
+      nodeName: isSet(object.nodeName)
+        ? globalThis.String(object.nodeName)
+        : isSet(object.node_name)
+        ? globalThis.String(object.node_name)
+        : "",
+      fencingVersion: isSet(object.fencingVersion)
+        ? globalThis.Number(object.fencingVersion)
+        : isSet(object.fencing_version)
+        ? globalThis.Number(object.fencing_version)
+        : 0,
+    };
+  },
+
+  toJSON(message: RenewRequest): unknown {
+    const obj: any = {};
+    if (message.podUid !== "") {
+      obj.podUid = message.podUid;
+    }
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    if (message.fencingVersion !== 0) {
+      obj.fencingVersion = Math.round(message.fencingVersion);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RenewRequest>): RenewRequest {
+    return RenewRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RenewRequest>): RenewRequest {
+    const message = createBaseRenewRequest();
+    message.podUid = object.podUid ?? "";
+    message.nodeName = object.nodeName ?? "";
+    message.fencingVersion = object.fencingVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseRenewResponse(): RenewResponse {
+  return { lease: undefined };
+}
+
+export const RenewResponse: MessageFns<RenewResponse> = {
+  encode(message: RenewResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.lease !== undefined) {
+      Lease.encode(message.lease, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenewResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenewResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.lease = Lease.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenewResponse {
+    return { lease: isSet(object.lease) ? Lease.fromJSON(object.lease) : undefined };
+  },
+
+  toJSON(message: RenewResponse): unknown {
+    const obj: any = {};
+    if (message.lease !== undefined) {
+      obj.lease = Lease.toJSON(message.lease);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RenewResponse>): RenewResponse {
+    return RenewResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RenewResponse>): RenewResponse {
+    const message = createBaseRenewResponse();
+    message.lease = (object.lease !== undefined && object.lease !== null) ? Lease.fromPartial(object.lease) : undefined;
     return message;
   },
 };
@@ -1716,12 +1959,30 @@ export const ReservationServiceDefinition = {
       responseStream: false,
       options: { idempotencyLevel: "IDEMPOTENT" },
     },
-    /** Unreserve releases a pod's lease. Idempotent; a stale fencing version is ignored. */
+    /**
+     * Unreserve releases a pod's lease. Idempotent; a stale fencing version is
+     * ignored. The caller names the version it holds: 0 is INVALID_ARGUMENT.
+     */
     unreserve: {
       name: "Unreserve",
       requestType: UnreserveRequest as typeof UnreserveRequest,
       requestStream: false,
       responseType: UnreserveResponse as typeof UnreserveResponse,
+      responseStream: false,
+      options: { idempotencyLevel: "IDEMPOTENT" },
+    },
+    /**
+     * Renew gives the caller's live reserved lease its TTL again from now, if
+     * the lease is still the one the caller holds (the fencing version). The
+     * scheduler renews before PreBind and Bind, and while they run, so a pod is
+     * never bound on room whose lease lapsed and went to another pod: a lease
+     * that lapsed, was released or was re-granted is FAILED_PRECONDITION.
+     */
+    renew: {
+      name: "Renew",
+      requestType: RenewRequest as typeof RenewRequest,
+      requestStream: false,
+      responseType: RenewResponse as typeof RenewResponse,
       responseStream: false,
       options: { idempotencyLevel: "IDEMPOTENT" },
     },
@@ -1779,8 +2040,19 @@ export interface ReservationServiceImplementation<CallContextExt = {}> {
    * before the reply, a lease granted meanwhile is released.
    */
   reserve(request: ReserveRequest, context: CallContext & CallContextExt): Promise<DeepPartial<ReserveResponse>>;
-  /** Unreserve releases a pod's lease. Idempotent; a stale fencing version is ignored. */
+  /**
+   * Unreserve releases a pod's lease. Idempotent; a stale fencing version is
+   * ignored. The caller names the version it holds: 0 is INVALID_ARGUMENT.
+   */
   unreserve(request: UnreserveRequest, context: CallContext & CallContextExt): Promise<DeepPartial<UnreserveResponse>>;
+  /**
+   * Renew gives the caller's live reserved lease its TTL again from now, if
+   * the lease is still the one the caller holds (the fencing version). The
+   * scheduler renews before PreBind and Bind, and while they run, so a pod is
+   * never bound on room whose lease lapsed and went to another pod: a lease
+   * that lapsed, was released or was re-granted is FAILED_PRECONDITION.
+   */
+  renew(request: RenewRequest, context: CallContext & CallContextExt): Promise<DeepPartial<RenewResponse>>;
   /**
    * Confirm turns a lease into bound capacity after a successful bind; the
    * pod's bound event later settles it and its delete event releases it.
@@ -1809,8 +2081,19 @@ export interface ReservationServiceClient<CallOptionsExt = {}> {
    * before the reply, a lease granted meanwhile is released.
    */
   reserve(request: DeepPartial<ReserveRequest>, options?: CallOptions & CallOptionsExt): Promise<ReserveResponse>;
-  /** Unreserve releases a pod's lease. Idempotent; a stale fencing version is ignored. */
+  /**
+   * Unreserve releases a pod's lease. Idempotent; a stale fencing version is
+   * ignored. The caller names the version it holds: 0 is INVALID_ARGUMENT.
+   */
   unreserve(request: DeepPartial<UnreserveRequest>, options?: CallOptions & CallOptionsExt): Promise<UnreserveResponse>;
+  /**
+   * Renew gives the caller's live reserved lease its TTL again from now, if
+   * the lease is still the one the caller holds (the fencing version). The
+   * scheduler renews before PreBind and Bind, and while they run, so a pod is
+   * never bound on room whose lease lapsed and went to another pod: a lease
+   * that lapsed, was released or was re-granted is FAILED_PRECONDITION.
+   */
+  renew(request: DeepPartial<RenewRequest>, options?: CallOptions & CallOptionsExt): Promise<RenewResponse>;
   /**
    * Confirm turns a lease into bound capacity after a successful bind; the
    * pod's bound event later settles it and its delete event releases it.
