@@ -58,7 +58,7 @@ async function main(): Promise<void> {
 
     const t1 = performance.now();
     const bare = new Map<string, ClusterEvent>();
-    for (const e of events) bare.set(e.object!.$case === 'pod' ? `${e.object!.value.namespace}/${e.object!.value.name}` : e.object!.value.name, e);
+    for (const e of events) bare.set(e.object!.$case === 'pod' ? `${e.object.value.namespace}/${e.object.value.name}` : e.object!.value.name, e);
     baselineMs = Math.min(baselineMs, performance.now() - t1);
   }
   log('');

@@ -2,7 +2,9 @@
 // and deleted through the API reach the snapshot with the right NodeInfo, and
 // watches that keep ending (every 1-2 s here) lose nothing.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { AppsV1Api } from '@kubernetes/client-node';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { SelectorOperator } from '@schedmesh/proto/v1/types';
 import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
 import type { InformerApp } from '@schedmesh/informer-service';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
@@ -94,6 +96,35 @@ describe.each([
     await cp.core.deleteNode({ name: 'n2' });
     await until(() => snapshot.store.state.nodeInfoMessage('n2') === undefined, 'n2 deleted');
     expect(await agrees(cp.core, snapshot)).toBe(true);
+  }, 60_000);
+
+  test("Services, ReplicaSets, StatefulSets and ReplicationControllers reach the snapshot as their selectors; deletions follow", async () => {
+    const apps = cp.kubeConfig.makeApiClient(AppsV1Api);
+    const template = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1' }] } };
+    await cp.core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } } });
+    await cp.core.createNamespacedReplicationController({ namespace: 'default', body: { metadata: { name: 'web-rc' }, spec: { replicas: 0, selector: { app: 'web' }, template } } });
+    await apps.createNamespacedReplicaSet({ namespace: 'default', body: { metadata: { name: 'web-rs' }, spec: { replicas: 0, selector: { matchLabels: { app: 'web' } }, template } } });
+    await apps.createNamespacedStatefulSet({ namespace: 'default', body: { metadata: { name: 'web-ss' }, spec: { replicas: 0, serviceName: 'web', selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['web'] }] }, template } } });
+    const selectors = () =>
+      Object.fromEntries(
+        [...snapshot.store.state.fullState()]
+          .flatMap((e) => (e.object?.$case === 'service' || e.object?.$case === 'replicaSet' || e.object?.$case === 'statefulSet' || e.object?.$case === 'replicationController' ? [e.object] : []))
+          .filter((o) => o.value.namespace === 'default' && o.value.name.startsWith('web'))
+          .map((o) => [`${o.$case}/${o.value.name}`, o.value.selector]),
+      );
+    await until(() => Object.keys(selectors()).length === 4, 'the four selectors in the snapshot');
+    const app = { matchLabels: { app: 'web' }, matchExpressions: [] };
+    expect(selectors()).toEqual({
+      'service/web': app,
+      'replicationController/web-rc': app,
+      'replicaSet/web-rs': app,
+      'statefulSet/web-ss': { matchLabels: {}, matchExpressions: [{ key: 'app', operator: SelectorOperator.SELECTOR_OPERATOR_IN, values: ['web'] }] },
+    });
+
+    await cp.core.deleteNamespacedService({ namespace: 'default', name: 'web' });
+    await apps.deleteNamespacedReplicaSet({ namespace: 'default', name: 'web-rs' });
+    await until(() => Object.keys(selectors()).length === 2, 'the Service and the ReplicaSet deleted downstream');
+    expect(Object.keys(selectors()).sort()).toEqual(['replicationController/web-rc', 'statefulSet/web-ss']);
   }, 60_000);
 
   test('a burst of changes while watches come and go ends in the same state as the API server', async () => {

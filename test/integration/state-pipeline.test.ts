@@ -120,6 +120,6 @@ test('an informer started on a changed cluster deletes downstream what disappear
 test('a fixture with an unknown kind is refused with the document named', async () => {
   const fixture = write('bad.yaml', node('n1', 'a'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n');
   await expect(startInformerApp(informerConfigSchema.parse({ ...common, nats: { url: nats.url }, source: { fixture } }), { handleSignals: false })).rejects.toThrow(
-    'source.fixture[1].kind: expected one of Namespace, Node, Pod, PodDisruptionBudget, PodGroup, AdmissionPolicy, ConfigMap, got "Deployment"',
+    'source.fixture[1].kind: expected one of Namespace, Node, Pod, PodDisruptionBudget, PodGroup, Service, ReplicaSet, StatefulSet, ReplicationController, AdmissionPolicy, ConfigMap, got "Deployment"',
   );
 });

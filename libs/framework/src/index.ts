@@ -37,7 +37,7 @@ export type {
 } from './interfaces.js';
 export { EXTENDER_PLUGIN_NAME, MAX_EXTENDER_PRIORITY } from './extender.js';
 export type { Extender, ExtenderFilterResult, ExtenderPriorities } from './extender.js';
-export type { AffinityTerm, HostPortUsage, NodeInfo, PodInfo, SimulatedNodeInfo, SnapshotLister, WeightedAffinityTerm } from './types.js';
+export type { AffinityTerm, ControllerKind, HostPortUsage, NodeInfo, PodInfo, SimulatedNodeInfo, SnapshotLister, WeightedAffinityTerm } from './types.js';
 export { hasPodAffinityTerms, podMatchesAllTerms, resolveNamespaceSelector, termMatches } from './affinity.js';
 export { PluginNames } from './names.js';
 export type { PluginName } from './names.js';

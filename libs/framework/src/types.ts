@@ -7,7 +7,7 @@
  * keeps NodeInfo and PodInfo as interfaces the same way).
  */
 import type { CompiledLabelSelector, Labels } from '@schedmesh/model';
-import type { HostPort, Namespace, Node, Pod, PodAffinityTerm, PodDisruptionBudget, Resources } from '@schedmesh/proto/v1/types';
+import type { HostPort, Namespace, Node, Pod, PodAffinityTerm, PodDisruptionBudget, Resources, WorkloadSelector } from '@schedmesh/proto/v1/types';
 
 /** A pod (anti-)affinity term, compiled. */
 export interface AffinityTerm {
@@ -124,4 +124,11 @@ export interface SnapshotLister {
   nominatedPods(nodeName: string): readonly PodInfo[];
   /** Every PodDisruptionBudget (preemption prefers victims whose budgets allow them to go). */
   podDisruptionBudgets(): readonly PodDisruptionBudget[];
+  /** The Services of a namespace, as their selectors (upstream's ServiceLister; default spreading reads them). */
+  services(namespace: string): readonly WorkloadSelector[];
+  /** A ReplicationController, ReplicaSet or StatefulSet by namespace and name, or undefined (upstream's listers' Get). */
+  controller(kind: ControllerKind, namespace: string, name: string): WorkloadSelector | undefined;
 }
+
+/** The controllers whose selectors default pod topology spreading reads, by their Kubernetes kind. */
+export type ControllerKind = 'ReplicationController' | 'ReplicaSet' | 'StatefulSet';

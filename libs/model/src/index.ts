@@ -148,5 +148,7 @@ export { convertAdmissionPolicy } from './convert/policy.js';
 export { convertConfigMap } from './convert/configmap.js';
 export { convertPodDisruptionBudget } from './convert/pdb.js';
 export { convertPodGroup } from './convert/pod-group.js';
+export { convertWorkloadSelector } from './convert/workload.js';
+export type { WorkloadKind } from './convert/edge.js';
 export { PodGroupIndex, resolvePodGroup } from './pod-groups.js';
 export type { PodGroupLookup, PodGroupResolution } from './pod-groups.js';

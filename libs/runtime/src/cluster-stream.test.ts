@@ -38,6 +38,18 @@ describe('subjects', () => {
     expect(clusterEventSubject(pod('team-a', 'web-0', '1'))).toBe('schedmesh.cluster.pod.team-a.web-0');
     expect(clusterKindFilter('pod')).toBe('schedmesh.cluster.pod.>');
   });
+
+  test("workload selectors have a subject per kind, so a Service and a ReplicaSet of one name are two objects", () => {
+    const of = (object: ClusterEvent['object']) => clusterEventSubject(ClusterEvent.fromPartial({ type: upsert, object }));
+    const value = { namespace: 'shop', name: 'web', resourceVersion: '1' };
+    expect([of({ $case: 'service', value }), of({ $case: 'replicaSet', value }), of({ $case: 'statefulSet', value }), of({ $case: 'replicationController', value })]).toEqual([
+      'schedmesh.cluster.service.shop.web',
+      'schedmesh.cluster.replicaset.shop.web',
+      'schedmesh.cluster.statefulset.shop.web',
+      'schedmesh.cluster.replicationcontroller.shop.web',
+    ]);
+    expect(clusterKindFilter('replicaSet')).toBe('schedmesh.cluster.replicaset.>');
+  });
 });
 
 describe('span attributes of an object (the Kubernetes semantic conventions)', () => {

@@ -40,6 +40,10 @@ const kindTokens: Record<ClusterObjectKind, string> = {
   configMap: 'configmap',
   podDisruptionBudget: 'pdb',
   podGroup: 'podgroup',
+  service: 'service',
+  replicaSet: 'replicaset',
+  statefulSet: 'statefulset',
+  replicationController: 'replicationcontroller',
 };
 
 /**
@@ -66,6 +70,10 @@ export function clusterObjectKey(event: ClusterEvent): string {
     case 'configMap':
     case 'podDisruptionBudget':
     case 'podGroup':
+    case 'service':
+    case 'replicaSet':
+    case 'statefulSet':
+    case 'replicationController':
       return `${o.value.namespace}/${o.value.name}`;
     default:
       throw new TypeError('cluster event carries no object');

@@ -40,6 +40,7 @@ export type { CycleRequest, EvaluateResult, FilterResult, NodeRejection, PluginS
 export { ExtenderError, REASON_EXTENDER_DROPPED, runExtenderFilters, runExtenderPrioritizers } from './extenders.js';
 export type { ExtenderErrorListener, ExtenderFilterOutcome, ExtenderRejection, ExtenderScore } from './extenders.js';
 export { ClusterSnapshot, snapshotOf } from './snapshot/cluster-snapshot.js';
+export type { WorkloadObject } from './snapshot/cluster-snapshot.js';
 export { BIND_ALL_HOST_IP, buildNodeInfo, HostPortSet, MutableNodeInfo } from './snapshot/node-info.js';
 export { compileAffinityTerm, newPodInfo } from './snapshot/pod-info.js';
 export { toNodeInfoMessage } from './snapshot/node-info-message.js';

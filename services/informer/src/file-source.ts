@@ -3,7 +3,7 @@ import { objectKey } from '@schedmesh/model';
 import { ConfigError, readConfigFile } from '@schedmesh/runtime';
 import type { ClusterPublisher, WatchedKind } from './publisher.js';
 
-const order: WatchedKind[] = ['Namespace', 'Node', 'Pod', 'PodDisruptionBudget', 'PodGroup', 'AdmissionPolicy', 'ConfigMap'];
+const order: WatchedKind[] = ['Namespace', 'Node', 'Pod', 'PodDisruptionBudget', 'PodGroup', 'Service', 'ReplicaSet', 'StatefulSet', 'ReplicationController', 'AdmissionPolicy', 'ConfigMap'];
 
 /** The objects of a fixture file, by kind, in file order. */
 export type Fixture = Map<WatchedKind, unknown[]>;

@@ -1,4 +1,4 @@
-import { CoreV1Api, CustomObjectsApi, ListWatch, PolicyV1Api, Watch } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, ListWatch, PolicyV1Api, Watch } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { objectKey } from '@schedmesh/model';
 import type { Logger } from '@schedmesh/runtime';
@@ -39,18 +39,24 @@ export interface StandardWatchOptions {
 
 /**
  * The standard watches: nodes, non-terminal pods, namespaces, the
- * PodDisruptionBudgets preemption reads (upstream's scheduler watches them
- * too), policies, scheduler-plugins' PodGroups, and one watch per named
- * ConfigMap.
+ * PodDisruptionBudgets preemption reads, the Services, ReplicaSets,
+ * StatefulSets and ReplicationControllers whose selectors default pod
+ * topology spreading reads (upstream's scheduler watches all of them too),
+ * policies, scheduler-plugins' PodGroups, and one watch per named ConfigMap.
  */
 export function standardWatches(kc: KubeConfig, options: StandardWatchOptions): WatchSpec[] {
   const core = kc.makeApiClient(CoreV1Api);
   const policy = kc.makeApiClient(PolicyV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
   const specs: WatchSpec[] = [
     { kind: 'Namespace', path: '/api/v1/namespaces', list: () => core.listNamespace() },
     { kind: 'Node', path: '/api/v1/nodes', list: () => core.listNode() },
     { kind: 'Pod', path: '/api/v1/pods', fieldSelector: NON_TERMINAL_PODS, list: () => core.listPodForAllNamespaces({ fieldSelector: NON_TERMINAL_PODS }) },
     { kind: 'PodDisruptionBudget', path: '/apis/policy/v1/poddisruptionbudgets', list: () => policy.listPodDisruptionBudgetForAllNamespaces() },
+    { kind: 'Service', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() },
+    { kind: 'ReplicaSet', path: '/apis/apps/v1/replicasets', list: () => apps.listReplicaSetForAllNamespaces() },
+    { kind: 'StatefulSet', path: '/apis/apps/v1/statefulsets', list: () => apps.listStatefulSetForAllNamespaces() },
+    { kind: 'ReplicationController', path: '/api/v1/replicationcontrollers', list: () => core.listReplicationControllerForAllNamespaces() },
   ];
   if (options.admissionPolicies) {
     const custom = kc.makeApiClient(CustomObjectsApi);

@@ -139,4 +139,22 @@ describe('ClusterPublisher on a real JetStream', () => {
     await p.delete('PodGroup', group(4));
     expect((await last()).type).toBe(ClusterEventType.CLUSTER_EVENT_TYPE_DELETE);
   });
+  test('a Service and a ReplicaSet of one name are published on their own subjects, selectors only; a bad selector is rejected naming the field', async () => {
+    const { publisher: p, rejected } = publisher(prefix);
+    const meta = { name: 'web', namespace: 'shop', resourceVersion: '5' };
+    const last = async (token: string) => ClusterEvent.decode((await jsm.streams.getMessage(stream, { last_by_subj: `${prefix}.${token}.shop.web` }))!.data);
+    const selector = { matchLabels: { app: 'web' }, matchExpressions: [] };
+
+    await expect(p.upsert('Service', { apiVersion: 'v1', kind: 'Service', metadata: meta, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } })).resolves.toBe(true);
+    await expect(p.upsert('ReplicaSet', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: meta, spec: { selector: { matchLabels: { app: 'web' } }, replicas: 2 } })).resolves.toBe(true);
+    expect((await last('service')).object).toEqual({ $case: 'service', value: { ...meta, selector } });
+    expect((await last('replicaset')).object).toEqual({ $case: 'replicaSet', value: { ...meta, selector } });
+
+    await expect(p.upsert('StatefulSet', { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: meta, spec: { selector: { matchExpressions: [{ key: 'app', operator: 'Near' }] } } })).resolves.toBe(false);
+    expect((await rejected.get()).values.find((v) => v.labels.kind === 'StatefulSet')?.labels.field).toBe('spec.selector.matchExpressions[0].operator');
+
+    await p.delete('Service', { metadata: meta });
+    expect((await last('service')).type).toBe(ClusterEventType.CLUSTER_EVENT_TYPE_DELETE);
+    expect((await last('replicaset')).type).toBe(ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT);
+  });
 });

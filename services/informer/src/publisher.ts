@@ -2,15 +2,16 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 
 import { SpanKind } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
-import { convertAdmissionPolicy, convertConfigMap, convertNamespace, convertNode, convertPod, convertPodDisruptionBudget, convertPodGroup, EdgeError, objectKey, splitObjectKey } from '@schedmesh/model';
-import type { NodeConvertOptions } from '@schedmesh/model';
+import { convertAdmissionPolicy, convertConfigMap, convertNamespace, convertNode, convertPod, convertPodDisruptionBudget, convertPodGroup, convertWorkloadSelector, EdgeError, objectKey, splitObjectKey } from '@schedmesh/model';
+import type { NodeConvertOptions, WorkloadKind } from '@schedmesh/model';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
+import type { WorkloadSelector } from '@schedmesh/proto/v1/types';
 import { clusterObjectAttributes, MessageTooLargeError, publishClusterEvent, withSpan } from '@schedmesh/runtime';
 import type { ClusterObjectKind, Logger } from '@schedmesh/runtime';
 import type { Counter } from 'prom-client';
 
 /** The Kubernetes kinds the informer carries. */
-export type WatchedKind = 'Node' | 'Pod' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap' | 'PodDisruptionBudget' | 'PodGroup';
+export type WatchedKind = 'Node' | 'Pod' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap' | 'PodDisruptionBudget' | 'PodGroup' | WorkloadKind;
 
 /** The stream kind of each Kubernetes kind. */
 export const streamKindOf: Record<WatchedKind, ClusterObjectKind> = {
@@ -21,7 +22,25 @@ export const streamKindOf: Record<WatchedKind, ClusterObjectKind> = {
   ConfigMap: 'configMap',
   PodDisruptionBudget: 'podDisruptionBudget',
   PodGroup: 'podGroup',
+  Service: 'service',
+  ReplicaSet: 'replicaSet',
+  StatefulSet: 'statefulSet',
+  ReplicationController: 'replicationController',
 };
+
+/** The ClusterEvent case that carries a workload kind's selector. */
+function workloadObject(kind: WorkloadKind, value: WorkloadSelector): ClusterEvent['object'] {
+  switch (kind) {
+    case 'Service':
+      return { $case: 'service', value };
+    case 'ReplicaSet':
+      return { $case: 'replicaSet', value };
+    case 'StatefulSet':
+      return { $case: 'statefulSet', value };
+    case 'ReplicationController':
+      return { $case: 'replicationController', value };
+  }
+}
 
 /** Options of {@link ClusterPublisher}. */
 export interface PublisherOptions {
@@ -127,6 +146,11 @@ export class ClusterPublisher {
         return ClusterEvent.fromPartial({ type, object: { $case: 'podDisruptionBudget', value: { name, namespace, resourceVersion } } });
       case 'PodGroup':
         return ClusterEvent.fromPartial({ type, object: { $case: 'podGroup', value: { name, namespace, resourceVersion } } });
+      case 'Service':
+      case 'ReplicaSet':
+      case 'StatefulSet':
+      case 'ReplicationController':
+        return ClusterEvent.fromPartial({ type, object: workloadObject(kind, { name, namespace, resourceVersion }) });
     }
   }
 
@@ -146,6 +170,11 @@ export class ClusterPublisher {
         return { $case: 'podDisruptionBudget', value: convertPodDisruptionBudget(obj) };
       case 'PodGroup':
         return { $case: 'podGroup', value: convertPodGroup(obj) };
+      case 'Service':
+      case 'ReplicaSet':
+      case 'StatefulSet':
+      case 'ReplicationController':
+        return workloadObject(kind, convertWorkloadSelector(kind, obj));
     }
   }
 

@@ -112,6 +112,18 @@ describe('one model with the replicas', () => {
     expect(strip(toNodeInfoMessage(replica.nodeInfo('n1')!))).toEqual(strip(state.nodeInfoMessage('n1')!));
   });
 
+  test("the full state carries the Services' and controllers' selectors to a replica", () => {
+    const state = new SnapshotState();
+    const upsert = ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT;
+    const selector = { matchLabels: { app: 'web' }, matchExpressions: [] };
+    state.apply({ generation: 1, type: upsert, object: { $case: 'service', value: { namespace: 'shop', name: 'web', resourceVersion: '1', selector } } });
+    state.apply({ generation: 2, type: upsert, object: { $case: 'replicationController', value: { namespace: 'shop', name: 'web-rc', resourceVersion: '1', selector } } });
+    const replica = new ClusterSnapshot();
+    for (const event of state.fullState()) replica.apply(event);
+    expect(replica.services('shop')).toEqual([{ namespace: 'shop', name: 'web', resourceVersion: '1', selector }]);
+    expect(replica.controller('ReplicationController', 'shop', 'web-rc')?.selector).toEqual(selector);
+  });
+
   test('a message is rebuilt only after its node changed', () => {
     const state = stateWith([makeNode('n1').build()], [makeNode('n2').build()], [makePod('a').requests('1', '1Gi').on('n1').build()]);
     const first = state.nodeInfoMessage('n1');

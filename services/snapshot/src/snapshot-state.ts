@@ -16,7 +16,7 @@ const nodeChanged: AppliedChange = { nodeObjectChanged: true };
 
 /**
  * What the snapshot service holds: the latest state of every object on the
- * cluster stream. Nodes, pods, namespaces and disruption budgets live in the shared
+ * cluster stream. Nodes, pods, namespaces, disruption budgets and workload selectors live in the shared
  * ClusterSnapshot (@schedmesh/scheduling), the same aggregation every replica
  * schedules on, so GetNode/ListNodes serve exactly the NodeInfo a replica
  * computes; admission policies and config maps, which no cycle reads, in maps
@@ -116,7 +116,7 @@ export class SnapshotState {
   /**
    * The whole state as UPSERT events at the current generation, in an order
    * that a replica can apply directly: namespaces, nodes, pods, disruption
-   * budgets, policies, config maps.
+   * budgets, Service and controller selectors, policies, config maps.
    */
   *fullState(): IterableIterator<ClusterEvent> {
     const upsert = ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT;
@@ -125,6 +125,7 @@ export class SnapshotState {
     for (const value of this.cluster.nodes()) yield { generation, type: upsert, object: { $case: 'node', value } };
     for (const value of this.cluster.pods()) yield { generation, type: upsert, object: { $case: 'pod', value } };
     for (const value of this.cluster.podDisruptionBudgets()) yield { generation, type: upsert, object: { $case: 'podDisruptionBudget', value } };
+    for (const object of this.cluster.workloads()) yield { generation, type: upsert, object };
     for (const value of this.policyMap.values()) yield { generation, type: upsert, object: { $case: 'admissionPolicy', value } };
     for (const value of this.configMapMap.values()) yield { generation, type: upsert, object: { $case: 'configMap', value } };
   }

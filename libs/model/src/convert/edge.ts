@@ -2,7 +2,8 @@
  * The edge: Kubernetes objects (as the API server serves them: raw JSON with
  * RFC 3339 strings, or @kubernetes/client-node models with Date timestamps)
  * converted once into the compact proto messages, one module per kind
- * (pod.ts, node.ts, namespace.ts, policy.ts, configmap.ts, pdb.ts, pod-group.ts).
+ * (pod.ts, node.ts, namespace.ts, policy.ts, configmap.ts, pdb.ts, pod-group.ts,
+ * workload.ts).
  *
  * A malformed object is rejected with an EdgeError naming the object and the
  * field; it is never passed on, and no input, however odd (null, arrays where
@@ -15,8 +16,11 @@ import { FieldIssue, isObject } from '../fields.js';
 import { objectKey, podKey } from '../keys.js';
 import type { FieldProblem } from '../problem.js';
 
+/** The kinds whose selectors default pod topology spreading reads (workload.ts). */
+export type WorkloadKind = 'Service' | 'ReplicaSet' | 'StatefulSet' | 'ReplicationController';
+
 /** The kind of object an EdgeError is about. */
-export type EdgeObjectKind = 'Pod' | 'Node' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap' | 'PodDisruptionBudget' | 'PodGroup';
+export type EdgeObjectKind = 'Pod' | 'Node' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap' | 'PodDisruptionBudget' | 'PodGroup' | WorkloadKind;
 
 /**
  * EdgeError rejects a Kubernetes object that cannot be converted: the object,

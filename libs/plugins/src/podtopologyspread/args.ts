@@ -6,7 +6,7 @@ const constraintSchema = z
     maxSkew: z.number().int().min(1),
     topologyKey: z.string().min(1),
     whenUnsatisfiable: z.enum(['DoNotSchedule', 'ScheduleAnyway']),
-    /** Not allowed in default constraints: the selector comes from the pod's owner. */
+    /** Not allowed in default constraints: the selector comes from the pod's Services and controller. */
     labelSelector: z.unknown().optional(),
     minDomains: z.number().int().min(1).optional(),
     nodeAffinityPolicy: z.enum(['Honor', 'Ignore']).optional(),

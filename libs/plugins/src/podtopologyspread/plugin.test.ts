@@ -4,19 +4,29 @@
 import { describe, expect, test } from '@jest/globals';
 import { PluginNames, StatusCode } from '@schedmesh/framework';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
+import type { LabelSelector } from '@schedmesh/proto/v1/types';
 import { ClusterSnapshot, snapshotOf } from '@schedmesh/scheduling';
+import type { WorkloadObject } from '@schedmesh/scheduling';
 import { inTreeRegistry } from '../registry.js';
 import { existsReq, filterEach, inReq, node, pod, preScoreSkips, scoreEach, selector, singlePluginFramework } from '../testing/index.js';
 import type { NodeBuilder, PodBuilder } from '../testing/index.js';
 
 const NAME = PluginNames.PodTopologySpread;
 const HOST = 'kubernetes.io/hostname';
+const ZONE = 'topology.kubernetes.io/zone';
 const foo = selector({}, existsReq('foo'));
 const bar = selector({}, existsReq('bar'));
 const zn = (name: string, zone: string) => node(name).label('zone', zone).label('node', name);
 const fourNodes = () => [zn('node-a', 'zone1'), zn('node-b', 'zone1'), zn('node-x', 'zone2'), zn('node-y', 'zone2')];
 const at = (name: string, nodeName: string, ...labels: string[]) => labels.reduce((b, l) => b.label(l, ''), pod(name).node(nodeName));
 const spread2103 = () => [at('p-a1', 'node-a', 'foo'), at('p-a2', 'node-a', 'foo'), at('p-b1', 'node-b', 'foo'), at('p-y1', 'node-y', 'foo'), at('p-y2', 'node-y', 'foo'), at('p-y3', 'node-y', 'foo')];
+
+const service = (name: string, matchLabels: Record<string, string>, namespace = 'default'): WorkloadObject => ({ $case: 'service', value: { namespace, name, resourceVersion: '1', selector: { matchLabels, matchExpressions: [] } } });
+const replicaSet = (name: string, sel: LabelSelector): WorkloadObject => ({ $case: 'replicaSet', value: { namespace: 'default', name, resourceVersion: '1', selector: sel } });
+function withWorkloads(snapshot: ClusterSnapshot, ...objects: WorkloadObject[]): ClusterSnapshot {
+  for (const object of objects) snapshot.apply({ generation: 0, type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT, object });
+  return snapshot;
+}
 
 async function codes(incoming: PodBuilder, nodes: NodeBuilder[], existing: PodBuilder[], args?: unknown): Promise<Record<string, StatusCode>> {
   const fwk = singlePluginFramework(NAME, snapshotOf(nodes.map((n) => n.build()), existing.map((e) => e.build())), args);
@@ -254,18 +264,82 @@ describe('PodTopologySpread Score', () => {
     expect((await scoreEach(fwk, incoming.build(), names)).map((s) => s.score)).toEqual(want);
   });
 
-  test('system defaulting, nodes don\'t have zone, pods match the owner (upstream: a Service)', async () => {
-    // Upstream selects siblings through the pod's Service; the snapshot knows the owner only.
-    const mine = (name: string, nodeName: string) => pod(name).node(nodeName).owner('ReplicaSet/web');
-    const existing = [...['a1', 'a2', 'a3', 'a4'].map((n) => mine(`p-${n}`, 'node-a')), ...['b1', 'b2', 'b3'].map((n) => mine(`p-${n}`, 'node-b')), mine('p-c1', 'node-c'), mine('p-c2', 'node-c'), mine('p-d1', 'node-d')];
+  test("system defaulting, nodes don't have zone, pods match service", async () => {
+    // Pods of one Service count whatever their owners (or none).
+    const owners = ['ReplicaSet/web-1', 'ReplicaSet/web-2', ''];
+    const mine = (name: string, nodeName: string, i: number) => at(name, nodeName, 'foo').owner(owners[i % 3] as string);
+    const existing = [...['a1', 'a2', 'a3', 'a4'].map((n, i) => mine(`p-${n}`, 'node-a', i)), ...['b1', 'b2', 'b3'].map((n, i) => mine(`p-${n}`, 'node-b', i)), mine('p-c1', 'node-c', 0), mine('p-c2', 'node-c', 1), mine('p-d1', 'node-d', 2)];
     const nodes = ['node-a', 'node-b', 'node-c', 'node-d'].map((n) => node(n).label(HOST, n).build());
-    const fwk = singlePluginFramework(NAME, snapshotOf(nodes, existing.map((e) => e.build())));
-    expect((await scoreEach(fwk, pod('p').owner('ReplicaSet/web').build(), ['node-a', 'node-b', 'node-c', 'node-d'])).map((s) => s.score)).toEqual([44, 66, 77, 100]);
+    const snapshot = withWorkloads(snapshotOf(nodes, existing.map((e) => e.build())), service('svc', { foo: '' }));
+    const fwk = singlePluginFramework(NAME, snapshot);
+    expect((await scoreEach(fwk, pod('p').label('foo', '').owner('ReplicaSet/web-3').build(), ['node-a', 'node-b', 'node-c', 'node-d'])).map((s) => s.score)).toEqual([44, 66, 77, 100]);
   });
 
-  test('a pod without constraints and without an owner skips scoring', async () => {
-    const fwk = singlePluginFramework(NAME, snapshotOf([node('a').label(HOST, 'a').build()]));
-    expect(await preScoreSkips(fwk, pod('p').build())).toBe(true);
+  test('system defaulting: pods of one Service, of different owners, are spread across zones', async () => {
+    const nodes = [['node-a', 'zone1'], ['node-b', 'zone1'], ['node-x', 'zone2'], ['node-y', 'zone2']].map(([n, z]) => node(n as string).label(HOST, n as string).label(ZONE, z as string).build());
+    const existing = [pod('web-1').node('node-a').label('app', 'web').owner('ReplicaSet/web-1'), pod('web-2').node('node-a').label('app', 'web').owner('StatefulSet/web-2'), pod('web-3').node('node-b').label('app', 'web')];
+    const snapshot = withWorkloads(snapshotOf(nodes, existing.map((e) => e.build())), service('web', { app: 'web' }));
+    const incoming = pod('p').label('app', 'web').owner('ReplicaSet/web-4').build();
+    // hostname counts 2/1/0/0 (weight log 6), zone counts 3/0 (weight log 4): raw 14, 12, 6, 6.
+    expect((await scoreEach(singlePluginFramework(NAME, snapshot), incoming, ['node-a', 'node-b', 'node-x', 'node-y'])).map((s) => s.score)).toEqual([42, 57, 100, 100]);
+  });
+
+  test('system default constraints and a replicaset: nodes with no zone are a zone of their own', async () => {
+    // Upstream TestPreScoreStateEmptyNodes: zone counts {mars, ""}, hostname over 4 nodes.
+    const nodes = [node('node-a').label(HOST, 'node-a').label(ZONE, 'mars'), node('node-b').label(HOST, 'node-b').label(ZONE, 'mars'), node('node-c').label(HOST, 'node-c'), node('node-d').label(HOST, 'node-d')];
+    const existing = [at('p-a1', 'node-a', 'foo'), at('p-b1', 'node-b', 'foo'), at('p-b2', 'node-b', 'foo')];
+    const snapshot = withWorkloads(snapshotOf(nodes.map((n) => n.build()), existing.map((e) => e.build())), replicaSet('rs1', foo));
+    const incoming = pod('p').label('foo', 'tar').label('baz', 'sup').owner('ReplicaSet/rs1').build();
+    // hostname 1/2/0/0 (log 6), zone mars 3, "" 0 (log 4; nodes without the key score no zone term): raw 12, 14, 2, 2.
+    expect((await scoreEach(singlePluginFramework(NAME, snapshot), incoming, ['node-a', 'node-b', 'node-c', 'node-d'])).map((s) => s.score)).toEqual([28, 14, 100, 100]);
+  });
+
+  test('system defaulting: a ReplicaSet selector and a Service selector are merged (both must match)', async () => {
+    const nodes = ['node-a', 'node-b', 'node-c'].map((n) => node(n).label(HOST, n).build());
+    const existing = [
+      ...['a1', 'a2'].map((n) => pod(`p-${n}`).node('node-a').label('foo', 'tar').label('baz', 'sup')),
+      ...['b1', 'b2', 'b3'].map((n) => pod(`p-${n}`).node('node-b').label('baz', 'sup')),
+      ...['c1', 'c2', 'c3'].map((n) => pod(`p-${n}`).node('node-c').label('foo', 'tar')),
+    ];
+    const snapshot = withWorkloads(snapshotOf(nodes, existing.map((e) => e.build())), service('svc', { baz: 'sup' }), replicaSet('rs1', foo));
+    const incoming = pod('p').label('foo', 'tar').label('baz', 'sup').owner('ReplicaSet/rs1').build();
+    // Only node-a's pods match both: hostname counts 2/0/0 (log 5), no zone key: raw 5, 2, 2.
+    expect((await scoreEach(singlePluginFramework(NAME, snapshot), incoming, ['node-a', 'node-b', 'node-c'])).map((s) => s.score)).toEqual([40, 100, 100]);
+  });
+
+  test.each<[string, string, WorkloadObject]>([
+    ['a StatefulSet', 'StatefulSet/db', { $case: 'statefulSet', value: { namespace: 'default', name: 'db', resourceVersion: '1', selector: foo } }],
+    ['a ReplicationController', 'ReplicationController/db', { $case: 'replicationController', value: { namespace: 'default', name: 'db', resourceVersion: '1', selector: { matchLabels: { foo: '' }, matchExpressions: [] } } }],
+  ])('system defaulting: the pods of %s found by the controllerRef', async (_name, owner, workload) => {
+    const nodes = ['node-a', 'node-b'].map((n) => node(n).label(HOST, n).build());
+    const snapshot = withWorkloads(snapshotOf(nodes, [at('p-a1', 'node-a', 'foo').build()]), workload);
+    // hostname counts 1/0 (log 4): raw 3, 2.
+    expect((await scoreEach(singlePluginFramework(NAME, snapshot), pod('p').label('foo', '').owner(owner).build(), ['node-a', 'node-b'])).map((s) => s.score)).toEqual([66, 100]);
+  });
+
+  test.each<[string, PodBuilder, WorkloadObject[]]>([
+    ['a pod without constraints, Service or controller', pod('p').label('foo', ''), [service('other', { bar: '' })]],
+    ["default constraints and a replicaset that doesn't match", pod('p').label('foo', 'bar').owner('ReplicaSet/rs2'), [replicaSet('rs1', selector({}, existsReq('tar')))]],
+    ['a controller of a kind default spreading does not read', pod('p').label('foo', '').owner('Job/rs1'), [replicaSet('rs1', foo)]],
+    ['a ReplicaSet of the same name is not the StatefulSet', pod('p').label('foo', '').owner('StatefulSet/rs1'), [replicaSet('rs1', foo)]],
+    ['a StatefulSet of another namespace', pod('p').label('foo', '').owner('StatefulSet/db'), [{ $case: 'statefulSet', value: { namespace: 'other', name: 'db', resourceVersion: '1', selector: foo } }]],
+    ['a Service without a selector selects no pod', pod('p').label('foo', ''), [{ $case: 'service', value: { namespace: 'default', name: 'headless', resourceVersion: '1' } }]],
+    ['a Service of another namespace', pod('p').label('foo', ''), [service('web', { foo: '' }, 'other')]],
+  ])('%s skips scoring', async (_name, incoming, workloads) => {
+    const snapshot = withWorkloads(snapshotOf([node('a').label(HOST, 'a').build()], [at('p-a1', 'a', 'foo').owner('ReplicaSet/rs1').build()]), ...workloads);
+    expect(await preScoreSkips(singlePluginFramework(NAME, snapshot), incoming.build())).toBe(true);
+  });
+
+  test('List defaulting with a DoNotSchedule default filters the pods of the Service', async () => {
+    const args = { defaultingType: 'List', defaultConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }] };
+    const snapshot = withWorkloads(snapshotOf(fourNodes().map((n) => n.build()), spread2103().map((e) => e.build())), service('svc', { foo: '' }));
+    const fwk = singlePluginFramework(NAME, snapshot, args);
+    const { statuses } = await filterEach(fwk, pod('p').label('foo', '').build());
+    // zones 3/3: the incoming pod fits anywhere; one more pod on node-y makes zone2 4, so zone1 alone fits.
+    expect(Object.fromEntries([...statuses].map(([n, st]) => [n, st.code]))).toEqual({ 'node-a': S, 'node-b': S, 'node-x': S, 'node-y': S });
+    const fuller = withWorkloads(snapshotOf(fourNodes().map((n) => n.build()), [...spread2103(), at('p-y4', 'node-y', 'foo')].map((e) => e.build())), service('svc', { foo: '' }));
+    const again = await filterEach(singlePluginFramework(NAME, fuller, args), pod('p').label('foo', '').build());
+    expect(Object.fromEntries([...again.statuses].map(([n, st]) => [n, st.code]))).toEqual({ 'node-a': S, 'node-b': S, 'node-x': U, 'node-y': U });
   });
 });
 

@@ -4,7 +4,12 @@
  * filter nodes where the pod would push the skew over maxSkew (minDomains,
  * node inclusion policies and matchLabelKeys included); soft constraints
  * (ScheduleAnyway, or the default constraints for pods that declare none)
- * score nodes by how few matching pods their domains hold.
+ * score nodes by how few matching pods their domains hold. Default
+ * constraints select the pods of the pod's Services and controlling
+ * ReplicationController, ReplicaSet or StatefulSet.
+ *
+ * Mirrors kubernetes/kubernetes v1.36 pkg/scheduler/framework/plugins/
+ * podtopologyspread and plugins/helper/spread.go.
  */
 import { definePlugin, MAX_NODE_SCORE, PluginNames, StateKey, Status } from '@schedmesh/framework';
 import type { CycleState, FilterPlugin, FrameworkHandle, NodeInfo, NodeScore, PodInfo, PreFilterExtensions, PreFilterPlugin, PreFilterResult, PreScorePlugin, ReadonlyCycleState, ScorePlugin, StateData } from '@schedmesh/framework';
@@ -12,6 +17,7 @@ import { compileLabelSelector, compileRequiredNodeAffinity, FILTER_EFFECTS, find
 import type { CompiledNodeSelector, Labels } from '@schedmesh/model';
 import { NodeInclusionPolicy, UnsatisfiableConstraintAction } from '@schedmesh/proto/v1/types';
 import type { LabelSelector, Node, Pod, TopologySpreadConstraint } from '@schedmesh/proto/v1/types';
+import { defaultSelector } from '../helpers/spread.js';
 import { podTopologySpreadArgsSchema, SYSTEM_DEFAULT_CONSTRAINTS } from './args.js';
 import type { DefaultConstraint, PodTopologySpreadArgs } from './args.js';
 
@@ -235,27 +241,30 @@ class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScorePlugin
     return this;
   }
 
-  /** The pod's own constraints of the action, or (when it declares none) the default ones selecting its siblings. */
+  /**
+   * The pod's own constraints of the action, or (when it declares none) the
+   * default ones with the selector of its Services and controller
+   * (upstream buildDefaultConstraints).
+   */
   private constraints(pod: Pod, hard: boolean): Constraint[] {
     if (pod.topologySpreadConstraints.length > 0) {
       return pod.topologySpreadConstraints.filter((c) => isHard(c) === hard).map((c) => fromPod(c, pod.labels));
     }
-    // Upstream selects the pods of the Services, ReplicaSets and StatefulSets
-    // the pod belongs to; the snapshot knows the controlling owner only.
-    if (pod.owner === '') return [];
-    const owner = pod.owner;
-    const namespace = pod.namespace;
-    return this.defaults
-      .filter((c) => (c.whenUnsatisfiable === 'DoNotSchedule') === hard)
-      .map((c) => ({
-        maxSkew: c.maxSkew,
-        topologyKey: c.topologyKey,
-        selects: (p: Pod) => p.owner === owner && p.namespace === namespace,
-        selectorKey: `owner:${owner}`,
-        minDomains: c.minDomains ?? 1,
-        honorNodeAffinity: c.nodeAffinityPolicy !== 'Ignore',
-        honorNodeTaints: c.nodeTaintsPolicy === 'Honor',
-      }));
+    const defaults = this.defaults.filter((c) => (c.whenUnsatisfiable === 'DoNotSchedule') === hard);
+    if (defaults.length === 0) return [];
+    const selector = defaultSelector(pod, this.handle.snapshot());
+    if (selector === undefined) return [];
+    const compiled = compileLabelSelector(selector);
+    const selectorKey = `sel:${JSON.stringify(selector)}`;
+    return defaults.map((c) => ({
+      maxSkew: c.maxSkew,
+      topologyKey: c.topologyKey,
+      selects: (p: Pod) => compiled.matches(p.labels),
+      selectorKey,
+      minDomains: c.minDomains ?? 1,
+      honorNodeAffinity: c.nodeAffinityPolicy !== 'Ignore',
+      honorNodeTaints: c.nodeTaintsPolicy === 'Honor',
+    }));
   }
 
   async preFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): Promise<PreFilterResult> {

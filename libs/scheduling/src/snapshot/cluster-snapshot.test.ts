@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Namespace, Node, Pod } from '@schedmesh/proto/v1/types';
 import { ClusterSnapshot } from './cluster-snapshot.js';
+import type { WorkloadObject } from './cluster-snapshot.js';
 import { affinityTerm, namespace, node, pod, selector } from '@schedmesh/testkit';
 
 let generation = 0;
@@ -14,6 +15,31 @@ function ev(object: Node | Pod | Namespace, type: 'upsert' | 'delete' = 'upsert'
 }
 
 describe('ClusterSnapshot', () => {
+  test('keeps Services by namespace and controllers by kind, namespace and name, for default spreading', () => {
+    const s = new ClusterSnapshot();
+    const sel = (app: string) => ({ matchLabels: { app }, matchExpressions: [] });
+    const apply = (object: WorkloadObject, type = ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT) => s.apply({ generation: ++generation, type, object });
+    apply({ $case: 'service', value: { namespace: 'shop', name: 'web', resourceVersion: '1', selector: sel('web') } });
+    apply({ $case: 'service', value: { namespace: 'shop', name: 'api', resourceVersion: '1', selector: sel('api') } });
+    apply({ $case: 'service', value: { namespace: 'ops', name: 'web', resourceVersion: '1', selector: sel('ops') } });
+    apply({ $case: 'replicaSet', value: { namespace: 'shop', name: 'web', resourceVersion: '1', selector: sel('web-rs') } });
+    apply({ $case: 'statefulSet', value: { namespace: 'shop', name: 'web', resourceVersion: '1', selector: sel('web-ss') } });
+    expect(s.services('shop').map((v) => v.name)).toEqual(['web', 'api']);
+    expect(s.services('ops').map((v) => v.selector?.matchLabels)).toEqual([{ app: 'ops' }]);
+    expect(s.services('none')).toEqual([]);
+    expect(s.controller('ReplicaSet', 'shop', 'web')?.selector?.matchLabels).toEqual({ app: 'web-rs' });
+    expect(s.controller('StatefulSet', 'shop', 'web')?.selector?.matchLabels).toEqual({ app: 'web-ss' });
+    expect(s.controller('ReplicationController', 'shop', 'web')).toBeUndefined();
+
+    // A changed selector replaces the old one; a deletion removes it from the lists already handed out next time.
+    apply({ $case: 'service', value: { namespace: 'shop', name: 'web', resourceVersion: '2', selector: sel('web2') } });
+    apply({ $case: 'service', value: { namespace: 'shop', name: 'api', resourceVersion: '2' } }, ClusterEventType.CLUSTER_EVENT_TYPE_DELETE);
+    apply({ $case: 'replicaSet', value: { namespace: 'shop', name: 'web', resourceVersion: '2' } }, ClusterEventType.CLUSTER_EVENT_TYPE_DELETE);
+    expect(s.services('shop').map((v) => v.selector?.matchLabels)).toEqual([{ app: 'web2' }]);
+    expect(s.controller('ReplicaSet', 'shop', 'web')).toBeUndefined();
+    expect([...s.workloads()].map((o) => `${o.$case} ${o.value.namespace}/${o.value.name}`)).toEqual(['service shop/web', 'service ops/web', 'statefulSet shop/web']);
+  });
+
   test('aggregates pods into NodeInfo and follows moves, deletions and recreations', () => {
     const s = new ClusterSnapshot();
     s.apply(ev(node('n1').capacity({ cpu: '4', memory: '8Gi' }).build()));

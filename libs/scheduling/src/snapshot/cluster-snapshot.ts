@@ -3,17 +3,18 @@
  * cache + snapshot), built incrementally from the ClusterEvents of the cluster
  * stream. It implements the contract's SnapshotLister with the indexes
  * upstream's snapshot keeps (nodes hosting pods with affinity or required
- * anti-affinity, namespace labels, image spread, nominated pods) and the
- * PodDisruptionBudgets preemption reads. The snapshot
+ * anti-affinity, namespace labels, image spread, nominated pods), the
+ * PodDisruptionBudgets preemption reads and the Service and controller
+ * selectors default spreading reads. The snapshot
  * service serves it (GetNode/ListNodes through toNodeInfoMessage) and every
  * replica (filterscore) schedules on it.
  */
 import { hasPodAffinityTerms } from '@schedmesh/framework';
-import type { NodeInfo, PodInfo, SnapshotLister } from '@schedmesh/framework';
+import type { ControllerKind, NodeInfo, PodInfo, SnapshotLister } from '@schedmesh/framework';
 import { isPodTerminal, podHoldsNode } from '@schedmesh/model';
 import type { Labels } from '@schedmesh/model';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
-import type { ClusterEvent, Namespace, Node, Pod, PodDisruptionBudget } from '@schedmesh/proto/v1/types';
+import type { ClusterEvent, Namespace, Node, Pod, PodDisruptionBudget, WorkloadSelector } from '@schedmesh/proto/v1/types';
 import { MutableNodeInfo } from './node-info.js';
 import { newPodInfo } from './pod-info.js';
 
@@ -23,6 +24,15 @@ function isNominated(pod: Pod): boolean {
 }
 
 const NONE: readonly never[] = Object.freeze([]);
+
+/** A ClusterEvent object that carries a Service's or a controller's selector. */
+export type WorkloadObject = Extract<NonNullable<ClusterEvent['object']>, { $case: 'service' | 'replicaSet' | 'statefulSet' | 'replicationController' }>;
+
+const controllerKinds: Record<Exclude<WorkloadObject['$case'], 'service'>, ControllerKind> = {
+  replicaSet: 'ReplicaSet',
+  statefulSet: 'StatefulSet',
+  replicationController: 'ReplicationController',
+};
 
 /**
  * A snapshot built from ClusterEvents. {@link apply} must never run while a
@@ -41,6 +51,11 @@ export class ClusterSnapshot implements SnapshotLister {
   private readonly imageCounts = new Map<string, number>();
   private readonly pdbMap = new Map<string, PodDisruptionBudget>();
   private pdbList: readonly PodDisruptionBudget[] | undefined;
+  /** Services by namespace, then name. */
+  private readonly serviceMap = new Map<string, Map<string, WorkloadSelector>>();
+  private readonly serviceLists = new Map<string, readonly WorkloadSelector[]>();
+  /** Controllers by "Kind/namespace/name". */
+  private readonly controllerMap = new Map<string, WorkloadObject>();
   private ordered: MutableNodeInfo[] | undefined;
   private withAffinity: MutableNodeInfo[] | undefined;
   private withRequiredAnti: MutableNodeInfo[] | undefined;
@@ -99,6 +114,25 @@ export class ClusterSnapshot implements SnapshotLister {
     return this.pdbList;
   }
 
+  services(namespace: string): readonly WorkloadSelector[] {
+    let list = this.serviceLists.get(namespace);
+    if (list === undefined) {
+      list = [...(this.serviceMap.get(namespace)?.values() ?? [])];
+      this.serviceLists.set(namespace, list);
+    }
+    return list;
+  }
+
+  controller(kind: ControllerKind, namespace: string, name: string): WorkloadSelector | undefined {
+    return this.controllerMap.get(`${kind}/${namespace}/${name}`)?.value;
+  }
+
+  /** Every Service and controller, as the event objects they arrived in. */
+  *workloads(): IterableIterator<WorkloadObject> {
+    for (const byName of this.serviceMap.values()) for (const value of byName.values()) yield { $case: 'service', value };
+    yield* this.controllerMap.values();
+  }
+
   /** A pod by uid. */
   pod(uid: string): Pod | undefined {
     return this.podsByUid.get(uid)?.pod;
@@ -148,6 +182,17 @@ export class ClusterSnapshot implements SnapshotLister {
         this.pdbList = undefined;
         return;
       }
+      case 'service':
+        this.applyService(o.value, deleted);
+        return;
+      case 'replicaSet':
+      case 'statefulSet':
+      case 'replicationController': {
+        const key = `${controllerKinds[o.$case]}/${o.value.namespace}/${o.value.name}`;
+        if (deleted) this.controllerMap.delete(key);
+        else this.controllerMap.set(key, o);
+        return;
+      }
       default:
         return;
     }
@@ -156,6 +201,20 @@ export class ClusterSnapshot implements SnapshotLister {
   /** Marks the snapshot as at generation (a frame without events that moves it forward). */
   advanceTo(generation: number): void {
     if (generation > this.gen) this.gen = generation;
+  }
+
+  private applyService(service: WorkloadSelector, deleted: boolean): void {
+    let byName = this.serviceMap.get(service.namespace);
+    if (deleted) byName?.delete(service.name);
+    else {
+      if (byName === undefined) {
+        byName = new Map();
+        this.serviceMap.set(service.namespace, byName);
+      }
+      byName.set(service.name, service);
+    }
+    if (byName?.size === 0) this.serviceMap.delete(service.namespace);
+    this.serviceLists.delete(service.namespace);
   }
 
   private nodeInfosWhere(predicate: (n: MutableNodeInfo) => boolean): MutableNodeInfo[] {

@@ -1138,6 +1138,26 @@ export interface PodDisruptionBudget {
 }
 
 /**
+ * WorkloadSelector carries what default pod topology spreading reads of a
+ * Service, ReplicaSet, StatefulSet or ReplicationController: the selector of
+ * the pods it covers (upstream helper.DefaultSelector). The ClusterEvent case
+ * that carries it says which kind it is.
+ */
+export interface WorkloadSelector {
+  /** metadata.namespace. */
+  namespace: string;
+  /** metadata.name (a controller is found by the name in its pods' controllerRef). */
+  name: string;
+  /** metadata.resourceVersion. */
+  resourceVersion: string;
+  /**
+   * spec.selector: a Service's or ReplicationController's map as match_labels;
+   * absent when the object has none (it then adds nothing to a pod's selector).
+   */
+  selector?: LabelSelector | undefined;
+}
+
+/**
  * ClusterEvent is one change of cluster state.
  *
  * The informer publishes one per Kubernetes watch event on NATS JetStream; the
@@ -1176,6 +1196,18 @@ export interface ClusterEvent {
     | //
     /** A PodGroup of scheduler-plugins (scheduling.x-k8s.io/v1alpha1). */
     { $case: "podGroup"; value: PodGroupObject }
+    | //
+    /** A Service (v1): its selector. */
+    { $case: "service"; value: WorkloadSelector }
+    | //
+    /** A ReplicaSet (apps/v1): its selector. */
+    { $case: "replicaSet"; value: WorkloadSelector }
+    | //
+    /** A StatefulSet (apps/v1): its selector. */
+    { $case: "statefulSet"; value: WorkloadSelector }
+    | //
+    /** A ReplicationController (v1): its selector. */
+    { $case: "replicationController"; value: WorkloadSelector }
     | undefined;
 }
 
@@ -6245,6 +6277,129 @@ export const PodDisruptionBudget: MessageFns<PodDisruptionBudget> = {
   },
 };
 
+function createBaseWorkloadSelector(): WorkloadSelector {
+  return { namespace: "", name: "", resourceVersion: "", selector: undefined };
+}
+
+export const WorkloadSelector: MessageFns<WorkloadSelector> = {
+  encode(message: WorkloadSelector, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.namespace !== "") {
+      writer.uint32(10).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.resourceVersion !== "") {
+      writer.uint32(26).string(message.resourceVersion);
+    }
+    if (message.selector !== undefined) {
+      LabelSelector.encode(message.selector, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkloadSelector {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkloadSelector();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.resourceVersion = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.selector = LabelSelector.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkloadSelector {
+    return {
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      resourceVersion: isSet(object.resourceVersion)
+        ? globalThis.String(object.resourceVersion)
+        : isSet(object.resource_version)
+        ? globalThis.String(object.resource_version)
+        : "",
+      selector: isSet(object.selector) ? LabelSelector.fromJSON(object.selector) : undefined,
+    };
+  },
+
+  toJSON(message: WorkloadSelector): unknown {
+    const obj: any = {};
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.resourceVersion !== "") {
+      obj.resourceVersion = message.resourceVersion;
+    }
+    if (message.selector !== undefined) {
+      obj.selector = LabelSelector.toJSON(message.selector);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkloadSelector>): WorkloadSelector {
+    return WorkloadSelector.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkloadSelector>): WorkloadSelector {
+    const message = createBaseWorkloadSelector();
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.resourceVersion = object.resourceVersion ?? "";
+    message.selector = (object.selector !== undefined && object.selector !== null)
+      ? LabelSelector.fromPartial(object.selector)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseClusterEvent(): ClusterEvent {
   return { generation: 0, type: 0, object: undefined };
 }
@@ -6278,6 +6433,18 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
         break;
       case "podGroup":
         PodGroupObject.encode(message.object.value, writer.uint32(74).fork()).join();
+        break;
+      case "service":
+        WorkloadSelector.encode(message.object.value, writer.uint32(82).fork()).join();
+        break;
+      case "replicaSet":
+        WorkloadSelector.encode(message.object.value, writer.uint32(90).fork()).join();
+        break;
+      case "statefulSet":
+        WorkloadSelector.encode(message.object.value, writer.uint32(98).fork()).join();
+        break;
+      case "replicationController":
+        WorkloadSelector.encode(message.object.value, writer.uint32(106).fork()).join();
         break;
     }
     return writer;
@@ -6371,6 +6538,41 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
             message.object = { $case: "podGroup", value: PodGroupObject.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.object = { $case: "service", value: WorkloadSelector.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.object = { $case: "replicaSet", value: WorkloadSelector.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.object = { $case: "statefulSet", value: WorkloadSelector.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.object = {
+              $case: "replicationController",
+              value: WorkloadSelector.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6409,6 +6611,20 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
         ? { $case: "podGroup", value: PodGroupObject.fromJSON(object.podGroup) }
         : isSet(object.pod_group)
         ? { $case: "podGroup", value: PodGroupObject.fromJSON(object.pod_group) }
+        : isSet(object.service)
+        ? { $case: "service", value: WorkloadSelector.fromJSON(object.service) }
+        : isSet(object.replicaSet)
+        ? { $case: "replicaSet", value: WorkloadSelector.fromJSON(object.replicaSet) }
+        : isSet(object.replica_set)
+        ? { $case: "replicaSet", value: WorkloadSelector.fromJSON(object.replica_set) }
+        : isSet(object.statefulSet)
+        ? { $case: "statefulSet", value: WorkloadSelector.fromJSON(object.statefulSet) }
+        : isSet(object.stateful_set)
+        ? { $case: "statefulSet", value: WorkloadSelector.fromJSON(object.stateful_set) }
+        : isSet(object.replicationController)
+        ? { $case: "replicationController", value: WorkloadSelector.fromJSON(object.replicationController) }
+        : isSet(object.replication_controller)
+        ? { $case: "replicationController", value: WorkloadSelector.fromJSON(object.replication_controller) }
         : undefined,
     };
   },
@@ -6435,6 +6651,14 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
       obj.podDisruptionBudget = PodDisruptionBudget.toJSON(message.object.value);
     } else if (message.object?.$case === "podGroup") {
       obj.podGroup = PodGroupObject.toJSON(message.object.value);
+    } else if (message.object?.$case === "service") {
+      obj.service = WorkloadSelector.toJSON(message.object.value);
+    } else if (message.object?.$case === "replicaSet") {
+      obj.replicaSet = WorkloadSelector.toJSON(message.object.value);
+    } else if (message.object?.$case === "statefulSet") {
+      obj.statefulSet = WorkloadSelector.toJSON(message.object.value);
+    } else if (message.object?.$case === "replicationController") {
+      obj.replicationController = WorkloadSelector.toJSON(message.object.value);
     }
     return obj;
   },
@@ -6489,6 +6713,30 @@ export const ClusterEvent: MessageFns<ClusterEvent> = {
       case "podGroup": {
         if (object.object?.value !== undefined && object.object?.value !== null) {
           message.object = { $case: "podGroup", value: PodGroupObject.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "service": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "service", value: WorkloadSelector.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "replicaSet": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "replicaSet", value: WorkloadSelector.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "statefulSet": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "statefulSet", value: WorkloadSelector.fromPartial(object.object.value) };
+        }
+        break;
+      }
+      case "replicationController": {
+        if (object.object?.value !== undefined && object.object?.value !== null) {
+          message.object = { $case: "replicationController", value: WorkloadSelector.fromPartial(object.object.value) };
         }
         break;
       }
