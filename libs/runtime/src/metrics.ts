@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -45,6 +47,26 @@ export interface HttpEndpointsOptions {
   ready?: () => boolean;
   /** Serve /debug/pprof/profile and /debug/pprof/heap (default false: they expose the process). */
   profiling?: boolean;
+  /**
+   * A file holding the bearer token that `/metrics` and `/debug/pprof/`
+   * require (Prometheus's `authorization.credentials_file`); read at each
+   * request, so a rotated Secret applies at once. Probes stay open.
+   */
+  bearerTokenFile?: string;
+}
+
+/** Whether a request carries the bearer token of `file` (compared in constant time). */
+function authorized(req: IncomingMessage, file: string): boolean {
+  let token: Buffer;
+  try {
+    token = Buffer.from(readFileSync(file, 'utf8').trim());
+  } catch {
+    return false;
+  }
+  const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  if (token.length === 0 || given === undefined) return false;
+  const offered = Buffer.from(given);
+  return offered.length === token.length && timingSafeEqual(offered, token);
 }
 
 function serveProfiling(path: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
@@ -97,6 +119,11 @@ export async function startHttpEndpoints(options: HttpEndpointsOptions): Promise
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end('method not allowed\n');
+      return;
+    }
+    const guarded = path === '/metrics' || path?.startsWith('/debug/pprof/') === true;
+    if (guarded && options.bearerTokenFile !== undefined && !authorized(req, options.bearerTokenFile)) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('unauthorized: send the bearer token of http.bearerTokenFile\n');
       return;
     }
     if (path === '/metrics') {

@@ -59,6 +59,8 @@ export const commonConfigSchema = z.object({
       port: z.number().int().min(0).max(65535).default(9090),
       /** Serve CPU profiles and heap snapshots under /debug/pprof/ (off: they expose the process). */
       profiling: z.boolean().default(false),
+      /** A file with the bearer token /metrics and /debug/pprof/ require (a mounted Secret); unset = open (dev). */
+      bearerTokenFile: z.string().min(1).optional(),
     })
     .strict()
     .prefault({}),
@@ -186,7 +188,7 @@ export function startService(options: ServiceOptions): ServiceRuntime {
     grpc,
     async listen() {
       const grpcPort = await grpc.listen(`${config.grpc.host}:${config.grpc.port}`);
-      http = await startHttpEndpoints({ registry: metrics, port: config.http.port, host: config.http.host, ready: () => ready, profiling: config.http.profiling });
+      http = await startHttpEndpoints({ registry: metrics, port: config.http.port, host: config.http.host, ready: () => ready, profiling: config.http.profiling, ...(config.http.bearerTokenFile ? { bearerTokenFile: config.http.bearerTokenFile } : {}) });
       logger.info({ grpcPort, httpPort: http.port, tls: Boolean(config.grpc.tls), mtls: Boolean(config.grpc.tls?.clientCaFile) }, 'listening');
       return { grpcPort, httpPort: http.port };
     },
