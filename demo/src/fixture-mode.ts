@@ -28,6 +28,7 @@ import type { Mesh } from './mesh.js';
 import type { NodeView, PodView } from './placements.js';
 import type { DemoPlugin } from './plugins.js';
 import { NAMESPACES, sampleNodes, samplePods, samplePolicies } from './sample.js';
+import type { SampleOptions } from './sample.js';
 import type { StackHandles } from './stack.js';
 import type { StepLatencies } from './traces.js';
 
@@ -56,12 +57,18 @@ export function stepName(point: string, plugin: string): string {
   return `${words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')}/${plugin}`;
 }
 
-function fixtureYaml(): string {
+/** The scheduler name of the fixture's copies of the pods: no schedmesh profile serves it, so no scheduler takes them from the stream. */
+const RPC_ONLY_SCHEDULER = 'schedmesh-demo-rpc';
+
+function fixtureYaml(pods: readonly V1Pod[]): string {
   const docs = [
     ...[...NAMESPACES, 'schedmesh-system'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
     ...sampleNodes().map(fakeNodeObject),
     // No API server, no SubjectAccessReview: the tenant's pods are admitted unreviewed rather than all refused.
     ...samplePolicies({ tenantFailurePolicy: 'Ignore' }),
+    // The pods themselves, pending, as an API server would hold them: reservation admits a gang
+    // member only if the cluster stream has that pod (security review M2).
+    ...pods.map((p) => ({ ...p, spec: { ...p.spec!, schedulerName: RPC_ONLY_SCHEDULER }, status: { phase: 'Pending' } })),
   ];
   return docs.map((d) => stringify(d)).join('---\n');
 }
@@ -88,8 +95,18 @@ export async function runFixtureMode(ctx: {
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
   ctx.handles.add(() => nats.stop());
   ctx.handles.add(() => redis.stop());
+  // One uid per pod, shared by the fixture's copy and the pod sent to Schedule.
+  const uids = new Map<string, string>();
+  const withIdentity = (p: V1Pod): V1Pod => {
+    const key = `${p.metadata!.namespace}/${p.metadata!.name}`;
+    if (!uids.has(key)) uids.set(key, randomUUID());
+    return { ...p, metadata: { ...p.metadata, uid: uids.get(key)!, creationTimestamp: new Date() } };
+  };
+  const sample = (attest: SampleOptions['attest']): V1Pod[] =>
+    samplePods(ctx.pods, { gangTimeoutSeconds: ctx.gangTimeoutSeconds, attest }).map(withIdentity);
   const fixture = join(runDir, 'cluster.yaml');
-  writeFileSync(fixture, fixtureYaml());
+  // The attestations are signed once the plugin's key exists; the fixture's copies need none.
+  writeFileSync(fixture, fixtureYaml(sample(() => 'unsigned')));
   const kubeconfig = join(runDir, 'no-api-server.kubeconfig');
   writeFileSync(kubeconfig, NO_API_SERVER_KUBECONFIG);
   ctx.say(`sample cluster from the fixture ${fixture}: ${sampleNodes().length} nodes, 3 AdmissionPolicies (no RBAC objects: no API server to review them)`);
@@ -100,12 +117,9 @@ export async function runFixtureMode(ctx: {
     (p) => ctx.handles.addProcess(p),
   );
   const nodes = sampleNodes().map((n) => ({ name: n.name, zone: n.zone!, rack: n.rack!, pool: n.labels?.['schedmesh.io/node-pool'] ?? '' }));
-  const pods = samplePods(ctx.pods, { gangTimeoutSeconds: ctx.gangTimeoutSeconds, attest: mesh.attestation.sign }).map((p) => ({
-    ...p,
-    metadata: { ...p.metadata, uid: randomUUID(), creationTimestamp: new Date() },
-  }));
+  const pods = sample(mesh.attestation.sign);
   ctx.say(`asking the scheduler's Schedule RPC for ${pods.length} pods (a lease each, nothing bound)`);
-  const views: PodView[] = pods.map((p) => ({ namespace: p.metadata.namespace!, name: p.metadata.name!, feature: '', state: 'pending' }));
+  const views: PodView[] = pods.map((p) => ({ namespace: p.metadata!.namespace!, name: p.metadata!.name!, feature: '', state: 'pending' }));
   const steps = new Map<string, number[]>();
   const record = (step: string, ms: number) => steps.set(step, [...(steps.get(step) ?? []), ms]);
   const display = new ProgressDisplay(process.stdout, pods.length);
