@@ -336,7 +336,7 @@ describe('scheduler replicas on a real control plane', () => {
       expect(Date.now() - created).toBeGreaterThanOrEqual(GANG_TIMEOUT_SECONDS * 1000);
       // Each was refused for the gang: its round timed out, or (the one without room) the nodes were leased to the others.
       for (const n of members) {
-        expect(failed.get(n)).toMatch(/^pod group four: gang gang\/four timed out after \d+s waiting for 4 members to hold leases|reserved by other pods meanwhile: .*Insufficient cpu/);
+        expect(failed.get(n)).toMatch(/^pod group gang\/four: gang gang\/four timed out after \d+s waiting for 4 members to hold leases|reserved by other pods meanwhile: .*Insufficient cpu/);
       }
       // None bound: neither before the timeout (Permit held them) nor since.
       expect((await podsIn('gang')).filter((p) => p.spec?.nodeName).map((p) => p.metadata!.name)).toEqual([]);
