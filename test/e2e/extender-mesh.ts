@@ -186,7 +186,7 @@ export interface ExtenderEntryOptions {
 }
 
 /** kube-scheduler's `extenders` entry for the mesh's extender: names only, filter, prioritize and bind. */
-export function extenderEntry(mesh: ExtenderMesh, options: ExtenderEntryOptions): Record<string, unknown> {
+export function extenderEntry(mesh: Pick<ExtenderMesh, 'urlPrefix'>, options: ExtenderEntryOptions): Record<string, unknown> {
   return {
     urlPrefix: mesh.urlPrefix,
     filterVerb: 'filter',

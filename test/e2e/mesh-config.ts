@@ -18,6 +18,10 @@ export interface MeshSetting {
   readonly otlpEndpoint?: string;
   /** Log level of every service (default warn). */
   readonly logLevel?: string;
+  /** Extra keys of every scheduler replica's `scheduler` block (e.g. a shorter ackWait). */
+  readonly scheduler?: Readonly<Record<string, unknown>>;
+  /** The cluster stream on disk, so that it outlives a NATS restart (default: in memory). */
+  readonly fileStorage?: boolean;
 }
 
 /** "host:port" of a service's gRPC server; undefined for a service this mesh does not run (admission, the gateway). */
@@ -31,7 +35,7 @@ export type AddressOf = (service: MeshService) => string | undefined;
  */
 export function meshConfig(service: MeshService, setting: MeshSetting, address: AddressOf): Record<string, unknown> {
   const id = setting.runId;
-  const nats = { url: setting.natsUrl, stream: `MESH_${id}`, subjectPrefix: `mesh-${id}`, memoryStorage: true };
+  const nats = { url: setting.natsUrl, stream: `MESH_${id}`, subjectPrefix: `mesh-${id}`, memoryStorage: setting.fileStorage !== true };
   const common = {
     grpc: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
@@ -63,7 +67,7 @@ export function meshConfig(service: MeshService, setting: MeshSetting, address: 
     case 'admission':
       return { ...common, nats: { ...nats, lastKnownGoodBucket: `mesh_${id}` }, kubernetes };
     case 'scheduler':
-      return { ...common, nats, ...attemptServices(), scheduler: { durableName: `mesh-${id}`, instance: `mesh-${id}-scheduler` } };
+      return { ...common, nats, ...attemptServices(), scheduler: { durableName: `mesh-${id}`, instance: `mesh-${id}-scheduler`, ...setting.scheduler } };
     case 'extender':
       return { ...common, nats, ...attemptServices(), extender: { host: '127.0.0.1', port: 0, pathPrefix: '/schedmesh', instance: `mesh-${id}-extender` } };
   }

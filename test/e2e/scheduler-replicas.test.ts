@@ -18,17 +18,17 @@
 //
 // Nothing waits on a sleep: every wait polls the API (or a replica's metrics)
 // for a condition, with generous limits for a busy two-core machine.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
 import type { FilterScoreApp } from '@schedmesh/filterscore-service';
 import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
 import type { InformerApp } from '@schedmesh/informer-service';
-import { ANNOTATION_POD_GROUP_MIN_MEMBER, ANNOTATION_POD_GROUP_TIMEOUT, LABEL_POD_GROUP, milliValue, value } from '@schedmesh/model';
+import { ANNOTATION_POD_GROUP_MIN_MEMBER, ANNOTATION_POD_GROUP_TIMEOUT, LABEL_POD_GROUP } from '@schedmesh/model';
 import { LeaseState, ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
 import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
 import type { ReservationApp } from '@schedmesh/reservation-service';
@@ -37,6 +37,8 @@ import type { SnapshotApp } from '@schedmesh/snapshot-service';
 import { connectChannel, createServiceClient } from '@schedmesh/runtime';
 import { createFakeNodes, fakeNodeObject, fakeNodeSpecs, freePort, pollUntil, requireBinary, spawnManaged, startControlPlane, testEnvKeys } from '@schedmesh/testkit';
 import type { ControlPlane, ManagedProcess } from '@schedmesh/testkit';
+
+import { bindingsAuditArgs, bindingsFromAudit, overcommitted } from './bindings-audit';
 
 const REPLICA_NODES = 20;
 // 8 pods of 500m fit a 4-CPU node: 150 pods on 160 slots, so a double-booked node shows.
@@ -162,41 +164,16 @@ async function eventsIn(namespace: string): Promise<CoreV1Event[]> {
   return (await cp.core.listNamespacedEvent({ namespace })).items;
 }
 
-/** Successful and refused POST pods/<name>/binding per pod, from the apiserver's audit log. */
-function bindingsFromAudit(namespace: string): Map<string, { created: number; refused: number; firstAt: number }> {
-  const out = new Map<string, { created: number; refused: number; firstAt: number }>();
-  for (const line of readFileSync(auditLog, 'utf8').split('\n')) {
-    if (line === '') continue;
-    const e = JSON.parse(line) as {
-      stage?: string;
-      verb?: string;
-      objectRef?: { namespace?: string; name?: string; subresource?: string };
-      responseStatus?: { code?: number };
-      stageTimestamp?: string;
-    };
-    if (e.stage !== 'ResponseComplete' || e.verb !== 'create' || e.objectRef?.subresource !== 'binding' || e.objectRef.namespace !== namespace) continue;
-    const name = e.objectRef.name!;
-    const b = out.get(name) ?? { created: 0, refused: 0, firstAt: Number.POSITIVE_INFINITY };
-    const code = e.responseStatus?.code ?? 0;
-    if (code >= 200 && code < 300) {
-      b.created++;
-      b.firstAt = Math.min(b.firstAt, Date.parse(e.stageTimestamp ?? ''));
-    } else b.refused++;
-    out.set(name, b);
-  }
-  return out;
-}
-
 /**
  * The Bindings of `names` from the audit log, once it shows each of them (it is
  * written as requests complete), or as it stands after 30 s: the caller's
  * assertion names what is missing.
  */
 async function loggedBindings(namespace: string, names: readonly string[]): Promise<ReturnType<typeof bindingsFromAudit>> {
-  let bindings = bindingsFromAudit(namespace);
+  let bindings = bindingsFromAudit(auditLog, namespace);
   await pollUntil(
     async () => {
-      bindings = bindingsFromAudit(namespace);
+      bindings = bindingsFromAudit(auditLog, namespace);
       return names.every((n) => (bindings.get(n)?.created ?? 0) >= 1) ? true : undefined;
     },
     { what: 'every Binding in the audit log', timeoutMs: 30_000, intervalMs: 250 },
@@ -215,46 +192,14 @@ async function allBound(namespace: string, count: number, what: string, timeoutM
   );
 }
 
-/** Requests bound to each node, against its allocatable. */
-function overcommitted(pods: readonly V1Pod[], nodes: readonly V1Node[]): string[] {
-  const byName = new Map(nodes.map((n) => [n.metadata!.name!, n]));
-  const used = new Map<string, { cpu: number; memory: number; pods: number }>();
-  for (const p of pods) {
-    if (!p.spec?.nodeName) continue;
-    const u = used.get(p.spec.nodeName) ?? { cpu: 0, memory: 0, pods: 0 };
-    const req = p.spec.containers[0]!.resources!.requests!;
-    u.cpu += milliValue(req.cpu!);
-    u.memory += value(req.memory!);
-    u.pods += 1;
-    used.set(p.spec.nodeName, u);
-  }
-  const over: string[] = [];
-  for (const [name, u] of used) {
-    const alloc = byName.get(name)?.status?.allocatable;
-    if (!alloc) {
-      over.push(`${name}: not a node`);
-      continue;
-    }
-    if (u.cpu > milliValue(alloc.cpu!) || u.memory > value(alloc.memory!) || u.pods > Number(alloc.pods)) {
-      over.push(`${name}: ${u.cpu}m cpu, ${u.memory} B, ${u.pods} pods over ${alloc.cpu} cpu, ${alloc.memory}, ${alloc.pods} pods`);
-    }
-  }
-  return over;
-}
-
 beforeAll(async () => {
   requireBinary('etcd');
   requireBinary('kube-apiserver');
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` first (the replicas run the built scheduler)`);
   dir = mkdtempSync(join(tmpdir(), 'replicas-e2e-'));
-  auditLog = join(dir, 'audit.log');
-  const policy = join(dir, 'audit-policy.yaml');
-  // Only Bindings: one line per POST pods/binding, with its response code.
-  writeFileSync(
-    policy,
-    'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n  resources:\n  - group: ""\n    resources: ["pods/binding"]\n- level: None\n',
-  );
-  cp = await startControlPlane({ apiServerArgs: [`--audit-policy-file=${policy}`, `--audit-log-path=${auditLog}`, '--audit-log-format=json', '--audit-log-mode=blocking'] });
+  const audit = bindingsAuditArgs(dir);
+  auditLog = audit.auditLog;
+  cp = await startControlPlane({ apiServerArgs: audit.args });
   for (const name of ['replicas', 'gang']) await cp.core.createNamespace({ body: { metadata: { name } } });
   await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(REPLICA_NODES, { prefix: 'replica-node', labels: { pool: 'replicas' } }));
   // Room for exactly 3 gang members: one per node.
@@ -395,7 +340,7 @@ describe('scheduler replicas on a real control plane', () => {
       }
       // None bound: neither before the timeout (Permit held them) nor since.
       expect((await podsIn('gang')).filter((p) => p.spec?.nodeName).map((p) => p.metadata!.name)).toEqual([]);
-      expect(bindingsFromAudit('gang').size).toBe(0);
+      expect(bindingsFromAudit(auditLog, 'gang').size).toBe(0);
 
       const added = Date.now();
       await cp.core.createNode({

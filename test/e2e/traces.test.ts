@@ -29,8 +29,7 @@ import {
 } from '@schedmesh/testkit';
 import type { ControlPlane, Jaeger, JaegerSpan, JaegerTrace, ManagedProcess, ProcessExit } from '@schedmesh/testkit';
 import { startMeshProcesses } from './mesh-processes';
-import type { MeshProcesses } from './mesh-processes';
-import type { MeshService } from './mesh-config';
+import type { MeshProcesses, MeshProcessName } from './mesh-processes';
 
 const ROOT = join(__dirname, '../..');
 const CRD = join(ROOT, 'deploy/base/crds/admissionpolicy.yaml');
@@ -44,7 +43,7 @@ let cp: ControlPlane;
 let jaeger: Jaeger;
 let plugin: ManagedProcess | undefined;
 let mesh: MeshProcesses | undefined;
-let exits: Map<MeshService, ProcessExit> = new Map();
+let exits: Map<MeshProcessName, ProcessExit> = new Map();
 let podUid = '';
 // The extender check's caller: kube-scheduler's span, as its traceparent names it.
 const caller = { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') };
