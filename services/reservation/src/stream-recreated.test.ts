@@ -41,7 +41,7 @@ test('after the stream is recreated, the ledger follows the new stream although 
   // The new stream: n1 has grown, and a pod runs on it (sequences 1 and 2).
   expect(await h.publish(nodeEvent('n1', { cpu: 2_000, pods: 10 }, { resourceVersion: '11' }), podEvent({ uid: 'runner', node: 'n1', requests: { cpu: 500 } }))).toBe(2);
 
-  await waitFor(async () => (await rebuilds('stream-recreated')) >= 1, 20_000, 'a rebuild for the recreated stream');
+  await waitFor(async () => (await rebuilds('stream-recreated')) >= 1, 60_000, 'a rebuild for the recreated stream');
   await waitFor(
     async () => {
       const ledger = await client.getLedger({ nodeName: 'n1' }).catch(() => undefined);
@@ -53,4 +53,4 @@ test('after the stream is recreated, the ledger follows the new stream although 
   // And incremental events of the new stream apply from there on.
   await h.publish(podEvent({ uid: 'second', node: 'n1', requests: { cpu: 300 } }));
   await waitFor(async () => (await client.getLedger({ nodeName: 'n1' })).bound?.milliCpu === 800, 20_000, 'the next event applied');
-});
+}, 120_000);
