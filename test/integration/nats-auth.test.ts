@@ -119,7 +119,7 @@ describe('NATS authentication and per-subject permissions (deploy/nats/auth.conf
     await ready(admission, 'admission');
     // The reservation ledger was built from the stream it read under its own user.
     await pollUntil(async () => ((await reservation.ledger.ledger('n1')).exists ? true : undefined), { what: "n1 in the reservation ledger", timeoutMs: 30_000 });
-  });
+  }, 120_000);
 
   test("the scheduler's durable consumer works under its user", async () => {
     const nc = await connectAs('scheduler');

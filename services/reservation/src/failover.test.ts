@@ -75,7 +75,7 @@ beforeAll(async () => {
     config: { redis: { checkInterval: 100, waitReplicas: 1, waitTimeout: '300ms' } },
   });
   client = h.clients[0]!;
-});
+}, 60_000);
 afterAll(async () => {
   replicaAdmin.disconnect();
   await h.stop();
@@ -91,7 +91,7 @@ test('a grant is answered once a replica holds it', async () => {
   const keys = await replicaAdmin.keys('*:leases');
   const onReplica = await Promise.all(keys.map((k) => replicaAdmin.hexists(k, 'pod-a')));
   expect(onReplica).toContain(1);
-});
+}, 60_000);
 
 test('a grant no replica acknowledged is refused UNAVAILABLE and given back', async () => {
   // The replica stops following the primary: from now on it lags.
@@ -99,7 +99,7 @@ test('a grant no replica acknowledged is refused UNAVAILABLE and given back', as
   await expect(reserve('pod-b', 300)).rejects.toMatchObject({ code: Status.UNAVAILABLE, details: expect.stringMatching(/reached 0 of 1 replicas within 300 ms \(redis\.waitReplicas\)/) });
   await expect(client.getReservation({ podUid: 'pod-b' })).rejects.toMatchObject({ code: Status.NOT_FOUND });
   expect((await client.getLedger({ nodeName: 'n1' })).leased!.milliCpu).toBe(600);
-});
+}, 60_000);
 
 test('after a failover to the lagging replica, the ledger rebuilds and no capacity is granted twice', async () => {
   const before = await rebuilds('redis-replaced');
@@ -110,4 +110,4 @@ test('after a failover to the lagging replica, the ledger rebuilds and no capaci
   expect((await client.getLedger({ nodeName: 'n1' })).leased!.milliCpu).toBe(600);
   const other = await reserve('pod-c', 600);
   expect(other.result?.$case).toBe('conflict');
-});
+}, 90_000);

@@ -84,7 +84,7 @@ describe('gang Permit across two service replicas', () => {
     await reserveShort(b, 'g0-b');
     expect(await waiting).toMatchObject({ decision: ALLOW, membersReserved: 2 });
     expect(await permit(b, 'g0-b', group)).toMatchObject({ decision: ALLOW, membersReserved: 2 });
-  });
+  }, 60_000);
 
   test('on timeout every member is rejected with the reason and its lease released', async () => {
     const group = { name: 'short', minMember: 3 };
