@@ -38,16 +38,18 @@ test('after the stream is recreated, the ledger follows the new stream although 
   const { subjects } = (await jsm.streams.info(h.streamName)).config;
   await jsm.streams.delete(h.streamName);
   await ensureClusterStream(jsm, { name: h.streamName, prefix: subjects[0]!.replace(/\.>$/, ''), memory: true });
+  // The service notices the new stream while it is still empty: its rebuild finds no node to
+  // renumber, so n1's first changes below must be forced past the old stream's generation.
+  await waitFor(async () => (await rebuilds('stream-recreated')) >= 1, 60_000, 'a rebuild for the recreated stream');
   // The new stream: n1 has grown, and a pod runs on it (sequences 1 and 2).
   expect(await h.publish(nodeEvent('n1', { cpu: 2_000, pods: 10 }, { resourceVersion: '11' }), podEvent({ uid: 'runner', node: 'n1', requests: { cpu: 500 } }))).toBe(2);
 
-  await waitFor(async () => (await rebuilds('stream-recreated')) >= 1, 60_000, 'a rebuild for the recreated stream');
   await waitFor(
     async () => {
       const ledger = await client.getLedger({ nodeName: 'n1' }).catch(() => undefined);
       return ledger?.allocatable?.milliCpu === 2_000 && ledger.bound?.milliCpu === 500;
     },
-    20_000,
+    30_000,
     "n1's ledger from the new stream",
   );
   // And incremental events of the new stream apply from there on.

@@ -66,6 +66,13 @@ export class LedgerSync {
    * generations Redis holds, so the next build overwrites them.
    */
   private streamRecreated = false;
+  /**
+   * After a recreated stream, the nodes whose ledger was already rebuilt
+   * under the new stream's sequence: any other node's first change is a
+   * forced rebuild from memory (its Redis generation is the old stream's).
+   * Undefined while no stream was recreated.
+   */
+  private renumbered: Set<string> | undefined;
   /** The run_id of the Redis the ledger was built on: another one (a failover, a restart) is treated as a loss. */
   private knownRunId: string | undefined;
   private rebuilding = false;
@@ -157,6 +164,7 @@ export class LedgerSync {
     this.replayed = false;
     this.knownEpoch = undefined;
     this.streamRecreated = true;
+    this.renumbered = new Set();
     this.publishReady();
   }
 
@@ -228,6 +236,7 @@ export class LedgerSync {
         await Promise.all(nodes.slice(i, i + REBUILD_BATCH).map((node) => this.rebuildNode(node, force)));
       }
       await Promise.all(deleted.map((node) => ledger.rebuildNode(node, state.generation, undefined, [], force)));
+      if (force) for (const node of [...nodes, ...deleted]) this.renumbered?.add(node);
       this.dirty.clear();
       // A fresh epoch per build: a replica that knew the previous one sees the change and rebuilds its own (maybe newer) state.
       const candidate = randomUUID();
@@ -266,10 +275,13 @@ export class LedgerSync {
     for (const change of changes) {
       const node = change.node;
       try {
-        if (node !== undefined && this.dirty.has(node)) {
-          if (state.hasNode(node)) await this.rebuildNode(node);
-          else await ledger.rebuildNode(node, state.generation, undefined, []);
+        const renumber = node !== undefined && this.renumbered !== undefined && !this.renumbered.has(node);
+        if (node !== undefined && (this.dirty.has(node) || renumber)) {
+          // Memory has the change already: a rebuild from it applies it (forced when the node's Redis generation is an old stream's).
+          if (state.hasNode(node)) await this.rebuildNode(node, renumber);
+          else await ledger.rebuildNode(node, state.generation, undefined, [], renumber);
           this.dirty.delete(node);
+          if (renumber) this.renumbered?.add(node);
         } else {
           switch (change.kind) {
             case 'node':
