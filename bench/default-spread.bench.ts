@@ -13,7 +13,7 @@ import type { ClusterEvent, LabelSelector, TopologySpreadConstraint } from '@sch
 import { ensureClusterStreamFrom } from '@schedmesh/runtime';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, freePort, makeNode, makePod, startNats } from '@schedmesh/testkit';
-import { printTable, publishAll } from './support.js';
+import { printTable, publishAll, runBench } from './support.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 200);
@@ -121,10 +121,4 @@ async function main(): Promise<void> {
   await nats.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench('default-spread', main);

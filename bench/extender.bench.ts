@@ -18,7 +18,7 @@ import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { ensureClusterStreamFrom } from '@schedmesh/runtime';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, makeNode, makePod, startNats } from '@schedmesh/testkit';
-import { printTable, publishAll } from './support.js';
+import { printTable, publishAll, runBench } from './support.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const NAMES = (process.env.BENCH_NAMES ?? `${NODES},${Math.round(NODES / 10)}`).split(',').map(Number);
@@ -172,10 +172,4 @@ async function main(): Promise<void> {
   await nats.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench('extender', main);

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
 import { Code, ExtensionPoint, Node, Pod } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient } from '@schedmesh/runtime';
+import { runBench } from './support.js';
 
 const NODES = 10;
 const LATENCY_CALLS = 1500;
@@ -224,7 +225,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runBench('gateway', main);

@@ -18,7 +18,7 @@ import type { AdmissionServiceImplementation } from '@schedmesh/proto/v1/admissi
 import { commonConfigSchema, connectChannel, createServiceClient, startService } from '@schedmesh/runtime';
 import type { ServiceRuntime } from '@schedmesh/runtime';
 import { makeTestPki } from '@schedmesh/testkit';
-import { printTable } from './support.js';
+import { printTable, runBench } from './support.js';
 
 const ROUNDS = 7;
 const CALLS_PER_ROUND = 400;
@@ -96,7 +96,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench('mtls', main);

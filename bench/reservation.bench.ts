@@ -23,6 +23,7 @@ import { ensureClusterStream, publishClusterEvent } from '@schedmesh/runtime';
 import { freePort, startNats, startRedis } from '@schedmesh/testkit';
 import { Redis } from 'ioredis';
 import { createChannel, createClient } from 'nice-grpc';
+import { runBench } from './support.js';
 
 const SEQUENTIAL_PAIRS = 3_000;
 const CONTENDED_PAIRS_PER_CLIENT = 600;
@@ -189,7 +190,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`reservation benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runBench('reservation', main);

@@ -63,6 +63,7 @@ import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-serv
 import type { SnapshotApp } from '@schedmesh/snapshot-service';
 import { createFakeNodes, fakeNodeSpecs, pollUntil, requireBinary, startControlPlane, startKubeScheduler, startNats, startRedis } from '@schedmesh/testkit';
 import type { ControlPlane, KubeScheduler, KubeSchedulerConfiguration } from '@schedmesh/testkit';
+import { runBench } from './support.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 1_000);
 const PODS = Number(process.env.BENCH_PODS ?? 2_000);
@@ -588,10 +589,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`scheduler benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench('scheduler', main);

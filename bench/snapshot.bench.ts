@@ -10,6 +10,7 @@ import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, ensureClusterStreamFrom, natsConfigSchema, publishClusterEvent } from '@schedmesh/runtime';
 import { snapshotConfigSchema, SnapshotState, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, makeNode, makePod, startNats } from '@schedmesh/testkit';
+import { runBench } from './support.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 5_000);
 const PODS_PER_NODE = Number(process.env.BENCH_PODS_PER_NODE ?? 10);
@@ -163,10 +164,4 @@ async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<voi
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`snapshot benchmark failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench('snapshot', main);

@@ -27,3 +27,17 @@ export function printTable(log: (line: string) => void, header: readonly string[
   for (const r of rows) log(line(r));
   log('');
 }
+
+/**
+ * Runs a benchmark's main: exits 0 once it is done (whatever handles a
+ * library left open), or prints why it failed and exits 1.
+ */
+export function runBench(name: string, main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${name} benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

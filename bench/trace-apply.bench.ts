@@ -14,6 +14,7 @@ import { applyTraced, initTelemetry } from '@schedmesh/runtime';
 import type { ReceivedClusterEvent } from '@schedmesh/runtime';
 import { SnapshotState } from '@schedmesh/snapshot-service';
 import { clusterEvent, makeNode, makePod } from '@schedmesh/testkit';
+import { runBench } from './support.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 5_000);
 const PODS_PER_NODE = Number(process.env.BENCH_PODS_PER_NODE ?? 10);
@@ -83,10 +84,4 @@ async function main(): Promise<void> {
   await telemetry.shutdown();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`trace-apply benchmark failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench('trace-apply', main);
