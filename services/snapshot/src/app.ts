@@ -25,7 +25,7 @@ export async function startSnapshotApp(config: SnapshotConfig, options: AppOptio
 
   const store = new SnapshotStore({
     watchRetain: config.watch.retain,
-    watchMaxQueued: config.watch.maxQueued,
+    watchMaxQueuedBytes: config.watch.maxQueuedBytes,
     healthDebounceMs: config.poolHealth.debounce,
     healthyThreshold: config.poolHealth.healthyThreshold,
     maxWaitMs: config.minGeneration.maxWait,

@@ -1,5 +1,6 @@
 import { commonConfigSchema, duration, minGenerationConfigSchema, natsConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
+import { defaultWatchMaxQueuedBytes } from './watch-hub.js';
 
 /** The snapshot service's options (SCHEDMESH_* variables or the YAML file). */
 export const snapshotConfigSchema = commonConfigSchema
@@ -10,8 +11,8 @@ export const snapshotConfigSchema = commonConfigSchema
       .object({
         /** Recent events kept so watchers can resume without a full state. */
         retain: z.number().int().min(0).default(100_000),
-        /** Undelivered events a slow watcher may have before it is cut off. */
-        maxQueued: z.number().int().positive().default(200_000),
+        /** Bytes of undelivered events (encoded size) a slow watcher may hold before it is cut off. */
+        maxQueuedBytes: z.number().int().positive().default(defaultWatchMaxQueuedBytes),
       })
       .strict()
       .prefault({}),

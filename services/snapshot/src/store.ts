@@ -3,14 +3,14 @@ import { GenerationGate } from '@schedmesh/runtime';
 import { SnapshotState } from './snapshot-state.js';
 import { PoolHealthReconciler } from './pool-health.js';
 import type { PoolHealthReport } from './pool-health.js';
-import { WatchHub } from './watch-hub.js';
+import { defaultWatchMaxQueuedBytes, WatchHub } from './watch-hub.js';
 
 /** Options of {@link SnapshotStore}. */
 export interface SnapshotStoreOptions {
   /** Recent events kept for watchers that resume (default 100,000). */
   watchRetain?: number;
-  /** Undelivered events one watcher may have before it is cut off (default 200,000). */
-  watchMaxQueued?: number;
+  /** Bytes of undelivered events one watcher may hold before it is cut off (default 64 MiB). */
+  watchMaxQueuedBytes?: number;
   /** Pool-health debounce, in ms (default 500). */
   healthDebounceMs?: number;
   /** Fraction of healthy nodes for a healthy pool (default 0.8). */
@@ -40,7 +40,7 @@ export class SnapshotStore {
       source: 'the cluster stream (NATS unreachable or resyncing)',
       ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
     });
-    this.hub = new WatchHub(options.watchRetain ?? 100_000, options.watchMaxQueued ?? 200_000);
+    this.hub = new WatchHub(options.watchRetain ?? 100_000, options.watchMaxQueuedBytes ?? defaultWatchMaxQueuedBytes);
     this.health = new PoolHealthReconciler({
       debounceMs: options.healthDebounceMs ?? 500,
       healthyThreshold: options.healthyThreshold ?? 0.8,

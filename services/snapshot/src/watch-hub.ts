@@ -1,9 +1,12 @@
-import type { ClusterEvent } from '@schedmesh/proto/v1/types';
+import { ClusterEvent } from '@schedmesh/proto/v1/types';
+
+/** A slow watcher's budget of undelivered events, by default: 64 MiB. */
+export const defaultWatchMaxQueuedBytes = 64 * 1024 * 1024;
 
 /** Raised to a watcher that fell too far behind; it resumes from its generation. */
 export class WatcherOverflowError extends Error {
   constructor(readonly generation: number) {
-    super(`watcher fell behind by more than its buffer; resume the watch from generation ${generation}`);
+    super(`watcher fell behind by more than its byte budget; resume the watch from generation ${generation}`);
     this.name = 'WatcherOverflowError';
   }
 }
@@ -36,11 +39,13 @@ export class WatchHub {
 
   /**
    * @param retain how many recent events are kept for resumption.
-   * @param maxQueued how many undelivered events one watcher may have before it is cut off.
+   * @param maxQueuedBytes how many bytes of undelivered events (their encoded size) one watcher may
+   *   hold before it is cut off: a budget in bytes, because one pod event can be a hundred bytes or
+   *   a megabyte, and it is memory a slow watcher costs.
    */
   constructor(
     private readonly retain: number,
-    private readonly maxQueued: number,
+    private readonly maxQueuedBytes: number,
   ) {
     this.ring = new Array<ClusterEvent | undefined>(retain);
   }
@@ -57,7 +62,9 @@ export class WatchHub {
       if (this.size < this.retain) this.size++;
       else this.start = (this.start + 1) % this.retain;
     }
-    for (const sub of this.subscribers) sub.push(event);
+    if (this.subscribers.size === 0) return;
+    const bytes = ClusterEvent.encode(event).finish().byteLength;
+    for (const sub of this.subscribers) sub.push(event, bytes);
   }
 
   /**
@@ -78,7 +85,7 @@ export class WatchHub {
 
   /** Subscribes to events published from now on. */
   subscribe(): Subscription {
-    const sub = new Sub(this.maxQueued, () => this.subscribers.delete(sub));
+    const sub = new Sub(this.maxQueuedBytes, () => this.subscribers.delete(sub));
     this.subscribers.add(sub);
     return sub;
   }
@@ -93,28 +100,31 @@ export class WatchHub {
 }
 
 class Sub implements Subscription {
-  private queue: ClusterEvent[] = [];
+  private queue: QueuedEvent[] = [];
+  private queuedBytes = 0;
   private error: Error | undefined;
   private wake: (() => void) | undefined;
 
   constructor(
-    private readonly maxQueued: number,
+    private readonly maxQueuedBytes: number,
     private readonly onClose: () => void,
   ) {}
 
-  push(event: ClusterEvent): void {
+  push(event: ClusterEvent, bytes: number): void {
     if (this.error) return;
-    if (this.queue.length >= this.maxQueued) {
-      this.fail(new WatcherOverflowError(this.queue[0]!.generation - 1));
+    if (this.queuedBytes + bytes > this.maxQueuedBytes) {
+      // Resume from the last event the watcher was sent: the first queued one, or this one.
+      this.fail(new WatcherOverflowError((this.queue[0]?.event ?? event).generation - 1));
       return;
     }
-    this.queue.push(event);
+    this.queue.push({ event, bytes });
+    this.queuedBytes += bytes;
     this.wake?.();
   }
 
   fail(err: Error): void {
     this.error ??= err;
-    this.queue = [];
+    this.drop();
     this.onClose();
     this.wake?.();
   }
@@ -134,11 +144,24 @@ class Sub implements Subscription {
     }
     if (this.error) throw this.error;
     if (signal.aborted) return [];
-    return this.queue.length <= max ? this.queue.splice(0) : this.queue.splice(0, max);
+    const taken = this.queue.length <= max ? this.queue.splice(0) : this.queue.splice(0, max);
+    for (const { bytes } of taken) this.queuedBytes -= bytes;
+    return taken.map(({ event }) => event);
   }
 
   close(): void {
-    this.queue = [];
+    this.drop();
     this.onClose();
   }
+
+  private drop(): void {
+    this.queue = [];
+    this.queuedBytes = 0;
+  }
+}
+
+interface QueuedEvent {
+  readonly event: ClusterEvent;
+  /** Its encoded size, counted against the watcher's budget. */
+  readonly bytes: number;
 }
