@@ -49,6 +49,9 @@ export class FailedPreconditionError extends SchedmeshError {}
  */
 export class UnavailableError extends SchedmeshError {}
 
+/** A bounded queue or budget is full; the caller may retry after a backoff. */
+export class ResourceExhaustedError extends SchedmeshError {}
+
 /** A bounded wait (for a generation, a gang) ran out. */
 export class DeadlineExceededError extends SchedmeshError {}
 

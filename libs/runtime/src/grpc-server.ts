@@ -14,6 +14,7 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
+  ResourceExhaustedError,
   UnavailableError,
 } from './errors.js';
 import type { Logger } from './logger.js';
@@ -169,6 +170,7 @@ export function classifyDomainError(err: unknown): ServerError | undefined {
   if (err instanceof FailedPreconditionError) return new ServerError(Status.FAILED_PRECONDITION, err.message);
   if (err instanceof UnavailableError) return new ServerError(Status.UNAVAILABLE, err.message);
   if (err instanceof DeadlineExceededError) return new ServerError(Status.DEADLINE_EXCEEDED, err.message);
+  if (err instanceof ResourceExhaustedError) return new ServerError(Status.RESOURCE_EXHAUSTED, err.message);
   return undefined;
 }
 

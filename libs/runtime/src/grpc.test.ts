@@ -9,7 +9,7 @@ import { AdmissionDecision, AdmissionServiceDefinition } from '@schedmesh/proto/
 import type { AdmissionServiceImplementation } from '@schedmesh/proto/v1/admission';
 import { makeTestPki } from '@schedmesh/testkit';
 import type { TestPki } from '@schedmesh/testkit';
-import { InvalidArgumentError, NotFoundError } from './errors.js';
+import { InvalidArgumentError, NotFoundError, ResourceExhaustedError } from './errors.js';
 import { clientConfigSchema, connectChannel, connectClient, createServiceClient } from './grpc-client.js';
 import { createGrpcServer } from './grpc-server.js';
 import type { GrpcServer } from './grpc-server.js';
@@ -30,6 +30,7 @@ function admissionImpl(hooks: { slow?: Promise<void> } = {}): AdmissionServiceIm
       const name = request.pod?.name ?? '';
       if (name === '') throw new InvalidArgumentError('pod.name', 'must not be empty');
       if (name === 'boom') throw new TypeError('cannot read properties of undefined');
+      if (name === 'full') throw new ResourceExhaustedError('the queue is full (limit 3); retry with backoff');
       if (name === 'slow') await hooks.slow;
       return { decision: AdmissionDecision.ADMISSION_DECISION_ALLOW, code: 0, reasonCode: 'Allowed', message: `admitted ${name}`, policies: [] };
     },
@@ -107,6 +108,7 @@ describe('gRPC server bootstrap', () => {
 
   test.each([
     ['', Status.INVALID_ARGUMENT, 'pod.name: must not be empty'],
+    ['full', Status.RESOURCE_EXHAUSTED, 'the queue is full (limit 3); retry with backoff'],
     ['boom', Status.INTERNAL, 'internal error in /schedmesh.v1.AdmissionService/Admit: cannot read properties of undefined'],
   ])('pod name %j maps to status %s', async (name, code, details) => {
     const client = createServiceClient(AdmissionServiceDefinition, channel, { retryMaxAttempts: 1 });

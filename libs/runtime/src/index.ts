@@ -1,4 +1,4 @@
-export { ConfigError, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError, NotFoundError, SchedmeshError, UnavailableError } from './errors.js';
+export { ConfigError, DeadlineExceededError, FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError, SchedmeshError, UnavailableError } from './errors.js';
 export { duration, loadConfig, parseDuration, readConfigFile, readYamlFile } from './config.js';
 export type { ConfigOverride, ConfigSources } from './config.js';
 export { runMain } from './run-main.js';

@@ -33,7 +33,7 @@ export async function startFilterScoreApp(config: FilterScoreConfig, options: Ap
 
   const runtime = startService({ name: 'schedmesh-filterscore', config, handleSignals: options.handleSignals ?? true });
   const { logger, metrics } = runtime;
-  const replica = new SnapshotReplica({ maxWaitMs: config.minGeneration.maxWait });
+  const replica = new SnapshotReplica({ maxWaitMs: config.minGeneration.maxWait, maxQueuedEvents: config.snapshot.maxQueuedEvents });
   const engine = new FilterScoreEngine({ config: profiles, registry, replica, defaultMaxCandidates: config.preemption.defaultMaxCandidates, tracer: runtime.tracer });
 
   gauge(metrics, 'schedmesh_filterscore_generation', 'Snapshot generation of the local replica.', () => replica.generation);

@@ -1,5 +1,6 @@
 import { clientConfigSchema, commonConfigSchema, duration, minGenerationConfigSchema, natsConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
+import { defaultMaxQueuedEvents } from './replica.js';
 
 /** The filterscore service's options (SCHEDMESH_* variables or the YAML file). */
 export const filterScoreConfigSchema = commonConfigSchema
@@ -17,6 +18,11 @@ export const filterScoreConfigSchema = commonConfigSchema
         initialBackoff: duration().default(100),
         /** Longest delay between Watch attempts. */
         maxBackoff: duration().default(5_000),
+        /**
+         * Events of Watch frames that may wait while cycles hold the replica; at the limit the
+         * Watch is not read and new cycles are refused RESOURCE_EXHAUSTED until the running ones end.
+         */
+        maxQueuedEvents: z.number().int().positive().default(defaultMaxQueuedEvents),
       })
       .prefault({}),
     /** Cycles' min_generation waits. */

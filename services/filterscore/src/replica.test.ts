@@ -1,16 +1,16 @@
 // The replica's read gate: frames never land inside a cycle, and never starve.
-import { expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { ClusterEvent, ClusterEventType, Node } from '@schedmesh/proto/v1/types';
 import { WatchResponse } from '@schedmesh/proto/v1/snapshot';
-import { DeadlineExceededError } from '@schedmesh/runtime';
+import { DeadlineExceededError, ResourceExhaustedError } from '@schedmesh/runtime';
 import { SnapshotReplica } from './replica.js';
 
 const nodeEvent = (name: string, generation: number): ClusterEvent =>
   ClusterEvent.fromPartial({ generation, type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT, object: { $case: 'node', value: Node.fromPartial({ name }) } });
 const frame = (generation: number, ...names: string[]) => WatchResponse.fromPartial({ generation, events: names.map((n) => nodeEvent(n, generation)) });
 
-function synced(): SnapshotReplica {
-  const r = new SnapshotReplica();
+function synced(options: { maxQueuedEvents?: number } = {}): SnapshotReplica {
+  const r = new SnapshotReplica(options);
   r.applyFrame(WatchResponse.fromPartial({ reset: true, synced: true, generation: 1, events: [nodeEvent('a', 1)] }));
   r.gate.setSynced(true);
   return r;
@@ -76,4 +76,46 @@ test("a full state behind the replica (the snapshot's stream was recreated) rewi
   const waiting = r.gate.waitFor(3, new AbortController().signal);
   r.applyFrame(frame(3, 'y'));
   expect(await waiting).toBe(3);
+});
+
+describe('the queue of frames waiting for cycles is bounded', () => {
+  test('at the limit new cycles are refused RESOURCE_EXHAUSTED and the Watch loop waits; when the cycle ends, both go on', async () => {
+    const r = synced({ maxQueuedEvents: 3 });
+    let release!: () => void;
+    const slow = r.read(() => new Promise<void>((resolve) => (release = resolve)));
+    r.applyFrame(frame(2, 'b', 'c'));
+    const signal = new AbortController().signal;
+    await r.roomForFrames(signal); // 2 of 3: room left
+    r.applyFrame(frame(3, 'd'));
+    expect(r.queuedEvents).toBe(3);
+
+    let roomed = false;
+    const room = r.roomForFrames(signal).then(() => (roomed = true));
+    const refused = r.read(async (s) => s.nodeCount);
+    await expect(refused).rejects.toBeInstanceOf(ResourceExhaustedError);
+    await expect(refused).rejects.toThrow('the snapshot replica has 3 events waiting for 1 running cycles to end (limit 3)');
+    expect(roomed).toBe(false);
+
+    release();
+    await slow;
+    await room;
+    expect(r.queuedEvents).toBe(0);
+    expect(r.generation).toBe(3);
+    await expect(r.read(async (s) => s.nodeCount)).resolves.toBe(4);
+  });
+
+  test('an abort ends the Watch loop wait on a full queue', async () => {
+    const r = synced({ maxQueuedEvents: 1 });
+    let release!: () => void;
+    const slow = r.read(() => new Promise<void>((resolve) => (release = resolve)));
+    r.applyFrame(frame(2, 'b'));
+    const watch = new AbortController();
+    const room = r.roomForFrames(watch.signal);
+    watch.abort();
+    await room;
+    expect(r.queuedEvents).toBe(1);
+    release();
+    await slow;
+    expect(r.queuedEvents).toBe(0);
+  });
 });

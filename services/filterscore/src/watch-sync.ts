@@ -45,6 +45,8 @@ export async function followSnapshot(options: FollowSnapshotOptions): Promise<vo
       logger.info({ fromGeneration: from, head }, resume ? 'resuming the snapshot watch' : 'watching the snapshot (full state)');
       for await (const frame of client.watch({ fromGeneration: from, maxBatch: options.maxBatch }, { signal })) {
         replica.applyFrame(frame);
+        // Cycles that hold a full queue stop the reading: what is not read waits within the watcher's budget on the snapshot service.
+        await replica.roomForFrames(signal);
         if (frame.synced || (resume && !gate.synced && !replica.isRebuilding && replica.generation >= head)) {
           if (!gate.synced) logger.info({ generation: replica.generation }, 'snapshot replica in sync');
           gate.setSynced(true);
