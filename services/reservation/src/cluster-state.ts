@@ -4,9 +4,9 @@
  * bound-capacity side of the ledger in Redis from scratch (after Redis lost
  * its data) and to turn each stream event into ledger changes. Pure: no I/O.
  */
-import { groupKey, isPodTerminal, LABEL_POD_GROUP, podHoldsNode, podKey } from '@schedmesh/model';
+import { groupKey, isPodTerminal, LABEL_POD_GROUP, PodGroupIndex, podHoldsNode, podKey } from '@schedmesh/model';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
-import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
+import type { ClusterEvent, Pod, PodGroupObject } from '@schedmesh/proto/v1/types';
 import type { BoundPod } from './ledger.js';
 import { nodeCapacity, podDemand } from './quantities.js';
 import type { Quantities } from './quantities.js';
@@ -47,6 +47,7 @@ export class ClusterState {
   private readonly boundByNode = new Map<string, Map<string, BoundPod>>();
   private readonly boundNodeByUid = new Map<string, string>();
   private readonly boundByGroup = new Map<string, Set<string>>();
+  private readonly podGroups = new PodGroupIndex();
 
   /** Forgets everything (the stream was recreated and is replayed). */
   clear(): void {
@@ -57,6 +58,7 @@ export class ClusterState {
     this.boundByNode.clear();
     this.boundNodeByUid.clear();
     this.boundByGroup.clear();
+    this.podGroups.clear();
   }
 
   /** Applies one event and returns the ledger changes it implies, in order. */
@@ -66,6 +68,7 @@ export class ClusterState {
     const deleted = event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE;
     if (object?.$case === 'node') return this.applyNode(object.value.name, deleted ? undefined : nodeCapacity(object.value.allocatable));
     if (object?.$case === 'pod') return deleted ? this.deletePod(object.value) : this.upsertPod(object.value);
+    if (object?.$case === 'podGroup') this.podGroups.apply(object.value, deleted);
     return [];
   }
 
@@ -200,6 +203,11 @@ export class ClusterState {
     if (entry.group === '') return `pod ${key} carries no ${LABEL_POD_GROUP} label`;
     if (entry.group !== group) return `pod ${key} belongs to gang ${entry.group}`;
     return undefined;
+  }
+
+  /** The PodGroup object `namespace/name`, if the stream holds one. */
+  podGroup(namespace: string, name: string): PodGroupObject | undefined {
+    return this.podGroups.get(namespace, name);
   }
 
   /** Uids of a gang's pods bound to nodes. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { PermitDecision } from '@schedmesh/proto/v1/reservation';
+import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { PermitResponse } from '@schedmesh/proto/v1/reservation';
 import { sharedServers } from '@schedmesh/testkit';
 import { Redis } from 'ioredis';
@@ -142,6 +143,38 @@ describe('gang Permit across two service replicas', () => {
 
     const answers = await Promise.all(['g5-a', 'g5-b', 'g5-c'].map((uid) => permit(a, uid, group, 1)));
     for (const r of answers) expect(r).toMatchObject({ decision: REJECT, reason: expect.stringContaining('3 of 4 members hold leases'), membersReserved: 3 });
+  });
+
+  describe('with a PodGroup object, the round is the object\'s (review M2)', () => {
+    const object = { namespace: 'team', name: 'objectified', resourceVersion: '7', minMember: 2, scheduleTimeoutSeconds: 30 };
+    const asObject = { name: object.name, minMember: object.minMember, scheduleTimeoutSeconds: object.scheduleTimeoutSeconds };
+
+    beforeAll(async () => {
+      const published = await h.publish(
+        ClusterEvent.fromPartial({ type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT, object: { $case: 'podGroup', value: object } }),
+      );
+      await h.waitForGeneration(published);
+      await reserve(a, 'g6-a', 'n1', { name: object.name, minMember: object.minMember });
+    });
+
+    test.each([
+      ['a minMember of 10,000', { podGroup: { ...asObject, minMember: 10_000 } }, 'pod_group.min_member: is 10000, but PodGroup team/objectified has minMember 2'],
+      ['another schedule timeout', { podGroup: { ...asObject, scheduleTimeoutSeconds: 1 } }, 'pod_group.schedule_timeout_seconds: is 1, but PodGroup team/objectified has scheduleTimeoutSeconds 30'],
+      ['a 1 ms wait', { podGroup: asObject, timeout: { seconds: 0, nanos: 1_000_000 } }, 'timeout: is 1ms, but PodGroup team/objectified has scheduleTimeoutSeconds 30'],
+    ])('a first member that sets %s is refused INVALID_ARGUMENT naming the field; the lease stays', async (_what, request, details) => {
+      await expect(a.permit({ pod: { uid: 'g6-a', namespace: 'team', name: 'g6-a' }, ...request }, { deadline: 10_000 })).rejects.toMatchObject({
+        code: Status.INVALID_ARGUMENT,
+        details,
+      });
+      expect((await a.getReservation({ podUid: 'g6-a' })).lease?.pod?.uid).toBe('g6-a');
+    });
+
+    test("members that send the object's values wait in its round and are allowed at its minMember", async () => {
+      const first = a.permit({ pod: { uid: 'g6-a', namespace: 'team', name: 'g6-a' }, podGroup: asObject, timeout: { seconds: 30 } }, { deadline: 40_000 });
+      await reserve(b, 'g6-b', 'n2', { name: object.name, minMember: object.minMember });
+      const second = b.permit({ pod: { uid: 'g6-b', namespace: 'team', name: 'g6-b' }, podGroup: asObject }, { deadline: 40_000 });
+      for (const r of await Promise.all([first, second])) expect(r).toEqual({ decision: ALLOW, reason: '', membersReserved: 2 });
+    }, 60_000);
   });
 
   test('a gang member already bound counts; a pod without a lease is rejected; a pod outside any gang is allowed', async () => {

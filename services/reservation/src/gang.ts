@@ -14,6 +14,9 @@
  * the gang's pub/sub channel, and waiters also poll, so a lost message only
  * delays the news.
  */
+import type { FieldProblem } from '@schedmesh/model';
+import type { PodGroupObject } from '@schedmesh/proto/v1/types';
+import { InvalidArgumentError } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
 import type { Redis } from 'ioredis';
 import type { ClusterState } from './cluster-state.js';
@@ -40,9 +43,39 @@ export const REASON_NOT_MEMBER = 'not a member of the gang';
 export interface GangSpec {
   /** "namespace/name". */
   readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
   readonly minMember: number;
+  /** The pod_group's schedule_timeout_seconds, as the caller sent it. */
+  readonly scheduleTimeoutSeconds: number;
+  /** The Permit's own timeout, in ms; 0 when the caller set none. */
+  readonly requestedTimeoutMs: number;
   /** How long the round this member starts waits, in ms. */
   readonly timeoutMs: number;
+}
+
+/**
+ * Where a Permit's gang disagrees with its PodGroup object: the round's
+ * minMember and timeout are the object's, not the word of whichever member
+ * waits first (else one call starts a round of 10,000 members and 1 ms and
+ * the round's rejection releases every real member). Undefined when they
+ * agree, or when the stream holds no object (the pods' annotations then
+ * define the gang).
+ */
+export function podGroupObjectProblem(gang: GangSpec, object: PodGroupObject | undefined): FieldProblem | undefined {
+  if (object === undefined) return undefined;
+  const of = `PodGroup ${gang.key}`;
+  if (gang.minMember !== object.minMember) {
+    return { field: 'pod_group.min_member', reason: `is ${gang.minMember}, but ${of} has minMember ${object.minMember}` };
+  }
+  if (gang.scheduleTimeoutSeconds !== object.scheduleTimeoutSeconds) {
+    return { field: 'pod_group.schedule_timeout_seconds', reason: `is ${gang.scheduleTimeoutSeconds}, but ${of} has scheduleTimeoutSeconds ${object.scheduleTimeoutSeconds}` };
+  }
+  const objectTimeoutMs = object.scheduleTimeoutSeconds * 1000;
+  if (objectTimeoutMs > 0 && gang.requestedTimeoutMs > 0 && gang.requestedTimeoutMs !== objectTimeoutMs) {
+    return { field: 'timeout', reason: `is ${gang.requestedTimeoutMs}ms, but ${of} has scheduleTimeoutSeconds ${object.scheduleTimeoutSeconds}` };
+  }
+  return undefined;
 }
 
 /** What Permit asks, validated. */
@@ -146,9 +179,17 @@ export class GangCoordinator {
     await Promise.all([store.run(gangRegisterScript, keys.gang(gang), [uid, node]), store.call(() => store.redis.publish(keys.gangChannel(gang), 'registered'))]);
   }
 
-  /** Holds the member until its gang's round is decided (or the call is cancelled). */
+  /**
+   * Holds the member until its gang's round is decided (or the call is cancelled).
+   *
+   * @throws InvalidArgumentError when the gang disagrees with its PodGroup object ({@link podGroupObjectProblem}).
+   */
   async permit(input: PermitInput, signal: AbortSignal): Promise<PermitOutcome> {
     const { ledger, metrics, state } = this.o;
+    if (input.gang !== undefined) {
+      const problem = podGroupObjectProblem(input.gang, state.podGroup(input.gang.namespace, input.gang.name));
+      if (problem !== undefined) throw InvalidArgumentError.fromProblem(problem);
+    }
     const lease = await ledger.get(input.uid, state.boundNodeOf(input.uid));
     let outcome: PermitOutcome;
     if (input.gang === undefined) {

@@ -165,14 +165,26 @@ function onSpan(attributes: Attributes): void {
 /** Validates a PermitRequest. */
 export function parsePermit(request: PermitRequest, defaults: ServerDefaults): PermitInput {
   const uid = requireUid(request.pod?.uid ?? '', 'pod.uid');
-  let timeoutMs = request.timeout === undefined ? 0 : durationMs(request.timeout, 'timeout');
-  if (timeoutMs > MAX_PERMIT_WAIT_MS) throw new InvalidArgumentError('timeout', `must be at most 15m, got ${timeoutMs}ms`);
+  const requestedTimeoutMs = request.timeout === undefined ? 0 : durationMs(request.timeout, 'timeout');
+  if (requestedTimeoutMs > MAX_PERMIT_WAIT_MS) throw new InvalidArgumentError('timeout', `must be at most 15m, got ${requestedTimeoutMs}ms`);
   const group = request.podGroup;
   if (group === undefined) return { uid, gang: undefined };
   check(podGroupProblem(group));
-  requireNamespace(request.pod?.namespace ?? '');
-  if (timeoutMs === 0) timeoutMs = group.scheduleTimeoutSeconds > 0 ? group.scheduleTimeoutSeconds * 1000 : defaults.permitDefaultTimeoutMs;
-  return { uid, gang: { key: groupKey(request.pod?.namespace ?? '', group.name), minMember: group.minMember, timeoutMs } };
+  const namespace = request.pod?.namespace ?? '';
+  requireNamespace(namespace);
+  const timeoutMs = requestedTimeoutMs || (group.scheduleTimeoutSeconds > 0 ? group.scheduleTimeoutSeconds * 1000 : defaults.permitDefaultTimeoutMs);
+  return {
+    uid,
+    gang: {
+      key: groupKey(namespace, group.name),
+      namespace,
+      name: group.name,
+      minMember: group.minMember,
+      scheduleTimeoutSeconds: group.scheduleTimeoutSeconds,
+      requestedTimeoutMs,
+      timeoutMs,
+    },
+  };
 }
 
 /** Throws a validator's problem as INVALID_ARGUMENT naming the field. */
