@@ -10,6 +10,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { GenerationGate } from './generation-gate.js';
 import type { Logger } from './logger.js';
 import { jetStreamClient, messageTraceContext, publishTraced } from './nats.js';
+import { AnchorTracker, readStreamAnchor, STREAM_META_HEADER, streamPrefixOf } from './stream-anchor.js';
 import { linkTo, withSpan } from './telemetry.js';
 
 /**
@@ -117,7 +118,8 @@ export function clusterKindFilter(kind: ClusterObjectKind, prefix: string = clus
   return `${prefix}.${kindTokens[kind]}.>`;
 }
 
-function resourceVersion(event: ClusterEvent): string {
+/** The resourceVersion of the object an event carries ("" for kinds the model keeps none of: Namespace). */
+export function clusterEventVersion(event: ClusterEvent): string {
   const o = event.object;
   if (!o) return '';
   return 'resourceVersion' in o.value ? o.value.resourceVersion : '';
@@ -171,12 +173,25 @@ export async function ensureClusterStream(jsm: JetStreamManager, options: Cluste
  * message id (kind/key/resourceVersion/type) so a re-published watch event
  * (after a relist or a reconnect) is de-duplicated by the server.
  */
-export async function publishClusterEvent(js: JetStreamClient, event: ClusterEvent, prefix: string = clusterStream.prefix): Promise<PubAck> {
+export async function publishClusterEvent(
+  js: JetStreamClient,
+  event: ClusterEvent,
+  prefix: string = clusterStream.prefix,
+  options: { expectLastSubjectSequence?: number } = {},
+): Promise<PubAck> {
   const subject = clusterEventSubject(event, prefix);
-  const rv = resourceVersion(event);
+  const rv = clusterEventVersion(event);
   const type = event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE ? 'delete' : 'upsert';
   const bytes = ClusterEvent.encode({ ...event, generation: 0 }).finish();
-  return publishTraced(js, subject, bytes, rv ? { msgId: `${subject}/${rv}/${type}` } : {});
+  return publishTraced(js, subject, bytes, { ...(rv ? { msgId: `${subject}/${rv}/${type}` } : {}), ...options });
+}
+
+/** JetStream's API error code for a publish whose expected last subject sequence is not the subject's. */
+const wrongLastSequence = 10071;
+
+/** True for the JetStream error of an optimistic publish that lost (`expectLastSubjectSequence` is stale). */
+export function isWrongLastSequence(err: unknown): boolean {
+  return err instanceof JetStreamApiError ? err.code === wrongLastSequence : /wrong last sequence/i.test((err as Error)?.message ?? '');
 }
 
 /** A decoded stream message: the event (generation = stream sequence) and its trace context. */
@@ -266,6 +281,8 @@ export interface FollowOptions {
   onEvent(received: ReceivedClusterEvent): void | Promise<void>;
   /** A message that is not a ClusterEvent (logged and skipped by default). */
   onInvalid?(msg: JsMsg, err: Error): void;
+  /** One of the stream's own messages (the anchor, see stream-anchor.ts): skipped, no ClusterEvent. */
+  onMeta?(msg: JsMsg): void;
   /** The consumer's notifications (recreated, consumer deleted, stream not found…). */
   onStatus?(notification: ConsumerNotification): void;
   /** Stops following. */
@@ -299,6 +316,10 @@ export async function followClusterStream(options: FollowOptions): Promise<void>
   options.signal.addEventListener('abort', stop, { once: true });
   try {
     for await (const msg of messages) {
+      if (msg.headers?.has(STREAM_META_HEADER)) {
+        options.onMeta?.(msg);
+        continue;
+      }
       const received = decodeOrReportInvalid(msg, options, 'skipping a message that is not a ClusterEvent');
       if (received) await options.onEvent(received);
     }
@@ -391,6 +412,8 @@ export interface ResilientFollowOptions {
    * overflow the export queue. Without a tracer, nothing is traced.
    */
   tracer?: Tracer;
+  /** How often the stream's anchor is looked at while following, in ms (default 5 s): a purge is noticed within it. */
+  anchorCheckMs?: number;
   /** Stops following; the returned promise then resolves. */
   signal: AbortSignal;
 }
@@ -408,6 +431,12 @@ export interface ResilientFollowOptions {
  *   generation), so the gate is in sync again only once caught up;
  * - a recreated stream (sequence behind the gate, or a new creation time)
  *   resets the state through `onReset` and replays the new stream;
+ * - data loss in a stream that stays (see stream-anchor.ts), looked for at
+ *   every round and every `anchorCheckMs`: a purged stream (its anchor gone)
+ *   takes the gate out of sync until the informer has republished the
+ *   cluster under a new anchor, then resets the state and replays it; so
+ *   does a tombstone horizon past what the state had (deletions it may have
+ *   missed);
  * - any other failure takes the gate out of sync and is retried after an
  *   abortable backoff, from the gate's generation.
  *
@@ -418,10 +447,45 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
   const stream = options.stream ?? clusterStream.name;
   const js = jetStreamClient(nc);
   const backoff = new Backoff(options.retry);
+  const anchorCheckMs = options.anchorCheckMs ?? 5_000;
   // The creation time of the stream the state was built from: a different one means it was recreated.
   let streamCreated: string | undefined;
+  const anchors = new AnchorTracker();
+  let lostLogged = false;
+  /**
+   * The stream sequence up to which the state has every message of its
+   * filter: the stream's last when the gate has reached the filter's last,
+   * else the gate's. Read before the anchor, so that deletions announced by
+   * an anchor it did not see come after it.
+   */
+  const positionOf = async (jsm: JetStreamManager, info: StreamInfo): Promise<number> => {
+    const last = info.state.last_seq;
+    const head = options.filterSubject ? ((await jsm.streams.getMessage(stream, { last_by_subj: options.filterSubject }).catch(() => undefined))?.seq ?? 0) : last;
+    return gate.generation >= head ? last : gate.generation;
+  };
   let round = new AbortController();
   const restart = (): void => round.abort();
+
+  /** Looks at the anchor every anchorCheckMs while a round follows; data loss restarts the round, whose start acts on it. */
+  const watchAnchor = async (jsm: JetStreamManager, prefix: string, stop: AbortSignal): Promise<void> => {
+    while (!stop.aborted) {
+      await sleep(stop, anchorCheckMs);
+      if (stop.aborted) return;
+      try {
+        const position = await positionOf(jsm, await jsm.streams.info(stream));
+        const anchor = await readStreamAnchor(jsm, stream, prefix);
+        if (anchors.verdict(anchor, position) === 'ok') {
+          anchors.accept(anchor, position);
+          continue;
+        }
+        restart();
+        return;
+      } catch (err) {
+        // NATS trouble: the round itself notices and retries.
+        logger.debug({ stream, err: (err as Error).message }, 'could not look at the cluster stream anchor');
+      }
+    }
+  };
 
   const statuses = nc.status();
   const watchingStatus = (async () => {
@@ -449,8 +513,30 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
           );
           await options.onReset?.();
           gate.reset();
+          anchors.forget();
         }
         streamCreated = info.created;
+        const prefix = streamPrefixOf(info);
+        const position = await positionOf(jsm, info);
+        const anchor = await readStreamAnchor(jsm, stream, prefix);
+        const verdict = anchors.verdict(anchor, position);
+        if (verdict === 'lost') {
+          gate.setSynced(false);
+          if (!lostLogged) logger.error({ stream, generation: gate.generation }, 'the cluster stream lost its anchor (purged): data loss; not ready until the informer has republished the cluster');
+          lostLogged = true;
+          await sleep(stop, backoff.next());
+          continue;
+        }
+        lostLogged = false;
+        if (verdict === 'reset') {
+          logger.warn(
+            { stream, generation: gate.generation, epoch: anchor?.epoch, tombstonesExpiredThrough: anchor?.tombstonesExpiredThrough },
+            'the cluster stream lost data (purged and republished, or tombstones expired past this state): dropping the state and replaying the stream',
+          );
+          await options.onReset?.();
+          gate.reset();
+        }
+        anchors.accept(anchor, verdict === 'reset' ? 0 : position);
         const head = options.filterSubject ? ((await jsm.streams.getMessage(stream, { last_by_subj: options.filterSubject }))?.seq ?? 0) : info.state.last_seq;
         const caughtUp = (): void => {
           if (!gate.synced) logger.info({ stream, generation: gate.generation }, 'in sync with the cluster stream');
@@ -458,6 +544,11 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
           backoff.reset();
         };
         if (head <= gate.generation) caughtUp();
+        // A message that is no event counts as handled.
+        const skipped = (msg: JsMsg): void => {
+          gate.advance(msg.seq);
+          if (msg.info.pending === 0 || msg.seq >= head) caughtUp();
+        };
         const following = followClusterStream({
           js,
           logger,
@@ -472,8 +563,10 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
           onInvalid: (msg, err) => {
             if (stop.aborted) return;
             reportInvalid(msg, err, options, 'skipping a stream message that is not a ClusterEvent');
-            gate.advance(msg.seq);
-            if (msg.info.pending === 0 || msg.seq >= head) caughtUp();
+            skipped(msg);
+          },
+          onMeta: (msg) => {
+            if (!stop.aborted) skipped(msg);
           },
           onEvent: async (received) => {
             // A follower told to stop while it was being set up may still deliver: it must not apply anything.
@@ -485,6 +578,7 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
         });
         // A follower abandoned on abort ends with the connection; nobody waits for it.
         following.catch(() => undefined);
+        void watchAnchor(jsm, prefix, stop);
         await untilSettledOrAborted(following, stop);
         if (!stop.aborted) throw new Error('the stream consumer stopped');
       } catch (err) {

@@ -40,7 +40,9 @@ export {
   followClusterStream,
   followClusterStreamInto,
   followClusterStreamResilient,
+  clusterEventVersion,
   isStreamNotFound,
+  isWrongLastSequence,
   publishClusterEvent,
   subjectToken,
   waitForClusterStream,
@@ -55,6 +57,8 @@ export type {
   ResilientFollowOptions,
   WaitForStreamOptions,
 } from './cluster-stream.js';
+export { AnchorTracker, anchorSubject, readStreamAnchor, STREAM_META_HEADER, streamPrefixOf, writeStreamAnchor } from './stream-anchor.js';
+export type { AnchorVerdict, StreamAnchor } from './stream-anchor.js';
 export { followConfigMap } from './config-map.js';
 export type { ConfigMapVersion, FollowConfigMapOptions } from './config-map.js';
 export { consumeDurable } from './durable-consumer.js';
