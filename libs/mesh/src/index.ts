@@ -20,5 +20,7 @@ export { connectMesh, kubernetesConfigSchema, loadKubeConfig, meshServicesConfig
 export type { ConnectedMesh, MeshServicesConfig } from './connect.js';
 export { KubeApi, KubeApiError, PatchType, podPath } from './kube/api.js';
 export type { KubeApiOptions, KubeResponse } from './kube/api.js';
+export { LeaderElector } from './kube/leader-election.js';
+export type { LeaderElectionOptions } from './kube/leader-election.js';
 export { PodWriter } from './kube/pods.js';
 export type { BindOutcome, MetadataPatch, PodEvent, PodIdentity, PodWriterOptions } from './kube/pods.js';

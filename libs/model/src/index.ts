@@ -123,6 +123,7 @@ export { groupKey, objectKey, podKey, splitObjectKey } from './keys.js';
 export type { ObjectRef } from './keys.js';
 
 export { durationProblem, durationToMs, msToDuration } from './time.js';
+export { compareResourceVersions } from './resource-version.js';
 
 export { EdgeError } from './convert/edge.js';
 export type { EdgeObjectKind } from './convert/edge.js';

@@ -172,6 +172,12 @@ export async function ensureClusterStream(jsm: JetStreamManager, options: Cluste
  * Publishes one event with the active trace context in its headers and a
  * message id (kind/key/resourceVersion/type) so a re-published watch event
  * (after a relist or a reconnect) is de-duplicated by the server.
+ *
+ * With `expectLastSubjectSequence` the publish is optimistic: the server
+ * refuses it ({@link isWrongLastSequence}) unless the subject's last message
+ * is that one (0: none). The caller then orders and de-duplicates by
+ * resourceVersion itself, so no message id is sent: one would also drop,
+ * within the de-duplication window, the republication of a purged stream.
  */
 export async function publishClusterEvent(
   js: JetStreamClient,
@@ -183,7 +189,8 @@ export async function publishClusterEvent(
   const rv = clusterEventVersion(event);
   const type = event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE ? 'delete' : 'upsert';
   const bytes = ClusterEvent.encode({ ...event, generation: 0 }).finish();
-  return publishTraced(js, subject, bytes, { ...(rv ? { msgId: `${subject}/${rv}/${type}` } : {}), ...options });
+  if (options.expectLastSubjectSequence !== undefined) return publishTraced(js, subject, bytes, { expectLastSubjectSequence: options.expectLastSubjectSequence });
+  return publishTraced(js, subject, bytes, rv ? { msgId: `${subject}/${rv}/${type}` } : {});
 }
 
 /** JetStream's API error code for a publish whose expected last subject sequence is not the subject's. */
@@ -203,13 +210,15 @@ export interface ReceivedClusterEvent {
   readonly traceContext: Context;
   /** Messages left in the stream after this one when it was delivered (0 = caught up). */
   readonly pending: number;
+  /** When the stream stored it, in ms since the epoch. */
+  readonly storedAtMs: number;
 }
 
 /** Decodes a stream message. Throws on a payload that is not a ClusterEvent. */
 export function decodeClusterEvent(msg: JsMsg): ReceivedClusterEvent {
   const event = ClusterEvent.decode(msg.data);
   event.generation = msg.seq;
-  return { event, subject: msg.subject, traceContext: msg.headers ? messageTraceContext(msg.headers) : context.active(), pending: msg.info.pending };
+  return { event, subject: msg.subject, traceContext: msg.headers ? messageTraceContext(msg.headers) : context.active(), pending: msg.info.pending, storedAtMs: Math.floor(msg.info.timestampNanos / 1e6) };
 }
 
 /**
@@ -644,7 +653,7 @@ export function followClusterStreamInto<C>(options: FollowIntoOptions<C>): Promi
 class FollowerStopped extends Error {}
 
 /** Resolves when `promise` settles (rethrowing its failure) or when `signal` aborts, whichever is first. */
-async function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+export async function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return;
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<void>((resolve) => {

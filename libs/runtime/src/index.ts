@@ -45,6 +45,7 @@ export {
   isWrongLastSequence,
   publishClusterEvent,
   subjectToken,
+  untilSettledOrAborted,
   waitForClusterStream,
 } from './cluster-stream.js';
 export type {

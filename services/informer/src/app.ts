@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeApi, PodWriter } from '@schedmesh/mesh';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { clusterStreamOptions, connectNatsFrom, ensureClusterStream, jetStreamClient, startService } from '@schedmesh/runtime';
+import { clusterStreamOptions, connectNatsFrom, ensureClusterStream, jetStreamClient, startService, untilSettledOrAborted } from '@schedmesh/runtime';
 import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
 import { Counter } from 'prom-client';
 import type { InformerConfig } from './config.js';
@@ -12,7 +12,9 @@ import type { KubernetesSource } from './kubernetes-source.js';
 import { ClusterPublisher, streamKindOf } from './publisher.js';
 import type { WatchedKind } from './publisher.js';
 import { RejectedPodReporter } from './rejected-pods.js';
-import { liveKeys } from './stream-keys.js';
+import { StreamIndex } from './stream-index.js';
+import { StreamKeeper } from './stream-keeper.js';
+import { leaderElector } from './leadership.js';
 
 function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
@@ -25,8 +27,10 @@ function loadKubeConfig(path: string | undefined): KubeConfig {
 export interface InformerApp extends ServiceApp {
   /** Resolves when the source has been published in full (and the stream reconciled). */
   readonly synced: Promise<void>;
-  /** The Kubernetes source, when watching Kubernetes. */
+  /** The Kubernetes source while this informer publishes one. */
   readonly kubernetes: KubernetesSource | undefined;
+  /** True while this informer is the one that publishes (always, without leader election). */
+  isLeader(): boolean;
 }
 
 /** Options that tests pass in-process instead of through configuration. */
@@ -37,9 +41,11 @@ export interface InformerAppOptions extends AppOptions {
 
 /**
  * Wires the informer: runtime, NATS and the stream, the edge publisher and
- * the source (Kubernetes watches or a fixture file). Ready once the first
- * full publication is done. The informer owns the cluster stream: it is the
- * one service that creates it (every other service waits for it).
+ * the source (Kubernetes watches or a fixture file). The informer owns the
+ * cluster stream: it is the one service that creates it (every other
+ * service waits for it). Watching Kubernetes, only the holder of the
+ * leader-election Lease publishes; a standby is ready and waits. The leader
+ * is ready once its first full publication is done.
  */
 export async function startInformerApp(config: InformerConfig, options: InformerAppOptions = {}): Promise<InformerApp> {
   // Parse at the edge first: a bad fixture fails before anything starts.
@@ -54,6 +60,13 @@ export async function startInformerApp(config: InformerConfig, options: Informer
   });
   const published = new Counter({ name: 'schedmesh_informer_published_events_total', help: 'Events published, by kind and type.', labelNames: ['kind', 'type'], registers: [metrics] });
   const reconciled = new Counter({ name: 'schedmesh_informer_reconciled_deletions_total', help: 'Deletions published for objects gone while nobody watched.', labelNames: ['kind'], registers: [metrics] });
+  const stale = new Counter({
+    name: 'schedmesh_informer_stale_events_total',
+    help: 'Events not published because the stream held the same or a later version of the object (another writer was ahead).',
+    labelNames: ['kind'],
+    registers: [metrics],
+  });
+  const expired = new Counter({ name: 'schedmesh_informer_expired_tombstones_total', help: 'Tombstones of deleted objects deleted from the stream past their age or count.', registers: [metrics] });
 
   const { grpcPort, httpPort } = await runtime.listen();
   const nc = await connectNatsFrom(config.nats, 'schedmesh-informer', logger);
@@ -68,56 +81,119 @@ export async function startInformerApp(config: InformerConfig, options: Informer
         schedulerNames: new Set(config.source.reportRejectedPods),
       })
     : undefined;
-  const publisher = new ClusterPublisher({
-    js,
+  const publisherOptions = {
     logger,
     tracer: runtime.tracer,
-    subjectPrefix: config.nats.subjectPrefix,
     nodeOptions: { rackLabelKey: config.labels.rack, poolLabelKey: config.labels.pool },
     rejected,
     published,
+    stale,
     ...(reporter ? { onRejected: (kind: WatchedKind, obj: unknown, err: unknown) => (kind === 'Pod' ? reporter.report(obj, err) : undefined) } : {}),
+  };
+
+  const jsm = await jetstreamManager(nc);
+  const keeper = new StreamKeeper({
+    js,
+    jsm,
+    stream: config.nats.stream,
+    prefix: config.nats.subjectPrefix,
+    logger,
+    tombstones: { maxAgeMs: config.stream.tombstones.maxAge, maxCount: config.stream.tombstones.maxCount, sweepIntervalMs: config.stream.tombstones.sweepInterval },
+    anchorCheckMs: config.stream.anchorCheck,
+    expired,
   });
 
-  const reconcile = async (kind: WatchedKind, present: Set<string>, othersKeys?: ReadonlySet<string>): Promise<void> => {
-    const live = await liveKeys(nc, js, { stream: config.nats.stream, prefix: config.nats.subjectPrefix, kind: streamKindOf[kind], logger });
-    let n = 0;
-    for (const key of live) {
-      if (present.has(key) || othersKeys?.has(key)) continue;
-      await publisher.deleteKey(kind, key);
-      n++;
-    }
-    if (n > 0) {
-      reconciled.inc({ kind }, n);
-      logger.info({ kind, deleted: n }, 'published deletions for objects gone while no informer watched');
+  let markSynced!: () => void;
+  let failSynced!: (err: unknown) => void;
+  const synced = new Promise<void>((resolve, reject) => {
+    markSynced = resolve;
+    failSynced = reject;
+  });
+  synced.catch((err: unknown) => logger.error({ err }, 'initial publication failed'));
+  let kubernetes: KubernetesSource | undefined;
+
+  /**
+   * Publishes the source in full, anchors the stream and keeps it, until
+   * `signal` aborts; after a data loss (the stream purged) it starts over: a
+   * fresh view of the stream, a relist, a new anchor.
+   */
+  const publishAndKeep = async (signal: AbortSignal): Promise<void> => {
+    while (!signal.aborted) {
+      const info = await jsm.streams.info(config.nats.stream);
+      const index = await StreamIndex.load({ js, logger, stream: config.nats.stream, prefix: config.nats.subjectPrefix, head: info.state.last_seq });
+      const publisher = new ClusterPublisher({ ...publisherOptions, index });
+      const reconcile = async (kind: WatchedKind, present: Set<string>, listVersion: string, othersKeys?: ReadonlySet<string>): Promise<void> => {
+        let n = 0;
+        for (const key of index.liveKeys(streamKindOf[kind])) {
+          if (present.has(key) || othersKeys?.has(key)) continue;
+          await publisher.deleteKey(kind, key, listVersion);
+          n++;
+        }
+        if (n > 0) {
+          reconciled.inc({ kind }, n);
+          logger.info({ kind, deleted: n }, 'published deletions for objects gone while no informer watched');
+        }
+      };
+      let stopSource: () => Promise<void> = async () => undefined;
+      try {
+        if (fixture) {
+          const r = await publishFixture(fixture, publisher, reconcile);
+          logger.info({ fixture: config.source.fixture, ...r }, 'fixture published');
+        } else {
+          if (!kc) throw new Error('unreachable: no fixture and no kubeconfig');
+          const source = watchKubernetes({
+            kc,
+            specs: standardWatches(kc, { admissionPolicies: config.source.admissionPolicies, podGroups: config.source.podGroups, configMaps: [config.source.pluginConfigMap, config.source.profilesConfigMap] }),
+            publisher,
+            logger,
+            restartBackoffMs: config.source.restartBackoff,
+            reconcile,
+          });
+          kubernetes = source;
+          stopSource = async () => {
+            await source.stop();
+            await source.idle();
+          };
+          await untilSettledOrAborted(source.synced, signal);
+        }
+        if (signal.aborted) return;
+        await keeper.anchorHistory();
+        runtime.setReady(true);
+        markSynced();
+        if ((await keeper.keep(index, signal)) === 'stopped') return;
+        runtime.setReady(false);
+      } finally {
+        await stopSource();
+      }
     }
   };
 
-  let kubernetes: KubernetesSource | undefined;
-  let synced: Promise<void>;
-  if (fixture) {
-    synced = publishFixture(fixture, publisher, reconcile).then((r) => logger.info({ fixture: config.source.fixture, ...r }, 'fixture published'));
-  } else {
-    if (!kc) throw new Error('unreachable: no fixture and no kubeconfig');
-    kubernetes = watchKubernetes({
-      kc,
-      specs: standardWatches(kc, { admissionPolicies: config.source.admissionPolicies, podGroups: config.source.podGroups, configMaps: [config.source.pluginConfigMap, config.source.profilesConfigMap] }),
-      publisher,
-      logger,
-      restartBackoffMs: config.source.restartBackoff,
-      reconcile,
-    });
-    synced = kubernetes.synced;
-  }
-  synced = synced.then(() => runtime.setReady(true));
-  synced.catch((err: unknown) => logger.error({ err }, 'initial publication failed'));
+  const stopping = new AbortController();
+  const election = kc && config.leaderElection.enabled ? leaderElector(config, kc, logger, publishAndKeep) : undefined;
+  const running = (election ? election.run(stopping.signal) : publishAndKeep(stopping.signal)).catch((err: unknown) => {
+    failSynced(err);
+    logger.error({ err }, 'the informer stopped publishing');
+  });
+  // A standby is ready: it takes over the moment the leader's Lease lapses (a rollout must not wait for it to lead).
+  if (election) runtime.setReady(true);
 
   runtime.onShutdown(async () => {
-    await kubernetes?.stop();
-    await kubernetes?.idle();
+    stopping.abort();
+    await running;
     await reporter?.idle();
     await api?.close();
     await nc.drain();
   });
-  return { runtime, synced, kubernetes, grpcPort, httpPort, stop: () => runtime.stop() };
+  return {
+    runtime,
+    synced,
+    get kubernetes() {
+      return kubernetes;
+    },
+    isLeader: () => election?.isLeader ?? true,
+    grpcPort,
+    httpPort,
+    stop: () => runtime.stop(),
+  };
 }
+

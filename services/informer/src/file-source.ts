@@ -47,7 +47,7 @@ function keyOf(obj: unknown): string {
 export async function publishFixture(
   fixture: Fixture,
   publisher: ClusterPublisher,
-  reconcile: (kind: WatchedKind, keys: Set<string>) => Promise<void>,
+  reconcile: (kind: WatchedKind, keys: Set<string>, listVersion: string) => Promise<void>,
 ): Promise<{ published: number; rejected: number }> {
   let published = 0;
   let rejected = 0;
@@ -57,7 +57,7 @@ export async function publishFixture(
       if (await publisher.upsert(kind, obj)) published++;
       else rejected++;
     }
-    await reconcile(kind, new Set(objects.map(keyOf)));
+    await reconcile(kind, new Set(objects.map(keyOf)), '');
   }
   return { published, rejected };
 }

@@ -102,11 +102,12 @@ export interface KubernetesSourceOptions {
   /** First restart delay after a watch fails, in ms (doubles up to 30 s). */
   restartBackoffMs: number;
   /**
-   * Called once per kind after its first list, with the keys listed: the
-   * caller deletes from the stream what Kubernetes no longer has, except the
-   * keys that other watches of the kind own (`othersKeys`).
+   * Called once per kind after its first list, with the keys listed and the
+   * resourceVersion the watch has reached: the caller deletes from the stream
+   * what Kubernetes no longer has, except the keys that other watches of the
+   * kind own (`othersKeys`).
    */
-  reconcile(kind: WatchedKind, listedKeys: Set<string>, othersKeys?: ReadonlySet<string>): Promise<void>;
+  reconcile(kind: WatchedKind, listedKeys: Set<string>, listVersion: string, othersKeys?: ReadonlySet<string>): Promise<void>;
 }
 
 /** A running Kubernetes source. */
@@ -184,7 +185,7 @@ export function watchKubernetes(options: KubernetesSourceOptions): KubernetesSou
     await new Promise((r) => setImmediate(r));
     if (stopped) return;
     await queue.idle();
-    await options.reconcile(spec.kind, new Set(lw.list().map(keyOf)), spec.othersKeys);
+    await options.reconcile(spec.kind, new Set(lw.list().map(keyOf)), lw.latestResourceVersion(), spec.othersKeys);
     logger.info({ kind: spec.kind, objects: lw.list().length }, 'listed and published');
   });
   // Nobody awaits an optional kind: its failure is logged here instead of surfacing through synced.

@@ -11,12 +11,13 @@ import { sharedServers } from '@schedmesh/testkit';
 import { Counter, Registry } from 'prom-client';
 import { ClusterPublisher } from './publisher.js';
 import type { WatchedKind } from './publisher.js';
+import { StreamIndex } from './stream-index.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
-function rawPod(name: string, labels: Record<string, string> = {}): unknown {
+function rawPod(name: string, labels: Record<string, string> = {}, resourceVersion = '1'): unknown {
   return {
-    metadata: { name, namespace: 'tenant-a', uid: `uid-${name}`, resourceVersion: '1', labels },
+    metadata: { name, namespace: 'tenant-a', uid: `uid-${name}`, resourceVersion, labels },
     spec: { schedulerName: 'schedmesh', containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '100m' } } }] },
   };
 }
@@ -51,22 +52,28 @@ describe('ClusterPublisher on a real JetStream', () => {
     await nc.close();
   });
 
-  function publisher(subjectPrefix: string): { publisher: ClusterPublisher; rejected: Counter; rejections: { kind: WatchedKind; err: unknown }[] } {
+  /** A publisher with its own view of the stream, as one informer has. */
+  async function publisher(
+    subjectPrefix: string,
+    streamName = subjectPrefix === prefix ? stream : smallStream,
+  ): Promise<{ publisher: ClusterPublisher; rejected: Counter; stale: Counter; rejections: { kind: WatchedKind; err: unknown }[] }> {
     const registry = new Registry();
     const rejected = new Counter({ name: 'rejected', help: 'r', labelNames: ['kind', 'field'], registers: [registry] });
     const published = new Counter({ name: 'published', help: 'p', labelNames: ['kind', 'type'], registers: [registry] });
+    const stale = new Counter({ name: 'stale', help: 's', labelNames: ['kind'], registers: [registry] });
     const rejections: { kind: WatchedKind; err: unknown }[] = [];
+    const head = (await jsm.streams.info(streamName)).state.last_seq;
     const p = new ClusterPublisher({
-      js,
+      index: await StreamIndex.load({ js, logger, stream: streamName, prefix: subjectPrefix, head }),
       logger,
       tracer: trace.getTracer('test'),
-      subjectPrefix,
       nodeOptions: {},
       rejected,
       published,
+      stale,
       onRejected: (kind, _obj, err) => rejections.push({ kind, err }),
     });
-    return { publisher: p, rejected, rejections };
+    return { publisher: p, rejected, stale, rejections };
   }
 
   async function lastPodOnStream(name: string, streamName: string, subjectPrefix: string): Promise<ClusterEvent | undefined> {
@@ -84,7 +91,7 @@ describe('ClusterPublisher on a real JetStream', () => {
   }
 
   test('a pod with 1.3 MB of labels (over max_payload) is rejected, counted and reported; the next pod is published', async () => {
-    const { publisher: p, rejected, rejections } = publisher(prefix);
+    const { publisher: p, rejected, rejections } = await publisher(prefix);
     const poison = rawPod('poison', hugeLabels());
     expect(JSON.stringify(poison).length).toBeGreaterThan(1_200_000);
 
@@ -102,7 +109,7 @@ describe('ClusterPublisher on a real JetStream', () => {
   });
 
   test("a pod over the stream's max_msg_size (JetStream refuses it) is rejected the same way, not retried", async () => {
-    const { publisher: p, rejected } = publisher(smallPrefix);
+    const { publisher: p, rejected } = await publisher(smallPrefix);
     const labels: Record<string, string> = {};
     for (let i = 0; i < 200; i++) labels[`example.com/l-${i}`] = 'x'.repeat(40);
 
@@ -115,16 +122,16 @@ describe('ClusterPublisher on a real JetStream', () => {
   });
 
   test('an earlier version that fitted stays on the stream when an update no longer fits', async () => {
-    const { publisher: p } = publisher(prefix);
+    const { publisher: p } = await publisher(prefix);
     await expect(p.upsert('Pod', rawPod('grows', { app: 'web' }))).resolves.toBe(true);
-    await expect(p.upsert('Pod', rawPod('grows', hugeLabels()))).resolves.toBe(false);
+    await expect(p.upsert('Pod', rawPod('grows', hugeLabels(), '2'))).resolves.toBe(false);
 
     const last = await lastPodOnStream('grows', stream, prefix);
     expect(last?.object?.$case === 'pod' ? last.object.value.labels : undefined).toEqual({ app: 'web' });
   });
 
   test('a PodGroup is published on its own subject; a bad minMember is rejected naming the field; a deletion follows', async () => {
-    const { publisher: p, rejected, rejections } = publisher(prefix);
+    const { publisher: p, rejected, rejections } = await publisher(prefix);
     const group = (minMember: unknown) => ({ apiVersion: 'scheduling.x-k8s.io/v1alpha1', kind: 'PodGroup', metadata: { name: 'train', namespace: 'ml', resourceVersion: '3' }, spec: { minMember, scheduleTimeoutSeconds: 60 } });
     const last = async () => ClusterEvent.decode((await jsm.streams.getMessage(stream, { last_by_subj: `${prefix}.podgroup.ml.train` }))!.data);
 
@@ -140,7 +147,7 @@ describe('ClusterPublisher on a real JetStream', () => {
     expect((await last()).type).toBe(ClusterEventType.CLUSTER_EVENT_TYPE_DELETE);
   });
   test('a Service and a ReplicaSet of one name are published on their own subjects, selectors only; a bad selector is rejected naming the field', async () => {
-    const { publisher: p, rejected } = publisher(prefix);
+    const { publisher: p, rejected } = await publisher(prefix);
     const meta = { name: 'web', namespace: 'shop', resourceVersion: '5' };
     const last = async (token: string) => ClusterEvent.decode((await jsm.streams.getMessage(stream, { last_by_subj: `${prefix}.${token}.shop.web` }))!.data);
     const selector = { matchLabels: { app: 'web' }, matchExpressions: [] };
@@ -156,5 +163,49 @@ describe('ClusterPublisher on a real JetStream', () => {
     await p.delete('Service', { metadata: meta });
     expect((await last('service')).type).toBe(ClusterEventType.CLUSTER_EVENT_TYPE_DELETE);
     expect((await last('replicaset')).type).toBe(ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT);
+  });
+
+  describe('ordering: two informers on one stream (review M4)', () => {
+    const labelsOf = (e: ClusterEvent | undefined) => (e?.object?.$case === 'pod' ? e.object.value.labels : undefined);
+    const staleCount = async (c: Counter) => (await c.get()).values.reduce((n, v) => n + v.value, 0);
+
+    test('an older version published last, by another informer, does not overwrite the newer one', async () => {
+      const a = await publisher(prefix);
+      const b = await publisher(prefix);
+      await expect(a.publisher.upsert('Pod', rawPod('rolling', { v: '10' }, '10'))).resolves.toBe(true);
+      // B saw version 12 and published it; A, slower, still has 11 to send.
+      await expect(b.publisher.upsert('Pod', rawPod('rolling', { v: '12' }, '12'))).resolves.toBe(true);
+      await expect(a.publisher.upsert('Pod', rawPod('rolling', { v: '11' }, '11'))).resolves.toBe(true);
+      expect(labelsOf(await lastPodOnStream('rolling', stream, prefix))).toEqual({ v: '12' });
+      expect(await staleCount(a.stale)).toBe(1);
+      // A newer version from A still goes through: it learnt the subject's sequence when it lost.
+      await expect(a.publisher.upsert('Pod', rawPod('rolling', { v: '13' }, '13'))).resolves.toBe(true);
+      expect(labelsOf(await lastPodOnStream('rolling', stream, prefix))).toEqual({ v: '13' });
+    });
+
+    test("a late older update of a deleted object is refused while its tombstone stays; the same version's delete is not", async () => {
+      const a = await publisher(prefix);
+      const b = await publisher(prefix);
+      await expect(a.publisher.upsert('Pod', rawPod('gone', { v: '20' }, '20'))).resolves.toBe(true);
+      await b.publisher.delete('Pod', rawPod('gone', {}, '22'));
+      await expect(a.publisher.upsert('Pod', rawPod('gone', { v: '21' }, '21'))).resolves.toBe(true);
+      expect((await lastPodOnStream('gone', stream, prefix))?.type).toBe(ClusterEventType.CLUSTER_EVENT_TYPE_DELETE);
+      // Re-created under the same name: a later version.
+      await expect(a.publisher.upsert('Pod', rawPod('gone', { v: '30' }, '30'))).resolves.toBe(true);
+      expect(labelsOf(await lastPodOnStream('gone', stream, prefix))).toEqual({ v: '30' });
+      await a.publisher.delete('Pod', rawPod('gone', {}, '30'));
+      expect((await lastPodOnStream('gone', stream, prefix))?.type).toBe(ClusterEventType.CLUSTER_EVENT_TYPE_DELETE);
+    });
+
+    test('a fresh informer learns every subject from the stream, and a repeated version is not published twice', async () => {
+      const first = await publisher(prefix);
+      await expect(first.publisher.upsert('Pod', rawPod('known', { v: '40' }, '40'))).resolves.toBe(true);
+      const before = (await jsm.streams.info(stream)).state.last_seq;
+      const fresh = await publisher(prefix);
+      await expect(fresh.publisher.upsert('Pod', rawPod('known', { v: '40' }, '40'))).resolves.toBe(true);
+      await expect(fresh.publisher.upsert('Pod', rawPod('known', { v: '39' }, '39'))).resolves.toBe(true);
+      expect((await jsm.streams.info(stream)).state.last_seq).toBe(before);
+      expect(await staleCount(fresh.stale)).toBe(2);
+    });
   });
 });

@@ -1,14 +1,13 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
-
 import { SpanKind } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
 import { convertAdmissionPolicy, convertConfigMap, convertNamespace, convertNode, convertPod, convertPodDisruptionBudget, convertPodGroup, convertWorkloadSelector, EdgeError, objectKey, splitObjectKey } from '@schedmesh/model';
 import type { NodeConvertOptions, WorkloadKind } from '@schedmesh/model';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { WorkloadSelector } from '@schedmesh/proto/v1/types';
-import { clusterObjectAttributes, MessageTooLargeError, publishClusterEvent, withSpan } from '@schedmesh/runtime';
+import { clusterObjectAttributes, MessageTooLargeError, withSpan } from '@schedmesh/runtime';
 import type { ClusterObjectKind, Logger } from '@schedmesh/runtime';
 import type { Counter } from 'prom-client';
+import type { StreamIndex } from './stream-index.js';
 
 /** The Kubernetes kinds the informer carries. */
 export type WatchedKind = 'Node' | 'Pod' | 'Namespace' | 'AdmissionPolicy' | 'ConfigMap' | 'PodDisruptionBudget' | 'PodGroup' | WorkloadKind;
@@ -44,15 +43,17 @@ function workloadObject(kind: WorkloadKind, value: WorkloadSelector): ClusterEve
 
 /** Options of {@link ClusterPublisher}. */
 export interface PublisherOptions {
-  js: JetStreamClient;
+  /** The stream as this informer knows it: publishes go through it, ordered by resourceVersion. */
+  index: StreamIndex;
   logger: Logger;
   tracer: Tracer;
-  subjectPrefix: string;
   nodeOptions: NodeConvertOptions;
   /** Objects rejected at the edge, by kind and field. */
   rejected: Counter;
   /** Events published, by kind and type. */
   published: Counter;
+  /** Events not published because the stream held the same or a later version (another writer was ahead), by kind. */
+  stale?: Counter;
   /** Called for each object rejected at the edge (after the metric and the log line). */
   onRejected?: (kind: WatchedKind, obj: unknown, err: unknown) => void;
 }
@@ -123,10 +124,15 @@ export class ClusterPublisher {
     await this.send(kind, this.deletion(kind, name, namespace, str(m.uid), str(m.resourceVersion)));
   }
 
-  /** Publishes a deletion by stream key ("name" or "namespace/name"): reconciliation of objects gone while nobody watched. */
-  async deleteKey(kind: WatchedKind, key: string): Promise<void> {
+  /**
+   * Publishes a deletion by stream key ("name" or "namespace/name"):
+   * reconciliation of objects gone while nobody watched. `listVersion` is the
+   * resourceVersion of the list they were missing from: the deletion is at
+   * least that late, so an older update cannot follow it.
+   */
+  async deleteKey(kind: WatchedKind, key: string, listVersion = ''): Promise<void> {
     const { namespace, name } = splitObjectKey(key);
-    await this.send(kind, this.deletion(kind, name, namespace, '', ''));
+    await this.send(kind, this.deletion(kind, name, namespace, '', listVersion));
   }
 
   private deletion(kind: WatchedKind, name: string, namespace: string, uid: string, resourceVersion: string): ClusterEvent {
@@ -186,12 +192,20 @@ export class ClusterPublisher {
       `informer.publish ${kind}`,
       { kind: SpanKind.PRODUCER, attributes: { ...clusterObjectAttributes(event), 'schedmesh.event': type } },
       async (span) => {
-        const ack = await publishClusterEvent(this.options.js, event, this.options.subjectPrefix);
-        span.setAttribute('schedmesh.generation', ack.seq);
-        span.setAttribute('schedmesh.duplicate', ack.duplicate);
+        const outcome = await this.options.index.publish(event);
+        if (outcome.kind === 'published') {
+          span.setAttribute('schedmesh.generation', outcome.ack.seq);
+          this.options.published.inc({ kind, type });
+          return;
+        }
+        span.setAttribute('schedmesh.stale', true);
+        this.options.stale?.inc({ kind });
+        this.options.logger.debug(
+          { kind, subject: clusterObjectAttributes(event)['schedmesh.object.key'], held: outcome.held.version, heldDeleted: outcome.held.deleted, type },
+          'not published: the stream holds this version of the object or a later one',
+        );
       },
     );
-    this.options.published.inc({ kind, type });
   }
 }
 
