@@ -44,7 +44,7 @@ function received(publisher: Tracer): ReceivedClusterEvent[] {
   const headers: Record<string, string> = {};
   propagation.inject(trace.setSpan(ROOT_CONTEXT, publish), headers);
   const traceContext = propagation.extract(ROOT_CONTEXT, headers);
-  return events.map((event, i) => ({ event: { ...event, generation: i + 1 }, subject: `schedmesh.cluster.x.${i}`, traceContext, pending: events.length - i - 1 }));
+  return events.map((event, i) => ({ event: { ...event, generation: i + 1 }, subject: `schedmesh.cluster.x.${i}`, traceContext, pending: events.length - i - 1, storedAtMs: 0 }));
 }
 
 async function timed(events: readonly ReceivedClusterEvent[], apply: (state: SnapshotState, r: ReceivedClusterEvent) => unknown): Promise<number> {
