@@ -166,6 +166,11 @@ describe('RBAC, applied for real', () => {
     ['schedmesh-informer', 'list', 'secrets', NAMESPACE, undefined, false],
     ['schedmesh-informer', 'create', 'pods', 'default', 'binding', false],
     ['schedmesh-informer', 'patch', 'pods', 'default', undefined, false],
+    ['schedmesh-informer', 'create', 'leases.coordination.k8s.io', NAMESPACE, undefined, true],
+    ['schedmesh-informer', 'update', 'leases.coordination.k8s.io/schedmesh-informer', NAMESPACE, undefined, true],
+    ['schedmesh-informer', 'get', 'leases.coordination.k8s.io/schedmesh-informer', NAMESPACE, undefined, true],
+    ['schedmesh-informer', 'update', 'leases.coordination.k8s.io/kube-scheduler', NAMESPACE, undefined, false],
+    ['schedmesh-informer', 'update', 'leases.coordination.k8s.io/schedmesh-informer', 'default', undefined, false],
     ['schedmesh-admission', 'create', 'subjectaccessreviews.authorization.k8s.io', 'default', undefined, true],
     ['schedmesh-admission', 'list', 'pods', 'default', undefined, false],
     ['schedmesh-admission', 'create', 'pods', 'default', 'binding', false],
@@ -233,11 +238,11 @@ describe('deploy/overlays/production', () => {
     }
   }, 60_000);
 
-  test('every stateless service runs 2 replicas, spread across nodes, under a PodDisruptionBudget', () => {
+  test('every service runs 2 replicas (the informer: a leader and a standby), spread across nodes, under a PodDisruptionBudget', () => {
     const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget');
     for (const d of deployments()) {
       const replicas = (d.spec as { replicas: number }).replicas;
-      expect(`${d.metadata.name}: ${replicas}`).toBe(`${d.metadata.name}: ${d.metadata.name === 'schedmesh-informer' ? 1 : 2}`);
+      expect(`${d.metadata.name}: ${replicas}`).toBe(`${d.metadata.name}: 2`);
       const budget = budgets.find((b) => (b.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels['app.kubernetes.io/name'] === d.metadata.name);
       expect(`${d.metadata.name}: ${budget ? 'budget' : 'none'}`).toBe(`${d.metadata.name}: ${replicas > 1 ? 'budget' : 'none'}`);
       expect(podTemplate(d).spec.topologySpreadConstraints).toEqual(

@@ -15,6 +15,7 @@ import type { TestServer } from '@schedmesh/testkit';
 import { clusterEventSubject, ensureClusterStream, followClusterStreamResilient, publishClusterEvent, waitForClusterStream } from './cluster-stream.js';
 import type { ReceivedClusterEvent, ResilientFollowOptions } from './cluster-stream.js';
 import { GenerationGate } from './generation-gate.js';
+import { writeStreamAnchor } from './stream-anchor.js';
 import { createLogger } from './logger.js';
 import { initTelemetry, withSpan } from './telemetry.js';
 
@@ -87,7 +88,9 @@ async function manager(): Promise<JetStreamManager> {
 }
 
 /** A follower of a private stream, recording what it applied and how often it reset. */
-function follower(options: { filterSubject?: string; memory?: boolean; apply?: (r: ReceivedClusterEvent) => void | Promise<void>; conn?: NatsConnection; tracer?: Tracer } = {}) {
+function follower(
+  options: { filterSubject?: string; memory?: boolean; apply?: (r: ReceivedClusterEvent) => void | Promise<void>; conn?: NatsConnection; tracer?: Tracer; anchorCheckMs?: number } = {},
+) {
   const n = ++streams;
   const stream = `FOLLOW_T${n}_${process.pid}`;
   const prefix = `f${n}.cluster`;
@@ -104,6 +107,7 @@ function follower(options: { filterSubject?: string; memory?: boolean; apply?: (
     retry: { initialMs: 50, maxMs: 200 },
     signal: ac.signal,
     ...(options.tracer ? { tracer: options.tracer } : {}),
+    ...(options.anchorCheckMs ? { anchorCheckMs: options.anchorCheckMs } : {}),
     ...(options.filterSubject ? { filterSubject: options.filterSubject.replace('PREFIX', prefix) } : {}),
     apply: async (r) => {
       await options.apply?.(r);
@@ -315,4 +319,40 @@ describe('followClusterStreamResilient', () => {
     await (await manager()).streams.delete(stream);
     await telemetry.shutdown();
   });
+
+describe('data loss in a stream that stays (review M4)', () => {
+  test('a purge (its anchor gone) takes the gate out of sync until the informer anchors a republished stream; the state is then rebuilt from it', async () => {
+    const f = follower({ anchorCheckMs: 50 });
+    await f.create();
+    await publish(f.prefix, node('a', '1'), node('b', '1'));
+    const anchor = await writeStreamAnchor(js, f.prefix, { epoch: 'first', tombstonesExpiredThrough: 0 }, 0);
+    await until('in sync past the anchor', () => f.gate.synced && f.gate.generation === anchor.seq);
+    expect(f.applied).toEqual([1, 2]);
+
+    await (await manager()).streams.purge(f.stream);
+    await until('out of sync after the purge', () => !f.gate.synced);
+    expect(f.lines.map((l) => l.msg)).toContain('the cluster stream lost its anchor (purged): data loss; not ready until the informer has republished the cluster');
+    // The informer republishes the cluster (sequences go on after a purge), then anchors it.
+    await publish(f.prefix, node('a', '2'));
+    expect(f.gate.synced).toBe(false);
+    const second = await writeStreamAnchor(js, f.prefix, { epoch: 'second', tombstonesExpiredThrough: 0 }, 0);
+    await until('in sync with the republished stream', () => f.gate.synced && f.gate.generation === second.seq);
+    expect(f.resets()).toBe(1);
+    expect(f.applied).toEqual([anchor.seq + 1]);
+    await f.stop();
+  });
+
+  test('a tombstone horizon past what the state had read replays the stream (deletions it may have missed)', async () => {
+    const f = follower({ anchorCheckMs: 50 });
+    await f.create();
+    await publish(f.prefix, node('a', '1'), node('b', '1'));
+    const first = await writeStreamAnchor(js, f.prefix, { epoch: 'e', tombstonesExpiredThrough: 0 }, 0);
+    await until('in sync', () => f.gate.synced && f.gate.generation === first.seq);
+    expect(f.resets()).toBe(0);
+    // As if the state had lagged by the whole expiry age: tombstones up to 1000 may be gone unread.
+    await writeStreamAnchor(js, f.prefix, { epoch: 'e', tombstonesExpiredThrough: 1_000 }, first.seq);
+    await until('a replay', () => f.resets() === 1 && f.gate.synced);
+    await f.stop();
+  });
+});
 });
