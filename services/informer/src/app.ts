@@ -119,8 +119,7 @@ export async function startInformerApp(config: InformerConfig, options: Informer
    */
   const publishAndKeep = async (signal: AbortSignal): Promise<void> => {
     while (!signal.aborted) {
-      const info = await jsm.streams.info(config.nats.stream);
-      const index = await StreamIndex.load({ js, logger, stream: config.nats.stream, prefix: config.nats.subjectPrefix, head: info.state.last_seq });
+      const index = await StreamIndex.load({ js, logger, stream: config.nats.stream, prefix: config.nats.subjectPrefix });
       const publisher = new ClusterPublisher({ ...publisherOptions, index });
       const reconcile = async (kind: WatchedKind, present: Set<string>, listVersion: string, othersKeys?: ReadonlySet<string>): Promise<void> => {
         let n = 0;

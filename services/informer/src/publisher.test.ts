@@ -62,9 +62,8 @@ describe('ClusterPublisher on a real JetStream', () => {
     const published = new Counter({ name: 'published', help: 'p', labelNames: ['kind', 'type'], registers: [registry] });
     const stale = new Counter({ name: 'stale', help: 's', labelNames: ['kind'], registers: [registry] });
     const rejections: { kind: WatchedKind; err: unknown }[] = [];
-    const head = (await jsm.streams.info(streamName)).state.last_seq;
     const p = new ClusterPublisher({
-      index: await StreamIndex.load({ js, logger, stream: streamName, prefix: subjectPrefix, head }),
+      index: await StreamIndex.load({ js, logger, stream: streamName, prefix: subjectPrefix }),
       logger,
       tracer: trace.getTracer('test'),
       nodeOptions: {},

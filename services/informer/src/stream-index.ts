@@ -30,8 +30,6 @@ export interface StreamIndexOptions {
   logger: Logger;
   stream: string;
   prefix: string;
-  /** Stream sequence of the stream's last message when loaded (0 = empty: nothing to read). */
-  head: number;
 }
 
 /** Optimistic publishes that lose this many times in a row give up (the caller retries later). */
@@ -61,7 +59,10 @@ export class StreamIndex {
   /** Reads the whole stream once (its last message per subject). */
   static async load(options: StreamIndexOptions): Promise<StreamIndex> {
     const index = new StreamIndex(options);
-    if (options.head === 0) return index;
+    const { state } = await (await options.js.jetstreamManager()).streams.info(options.stream);
+    // Empty (new, or purged: the sequence goes on, the messages are gone): nothing would arrive to end the read.
+    if (state.messages === 0) return index;
+    const head = state.last_seq;
     const ac = new AbortController();
     await followClusterStream({
       js: options.js,
@@ -71,13 +72,13 @@ export class StreamIndex {
       signal: ac.signal,
       onEvent: ({ event, subject, storedAtMs, pending }) => {
         index.record(subject, event, event.generation, storedAtMs);
-        if (pending === 0 || event.generation >= options.head) ac.abort();
+        if (pending === 0 || event.generation >= head) ac.abort();
       },
       onMeta: (msg) => {
-        if (msg.info.pending === 0 || msg.seq >= options.head) ac.abort();
+        if (msg.info.pending === 0 || msg.seq >= head) ac.abort();
       },
       onInvalid: (msg) => {
-        if (msg.info.pending === 0 || msg.seq >= options.head) ac.abort();
+        if (msg.info.pending === 0 || msg.seq >= head) ac.abort();
       },
     });
     return index;
