@@ -349,6 +349,32 @@ describe('circuit breaker', () => {
     expect(await metricValue(registry, 'schedmesh_gateway_plugin_errors_total', { plugin: 'fragile', kind: 'breaker_open' })).toBe(2);
   });
 
+  test('a caller whose input the plugin refuses (4xx) or answers badly cannot open the breaker for everyone', async () => {
+    let down = false;
+    const p = await plugin({
+      decide: (request) => {
+        if (down) return { status: 503, body: { error: 'down' } };
+        const hostile = request.pod.labels?.hostile;
+        if (hostile === '400') return { status: 400, body: { error: 'pod spec refused' } };
+        if (hostile === 'garbage') return { raw: '<html>refused</html>' };
+        return reply({});
+      },
+    });
+    const { gateway: g } = gateway([{ name: 'guard', endpoint: p.url, extensionPoints: ['preFilter'], breaker: { failures: 2, halfOpenAfter: '1h' } }]);
+    const state = (): string => g.listPlugins().plugins[0]!.breakerState;
+    for (let i = 0; i < 10; i++) {
+      const result = await invoke(g, 'preFilter', makePod({ labels: { hostile: i % 2 === 0 ? '400' : 'garbage' } }));
+      expect(result.results[0]!.failure?.kind).toBe(i % 2 === 0 ? 'http_status' : 'bad_response');
+    }
+    expect(state()).toBe('closed');
+    expect((await invoke(g, 'preFilter', makePod())).code).toBe(Code.CODE_SUCCESS);
+    // The plugin itself failing still opens it.
+    down = true;
+    for (let i = 0; i < 2; i++) expect((await invoke(g, 'preFilter', makePod())).results[0]!.failure?.kind).toBe('http_status');
+    expect(state()).toBe('open');
+    expect((await invoke(g, 'preFilter', makePod())).results[0]!.failure?.kind).toBe('breaker_open');
+  });
+
   test('the caller cancelling is not a plugin failure: it reaches the HTTP request and the breaker stays closed', async () => {
     const p = await plugin({ decide: () => ({ ...reply({}), delayMs: 5000 }) });
     const { gateway: g } = gateway([{ name: 'slow', endpoint: p.url, extensionPoints: ['filter'], timeout: '10s', breaker: { failures: 1 } }]);

@@ -211,7 +211,8 @@ function toView(client: PluginClient, point: PointName, nodes: readonly string[]
   if (!outcome.ok) {
     const { kind, message } = outcome.failure;
     const ignored = plugin.failurePolicy === 'Ignore';
-    const reason = `plugin call failed (${kind}): ${message}${ignored ? '; ignored by failurePolicy Ignore' : ''}`;
+    // The caller gets the gateway's reason, never the plugin's words (M6); the log has the diagnosis.
+    const reason = `plugin call failed (${kind}): ${outcome.failure.reason}${ignored ? '; ignored by failurePolicy Ignore' : ''}`;
     return { ...view(client, ignored ? Code.CODE_SKIP : Code.CODE_ERROR, [reason]), durationMs: outcome.durationMs, failure: { kind, message } };
   }
   const { answer } = outcome;

@@ -100,7 +100,8 @@ export class PluginClient {
     this.#http = new PluginHttp({ endpoint: plugin.endpoint, maxResponseBytes: options.maxResponseBytes, ...(plugin.tls ? { tls: plugin.tls } : {}) });
     this.#signer = new RequestSigner({ ...(plugin.jwt ? { jwt: plugin.jwt } : {}), ...(plugin.hmac ? { hmac: plugin.hmac } : {}) });
     this.#breaker = circuitBreaker(
-      handleWhen((err) => err instanceof PluginCallError),
+      // Only failures that say the plugin is unwell: a 4xx or a malformed answer may be one caller's doing (M7).
+      handleWhen((err) => err instanceof PluginCallError && err.unhealthy),
       { halfOpenAfter: plugin.breaker.halfOpenAfterMs, breaker: new ConsecutiveBreaker(plugin.breaker.failures) },
     );
     this.#breaker.onStateChange((state) => {
@@ -151,7 +152,7 @@ export class PluginClient {
       if (err instanceof CallCancelledError) throw err;
       const durationMs = performance.now() - started;
       const failure = isBrokenCircuitError(err)
-        ? new PluginCallError('breaker_open', `circuit breaker open after ${plugin.breaker.failures} consecutive failures; next probe within ${plugin.breaker.halfOpenAfterMs} ms`)
+        ? breakerOpen(plugin)
         : err instanceof PluginCallError
           ? err
           : new PluginCallError('internal', (err as Error).message, { cause: err });
@@ -180,7 +181,8 @@ export class PluginClient {
     } catch (err) {
       if (input.signal.aborted) throw new CallCancelledError({ cause: err });
       if (err instanceof TaskCancelledError) {
-        throw new PluginCallError('timeout', `no answer within ${this.plugin.timeoutMs} ms`, { cause: err });
+        const message = `no answer within ${this.plugin.timeoutMs} ms`;
+        throw new PluginCallError('timeout', message, { reason: message, cause: err });
       }
       throw err;
     }
@@ -224,6 +226,11 @@ export class PluginClient {
     });
     return this.#closed;
   }
+}
+
+function breakerOpen(plugin: ResolvedPlugin): PluginCallError {
+  const message = `circuit breaker open after ${plugin.breaker.failures} consecutive failures; next probe within ${plugin.breaker.halfOpenAfterMs} ms`;
+  return new PluginCallError('breaker_open', message, { reason: message });
 }
 
 function describe(reason: { error: Error } | { value: unknown } | undefined): string | undefined {

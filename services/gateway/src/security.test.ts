@@ -174,3 +174,38 @@ test('secrets never reach a log line, even when calls fail and a reload is refus
   for (const secret of [hmacKey, jwtSecret, 'hunter2hunter2']) expect(text).not.toContain(secret);
   expect(text).not.toMatch(/Bearer /);
 });
+
+describe('plugin error pages', () => {
+  function capturedLogger(): { logger: ReturnType<typeof createLogger>; text: () => string } {
+    const chunks: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        chunks.push(chunk.toString());
+        done();
+      },
+    });
+    return { logger: createLogger({ service: 'gateway-test', level: 'debug', destination }), text: () => chunks.join('') };
+  }
+
+  test.each([
+    ['a 500 page', { status: 500, raw: 'db password=hunter2 at 10.0.0.7:5432' }, 'http_status', 'HTTP 500'],
+    ['a 200 that is not JSON', { raw: 'token: hunter2 from 10.0.0.7:5432' }, 'bad_response', 'the response is not JSON'],
+  ])('%s reaches the caller as a reason code, and the log redacted', async (_what, answer, kind, reason) => {
+    const p = await plugin({ decide: () => answer });
+    const log = capturedLogger();
+    const g = gateway({ endpoint: p.url }, { logger: log.logger });
+    const result = await filter(g);
+    expect(result.results[0]!.failure?.kind).toBe(kind);
+    expect(result.reasons).toEqual([`plugin call failed (${kind}): ${reason}`]);
+    expect(JSON.stringify(result.results.map((r) => r.reasons))).not.toMatch(/hunter2|10\.0\.0\.7/);
+    expect(log.text()).toContain('10.0.0.7:5432');
+    expect(log.text()).toContain('[redacted]');
+    expect(log.text()).not.toContain('hunter2');
+  });
+
+  test('a refused connection tells the caller its code, not the address', async () => {
+    const g = gateway({ endpoint: 'http://127.0.0.1:1/' });
+    const result = await filter(g);
+    expect(result.reasons).toEqual(['plugin call failed (network): the connection to the plugin failed (ECONNREFUSED)']);
+  });
+});
