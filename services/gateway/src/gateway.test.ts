@@ -411,6 +411,33 @@ describe('result cache', () => {
     expect(await metricValue(registry, 'schedmesh_gateway_plugin_cache_misses_total', { plugin: 'cost', point: 'filter' })).toBe(4);
   });
 
+  test('an answer is not served for a node that shares its name and resourceVersion but not its content (a planted answer)', async () => {
+    const p = await plugin();
+    const { gateway: g } = gateway([{ name: 'cost', endpoint: p.url, extensionPoints: ['filter'], cache: { ttl: '30s' } }]);
+    // One caller plants the answer for node-0@1 labelled premium (rejected for this pod) …
+    const planted = await invoke(g, 'filter', makePod(), makeNodes(1, () => ({ 'schedmesh.io/cost-tier': 'premium' })));
+    expect(planted.feasible).toEqual([]);
+    // … the same name and resourceVersion with other content is asked afresh and gets its own answer.
+    const honest = await invoke(g, 'filter', makePod(), makeNodes(1, () => ({ 'schedmesh.io/cost-tier': 'standard' })));
+    expect(honest.results[0]!.cached).toBe(false);
+    expect(honest.feasible).toEqual(['node-0']);
+    expect(p.requests).toHaveLength(2);
+    expect(p.requests[1]!.body.nodes[0]!.labels).toEqual({ 'schedmesh.io/cost-tier': 'standard' });
+    // Each content keeps its own answer.
+    expect((await invoke(g, 'filter', makePod(), makeNodes(1, () => ({ 'schedmesh.io/cost-tier': 'premium' })))).results[0]).toMatchObject({ cached: true });
+    expect(p.requests).toHaveLength(2);
+  });
+
+  test('a reloaded plugin does not serve answers cached under its previous configuration', async () => {
+    const p = await plugin();
+    const { gateway: g } = gateway([{ name: 'cost', endpoint: p.url, extensionPoints: ['filter'], cache: { ttl: '30s' } }]);
+    await invoke(g, 'filter', makePod(), makeNodes(2));
+    expect((await invoke(g, 'filter', makePod(), makeNodes(2))).results[0]!.cached).toBe(true);
+    await g.reload(pluginsYaml([{ name: 'cost', endpoint: p.url, extensionPoints: ['filter'], cache: { ttl: '30s' }, timeout: '1s' }]));
+    expect((await invoke(g, 'filter', makePod(), makeNodes(2))).results[0]!.cached).toBe(false);
+    expect(p.requests).toHaveLength(2);
+  });
+
   test('entries expire after the ttl; failures are never cached', async () => {
     let fail = true;
     const p = await plugin({ decide: () => (fail ? { status: 500 } : reply({})) });

@@ -1,9 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
-import { Code, Node, Pod } from '@schedmesh/proto/v1/types';
+import { Code } from '@schedmesh/proto/v1/types';
+import type { Node, Pod } from '@schedmesh/proto/v1/types';
 import { InvalidArgumentError } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
+import { InvocationPayload } from './invocation-payload.js';
 import { GatewayMetrics } from './metrics.js';
 import type { BreakerStateName } from './metrics.js';
 import { mergeResults } from './merge.js';
@@ -156,14 +158,12 @@ export class Gateway {
   async invoke(input: InvokeInput, signal: AbortSignal): Promise<InvokeResult> {
     const clients = this.#select(input);
     const nodeNames = input.nodes.map((n) => n.name);
-    let payload: { podJson: string; nodesJson: string } | undefined;
     const call: Omit<CallInput, 'signal'> = {
       point: input.point,
       pod: input.pod,
       requestId: randomUUID(),
-      payload: () => (payload ??= { podJson: JSON.stringify(Pod.toJSON(input.pod)), nodesJson: JSON.stringify(input.nodes.map((n) => Node.toJSON(n))) }),
+      payload: new InvocationPayload(input.pod, input.nodes),
       candidates: new Set(nodeNames),
-      cacheKey: `${podFingerprint(input.pod)}|${nodeSetFingerprint(input.nodes)}`,
     };
     const namespace = input.pod.namespace;
     const results = await Promise.all(
@@ -230,19 +230,4 @@ function toView(client: PluginClient, point: PointName, nodes: readonly string[]
     cached: outcome.cached,
     durationMs: outcome.durationMs,
   };
-}
-
-/** The pod's content hash: any change of the pod (a new resourceVersion or not) is a new key. */
-function podFingerprint(pod: Pod): string {
-  return createHash('sha256').update(Pod.encode(pod).finish()).digest('base64url');
-}
-
-/**
- * The node set's fingerprint, independent of order: each node by name and
- * resourceVersion (which changes with every change of the node), or by its
- * content hash when it carries no resourceVersion.
- */
-function nodeSetFingerprint(nodes: readonly Node[]): string {
-  const parts = nodes.map((n) => `${n.name}@${n.resourceVersion || createHash('sha256').update(Node.encode(n).finish()).digest('base64url')}`).sort();
-  return createHash('sha256').update(parts.join('\n')).digest('base64url');
 }

@@ -22,6 +22,7 @@ import type { BreakerStateName, GatewayMetrics } from './metrics.js';
 import type { ResolvedPlugin } from './plugin-config.js';
 import { PluginHttp } from './plugin-http.js';
 import type { PluginAnswer } from './protocol.js';
+import type { InvocationPayload } from './invocation-payload.js';
 import { protocols } from './protocols.js';
 import type { PluginProtocol } from './protocols.js';
 import { readOnlyPoints } from './points.js';
@@ -37,11 +38,9 @@ export interface CallInput {
   /** Same for every plugin and every attempt of one invocation. */
   requestId: string;
   /** The pod and nodes, serialized once per invocation and only if some plugin needs them. */
-  payload(): { podJson: string; nodesJson: string };
+  payload: InvocationPayload;
   /** Names of the nodes sent (answers may only name these). */
   candidates: ReadonlySet<string>;
-  /** Fingerprint of the pod and the node set (see Gateway): with the point, the cache key. */
-  cacheKey: string;
   /** The caller's signal: aborting it cancels the HTTP request. */
   signal: AbortSignal;
 }
@@ -135,7 +134,9 @@ export class PluginClient {
     const { plugin } = this;
     const started = performance.now();
     const cache = readOnlyPoints.has(input.point) ? this.#cache : undefined;
-    const key = `${input.point}|${input.cacheKey}`;
+    // The cache belongs to this client, which exists per plugin name and fingerprint (definition and secrets):
+    // with the point and the digest of what is sent, nothing another input or configuration produced can match.
+    const key = cache ? `${plugin.fingerprint}|${input.point}|${input.payload.contentKey}` : '';
     if (cache) {
       const hit = cache.get(key);
       this.#options.metrics.cache(plugin.name, input.point, hit !== undefined);
@@ -170,7 +171,7 @@ export class PluginClient {
 
   /** Timeout and retries around the HTTP exchange; maps what escapes to PluginCallError or CallCancelledError. */
   async #guarded(input: CallInput): Promise<PluginAnswer> {
-    const { podJson, nodesJson } = input.payload();
+    const { podJson, nodesJson } = input.payload;
     const body = this.#protocol.requestBody({ requestId: input.requestId, plugin: this.plugin.name, point: input.point, podJson, nodesJson, pod: input.pod });
     const retryPolicy = readOnlyPoints.has(input.point) ? this.#retryReadOnly : this.#retryOther;
     try {
@@ -199,7 +200,7 @@ export class PluginClient {
     injectHttpTraceHeaders(headers);
     await this.#signer.sign(headers, body);
     const json = await this.#http.post(body, headers, signal);
-    return this.#protocol.interpret(json, { point: input.point, candidates: input.candidates, podJson: input.payload().podJson, tagsAs: this.plugin.tagsAs });
+    return this.#protocol.interpret(json, { point: input.point, candidates: input.candidates, podJson: input.payload.podJson, tagsAs: this.plugin.tagsAs });
   }
 
   async #traced<T>(input: CallInput, fn: () => Promise<T>): Promise<T> {
