@@ -12,8 +12,8 @@ import { mergeResults } from './merge.js';
 import type { InvokeResult, PluginResultView } from './merge.js';
 import { PluginClient } from './plugin-client.js';
 import type { CallInput, CallOutcome } from './plugin-client.js';
-import { PluginConfigError, loadPluginConfig } from './plugin-config.js';
-import type { LoadedPluginConfig, SecretSources } from './plugin-config.js';
+import { PluginConfigError, loadPluginConfig, parsePluginConfig } from './plugin-config.js';
+import type { LoadedPluginConfig, PluginPolicy, SecretSources } from './plugin-config.js';
 import type { PointName } from './points.js';
 import type { ProtocolName } from './protocols.js';
 
@@ -28,6 +28,8 @@ export interface GatewayOptions {
   maxResponseBytes?: number;
   /** Where secretEnv values come from (default process.env). */
   secrets?: SecretSources;
+  /** What plugin documents may do: secret roots, endpoints, credentials over http (default {@link defaultPluginPolicy}). */
+  policy?: PluginPolicy;
 }
 
 /** An invocation, validated by the caller (server.ts): a pod with a uid, named nodes. */
@@ -78,12 +80,15 @@ export class Gateway {
   readonly #metrics: GatewayMetrics;
   #clients: ReadonlyMap<string, PluginClient> = new Map();
   #version = '';
+  /** Reloads run one at a time, in the order they arrived: the last one received is the one in force. */
+  #reloads: Promise<unknown> = Promise.resolve();
+  #closed = false;
 
   /** A gateway with no plugins; {@link reload} gives it its configuration. */
   constructor(options: GatewayOptions) {
     this.#options = options;
     this.#metrics = new GatewayMetrics(options.metrics);
-    this.#version = loadPluginConfig('', '(empty)').version;
+    this.#version = parsePluginConfig('', '(empty)').version;
   }
 
   /** Fingerprint of the configuration in force. */
@@ -95,13 +100,20 @@ export class Gateway {
    * Validates `yamlText` and puts it in force. Plugins whose definition and
    * secrets are unchanged keep their client (breaker state, cache,
    * connections); replaced ones finish their calls in flight, then close.
-   * An invalid configuration throws {@link PluginConfigError} naming every
-   * wrong field, and the configuration in force stays.
+   * An invalid configuration rejects with {@link PluginConfigError} naming
+   * every wrong field, and the configuration in force stays. Secret files are
+   * read asynchronously; reloads are applied one at a time, in call order.
    */
-  reload(yamlText: string, origin: ConfigOrigin = { source: 'ConfigMap', kind: 'configmap' }): ReloadResult {
+  reload(yamlText: string, origin: ConfigOrigin = { source: 'ConfigMap', kind: 'configmap' }): Promise<ReloadResult> {
+    const applied = this.#reloads.then(() => this.#reload(yamlText, origin));
+    this.#reloads = applied.catch(() => undefined);
+    return applied;
+  }
+
+  async #reload(yamlText: string, origin: ConfigOrigin): Promise<ReloadResult> {
     let loaded: LoadedPluginConfig;
     try {
-      loaded = loadPluginConfig(yamlText, origin.source, this.#options.secrets);
+      loaded = await loadPluginConfig(yamlText, origin.source, { ...this.#options.secrets, ...(this.#options.policy ? { policy: this.#options.policy } : {}) });
     } catch (err) {
       this.#metrics.reload(origin.kind, 'rejected');
       if (err instanceof PluginConfigError) {
@@ -109,6 +121,7 @@ export class Gateway {
       }
       throw err;
     }
+    if (this.#closed) return { version: this.#version, changed: false, plugins: [] };
     const old = this.#clients;
     const next = new Map<string, PluginClient>();
     let changed = loaded.version !== this.#version || loaded.plugins.length !== old.size;
@@ -180,6 +193,7 @@ export class Gateway {
 
   /** Closes every plugin's connections. */
   async close(): Promise<void> {
+    this.#closed = true;
     const clients = [...this.#clients.values()];
     this.#clients = new Map();
     await Promise.all(clients.map((c) => c.close()));
