@@ -174,9 +174,12 @@ export class PluginClient {
     const { podJson, nodesJson } = input.payload;
     const body = this.#protocol.requestBody({ requestId: input.requestId, plugin: this.plugin.name, point: input.point, podJson, nodesJson, pod: input.pod });
     const retryPolicy = readOnlyPoints.has(input.point) ? this.#retryReadOnly : this.#retryOther;
+    // Without retries (the default) the retry policy would only add an AbortController per call.
+    const once = this.plugin.retry.attempts === 1;
     try {
       return await this.#timeout.execute(
-        ({ signal }) => retryPolicy.execute(({ attempt, signal: attemptSignal }) => this.#attempt(input, body, attempt + 1, attemptSignal), signal),
+        ({ signal }) =>
+          once ? this.#attempt(input, body, 1, signal) : retryPolicy.execute(({ attempt, signal: attemptSignal }) => this.#attempt(input, body, attempt + 1, attemptSignal), signal),
         input.signal,
       );
     } catch (err) {
