@@ -5,15 +5,18 @@
 // configMapKeyRef and fieldRef resolved as the kubelet does, and the API
 // access of its own ServiceAccount under the overlay's RBAC. Only the
 // addresses change, each rewrite listed in REWRITES (production: one process
-// per Deployment, and its certificate Secret's files issued by a test CA).
+// per Deployment, its certificate Secret's files issued by a test CA, the
+// metrics token and NATS password Secrets as files, and a nats-server with
+// deploy/nats/auth.conf).
 // Then a pod with schedulerName: schedmesh is created on the real
 // kube-apiserver and must be bound. Real NATS (JetStream) and Redis from
 // testkit. Needs `npm run build`.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { connect } from '@nats-io/transport-node';
 import {
   createFakeNodes,
   fakeNodeSpecs,
@@ -32,6 +35,10 @@ import type { ControlPlane, ServiceProcess, TestPki, TestServer } from '@schedme
 import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
 
 const DEPLOY = join(__dirname, '../../deploy');
+const NATS_AUTH_CONF = resolve(DEPLOY, 'nats/auth.conf');
+/** The production overlay's metrics token and each NATS user's password, as their Secrets would hold them. */
+const METRICS_TOKEN = 'drift-metrics-token-0123456789abcdef';
+const natsPassword = (svc: string): string => `drift-${svc}-nats-password`;
 const NAMESPACE = 'schedmesh-system';
 /** The standalone overlay's Deployments, in start order: the informer creates the stream the others wait for. */
 const SERVICES = ['informer', 'snapshot', 'reservation', 'gateway', 'filterscore', 'admission', 'scheduler'] as const;
@@ -51,6 +58,9 @@ const REWRITES = {
   serviceAccount: 'the mounted ServiceAccount token (in-cluster config) → KUBECONFIG with a token of the same ServiceAccount',
   tlsFiles:
     'env /etc/schedmesh-tls/* (the certificate Secret volume) → files in a temp dir: a test CA\'s certificate for the Service names plus 127.0.0.1, as the addresses are rewritten',
+  metricsToken: 'env /etc/schedmesh-metrics/token (the Secret schedmesh-metrics-token) → a file in a temp dir holding a test token',
+  natsPassword:
+    'env /etc/schedmesh-nats/password (the Secret schedmesh-<svc>-nats) → a file in a temp dir holding the password the test nats-server (deploy/nats/auth.conf) gives that user',
   replicas: 'replicas 2 → one process per Deployment',
 } as const;
 type Rewrite = keyof typeof REWRITES;
@@ -156,28 +166,48 @@ function certificateSecret(svc: Service, secretName: string): string {
   return secretDir;
 }
 
-/** The env with the certificate Secret's mount path pointing at its files. */
-function rewriteTlsFiles(svc: Service, env: Record<string, string>, pod: Deployment['spec']['template']['spec']): void {
+/** A Secret volume's files in a temp dir, by what the Secret is, and the rewrite that stands for it. */
+function secretFiles(svc: Service, secretName: string): { files: string; rewrite: Rewrite } {
+  if (secretName === `schedmesh-${svc}-tls`) return { files: certificateSecret(svc, secretName), rewrite: 'tlsFiles' };
+  const files = join(dir, `${svc}-${secretName}`);
+  mkdirSync(files);
+  if (secretName === 'schedmesh-metrics-token') {
+    writeFileSync(join(files, 'token'), METRICS_TOKEN);
+    return { files, rewrite: 'metricsToken' };
+  }
+  if (secretName === `schedmesh-${svc}-nats`) {
+    writeFileSync(join(files, 'password'), natsPassword(svc));
+    return { files, rewrite: 'natsPassword' };
+  }
+  throw new Error(`${svc}: Secret ${secretName} is one this test does not know how to fill`);
+}
+
+/** The env with each Secret volume's mount path pointing at its files. */
+function rewriteSecretFiles(svc: Service, env: Record<string, string>, pod: Deployment['spec']['template']['spec']): void {
   const container = pod.containers[0]!;
   for (const mount of container.volumeMounts ?? []) {
     const secretName = pod.volumes?.find((v) => v.name === mount.name)?.secret?.secretName;
     if (!secretName) continue;
-    const files = certificateSecret(svc, secretName);
+    const { files, rewrite } = secretFiles(svc, secretName);
     for (const [name, value] of Object.entries(env)) {
       if (value.startsWith(`${mount.mountPath}/`)) env[name] = join(files, value.slice(mount.mountPath.length + 1));
     }
-    record(svc, 'tlsFiles');
+    record(svc, rewrite);
   }
 }
 
-async function startOverlay(overlay: string): Promise<void> {
+/** Starts an overlay; with `natsAuth`, NATS runs deploy/nats/auth.conf with a password per service. */
+async function startOverlay(overlay: string, { natsAuth = false } = {}): Promise<void> {
   requireBinary('etcd');
   requireBinary('kube-apiserver');
   requireBinary('kubectl');
   procs.clear();
   applied.clear();
   dir = mkdtempSync(join(tmpdir(), 'schedmesh-drift-'));
-  [cp, nats, redis] = await Promise.all([startControlPlane(), startNats(), startRedis()]);
+  // A password for every user the file names (the extender's too, though this overlay does not run it).
+  const passwordVariables = [...readFileSync(NATS_AUTH_CONF, 'utf8').matchAll(/\$(SCHEDMESH_NATS_([A-Z]+)_PASSWORD)/g)];
+  const natsOptions = natsAuth ? { configFile: NATS_AUTH_CONF, env: Object.fromEntries(passwordVariables.map(([, name, user]) => [name!, natsPassword(user!.toLowerCase())])) } : {};
+  [cp, nats, redis] = await Promise.all([startControlPlane(), startNats(natsOptions), startRedis()]);
 
   const rendered = parseAllDocuments(await kubectl(['kustomize', join(DEPLOY, overlay)])).map((d) => d.toJS() as Manifest);
   // What a cluster would hold besides the pods: the namespace, the CRD, the ServiceAccounts and their RBAC.
@@ -220,7 +250,7 @@ async function startOverlay(overlay: string): Promise<void> {
       env[name] = url;
       record(svc, rewrite);
     }
-    rewriteTlsFiles(svc, env, pod);
+    rewriteSecretFiles(svc, env, pod);
     if (pod.automountServiceAccountToken) {
       env.KUBECONFIG = await serviceAccountKubeconfig(pod.serviceAccountName);
       record(svc, 'serviceAccount');
@@ -296,17 +326,17 @@ describe('deploy/overlays/standalone', () => {
   test('the services as the overlay configures them bind a pod with schedulerName: schedmesh', () => expectPodBound('drift'), 180_000);
 });
 
-describe('deploy/overlays/production (mTLS)', () => {
+describe('deploy/overlays/production (mTLS, metrics token, NATS users)', () => {
   beforeAll(() => {
     pki = makeTestPki('schedmesh-drift-ca');
-    return startOverlay('overlays/production');
+    return startOverlay('overlays/production', { natsAuth: true });
   }, 420_000);
   afterAll(stopOverlay, 120_000);
 
   test('only the listed rewrites were made, and together with standalone each of them was needed', () => {
     const replicated: Service[] = ['snapshot', 'filterscore', 'reservation', 'admission', 'gateway', 'scheduler'];
     expect(Object.fromEntries([...applied].map(([svc, r]) => [svc, [...r].sort()]))).toEqual(
-      everyService(Object.fromEntries(replicated.map((svc) => [svc, ['replicas']])), ['tlsFiles']),
+      everyService(Object.fromEntries(replicated.map((svc) => [svc, ['replicas']])), ['tlsFiles', 'metricsToken', 'natsPassword']),
     );
     expect(new Set([...applied.values()].flatMap((r) => [...r]))).toEqual(new Set(Object.keys(REWRITES)));
   });
@@ -315,4 +345,22 @@ describe('deploy/overlays/production (mTLS)', () => {
     for (const [svc, proc] of procs) expect(`${svc}: ${/"mtls":true/.test(proc.logTail(200))}`).toBe(`${svc}: true`);
     await expectPodBound('drift-mtls');
   }, 180_000);
+
+  test('/metrics and /debug/pprof/ need the Secret\'s bearer token; the probes do not', async () => {
+    for (const [svc, proc] of procs) {
+      const get = async (path: string, token?: string): Promise<string> =>
+        `${svc} ${path}${token ? ' (token)' : ''}: ${(await fetch(`http://127.0.0.1:${proc.httpPort}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {})).status}`;
+      expect(await get('/metrics')).toBe(`${svc} /metrics: 401`);
+      expect(await get('/metrics', 'wrong-token')).toBe(`${svc} /metrics (token): 401`);
+      expect(await get('/metrics', METRICS_TOKEN)).toBe(`${svc} /metrics (token): 200`);
+      expect(await get('/debug/pprof/heap')).toBe(`${svc} /debug/pprof/heap: 401`);
+      expect(await get('/readyz')).toBe(`${svc} /readyz: 200`);
+    }
+  }, 60_000);
+
+  test('NATS runs deploy/nats/auth.conf: the services connected as their own users, and a connection without credentials is refused', async () => {
+    await expect(connect({ servers: nats.url, reconnect: false })).rejects.toThrow(/Authorization Violation/i);
+    const ok = await connect({ servers: nats.url, user: 'gateway', pass: natsPassword('gateway'), reconnect: false });
+    await ok.close();
+  });
 });

@@ -7,7 +7,7 @@
 // rest (`kubectl auth can-i --as`). Missing binaries fail the suite with the
 // build command.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -248,6 +248,24 @@ describe('deploy/overlays/production', () => {
       expect(podTemplate(d).spec.topologySpreadConstraints).toEqual(
         expect.arrayContaining([expect.objectContaining({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' })]),
       );
+    }
+  });
+
+  test('every service reads the metrics bearer token and its own NATS user\'s password (a user of deploy/nats/auth.conf) from Secrets', () => {
+    const natsUsers = [...readFileSync(join(DEPLOY, 'nats/auth.conf'), 'utf8').matchAll(/\{ user: ([a-z]+),/g)].map((m) => m[1]);
+    for (const d of deployments()) {
+      const svc = service(d);
+      const { spec } = podTemplate(d);
+      const container = spec.containers[0]!;
+      const env = new Map((container.env ?? []).map((e) => [e.name, e.value]));
+      const mountOf = (volume: string): string | undefined => container.volumeMounts?.find((m) => m.name === volume)?.mountPath;
+      expect([svc, env.get('SCHEDMESH_HTTP__BEARER_TOKEN_FILE')]).toEqual([svc, '/etc/schedmesh-metrics/token']);
+      expect(spec.volumes).toContainEqual({ name: 'metrics-token', secret: { secretName: 'schedmesh-metrics-token', items: [{ key: 'token', path: 'token' }] } });
+      expect([svc, mountOf('metrics-token')]).toEqual([svc, '/etc/schedmesh-metrics']);
+      expect([svc, env.get('SCHEDMESH_NATS__USER'), env.get('SCHEDMESH_NATS__PASSWORD_FILE')]).toEqual([svc, svc, '/etc/schedmesh-nats/password']);
+      expect(natsUsers).toContain(svc);
+      expect(spec.volumes).toContainEqual({ name: 'nats-credentials', secret: { secretName: `schedmesh-${svc}-nats`, items: [{ key: 'password', path: 'password' }] } });
+      expect([svc, mountOf('nats-credentials')]).toEqual([svc, '/etc/schedmesh-nats']);
     }
   });
 

@@ -34,8 +34,10 @@ export interface FollowConfigMapOptions {
    * Applies one version, in stream order. It refuses an invalid version
    * itself (logs and counts it, keeps the one in force); what it throws is
    * logged and otherwise ignored, so that a bad version is never retried.
+   * A returned promise is awaited before the next version (and before the
+   * gate counts this one as applied).
    */
-  apply(version: ConfigMapVersion): void;
+  apply(version: ConfigMapVersion): void | Promise<void>;
   readonly signal: AbortSignal;
 }
 
@@ -62,7 +64,7 @@ export function followConfigMap(options: FollowConfigMapOptions): Promise<void> 
     filterSubject: subject,
     signal: options.signal,
     retry: { initialMs: 250, maxMs: 2_000 },
-    apply: ({ event }) => {
+    apply: async ({ event }) => {
       if (event.object?.$case !== 'configMap') return;
       if (event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE) {
         options.logger.warn({ source }, `${options.what} ConfigMap deleted; the configuration in force stays`);
@@ -75,7 +77,7 @@ export function followConfigMap(options: FollowConfigMapOptions): Promise<void> 
         return;
       }
       try {
-        options.apply({ text, resourceVersion: cm.resourceVersion, source });
+        await options.apply({ text, resourceVersion: cm.resourceVersion, source });
       } catch (err) {
         options.logger.error({ source, err: (err as Error).message }, `${options.what} ConfigMap version not applied; the configuration in force stays`);
       }

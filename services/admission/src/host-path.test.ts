@@ -108,6 +108,14 @@ const hostile: [string, string, RegExp][] = [
   ['/dаta/team-a', 'a Cyrillic "а" lookalike', outside],
   ['/DATA/team-a', 'another case (paths are case-sensitive)', outside],
   ['\\data\\team-a', 'backslashes', relative],
+  ['/data/team-a/..\\..\\etc', 'backslash components (a traversal on a Windows node)', /contains a backslash: on a Windows node it separates components/],
+  ['/data/team-a\\x', 'a backslash inside a name', /contains a backslash/],
+  ['/data/team-a/\u202Eetc', 'a right-to-left override', /contains an invisible or bidirectional formatting character \(U\+202E\)/],
+  ['/data/team-a/\u2066x\u2069', 'a bidi isolate', /\(U\+2066\)/],
+  ['/data/team-a/x\u200By', 'a zero-width space', /\(U\+200B\)/],
+  ['/data/team-a/\uFEFFx', 'a byte-order mark', /\(U\+FEFF\)/],
+  ['/data/team-a/x\u2028y', 'a line separator', /\(U\+2028\)/],
+  ['/data/team-a/x\u0085y', 'a C1 control (NEL)', control],
   [`/data/team-a/${'x/'.repeat(2100)}`, 'an over-long path', /is longer than 4096 characters/],
 ];
 
@@ -118,6 +126,12 @@ describe('hostile paths', () => {
     expect(denial).toMatchObject({ reasonCode: Reason.HostPathDenied, volume: 'host', policies: ['tenants'] });
     expect(denial?.message).toMatch(/^hostPath volume "host": path /);
     expect(denial?.message).toMatch(reason);
+  });
+
+  test('the message shows an invisible or bidirectional character as its code point, never the character itself', () => {
+    const denial = checkHostPaths([hostPathVolume('host', '/data/team-a/\u202Eetc')], allowlist);
+    expect(denial?.message).toContain('"/data/team-a/<U+202E>etc"');
+    expect(denial?.message).not.toMatch(/\u202E/);
   });
 
   test('a percent-encoded name is a literal directory under the allowlisted one, so it is allowed', () => {

@@ -26,10 +26,16 @@ export interface NormalizedPath {
 /** The result of {@link normalizeHostPath}: the path, or why it cannot be used. */
 export type PathResult = { readonly ok: true; readonly value: NormalizedPath } | { readonly ok: false; readonly reason: string };
 
-// C0 controls and DEL: a newline or NUL in a path is never legitimate and
+// C0 and C1 controls and DEL: a newline or NUL in a path is never legitimate and
 // confuses logs and string comparisons.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Invisible and bidirectional formatting characters (Unicode Cf: U+202E reverses
+// the text after it, U+200B is invisible) and the line and paragraph separators:
+// a path with one reads differently in a message or a review than it is.
+const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}]/u;
+// Both of the above, for rewriting a message.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 
 /**
  * Normalizes a host path: duplicate slashes, "." components and trailing
@@ -41,6 +47,11 @@ export function normalizeHostPath(raw: string): PathResult {
   if (raw.length > MAX_HOST_PATH_LENGTH) return { ok: false, reason: `is longer than ${MAX_HOST_PATH_LENGTH} characters` };
   if (CONTROL.test(raw)) return { ok: false, reason: 'contains a control character' };
   if (!raw.startsWith('/')) return { ok: false, reason: 'is relative: host paths must be absolute' };
+  if (raw.includes('\\')) {
+    return { ok: false, reason: 'contains a backslash: on a Windows node it separates components (so "..\\" would leave the directory); write the path with "/" only' };
+  }
+  const invisible = INVISIBLE.exec(raw);
+  if (invisible) return { ok: false, reason: `contains an invisible or bidirectional formatting character (${codePoint(invisible[0])})` };
   const components: string[] = [];
   for (const part of raw.split('/')) {
     if (part === '' || part === '.') continue;
@@ -53,6 +64,15 @@ export function normalizeHostPath(raw: string): PathResult {
     components.push(part);
   }
   return { ok: true, value: { path: `/${components.join('/')}`, components } };
+}
+
+function codePoint(char: string): string {
+  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** `raw` for a message: control, invisible and bidirectional characters written as U+XXXX, so the message reads as the path is. */
+export function printablePath(raw: string): string {
+  return raw.replace(UNPRINTABLE, (c) => `<${codePoint(c)}>`);
 }
 
 // For messages only: what a naive resolution would make of the path.
@@ -129,7 +149,7 @@ export function checkHostPaths(volumes: readonly Volume[], rules: readonly HostP
         reasonCode: Reason.HostPathDenied,
         volume: volume.name,
         policies,
-        message: `hostPath volume ${JSON.stringify(volume.name)}: path ${JSON.stringify(truncate(raw))} ${parsed.reason}; write it as an absolute path without ".." that an AdmissionPolicy allows`,
+        message: `hostPath volume ${JSON.stringify(volume.name)}: path ${JSON.stringify(printablePath(truncate(raw)))} ${parsed.reason}; write it as an absolute path without ".." that an AdmissionPolicy allows`,
       };
     }
     let covering = rules.filter((r) => isUnder(parsed.value.components, r.path.components));

@@ -1,6 +1,7 @@
 import { GatewayServiceDefinition } from '@schedmesh/proto/v1/gateway';
 import { connectNatsFrom, GenerationGate, readConfigFile, startService } from '@schedmesh/runtime';
 import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
+import { pluginPolicyOf } from './config.js';
 import type { GatewayConfig } from './config.js';
 import { followPluginConfigMap } from './config-map.js';
 import { watchConfigFile } from './config-watch.js';
@@ -35,6 +36,7 @@ export async function startGatewayService(config: GatewayConfig, options: StartG
     metrics: runtime.metrics,
     tracer: runtime.tracer,
     maxResponseBytes: config.gateway.maxResponseBytes,
+    policy: pluginPolicyOf(config.gateway),
     ...(options.secrets ? { secrets: options.secrets } : {}),
   });
   let watcher: ConfigWatch | undefined;
@@ -46,14 +48,16 @@ export async function startGatewayService(config: GatewayConfig, options: StartG
     const path = config.gateway.pluginsFile;
     if (path !== undefined) {
       const text = readConfigFile(path, 'gateway.pluginsFile');
-      gateway.reload(text, { source: path, kind: 'file' });
+      await gateway.reload(text, { source: path, kind: 'file' });
       if (config.gateway.watch) {
         watcher = watchConfigFile({
           path,
           initialText: text,
           debounceMs: config.gateway.watchDebounce,
           logger: runtime.logger,
-          onChange: (next) => gateway.reload(next, { source: path, kind: 'file' }),
+          onChange: async (next) => {
+            await gateway.reload(next, { source: path, kind: 'file' });
+          },
         });
       }
     }

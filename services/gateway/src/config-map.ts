@@ -37,9 +37,9 @@ export function followPluginConfigMap(options: ConfigMapFollowOptions): Promise<
     stream: options.stream,
     subjectPrefix: options.subjectPrefix,
     signal: options.signal,
-    apply: ({ text, source }) => {
+    apply: async ({ text, source }) => {
       try {
-        options.gateway.reload(text, { source, kind: 'configmap' });
+        await options.gateway.reload(text, { source, kind: 'configmap' });
       } catch {
         // Logged and counted by reload; the configuration in force stays.
       }

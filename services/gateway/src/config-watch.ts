@@ -8,8 +8,8 @@ import type { Logger } from '@schedmesh/runtime';
 /** Options of {@link watchConfigFile}. */
 export interface ConfigWatchOptions {
   path: string;
-  /** Called with the new text after each change of content. Its errors are logged; watching goes on. */
-  onChange(text: string): void;
+  /** Called with the new text after each change of content. Its errors (or rejection) are logged; watching goes on. */
+  onChange(text: string): void | Promise<void>;
   logger: Logger;
   /** Quiet time after the last event before the file is read (editors write in several steps). */
   debounceMs: number;
@@ -48,7 +48,7 @@ export function watchConfigFile(options: ConfigWatchOptions): ConfigWatch {
     if (closed || d === lastDigest) return;
     lastDigest = d;
     try {
-      options.onChange(text);
+      await options.onChange(text);
     } catch (err) {
       logger.debug({ path, err: (err as Error).message }, 'plugin configuration file change not applied');
     }

@@ -22,8 +22,8 @@ async function plugin(options: ExamplePluginOptions = {}): Promise<ExamplePlugin
   return p;
 }
 
-function gateway(plugins: Array<Record<string, unknown>>): ReturnType<typeof newGateway> {
-  const made = newGateway(pluginsYaml(plugins));
+async function gateway(plugins: Array<Record<string, unknown>>): ReturnType<typeof newGateway> {
+  const made = await newGateway(pluginsYaml(plugins));
   running.gateways.push(made.gateway);
   return made;
 }
@@ -37,7 +37,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('extension point semantics (the example cost-tracking plugin)', () => {
   test('preFilter: a pod without a cost-center label is rejected as unresolvable; one with it passes', async () => {
     const p = await plugin();
-    const { gateway: g } = gateway([{ name: 'cost', endpoint: p.url, extensionPoints: ['preFilter'] }]);
+    const { gateway: g } = await gateway([{ name: 'cost', endpoint: p.url, extensionPoints: ['preFilter'] }]);
     const denied = await invoke(g, 'preFilter', makePod({ labels: { app: 'web' } }));
     expect(denied).toMatchObject({ code: Code.CODE_UNSCHEDULABLE_AND_UNRESOLVABLE, plugin: 'cost', reasons: ['pod has no cost-center label'] });
     const allowed = await invoke(g, 'preFilter', makePod());
@@ -48,7 +48,7 @@ describe('extension point semantics (the example cost-tracking plugin)', () => {
   test('filter: every candidate goes in one call, rejected nodes carry reasons, feasible is the intersection over plugins', async () => {
     const cost = await plugin();
     const zone = await plugin({ decide: () => reply({ rejected: [{ node: 'node-0', reasons: ['zone drained'] }] }) });
-    const { gateway: g } = gateway([
+    const { gateway: g } = await gateway([
       { name: 'cost', endpoint: cost.url, extensionPoints: ['filter'] },
       { name: 'zone', endpoint: zone.url, extensionPoints: ['filter'] },
     ]);
@@ -70,7 +70,7 @@ describe('extension point semantics (the example cost-tracking plugin)', () => {
 
   test('filter: a plugin that turns the pod down as a whole rejects every candidate', async () => {
     const p = await plugin({ decide: () => reply({ status: 'UnschedulableAndUnresolvable', reasons: ['team over quota'] }) });
-    const { gateway: g } = gateway([{ name: 'quota', endpoint: p.url, extensionPoints: ['filter'] }]);
+    const { gateway: g } = await gateway([{ name: 'quota', endpoint: p.url, extensionPoints: ['filter'] }]);
     const result = await invoke(g, 'filter', makePod(), makeNodes(2));
     expect(result).toMatchObject({ code: Code.CODE_UNSCHEDULABLE_AND_UNRESOLVABLE, plugin: 'quota', feasible: [] });
     expect(result.results[0]!.rejected.map((r) => [r.node, r.reasons])).toEqual([
@@ -82,7 +82,7 @@ describe('extension point semantics (the example cost-tracking plugin)', () => {
   test('batching: 200 candidate nodes are one HTTP call per plugin', async () => {
     const a = await plugin();
     const b = await plugin();
-    const { gateway: g } = gateway([
+    const { gateway: g } = await gateway([
       { name: 'a', endpoint: a.url, extensionPoints: ['filter', 'score'] },
       { name: 'b', endpoint: b.url, extensionPoints: ['filter', 'score'] },
     ]);
@@ -100,7 +100,7 @@ describe('extension point semantics (the example cost-tracking plugin)', () => {
   test('score: node totals are the weighted sum of the plugins\' scores', async () => {
     const cost = await plugin();
     const fixed = await plugin({ decide: () => reply({ scores: { 'node-0': 10, 'node-1': 20, 'node-2': 30 } }) });
-    const { gateway: g } = gateway([
+    const { gateway: g } = await gateway([
       { name: 'cost', endpoint: cost.url, extensionPoints: ['score'], weight: 2 },
       { name: 'fixed', endpoint: fixed.url, extensionPoints: ['score'] },
     ]);
@@ -113,7 +113,7 @@ describe('extension point semantics (the example cost-tracking plugin)', () => {
   test('preBind: patches merge in plugin order, the later plugin winning a key both set', async () => {
     const cost = await plugin();
     const team = await plugin({ decide: () => reply({ patch: { labels: { 'schedmesh.io/cost-tracked': 'false', team: 'a' } } }) });
-    const { gateway: g } = gateway([
+    const { gateway: g } = await gateway([
       { name: 'cost', endpoint: cost.url, extensionPoints: ['preBind'] },
       { name: 'team', endpoint: team.url, extensionPoints: ['preBind'] },
     ]);
@@ -126,7 +126,7 @@ describe('extension point semantics (the example cost-tracking plugin)', () => {
   test('permit: Wait is the verdict of the first plugin that does not succeed', async () => {
     const ok = await plugin();
     const gang = await plugin({ decide: () => reply({ status: 'Wait', reasons: ['waiting for 2 more members'] }) });
-    const { gateway: g } = gateway([
+    const { gateway: g } = await gateway([
       { name: 'ok', endpoint: ok.url, extensionPoints: ['permit'] },
       { name: 'gang', endpoint: gang.url, extensionPoints: ['permit'] },
     ]);
@@ -145,14 +145,14 @@ describe('extension point semantics (the example cost-tracking plugin)', () => {
       return timedOut ? { status: 503, body: { error: 'the other plugins were never asked' } } : reply({});
     };
     const slow = await Promise.all([1, 2, 3].map(() => plugin({ decide })));
-    const { gateway: g } = gateway(slow.map((p, i) => ({ name: `slow-${i}`, endpoint: p.url, extensionPoints: ['preFilter'], timeout: '30s' })));
+    const { gateway: g } = await gateway(slow.map((p, i) => ({ name: `slow-${i}`, endpoint: p.url, extensionPoints: ['preFilter'], timeout: '30s' })));
     const result = await invoke(g, 'preFilter', makePod());
     expect(result.results.map((r) => r.code)).toEqual([Code.CODE_SUCCESS, Code.CODE_SUCCESS, Code.CODE_SUCCESS]);
   }, 30_000);
 
   test('tenants: a plugin is not called for pods of other namespaces', async () => {
     const p = await plugin();
-    const { gateway: g } = gateway([{ name: 'team-b-only', endpoint: p.url, extensionPoints: ['preFilter'], tenants: ['team-b'] }]);
+    const { gateway: g } = await gateway([{ name: 'team-b-only', endpoint: p.url, extensionPoints: ['preFilter'], tenants: ['team-b'] }]);
     const result = await invoke(g, 'preFilter', makePod({ namespace: 'team-a' }));
     expect(result.code).toBe(Code.CODE_SUCCESS);
     expect(result.results[0]).toMatchObject({ code: Code.CODE_SKIP, reasons: ['namespace "team-a" is not among the plugin\'s tenants'] });
@@ -164,7 +164,7 @@ describe('extension point semantics (the example cost-tracking plugin)', () => {
   test('asking for plugins: only those are called; an unknown one or one not at the point is INVALID_ARGUMENT', async () => {
     const a = await plugin();
     const b = await plugin();
-    const { gateway: g } = gateway([
+    const { gateway: g } = await gateway([
       { name: 'a', endpoint: a.url, extensionPoints: ['preFilter'] },
       { name: 'b', endpoint: b.url, extensionPoints: ['preFilter', 'filter'] },
     ]);
@@ -182,7 +182,7 @@ describe('failures and the failurePolicy', () => {
     ['Fail', 'ERROR', 'ERROR', Code.CODE_ERROR, Code.CODE_ERROR, []],
   ])('failurePolicy %s: a plugin answering 503 is %s and the invocation %s', async (policy, _p, _o, pluginCode, overall, feasible) => {
     const p = await plugin({ decide: () => ({ status: 503, body: { error: 'overloaded' } }) });
-    const { gateway: g, registry } = gateway([{ name: 'flaky', endpoint: p.url, extensionPoints: ['filter'], failurePolicy: policy }]);
+    const { gateway: g, registry } = await gateway([{ name: 'flaky', endpoint: p.url, extensionPoints: ['filter'], failurePolicy: policy }]);
     const result = await invoke(g, 'filter', makePod(), makeNodes(2));
     expect(result.code).toBe(overall);
     expect(result.feasible).toEqual(feasible);
@@ -205,7 +205,7 @@ describe('failures and the failurePolicy', () => {
     ['HTTP 404', 'http_status', 'preFilter', { status: 404, body: { error: 'no such route' } }, /HTTP 404: \{"error":"no such route"\}/],
   ])('an answer with %s is a %s failure, never a crash', async (_what, kind, point, answer, message) => {
     const p = await plugin({ decide: () => answer });
-    const { gateway: g, registry } = gateway([{ name: 'odd', endpoint: p.url, extensionPoints: [point], failurePolicy: 'Ignore' }]);
+    const { gateway: g, registry } = await gateway([{ name: 'odd', endpoint: p.url, extensionPoints: [point], failurePolicy: 'Ignore' }]);
     const result = await invoke(g, point, makePod(), makeNodes(1));
     expect(result.code).toBe(Code.CODE_SUCCESS);
     expect(result.results[0]!.code).toBe(Code.CODE_SKIP);
@@ -216,7 +216,7 @@ describe('failures and the failurePolicy', () => {
 
   test('a plugin that is down is a network failure', async () => {
     const port = await freePort();
-    const { gateway: g, registry } = gateway([{ name: 'gone', endpoint: `http://127.0.0.1:${port}/`, extensionPoints: ['preFilter'] }]);
+    const { gateway: g, registry } = await gateway([{ name: 'gone', endpoint: `http://127.0.0.1:${port}/`, extensionPoints: ['preFilter'] }]);
     const result = await invoke(g, 'preFilter', makePod());
     expect(result).toMatchObject({ code: Code.CODE_ERROR, plugin: 'gone' });
     expect(result.results[0]!.failure).toMatchObject({ kind: 'network', message: expect.stringContaining('ECONNREFUSED') });
@@ -229,7 +229,7 @@ describe('timeouts', () => {
     const timeoutMs = 150;
     const pluginDelayMs = 10_000;
     const p = await plugin({ decide: () => ({ ...reply({}), delayMs: pluginDelayMs }) });
-    const { gateway: g } = gateway([
+    const { gateway: g } = await gateway([
       { name: 'slow', endpoint: p.url, extensionPoints: ['score'], timeout: `${timeoutMs}ms`, failurePolicy: 'Ignore', breaker: { failures: 1000 } },
     ]);
     const latencies: number[] = [];
@@ -255,7 +255,7 @@ describe('timeouts', () => {
   test('the timeout covers retries: attempts stop when the budget is spent', async () => {
     // Ten attempts of 300 ms would take over 3 s; the budget is 500 ms.
     const p = await plugin({ decide: () => ({ status: 503, delayMs: 300 }) });
-    const { gateway: g } = gateway([
+    const { gateway: g } = await gateway([
       { name: 'slow-flaky', endpoint: p.url, extensionPoints: ['filter'], timeout: '500ms', retry: { attempts: 10, backoff: '10ms' }, failurePolicy: 'Ignore' },
     ]);
     const started = performance.now();
@@ -275,7 +275,7 @@ describe('retries', () => {
 
   test('at filter (read-only) a transient failure is retried with backoff', async () => {
     const p = await plugin(failingFirst(2));
-    const { gateway: g } = gateway([{ name: 'flaky', endpoint: p.url, extensionPoints: ['filter'], retry: { attempts: 3, backoff: '10ms' } }]);
+    const { gateway: g } = await gateway([{ name: 'flaky', endpoint: p.url, extensionPoints: ['filter'], retry: { attempts: 3, backoff: '10ms' } }]);
     const result = await invoke(g, 'filter', makePod(), makeNodes(2));
     expect(result.code).toBe(Code.CODE_SUCCESS);
     expect(p.requests.map((r) => r.headers['x-schedmesh-attempt'])).toEqual(['1', '2', '3']);
@@ -284,14 +284,14 @@ describe('retries', () => {
 
   test('a 4xx is not retried: the same request would get the same answer', async () => {
     const p = await plugin(failingFirst(1, 400));
-    const { gateway: g } = gateway([{ name: 'strict', endpoint: p.url, extensionPoints: ['filter'], retry: { attempts: 3, backoff: '10ms' } }]);
+    const { gateway: g } = await gateway([{ name: 'strict', endpoint: p.url, extensionPoints: ['filter'], retry: { attempts: 3, backoff: '10ms' } }]);
     expect((await invoke(g, 'filter', makePod(), makeNodes(1))).code).toBe(Code.CODE_ERROR);
     expect(p.requests).toHaveLength(1);
   });
 
   test('at preBind a request the plugin may have acted on is never repeated', async () => {
     const p = await plugin(failingFirst(1));
-    const { gateway: g } = gateway([{ name: 'mutator', endpoint: p.url, extensionPoints: ['preBind'], retry: { attempts: 3, backoff: '10ms' } }]);
+    const { gateway: g } = await gateway([{ name: 'mutator', endpoint: p.url, extensionPoints: ['preBind'], retry: { attempts: 3, backoff: '10ms' } }]);
     const result = await invoke(g, 'preBind', makePod(), makeNodes(1));
     expect(result).toMatchObject({ code: Code.CODE_ERROR, plugin: 'mutator' });
     expect(p.requests).toHaveLength(1);
@@ -299,7 +299,7 @@ describe('retries', () => {
 
   test('at preBind a request that never reached the plugin (connection refused) is retried', async () => {
     const port = await freePort();
-    const { gateway: g } = gateway([
+    const { gateway: g } = await gateway([
       { name: 'restarting', endpoint: `http://127.0.0.1:${port}/`, extensionPoints: ['preBind'], timeout: '3s', retry: { attempts: 4, backoff: '300ms' } },
     ]);
     const pending = invoke(g, 'preBind', makePod(), makeNodes(1));
@@ -318,7 +318,7 @@ describe('circuit breaker', () => {
   test('opens after the configured consecutive failures, fails fast, and recovers through a half-open probe', async () => {
     let healthy = false;
     const p = await plugin({ decide: () => (healthy ? reply({}) : { status: 500, body: { error: 'down' } }) });
-    const { gateway: g, registry } = gateway([
+    const { gateway: g, registry } = await gateway([
       // halfOpenAfter is long enough that no stall of a busy machine between two calls turns "open" into "half-open".
       { name: 'fragile', endpoint: p.url, extensionPoints: ['preFilter'], breaker: { failures: 3, halfOpenAfter: '2s' } },
     ]);
@@ -349,9 +349,35 @@ describe('circuit breaker', () => {
     expect(await metricValue(registry, 'schedmesh_gateway_plugin_errors_total', { plugin: 'fragile', kind: 'breaker_open' })).toBe(2);
   });
 
+  test('a caller whose input the plugin refuses (4xx) or answers badly cannot open the breaker for everyone', async () => {
+    let down = false;
+    const p = await plugin({
+      decide: (request) => {
+        if (down) return { status: 503, body: { error: 'down' } };
+        const hostile = request.pod.labels?.hostile;
+        if (hostile === '400') return { status: 400, body: { error: 'pod spec refused' } };
+        if (hostile === 'garbage') return { raw: '<html>refused</html>' };
+        return reply({});
+      },
+    });
+    const { gateway: g } = await gateway([{ name: 'guard', endpoint: p.url, extensionPoints: ['preFilter'], breaker: { failures: 2, halfOpenAfter: '1h' } }]);
+    const state = (): string => g.listPlugins().plugins[0]!.breakerState;
+    for (let i = 0; i < 10; i++) {
+      const result = await invoke(g, 'preFilter', makePod({ labels: { hostile: i % 2 === 0 ? '400' : 'garbage' } }));
+      expect(result.results[0]!.failure?.kind).toBe(i % 2 === 0 ? 'http_status' : 'bad_response');
+    }
+    expect(state()).toBe('closed');
+    expect((await invoke(g, 'preFilter', makePod())).code).toBe(Code.CODE_SUCCESS);
+    // The plugin itself failing still opens it.
+    down = true;
+    for (let i = 0; i < 2; i++) expect((await invoke(g, 'preFilter', makePod())).results[0]!.failure?.kind).toBe('http_status');
+    expect(state()).toBe('open');
+    expect((await invoke(g, 'preFilter', makePod())).results[0]!.failure?.kind).toBe('breaker_open');
+  });
+
   test('the caller cancelling is not a plugin failure: it reaches the HTTP request and the breaker stays closed', async () => {
     const p = await plugin({ decide: () => ({ ...reply({}), delayMs: 5000 }) });
-    const { gateway: g } = gateway([{ name: 'slow', endpoint: p.url, extensionPoints: ['filter'], timeout: '10s', breaker: { failures: 1 } }]);
+    const { gateway: g } = await gateway([{ name: 'slow', endpoint: p.url, extensionPoints: ['filter'], timeout: '10s', breaker: { failures: 1 } }]);
     const controller = new AbortController();
     const pending = g.invoke({ point: 'filter', pod: makePod(), nodes: makeNodes(2), plugins: [] }, controller.signal);
     await pollUntil(async () => (p.requests.length === 1 ? true : undefined), { what: 'the request at the plugin', timeoutMs: 10_000, intervalMs: 10 });
@@ -368,7 +394,7 @@ describe('circuit breaker', () => {
 describe('result cache', () => {
   test('the same pod and node set is answered from the cache; another pod version or node set is not', async () => {
     const p = await plugin();
-    const { gateway: g, registry } = gateway([{ name: 'cost', endpoint: p.url, extensionPoints: ['filter'], cache: { ttl: '30s' } }]);
+    const { gateway: g, registry } = await gateway([{ name: 'cost', endpoint: p.url, extensionPoints: ['filter'], cache: { ttl: '30s' } }]);
     const nodes = makeNodes(3, (i) => (i === 0 ? { 'schedmesh.io/cost-tier': 'premium' } : {}));
     const first = await invoke(g, 'filter', makePod(), nodes);
     const second = await invoke(g, 'filter', makePod(), [...nodes].reverse());
@@ -385,11 +411,38 @@ describe('result cache', () => {
     expect(await metricValue(registry, 'schedmesh_gateway_plugin_cache_misses_total', { plugin: 'cost', point: 'filter' })).toBe(4);
   });
 
+  test('an answer is not served for a node that shares its name and resourceVersion but not its content (a planted answer)', async () => {
+    const p = await plugin();
+    const { gateway: g } = await gateway([{ name: 'cost', endpoint: p.url, extensionPoints: ['filter'], cache: { ttl: '30s' } }]);
+    // One caller plants the answer for node-0@1 labelled premium (rejected for this pod) …
+    const planted = await invoke(g, 'filter', makePod(), makeNodes(1, () => ({ 'schedmesh.io/cost-tier': 'premium' })));
+    expect(planted.feasible).toEqual([]);
+    // … the same name and resourceVersion with other content is asked afresh and gets its own answer.
+    const honest = await invoke(g, 'filter', makePod(), makeNodes(1, () => ({ 'schedmesh.io/cost-tier': 'standard' })));
+    expect(honest.results[0]!.cached).toBe(false);
+    expect(honest.feasible).toEqual(['node-0']);
+    expect(p.requests).toHaveLength(2);
+    expect(p.requests[1]!.body.nodes[0]!.labels).toEqual({ 'schedmesh.io/cost-tier': 'standard' });
+    // Each content keeps its own answer.
+    expect((await invoke(g, 'filter', makePod(), makeNodes(1, () => ({ 'schedmesh.io/cost-tier': 'premium' })))).results[0]).toMatchObject({ cached: true });
+    expect(p.requests).toHaveLength(2);
+  });
+
+  test('a reloaded plugin does not serve answers cached under its previous configuration', async () => {
+    const p = await plugin();
+    const { gateway: g } = await gateway([{ name: 'cost', endpoint: p.url, extensionPoints: ['filter'], cache: { ttl: '30s' } }]);
+    await invoke(g, 'filter', makePod(), makeNodes(2));
+    expect((await invoke(g, 'filter', makePod(), makeNodes(2))).results[0]!.cached).toBe(true);
+    await g.reload(pluginsYaml([{ name: 'cost', endpoint: p.url, extensionPoints: ['filter'], cache: { ttl: '30s' }, timeout: '1s' }]));
+    expect((await invoke(g, 'filter', makePod(), makeNodes(2))).results[0]!.cached).toBe(false);
+    expect(p.requests).toHaveLength(2);
+  });
+
   test('entries expire after the ttl; failures are never cached', async () => {
     let fail = true;
     const p = await plugin({ decide: () => (fail ? { status: 500 } : reply({})) });
     // A ttl long enough that the call right after the one cached is inside it however busy the machine is.
-    const { gateway: g } = gateway([{ name: 'c', endpoint: p.url, extensionPoints: ['preFilter'], cache: { ttl: '2s' }, failurePolicy: 'Ignore' }]);
+    const { gateway: g } = await gateway([{ name: 'c', endpoint: p.url, extensionPoints: ['preFilter'], cache: { ttl: '2s' }, failurePolicy: 'Ignore' }]);
     await invoke(g, 'preFilter', makePod());
     fail = false;
     await invoke(g, 'preFilter', makePod());
@@ -402,7 +455,7 @@ describe('result cache', () => {
 
   test('answers at preBind are never cached', async () => {
     const p = await plugin();
-    const { gateway: g } = gateway([{ name: 'c', endpoint: p.url, extensionPoints: ['filter', 'preBind'], cache: { ttl: '30s' } }]);
+    const { gateway: g } = await gateway([{ name: 'c', endpoint: p.url, extensionPoints: ['filter', 'preBind'], cache: { ttl: '30s' } }]);
     await invoke(g, 'preBind', makePod(), makeNodes(1));
     await invoke(g, 'preBind', makePod(), makeNodes(1));
     expect(p.requests).toHaveLength(2);

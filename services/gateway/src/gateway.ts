@@ -1,17 +1,19 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
-import { Code, Node, Pod } from '@schedmesh/proto/v1/types';
+import { Code } from '@schedmesh/proto/v1/types';
+import type { Node, Pod } from '@schedmesh/proto/v1/types';
 import { InvalidArgumentError } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
+import { InvocationPayload } from './invocation-payload.js';
 import { GatewayMetrics } from './metrics.js';
 import type { BreakerStateName } from './metrics.js';
 import { mergeResults } from './merge.js';
 import type { InvokeResult, PluginResultView } from './merge.js';
 import { PluginClient } from './plugin-client.js';
 import type { CallInput, CallOutcome } from './plugin-client.js';
-import { PluginConfigError, loadPluginConfig } from './plugin-config.js';
-import type { LoadedPluginConfig, SecretSources } from './plugin-config.js';
+import { PluginConfigError, loadPluginConfig, parsePluginConfig } from './plugin-config.js';
+import type { LoadedPluginConfig, PluginPolicy, SecretSources } from './plugin-config.js';
 import type { PointName } from './points.js';
 import type { ProtocolName } from './protocols.js';
 
@@ -26,6 +28,8 @@ export interface GatewayOptions {
   maxResponseBytes?: number;
   /** Where secretEnv values come from (default process.env). */
   secrets?: SecretSources;
+  /** What plugin documents may do: secret roots, endpoints, credentials over http (default {@link defaultPluginPolicy}). */
+  policy?: PluginPolicy;
 }
 
 /** An invocation, validated by the caller (server.ts): a pod with a uid, named nodes. */
@@ -76,12 +80,15 @@ export class Gateway {
   readonly #metrics: GatewayMetrics;
   #clients: ReadonlyMap<string, PluginClient> = new Map();
   #version = '';
+  /** Reloads run one at a time, in the order they arrived: the last one received is the one in force. */
+  #reloads: Promise<unknown> = Promise.resolve();
+  #closed = false;
 
   /** A gateway with no plugins; {@link reload} gives it its configuration. */
   constructor(options: GatewayOptions) {
     this.#options = options;
     this.#metrics = new GatewayMetrics(options.metrics);
-    this.#version = loadPluginConfig('', '(empty)').version;
+    this.#version = parsePluginConfig('', '(empty)').version;
   }
 
   /** Fingerprint of the configuration in force. */
@@ -93,13 +100,20 @@ export class Gateway {
    * Validates `yamlText` and puts it in force. Plugins whose definition and
    * secrets are unchanged keep their client (breaker state, cache,
    * connections); replaced ones finish their calls in flight, then close.
-   * An invalid configuration throws {@link PluginConfigError} naming every
-   * wrong field, and the configuration in force stays.
+   * An invalid configuration rejects with {@link PluginConfigError} naming
+   * every wrong field, and the configuration in force stays. Secret files are
+   * read asynchronously; reloads are applied one at a time, in call order.
    */
-  reload(yamlText: string, origin: ConfigOrigin = { source: 'ConfigMap', kind: 'configmap' }): ReloadResult {
+  reload(yamlText: string, origin: ConfigOrigin = { source: 'ConfigMap', kind: 'configmap' }): Promise<ReloadResult> {
+    const applied = this.#reloads.then(() => this.#reload(yamlText, origin));
+    this.#reloads = applied.catch(() => undefined);
+    return applied;
+  }
+
+  async #reload(yamlText: string, origin: ConfigOrigin): Promise<ReloadResult> {
     let loaded: LoadedPluginConfig;
     try {
-      loaded = loadPluginConfig(yamlText, origin.source, this.#options.secrets);
+      loaded = await loadPluginConfig(yamlText, origin.source, { ...this.#options.secrets, ...(this.#options.policy ? { policy: this.#options.policy } : {}) });
     } catch (err) {
       this.#metrics.reload(origin.kind, 'rejected');
       if (err instanceof PluginConfigError) {
@@ -107,6 +121,7 @@ export class Gateway {
       }
       throw err;
     }
+    if (this.#closed) return { version: this.#version, changed: false, plugins: [] };
     const old = this.#clients;
     const next = new Map<string, PluginClient>();
     let changed = loaded.version !== this.#version || loaded.plugins.length !== old.size;
@@ -156,14 +171,12 @@ export class Gateway {
   async invoke(input: InvokeInput, signal: AbortSignal): Promise<InvokeResult> {
     const clients = this.#select(input);
     const nodeNames = input.nodes.map((n) => n.name);
-    let payload: { podJson: string; nodesJson: string } | undefined;
     const call: Omit<CallInput, 'signal'> = {
       point: input.point,
       pod: input.pod,
       requestId: randomUUID(),
-      payload: () => (payload ??= { podJson: JSON.stringify(Pod.toJSON(input.pod)), nodesJson: JSON.stringify(input.nodes.map((n) => Node.toJSON(n))) }),
+      payload: new InvocationPayload(input.pod, input.nodes),
       candidates: new Set(nodeNames),
-      cacheKey: `${podFingerprint(input.pod)}|${nodeSetFingerprint(input.nodes)}`,
     };
     const namespace = input.pod.namespace;
     const results = await Promise.all(
@@ -180,6 +193,7 @@ export class Gateway {
 
   /** Closes every plugin's connections. */
   async close(): Promise<void> {
+    this.#closed = true;
     const clients = [...this.#clients.values()];
     this.#clients = new Map();
     await Promise.all(clients.map((c) => c.close()));
@@ -211,7 +225,8 @@ function toView(client: PluginClient, point: PointName, nodes: readonly string[]
   if (!outcome.ok) {
     const { kind, message } = outcome.failure;
     const ignored = plugin.failurePolicy === 'Ignore';
-    const reason = `plugin call failed (${kind}): ${message}${ignored ? '; ignored by failurePolicy Ignore' : ''}`;
+    // The caller gets the gateway's reason, never the plugin's words (M6); the log has the diagnosis.
+    const reason = `plugin call failed (${kind}): ${outcome.failure.reason}${ignored ? '; ignored by failurePolicy Ignore' : ''}`;
     return { ...view(client, ignored ? Code.CODE_SKIP : Code.CODE_ERROR, [reason]), durationMs: outcome.durationMs, failure: { kind, message } };
   }
   const { answer } = outcome;
@@ -229,19 +244,4 @@ function toView(client: PluginClient, point: PointName, nodes: readonly string[]
     cached: outcome.cached,
     durationMs: outcome.durationMs,
   };
-}
-
-/** The pod's content hash: any change of the pod (a new resourceVersion or not) is a new key. */
-function podFingerprint(pod: Pod): string {
-  return createHash('sha256').update(Pod.encode(pod).finish()).digest('base64url');
-}
-
-/**
- * The node set's fingerprint, independent of order: each node by name and
- * resourceVersion (which changes with every change of the node), or by its
- * content hash when it carries no resourceVersion.
- */
-function nodeSetFingerprint(nodes: readonly Node[]): string {
-  const parts = nodes.map((n) => `${n.name}@${n.resourceVersion || createHash('sha256').update(Node.encode(n).finish()).digest('base64url')}`).sort();
-  return createHash('sha256').update(parts.join('\n')).digest('base64url');
 }

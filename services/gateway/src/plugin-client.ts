@@ -22,6 +22,7 @@ import type { BreakerStateName, GatewayMetrics } from './metrics.js';
 import type { ResolvedPlugin } from './plugin-config.js';
 import { PluginHttp } from './plugin-http.js';
 import type { PluginAnswer } from './protocol.js';
+import type { InvocationPayload } from './invocation-payload.js';
 import { protocols } from './protocols.js';
 import type { PluginProtocol } from './protocols.js';
 import { readOnlyPoints } from './points.js';
@@ -37,11 +38,9 @@ export interface CallInput {
   /** Same for every plugin and every attempt of one invocation. */
   requestId: string;
   /** The pod and nodes, serialized once per invocation and only if some plugin needs them. */
-  payload(): { podJson: string; nodesJson: string };
+  payload: InvocationPayload;
   /** Names of the nodes sent (answers may only name these). */
   candidates: ReadonlySet<string>;
-  /** Fingerprint of the pod and the node set (see Gateway): with the point, the cache key. */
-  cacheKey: string;
   /** The caller's signal: aborting it cancels the HTTP request. */
   signal: AbortSignal;
 }
@@ -100,7 +99,8 @@ export class PluginClient {
     this.#http = new PluginHttp({ endpoint: plugin.endpoint, maxResponseBytes: options.maxResponseBytes, ...(plugin.tls ? { tls: plugin.tls } : {}) });
     this.#signer = new RequestSigner({ ...(plugin.jwt ? { jwt: plugin.jwt } : {}), ...(plugin.hmac ? { hmac: plugin.hmac } : {}) });
     this.#breaker = circuitBreaker(
-      handleWhen((err) => err instanceof PluginCallError),
+      // Only failures that say the plugin is unwell: a 4xx or a malformed answer may be one caller's doing (M7).
+      handleWhen((err) => err instanceof PluginCallError && err.unhealthy),
       { halfOpenAfter: plugin.breaker.halfOpenAfterMs, breaker: new ConsecutiveBreaker(plugin.breaker.failures) },
     );
     this.#breaker.onStateChange((state) => {
@@ -134,7 +134,9 @@ export class PluginClient {
     const { plugin } = this;
     const started = performance.now();
     const cache = readOnlyPoints.has(input.point) ? this.#cache : undefined;
-    const key = `${input.point}|${input.cacheKey}`;
+    // The cache belongs to this client, which exists per plugin name and fingerprint (definition and secrets):
+    // with the point and the digest of what is sent, nothing another input or configuration produced can match.
+    const key = cache ? `${plugin.fingerprint}|${input.point}|${input.payload.contentKey}` : '';
     if (cache) {
       const hit = cache.get(key);
       this.#options.metrics.cache(plugin.name, input.point, hit !== undefined);
@@ -151,7 +153,7 @@ export class PluginClient {
       if (err instanceof CallCancelledError) throw err;
       const durationMs = performance.now() - started;
       const failure = isBrokenCircuitError(err)
-        ? new PluginCallError('breaker_open', `circuit breaker open after ${plugin.breaker.failures} consecutive failures; next probe within ${plugin.breaker.halfOpenAfterMs} ms`)
+        ? breakerOpen(plugin)
         : err instanceof PluginCallError
           ? err
           : new PluginCallError('internal', (err as Error).message, { cause: err });
@@ -169,18 +171,22 @@ export class PluginClient {
 
   /** Timeout and retries around the HTTP exchange; maps what escapes to PluginCallError or CallCancelledError. */
   async #guarded(input: CallInput): Promise<PluginAnswer> {
-    const { podJson, nodesJson } = input.payload();
+    const { podJson, nodesJson } = input.payload;
     const body = this.#protocol.requestBody({ requestId: input.requestId, plugin: this.plugin.name, point: input.point, podJson, nodesJson, pod: input.pod });
     const retryPolicy = readOnlyPoints.has(input.point) ? this.#retryReadOnly : this.#retryOther;
+    // Without retries (the default) the retry policy would only add an AbortController per call.
+    const once = this.plugin.retry.attempts === 1;
     try {
       return await this.#timeout.execute(
-        ({ signal }) => retryPolicy.execute(({ attempt, signal: attemptSignal }) => this.#attempt(input, body, attempt + 1, attemptSignal), signal),
+        ({ signal }) =>
+          once ? this.#attempt(input, body, 1, signal) : retryPolicy.execute(({ attempt, signal: attemptSignal }) => this.#attempt(input, body, attempt + 1, attemptSignal), signal),
         input.signal,
       );
     } catch (err) {
       if (input.signal.aborted) throw new CallCancelledError({ cause: err });
       if (err instanceof TaskCancelledError) {
-        throw new PluginCallError('timeout', `no answer within ${this.plugin.timeoutMs} ms`, { cause: err });
+        const message = `no answer within ${this.plugin.timeoutMs} ms`;
+        throw new PluginCallError('timeout', message, { reason: message, cause: err });
       }
       throw err;
     }
@@ -197,7 +203,7 @@ export class PluginClient {
     injectHttpTraceHeaders(headers);
     await this.#signer.sign(headers, body);
     const json = await this.#http.post(body, headers, signal);
-    return this.#protocol.interpret(json, { point: input.point, candidates: input.candidates, podJson: input.payload().podJson, tagsAs: this.plugin.tagsAs });
+    return this.#protocol.interpret(json, { point: input.point, candidates: input.candidates, podJson: input.payload.podJson, tagsAs: this.plugin.tagsAs });
   }
 
   async #traced<T>(input: CallInput, fn: () => Promise<T>): Promise<T> {
@@ -224,6 +230,11 @@ export class PluginClient {
     });
     return this.#closed;
   }
+}
+
+function breakerOpen(plugin: ResolvedPlugin): PluginCallError {
+  const message = `circuit breaker open after ${plugin.breaker.failures} consecutive failures; next probe within ${plugin.breaker.halfOpenAfterMs} ms`;
+  return new PluginCallError('breaker_open', message, { reason: message });
 }
 
 function describe(reason: { error: Error } | { value: unknown } | undefined): string | undefined {

@@ -1,18 +1,19 @@
 import { createHash, createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isDns1123Label } from '@schedmesh/model';
 import { WIRE_EXTENSION_POINTS } from '@schedmesh/framework';
 import { ConfigError, duration } from '@schedmesh/runtime';
 import { canonicalJson } from './canonical-json.js';
+import { EndpointPolicy } from './endpoint-policy.js';
 import { readOnlyPoints } from './points.js';
 import { PLUGIN_API_VERSION } from './protocol.js';
 import { PROTOCOL_NAMES, protocols } from './protocols.js';
 import type { ProtocolName } from './protocols.js';
 import type { PointName } from './points.js';
 import { Secret } from './secret.js';
+import { DEFAULT_SECRET_ROOTS, SecretFileError, readSecretFile } from './secret-file.js';
 
 /**
  * The plugin configuration: a YAML document listing the external REST plugins,
@@ -272,6 +273,28 @@ export interface SecretSources {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * What the service configuration (`gateway.*`) lets a plugin document do. The
+ * document may come from a ConfigMap, so these bounds are not its to set.
+ */
+export interface PluginPolicy {
+  /** Directories that secret and TLS files must lie in, symlinks resolved (`gateway.secretRoots`). */
+  readonly secretRoots: readonly string[];
+  /** Which endpoints may be called (`gateway.allowedEndpoints`). */
+  readonly endpoints: EndpointPolicy;
+  /** Allow JWT and HMAC credentials over plain http (`gateway.insecureCredentialsOverHttp`; development only). */
+  readonly insecureCredentialsOverHttp: boolean;
+}
+
+/** The policy without service configuration: the default secret roots, no link-local endpoints, credentials over https only. */
+export const defaultPluginPolicy: PluginPolicy = { secretRoots: DEFAULT_SECRET_ROOTS, endpoints: EndpointPolicy.default, insecureCredentialsOverHttp: false };
+
+/** Options of {@link loadPluginConfig}. */
+export interface PluginConfigOptions extends SecretSources {
+  /** Default {@link defaultPluginPolicy}. */
+  policy?: PluginPolicy;
+}
+
 /** An invalid plugin configuration; the one in force stays. `issues` name every wrong field. */
 export class PluginConfigError extends ConfigError {
   readonly source: string;
@@ -284,12 +307,13 @@ export class PluginConfigError extends ConfigError {
 const secretLikeKeys = new Set(['secret', 'password', 'token', 'key', 'privatekey', 'apikey', 'bearer', 'clientsecret']);
 
 /**
- * Parses, validates and resolves a plugin configuration. `source` names where
- * the text came from in error messages ("/etc/schedmesh/plugins.yaml",
+ * Parses and validates a plugin configuration against `policy`, without
+ * reading any secret: the document and its version. `source` names where the
+ * text came from in error messages ("/etc/schedmesh/plugins.yaml",
  * "ConfigMap schedmesh/plugins"). Throws {@link PluginConfigError} listing
  * every problem with its field path.
  */
-export function loadPluginConfig(yamlText: string, source: string, sources: SecretSources = {}): LoadedPluginConfig {
+export function parsePluginConfig(yamlText: string, source: string, policy: PluginPolicy = defaultPluginPolicy): { document: PluginConfigDocument; version: string } {
   let raw: unknown;
   try {
     raw = parseYaml(yamlText);
@@ -299,12 +323,40 @@ export function loadPluginConfig(yamlText: string, source: string, sources: Secr
   raw ??= {};
   const parsed = pluginConfigSchema.safeParse(raw);
   if (!parsed.success) throw new PluginConfigError(source, parsed.error.issues.flatMap((issue) => describeIssue(issue, raw)));
-
-  const issues: string[] = [];
-  const env = sources.env ?? process.env;
-  const plugins = parsed.data.plugins.map((definition, i) => resolvePlugin(definition, `plugins[${i}]`, env, issues));
+  const issues = parsed.data.plugins.flatMap((definition, i) => policyIssues(definition, `plugins[${i}]`, policy));
   if (issues.length > 0) throw new PluginConfigError(source, issues);
-  return { plugins: plugins as ResolvedPlugin[], version: sha256(canonicalJson(parsed.data)).slice(0, 16) };
+  return { document: parsed.data, version: sha256(canonicalJson(parsed.data)).slice(0, 16) };
+}
+
+/**
+ * Parses, validates and resolves a plugin configuration: {@link parsePluginConfig},
+ * then every secret and TLS file read (asynchronously, under the policy's
+ * roots). Throws {@link PluginConfigError} listing every problem.
+ */
+export async function loadPluginConfig(yamlText: string, source: string, options: PluginConfigOptions = {}): Promise<LoadedPluginConfig> {
+  const policy = options.policy ?? defaultPluginPolicy;
+  const { document, version } = parsePluginConfig(yamlText, source, policy);
+  const issues: string[] = [];
+  const env = options.env ?? process.env;
+  // One file at a time: issues come out in document order, and a plugin's fingerprint covers its files in a fixed order.
+  const plugins: Array<ResolvedPlugin | undefined> = [];
+  for (const [i, definition] of document.plugins.entries()) plugins.push(await resolvePlugin(definition, `plugins[${i}]`, { env, roots: policy.secretRoots }, issues));
+  if (issues.length > 0) throw new PluginConfigError(source, issues);
+  return { plugins: plugins as ResolvedPlugin[], version };
+}
+
+function policyIssues(d: PluginDefinition, at: string, policy: PluginPolicy): string[] {
+  const issues: string[] = [];
+  const suffix = ` (plugin ${JSON.stringify(d.name)})`;
+  const endpoint = new URL(d.endpoint);
+  const problem = policy.endpoints.problem(endpoint);
+  if (problem) issues.push(`${at}.endpoint: ${problem}${suffix}`);
+  if (endpoint.protocol === 'http:' && !policy.insecureCredentialsOverHttp) {
+    for (const kind of ['jwt', 'hmac'] as const) {
+      if (d.auth?.[kind]) issues.push(`${at}.auth.${kind}: credentials go over https only; use an https endpoint (gateway.insecureCredentialsOverHttp allows http in development)${suffix}`);
+    }
+  }
+  return issues;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
@@ -336,25 +388,31 @@ function pluginNameAt(raw: unknown, path: readonly PropertyKey[]): string | unde
   return typeof name === 'string' ? name : undefined;
 }
 
-function resolvePlugin(d: PluginDefinition, at: string, env: NodeJS.ProcessEnv, issues: string[]): ResolvedPlugin | undefined {
+async function resolvePlugin(
+  d: PluginDefinition,
+  at: string,
+  { env, roots }: { env: NodeJS.ProcessEnv; roots: readonly string[] },
+  issues: string[],
+): Promise<ResolvedPlugin | undefined> {
   const material: string[] = [];
   const before = issues.length;
-  const read = (field: string, path: string): Buffer | undefined => {
+  const read = async (field: string, path: string): Promise<Buffer | undefined> => {
     try {
-      const bytes = readFileSync(path);
+      const bytes = await readSecretFile(path, roots);
       material.push(sha256(bytes));
       return bytes;
     } catch (err) {
-      issues.push(`${at}.${field}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}) (plugin ${JSON.stringify(d.name)})`);
+      if (!(err instanceof SecretFileError)) throw err;
+      issues.push(`${at}.${field}: ${err.reason} (plugin ${JSON.stringify(d.name)})`);
       return undefined;
     }
   };
-  const secret = (field: string, file: string | undefined, variable: string | undefined): Secret | undefined => {
+  const secret = async (field: string, file: string | undefined, variable: string | undefined): Promise<Secret | undefined> => {
     let bytes: Buffer | undefined;
     let fieldName = field;
     if (file !== undefined) {
       fieldName = `${field}.secretFile`;
-      const content = read(fieldName, file);
+      const content = await read(fieldName, file);
       if (content) bytes = withoutTrailingNewline(content);
     } else if (variable !== undefined) {
       fieldName = `${field}.secretEnv`;
@@ -377,9 +435,9 @@ function resolvePlugin(d: PluginDefinition, at: string, env: NodeJS.ProcessEnv, 
   let tls: ResolvedTls | undefined;
   const mtls = d.auth?.mtls;
   if (mtls) {
-    const ca = mtls.caFile === undefined ? undefined : read('auth.mtls.caFile', mtls.caFile);
-    const cert = read('auth.mtls.certFile', mtls.certFile);
-    const key = read('auth.mtls.keyFile', mtls.keyFile);
+    const ca = mtls.caFile === undefined ? undefined : await read('auth.mtls.caFile', mtls.caFile);
+    const cert = await read('auth.mtls.certFile', mtls.certFile);
+    const key = await read('auth.mtls.keyFile', mtls.keyFile);
     if (cert && key) tls = { ...(ca ? { ca } : {}), cert, key: new Secret(key), ...(mtls.serverName ? { serverName: mtls.serverName } : {}) };
   }
 
@@ -388,9 +446,9 @@ function resolvePlugin(d: PluginDefinition, at: string, env: NodeJS.ProcessEnv, 
   if (j) {
     let key: Secret | KeyObject | undefined;
     if (j.algorithm === 'HS256') {
-      key = secret('auth.jwt', j.secretFile, j.secretEnv);
+      key = await secret('auth.jwt', j.secretFile, j.secretEnv);
     } else if (j.privateKeyFile !== undefined) {
-      const pem = read('auth.jwt.privateKeyFile', j.privateKeyFile);
+      const pem = await read('auth.jwt.privateKeyFile', j.privateKeyFile);
       if (pem) key = rsaPrivateKey(pem, `${at}.auth.jwt.privateKeyFile`, d.name, issues);
     }
     if (key) {
@@ -401,7 +459,7 @@ function resolvePlugin(d: PluginDefinition, at: string, env: NodeJS.ProcessEnv, 
   let hmac: ResolvedHmac | undefined;
   const h = d.auth?.hmac;
   if (h) {
-    const s = secret('auth.hmac', h.secretFile, h.secretEnv);
+    const s = await secret('auth.hmac', h.secretFile, h.secretEnv);
     if (s) hmac = { keyId: h.keyId, secret: s };
   }
 

@@ -68,12 +68,12 @@ export class PluginHttp {
     if (status < 200 || status > 299) {
       // 5xx, 429 and 408 are the plugin saying "not now"; other statuses would come back the same.
       const transient = status >= 500 || status === 429 || status === 408;
-      throw new PluginCallError('http_status', `HTTP ${status}${text ? `: ${snippet(text)}` : ''}`, { transient });
+      throw new PluginCallError('http_status', `HTTP ${status}${text ? `: ${redactedSnippet(text)}` : ''}`, { reason: `HTTP ${status}`, transient, unhealthy: status >= 500 });
     }
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
-      throw new PluginCallError('bad_response', `the response is not JSON (${(err as Error).message}): ${snippet(text)}`, { cause: err });
+      throw new PluginCallError('bad_response', `the response is not JSON (${(err as Error).message}): ${redactedSnippet(text)}`, { reason: 'the response is not JSON', cause: err });
     }
   }
 
@@ -86,10 +86,13 @@ export class PluginHttp {
     if (signal.aborted) return err;
     const code = (err as { code?: string }).code ?? '';
     if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
-      return new PluginCallError('bad_response', 'the response body is larger than gateway.maxResponseBytes', { cause: err });
+      const reason = 'the response body is larger than gateway.maxResponseBytes';
+      return new PluginCallError('bad_response', reason, { reason, cause: err });
     }
     const message = (err as Error).message || code || String(err);
     return new PluginCallError('network', `${code && !message.includes(code) ? `${code}: ` : ''}${message}`, {
+      // The code only: the message names addresses, which would tell a caller what the gateway can reach.
+      reason: /^[A-Z][A-Z0-9_]*$/.test(code) ? `the connection to the plugin failed (${code})` : 'the connection to the plugin failed',
       cause: err,
       transient: transientCodes.has(code),
       notDelivered: notDeliveredCodes.has(code),
@@ -97,7 +100,13 @@ export class PluginHttp {
   }
 }
 
-function snippet(text: string): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
+// Values after names like these are credentials a plugin may have leaked into an error page.
+const credentialPairs = /\b(password|passwd|pwd|secret|token|api[-_]?key|authorization|bearer|credentials?)\b(\s*[:=]\s*|\s+)("[^"]*"|'[^']*'|[^\s,;&"'}]+)/gi;
+
+/** One line of at most 200 characters of an answer, for the gateway's log: control characters dropped, credential-looking values redacted. */
+export function redactedSnippet(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const oneLine = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const redacted = oneLine.replace(credentialPairs, (_m, name: string, sep: string) => `${name}${sep}[redacted]`);
+  return redacted.length > 200 ? `${redacted.slice(0, 200)}…` : redacted;
 }

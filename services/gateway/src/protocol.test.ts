@@ -61,7 +61,7 @@ describe('the published JSON Schema', () => {
 
   test('the request the gateway sends conforms to the request schema', async () => {
     const p = await startExamplePlugin();
-    const { gateway } = newGateway(pluginsYaml([{ name: 'cost', endpoint: p.url, extensionPoints: ['score'] }]));
+    const { gateway } = await newGateway(pluginsYaml([{ name: 'cost', endpoint: p.url, extensionPoints: ['score'] }]));
     try {
       await gateway.invoke({ point: 'score', pod: makePod(), nodes: makeNodes(2), plugins: [] }, new AbortController().signal);
       const parsed = pluginRequestSchema.safeParse(p.requests[0]!.body);

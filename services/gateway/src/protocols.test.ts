@@ -40,8 +40,8 @@ async function pluginAnswering(decide: () => Reply): Promise<ExamplePlugin> {
   return p;
 }
 
-function gatewayWith(plugins: Array<Record<string, unknown>>, options: Parameters<typeof newGateway>[1] = {}): ReturnType<typeof newGateway> {
-  const made = newGateway(pluginsYaml(plugins), options);
+async function gatewayWith(plugins: Array<Record<string, unknown>>, options: Parameters<typeof newGateway>[1] = {}): ReturnType<typeof newGateway> {
+  const made = await newGateway(pluginsYaml(plugins), options);
   running.gateways.push(made.gateway);
   return made;
 }
@@ -53,7 +53,7 @@ describe('verdict protocol: {allowed, reason}', () => {
     const answer = { allowed: false, reason: 'Missing security attestation' };
     expect(schemas.verdict(answer)).toBe(true);
     const p = await pluginAnswering(() => ({ body: answer }));
-    const { gateway } = gatewayWith([{ name: 'compliance', endpoint: p.url, protocol: 'verdict', extensionPoints: ['preFilter', 'filter'] }]);
+    const { gateway } = await gatewayWith([{ name: 'compliance', endpoint: p.url, protocol: 'verdict', extensionPoints: ['preFilter', 'filter'] }]);
     await expect(invoke(gateway, 'preFilter')).resolves.toMatchObject({
       code: Code.CODE_UNSCHEDULABLE_AND_UNRESOLVABLE,
       plugin: 'compliance',
@@ -73,7 +73,7 @@ describe('verdict protocol: {allowed, reason}', () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     const p = await pluginAnswering(() => ({ body: { allowed: true } }));
-    const { gateway } = gatewayWith([{ name: 'compliance', endpoint: p.url, protocol: 'verdict' }], { tracer: provider.getTracer('protocols-test') });
+    const { gateway } = await gatewayWith([{ name: 'compliance', endpoint: p.url, protocol: 'verdict' }], { tracer: provider.getTracer('protocols-test') });
     await invoke(gateway, 'preFilter');
     const [span] = exporter.getFinishedSpans();
     expect(span?.name).toBe('gateway.plugin compliance');
@@ -89,7 +89,7 @@ describe('verdict protocol: {allowed, reason}', () => {
   ])('%j is %s', async (answer, code, reasons) => {
     expect(schemas.verdict(answer)).toBe(true);
     const p = await pluginAnswering(() => ({ body: answer }));
-    const { gateway } = gatewayWith([{ name: 'compliance', endpoint: p.url, protocol: 'verdict' }]);
+    const { gateway } = await gatewayWith([{ name: 'compliance', endpoint: p.url, protocol: 'verdict' }]);
     await expect(invoke(gateway, 'preFilter')).resolves.toMatchObject({ code, reasons });
   });
 });
@@ -100,7 +100,7 @@ describe('operation protocol: {operation: "inject_tags", parameters}', () => {
   test('the source design\'s cost tags become the preBind patch, as labels by default', async () => {
     expect(schemas.operation(costTags)).toBe(true);
     const p = await pluginAnswering(() => ({ body: costTags }));
-    const { gateway } = gatewayWith([{ name: 'cost-tracking', endpoint: p.url, protocol: 'operation' }]);
+    const { gateway } = await gatewayWith([{ name: 'cost-tracking', endpoint: p.url, protocol: 'operation' }]);
     const result = await invoke(gateway, 'preBind');
     expect(result.code).toBe(Code.CODE_SUCCESS);
     expect(result.patch).toEqual({ labels: { cost_center: 'rd-department-42', project_code: 'PX-2025-05' }, annotations: {} });
@@ -110,13 +110,13 @@ describe('operation protocol: {operation: "inject_tags", parameters}', () => {
 
   test('with injectTagsAs: annotations they become annotations, which may hold any value', async () => {
     const p = await pluginAnswering(() => ({ body: { operation: 'inject_tags', parameters: { 'example.com/owner': 'R&D department, floor 4' } } }));
-    const { gateway } = gatewayWith([{ name: 'owner', endpoint: p.url, protocol: 'operation', injectTagsAs: 'annotations' }]);
+    const { gateway } = await gatewayWith([{ name: 'owner', endpoint: p.url, protocol: 'operation', injectTagsAs: 'annotations' }]);
     expect((await invoke(gateway, 'preBind')).patch).toEqual({ labels: {}, annotations: { 'example.com/owner': 'R&D department, floor 4' } });
   });
 
   test('a tag value that is not a label value is a bad_response naming the tag', async () => {
     const p = await pluginAnswering(() => ({ body: { operation: 'inject_tags', parameters: { owner: 'R&D department' } } }));
-    const { gateway } = gatewayWith([{ name: 'owner', endpoint: p.url, protocol: 'operation' }]);
+    const { gateway } = await gatewayWith([{ name: 'owner', endpoint: p.url, protocol: 'operation' }]);
     const result = await invoke(gateway, 'preBind');
     expect(result).toMatchObject({ code: Code.CODE_ERROR, patch: { labels: {}, annotations: {} } });
     expect(result.results[0]!.failure).toMatchObject({ kind: 'bad_response', message: expect.stringMatching(/^parameters\.owner: .*\(tags are injected as labels\)$/) });
@@ -138,7 +138,7 @@ describe('dstack apply-policy protocol: {user, project, spec} → {spec, error}'
 
   test('the request is {user, project, spec}: the pod\'s service account, its namespace, the pod', async () => {
     const p = await dstackPlugin(echo());
-    const { gateway } = gatewayWith([{ name: 'policy', endpoint: p.url, protocol: 'dstack-apply-policy' }]);
+    const { gateway } = await gatewayWith([{ name: 'policy', endpoint: p.url, protocol: 'dstack-apply-policy' }]);
     const pod = makePod({ serviceAccountName: 'trainer' });
     expect((await invoke(gateway, 'preFilter', pod)).code).toBe(Code.CODE_SUCCESS);
     const body = p.requests[0]!.body as unknown as Record<string, unknown>;
@@ -149,7 +149,7 @@ describe('dstack apply-policy protocol: {user, project, spec} → {spec, error}'
 
   test('an error refuses the pod with it', async () => {
     const p = await dstackPlugin((request) => ({ body: { spec: (request as { spec: unknown }).spec, error: 'project team-a is over its GPU quota' } }));
-    const { gateway } = gatewayWith([{ name: 'policy', endpoint: p.url, protocol: 'dstack-apply-policy' }]);
+    const { gateway } = await gatewayWith([{ name: 'policy', endpoint: p.url, protocol: 'dstack-apply-policy' }]);
     expect(schemas.dstackResponse({ spec: {}, error: 'x' })).toBe(true);
     await expect(invoke(gateway, 'preFilter')).resolves.toMatchObject({ code: Code.CODE_UNSCHEDULABLE_AND_UNRESOLVABLE, reasons: ['project team-a is over its GPU quota'] });
   });
@@ -161,7 +161,7 @@ describe('dstack apply-policy protocol: {user, project, spec} → {spec, error}'
         spec.annotations = { 'example.com/approved-by': 'policy' };
       }),
     );
-    const { gateway } = gatewayWith([{ name: 'policy', endpoint: p.url, protocol: 'dstack-apply-policy' }]);
+    const { gateway } = await gatewayWith([{ name: 'policy', endpoint: p.url, protocol: 'dstack-apply-policy' }]);
     expect((await invoke(gateway, 'preFilter')).patch).toEqual({ labels: {}, annotations: {} });
     const bound = await invoke(gateway, 'preBind');
     expect(bound.patch).toEqual({ labels: { 'cost-center': 'cc-7', tier: 'gold' }, annotations: { 'example.com/approved-by': 'policy' } });
@@ -173,7 +173,7 @@ describe('dstack apply-policy protocol: {user, project, spec} → {spec, error}'
     ['an invalid label', (spec) => void (spec.labels = { ...(spec.labels as object), 'bad key!': 'x' }), /^spec\.labels\.bad key!: /],
   ])('%s is a bad_response, and the pod is refused (fail closed)', async (_what, mutate, message) => {
     const p = await dstackPlugin(echo(mutate));
-    const { gateway } = gatewayWith([{ name: 'policy', endpoint: p.url, protocol: 'dstack-apply-policy' }]);
+    const { gateway } = await gatewayWith([{ name: 'policy', endpoint: p.url, protocol: 'dstack-apply-policy' }]);
     const result = await invoke(gateway, 'preBind');
     expect(result).toMatchObject({ code: Code.CODE_ERROR, plugin: 'policy', patch: { labels: {}, annotations: {} } });
     expect(result.results[0]!.failure).toMatchObject({ kind: 'bad_response', message: expect.stringMatching(message) });
@@ -213,7 +213,7 @@ const hostile: Array<[string, PointName, string, string, Reply, RegExp]> = [
 describe('hostile answers are the failurePolicy\'s, with a metric naming the plugin, never a crash', () => {
   test.each(hostile)('%s at %s: %s → %s', async (protocol, point, _what, kind, answer, message) => {
     const p = await pluginAnswering(() => answer);
-    const { gateway, registry } = gatewayWith([{ name: 'hostile', endpoint: p.url, protocol, extensionPoints: [point], failurePolicy: 'Fail' }], { maxResponseBytes: 64 * 1024 });
+    const { gateway, registry } = await gatewayWith([{ name: 'hostile', endpoint: p.url, protocol, extensionPoints: [point], failurePolicy: 'Fail' }], { maxResponseBytes: 64 * 1024 });
     const result = await invoke(gateway, point);
     expect(result).toMatchObject({ code: Code.CODE_ERROR, plugin: 'hostile', feasible: [], scores: {}, patch: { labels: {}, annotations: {} } });
     expect(result.results[0]!.failure).toMatchObject({ kind, message: expect.stringMatching(message) });
@@ -224,7 +224,7 @@ describe('hostile answers are the failurePolicy\'s, with a metric naming the plu
 
   test('with failurePolicy Ignore a broken verdict is skipped: the plugin decides nothing', async () => {
     const p = await pluginAnswering(() => ({ body: { allowed: 'no' } }));
-    const { gateway, registry } = gatewayWith([{ name: 'hostile', endpoint: p.url, protocol: 'verdict', failurePolicy: 'Ignore' }]);
+    const { gateway, registry } = await gatewayWith([{ name: 'hostile', endpoint: p.url, protocol: 'verdict', failurePolicy: 'Ignore' }]);
     const result = await invoke(gateway, 'preFilter');
     expect(result.code).toBe(Code.CODE_SUCCESS);
     expect(result.results[0]).toMatchObject({ code: Code.CODE_SKIP, failure: { kind: 'bad_response' } });

@@ -37,8 +37,8 @@ afterEach(async () => {
 
 const pluginA = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name: 'a', endpoint: a.url, extensionPoints: ['preFilter'], ...extra });
 const pluginB = (): Record<string, unknown> => ({ name: 'b', endpoint: b.url, extensionPoints: ['preFilter'] });
-function gatewayWith(plugins: Array<Record<string, unknown>>): ReturnType<typeof newGateway> {
-  const made = newGateway(pluginsYaml(plugins));
+async function gatewayWith(plugins: Array<Record<string, unknown>>): ReturnType<typeof newGateway> {
+  const made = await newGateway(pluginsYaml(plugins));
   gateways.push(made.gateway);
   return made;
 }
@@ -47,23 +47,23 @@ const names = (g: Gateway): string[] => g.listPlugins().plugins.map((p) => p.nam
 
 describe('reload', () => {
   test('a new configuration swaps the plugins and the version', async () => {
-    const { gateway: g } = gatewayWith([pluginA()]);
+    const { gateway: g } = await gatewayWith([pluginA()]);
     const before = g.version;
     await preFilter(g);
-    const result = g.reload(pluginsYaml([pluginB()]));
+    const result = await g.reload(pluginsYaml([pluginB()]));
     expect(result).toEqual({ version: expect.not.stringMatching(before), changed: true, plugins: ['b'] });
     expect(g.version).toBe(result.version);
     await preFilter(g);
     expect([a.requests.length, b.requests.length]).toEqual([1, 1]);
-    expect(g.reload(pluginsYaml([pluginB()])).changed).toBe(false);
+    expect((await g.reload(pluginsYaml([pluginB()]))).changed).toBe(false);
   });
 
   test('an invalid configuration is refused with the field named, and the old one stays in force', async () => {
-    const { gateway: g, registry } = gatewayWith([pluginA()]);
+    const { gateway: g, registry } = await gatewayWith([pluginA()]);
     const version = g.version;
     let error: unknown;
     try {
-      g.reload(pluginsYaml([pluginB(), { ...pluginA(), timout: '1s' }]), { source: 'ConfigMap schedmesh/plugins', kind: 'configmap' });
+      await g.reload(pluginsYaml([pluginB(), { ...pluginA(), timout: '1s' }]), { source: 'ConfigMap schedmesh/plugins', kind: 'configmap' });
     } catch (err) {
       error = err;
     }
@@ -78,24 +78,24 @@ describe('reload', () => {
 
   test('an unchanged plugin keeps its breaker state; a changed one starts afresh', async () => {
     const fragile = { name: 'fragile', endpoint: down.url, extensionPoints: ['preFilter'], breaker: { failures: 1, halfOpenAfter: '1m' } };
-    const { gateway: g } = gatewayWith([fragile]);
+    const { gateway: g } = await gatewayWith([fragile]);
     await preFilter(g);
     const state = (): string | undefined => g.listPlugins().plugins.find((p) => p.name === 'fragile')?.breakerState;
     expect(state()).toBe('open');
-    g.reload(pluginsYaml([fragile, pluginB()]));
+    await g.reload(pluginsYaml([fragile, pluginB()]));
     expect(state()).toBe('open');
-    g.reload(pluginsYaml([{ ...fragile, timeout: '1s' }, pluginB()]));
+    await g.reload(pluginsYaml([{ ...fragile, timeout: '1s' }, pluginB()]));
     expect(state()).toBe('closed');
   });
 
   test('a call in flight finishes on the plugin a reload removed', async () => {
     const slow = await startExamplePlugin({ decide: () => ({ body: { apiVersion: 'schedmesh.io/plugin/v1' }, delayMs: 1000 }) });
     try {
-      const { gateway: g } = gatewayWith([{ name: 'slow', endpoint: slow.url, extensionPoints: ['preFilter'], timeout: '30s' }]);
+      const { gateway: g } = await gatewayWith([{ name: 'slow', endpoint: slow.url, extensionPoints: ['preFilter'], timeout: '30s' }]);
       let settled = false;
       const pending = preFilter(g).finally(() => (settled = true));
       await pollUntil(async () => (slow.requests.length === 1 ? true : undefined), { what: 'the request at the plugin', timeoutMs: 30_000, intervalMs: 10 });
-      g.reload(pluginsYaml([pluginB()]));
+      await g.reload(pluginsYaml([pluginB()]));
       expect(settled).toBe(false); // the reload came while the call was in flight
       const result = await pending;
       expect(result.results.map((r) => [r.plugin, r.code])).toEqual([['slow', Code.CODE_SUCCESS]]);
@@ -118,7 +118,7 @@ describe('watching the plugins file', () => {
     const path = join(dir, 'plugins.yaml');
     const first = pluginsYaml([pluginA()]);
     writeFileSync(path, first);
-    const { gateway: g } = gatewayWith([pluginA()]);
+    const { gateway: g } = await gatewayWith([pluginA()]);
     const rejected: string[] = [];
     watches.push(
       watchConfigFile({
@@ -126,9 +126,9 @@ describe('watching the plugins file', () => {
         initialText: first,
         debounceMs: 50,
         logger: silentLogger,
-        onChange: (text) => {
+        onChange: async (text) => {
           try {
-            g.reload(text, { source: path, kind: 'file' });
+            await g.reload(text, { source: path, kind: 'file' });
           } catch (err) {
             rejected.push(...(err as PluginConfigError).issues);
             throw err;

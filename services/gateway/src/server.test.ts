@@ -79,6 +79,17 @@ describe('GatewayService over loopback gRPC', () => {
     expect(bound.patch).toEqual({ labels: { 'schedmesh.io/cost-tracked': 'true' }, annotations: { 'schedmesh.io/cost-center': 'cc-42' } });
   });
 
+  test('a node named after an Object.prototype member ("constructor") is scored and filtered like any other', async () => {
+    const nodes = makeNodes(2, (i) => ({ 'schedmesh.io/hourly-cost': String(10 + i), ...(i === 0 ? { 'schedmesh.io/cost-tier': 'premium' } : {}) })).map((n, i) =>
+      i === 0 ? { ...n, name: 'constructor' } : n,
+    );
+    const scored = await client.invoke({ point: ExtensionPoint.EXTENSION_POINT_SCORE, pod: makePod(), nodes });
+    expect(scored.scores).toEqual({ constructor: 200, 'node-1': 0 });
+    const filtered = await client.invoke({ point: ExtensionPoint.EXTENSION_POINT_FILTER, pod: makePod(), nodes });
+    expect(filtered.feasible).toEqual(['node-1']);
+    expect(filtered.results[0]!.rejected.map((r) => r.nodeName)).toEqual(['constructor']);
+  });
+
   test('ListPlugins: the plugins in force with their breaker state and the config version', async () => {
     const reply = await client.listPlugins({});
     expect(reply.configVersion).toBe(service.gateway.version);
@@ -132,6 +143,7 @@ describe('GatewayService over loopback gRPC', () => {
     ['a pod without uid', { point: ExtensionPoint.EXTENSION_POINT_FILTER, pod: { name: 'web-0' } }, 'pod.uid: must not be empty'],
     ['a node without a name', { point: ExtensionPoint.EXTENSION_POINT_FILTER, pod: { uid: 'u' }, nodes: [{ name: 'n1' }, { uid: 'x' }] }, 'nodes[1].name: must not be empty'],
     ['a node twice', { point: ExtensionPoint.EXTENSION_POINT_FILTER, pod: { uid: 'u' }, nodes: [{ name: 'n1' }, { name: 'n1' }] }, 'nodes[1].name: duplicate node "n1"'],
+    ['a node named __proto__', { point: ExtensionPoint.EXTENSION_POINT_SCORE, pod: { uid: 'u' }, nodes: [{ name: 'n1' }, { name: '__proto__' }] }, 'nodes[1].name: not a valid node name: "__proto__"'],
     ['an unknown plugin', { point: ExtensionPoint.EXTENSION_POINT_FILTER, pod: { uid: 'u' }, plugins: ['nope'] }, 'plugins[0]: unknown plugin "nope"'],
   ])('%s is INVALID_ARGUMENT naming the field', async (_what, request, details) => {
     const err = await client.invoke(request).catch((e: unknown) => e);

@@ -1,6 +1,6 @@
 import { extensionPointFromProto, extensionPointToProto } from '@schedmesh/framework';
-import { InvokeResponse, ListPluginsResponse, PluginResult } from '@schedmesh/proto/v1/gateway';
-import type { GatewayServiceImplementation, InvokeRequest } from '@schedmesh/proto/v1/gateway';
+import { InvokeResponse, ListPluginsResponse } from '@schedmesh/proto/v1/gateway';
+import type { DeepPartial, GatewayServiceImplementation, InvokeRequest, PluginResult } from '@schedmesh/proto/v1/gateway';
 import { ExtensionPoint } from '@schedmesh/proto/v1/types';
 import type { Pod } from '@schedmesh/proto/v1/types';
 import { msToDuration, nodeNameProblem, podUidProblem } from '@schedmesh/model';
@@ -71,8 +71,9 @@ function toInvokeResponse(result: InvokeResult): InvokeResponse {
   });
 }
 
-function toPluginResult(r: PluginResultView): PluginResult {
-  return PluginResult.fromPartial({
+// A plain object: InvokeResponse.fromPartial copies it once (fromPartial here too would copy every result twice).
+function toPluginResult(r: PluginResultView): DeepPartial<PluginResult> {
+  return {
     plugin: r.plugin,
     status: { code: r.code, reasons: r.reasons, plugin: r.plugin },
     rejected: r.rejected.map((v) => ({ nodeName: v.node, status: { code: v.code, reasons: v.reasons, plugin: r.plugin } })),
@@ -80,5 +81,5 @@ function toPluginResult(r: PluginResultView): PluginResult {
     ...(r.patch ? { patch: r.patch } : {}),
     cached: r.cached,
     duration: msToDuration(r.durationMs),
-  });
+  };
 }

@@ -6,6 +6,8 @@ import { createLogger } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
 import { Gateway } from '../gateway.js';
 import type { GatewayOptions } from '../gateway.js';
+import { defaultPluginPolicy } from '../plugin-config.js';
+import type { PluginPolicy } from '../plugin-config.js';
 
 /**
  * Builders shared by the gateway's tests (no test framework here, so the
@@ -46,11 +48,16 @@ export function pluginsYaml(plugins: Array<Record<string, unknown>>): string {
 }
 
 /** A gateway with a silent logger and its own registry, configured with `yaml`. */
-export function newGateway(yaml?: string, options: Partial<GatewayOptions> = {}): { gateway: Gateway; registry: Registry } {
+export async function newGateway(yaml?: string, options: Partial<GatewayOptions> = {}): Promise<{ gateway: Gateway; registry: Registry }> {
   const registry = new Registry();
   const gateway = new Gateway({ logger: silentLogger, metrics: registry, ...options });
-  if (yaml !== undefined) gateway.reload(yaml, { source: 'test', kind: 'configmap' });
+  if (yaml !== undefined) await gateway.reload(yaml, { source: 'test', kind: 'configmap' });
   return { gateway, registry };
+}
+
+/** A plugin policy for tests: secret files under `secretRoots` (temporary directories), and the rest of `overrides`. */
+export function testPolicy(secretRoots: readonly string[], overrides: Partial<PluginPolicy> = {}): PluginPolicy {
+  return { ...defaultPluginPolicy, secretRoots, ...overrides };
 }
 
 /** The value of a counter or gauge series in a registry (0 if absent). */
