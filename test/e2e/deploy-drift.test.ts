@@ -334,7 +334,7 @@ describe('deploy/overlays/production (mTLS, metrics token, NATS users)', () => {
   afterAll(stopOverlay, 120_000);
 
   test('only the listed rewrites were made, and together with standalone each of them was needed', () => {
-    const replicated: Service[] = ['snapshot', 'filterscore', 'reservation', 'admission', 'gateway', 'scheduler'];
+    const replicated: Service[] = ['informer', 'snapshot', 'filterscore', 'reservation', 'admission', 'gateway', 'scheduler'];
     expect(Object.fromEntries([...applied].map(([svc, r]) => [svc, [...r].sort()]))).toEqual(
       everyService(Object.fromEntries(replicated.map((svc) => [svc, ['replicas']])), ['tlsFiles', 'metricsToken', 'natsPassword']),
     );

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeApi, PodWriter } from '@schedmesh/mesh';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { clusterStreamOptions, connectNatsFrom, ensureClusterStream, jetStreamClient, startService, untilSettledOrAborted } from '@schedmesh/runtime';
+import { Backoff, clusterStreamOptions, connectNatsFrom, ensureClusterStream, jetStreamClient, sleep, startService, untilSettledOrAborted } from '@schedmesh/runtime';
 import type { AppOptions, ServiceApp } from '@schedmesh/runtime';
 import { Counter } from 'prom-client';
 import type { InformerConfig } from './config.js';
@@ -104,12 +104,7 @@ export async function startInformerApp(config: InformerConfig, options: Informer
   });
 
   let markSynced!: () => void;
-  let failSynced!: (err: unknown) => void;
-  const synced = new Promise<void>((resolve, reject) => {
-    markSynced = resolve;
-    failSynced = reject;
-  });
-  synced.catch((err: unknown) => logger.error({ err }, 'initial publication failed'));
+  const synced = new Promise<void>((resolve) => (markSynced = resolve));
   let kubernetes: KubernetesSource | undefined;
 
   /**
@@ -118,23 +113,24 @@ export async function startInformerApp(config: InformerConfig, options: Informer
    * fresh view of the stream, a relist, a new anchor.
    */
   const publishAndKeep = async (signal: AbortSignal): Promise<void> => {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
     while (!signal.aborted) {
-      const index = await StreamIndex.load({ js, logger, stream: config.nats.stream, prefix: config.nats.subjectPrefix });
-      const publisher = new ClusterPublisher({ ...publisherOptions, index });
-      const reconcile = async (kind: WatchedKind, present: Set<string>, listVersion: string, othersKeys?: ReadonlySet<string>): Promise<void> => {
-        let n = 0;
-        for (const key of index.liveKeys(streamKindOf[kind])) {
-          if (present.has(key) || othersKeys?.has(key)) continue;
-          await publisher.deleteKey(kind, key, listVersion);
-          n++;
-        }
-        if (n > 0) {
-          reconciled.inc({ kind }, n);
-          logger.info({ kind, deleted: n }, 'published deletions for objects gone while no informer watched');
-        }
-      };
       let stopSource: () => Promise<void> = async () => undefined;
       try {
+        const index = await StreamIndex.load({ js, logger, stream: config.nats.stream, prefix: config.nats.subjectPrefix });
+        const publisher = new ClusterPublisher({ ...publisherOptions, index });
+        const reconcile = async (kind: WatchedKind, present: Set<string>, listVersion: string, othersKeys?: ReadonlySet<string>): Promise<void> => {
+          let n = 0;
+          for (const key of index.liveKeys(streamKindOf[kind])) {
+            if (present.has(key) || othersKeys?.has(key)) continue;
+            await publisher.deleteKey(kind, key, listVersion);
+            n++;
+          }
+          if (n > 0) {
+            reconciled.inc({ kind }, n);
+            logger.info({ kind, deleted: n }, 'published deletions for objects gone while no informer watched');
+          }
+        };
         if (fixture) {
           const r = await publishFixture(fixture, publisher, reconcile);
           logger.info({ fixture: config.source.fixture, ...r }, 'fixture published');
@@ -159,8 +155,14 @@ export async function startInformerApp(config: InformerConfig, options: Informer
         await keeper.anchorHistory();
         runtime.setReady(true);
         markSynced();
+        backoff.reset();
         if ((await keeper.keep(index, signal)) === 'stopped') return;
         runtime.setReady(false);
+      } catch (err) {
+        if (signal.aborted) return;
+        const retryInMs = backoff.next();
+        logger.warn({ err: (err as Error).message, retryInMs }, 'publishing the cluster failed; starting over');
+        await sleep(signal, retryInMs);
       } finally {
         await stopSource();
       }
@@ -169,10 +171,7 @@ export async function startInformerApp(config: InformerConfig, options: Informer
 
   const stopping = new AbortController();
   const election = kc && config.leaderElection.enabled ? leaderElector(config, kc, logger, publishAndKeep) : undefined;
-  const running = (election ? election.run(stopping.signal) : publishAndKeep(stopping.signal)).catch((err: unknown) => {
-    failSynced(err);
-    logger.error({ err }, 'the informer stopped publishing');
-  });
+  const running = election ? election.run(stopping.signal) : publishAndKeep(stopping.signal);
   // A standby is ready: it takes over the moment the leader's Lease lapses (a rollout must not wait for it to lead).
   if (election) runtime.setReady(true);
 

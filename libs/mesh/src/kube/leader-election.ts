@@ -79,6 +79,8 @@ export class LeaderElector {
         return;
       }
       logger.warn({ lease: this.leaseName, identity }, 'stopped leading (the Lease was not renewed within renewDeadline, or the work ended); campaigning again');
+      // Work that fails at once must not turn this into a busy loop.
+      await sleep(signal, this.o.retryPeriodMs);
     }
   }
 
