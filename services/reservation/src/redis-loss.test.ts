@@ -112,6 +112,21 @@ describe('Redis loses its data', () => {
     expect([ledger.bound!.milliCpu, ledger.leased!.milliCpu, ledger.free!.milliCpu]).toEqual([800, 0, 200]);
   }, 30_000);
 
+  test('a lease released before a redis-server restart is not put back: its room is free after the rebuild', async () => {
+    const { harness, client, server } = await start();
+    const granted = await client.reserve({ pod: { uid: 'gave-up' }, nodeName: 'n4', requests: resources({ cpu: 800 }), ttl: { seconds: 60 } });
+    const version = granted.result?.$case === 'lease' ? granted.result.value.fencingVersion : 0;
+    expect((await client.unreserve({ podUid: 'gave-up', fencingVersion: version })).released).toBe(true);
+    const rebuilt = harness.apps[0]!.runtime.metrics.getSingleMetric('schedmesh_reservation_ledger_rebuilds_total')!;
+    const rebuilds = async (): Promise<number> => (await rebuilt.get()).values.reduce((n, v) => n + v.value, 0);
+    const before = await rebuilds();
+    await server.restart();
+    await waitFor(async () => (await rebuilds()) > before && harness.apps[0]!.sync.ready, 15_000, 'the ledger rebuilt after the restart');
+    const other = await client.reserve({ pod: { uid: 'next' }, nodeName: 'n4', requests: resources({ cpu: 800 }), ttl: { seconds: 60 } });
+    expect(other.result?.$case).toBe('lease');
+    await expect(client.getReservation({ podUid: 'gave-up' })).rejects.toMatchObject({ code: Status.NOT_FOUND });
+  }, 30_000);
+
   test('a redis-server restart mid-run: NOT_SERVING while rebuilding, then nothing over-committed', async () => {
     const { harness, client, server } = await start();
     const healthLog: string[] = [];
