@@ -1,27 +1,28 @@
 // The fault test (issue 16, item 6), on loopback only: the mesh as the
 // processes a deployment runs (two scheduler replicas on one durable
 // consumer, and the extender, which a real kube-scheduler calls for half of
-// the pods), a real etcd + kube-apiserver, and its own redis-server and
-// nats-server (the cluster stream on disk), so that each can be killed. Fake
-// nodes have room for exactly ROOM pods (8 of 500m per 4-CPU node); about
-// 4/3·ROOM pods are submitted in waves, one wave per fault, and each fault is
-// injected once a quarter of its wave is bound: SIGKILL of a scheduler
-// replica, of reservation and of the extender (each restarted), a
-// kube-apiserver restart, a NATS restart, a pod with 1.3 MB of labels, and
-// (long version only, see FAULTS) a Redis restart without persistence and a
-// kube-apiserver restart once the room is full.
+// the pods), a real etcd + kube-apiserver, its own nats-server (the cluster
+// stream on disk) and its own Redis — a primary with an append-only file and
+// a replica, behind a TCP proxy that is the mesh's one Redis address — so
+// that each can be killed. Fake nodes have room for exactly ROOM pods (8 of
+// 500m per 4-CPU node); about 4/3·ROOM pods are submitted in waves, one wave
+// per fault, and each fault is injected once a quarter of its wave is bound
+// (see FAULTS): SIGKILL of every service (each restarted), kube-apiserver
+// restarts with room left and with the room full, a NATS restart, Redis
+// restarts with and without persistence, a failover to the Redis replica,
+// and a pod with 1.3 MB of labels.
 // A History samples both views of every node (apiserver and ledger) every
 // SAMPLE_MS and after each fault; the apiserver's audit log records every
 // Binding. The checks: no node over allocatable in any sample, one successful
 // Binding per pod, exactly ROOM pods bound and the rest Pending with a
 // FailedScheduling event, and no lease held once settled.
 //
-// Short by default (CI: 19 nodes, 152 slots, 203 pods); `npm run chaos` sets
+// Short by default (CI: 12 nodes, 96 slots, 128 pods); `npm run chaos` sets
 // SCHEDMESH_CHAOS_SCALE=long (188 nodes, 1,504 slots, 2,005 pods). The
 // history is written as JSON under the run's directory (the path is printed).
 // Nothing waits on a sleep: every wait polls for a condition with a generous
 // limit; the only timer is the sampler's cadence.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -30,8 +31,20 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
 import { connectChannel, createServiceClient } from '@schedmesh/runtime';
-import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, requireBinary, startControlPlane, startKubeScheduler, startNats, startRedis } from '@schedmesh/testkit';
-import type { ControlPlane, KubeScheduler, TestServer } from '@schedmesh/testkit';
+import {
+  createFakeNodes,
+  fakeNodeSpecs,
+  kubectl,
+  pollUntil,
+  requireBinary,
+  startControlPlane,
+  startKubeScheduler,
+  startNats,
+  startRedis,
+  startTcpProxy,
+} from '@schedmesh/testkit';
+import type { ControlPlane, KubeScheduler, RedisServer, TcpProxy, TestServer } from '@schedmesh/testkit';
+import { Redis } from 'ioredis';
 
 import { bindingsAuditArgs, bindingsFromAudit } from '../e2e/bindings-audit';
 import { extenderEntry } from '../e2e/extender-mesh';
@@ -41,7 +54,7 @@ import { History } from './history';
 import type { FaultRecord } from './history';
 
 const LONG = process.env['SCHEDMESH_CHAOS_SCALE'] === 'long';
-const NODES = LONG ? 188 : 19;
+const NODES = LONG ? 188 : 12;
 const PODS_PER_NODE = 8;
 const ROOM = NODES * PODS_PER_NODE;
 const PODS = Math.round((ROOM * 4) / 3);
@@ -55,7 +68,10 @@ const BIG_POD_FAULT = 'pod with 1.3 MB of labels';
 const CRD = join(ROOT, 'deploy/base/crds/admissionpolicy.yaml');
 
 let cp: ControlPlane | undefined;
-let redis: TestServer | undefined;
+/** The Redis primary (append-only file), its replica, and the proxy the mesh reaches Redis through. */
+let redis: RedisServer | undefined;
+let replica: RedisServer | undefined;
+let proxy: TcpProxy | undefined;
 let nats: TestServer | undefined;
 let mesh: MeshProcesses | undefined;
 let kubeScheduler: KubeScheduler | undefined;
@@ -139,30 +155,70 @@ const restart = (name: string, server: () => { restart(): Promise<void> }): Faul
 
 const apiserverRestart = (when: string): Fault => ({ name: `kube-apiserver restart, ${when}`, inject: () => cp!.restartApiServer().then(() => undefined) });
 
+/** Waits until the replica follows the primary with its link up (a full sync done). */
+async function replicaInSync(): Promise<void> {
+  const admin = new Redis(replica!.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await pollUntil(async () => (/master_link_status:up/.test(await admin.info('replication')) ? true : undefined), { what: 'the Redis replica in sync', timeoutMs: 60_000, intervalMs: 200 });
+  } finally {
+    admin.disconnect();
+  }
+}
+
 /**
- * The faults, in turn. Two faults expose bugs and run only in the long
- * version (`npm run chaos`) until they are fixed:
- * - a Redis restart can double-book: a pod bound just before it has its
- *   Confirm refused (the lease was lost), and the ledger rebuilt from the
- *   stream does not count it until its bound event arrives, so another pod is
- *   granted its room (Bind precedes Confirm, review finding M8; a chaos run
- *   showed a node with 9 pods of 500m on 4 CPUs);
- * - a kube-apiserver restart while pods are being refused loses their
- *   FailedScheduling (services/scheduler/src/scheduler.ts writes the outcome
- *   once and does not retry it, where client-go's recorder retries), so such
- *   a pod stays Pending with no reason until its next attempt, up to
- *   podMaxInUnschedulablePods (5 min) later: longer than the short version's
- *   limit, within the long one's.
- * The short version restarts the apiserver while there is room instead.
+ * The replica is promoted (REPLICAOF NO ONE) and the proxy switched to it,
+ * dropping every open connection: reservation finds another Redis server
+ * (another run_id) behind its address, which may lack the last writes
+ * (redis.waitReplicas is 0 here), and rebuilds.
+ */
+const redisFailover: Fault = {
+  name: 'Redis failover to the replica',
+  async inject() {
+    const admin = new Redis(replica!.url, { maxRetriesPerRequest: 1 });
+    try {
+      await admin.replicaof('NO', 'ONE');
+    } finally {
+      admin.disconnect();
+    }
+    proxy!.switchTo(replica!.port);
+    return undefined;
+  },
+};
+
+/** Every service, SIGKILLed and restarted. */
+const kill = {
+  scheduler: sigkill('a scheduler replica', 'scheduler'),
+  informer: sigkill('the informer', 'informer'),
+  snapshot: sigkill('snapshot', 'snapshot'),
+  filterscore: sigkill('filterscore', 'filterscore'),
+  gateway: sigkill('the gateway', 'gateway'),
+  admission: sigkill('admission', 'admission'),
+  reservation: sigkill('reservation', 'reservation'),
+  extender: sigkill('the extender', 'extender'),
+};
+
+/**
+ * The faults, in turn. The Redis faults and the kills of the services that
+ * bind come first, while there is room left to grant twice (a wave is about
+ * 1/15 of the pods, and the room is 3/4 of them); the failover is the last
+ * Redis fault (the old primary is left behind). A kube-apiserver restart once
+ * the room is full lands while pods are being refused: their
+ * FailedScheduling must not be lost.
  */
 const FAULTS: readonly Fault[] = [
-  sigkill('a scheduler replica', 'scheduler'),
+  kill.scheduler,
+  restart('Redis restart (append-only file)', () => redis!),
+  kill.informer,
+  { name: 'Redis restart without persistence', inject: () => redis!.restart({ wipe: true }).then(() => undefined) },
+  kill.snapshot,
+  redisFailover,
+  kill.reservation,
   apiserverRestart('room left'),
-  sigkill('reservation', 'reservation'),
-  sigkill('the extender', 'extender'),
+  kill.extender,
   restart('NATS restart', () => nats!),
-  // While there is room left to grant twice.
-  ...(LONG ? [restart('Redis restart (no persistence)', () => redis!)] : []),
+  kill.filterscore,
+  kill.gateway,
+  kill.admission,
   {
     name: BIG_POD_FAULT,
     async inject() {
@@ -174,15 +230,29 @@ const FAULTS: readonly Fault[] = [
       }
     },
   },
-  ...(LONG ? [apiserverRestart('room full')] : []),
+  apiserverRestart('room full'),
 ];
+
+/** The ledger rebuilds after a loss (not at start) that reservation's logs record, and the leases they put back. */
+function ledgerRebuilds(): { reasons: string[]; restoredLeases: number } {
+  const logs = readdirSync(dir).filter((f) => /^reservation(\.\d+)?\.log$/.test(f));
+  const rebuilt = logs
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'))
+    .filter((line) => line.includes('"msg":"ledger rebuilt"'))
+    .map((line) => JSON.parse(line) as { reason: string; restoredLeases?: number })
+    .filter((r) => r.reason !== 'start');
+  return { reasons: rebuilt.map((r) => r.reason), restoredLeases: rebuilt.reduce((n, r) => n + (r.restoredLeases ?? 0), 0) };
+}
 
 beforeAll(async () => {
   for (const bin of ['etcd', 'kube-apiserver', 'kubectl', 'kube-scheduler'] as const) requireBinary(bin);
   dir = mkdtempSync(join(tmpdir(), 'chaos-'));
   const audit = bindingsAuditArgs(dir);
   auditLog = audit.auditLog;
-  [cp, redis, nats] = await Promise.all([startControlPlane({ apiServerArgs: audit.args }), startRedis(), startNats()]);
+  [cp, redis, nats] = await Promise.all([startControlPlane({ apiServerArgs: audit.args }), startRedis({ appendonly: true }), startNats()]);
+  replica = await startRedis({ replicaOf: redis.port });
+  await replicaInSync();
+  proxy = await startTcpProxy(redis.port);
   await kubectl(cp, ['apply', '-f', CRD]);
   await kubectl(cp, ['wait', '--for', 'condition=established', '--timeout=60s', 'crd/admissionpolicies.schedmesh.io']);
   for (const name of [NAMESPACE, BIG_NAMESPACE]) await cp.core.createNamespace({ body: { metadata: { name } } });
@@ -195,7 +265,7 @@ beforeAll(async () => {
     schedulerReplicas: 2,
     setting: {
       natsUrl: nats.url,
-      redisUrl: redis.url,
+      redisUrl: `redis://127.0.0.1:${proxy.port}`,
       kubeconfig: cp.kubeconfigPath,
       runId: `chaos${process.pid}`,
       pluginsFile,
@@ -217,7 +287,8 @@ afterAll(async () => {
   }
   await mesh?.stop(3_000);
   await cp?.stop();
-  await Promise.all([redis?.stop(), nats?.stop()]);
+  await proxy?.close();
+  await Promise.all([redis?.stop(), replica?.stop(), nats?.stop()]);
 }, 120_000);
 
 test(`${PODS} pods on room for ${ROOM}, through ${FAULTS.length} faults: none overbooked, none bound twice, none lost`, async () => {
@@ -308,7 +379,8 @@ test(`${PODS} pods on room for ${ROOM}, through ${FAULTS.length} faults: none ov
     const violations = history.violations();
     const lost = Math.min(ROOM, PODS) - settled.bound;
     const survived = history.faults.filter((f) => f.recoveryMs !== undefined).length;
-    final = { scale: LONG ? 'long' : 'short', nodes: NODES, room: ROOM, pods: PODS, bound: settled.bound, pending, lost, boundTwice, refusedBindings: refused, violations };
+    const rebuilt = ledgerRebuilds();
+    final = { scale: LONG ? 'long' : 'short', nodes: NODES, room: ROOM, pods: PODS, bound: settled.bound, pending, lost, boundTwice, refusedBindings: refused, ledgerRebuilds: rebuilt, violations };
 
     const lines = [
       `chaos (${LONG ? 'long' : 'short'}): ${PODS} pods on room for ${ROOM} (${NODES} nodes), history ${historyFile}`,
@@ -317,6 +389,7 @@ test(`${PODS} pods on room for ${ROOM}, through ${FAULTS.length} faults: none ov
       `  overbookings: ${violations.apiserver.length} (apiserver samples), ${violations.ledger.length} (ledger samples), over ${history.samples.length} samples`,
       `  pods bound: ${String(settled.bound)}, pending with FailedScheduling: ${pending}, lost: ${lost}`,
       `  bound twice: ${boundTwice.length}; Binding POSTs refused (lost races): ${refused}`,
+      `  ledger rebuilds after a loss: ${rebuilt.reasons.length} (${rebuilt.reasons.join(', ')}), leases put back: ${rebuilt.restoredLeases}`,
     ];
     console.log(lines.join('\n'));
 
@@ -325,6 +398,8 @@ test(`${PODS} pods on room for ${ROOM}, through ${FAULTS.length} faults: none ov
     expect(settled.bound).toBe(ROOM);
     expect(pending).toBe(PODS - ROOM);
     expect(survived).toBe(FAULTS.length);
+    // Each of the 3 Redis faults was noticed and rebuilt after: another server behind the address (redis-replaced) or an empty one (redis-lost).
+    expect(rebuilt.reasons.filter((r) => r === 'redis-replaced' || r === 'redis-lost').length).toBeGreaterThanOrEqual(3);
     // The big pod reached the apiserver, and the informer refused to publish it (rather than retrying it for ever, H1).
     expect(history.faults.find((f) => f.fault === BIG_POD_FAULT)?.note).toBe('created by the apiserver');
     expect(readFileSync(mesh!.processes.get('informer')!.logPath, 'utf8')).toMatch(/"object":"chaos-big\/big".*"msg":"rejected an object too large for the cluster stream/);

@@ -58,16 +58,24 @@ export interface E2eMeshOptions {
   leaseTtl?: string;
 }
 
-/** The running services; stop() stops them in reverse order. */
-export interface E2eMesh {
+/** The running services but the scheduler; stop() stops them in reverse order. */
+export interface E2eServices {
   readonly informer: InformerApp;
   readonly snapshot: SnapshotApp;
   readonly filterscore: FilterScoreApp;
   readonly reservation: ReservationApp;
   readonly gateway: GatewayServiceHandle | undefined;
   readonly admission: AdmissionApp | undefined;
-  readonly scheduler: SchedulerApp;
+  /** The prefix of reservation's Redis keys. */
+  readonly redisKeyPrefix: string;
+  /** A service's configuration as this mesh starts it (the scheduler's, the extender's, another replica's). */
+  config(service: MeshService): Record<string, unknown>;
   stop(): Promise<void>;
+}
+
+/** The running services with the scheduler. */
+export interface E2eMesh extends E2eServices {
+  readonly scheduler: SchedulerApp;
 }
 
 /** The keys every service of an end-to-end suite shares: loopback on free ports, warn logs, a short grace. */
@@ -79,8 +87,8 @@ export function e2eNats(name: string): { url: string; stream: string; subjectPre
   return { url: process.env[testEnvKeys.natsUrl]!, stream: id.toUpperCase().replace(/-/g, '_'), subjectPrefix: id, memoryStorage: true };
 }
 
-/** Starts the mesh and waits until the scheduler's view holds every node. */
-export async function startE2eMesh(cp: ControlPlane, options: E2eMeshOptions): Promise<E2eMesh> {
+/** Starts the services a scheduler or an extender calls, and waits until the snapshot holds every node. */
+export async function startE2eServices(cp: ControlPlane, options: E2eMeshOptions): Promise<E2eServices> {
   const setting: MeshSetting = {
     natsUrl: process.env[testEnvKeys.natsUrl]!,
     redisUrl: process.env[testEnvKeys.redisUrl]!,
@@ -111,11 +119,30 @@ export async function startE2eMesh(cp: ControlPlane, options: E2eMeshOptions): P
     const reservation = await start('reservation', startReservation(reservationConfigSchema.parse(config('reservation')), inProcess));
     const gateway = options.pluginsFile ? await start('gateway', startGatewayService(gatewayConfigSchema.parse(config('gateway')), inProcess)) : undefined;
     const admission = options.admission ? await start('admission', startAdmissionApp(admissionConfigSchema.parse(config('admission')), inProcess)) : undefined;
-    const schedulerConfig = config('scheduler') as { scheduler: Record<string, unknown> };
+    await pollUntil(async () => (snapshot.store.state.nodeSize >= options.nodes ? true : undefined), { what: 'snapshot holding every node', timeoutMs: 60_000 });
+    const redisKeyPrefix = (config('reservation') as { redis: { keyPrefix: string } }).redis.keyPrefix;
+    return { informer, snapshot, filterscore, reservation, gateway, admission, redisKeyPrefix, config, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Starts the mesh and waits until the scheduler's view holds every node. */
+export async function startE2eMesh(cp: ControlPlane, options: E2eMeshOptions): Promise<E2eMesh> {
+  const services = await startE2eServices(cp, options);
+  let scheduler: SchedulerApp | undefined;
+  const stop = async (): Promise<void> => {
+    await scheduler?.stop().catch(() => undefined);
+    await services.stop();
+  };
+  try {
+    const schedulerConfig = services.config('scheduler') as { scheduler: Record<string, unknown> };
     if (options.leaseTtl) schedulerConfig.scheduler = { ...schedulerConfig.scheduler, leaseTtl: options.leaseTtl };
-    const scheduler = await start('scheduler', startSchedulerApp(schedulerConfigSchema.parse(schedulerConfig), inProcess));
-    await pollUntil(async () => (scheduler.source.gate.synced && scheduler.source.viewNodes() === options.nodes ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
-    return { informer, snapshot, filterscore, reservation, gateway, admission, scheduler, stop };
+    const app = await startSchedulerApp(schedulerConfigSchema.parse(schedulerConfig), { handleSignals: false });
+    scheduler = app;
+    await pollUntil(async () => (app.source.gate.synced && app.source.viewNodes() === options.nodes ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
+    return { ...services, scheduler: app, stop };
   } catch (err) {
     await stop();
     throw err;

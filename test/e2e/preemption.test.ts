@@ -1,5 +1,5 @@
 // Preemption end to end on a real control plane (etcd + kube-apiserver), with
-// the mesh of scheduler.test.ts minus admission and the gateway. Each test
+// the mesh of scheduler.test.ts (test/e2e/mesh.ts) minus admission and the gateway. Each test
 // has its own fake nodes (a `group` label, matched by its pods' node
 // selector, so the other tests' nodes are Unresolvable to it):
 // - the cheapest victims are evicted through the Eviction API, the preemptor
@@ -15,43 +15,22 @@
 // disruption: the API server refuses every eviction it covers (429) of a
 // Running pod, and the edge reads it as disruptionsAllowed 0. Every check
 // reads the API server.
-import { join } from 'node:path';
-
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
-import type { FilterScoreApp } from '@schedmesh/filterscore-service';
-import { informerConfigSchema, startInformerApp } from '@schedmesh/informer-service';
-import type { InformerApp } from '@schedmesh/informer-service';
-import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
-import type { ReservationApp } from '@schedmesh/reservation-service';
-import { schedulerConfigSchema, startSchedulerApp } from '@schedmesh/scheduler-service';
-import type { SchedulerApp } from '@schedmesh/scheduler-service';
-import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
-import type { SnapshotApp } from '@schedmesh/snapshot-service';
 import { convertPod } from '@schedmesh/model';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { connectChannel, createServiceClient } from '@schedmesh/runtime';
-import { createFakeNodes, pollUntil, requireBinary, startControlPlane, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
+import { createFakeNodes, pollUntil, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
+import { startE2eControlPlane, startE2eMesh } from './mesh.js';
+import type { E2eMesh } from './mesh.js';
 
 let cp: ControlPlane;
-let informer: InformerApp | undefined;
-let snapshot: SnapshotApp | undefined;
-let filterscore: FilterScoreApp | undefined;
-let reservation: ReservationApp | undefined;
-let scheduler: SchedulerApp | undefined;
+let mesh: E2eMesh | undefined;
 
-const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' }, shutdown: { grace: '1s' } };
-const grpc = { host: '127.0.0.1', port: 0 };
-const stream = `PREEMPT_E2E_${process.pid}`;
-const subjectPrefix = `preempt-e2e-${process.pid}`;
-const nats = () => ({ url: process.env[testEnvKeys.natsUrl]!, stream, subjectPrefix, memoryStorage: true });
 const NODES = ['small-a', 'small-b'];
 const PDB_NODES = ['pdb-a', 'pdb-b'];
 const TRIAL_NODES = ['trial-a'];
-// The informer watches AdmissionPolicies; without the CRD it retries a 404 in a loop.
-const CRD = join(__dirname, '../../deploy/base/crds/admissionpolicy.yaml');
 
 interface PodOptions {
   /** Bound by hand to this node (a resident), else left to schedmesh. */
@@ -106,13 +85,7 @@ async function failedSchedulingMatching(name: string, pattern: RegExp): Promise<
 const readPod = (name: string): Promise<V1Pod> => cp.core.readNamespacedPod({ namespace: 'default', name });
 
 beforeAll(async () => {
-  requireBinary('etcd');
-  requireBinary('kube-apiserver');
-  requireBinary('kubectl');
-  cp = await startControlPlane();
-  await runKubectl(cp, ['apply', '-f', CRD]);
-  await runKubectl(cp, ['wait', '--for', 'condition=established', '--timeout=30s', 'crd/admissionpolicies.schedmesh.io']);
-  await runKubectl(cp, ['create', 'namespace', 'schedmesh-system']);
+  cp = await startE2eControlPlane();
   // spec.priority cannot be set directly: the Priority admission plugin refuses a value it did not resolve from a class.
   const classes = [
     ['e2e-low', 10],
@@ -123,31 +96,11 @@ beforeAll(async () => {
   const group = (names: string[], label: string) => names.map((name) => ({ name, labels: { group: label }, capacity: { cpu: '2', memory: '8Gi', pods: '110' } }));
   await createFakeNodes(cp.kubeConfig, [...group(NODES, 'small'), ...group(PDB_NODES, 'pdb'), ...group(TRIAL_NODES, 'trial')]);
 
-  const kubeconfig = cp.kubeconfigPath;
-  informer = await startInformerApp(informerConfigSchema.parse({ ...common, grpc, nats: nats(), source: { kubeconfig } }), { handleSignals: false });
-  snapshot = await startSnapshotApp(snapshotConfigSchema.parse({ ...common, grpc, nats: nats() }), { handleSignals: false });
-  filterscore = await startFilterScoreApp(filterScoreConfigSchema.parse({ ...common, grpc, nats: nats(), snapshot: { address: `127.0.0.1:${snapshot.grpcPort}` } }), { handleSignals: false });
-  reservation = await startReservation(
-    reservationConfigSchema.parse({ ...common, grpc, nats: nats(), redis: { url: process.env[testEnvKeys.redisUrl]!, keyPrefix: `preempt-e2e-${process.pid}` } }),
-    { handleSignals: false },
-  );
-  scheduler = await startSchedulerApp(
-    schedulerConfigSchema.parse({
-      ...common,
-      grpc,
-      nats: nats(),
-      filterscore: { address: `127.0.0.1:${filterscore.grpcPort}` },
-      reservation: { address: `127.0.0.1:${reservation.grpcPort}` },
-      kubernetes: { kubeconfig },
-      scheduler: { durableName: `preempt-e2e-${process.pid}`, instance: 'preempt-e2e-0' },
-    }),
-    { handleSignals: false },
-  );
-  await pollUntil(async () => (scheduler!.source.gate.synced && scheduler!.source.viewNodes() === NODES.length + PDB_NODES.length + TRIAL_NODES.length ? true : undefined), { what: 'scheduler view in sync', timeoutMs: 60_000 });
+  mesh = await startE2eMesh(cp, { name: 'preempt-e2e', nodes: NODES.length + PDB_NODES.length + TRIAL_NODES.length });
 }, 180_000);
 
 afterAll(async () => {
-  for (const app of [scheduler, reservation, filterscore, snapshot, informer]) await app?.stop().catch(() => undefined);
+  await mesh?.stop();
   await cp?.stop();
 }, 60_000);
 
@@ -216,7 +169,7 @@ describe('preemption on a real control plane', () => {
     await budget('guarded');
 
     // Ask filterscore directly, as the attempt does: once the budget has arrived, pdb-b (0 violations) ranks before pdb-a.
-    const channel = connectChannel(`127.0.0.1:${filterscore!.grpcPort}`);
+    const channel = connectChannel(`127.0.0.1:${mesh!.filterscore.grpcPort}`);
     try {
       const client = createServiceClient(FilterScoreServiceDefinition, channel, { defaultDeadlineMs: 10_000 });
       // Never created: the priority the admission plugin would resolve is set by hand.

@@ -49,6 +49,7 @@ import type { GatewayPlugins } from './adapters/gateway.js';
 import { confirm, permit, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';
 import type { ReservationStepOptions } from './adapters/reservation.js';
 import type { MeshClients } from './clients.js';
+import { KubeApiError } from './kube/api.js';
 import type { BindOutcome, PodWriter } from './kube/pods.js';
 import { LeaseKeeper } from './lease-keeper.js';
 
@@ -276,6 +277,8 @@ class Run {
   private admissionPolicies: readonly string[] = [];
   private nominationCleared = false;
   private heldElsewhere = false;
+  /** The Binding was sent and failed without an answer (a timeout, a cancel, a dropped connection): it may have landed. */
+  private bindUnanswered = false;
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -542,7 +545,9 @@ class Run {
       } catch (err) {
         result = this.end('error', this.failure(err), '', lease.fencingVersion);
       }
-      if (result.outcome !== 'scheduled') await this.unreserve(pod.uid, lease.fencingVersion);
+      // A Binding that may have landed keeps its lease: released now, the room of a bound pod would be
+      // free until its bound event; kept, it lapses at its TTL or the bound event settles it.
+      if (result.outcome !== 'scheduled' && !this.bindUnanswered) await this.unreserve(pod.uid, lease.fencingVersion);
       return result;
     }
     // Every candidate was taken by another replica since the snapshot: the pod backs off and tries again.
@@ -569,7 +574,12 @@ class Run {
     }
     if (bound) return bound;
 
-    const c = await this.step(ExtensionPoint.EXTENSION_POINT_POST_BIND, RESERVATION_PLUGIN, async () => ({ status: await confirm(reservation, pod.uid, fencingVersion, signal) }));
+    // The pod is bound: its Confirm must run even when the caller gave up meanwhile (kube-scheduler's
+    // extender httpTimeout). A lease left reserved is moved off this node by the pod's next Reserve
+    // (kube-scheduler retries a bind it saw fail), freeing the room of a bound pod until its bound event.
+    const c = await this.step(ExtensionPoint.EXTENSION_POINT_POST_BIND, RESERVATION_PLUGIN, async () => ({
+      status: await confirm(reservation, pod.uid, fencingVersion, AbortSignal.timeout(30_000)),
+    }));
     // The pod is bound: a failed Confirm only leaves the lease to its TTL and the bound event.
     if (c.status.isError()) this.deps.logger.warn({ pod: `${pod.namespace}/${pod.name}`, node, err: c.status.message() }, 'Confirm failed after the pod was bound; the lease expires with its TTL');
     return this.end('scheduled', Status.SUCCESS, node, fencingVersion);
@@ -608,7 +618,11 @@ class Run {
     const lost = await renewed();
     if (lost) return lost;
     const b = await this.step<BindOutcome>(ExtensionPoint.EXTENSION_POINT_BIND, 'DefaultBinder', async () => {
-      const out = await writer.bind(pod, node, signal);
+      const out = await writer.bind(pod, node, signal).catch((err: unknown) => {
+        // Only the API server's own refusal (4xx) says the pod was not bound.
+        if (!(err instanceof KubeApiError && err.status >= 400 && err.status < 500)) this.bindUnanswered = true;
+        throw err;
+      });
       if (out.kind === 'bound') return { status: Status.SUCCESS, value: out };
       return { status: Status.of(Status.unresolvable().code, out.kind === 'gone' ? 'the pod no longer exists' : `the pod was bound to ${out.nodeName} by someone else`), value: out };
     });

@@ -24,14 +24,17 @@ async function* once<T>(item: T): AsyncIterable<T> {
 }
 
 /** An admission service whose behaviour each test steers through the pod name. */
-function admissionImpl(hooks: { slow?: Promise<void> } = {}): AdmissionServiceImplementation {
+function admissionImpl(hooks: { slow?: Promise<void>; entered?: () => void } = {}): AdmissionServiceImplementation {
   return {
     async admit(request) {
       const name = request.pod?.name ?? '';
       if (name === '') throw new InvalidArgumentError('pod.name', 'must not be empty');
       if (name === 'boom') throw new TypeError('cannot read properties of undefined');
       if (name === 'full') throw new ResourceExhaustedError('the queue is full (limit 3); retry with backoff');
-      if (name === 'slow') await hooks.slow;
+      if (name === 'slow') {
+        hooks.entered?.();
+        await hooks.slow;
+      }
       return { decision: AdmissionDecision.ADMISSION_DECISION_ALLOW, code: 0, reasonCode: 'Allowed', message: `admitted ${name}`, policies: [] };
     },
     async getAppState(request) {
@@ -210,15 +213,17 @@ describe('graceful shutdown', () => {
   test('stops accepting new calls, lets an in-flight call finish, and reports NOT_SERVING', async () => {
     let release!: () => void;
     const slow = new Promise<void>((r) => (release = r));
-    const { server, address } = await startServer(admissionImpl({ slow }));
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    const { server, address } = await startServer(admissionImpl({ slow, entered }));
     const channel = connectChannel(address);
     const client = createServiceClient(AdmissionServiceDefinition, channel, { retryMaxAttempts: 1 });
     const health = createClient(HealthDefinition, channel);
     const inFlight = client.admit({ pod: { name: 'slow', uid: 'u', namespace: 'd' } });
-    await new Promise((r) => setTimeout(r, 100)); // the call is now in the handler
-    const shutdown = server.shutdown(5000);
-    await new Promise((r) => setTimeout(r, 50));
-    // A new connection is refused while the old call drains.
+    await inHandler;
+    // A generous grace: the drain must end because the call finished, not because the grace ran out.
+    const shutdown = server.shutdown(60_000);
+    // The listener closes as shutdown starts: a new connection is refused while the old call drains.
     const fresh = createChannel(address);
     const refused = createServiceClient(AdmissionServiceDefinition, fresh, { retryMaxAttempts: 1, defaultDeadlineMs: 1000 });
     await expect(refused.admit({ pod: { name: 'late', uid: 'u', namespace: 'd' } })).rejects.toBeInstanceOf(ClientError);
@@ -232,15 +237,16 @@ describe('graceful shutdown', () => {
 
   test('cancels calls that outlive the grace period', async () => {
     const never = new Promise<void>(() => undefined);
-    const { server, address } = await startServer(admissionImpl({ slow: never }));
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    const { server, address } = await startServer(admissionImpl({ slow: never, entered }));
     const channel = connectChannel(address);
-    const client = createServiceClient(AdmissionServiceDefinition, channel, { retryMaxAttempts: 1, defaultDeadlineMs: 10_000 });
+    const client = createServiceClient(AdmissionServiceDefinition, channel, { retryMaxAttempts: 1, defaultDeadlineMs: 60_000 });
     const inFlight = client.admit({ pod: { name: 'slow', uid: 'u', namespace: 'd' } }).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 100));
-    const started = Date.now();
+    await inHandler;
+    // The handler never ends, so a graceful drain never would: shutdown returning at all means the grace ran out and the call was cut.
     await server.shutdown(200);
-    expect(Date.now() - started).toBeLessThan(2000);
-    // grpc-js closes the connection: the client sees the call cut off.
+    // grpc-js closes the connection: the client sees the call cut off (long before its 60 s deadline).
     const err = await inFlight;
     expect(err).toBeInstanceOf(ClientError);
     expect([Status.CANCELLED, Status.UNAVAILABLE]).toContain((err as ClientError).code);

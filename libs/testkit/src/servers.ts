@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ export interface TestServer {
   readonly port: number;
   /** Stops the server (SIGTERM, then SIGKILL) and removes its data directory. */
   stop(): Promise<void>;
-  /** Kills the server abruptly and starts it again on the same port. Redis comes back empty. */
+  /** Kills the server abruptly and starts it again on the same port. Redis without persistence comes back empty. */
   restart(): Promise<void>;
 }
 
@@ -114,18 +114,37 @@ async function onFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
   throw lastError;
 }
 
+/** Options of {@link startRedis}. */
+export interface RedisServerOptions {
+  /** Persistence: an append-only file in the server's directory (fsync every second), so a restart reloads the data. */
+  readonly appendonly?: boolean;
+  /** A replica of the Redis on this loopback port (REPLICAOF), read-only until promoted. */
+  readonly replicaOf?: number;
+}
+
+/** A redis-server started for tests. */
+export interface RedisServer extends TestServer {
+  /**
+   * Kills the server abruptly and starts it again on the same port: it
+   * reloads its append-only file if it has one, unless `wipe` removes its
+   * data first (a restart without persistence).
+   */
+  restart(options?: { readonly wipe?: boolean }): Promise<void>;
+}
+
 /**
- * Starts Debian's redis-server on a free loopback port, with no persistence
- * (a restart brings it back empty, as a crashed cache would).
+ * Starts Debian's redis-server on a free loopback port; by default with no
+ * persistence (a restart brings it back empty, as a crashed cache would).
  */
-export async function startRedis(): Promise<TestServer> {
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const bin = requireBinary('redis-server');
   const dir = mkdtempSync(join(tmpdir(), 'schedmesh-redis-'));
   const args = (port: number): string[] => [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendonly ? 'yes' : 'no',
     '--dir', dir, '--protected-mode', 'no', '--loglevel', 'notice',
+    ...(options.replicaOf !== undefined ? ['--replicaof', '127.0.0.1', String(options.replicaOf)] : []),
   ];
-  const start = async (port: number): Promise<Launch> => launch(bin, args(port), /Ready to accept connections/, 10_000);
+  const start = async (port: number): Promise<Launch> => launch(bin, args(port), /Ready to accept connections/, 30_000);
   let port = 0;
   let current = await onFreePort(async (p) => {
     const l = await start(p);
@@ -139,8 +158,9 @@ export async function startRedis(): Promise<TestServer> {
       await terminate(current.child);
       rmSync(dir, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(restartOptions = {}) {
       await terminate(current.child, 'SIGKILL');
+      if (restartOptions.wipe) for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
       current = await start(port);
     },
   };

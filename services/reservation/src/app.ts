@@ -12,6 +12,7 @@ import type { ReservationConfig } from './config.js';
 import { GangCoordinator } from './gang.js';
 import { KeyLayout } from './keys.js';
 import { Ledger } from './ledger.js';
+import { LeaseMemory } from './lease-memory.js';
 import { ReservationMetrics } from './metrics.js';
 import { Reservations } from './reservations.js';
 import { createReservationServer } from './server.js';
@@ -49,7 +50,7 @@ export async function startReservation(config: ReservationConfig, options: Start
     const store = new RedisStore(redis, { replicas: config.redis.waitReplicas, timeoutMs: config.redis.waitTimeout });
     await store.loadScripts();
     const state = new ClusterState();
-    const ledger = new Ledger({ store, keys, metrics, confirmedTtlMs: config.reservation.confirmedTtl });
+    const ledger = new Ledger({ store, keys, metrics, confirmedTtlMs: config.reservation.confirmedTtl, memory: new LeaseMemory() });
     const sync = new LedgerSync({
       store,
       keys,

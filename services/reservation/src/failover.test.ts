@@ -6,51 +6,18 @@
 // redis-server primary and replica; the failover is a TCP proxy switching
 // the service's one address from the old primary to the promoted replica, as
 // a Sentinel-aware proxy or a Service re-pointed would.
-import { createServer, connect as tcpConnect } from 'node:net';
-import type { Server, Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { sharedServers, startRedis } from '@schedmesh/testkit';
-import type { TestServer } from '@schedmesh/testkit';
+import { sharedServers, startRedis, startTcpProxy } from '@schedmesh/testkit';
+import type { TcpProxy, TestServer } from '@schedmesh/testkit';
 import { Redis } from 'ioredis';
 import { Status } from 'nice-grpc';
 import { nodeEvent, resources, startHarness, waitFor } from './testing/harness.js';
 import type { Harness, ReservationClient } from './testing/harness.js';
 
-/** A TCP proxy whose target can be switched; switching drops the open connections, as a failover does. */
-async function startProxy(targetPort: number): Promise<{ port: number; switchTo(port: number): void; close(): Promise<void> }> {
-  let target = targetPort;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = tcpConnect(target, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => s.destroy());
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    switchTo(port) {
-      target = port;
-      for (const s of sockets) s.destroy();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 let primary: TestServer;
 let replica: TestServer;
 let replicaAdmin: Redis;
-let proxy: Awaited<ReturnType<typeof startProxy>>;
+let proxy: TcpProxy;
 let h: Harness;
 let client: ReservationClient;
 
@@ -67,7 +34,7 @@ beforeAll(async () => {
   replicaAdmin = new Redis(replica.url);
   await replicaAdmin.replicaof('127.0.0.1', primary.port);
   await waitFor(async () => /master_link_status:up/.test(await replicaAdmin.info('replication')), 15_000, 'the replica in sync');
-  proxy = await startProxy(primary.port);
+  proxy = await startTcpProxy(primary.port);
   h = await startHarness({
     redisUrl: `redis://127.0.0.1:${proxy.port}`,
     natsUrl: sharedServers().natsUrl,

@@ -7,6 +7,7 @@
 import { MAX_PERMIT_WAIT_MS } from '@schedmesh/model';
 import type { ReservationMetrics } from './metrics.js';
 import type { KeyLayout } from './keys.js';
+import type { LeaseMemory } from './lease-memory.js';
 import { decodeQuantities, encodeQuantities, freeQuantities, quantitiesFromHash } from './quantities.js';
 import type { Quantities } from './quantities.js';
 import {
@@ -18,6 +19,7 @@ import {
   ledgerScript,
   rebuildNodeScript,
   renewScript,
+  restoreLeaseScript,
   reserveScript,
   sweepScript,
   unreserveScript,
@@ -211,6 +213,8 @@ export interface LedgerOptions {
   metrics?: ReservationMetrics;
   /** How long a confirmed lease holds its capacity unless a bound event settles it (default 10 min). */
   confirmedTtlMs?: number;
+  /** Where the leases this replica hands out are remembered, to be restored after Redis loses them. */
+  memory?: LeaseMemory;
 }
 
 /**
@@ -223,6 +227,7 @@ export class Ledger {
   private readonly confirmedTtlMs: number;
   private readonly keys: KeyLayout;
   private readonly metrics: ReservationMetrics | undefined;
+  private readonly memory: LeaseMemory | undefined;
   /** The last earliest-expiry this process wrote to the due set, per node (saves a round trip per call). */
   private readonly dueCache = new Map<string, number | undefined>();
 
@@ -230,6 +235,7 @@ export class Ledger {
     this.store = options.store;
     this.keys = options.keys;
     this.metrics = options.metrics;
+    this.memory = options.memory;
     this.confirmedTtlMs = options.confirmedTtlMs ?? DEFAULT_CONFIRMED_TTL_MS;
   }
 
@@ -253,6 +259,7 @@ export class Ledger {
       case 'conflict':
         return { kind: 'conflict', shortages: parseShortages(reply.payload) };
       case 'existing':
+        this.memory?.remember(input.uid, input.node, reply.payload);
         return { kind: 'granted', lease: parseLease(reply.payload, input.uid, input.node), created: false };
       case 'granted':
         break;
@@ -277,6 +284,7 @@ export class Ledger {
         return { kind: moved.status === 'kept' ? 'confirmed-elsewhere' : 'held', lease: kept };
       }
     }
+    this.memory?.remember(input.uid, input.node, reply.payload);
     return { kind: 'granted', lease, created: true };
   }
 
@@ -295,6 +303,7 @@ export class Ledger {
   async releaseOn(node: string, uid: string, version: number, onlyReserved: boolean): Promise<boolean> {
     const reply = await this.runNode(unreserveScript, node, [uid, String(version), onlyReserved ? '1' : '0']);
     if (reply.status !== 'released') return false;
+    this.memory?.forget(uid);
     this.dropIndex(uid, node, parseLease(reply.payload, uid, node).version);
     return true;
   }
@@ -307,6 +316,7 @@ export class Ledger {
   async releaseAbandoned(node: string, uid: string, version: number): Promise<boolean> {
     const reply = await this.runNode(unreserveScript, node, [uid, String(version), '0', '', '1']);
     if (reply.status !== 'released') return false;
+    this.memory?.forget(uid);
     this.dropIndex(uid, node, parseLease(reply.payload, uid, node).version);
     return true;
   }
@@ -324,8 +334,10 @@ export class Ledger {
       case 'stale':
         return { kind: 'stale', lease: parseLease(reply.payload, uid, node) };
       case 'confirmed':
+        this.memory?.remember(uid, node, reply.payload);
         return { kind: 'renewed', lease: parseLease(reply.payload, uid, node) };
       case 'renewed':
+        this.memory?.remember(uid, node, reply.payload);
         break;
       default:
         throw new TypeError(`renew: unexpected status ${reply.status}`);
@@ -369,6 +381,7 @@ export class Ledger {
         return { kind: 'confirmed', lease };
       }
       case 'confirmed':
+        this.memory?.remember(uid, node, reply.payload);
         await this.store.call(() => this.store.redis.pexpire(this.keys.podIndex(uid), INDEX_CONFIRMED_MS));
         return { kind: 'confirmed', lease: parseLease(reply.payload, uid, node) };
       default:
@@ -418,6 +431,8 @@ export class Ledger {
 
   /** Applies a pod event of the stream to its node (bind: bound capacity; release: none). */
   async applyPod(node: string, generation: number, pod: BoundPod, op: 'bind' | 'release'): Promise<string> {
+    // The stream has the pod now (bound, or gone): a rebuild counts it from there.
+    this.memory?.forget(pod.uid);
     const reply = await this.runNode(applyPodScript, node, [generation, pod.uid, op, encodeQuantities(pod.demand), pod.namespace, pod.name]);
     // A settled (bound) pod keeps its index entry until it lapses, so a Confirm racing the bound event still finds it.
     if (reply.status === 'released') this.dropIndex(pod.uid, node, undefined);
@@ -433,6 +448,24 @@ export class Ledger {
     const podsJson = JSON.stringify(pods.map((p) => ({ u: p.uid, q: encodeQuantities(p.demand), ns: p.namespace, n: p.name })));
     const reply = await this.runNode(rebuildNodeScript, node, [generation, capacity ? encodeQuantities(capacity) : '', podsJson, force ? '1' : '0']);
     return reply.status;
+  }
+
+  /**
+   * Puts back the remembered leases that Redis lost (after a rebuild): each
+   * one still live whose node holds neither it nor its pod's bound record.
+   * Returns how many were restored.
+   */
+  async restoreLeases(): Promise<number> {
+    let restored = 0;
+    for (const lease of this.memory?.live(Date.now()) ?? []) {
+      const reply = await this.runNode(restoreLeaseScript, lease.node, [lease.uid, lease.record]);
+      if (reply.status !== 'restored') continue;
+      restored++;
+      const view = parseLease(lease.record, lease.uid, lease.node);
+      const keepMs = view.expireMs === undefined ? INDEX_CONFIRMED_MS : Math.max(1, view.expireMs - (reply.nowMs ?? Date.now())) + INDEX_SLACK_MS;
+      await this.store.call(() => this.store.redis.set(this.keys.podIndex(lease.uid), indexValue(lease.node, view.version), 'PX', keepMs));
+    }
+    return restored;
   }
 
   /** Sweeps one node now. Returns the uids whose leases lapsed. */

@@ -80,15 +80,52 @@ describe('Redis loses its data', () => {
     });
     await waitFor(async () => (await status('')) === SERVING, 5_000, 'SERVING again');
 
-    // Bound capacity is back; the lease in flight is lost (its pod retries); versions keep growing.
+    // Bound capacity is back, and so is the lease in flight (this replica remembers it); versions keep growing.
     await expectExactLedger(client, ['before']);
-    await expect(client.getReservation({ podUid: 'before' })).rejects.toMatchObject({ code: Status.NOT_FOUND });
-    await expect(client.confirm({ podUid: 'before', fencingVersion: version })).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION });
+    expect((await client.getReservation({ podUid: 'before' })).lease?.fencingVersion).toBe(version);
     const again = await client.reserve({ pod: { uid: 'after' }, nodeName: 'n3', requests: resources({ cpu: 500 }), ttl: { seconds: 60 } });
     expect(again.result?.$case === 'lease' && again.result.value.fencingVersion).toBeGreaterThan(version);
     const metrics = await (await fetch(`http://127.0.0.1:${harness.apps[0]!.httpPort}/metrics`)).text();
     expect(metrics).toMatch(/schedmesh_reservation_ledger_rebuilds_total\{[^}]*reason="redis-lost"[^}]*\} 1/);
   });
+
+  test('a pod bound just before a redis-server restart keeps its room until its bound event arrives', async () => {
+    const { harness, client, server } = await start();
+    // n3 is empty: 1000m. The pod takes 800m, renews its lease right before its Binding, and is bound;
+    // then Redis restarts empty, before the bound event reaches the stream.
+    const granted = await client.reserve({ pod: { uid: 'bound-early' }, nodeName: 'n3', requests: resources({ cpu: 800 }), ttl: { seconds: 60 } });
+    const version = granted.result?.$case === 'lease' ? granted.result.value.fencingVersion : 0;
+    await client.renew({ podUid: 'bound-early', nodeName: 'n3', fencingVersion: version });
+    const rebuilt = harness.apps[0]!.runtime.metrics.getSingleMetric('schedmesh_reservation_ledger_rebuilds_total')!;
+    const rebuilds = async (): Promise<number> => (await rebuilt.get()).values.reduce((n, v) => n + v.value, 0);
+    const before = await rebuilds();
+    await server.restart();
+    await waitFor(async () => (await rebuilds()) > before && harness.apps[0]!.sync.ready, 15_000, 'the ledger rebuilt after the restart');
+
+    // Its room is not granted again: another pod finds 200m free, not 1000m.
+    const other = await client.reserve({ pod: { uid: 'late' }, nodeName: 'n3', requests: resources({ cpu: 500 }), ttl: { seconds: 60 } });
+    expect(other.result?.$case === 'conflict' && other.result.value.message).toBe('node n3: insufficient cpu (requested 500m, free 200m)');
+    // The binder's Confirm (after its Binding) finds the lease; then the bound event settles it: counted once.
+    expect((await client.confirm({ podUid: 'bound-early', fencingVersion: version })).lease?.fencingVersion).toBe(version);
+    await harness.waitForGeneration(await harness.publish(podEvent({ uid: 'bound-early', node: 'n3', requests: { cpu: 800 } })));
+    const ledger = await client.getLedger({ nodeName: 'n3' });
+    expect([ledger.bound!.milliCpu, ledger.leased!.milliCpu, ledger.free!.milliCpu]).toEqual([800, 0, 200]);
+  }, 30_000);
+
+  test('a lease released before a redis-server restart is not put back: its room is free after the rebuild', async () => {
+    const { harness, client, server } = await start();
+    const granted = await client.reserve({ pod: { uid: 'gave-up' }, nodeName: 'n4', requests: resources({ cpu: 800 }), ttl: { seconds: 60 } });
+    const version = granted.result?.$case === 'lease' ? granted.result.value.fencingVersion : 0;
+    expect((await client.unreserve({ podUid: 'gave-up', fencingVersion: version })).released).toBe(true);
+    const rebuilt = harness.apps[0]!.runtime.metrics.getSingleMetric('schedmesh_reservation_ledger_rebuilds_total')!;
+    const rebuilds = async (): Promise<number> => (await rebuilt.get()).values.reduce((n, v) => n + v.value, 0);
+    const before = await rebuilds();
+    await server.restart();
+    await waitFor(async () => (await rebuilds()) > before && harness.apps[0]!.sync.ready, 15_000, 'the ledger rebuilt after the restart');
+    const other = await client.reserve({ pod: { uid: 'next' }, nodeName: 'n4', requests: resources({ cpu: 800 }), ttl: { seconds: 60 } });
+    expect(other.result?.$case).toBe('lease');
+    await expect(client.getReservation({ podUid: 'gave-up' })).rejects.toMatchObject({ code: Status.NOT_FOUND });
+  }, 30_000);
 
   test('a redis-server restart mid-run: NOT_SERVING while rebuilding, then nothing over-committed', async () => {
     const { harness, client, server } = await start();

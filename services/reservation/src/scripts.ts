@@ -240,6 +240,31 @@ end
 return reply('renewed', raw, released, now)
 `);
 
+/**
+ * Puts back a lease that Redis lost (LeaseMemory: this replica handed it out
+ * before a restart or failover). ARGV: uid, the lease record (JSON). Counted
+ * as it was (reserved: leased; confirmed: bound) whatever the node has free:
+ * its pod may be bound already. Skipped if the node holds the pod's lease or
+ * its bound record, or the lease has lapsed. The fencing counter is raised to
+ * at least the restored version, so no later grant reuses it.
+ * → restored | kept | lapsed | unknown (no such node).
+ */
+export const restoreLeaseScript = script('restore_lease', 8, `${nodePrelude}
+if redis.call('EXISTS', K_ALLOC) == 0 then return {'unknown', '', {}, '', ''} end
+local now = now_ms()
+local released = sweep(now)
+local uid = ARGV[1]
+if redis.call('HEXISTS', K_LEASES, uid) == 1 or redis.call('HEXISTS', K_PODS, uid) == 1 then return reply('kept', '', released, now) end
+local rec = cjson.decode(ARGV[2])
+if tonumber(rec.e) <= now then return reply('lapsed', '', released, now) end
+if redis.call('EXISTS', K_FENCE) == 0 then redis.call('SET', K_FENCE, int(now * 1000)) end
+if tonumber(redis.call('GET', K_FENCE)) < tonumber(rec.v) then redis.call('SET', K_FENCE, rec.v) end
+if rec.s == 'R' then add_q(K_LEASED, rec.q, '') else add_q(K_BOUND, rec.q, '') end
+redis.call('HSET', K_LEASES, uid, ARGV[2])
+redis.call('ZADD', K_EXP, rec.e, uid)
+return reply('restored', ARGV[2], released, now)
+`);
+
 /** ARGV: uid. → lease | settled (bound-pod record) | none. */
 export const getScript = script('get', 8, `${nodePrelude}
 local now = now_ms()

@@ -18,7 +18,8 @@
  * Redis loss: after a (re)build the service writes an epoch marker. A marker
  * that is missing (Redis restarted empty) or different from the one this
  * replica knows (another replica rebuilt after a loss) makes it report
- * NOT_SERVING, rebuild every node from memory, and only then serve again. The
+ * NOT_SERVING, rebuild every node from memory, put back the leases this
+ * replica remembers (LeaseMemory), and only then serve again. The
  * Redis run_id is compared around the rebuild, so a restart during the
  * rebuild is caught and the rebuild repeated.
  */
@@ -236,6 +237,8 @@ export class LedgerSync {
         await Promise.all(nodes.slice(i, i + REBUILD_BATCH).map((node) => this.rebuildNode(node, force)));
       }
       await Promise.all(deleted.map((node) => ledger.rebuildNode(node, state.generation, undefined, [], force)));
+      // Leases Redis lost, whose pods the stream may not show bound yet (a Binding just before the loss).
+      const restored = await ledger.restoreLeases();
       if (force) for (const node of [...nodes, ...deleted]) this.renumbered?.add(node);
       this.dirty.clear();
       // A fresh epoch per build: a replica that knew the previous one sees the change and rebuilds its own (maybe newer) state.
@@ -250,7 +253,7 @@ export class LedgerSync {
       this.knownRunId = runId;
       if (force) this.streamRecreated = false;
       metrics?.rebuilds.inc({ reason });
-      logger.info({ reason, nodes: nodes.length, generation: state.generation, ms: Math.round(performance.now() - started), epoch }, 'ledger rebuilt');
+      logger.info({ reason, nodes: nodes.length, restoredLeases: restored, generation: state.generation, ms: Math.round(performance.now() - started), epoch }, 'ledger rebuilt');
       return;
     }
   }

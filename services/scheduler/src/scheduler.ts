@@ -4,6 +4,7 @@
  * does — bound pods leave the queue; unschedulable ones get the
  * PodScheduled=False condition and a FailedScheduling event, then wait in
  * the unschedulable pool for an event that could help; errors back off.
+ * Those writes are retried while the API server is away (outcome-writes.ts).
  * A pod for which preemption evicted victims is nominated to their node (in
  * the queue's nominator and on the pod's status) and comes back when their
  * deletions arrive; its next attempt tries that node first. The nomination
@@ -20,6 +21,8 @@ import type { Pod } from '@schedmesh/proto/v1/types';
 import type { Logger } from '@schedmesh/runtime';
 import type { QueuedPod } from './queue/queued-pod.js';
 import type { SchedulingQueue } from './queue/scheduling-queue.js';
+import { OutcomeWrites } from './outcome-writes.js';
+import type { OutcomeWrite } from './outcome-writes.js';
 import type { AttemptRecords } from './records.js';
 
 /** What the loop needs. */
@@ -48,15 +51,18 @@ export interface SchedulerOptions {
 
 /** The scheduling loop. */
 export class Scheduler {
-  private readonly writes = new Set<Promise<void>>();
+  /** The outcomes written to the API server, retried while it is away. */
+  readonly outcomes: OutcomeWrites;
 
-  constructor(private readonly options: SchedulerOptions) {}
+  constructor(private readonly options: SchedulerOptions) {
+    this.outcomes = new OutcomeWrites({ logger: options.logger });
+  }
 
   /** Runs the workers until `signal` aborts or the queue closes; resolves when all are done. */
   async run(signal: AbortSignal): Promise<void> {
     const workers = Math.max(1, this.options.parallelism ?? 8);
     await Promise.all(Array.from({ length: workers }, () => this.worker(signal)));
-    await Promise.allSettled([...this.writes]);
+    await this.outcomes.close();
   }
 
   private async worker(signal: AbortSignal): Promise<void> {
@@ -100,11 +106,11 @@ export class Scheduler {
       case 'scheduled':
         queue.done(pod.uid);
         logger.debug({ ...log, node: result.nodeName }, 'pod bound');
-        // Bound elsewhere than preemption had nominated: that nomination no longer holds room for it.
-        if (nominated && nominated !== result.nodeName) this.write(pod, 'nominatedNodeName', (s) => this.options.writer?.nominate(pod, '', s));
-        this.write(pod, 'Scheduled', (s) =>
-          this.options.writer?.event(pod, { type: 'Normal', reason: 'Scheduled', action: 'Binding', note: `Successfully assigned ${pod.namespace}/${pod.name} to ${result.nodeName}` }, s),
-        );
+        this.write(pod, 'Scheduled', async (writer, s) => {
+          // Bound elsewhere than preemption had nominated: that nomination no longer holds room for it.
+          if (nominated && nominated !== result.nodeName) await writer.nominate(pod, '', s);
+          await writer.event(pod, { type: 'Normal', reason: 'Scheduled', action: 'Binding', note: `Successfully assigned ${pod.namespace}/${pod.name} to ${result.nodeName}` }, s);
+        });
         this.options.onSettled?.(pod, result);
         break;
       case 'settled':
@@ -139,25 +145,18 @@ export class Scheduler {
 
   /** The PodScheduled=False condition and a FailedScheduling event, as kube-scheduler writes them. */
   private reportFailure(pod: Pod, reason: 'Unschedulable' | 'SchedulerError', message: string, nominatedNodeName?: string): void {
-    const writer = this.options.writer;
-    if (!writer) return;
-    this.write(pod, 'FailedScheduling', async (s) => {
+    this.write(pod, 'FailedScheduling', async (writer, s) => {
       await writer.markUnschedulable(pod, reason, message, s, nominatedNodeName);
       await writer.event(pod, { type: 'Warning', reason: 'FailedScheduling', action: 'Scheduling', note: message }, s);
     });
   }
 
   // Status writes and events must not hold a worker: kube-scheduler's event
-  // broadcaster is asynchronous too. Failures are logged, not retried.
-  private write(pod: Pod, what: string, fn: (signal: AbortSignal) => Promise<void> | undefined): void {
-    const p = (async () => {
-      try {
-        await fn(AbortSignal.timeout(10_000));
-      } catch (err) {
-        this.options.logger.warn({ pod: `${pod.namespace}/${pod.name}`, what, err: (err as Error).message }, 'could not write the scheduling outcome to the API server');
-      }
-    })();
-    this.writes.add(p);
-    void p.finally(() => this.writes.delete(p));
+  // broadcaster is asynchronous too. They are retried while the API server is away.
+  private write(pod: Pod, what: string, fn: (writer: PodWriter, signal: AbortSignal) => Promise<void>): void {
+    const writer = this.options.writer;
+    if (!writer) return;
+    const write: OutcomeWrite = (signal) => fn(writer, signal);
+    this.outcomes.submit(pod, what, write);
   }
 }

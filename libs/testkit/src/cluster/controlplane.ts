@@ -61,11 +61,12 @@ export interface ControlPlane {
   /** Milliseconds from spawning etcd to the `default` namespace being served. */
   readonly startupMs: number;
   /**
-   * Stops kube-apiserver (etcd keeps the data), waits `downMs`, and starts it
+   * Stops kube-apiserver (etcd keeps the data), waits `downMs` (or until
+   * `whileDown` resolves: what a test does while it is away), and starts it
    * again on the same port with the same certificates: every client's watch
    * breaks, as in an apiserver upgrade or crash.
    */
-  restartApiServer(downMs?: number): Promise<void>;
+  restartApiServer(down?: number | (() => Promise<void>)): Promise<void>;
   /** Stops kube-apiserver then etcd (whole process groups) and removes the directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -220,11 +221,12 @@ async function startControlPlaneOnce(opts: ControlPlaneOptions): Promise<Control
       return pem;
     };
     const caPem = await startApiServer(remaining());
-    const restartApiServer = async (downMs = 0): Promise<void> => {
+    const restartApiServer = async (down: number | (() => Promise<void>) = 0): Promise<void> => {
       const current = processes.findLast((p) => p.name === 'kube-apiserver');
       await current?.stop(5_000);
       if (current) processes.splice(processes.indexOf(current), 1);
-      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      if (typeof down === 'function') await down();
+      else if (down > 0) await new Promise((r) => setTimeout(r, down));
       restarts++;
       await startApiServer(timeoutMs);
     };
