@@ -3,6 +3,9 @@
 //
 //   npx tsx bench/gateway.bench.ts      (after `npm run build`: the libraries load from dist)
 //   GATEWAY_CPU_PROF=/tmp/prof npx tsx bench/gateway.bench.ts   (the gateway process writes a --cpu-prof profile there)
+//   GATEWAY_BASELINE_ROOT=/tmp/old npx tsx bench/gateway.bench.ts
+//     (also runs the gateway of another tree — e.g. `git archive <rev> services/gateway/src` with this
+//      tree's node_modules linked in — and calls both alternately: a before/after ratio from one run)
 //
 // The gateway runs as its own process (services/gateway/src/main.ts under
 // tsx), as deployed; a minimal plugin runs here and, as a deployed plugin
@@ -56,7 +59,7 @@ function startPluginProcess(): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--plugin'], { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error('the plugin process did not start within 30 s')), 30_000);
+    const timer = setTimeout(() => reject(new Error('the plugin process did not start within 120 s')), 120_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /^port (\d+)$/m.exec(out);
@@ -72,7 +75,7 @@ function startPluginProcess(): Promise<{ child: ChildProcess; port: number }> {
   });
 }
 
-function startGateway(pluginsFile: string): Promise<{ child: ChildProcess; grpcPort: number }> {
+function startGateway(pluginsFile: string, root = join(__dirname, '..')): Promise<{ child: ChildProcess; grpcPort: number }> {
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith('SCHEDMESH_')) delete env[key];
   Object.assign(env, {
@@ -84,10 +87,10 @@ function startGateway(pluginsFile: string): Promise<{ child: ChildProcess; grpcP
     SCHEDMESH_GATEWAY__PLUGINS_FILE: pluginsFile,
   });
   const profile = process.env.GATEWAY_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.GATEWAY_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'services/gateway/src/main.ts'], { cwd: join(__dirname, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'services/gateway/src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`the gateway did not start within 30 s:\n${out.slice(-2000)}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`the gateway did not start within 120 s:\n${out.slice(-2000)}`)), 120_000);
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       const match = /"grpcPort":(\d+)/.exec(out);
@@ -122,7 +125,8 @@ function stats(samples: number[]): Stats {
 
 /** Runs `call` one at a time: WARMUP_CALLS discarded, then up to `count` timed calls (ms each). */
 async function sequential(count: number, call: () => Promise<unknown>): Promise<Stats> {
-  for (let i = 0; i < WARMUP_CALLS; i++) await call();
+  const warm = performance.now() + PHASE_LIMIT_MS;
+  for (let i = 0; i < WARMUP_CALLS && performance.now() < warm; i++) await call();
   const samples: number[] = [];
   const stop = performance.now() + PHASE_LIMIT_MS;
   for (let i = 0; i < count && performance.now() < stop; i++) {
@@ -135,7 +139,8 @@ async function sequential(count: number, call: () => Promise<unknown>): Promise<
 
 /** Runs `a` and `b` alternately, one call at a time, so both see the same noise: WARMUP_CALLS pairs discarded, then up to `count` timed pairs. */
 async function interleaved(count: number, a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[Stats, Stats]> {
-  for (let i = 0; i < WARMUP_CALLS; i++) {
+  const warm = performance.now() + PHASE_LIMIT_MS;
+  for (let i = 0; i < WARMUP_CALLS && performance.now() < warm; i++) {
     await a();
     await b();
   }
@@ -175,16 +180,19 @@ async function main(): Promise<void> {
   writeFileSync(
     pluginsFile,
     `plugins:\n${[1, 2, 3, 4]
-      .map((i) => `- {name: p${i}, type: rest, endpoint: "http://127.0.0.1:${pluginPort}/p${i}", extensionPoints: [filter], timeout: 2s, failurePolicy: Fail}`)
+      .map((i) => `- {name: p${i}, type: rest, endpoint: "http://127.0.0.1:${pluginPort}/p${i}", extensionPoints: [filter], timeout: 10s, failurePolicy: Fail}`)
       .join('\n')}\n` +
       // The same call at preFilter in two protocols: what translating a verdict costs against v1.
-      `- {name: pre-v1, type: rest, endpoint: "http://127.0.0.1:${pluginPort}/pre", extensionPoints: [preFilter], timeout: 2s}\n` +
-      `- {name: pre-verdict, type: rest, protocol: verdict, endpoint: "http://127.0.0.1:${pluginPort}/verdict", extensionPoints: [preFilter], timeout: 2s}\n` +
-      `- {name: remote, type: rest, endpoint: "http://127.0.0.1:${remote.port}/p1", extensionPoints: [filter], timeout: 2s, failurePolicy: Fail}\n`,
+      `- {name: pre-v1, type: rest, endpoint: "http://127.0.0.1:${pluginPort}/pre", extensionPoints: [preFilter], timeout: 10s}\n` +
+      `- {name: pre-verdict, type: rest, protocol: verdict, endpoint: "http://127.0.0.1:${pluginPort}/verdict", extensionPoints: [preFilter], timeout: 10s}\n` +
+      `- {name: remote, type: rest, endpoint: "http://127.0.0.1:${remote.port}/p1", extensionPoints: [filter], timeout: 10s, failurePolicy: Fail}\n`,
   );
   const { child, grpcPort } = await startGateway(pluginsFile);
   const channel = connectChannel(`127.0.0.1:${grpcPort}`);
   const client = createServiceClient(GatewayServiceDefinition, channel, { retryMaxAttempts: 1 });
+  const baselineRoot = process.env.GATEWAY_BASELINE_ROOT;
+  const baseline = baselineRoot ? await startGateway(pluginsFile, baselineRoot) : undefined;
+  const baselineChannel = baseline ? connectChannel(`127.0.0.1:${baseline.grpcPort}`) : undefined;
   try {
     // Baseline: the same request body straight to the plugin over a keep-alive connection.
     const body = JSON.stringify({
@@ -205,8 +213,8 @@ async function main(): Promise<void> {
       });
     const direct = directTo(pluginPort);
     const directRemote = directTo(remote.port);
-    const viaGateway = (plugins: string[]) => async (): Promise<unknown> => {
-      const reply = await client.invoke({ point: ExtensionPoint.EXTENSION_POINT_FILTER, pod, nodes, plugins });
+    const viaGateway = (plugins: string[], via = client) => async (): Promise<unknown> => {
+      const reply = await via.invoke({ point: ExtensionPoint.EXTENSION_POINT_FILTER, pod, nodes, plugins });
       if (reply.feasible.length !== NODES) throw new Error(`unexpected reply: ${JSON.stringify(reply.status)}`);
       return reply;
     };
@@ -221,11 +229,10 @@ async function main(): Promise<void> {
     const grpcLatency = await sequential(LATENCY_CALLS, () => client.listPlugins({}));
     const gatewayLatency = await sequential(LATENCY_CALLS, viaGateway(['p1']));
     const [directRemoteLatency, gatewayRemoteLatency] = await interleaved(LATENCY_CALLS, directRemote, viaGateway(['remote']));
+    const versus = baselineChannel
+      ? await interleaved(LATENCY_CALLS, viaGateway(['remote'], createServiceClient(GatewayServiceDefinition, baselineChannel, { retryMaxAttempts: 1 })), viaGateway(['remote']))
+      : undefined;
     const [v1PreFilter, verdictPreFilter] = await interleaved(LATENCY_CALLS, preFilter('pre-v1'), preFilter('pre-verdict'));
-    const directRate = await throughput(THROUGHPUT_CALLS * 4, CONCURRENCY, direct);
-    const oneRate = await throughput(THROUGHPUT_CALLS, CONCURRENCY, viaGateway(['p1']));
-    const fourRate = await throughput(THROUGHPUT_CALLS, CONCURRENCY, viaGateway([]));
-    agent.destroy();
 
     const ms = (x: number): string => x.toFixed(3);
     const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(44) : c.padStart(10))).join(' ');
@@ -243,11 +250,24 @@ async function main(): Promise<void> {
     console.log(row(['ratio gateway / direct', '', (gatewayRemoteLatency.p50 / directRemoteLatency.p50).toFixed(2), (gatewayRemoteLatency.p99 / directRemoteLatency.p99).toFixed(2), (gatewayRemoteLatency.mean / directRemoteLatency.mean).toFixed(2)]));
     console.log(row(['ratio (gateway − gRPC round trip) / direct', '', ((gatewayRemoteLatency.p50 - grpcLatency.p50) / directRemoteLatency.p50).toFixed(2), '', '']));
     console.log();
+    if (versus) {
+      const [before, after] = versus;
+      console.log(row([`this gateway vs ${baselineRoot} (interleaved)`, 'calls', 'p50 ms', 'p99 ms', 'mean ms']));
+      console.log(row(['baseline gateway → plugin', String(before.calls), ms(before.p50), ms(before.p99), ms(before.mean)]));
+      console.log(row(['this gateway → plugin', String(after.calls), ms(after.p50), ms(after.p99), ms(after.mean)]));
+      console.log(row(['ratio this / baseline', '', (after.p50 / before.p50).toFixed(2), (after.p99 / before.p99).toFixed(2), (after.mean / before.mean).toFixed(2)]));
+      console.log();
+    }
     console.log(row(['preFilter by protocol (interleaved)', 'calls', 'p50 ms', 'p99 ms', 'mean ms']));
     console.log(row(['schedmesh.io/plugin/v1 (baseline)', String(v1PreFilter.calls), ms(v1PreFilter.p50), ms(v1PreFilter.p99), ms(v1PreFilter.mean)]));
     console.log(row(['verdict', String(verdictPreFilter.calls), ms(verdictPreFilter.p50), ms(verdictPreFilter.p99), ms(verdictPreFilter.mean)]));
     console.log(row(['ratio verdict / v1', '', (verdictPreFilter.p50 / v1PreFilter.p50).toFixed(2), (verdictPreFilter.p99 / v1PreFilter.p99).toFixed(2), (verdictPreFilter.mean / v1PreFilter.mean).toFixed(2)]));
     console.log();
+    // Latency first, printed before the throughput phases start: on a loaded machine those take longest.
+    const directRate = await throughput(THROUGHPUT_CALLS * 4, CONCURRENCY, direct);
+    const oneRate = await throughput(THROUGHPUT_CALLS, CONCURRENCY, viaGateway(['p1']));
+    const fourRate = await throughput(THROUGHPUT_CALLS, CONCURRENCY, viaGateway([]));
+    agent.destroy();
     console.log(row([`throughput, ${CONCURRENCY} in flight`, 'calls', 'calls/s', 'plugin/s', '']));
     console.log(row(['direct HTTP to the plugin (baseline)', String(directRate.calls), directRate.perSecond.toFixed(0), directRate.perSecond.toFixed(0), '']));
     console.log(row(['gateway, 1 plugin', String(oneRate.calls), oneRate.perSecond.toFixed(0), oneRate.perSecond.toFixed(0), '']));
@@ -256,7 +276,9 @@ async function main(): Promise<void> {
     console.log();
   } finally {
     channel.close();
+    baselineChannel?.close();
     child.kill('SIGTERM');
+    baseline?.child.kill('SIGTERM');
     remote.child.kill('SIGTERM');
     plugin.closeAllConnections();
     await new Promise((resolve) => plugin.close(resolve));
