@@ -175,16 +175,19 @@ export class Reservations {
     }
   }
 
-  /** Unreserve: idempotent; a stale version releases nothing. */
-  async unreserve(uid: string, version: number): Promise<boolean> {
+  /** Unreserve: idempotent; a stale version releases nothing. `node`: the lease's, if the caller names it. */
+  async unreserve(uid: string, version: number, node?: string): Promise<boolean> {
     this.o.sync.requireSynced();
-    return this.o.ledger.unreserve(uid, version);
+    return this.o.ledger.unreserve(uid, version, node);
   }
 
-  /** Confirm: FAILED_PRECONDITION if the pod holds no lease (it lapsed) or the version is stale. */
-  async confirm(uid: string, version: number): Promise<LeaseView> {
+  /**
+   * Confirm: FAILED_PRECONDITION if the pod holds no lease (it lapsed) or the
+   * version is stale. `node`: the lease's, if the caller names it.
+   */
+  async confirm(uid: string, version: number, node?: string): Promise<LeaseView> {
     this.o.sync.requireSynced();
-    const result = await this.o.ledger.confirm(uid, version, this.o.state.boundNodeOf(uid));
+    const result = await this.o.ledger.confirm(uid, version, node === undefined ? { boundNode: this.o.state.boundNodeOf(uid) } : { node });
     switch (result.kind) {
       case 'confirmed':
         // Not answered before the replicas hold it (a repeated Confirm waits again).

@@ -90,18 +90,21 @@ export interface ScriptReply {
   readonly earliest: number | undefined;
   /** Redis TIME when the script ran (ms); undefined when it returned before reading it. */
   readonly nowMs: number | undefined;
+  /** A 6th element some scripts add (reserve: the pod index's previous value); "" if none. */
+  readonly extra: string;
 }
 
-/** Parses the 5-element reply of a node script. */
+/** Parses the reply of a node script (5 elements, or 6). */
 export function parseReply(raw: unknown): ScriptReply {
   if (!Array.isArray(raw) || raw.length < 5) throw new TypeError(`unexpected script reply: ${JSON.stringify(raw)}`);
-  const [status, payload, expired, earliest, now] = raw as unknown[];
+  const [status, payload, expired, earliest, now, extra] = raw as unknown[];
   return {
     status: String(status),
     payload: typeof payload === 'string' ? payload : '',
     expired: Array.isArray(expired) ? expired.map(String) : [],
     earliest: typeof earliest === 'string' && earliest !== '' ? Number(earliest) : undefined,
     nowMs: typeof now === 'string' && now !== '' ? Number(now) : undefined,
+    extra: typeof extra === 'string' ? extra : '',
   };
 }
 
