@@ -59,5 +59,5 @@ export { makeTestPki } from './pki.js';
 export { startServiceProcess } from './service-process.js';
 export type { ServiceProcess, ServiceProcessOptions } from './service-process.js';
 export type { TestPki } from './pki.js';
-export { freePort, sharedServers, startNats, startRedis, testEnvKeys, TestServerError } from './servers.js';
+export { freePort, requireServerBinary, sharedServers, startNats, startRedis, testEnvKeys, TestServerError } from './servers.js';
 export type { NatsServerOptions, TestServer } from './servers.js';
