@@ -69,7 +69,8 @@ async function reservePairs(client: ReservationServiceClient, pairs: number, tag
     });
     latencies.push(performance.now() - started);
     if (reply.result?.$case !== 'lease') throw new Error(`unexpected refusal: ${JSON.stringify(reply.result)}`);
-    await client.unreserve({ podUid: uid, fencingVersion: reply.result.value.fencingVersion });
+    // The node the lease is on, as the scheduler knows it: no pod-index lookup.
+    await client.unreserve({ podUid: uid, fencingVersion: reply.result.value.fencingVersion, nodeName: reply.result.value.nodeName });
   }
   return done;
 }
@@ -124,7 +125,10 @@ async function main(): Promise<void> {
     }
 
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
-    service = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'services', 'reservation', 'src', 'main.ts')], {
+    // SCHEDMESH_BENCH_CPU_PROF=<dir>: the service writes a V8 CPU profile there when it exits.
+    const profileDir = process.env.SCHEDMESH_BENCH_CPU_PROF;
+    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+    service = spawn(process.execPath, [...profile, '--import', 'tsx', join(__dirname, '..', 'services', 'reservation', 'src', 'main.ts')], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
         ...process.env,
