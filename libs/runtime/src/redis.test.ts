@@ -36,7 +36,7 @@ test('the password comes from a file, and a rotated file is read again at the ne
     // The Secret rotates: the server takes the new password, the file holds it, the connection drops.
     await admin.config('SET', 'requirepass', 'second-secret');
     writeFileSync(file, 'second-secret\n');
-    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     await pollUntil(async () => ((await redis.get('k').catch(() => undefined)) === 'v' ? true : undefined), { what: 'commands with the rotated password', timeoutMs: 15_000 });
   } finally {
     redis.disconnect();
