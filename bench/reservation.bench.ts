@@ -99,8 +99,7 @@ async function reservePairs(client: ReservationServiceClient, pairs: number, tag
     });
     latencies.push(performance.now() - started);
     if (reply.result?.$case !== 'lease') throw new Error(`unexpected refusal: ${JSON.stringify(reply.result)}`);
-    // The node the lease is on, as the scheduler knows it: no pod-index lookup.
-    await client.unreserve({ podUid: uid, fencingVersion: reply.result.value.fencingVersion, nodeName: reply.result.value.nodeName });
+    await client.unreserve({ podUid: uid, fencingVersion: reply.result.value.fencingVersion });
   }
   return done;
 }

@@ -33,11 +33,6 @@ export class KeyLayout {
     return keys;
   }
 
-  /** The keys of a lease script: the node's 8, then the pod's index. */
-  lease(node: string, uid: string): readonly string[] {
-    return [...this.node(node), this.podIndex(uid)];
-  }
-
   /** Pod uid → the node of its lease (a hint: the node's ledger decides). */
   podIndex(uid: string): string {
     return `${this.prefix}:pod:{${uid}}`;

@@ -24,7 +24,6 @@ import {
 } from './scripts.js';
 import { parseReply, stringArray } from './store.js';
 import type { RedisStore, ScriptReply } from './store.js';
-import type { LuaScript } from './scripts.js';
 
 /** A lease as the ledger holds it. */
 export interface LeaseView {
@@ -241,7 +240,7 @@ export class Ledger {
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const base = JSON.stringify({ h: input.holder, ns: input.namespace, n: input.name, g: input.group });
     const demand = encodeQuantities(input.demand);
-    const reply = await this.runLease(reserveScript, input.node, input.uid, [input.uid, demand, input.ttlMs, base, input.node, INDEX_SLACK_MS]);
+    const reply = await this.runNode(reserveScript, input.node, [input.uid, demand, input.ttlMs, base]);
     switch (reply.status) {
       case 'unknown':
         return { kind: 'unknown-node' };
@@ -261,18 +260,20 @@ export class Ledger {
         throw new TypeError(`reserve: unexpected status ${reply.status}`);
     }
     const lease = parseLease(reply.payload, input.uid, input.node);
-    // The script pointed the pod index here; what it named before may be a lease elsewhere.
-    const previous = nodeOfIndex(reply.extra === '' ? null : reply.extra);
+    const index = this.keys.podIndex(input.uid);
+    const previous = nodeOfIndex(
+      await this.store.call(() => this.store.redis.set(index, indexValue(input.node, lease.version), 'PX', input.ttlMs + INDEX_SLACK_MS, 'GET')),
+    );
     if (previous !== undefined && previous !== input.node) {
       // A new scheduling attempt abandoned the old node: release its lease there,
       // unless the pod was confirmed (bound) there, which a Reserve cannot undo.
       // Another holder's reserved lease is not moved: that replica may be binding the pod there.
-      const moved = await this.runLease(unreserveScript, previous, input.uid, [input.uid, '0', '1', input.holder, '', previous]);
+      const moved = await this.runNode(unreserveScript, previous, [input.uid, '0', '1', input.holder]);
       if (moved.status === 'kept' || moved.status === 'held') {
         const kept = parseLease(moved.payload, input.uid, previous);
-        await this.runLease(unreserveScript, input.node, input.uid, [input.uid, String(lease.version), '0', '', '', input.node]);
+        await this.runNode(unreserveScript, input.node, [input.uid, String(lease.version), '0']);
         const keepMs = kept.expireMs === undefined ? INDEX_CONFIRMED_MS : Math.max(1, kept.expireMs - Date.now()) + INDEX_SLACK_MS;
-        await this.store.call(() => this.store.redis.set(this.keys.podIndex(input.uid), indexValue(previous, kept.version), 'PX', keepMs));
+        await this.store.call(() => this.store.redis.set(index, indexValue(previous, kept.version), 'PX', keepMs));
         return { kind: moved.status === 'kept' ? 'confirmed-elsewhere' : 'held', lease: kept };
       }
     }
@@ -282,19 +283,20 @@ export class Ledger {
   /**
    * Releases the pod's lease if `version` is its version (0: whatever lease it
    * holds — the service's own releases; the RPC refuses 0). Idempotent;
-   * returns whether this call released one. `node`: where the caller's lease
-   * is; without it the pod index is read first (a round trip more).
+   * returns whether this call released one.
    */
-  async unreserve(uid: string, version: number, node?: string): Promise<boolean> {
-    const on = node ?? (await this.nodeOf(uid));
-    if (on === undefined) return false;
-    return this.releaseOn(on, uid, version, false);
+  async unreserve(uid: string, version: number): Promise<boolean> {
+    const node = await this.nodeOf(uid);
+    if (node === undefined) return false;
+    return this.releaseOn(node, uid, version, false);
   }
 
   /** Releases the pod's lease on a given node. */
   async releaseOn(node: string, uid: string, version: number, onlyReserved: boolean): Promise<boolean> {
-    const reply = await this.runLease(unreserveScript, node, uid, [uid, String(version), onlyReserved ? '1' : '0', '', '', node]);
-    return reply.status === 'released';
+    const reply = await this.runNode(unreserveScript, node, [uid, String(version), onlyReserved ? '1' : '0']);
+    if (reply.status !== 'released') return false;
+    this.dropIndex(uid, node, parseLease(reply.payload, uid, node).version);
+    return true;
   }
 
   /**
@@ -303,8 +305,10 @@ export class Ledger {
    * re-call after a deadline) has already returned that lease to someone.
    */
   async releaseAbandoned(node: string, uid: string, version: number): Promise<boolean> {
-    const reply = await this.runLease(unreserveScript, node, uid, [uid, String(version), '0', '', '1', node]);
-    return reply.status === 'released';
+    const reply = await this.runNode(unreserveScript, node, [uid, String(version), '0', '', '1']);
+    if (reply.status !== 'released') return false;
+    this.dropIndex(uid, node, parseLease(reply.payload, uid, node).version);
+    return true;
   }
 
   /**
@@ -313,8 +317,7 @@ export class Ledger {
    * lease did not lapse and go to another attempt meanwhile.
    */
   async renew(node: string, uid: string, version?: number): Promise<RenewResult> {
-    // The script renews the pod index with the lease: uid-only calls (Confirm) must find it.
-    const reply = await this.runLease(renewScript, node, uid, [uid, version === undefined ? '' : String(version), INDEX_SLACK_MS]);
+    const reply = await this.runNode(renewScript, node, [uid, version === undefined ? '' : String(version)]);
     switch (reply.status) {
       case 'none':
         return { kind: 'none' };
@@ -323,10 +326,15 @@ export class Ledger {
       case 'confirmed':
         return { kind: 'renewed', lease: parseLease(reply.payload, uid, node) };
       case 'renewed':
-        return { kind: 'renewed', lease: parseLease(reply.payload, uid, node) };
+        break;
       default:
         throw new TypeError(`renew: unexpected status ${reply.status}`);
     }
+    // The pod index must outlive the lease, or uid-only calls (Confirm) would not find it.
+    const lease = parseLease(reply.payload, uid, node);
+    const keepMs = Math.max(1, (lease.expireMs ?? Date.now()) - Date.now()) + INDEX_SLACK_MS;
+    await this.store.call(() => this.store.redis.pexpire(this.keys.podIndex(uid), keepMs));
+    return { kind: 'renewed', lease };
   }
 
   /** Waits until this connection's writes reached the configured replicas (see RedisStore.replicated). */
@@ -343,14 +351,13 @@ export class Ledger {
 
   /**
    * Turns the pod's lease into bound capacity. `version` 0 confirms whatever
-   * lease it holds (the RPC refuses 0: callers name their version). `where`:
-   * the node the caller names (no index read), else `boundNode`, where the
-   * stream says the pod is bound, for when the index entry is gone.
+   * lease it holds (the RPC refuses 0: callers name their version). `boundNode`: where the stream says the pod is bound, for
+   * when the index entry is gone.
    */
-  async confirm(uid: string, version: number, where: { node?: string; boundNode?: string } = {}): Promise<ConfirmResult> {
-    const node = where.node ?? (await this.nodeOf(uid, where.boundNode));
+  async confirm(uid: string, version: number, boundNode?: string): Promise<ConfirmResult> {
+    const node = await this.nodeOf(uid, boundNode);
     if (node === undefined) return { kind: 'none' };
-    const reply = await this.runLease(confirmScript, node, uid, [uid, String(version), this.confirmedTtlMs, INDEX_CONFIRMED_MS]);
+    const reply = await this.runNode(confirmScript, node, [uid, String(version), this.confirmedTtlMs]);
     switch (reply.status) {
       case 'none':
         return { kind: 'none' };
@@ -362,6 +369,7 @@ export class Ledger {
         return { kind: 'confirmed', lease };
       }
       case 'confirmed':
+        await this.store.call(() => this.store.redis.pexpire(this.keys.podIndex(uid), INDEX_CONFIRMED_MS));
         return { kind: 'confirmed', lease: parseLease(reply.payload, uid, node) };
       default:
         throw new TypeError(`confirm: unexpected status ${reply.status}`);
@@ -394,7 +402,7 @@ export class Ledger {
     const nowMs = Number(parts[5]);
     const expired = stringArray(parts[6]);
     const earliest = typeof parts[7] === 'string' && parts[7] !== '' ? Number(parts[7]) : undefined;
-    void this.afterNodeCall(node, { expired, earliest, nowMs }).catch(() => undefined);
+    void this.afterNodeCall(node, { status: 'ledger', payload: '', expired, earliest, nowMs }).catch(() => undefined);
     return {
       node,
       exists: Number(parts[0]) === 1,
@@ -412,7 +420,7 @@ export class Ledger {
   async applyPod(node: string, generation: number, pod: BoundPod, op: 'bind' | 'release'): Promise<string> {
     const reply = await this.runNode(applyPodScript, node, [generation, pod.uid, op, encodeQuantities(pod.demand), pod.namespace, pod.name]);
     // A settled (bound) pod keeps its index entry until it lapses, so a Confirm racing the bound event still finds it.
-    if (reply.status === 'released') this.dropIndex(pod.uid, node);
+    if (reply.status === 'released') this.dropIndex(pod.uid, node, undefined);
     return reply.status;
   }
 
@@ -464,26 +472,17 @@ export class Ledger {
   }
 
   /**
-   * Deletes the pod's index entry if it still names a lease on this node. Off
-   * the reply path: a stale entry only costs a lookup that finds no lease, and
-   * it lapses on its own.
+   * Deletes the pod's index entry if it still names this lease (or, with no
+   * version, any lease on this node). Off the reply path: a stale entry only
+   * costs a lookup that finds no lease, and it lapses on its own.
    */
-  private dropIndex(uid: string, node: string): void {
-    void this.store.run(indexDropScript, [this.keys.podIndex(uid)], [node, '']).catch(() => undefined);
-  }
-
-  /** Runs a lease script: the node's keys and the pod's index. */
-  private runLease(script: LuaScript, node: string, uid: string, args: readonly (string | number)[]): Promise<ScriptReply> {
-    return this.runOn(script, node, this.keys.lease(node, uid), args, false);
+  private dropIndex(uid: string, node: string, version: number | undefined): void {
+    void this.store.run(indexDropScript, [this.keys.podIndex(uid)], [node, version === undefined ? '' : String(version)]).catch(() => undefined);
   }
 
   /** Runs a node script; the due-set upkeep goes off the reply path unless `awaitDue` (the sweeper). */
-  private runNode(script: LuaScript, node: string, args: readonly (string | number)[], awaitDue = false): Promise<ScriptReply> {
-    return this.runOn(script, node, this.keys.node(node), args, awaitDue);
-  }
-
-  private async runOn(script: LuaScript, node: string, keys: readonly string[], args: readonly (string | number)[], awaitDue: boolean): Promise<ScriptReply> {
-    const reply = parseReply(await this.store.run(script, keys, args));
+  private async runNode(script: typeof reserveScript, node: string, args: readonly (string | number)[], awaitDue = false): Promise<ScriptReply> {
+    const reply = parseReply(await this.store.run(script, this.keys.node(node), args));
     const due = this.afterNodeCall(node, reply, awaitDue);
     if (awaitDue) await due;
     else void due.catch(() => undefined);
@@ -496,7 +495,7 @@ export class Ledger {
    * written whenever the earliest expiry changed (a node left with no lease
    * keeps its entry until the sweeper, finding nothing, removes it).
    */
-  private async afterNodeCall(node: string, reply: Pick<ScriptReply, 'expired' | 'earliest' | 'nowMs'>, force = false): Promise<void> {
+  private async afterNodeCall(node: string, reply: ScriptReply, force = false): Promise<void> {
     if (reply.expired.length > 0) this.metrics?.expiries.inc(reply.expired.length);
     if (reply.nowMs === undefined) return;
     if (!force && reply.earliest === undefined) {

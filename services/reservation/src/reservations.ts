@@ -175,19 +175,16 @@ export class Reservations {
     }
   }
 
-  /** Unreserve: idempotent; a stale version releases nothing. `node`: the lease's, if the caller names it. */
-  async unreserve(uid: string, version: number, node?: string): Promise<boolean> {
+  /** Unreserve: idempotent; a stale version releases nothing. */
+  async unreserve(uid: string, version: number): Promise<boolean> {
     this.o.sync.requireSynced();
-    return this.o.ledger.unreserve(uid, version, node);
+    return this.o.ledger.unreserve(uid, version);
   }
 
-  /**
-   * Confirm: FAILED_PRECONDITION if the pod holds no lease (it lapsed) or the
-   * version is stale. `node`: the lease's, if the caller names it.
-   */
-  async confirm(uid: string, version: number, node?: string): Promise<LeaseView> {
+  /** Confirm: FAILED_PRECONDITION if the pod holds no lease (it lapsed) or the version is stale. */
+  async confirm(uid: string, version: number): Promise<LeaseView> {
     this.o.sync.requireSynced();
-    const result = await this.o.ledger.confirm(uid, version, node === undefined ? { boundNode: this.o.state.boundNodeOf(uid) } : { node });
+    const result = await this.o.ledger.confirm(uid, version, this.o.state.boundNodeOf(uid));
     switch (result.kind) {
       case 'confirmed':
         // Not answered before the replicas hold it (a repeated Confirm waits again).

@@ -3,14 +3,10 @@
  * invariants they keep are listed in the README ("Lua scripts' invariants").
  *
  * Node scripts take the 8 keys of one node (KeyLayout.node, all with the
- * `{node}` hash tag); the four a Reserve/Unreserve/Confirm/Renew call runs take
- * the pod's index key as a 9th (KeyLayout.lease), so the index changes in the
- * same script and round trip as the lease it points at (one primary only: see
- * the README, "Redis Cluster"). They read the clock with TIME, so
+ * `{node}` hash tag) and nothing else. They read the clock with TIME, so
  * every replica agrees on when a lease lapses, and they sweep the node's
  * expired leases before anything else, so no reply ever counts a lapsed lease.
- * Every node script replies [status, payload, releasedByExpiry[], earliestExpiry, nowMs];
- * reserve adds the pod index's previous value.
+ * Every node script replies [status, payload, releasedByExpiry[], earliestExpiry, nowMs].
  *
  * Lease records (the `leases` hash, field = pod uid) are JSON objects whose
  * values are all strings — cjson prints numbers with 14 digits, which would
@@ -111,30 +107,13 @@ end
 `;
 
 /**
- * The 9th key of a lease script: the pod index ("<node> <version>"), which
- * lets uid-only calls find the lease; the node's keys always decide.
+ * ARGV: uid, demand, ttlMs, base record (JSON of h, ns, n, g).
+ * → granted (the new lease) | existing (same uid, same demand) | mismatch (same
+ *   uid, other demand) | held (the pod's live reserved lease is another
+ *   holder's) | bound (the pod is already bound here) |
+ *   conflict ("name=requested=free;…" of every short resource) | unknown (no such node).
  */
-const leasePrelude = `${nodePrelude}
-local K_INDEX = KEYS[9]
-
--- Deletes the pod index if it still names this lease, so a late delete never
--- removes the pointer to a newer lease (on this node or another).
-local function drop_index(node, version)
-  if redis.call('GET', K_INDEX) == node .. ' ' .. version then redis.call('DEL', K_INDEX) end
-end
-`;
-
-/**
- * ARGV: uid, demand, ttlMs, base record (JSON of h, ns, n, g), node, index
- * slack (ms the pod index outlives the lease).
- * → granted (the new lease; the 6th element is the index's previous value,
- *   "" if none, for the caller to release a lease the pod held elsewhere) |
- *   existing (same uid, same demand) | mismatch (same uid, other demand) | held
- *   (the pod's live reserved lease is another holder's) | bound (the pod is
- *   already bound here) | conflict ("name=requested=free;…" of every short
- *   resource) | unknown (no such node).
- */
-export const reserveScript = script('reserve', 9, `${leasePrelude}
+export const reserveScript = script('reserve', 8, `${nodePrelude}
 local uid, q, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if redis.call('EXISTS', K_ALLOC) == 0 then return {'unknown', '', {}, '', ''} end
 local now = now_ms()
@@ -178,21 +157,17 @@ local out = cjson.encode(rec)
 add_q(K_LEASED, q, '')
 redis.call('HSET', K_LEASES, uid, out)
 redis.call('ZADD', K_EXP, rec.e, uid)
-local previous = redis.call('SET', K_INDEX, ARGV[5] .. ' ' .. rec.v, 'PX', ttl + tonumber(ARGV[6]), 'GET')
-local granted = reply('granted', out, released, now)
-granted[6] = previous or ''
-return granted
+return reply('granted', out, released, now)
 `);
 
 /**
  * ARGV: uid, version ("0" = any), onlyReserved ("1" keeps a confirmed lease),
- * holder ("" or a holder: keeps a reserved lease of another holder),
- * unreturned ("1" keeps a lease that a later Reserve returned as existing), node.
- * → released (and the pod index dropped if it named this lease) | none | stale
- *   (other version) | kept (confirmed, onlyReserved) | held (reserved by
- *   another holder) | returned (unreturned, and it was).
+ * holder (optional: keeps a reserved lease of another holder),
+ * unreturned ("1" keeps a lease that a later Reserve returned as existing).
+ * → released | none | stale (other version) | kept (confirmed, onlyReserved) |
+ *   held (reserved by another holder) | returned (unreturned, and it was).
  */
-export const unreserveScript = script('unreserve', 9, `${leasePrelude}
+export const unreserveScript = script('unreserve', 8, `${nodePrelude}
 local uid, version = ARGV[1], ARGV[2]
 local now = now_ms()
 local released = sweep(now)
@@ -204,13 +179,11 @@ if ARGV[3] == '1' and rec.s ~= 'R' then return reply('kept', raw, released, now)
 if rec.s == 'R' and held_by_other(rec, ARGV[4]) then return reply('held', raw, released, now) end
 if ARGV[5] == '1' and rec.r ~= nil then return reply('returned', raw, released, now) end
 drop_lease(uid, rec)
-drop_index(ARGV[6], rec.v)
 return reply('released', raw, released, now)
 `);
 
 /**
- * ARGV: uid, version ("0" = current), confirmedTtlMs, how long the pod index
- * then lives (ms). Moves the lease's
+ * ARGV: uid, version ("0" = current), confirmedTtlMs. Moves the lease's
  * capacity from leased to bound and gives it the (long) confirmed TTL: the
  * stream's bound event settles it long before, and a lease no bound pod ever
  * settles (a phantom Confirm, a bind that failed after it) does not hold its
@@ -218,7 +191,7 @@ return reply('released', raw, released, now)
  * → confirmed (also when it already was) | settled (a bound event took it over;
  *   payload is the bound-pod record) | none | stale.
  */
-export const confirmScript = script('confirm', 9, `${leasePrelude}
+export const confirmScript = script('confirm', 8, `${nodePrelude}
 local uid, version = ARGV[1], ARGV[2]
 local now = now_ms()
 local released = sweep(now)
@@ -230,7 +203,6 @@ if not raw then
 end
 local rec = cjson.decode(raw)
 if version ~= '0' and rec.v ~= version then return reply('stale', raw, released, now) end
-redis.call('PEXPIRE', K_INDEX, ARGV[4])
 if rec.s == 'C' then return reply('confirmed', raw, released, now) end
 add_q(K_LEASED, rec.q, '-')
 add_q(K_BOUND, rec.q, '')
@@ -244,13 +216,12 @@ return reply('confirmed', out, released, now)
 
 /**
  * ARGV: uid, version ("" = the lease the pod holds: the service's own Permit
- * wait), index slack (ms the pod index outlives the lease). Gives a live
- * reserved lease its TTL again from now (never shortens it), and the pod index
- * with it: a pod waiting at Permit for its gang, or in PreBind and Bind, keeps its room.
+ * wait). Gives a live reserved lease its TTL again from now (never shortens
+ * it): a pod waiting at Permit for its gang, or in PreBind and Bind, keeps its room.
  * → renewed | confirmed (nothing to renew) | stale (another version: the
  *   caller's lease lapsed and the pod was granted another) | none (no live lease).
  */
-export const renewScript = script('renew', 9, `${leasePrelude}
+export const renewScript = script('renew', 8, `${nodePrelude}
 local now = now_ms()
 local released = sweep(now)
 local raw = redis.call('HGET', K_LEASES, ARGV[1])
@@ -266,7 +237,6 @@ if until_ms > tonumber(rec.e) then
   redis.call('HSET', K_LEASES, ARGV[1], raw)
   redis.call('ZADD', K_EXP, rec.e, ARGV[1])
 end
-redis.call('PEXPIRE', K_INDEX, int(tonumber(rec.e) - now + tonumber(ARGV[3])))
 return reply('renewed', raw, released, now)
 `);
 

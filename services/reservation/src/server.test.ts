@@ -111,29 +111,6 @@ describe('ReservationService over gRPC', () => {
     expect((await client.unreserve({ podUid: 'u1', fencingVersion: nextVersion })).released).toBe(true);
   });
 
-  test('Unreserve and Confirm naming the node go to that node only; the pod index follows the lease in the same script', async () => {
-    const index = keys.podIndex('named');
-    const version = versionOf(await reserve('named', 'n3', { cpu: 100 }));
-    expect(await redis.get(index)).toBe(`n3 ${version}`);
-    // The wrong node: nothing there to release, and the lease on n3 stays.
-    expect((await client.unreserve({ podUid: 'named', fencingVersion: version, nodeName: 'n2' })).released).toBe(false);
-    await expect(client.confirm({ podUid: 'named', fencingVersion: version, nodeName: 'n2' })).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION });
-    expect((await client.getReservation({ podUid: 'named' })).lease).toMatchObject({ nodeName: 'n3', fencingVersion: version, state: LeaseState.LEASE_STATE_RESERVED });
-    // The right node: confirmed; the index now outlives the reserved TTL (the confirmed one).
-    const confirmed = await client.confirm({ podUid: 'named', fencingVersion: version, nodeName: 'n3' });
-    expect(confirmed.lease).toMatchObject({ state: LeaseState.LEASE_STATE_CONFIRMED, fencingVersion: version });
-    expect(await redis.pttl(index)).toBeGreaterThan(3_600_000);
-    expect((await client.unreserve({ podUid: 'named', fencingVersion: version, nodeName: 'n3' })).released).toBe(true);
-    expect(await redis.exists(index)).toBe(0);
-    // A renewal renews the index with the lease.
-    const again = versionOf(await reserve('named', 'n3', { cpu: 100 }, { ttl: { seconds: 2 } }));
-    expect(await redis.pttl(index)).toBeLessThanOrEqual(62_000);
-    await client.renew({ podUid: 'named', nodeName: 'n3', fencingVersion: again });
-    expect(await redis.pttl(index)).toBeGreaterThan(0);
-    expect(await redis.get(index)).toBe(`n3 ${again}`);
-    expect((await client.unreserve({ podUid: 'named', fencingVersion: again, nodeName: 'n3' })).released).toBe(true);
-  });
-
   test('fencing version 0 is no wildcard: Unreserve, Confirm and Renew refuse it and the lease stays (review M8)', async () => {
     const version = versionOf(await reserve('zero', 'n3', { cpu: 100 }));
     for (const call of [
@@ -270,8 +247,6 @@ describe('ReservationService over gRPC', () => {
   test.each([
     ['Unreserve', () => client.unreserve({ podUid: '' }), 'pod_uid: must not be empty'],
     ['Confirm', () => client.confirm({ podUid: '' }), 'pod_uid: must not be empty'],
-    ['Unreserve node_name', () => client.unreserve({ podUid: 'p', fencingVersion: 1, nodeName: 'Node_1' }), 'node_name'],
-    ['Confirm node_name', () => client.confirm({ podUid: 'p', fencingVersion: 1, nodeName: 'a{b}' }), 'node_name'],
     ['Renew', () => client.renew({ podUid: 'p', nodeName: '', fencingVersion: 1 }), 'node_name: must not be empty'],
     ['GetReservation', () => client.getReservation({ podUid: '' }), 'pod_uid: must not be empty'],
     ['GetLedger', () => client.getLedger({ nodeName: '' }), 'node_name: must not be empty'],

@@ -66,9 +66,8 @@ export function createReservationServer(domain: Reservations, defaults: ServerDe
     async unreserve(request) {
       const uid = requireUid(request.podUid, 'pod_uid');
       const version = requireHeldVersion(request.fencingVersion);
-      const node = optionalNode(request.nodeName);
-      onSpan({ 'k8s.pod.uid': uid, 'schedmesh.fencing_version': version, ...(node ? { 'k8s.node.name': node } : {}) });
-      const released = await domain.unreserve(uid, version, node);
+      onSpan({ 'k8s.pod.uid': uid, 'schedmesh.fencing_version': version });
+      const released = await domain.unreserve(uid, version);
       onSpan({ 'schedmesh.reservation.released': released });
       return UnreserveResponse.fromPartial({ released });
     },
@@ -76,9 +75,8 @@ export function createReservationServer(domain: Reservations, defaults: ServerDe
     async confirm(request) {
       const uid = requireUid(request.podUid, 'pod_uid');
       const version = requireHeldVersion(request.fencingVersion);
-      const node = optionalNode(request.nodeName);
-      onSpan({ 'k8s.pod.uid': uid, 'schedmesh.fencing_version': version, ...(node ? { 'k8s.node.name': node } : {}) });
-      return ConfirmResponse.fromPartial({ lease: toLease(await domain.confirm(uid, version, node)) });
+      onSpan({ 'k8s.pod.uid': uid, 'schedmesh.fencing_version': version });
+      return ConfirmResponse.fromPartial({ lease: toLease(await domain.confirm(uid, version)) });
     },
 
     async renew(request) {
@@ -192,11 +190,6 @@ function requireNode(name: string, field: string): string {
   const problem = nodeNameProblem(name);
   if (problem !== undefined) throw new InvalidArgumentError(field, problem);
   return name;
-}
-
-/** An optional `node_name`: undefined when empty, else a valid node name. */
-function optionalNode(name: string): string | undefined {
-  return name === '' ? undefined : requireNode(name, 'node_name');
 }
 
 function requireNamespace(namespace: string): void {

@@ -33,10 +33,10 @@ export class RedisStore {
 
   /**
    * Refuses a Redis the ledger cannot run on, with a ConfigError naming
-   * redis.url: older than {@link MIN_REDIS_VERSION} (the scripts use SET … GET,
-   * and read TIME before writing), or a Redis Cluster node (a lease script
-   * touches the node's keys and the pod's index, which live in different
-   * slots; one primary, with replicas and failover, is the supported shape).
+   * redis.url: older than {@link MIN_REDIS_VERSION} (the ledger uses SET … GET,
+   * and its scripts read TIME before writing), or a Redis Cluster node (the
+   * client is a standalone one, and release-and-move spans several slots; one
+   * primary, with replicas and failover, is the supported shape).
    */
   async requireSupportedServer(): Promise<void> {
     const [server, cluster] = await this.call(() => Promise.all([this.redis.info('server'), this.redis.info('cluster')]));
@@ -45,7 +45,7 @@ export class RedisStore {
       throw new ConfigError([`redis.url: the server is Redis ${version ?? '(unknown version)'}; the reservation service needs Redis ${MIN_REDIS_VERSION} or later (its scripts use SET … GET)`]);
     }
     if (infoField(cluster, 'cluster_enabled') === '1') {
-      throw new ConfigError(['redis.url: the server is a Redis Cluster node; Redis Cluster is not supported (a lease script spans two slots): use one primary, with replicas and redis.waitReplicas for failover']);
+      throw new ConfigError(['redis.url: the server is a Redis Cluster node; Redis Cluster is not supported (a standalone client; release-and-move spans slots): use one primary, with replicas and redis.waitReplicas for failover']);
     }
   }
 
@@ -84,7 +84,7 @@ export interface ReplicationOptions {
   readonly timeoutMs: number;
 }
 
-/** The oldest Redis the scripts run on (SET with GET came in 6.2). */
+/** The oldest Redis the ledger runs on (SET with GET came in 6.2). */
 export const MIN_REDIS_VERSION = '6.2.0';
 
 /** A field of an INFO reply ("name:value" lines). */
@@ -128,21 +128,18 @@ export interface ScriptReply {
   readonly earliest: number | undefined;
   /** Redis TIME when the script ran (ms); undefined when it returned before reading it. */
   readonly nowMs: number | undefined;
-  /** A 6th element some scripts add (reserve: the pod index's previous value); "" if none. */
-  readonly extra: string;
 }
 
-/** Parses the reply of a node script (5 elements, or 6). */
+/** Parses the 5-element reply of a node script. */
 export function parseReply(raw: unknown): ScriptReply {
   if (!Array.isArray(raw) || raw.length < 5) throw new TypeError(`unexpected script reply: ${JSON.stringify(raw)}`);
-  const [status, payload, expired, earliest, now, extra] = raw as unknown[];
+  const [status, payload, expired, earliest, now] = raw as unknown[];
   return {
     status: String(status),
     payload: typeof payload === 'string' ? payload : '',
     expired: Array.isArray(expired) ? expired.map(String) : [],
     earliest: typeof earliest === 'string' && earliest !== '' ? Number(earliest) : undefined,
     nowMs: typeof now === 'string' && now !== '' ? Number(now) : undefined,
-    extra: typeof extra === 'string' ? extra : '',
   };
 }
 

@@ -190,12 +190,6 @@ export interface UnreserveRequest {
    * INVALID_ARGUMENT, so a caller can only release the lease it was given.
    */
   fencingVersion: number;
-  /**
-   * The node of the lease (Lease.node_name), optional: with it the call goes
-   * straight to that node's ledger (one Redis round trip) instead of looking
-   * the pod up first; a lease on another node is then not released.
-   */
-  nodeName: string;
 }
 
 /** UnreserveResponse answers Unreserve. */
@@ -213,11 +207,6 @@ export interface ConfirmRequest {
    * FAILED_PRECONDITION if it is stale.
    */
   fencingVersion: number;
-  /**
-   * The node of the lease (Lease.node_name), optional, as in UnreserveRequest:
-   * it saves the pod lookup; a lease on another node is then not found.
-   */
-  nodeName: string;
 }
 
 /** RenewRequest renews a lease the caller holds. */
@@ -873,7 +862,7 @@ export const ReserveResponse: MessageFns<ReserveResponse> = {
 };
 
 function createBaseUnreserveRequest(): UnreserveRequest {
-  return { podUid: "", fencingVersion: 0, nodeName: "" };
+  return { podUid: "", fencingVersion: 0 };
 }
 
 export const UnreserveRequest: MessageFns<UnreserveRequest> = {
@@ -883,9 +872,6 @@ export const UnreserveRequest: MessageFns<UnreserveRequest> = {
     }
     if (message.fencingVersion !== 0) {
       writer.uint32(16).uint64(message.fencingVersion);
-    }
-    if (message.nodeName !== "") {
-      writer.uint32(26).string(message.nodeName);
     }
     return writer;
   },
@@ -919,14 +905,6 @@ export const UnreserveRequest: MessageFns<UnreserveRequest> = {
             message.fencingVersion = longToNumber(reader.uint64());
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.nodeName = reader.string();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -951,11 +929,6 @@ export const UnreserveRequest: MessageFns<UnreserveRequest> = {
         : isSet(object.fencing_version)
         ? globalThis.Number(object.fencing_version)
         : 0,
-      nodeName: isSet(object.nodeName)
-        ? globalThis.String(object.nodeName)
-        : isSet(object.node_name)
-        ? globalThis.String(object.node_name)
-        : "",
     };
   },
 
@@ -967,9 +940,6 @@ export const UnreserveRequest: MessageFns<UnreserveRequest> = {
     if (message.fencingVersion !== 0) {
       obj.fencingVersion = Math.round(message.fencingVersion);
     }
-    if (message.nodeName !== "") {
-      obj.nodeName = message.nodeName;
-    }
     return obj;
   },
 
@@ -980,7 +950,6 @@ export const UnreserveRequest: MessageFns<UnreserveRequest> = {
     const message = createBaseUnreserveRequest();
     message.podUid = object.podUid ?? "";
     message.fencingVersion = object.fencingVersion ?? 0;
-    message.nodeName = object.nodeName ?? "";
     return message;
   },
 };
@@ -1053,7 +1022,7 @@ export const UnreserveResponse: MessageFns<UnreserveResponse> = {
 };
 
 function createBaseConfirmRequest(): ConfirmRequest {
-  return { podUid: "", fencingVersion: 0, nodeName: "" };
+  return { podUid: "", fencingVersion: 0 };
 }
 
 export const ConfirmRequest: MessageFns<ConfirmRequest> = {
@@ -1063,9 +1032,6 @@ export const ConfirmRequest: MessageFns<ConfirmRequest> = {
     }
     if (message.fencingVersion !== 0) {
       writer.uint32(16).uint64(message.fencingVersion);
-    }
-    if (message.nodeName !== "") {
-      writer.uint32(26).string(message.nodeName);
     }
     return writer;
   },
@@ -1099,14 +1065,6 @@ export const ConfirmRequest: MessageFns<ConfirmRequest> = {
             message.fencingVersion = longToNumber(reader.uint64());
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.nodeName = reader.string();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1131,11 +1089,6 @@ export const ConfirmRequest: MessageFns<ConfirmRequest> = {
         : isSet(object.fencing_version)
         ? globalThis.Number(object.fencing_version)
         : 0,
-      nodeName: isSet(object.nodeName)
-        ? globalThis.String(object.nodeName)
-        : isSet(object.node_name)
-        ? globalThis.String(object.node_name)
-        : "",
     };
   },
 
@@ -1147,9 +1100,6 @@ export const ConfirmRequest: MessageFns<ConfirmRequest> = {
     if (message.fencingVersion !== 0) {
       obj.fencingVersion = Math.round(message.fencingVersion);
     }
-    if (message.nodeName !== "") {
-      obj.nodeName = message.nodeName;
-    }
     return obj;
   },
 
@@ -1160,7 +1110,6 @@ export const ConfirmRequest: MessageFns<ConfirmRequest> = {
     const message = createBaseConfirmRequest();
     message.podUid = object.podUid ?? "";
     message.fencingVersion = object.fencingVersion ?? 0;
-    message.nodeName = object.nodeName ?? "";
     return message;
   },
 };
