@@ -18,7 +18,7 @@ import type { AdmissionServiceImplementation } from '@schedmesh/proto/v1/admissi
 import { commonConfigSchema, connectChannel, createServiceClient, startService } from '@schedmesh/runtime';
 import type { ServiceRuntime } from '@schedmesh/runtime';
 import { makeTestPki } from '@schedmesh/testkit';
-import { printTable, runBench } from './support.js';
+import { callRound, interleavedRounds, printTable, runBench } from './support.js';
 
 const ROUNDS = 7;
 const CALLS_PER_ROUND = 400;
@@ -41,25 +41,7 @@ async function serve(tls: object | undefined): Promise<{ runtime: ServiceRuntime
   return { runtime, port: grpcPort };
 }
 
-type Client = ReturnType<typeof createServiceClient<typeof AdmissionServiceDefinition>>;
 const request = { pod: { name: 'p', uid: 'u', namespace: 'd' } };
-
-/** Calls per second over CALLS_PER_ROUND calls, `parallel` in flight at a time. */
-async function round(client: Client, parallel: number): Promise<number> {
-  const started = process.hrtime.bigint();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < CALLS_PER_ROUND) {
-        next++;
-        await client.admit(request);
-      }
-    }),
-  );
-  return CALLS_PER_ROUND / (Number(process.hrtime.bigint() - started) / 1e9);
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const pki = makeTestPki('mtls-bench-ca');
@@ -79,13 +61,11 @@ async function main(): Promise<void> {
   try {
     const rows: string[][] = [];
     for (const parallel of [1, 16]) {
-      for (const c of clients) await round(c, parallel); // warm-up: connections, TLS handshakes, JIT
-      const rates: number[][] = modes.map(() => []);
-      for (let r = 0; r < ROUNDS; r++) for (let i = 0; i < clients.length; i++) rates[i]!.push(await round(clients[i]!, parallel));
-      const base = median(rates[0]!);
+      // The warm-up round also makes the connections and TLS handshakes.
+      const rounds = await interleavedRounds(clients.map((c) => () => callRound(() => c.admit(request), CALLS_PER_ROUND, parallel)), ROUNDS);
       modes.forEach((m, i) => {
-        const rate = median(rates[i]!);
-        rows.push([m.name, String(parallel), rate.toFixed(0), (1e6 / rate).toFixed(0), (rate / base).toFixed(2)]);
+        const { rate } = rounds[i]!;
+        rows.push([m.name, String(parallel), rate.toFixed(0), (1e6 / rate).toFixed(0), (rate / rounds[0]!.rate).toFixed(2)]);
       });
     }
     printTable(console.log, ['mode', 'in flight', 'calls/s', 'µs/call', 'vs plaintext'], rows);

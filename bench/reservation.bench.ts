@@ -10,8 +10,11 @@
 //   and, for scale, the floor of any pair of calls to the service: two
 //   Unreserve calls for a pod with no lease (one GET each).
 // Every phase is bounded in count and in time. The machines are shared and
-// noisy: read the ratios, not the absolute figures.
-import { spawn } from 'node:child_process';
+// noisy: read the ratios, not the absolute figures; the CPU time per pair of
+// the service and of redis-server (not counting waits for a core) is the
+// steadier figure on a loaded machine.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -36,6 +39,33 @@ interface PhaseResult {
   pairs: number;
   ms: number;
   reserveLatenciesMs: number[];
+  /** CPU time of the service process and of redis-server in the phase, µs: waiting for a core does not count. */
+  serviceCpuUs: number;
+  redisCpuUs: number;
+  /** Commands redis-server processed in the phase (INFO stats; includes the service's background checks, a few a second). */
+  redisCommands: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** User + system CPU time of a process so far, µs (from /proc; 0 where there is none). */
+function processCpuUs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields after the command name: state is the 3rd, utime the 14th, stime the 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
+  } catch {
+    return 0;
+  }
+}
+
+/** redis-server's own CPU time so far (INFO cpu: used_cpu_sys + used_cpu_user, µs) and the commands it processed. */
+async function redisCounters(redis: Redis): Promise<{ cpuUs: number; commands: number }> {
+  const info = await redis.info();
+  const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  // The INFO call itself is one command.
+  return { cpuUs: (field('used_cpu_sys') + field('used_cpu_user')) * 1e6, commands: field('total_commands_processed') + 1 };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -85,11 +115,28 @@ async function floorPairs(client: ReservationServiceClient, pairs: number): Prom
   return done;
 }
 
-async function timed(name: string, run: (latencies: number[]) => Promise<number>): Promise<PhaseResult> {
+/** Where the CPU of a phase is counted: the service's process and redis-server. */
+interface CpuProbes {
+  servicePid: number | undefined;
+  redis: Redis;
+}
+
+async function timed(name: string, cpu: CpuProbes, run: (latencies: number[]) => Promise<number>): Promise<PhaseResult> {
   const latencies: number[] = [];
+  const [service0, redis0] = [processCpuUs(cpu.servicePid), await redisCounters(cpu.redis)];
   const started = performance.now();
   const pairs = await run(latencies);
-  return { name, pairs, ms: performance.now() - started, reserveLatenciesMs: latencies.sort((a, b) => a - b) };
+  const ms = performance.now() - started;
+  const [service1, redis1] = [processCpuUs(cpu.servicePid), await redisCounters(cpu.redis)];
+  return {
+    name,
+    pairs,
+    ms,
+    reserveLatenciesMs: latencies.sort((a, b) => a - b),
+    serviceCpuUs: service1 - service0,
+    redisCpuUs: redis1.cpuUs - redis0.cpuUs,
+    redisCommands: redis1.commands - redis0.commands - 1,
+  };
 }
 
 async function waitReady(httpPort: number, child: ChildProcess): Promise<void> {
@@ -124,7 +171,10 @@ async function main(): Promise<void> {
     }
 
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
-    service = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'services', 'reservation', 'src', 'main.ts')], {
+    // SCHEDMESH_BENCH_CPU_PROF=<dir>: the service writes a V8 CPU profile there when it exits.
+    const profileDir = process.env.SCHEDMESH_BENCH_CPU_PROF;
+    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+    service = spawn(process.execPath, [...profile, '--import', 'tsx', join(__dirname, '..', 'services', 'reservation', 'src', 'main.ts')], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
         ...process.env,
@@ -148,18 +198,19 @@ async function main(): Promise<void> {
     await bareLoop(redis, WARMUP_PAIRS, 'warmup');
     await reservePairs(clients[0]!, WARMUP_PAIRS, 'warmup', nodes, []);
 
-    const bare = await timed('bare SET NX PX + DEL, 1 client', async () => bareLoop(redis, SEQUENTIAL_PAIRS * 3, 'seq'));
-    const grpc = await timed('Reserve + Unreserve over gRPC, 1 client', async (lat) => reservePairs(clients[0]!, SEQUENTIAL_PAIRS, 'seq', nodes, lat));
-    const floor = await timed('floor: 2 x Unreserve of no lease over gRPC, 1 client', async () => floorPairs(clients[0]!, SEQUENTIAL_PAIRS));
-    const bare8 = await timed(`bare SET NX PX + DEL, ${CLIENTS} clients`, async () =>
+    const cpu: CpuProbes = { servicePid: service.pid, redis };
+    const bare = await timed('bare SET NX PX + DEL, 1 client', cpu, async () => bareLoop(redis, SEQUENTIAL_PAIRS * 3, 'seq'));
+    const grpc = await timed('Reserve + Unreserve over gRPC, 1 client', cpu, async (lat) => reservePairs(clients[0]!, SEQUENTIAL_PAIRS, 'seq', nodes, lat));
+    const floor = await timed('floor: 2 x Unreserve of no lease over gRPC, 1 client', cpu, async () => floorPairs(clients[0]!, SEQUENTIAL_PAIRS));
+    const bare8 = await timed(`bare SET NX PX + DEL, ${CLIENTS} clients`, cpu, async () =>
       (await Promise.all(bareClients.map((c, i) => bareLoop(c, CONTENDED_PAIRS_PER_CLIENT * 3, `c${i}`)))).reduce((a, b) => a + b, 0),
     );
-    const grpc8 = await timed(`Reserve + Unreserve over gRPC, ${CLIENTS} clients, 2 nodes`, async (lat) =>
+    const grpc8 = await timed(`Reserve + Unreserve over gRPC, ${CLIENTS} clients, 2 nodes`, cpu, async (lat) =>
       (await Promise.all(clients.map((c, i) => reservePairs(c, CONTENDED_PAIRS_PER_CLIENT, `c${i}`, nodes, lat)))).reduce((a, b) => a + b, 0),
     );
 
     const rate = (r: PhaseResult): number => (r.pairs / r.ms) * 1000;
-    const rows: [string, string, string, string, string, string][] = [['phase', 'pairs', 'pairs/s', 'vs bare', 'Reserve p50 ms', 'Reserve p99 ms']];
+    const rows: string[][] = [['phase', 'pairs', 'pairs/s', 'vs bare', 'Reserve p50 ms', 'Reserve p99 ms', 'service CPU µs/pair', 'redis CPU µs/pair', 'redis commands/pair']];
     for (const [r, base] of [[bare, bare], [floor, bare], [grpc, bare], [bare8, bare8], [grpc8, bare8]] as const) {
       rows.push([
         r.name,
@@ -168,6 +219,9 @@ async function main(): Promise<void> {
         r === base ? '1.00' : (rate(r) / rate(base)).toFixed(3),
         r.reserveLatenciesMs.length ? percentile(r.reserveLatenciesMs, 50).toFixed(2) : '-',
         r.reserveLatenciesMs.length ? percentile(r.reserveLatenciesMs, 99).toFixed(2) : '-',
+        r === base ? '-' : (r.serviceCpuUs / r.pairs).toFixed(0),
+        (r.redisCpuUs / r.pairs).toFixed(0),
+        (r.redisCommands / r.pairs).toFixed(2),
       ]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));

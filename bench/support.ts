@@ -41,3 +41,47 @@ export function runBench(name: string, main: () => Promise<void>): void {
     },
   );
 }
+
+/** The median of a list of figures (the middle round of several). */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+}
+
+/** A round of calls: how many per second (wall clock), and this process's CPU time per call (user + system, µs). */
+export interface CallRound {
+  readonly rate: number;
+  readonly cpuUsPerCall: number;
+}
+
+/**
+ * Runs `calls` calls of `call`, `parallel` in flight at a time. On a shared,
+ * loaded machine the CPU time per call is the steadier figure: waiting for a
+ * core does not count in it.
+ */
+export async function callRound(call: () => Promise<unknown>, calls: number, parallel: number): Promise<CallRound> {
+  const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < calls) {
+        next++;
+        await call();
+      }
+    }),
+  );
+  const used = process.cpuUsage(cpu);
+  return { rate: calls / (Number(process.hrtime.bigint() - started) / 1e9), cpuUsPerCall: (used.user + used.system) / calls };
+}
+
+/**
+ * Interleaved rounds of several modes (so the machine's noise falls on all
+ * alike): after one warm-up round each, `rounds` rounds of each mode in turn;
+ * returns each mode's median rate and median CPU per call.
+ */
+export async function interleavedRounds(modes: readonly (() => Promise<CallRound>)[], rounds: number): Promise<CallRound[]> {
+  for (const m of modes) await m();
+  const results: CallRound[][] = modes.map(() => []);
+  for (let r = 0; r < rounds; r++) for (let i = 0; i < modes.length; i++) results[i]!.push(await modes[i]!());
+  return results.map((rs) => ({ rate: median(rs.map((r) => r.rate)), cpuUsPerCall: median(rs.map((r) => r.cpuUsPerCall)) }));
+}

@@ -1,6 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { StreamInfo } from '@nats-io/jetstream';
-import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator } from '@nats-io/transport-node';
 import type { Authenticator, NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
@@ -8,6 +7,7 @@ import { clusterStream, ensureClusterStream } from './cluster-stream.js';
 import type { ClusterStreamOptions } from './cluster-stream.js';
 import type { Logger } from './logger.js';
 import { connectNats } from './nats.js';
+import { readSecretBytes, readSecretText } from './secret-file.js';
 
 /**
  * The one NATS block of every service on the cluster stream, under the key
@@ -61,30 +61,18 @@ export type NatsConfig = z.output<typeof natsConfigSchema>;
 export function natsAuthenticator(config: NatsConfig): Authenticator | undefined {
   if (config.credentialsFile !== undefined) {
     const file = config.credentialsFile;
-    return credsAuthenticator(() => secretFile(file, 'nats.credentialsFile'));
+    return credsAuthenticator(() => readSecretBytes(file, 'nats.credentialsFile'));
   }
   if (config.user !== undefined && config.passwordFile !== undefined) {
     const file = config.passwordFile;
-    return usernamePasswordAuthenticator(config.user, () => secretText(file, 'nats.passwordFile'));
+    return usernamePasswordAuthenticator(config.user, () => readSecretText(file, 'nats.passwordFile'));
   }
   if (config.tokenFile !== undefined) {
     const file = config.tokenFile;
-    return tokenAuthenticator(() => secretText(file, 'nats.tokenFile'));
+    return tokenAuthenticator(() => readSecretText(file, 'nats.tokenFile'));
   }
   if (config.token !== undefined) return tokenAuthenticator(config.token);
   return undefined;
-}
-
-function secretFile(file: string, key: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new Error(`${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-  }
-}
-
-function secretText(file: string, key: string): string {
-  return new TextDecoder().decode(secretFile(file, key)).trim();
 }
 
 /** Connects to the servers of a NATS block, with the authentication it configures (see {@link connectNats}). */

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
 import { redactUrl } from './nats.js';
+import { readSecretText } from './secret-file.js';
 
 /** Options of {@link connectRedis}. */
 export interface RedisOptions {
@@ -12,6 +13,14 @@ export interface RedisOptions {
   logger: Logger;
   /** How long one command may wait for a (re)connection before failing, in ms (default 2 s). */
   commandTimeoutMs?: number;
+  /**
+   * A file holding the password (a mounted Secret), instead of one inside
+   * `url`. Read at start and again before every reconnect, so a rotated
+   * password applies without a restart. `passwordKey` names it in errors.
+   */
+  passwordFile?: string;
+  /** The configuration key of `passwordFile`, for its errors (default "redis.passwordFile"). */
+  passwordKey?: string;
 }
 
 /**
@@ -20,7 +29,10 @@ export interface RedisOptions {
  * reconnects with capped backoff forever.
  */
 export async function connectRedis(options: RedisOptions): Promise<Redis> {
+  const { passwordFile } = options;
+  const password = passwordFile === undefined ? undefined : (): string => readSecretText(passwordFile, options.passwordKey ?? 'redis.passwordFile');
   const redis = new Redis(options.url, {
+    ...(password ? { password: password() } : {}),
     connectionName: options.name,
     lazyConnect: true,
     enableOfflineQueue: true,
@@ -31,7 +43,15 @@ export async function connectRedis(options: RedisOptions): Promise<Redis> {
   const where = redactUrl(options.url);
   redis.on('ready', () => options.logger.info({ redis: where }, 'redis ready'));
   redis.on('end', () => options.logger.info({ redis: where }, 'redis connection closed'));
-  redis.on('reconnecting', (ms: number) => options.logger.warn({ redis: where, inMs: ms }, 'redis reconnecting'));
+  redis.on('reconnecting', (ms: number) => {
+    options.logger.warn({ redis: where, inMs: ms }, 'redis reconnecting');
+    if (!password) return;
+    try {
+      redis.options.password = password();
+    } catch (err) {
+      options.logger.warn({ err: (err as Error).message }, 'redis: the password file could not be read again; the last password is used');
+    }
+  });
   redis.on('error', (err: Error) => options.logger.warn({ redis: where, err: err.message }, 'redis error'));
   await redis.connect();
   return redis;

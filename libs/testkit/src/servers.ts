@@ -30,7 +30,8 @@ const installHints: Record<string, string> = {
   'nats-server': 'apt-get install -y nats-server (or: npm run setup)',
 };
 
-function requireBinary(name: string): string {
+/** The path of redis-server or nats-server on PATH; a TestServerError saying how to install it if it is missing. */
+export function requireServerBinary(name: 'redis-server' | 'nats-server'): string {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   const path = found.stdout.trim();
   if (found.status !== 0 || path === '') {
@@ -137,7 +138,7 @@ export interface RedisServer extends TestServer {
  * persistence (a restart brings it back empty, as a crashed cache would).
  */
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const bin = requireBinary('redis-server');
+  const bin = requireServerBinary('redis-server');
   const dir = mkdtempSync(join(tmpdir(), 'schedmesh-redis-'));
   const args = (port: number): string[] => [
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendonly ? 'yes' : 'no',
@@ -182,7 +183,7 @@ export interface NatsServerOptions {
  * server's disk would).
  */
 export async function startNats(options: NatsServerOptions = {}): Promise<TestServer> {
-  const bin = requireBinary('nats-server');
+  const bin = requireServerBinary('nats-server');
   const dir = mkdtempSync(join(tmpdir(), 'schedmesh-nats-'));
   const args = (port: number): string[] => [
     ...(options.configFile ? ['-c', options.configFile] : []),

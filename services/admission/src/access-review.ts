@@ -67,6 +67,8 @@ export interface KubernetesAccessReviewerOptions {
  */
 export class KubernetesAccessReviewer implements AccessReviewer {
   private agent: Agent | undefined;
+  /** The TLS material the agent was made with: a rotated client certificate (or CA) makes a new agent. */
+  private agentTls: readonly unknown[] = [];
 
   constructor(private readonly options: KubernetesAccessReviewerOptions) {}
 
@@ -107,6 +109,9 @@ export class KubernetesAccessReviewer implements AccessReviewer {
     // Re-applied per request: token files of in-cluster service accounts rotate.
     const opts: RequestOptions = {};
     await this.options.kubeConfig.applyToHTTPSOptions(opts);
+    const tls = [opts.ca, opts.cert, opts.key];
+    if (this.agent && !sameTls(tls, this.agentTls)) this.close();
+    this.agentTls = tls;
     this.agent ??= new Agent({
       keepAlive: true,
       maxSockets: 16,
@@ -141,6 +146,16 @@ export class KubernetesAccessReviewer implements AccessReviewer {
       req.end(payload);
     });
   }
+}
+
+/** Whether two lists of PEM material (strings, Buffers or arrays of them, as kubeconfig gives them) are the same. */
+function sameTls(a: readonly unknown[], b: readonly unknown[]): boolean {
+  const text = (v: unknown): string => {
+    if (Array.isArray(v)) return v.map(text).join('\n');
+    if (Buffer.isBuffer(v)) return v.toString('latin1');
+    return typeof v === 'string' ? v : '';
+  };
+  return a.length === b.length && a.every((v, i) => text(v) === text(b[i]));
 }
 
 /** Options of {@link CachedAccessReviewer}. */

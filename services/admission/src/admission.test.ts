@@ -15,7 +15,7 @@ import { admissionPod, freePort, hostPathVolume, namespaceEvent, policyEvent } f
 import { createServer, ServerError, Status } from 'nice-grpc';
 import type { Channel, Server } from 'nice-grpc';
 import { CachedAccessReviewer, KubernetesAccessReviewer } from './access-review.js';
-import type { AccessReviewer } from './access-review.js';
+import type { AccessQuestion, AccessReviewer } from './access-review.js';
 import { Admitter } from './admission.js';
 import type { Decision } from './admission.js';
 import { PolicyStore } from './policy-store.js';
@@ -259,7 +259,7 @@ describe('webhooks through a gRPC GatewayService', () => {
 
   // A small real gateway: answers Invoke as its plugin would, per `mode`.
   const gateway: GatewayServiceImplementation = {
-    async invoke(request) {
+    async invoke(request, context) {
       requests.push(request);
       const plugin = request.plugins[0] ?? '';
       const result = (code: Code, reasons: string[] = []) =>
@@ -276,7 +276,8 @@ describe('webhooks through a gRPC GatewayService', () => {
         case 'plugin-error':
           return result(Code.CODE_ERROR, ['plugin returned HTTP 503']);
         case 'slow':
-          await new Promise((r) => setTimeout(r, 500));
+          // Never answers: the admitter's timeout ends the call, however loaded the machine.
+          await new Promise((r) => context.signal.addEventListener('abort', r));
           return result(Code.CODE_SUCCESS);
         case 'invalid':
           throw new ServerError(Status.INVALID_ARGUMENT, `plugins[0]: unknown plugin ${JSON.stringify(plugin)}`);
@@ -302,9 +303,11 @@ describe('webhooks through a gRPC GatewayService', () => {
   });
 
   const webhookPolicy = (failurePolicy: 'Fail' | 'Ignore') => policyEvent('quota', { targetNamespaces: { names: ['team-a'] }, webhookRef: 'quota-check', failurePolicy });
+  // A generous timeout, but for the gateway that never answers.
   const withGateway = (failurePolicy: 'Fail' | 'Ignore', failOpen: string[] = [], address = `127.0.0.1:${port}`) => {
     const client = createServiceClient(GatewayServiceDefinition, address === `127.0.0.1:${port}` ? channel : connectChannel(address));
-    return admitter(storeWith(...namespaces, webhookPolicy(failurePolicy)), { webhooks: new GatewayWebhooks({ client, timeoutMs: 200 }), failOpen });
+    const timeoutMs = mode === 'slow' ? 200 : 10_000;
+    return admitter(storeWith(...namespaces, webhookPolicy(failurePolicy)), { webhooks: new GatewayWebhooks({ client, timeoutMs }), failOpen });
   };
 
   test('the gateway is asked at PreFilter for the one plugin; its allow and skip admit', async () => {
@@ -399,4 +402,46 @@ describe('tenant RBAC when the Kubernetes API is unreachable', () => {
     expect(d).toMatchObject({ reasonCode: Reason.AccessReviewUnavailable });
     expect(d.message).toContain('no Kubernetes API is configured');
   });
+});
+
+describe('tenant RBAC of several policies', () => {
+  // The API server's authorizer in a reviewer's place, to count the questions in flight at once.
+  class HoldingReviewer implements AccessReviewer {
+    readonly asked: string[] = [];
+    maxInFlight = 0;
+    private held: (() => void)[] = [];
+    constructor(
+      private readonly releaseAt: number,
+      private readonly allowed: (name: string) => boolean,
+    ) {}
+    review(question: AccessQuestion): Promise<boolean> {
+      this.asked.push(question.name);
+      return new Promise((resolve) => {
+        this.held.push(() => resolve(this.allowed(question.name)));
+        this.maxInFlight = Math.max(this.maxInFlight, this.held.length);
+        // Answer once every expected question is in flight, or (if they never all come) after a generous bound.
+        if (this.held.length >= this.releaseAt) this.releaseAll();
+        else setTimeout(() => this.releaseAll(), 10_000).unref();
+      });
+    }
+    private releaseAll(): void {
+      const held = this.held;
+      this.held = [];
+      for (const answer of held) answer();
+    }
+  }
+  const rbacPolicy = (name: string, pool: string) =>
+    policyEvent(name, { targetNamespaces: { names: ['team-a'] }, tenantRBAC: { nodePools: [pool, 'pool-shared'], openPools: [] } });
+
+  test('their reviews are in flight together (one round on cache misses); the first rejection in policy order wins', async () => {
+    const reviewer = new HoldingReviewer(6, (pool) => pool === 'pool-shared' || pool === 'pool-a');
+    const store = storeWith(...namespaces, rbacPolicy('rbac-a', 'pool-a'), rbacPolicy('rbac-b', 'pool-b'), rbacPolicy('rbac-c', 'pool-c'));
+    const d = await admit(admitter(store, { reviewer }), admissionPod('p', 'team-a', { serviceAccountName: 'builder' }));
+    expect(reviewer.maxInFlight).toBe(6);
+    expect(d).toMatchObject({ allowed: true, pools: ['pool-shared'] });
+
+    const denying = new HoldingReviewer(6, (pool) => pool === 'pool-a');
+    const rejected = await admit(admitter(store, { reviewer: denying }), admissionPod('p', 'team-a', { serviceAccountName: 'builder' }));
+    expect(rejected).toMatchObject({ allowed: false, reasonCode: Reason.NodePoolForbidden, policies: ['rbac-b'] });
+  }, 30_000);
 });

@@ -163,13 +163,22 @@ export class Admitter {
     }
 
     let pools: Set<string> | undefined;
-    for (const policy of applicable) {
-      if (!policy.tenantRBAC) continue;
-      const outcome = await this.asyncRule('tenantRBAC', { [ATTR_POLICY]: policy.key }, async (span) => {
-        const result = await this.tenantRbac(policy, pod, signal);
-        record(span, 'reject' in result ? result.reject : undefined);
-        return result;
-      });
+    // Every policy's reviews at once: on cache misses the call waits for one
+    // round of SubjectAccessReviews, not one round per policy. The outcomes
+    // are read in policy order, so the first rejection still wins.
+    const rbac = applicable
+      .filter((policy) => policy.tenantRBAC !== undefined)
+      .map((policy) =>
+        this.asyncRule('tenantRBAC', { [ATTR_POLICY]: policy.key }, async (span) => {
+          const result = await this.tenantRbac(policy, pod, signal);
+          record(span, 'reject' in result ? result.reject : undefined);
+          return result;
+        }),
+      );
+    // Outcomes not read after an early return must not surface as unhandled rejections.
+    for (const pending of rbac) pending.catch(() => undefined);
+    for (const pending of rbac) {
+      const outcome = await pending;
       if ('reject' in outcome) return outcome.reject;
       if (outcome.pools) pools = pools ? new Set([...pools].filter((p) => outcome.pools?.has(p))) : new Set(outcome.pools);
     }

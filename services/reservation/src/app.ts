@@ -42,12 +42,19 @@ export async function startReservation(config: ReservationConfig, options: Start
   const runtime = startService({ name: SERVICE_NAME, config, handleSignals: options.handleSignals ?? true });
   const { logger } = runtime;
   try {
-    const redis = await connectRedis({ url: config.redis.url, name: SERVICE_NAME, logger, commandTimeoutMs: config.redis.commandTimeout });
+    const redis = await connectRedis({
+      url: config.redis.url,
+      name: SERVICE_NAME,
+      logger,
+      commandTimeoutMs: config.redis.commandTimeout,
+      ...(config.redis.passwordFile ? { passwordFile: config.redis.passwordFile } : {}),
+    });
     const subscriber = redis.duplicate();
     const nc = await connectNatsFrom(config.nats, SERVICE_NAME, logger);
     const metrics = new ReservationMetrics(runtime.metrics);
     const keys = new KeyLayout(config.redis.keyPrefix);
     const store = new RedisStore(redis, { replicas: config.redis.waitReplicas, timeoutMs: config.redis.waitTimeout });
+    await store.requireSupportedServer();
     await store.loadScripts();
     const state = new ClusterState();
     const ledger = new Ledger({ store, keys, metrics, confirmedTtlMs: config.reservation.confirmedTtl, memory: new LeaseMemory() });

@@ -35,3 +35,11 @@ test.each([
   expect(() => loadConfig(reservationConfigSchema, { env: { [name]: value } })).toThrow(ConfigError);
   expect(() => loadConfig(reservationConfigSchema, { env: { [name]: value } })).toThrow(key);
 });
+
+test('the Redis password comes from a file or from redis.url, never both', () => {
+  const env = { SCHEDMESH_REDIS__PASSWORD_FILE: '/run/secrets/redis-password' };
+  expect(loadConfig(reservationConfigSchema, { env }).redis.passwordFile).toBe('/run/secrets/redis-password');
+  const both = { ...env, SCHEDMESH_REDIS__URL: 'redis://:hunter2@10.0.0.1:6379' };
+  expect(() => loadConfig(reservationConfigSchema, { env: both })).toThrow(ConfigError);
+  expect(() => loadConfig(reservationConfigSchema, { env: both })).toThrow('redis.passwordFile: redis.url carries a password too');
+});

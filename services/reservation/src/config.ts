@@ -16,8 +16,10 @@ const withinWait = (what: string) =>
 export const reservationConfigSchema = commonConfigSchema.extend({
   redis: z
     .object({
-      /** "redis://[:password@]host:port[/db]". */
+      /** "redis://[[user]:password@]host:port[/db]"; keep the password out of it with passwordFile. */
       url: z.string().min(1).default('redis://127.0.0.1:6379'),
+      /** A file holding the Redis password (a mounted Secret), re-read at every reconnect. */
+      passwordFile: z.string().min(1).optional(),
       /** Prefix of every key (several deployments may share one Redis). */
       keyPrefix: z
         .string()
@@ -38,6 +40,11 @@ export const reservationConfigSchema = commonConfigSchema.extend({
       waitTimeout: duration().default(200),
     })
     .strict()
+    .superRefine((r, ctx) => {
+      if (r.passwordFile !== undefined && urlPassword(r.url) !== '') {
+        ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'redis.url carries a password too: set one of them (passwordFile keeps it out of the config)' });
+      }
+    })
     .prefault({}),
   nats: natsConfigSchema.prefault({}),
   reservation: z
@@ -75,6 +82,15 @@ export const reservationConfigSchema = commonConfigSchema.extend({
     .strict()
     .prefault({}),
 });
+
+/** The password inside a Redis URL ("" if none, or if it is no URL: ioredis reports that when it connects). */
+function urlPassword(url: string): string {
+  try {
+    return new URL(url).password;
+  } catch {
+    return '';
+  }
+}
 
 /** The resolved configuration. */
 export type ReservationConfig = z.output<typeof reservationConfigSchema>;

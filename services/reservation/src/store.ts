@@ -1,4 +1,4 @@
-import { UnavailableError } from '@schedmesh/runtime';
+import { ConfigError, UnavailableError } from '@schedmesh/runtime';
 import type { Redis } from 'ioredis';
 import { allScripts } from './scripts.js';
 import type { LuaScript } from './scripts.js';
@@ -28,6 +28,24 @@ export class RedisStore {
     const acked = await this.call(() => this.redis.wait(replicas, timeoutMs));
     if (acked < replicas) {
       throw new UnavailableError(`redis: ${what} reached ${acked} of ${replicas} replicas within ${timeoutMs} ms (redis.waitReplicas); retry shortly`);
+    }
+  }
+
+  /**
+   * Refuses a Redis the ledger cannot run on, with a ConfigError naming
+   * redis.url: older than {@link MIN_REDIS_VERSION} (the ledger uses SET … GET,
+   * and its scripts read TIME before writing), or a Redis Cluster node (the
+   * client is a standalone one, and release-and-move spans several slots; one
+   * primary, with replicas and failover, is the supported shape).
+   */
+  async requireSupportedServer(): Promise<void> {
+    const [server, cluster] = await this.call(() => Promise.all([this.redis.info('server'), this.redis.info('cluster')]));
+    const version = infoField(server, 'redis_version');
+    if (version === undefined || compareVersions(version, MIN_REDIS_VERSION) < 0) {
+      throw new ConfigError([`redis.url: the server is Redis ${version ?? '(unknown version)'}; the reservation service needs Redis ${MIN_REDIS_VERSION} or later (its scripts use SET … GET)`]);
+    }
+    if (infoField(cluster, 'cluster_enabled') === '1') {
+      throw new ConfigError(['redis.url: the server is a Redis Cluster node; Redis Cluster is not supported (a standalone client; release-and-move spans slots): use one primary, with replicas and redis.waitReplicas for failover']);
     }
   }
 
@@ -64,6 +82,26 @@ export class RedisStore {
 export interface ReplicationOptions {
   readonly replicas: number;
   readonly timeoutMs: number;
+}
+
+/** The oldest Redis the ledger runs on (SET with GET came in 6.2). */
+export const MIN_REDIS_VERSION = '6.2.0';
+
+/** A field of an INFO reply ("name:value" lines). */
+function infoField(info: string, name: string): string | undefined {
+  const line = info.split(/\r?\n/).find((l) => l.startsWith(`${name}:`));
+  return line?.slice(name.length + 1).trim();
+}
+
+/** Compares dotted versions numerically ("6.10.0" > "6.2.0"). */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] || 0) - (pb[i] || 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 function isNoScript(err: unknown): boolean {
