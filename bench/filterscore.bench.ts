@@ -4,7 +4,8 @@
 // the same cluster. The ratio is the cost of the network hop and the proto
 // encoding.
 //   npm run build && npx tsx bench/filterscore.bench.ts
-// BENCH_SIZES=500,5000 and BENCH_EVALS=300 narrow it; BENCH_PODS_PER_NODE (default 5).
+// BENCH_SIZES=500,5000 and BENCH_EVALS=300 narrow it; BENCH_PODS_PER_NODE (default 5);
+// BENCH_CPU_PROF=DIR writes a CPU profile of each measured phase (bench/cpuprofile-top.ts reads it).
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { Pod, UnsatisfiableConstraintAction } from '@schedmesh/proto/v1/types';
@@ -12,7 +13,7 @@ import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, ensureClusterStreamFrom } from '@schedmesh/runtime';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, freePort, makeNode, makePod, startNats } from '@schedmesh/testkit';
-import { printTable, publishAll, runBench } from './support.js';
+import { printTable, profiled, publishAll, runBench } from './support.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '500,5000,15000').split(',').map(Number);
 const EVALS = Number(process.env.BENCH_EVALS ?? 300);
@@ -57,11 +58,14 @@ interface Stats {
   p50: number;
   p99: number;
   podsPerSecond: number;
+  /** CPU time of this process (client and services together) per call. */
+  cpuMs: number;
 }
 
 async function measure(run: (i: number) => Promise<unknown>): Promise<Stats> {
   for (let i = 0; i < WARMUP; i++) await run(i);
   const samples: number[] = [];
+  const cpu = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < EVALS; i++) {
     const t0 = performance.now();
@@ -69,9 +73,10 @@ async function measure(run: (i: number) => Promise<unknown>): Promise<Stats> {
     samples.push(performance.now() - t0);
   }
   const total = performance.now() - started;
+  const used = process.cpuUsage(cpu);
   samples.sort((a, b) => a - b);
   const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
-  return { p50: at(0.5), p99: at(0.99), podsPerSecond: (EVALS * 1000) / total };
+  return { p50: at(0.5), p99: at(0.99), podsPerSecond: (EVALS * 1000) / total, cpuMs: (used.user + used.system) / 1000 / EVALS };
 }
 
 async function main(): Promise<void> {
@@ -96,8 +101,8 @@ async function main(): Promise<void> {
     const signal = new AbortController().signal;
     const options = { profile: '', minGeneration: 0, nodeNames: [], signal };
     const probe = await app.engine.evaluate(incoming(0), options, MAX_RANKED);
-    const inProcess = await measure((i) => app.engine.evaluate(incoming(i), options, MAX_RANKED));
-    const overGrpc = await measure((i) => client.evaluate({ pod: incoming(i), maxRanked: MAX_RANKED }));
+    const inProcess = await profiled(`filterscore-${size}-in-process`, () => measure((i) => app.engine.evaluate(incoming(i), options, MAX_RANKED)));
+    const overGrpc = await profiled(`filterscore-${size}-grpc`, () => measure((i) => client.evaluate({ pod: incoming(i), maxRanked: MAX_RANKED })));
     const allRanked = await measure((i) => client.evaluate({ pod: incoming(i) }));
     rows.push([
       fmt(size, 0),
@@ -109,6 +114,8 @@ async function main(): Promise<void> {
       fmt(overGrpc.p99),
       fmt(overGrpc.podsPerSecond, 0),
       `${fmt(overGrpc.p50 / inProcess.p50, 1)}×`,
+      fmt(inProcess.cpuMs),
+      fmt(overGrpc.cpuMs),
       fmt(allRanked.p99),
       fmt(loadMs / 1000, 1),
     ]);
@@ -117,7 +124,7 @@ async function main(): Promise<void> {
     await snapshot.stop();
     await nats.stop();
   }
-  const header = ['nodes', 'filtered', 'in-proc p50 ms', 'in-proc p99 ms', 'in-proc pods/s', 'gRPC p50 ms', 'gRPC p99 ms', 'gRPC pods/s', 'gRPC/in-proc p50', 'gRPC all-ranked p99 ms', 'load+sync s'];
+  const header = ['nodes', 'filtered', 'in-proc p50 ms', 'in-proc p99 ms', 'in-proc pods/s', 'gRPC p50 ms', 'gRPC p99 ms', 'gRPC pods/s', 'gRPC/in-proc p50', 'in-proc CPU ms/call', 'gRPC CPU ms/call', 'gRPC all-ranked p99 ms', 'load+sync s'];
   printTable(log, header, rows);
   log('filtered = nodes filtered per cycle (numFeasibleNodesToFind: adaptive percentage, then PreScore/Score on those found feasible).');
 }
