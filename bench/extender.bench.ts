@@ -8,7 +8,8 @@
 // calls them.
 //   npm run build && npx tsx bench/extender.bench.ts
 // BENCH_NAMES=5000,500 (names per request: every node, and the ~10% kube-scheduler's
-// adaptive percentageOfNodesToScore passes at 5,000 nodes), BENCH_CALLS=200, BENCH_NODES=5000.
+// adaptive percentageOfNodesToScore passes at 5,000 nodes), BENCH_CALLS=200, BENCH_NODES=5000;
+// BENCH_CPU_PROF=DIR writes a CPU profile of each measured extender row (bench/cpuprofile-top.ts reads it).
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -18,7 +19,7 @@ import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { ensureClusterStreamFrom } from '@schedmesh/runtime';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, makeNode, makePod, startNats } from '@schedmesh/testkit';
-import { printTable, publishAll, runBench } from './support.js';
+import { printTable, profiled, publishAll, runBench } from './support.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 5000);
 const NAMES = (process.env.BENCH_NAMES ?? `${NODES},${Math.round(NODES / 10)}`).split(',').map(Number);
@@ -87,7 +88,11 @@ function post(url: string, body: string): Promise<string> {
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString()}`))));
     });
-    req.on('error', reject);
+    // A kept-alive socket the server closed while this process was busy (writing a profile, say): retry on a fresh one, as Node's docs advise.
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && err.code === 'ECONNRESET') post(url, body).then(resolve, reject);
+      else reject(err);
+    });
     req.end(body);
   });
 }
@@ -143,7 +148,7 @@ async function main(): Promise<void> {
     const probe = JSON.parse(await post(`${extender.server.urlPrefix}/filter`, bodies[0]!)) as { NodeNames: string[]; Error: string };
     if (probe.Error || probe.NodeNames.length !== names) throw new Error(`filter answered ${probe.NodeNames.length}/${names} names: ${probe.Error}`);
     for (const verb of ['filter', 'prioritize']) {
-      const mesh = await measure(`${extender.server.urlPrefix}/${verb}`, bodies);
+      const mesh = await profiled(`extender-${verb}-${names}`, () => measure(`${extender.server.urlPrefix}/${verb}`, bodies));
       const base = await measure(`${baseline.url}/${verb}`, bodies);
       rows.push([
         verb,

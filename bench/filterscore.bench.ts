@@ -1,10 +1,11 @@
 // filterscore benchmark: Evaluate latency (p50/p99) and pods/s at 500, 5,000
 // and 15,000 nodes, in-process (the engine on a local replica) and over gRPC
 // (real NATS JetStream → snapshot service → Watch → filterscore replica), on
-// the same cluster. The ratio is the cost of the network hop and the proto
-// encoding.
+// the same cluster, in interleaved rounds. The ratio is the cost of the
+// network hop and the proto encoding; the 1-node rows isolate that cost.
 //   npm run build && npx tsx bench/filterscore.bench.ts
-// BENCH_SIZES=500,5000 and BENCH_EVALS=300 narrow it; BENCH_PODS_PER_NODE (default 5).
+// BENCH_SIZES=500,5000 and BENCH_EVALS=300 narrow it; BENCH_PODS_PER_NODE (default 5);
+// BENCH_CPU_PROF=DIR adds a profiled pass of each mode (bench/cpuprofile-top.ts reads the files).
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { Pod, UnsatisfiableConstraintAction } from '@schedmesh/proto/v1/types';
@@ -12,11 +13,12 @@ import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, ensureClusterStreamFrom } from '@schedmesh/runtime';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, freePort, makeNode, makePod, startNats } from '@schedmesh/testkit';
-import { printTable, publishAll, runBench } from './support.js';
+import { printTable, profiled, publishAll, runBench } from './support.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '500,5000,15000').split(',').map(Number);
 const EVALS = Number(process.env.BENCH_EVALS ?? 300);
 const WARMUP = 50;
+const ROUNDS = 6;
 const PODS_PER_NODE = Number(process.env.BENCH_PODS_PER_NODE ?? 5);
 const MAX_RANKED = 10;
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -57,25 +59,59 @@ interface Stats {
   p50: number;
   p99: number;
   podsPerSecond: number;
+  /** CPU time of this process (client and services together) per call. */
+  cpuMs: number;
 }
 
-async function measure(run: (i: number) => Promise<unknown>): Promise<Stats> {
-  for (let i = 0; i < WARMUP; i++) await run(i);
-  const samples: number[] = [];
-  const started = performance.now();
-  for (let i = 0; i < EVALS; i++) {
-    const t0 = performance.now();
-    await run(i);
-    samples.push(performance.now() - t0);
+type Run = (i: number) => Promise<unknown>;
+
+/**
+ * Each run's calls, one at a time, in ROUNDS interleaved rounds (a, b, c, a,
+ * b, c, …): the shared machine's noise falls on every mode alike, so their
+ * ratio means something even when the absolute figures swing.
+ */
+async function measureInterleaved<K extends string>(runs: Record<K, Run>): Promise<Record<K, Stats>> {
+  const names = Object.keys(runs) as K[];
+  const acc = new Map(names.map((k) => [k, { samples: [] as number[], wallMs: 0, cpuUs: 0 }]));
+  for (const k of names) for (let i = 0; i < WARMUP; i++) await runs[k](i);
+  const perRound = Math.ceil(EVALS / ROUNDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const k of names) {
+      const a = acc.get(k)!;
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      for (let i = round * perRound; i < (round + 1) * perRound; i++) {
+        const t0 = performance.now();
+        await runs[k](i);
+        a.samples.push(performance.now() - t0);
+      }
+      a.wallMs += performance.now() - started;
+      const used = process.cpuUsage(cpu);
+      a.cpuUs += used.user + used.system;
+    }
   }
-  const total = performance.now() - started;
-  samples.sort((a, b) => a - b);
-  const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
-  return { p50: at(0.5), p99: at(0.99), podsPerSecond: (EVALS * 1000) / total };
+  const out = {} as Record<K, Stats>;
+  for (const k of names) {
+    const { samples, wallMs, cpuUs } = acc.get(k)!;
+    samples.sort((x, y) => x - y);
+    const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? 0;
+    out[k] = { p50: at(0.5), p99: at(0.99), podsPerSecond: (samples.length * 1000) / wallMs, cpuMs: cpuUs / 1000 / samples.length };
+  }
+  return out;
+}
+
+/** With BENCH_CPU_PROF: one more pass of each run alone, under the profiler. */
+async function profileEach(prefix: string, runs: Record<string, Run>): Promise<void> {
+  if (!process.env.BENCH_CPU_PROF) return;
+  for (const [name, run] of Object.entries(runs)) {
+    await profiled(`${prefix}-${name}`, async () => {
+      for (let i = 0; i < EVALS; i++) await run(i);
+    });
+  }
 }
 
 async function main(): Promise<void> {
-  log(`filterscore benchmark: ${EVALS} Evaluate calls per row after ${WARMUP} warm-up, ${PODS_PER_NODE} pods per node, max_ranked ${MAX_RANKED}, default profile`);
+  log(`filterscore benchmark: ${EVALS} Evaluate calls per mode after ${WARMUP} warm-up, in ${ROUNDS} interleaved rounds; ${PODS_PER_NODE} pods per node, max_ranked ${MAX_RANKED}, default profile`);
   const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' }, shutdown: { grace: '1s' } };
   const rows: string[][] = [];
   for (const size of SIZES) {
@@ -95,21 +131,33 @@ async function main(): Promise<void> {
 
     const signal = new AbortController().signal;
     const options = { profile: '', minGeneration: 0, nodeNames: [], signal };
+    // One named node: the same call doing almost no scheduling work, so what is left is the hop's own cost.
+    const oneNode = (i: number): string[] => [`node-${i % size}`];
     const probe = await app.engine.evaluate(incoming(0), options, MAX_RANKED);
-    const inProcess = await measure((i) => app.engine.evaluate(incoming(i), options, MAX_RANKED));
-    const overGrpc = await measure((i) => client.evaluate({ pod: incoming(i), maxRanked: MAX_RANKED }));
-    const allRanked = await measure((i) => client.evaluate({ pod: incoming(i) }));
+    const runs = {
+      inProcess: (i: number) => app.engine.evaluate(incoming(i), options, MAX_RANKED),
+      grpc: (i: number) => client.evaluate({ pod: incoming(i), maxRanked: MAX_RANKED }),
+      oneNodeInProcess: (i: number) => app.engine.evaluate(incoming(i), { ...options, nodeNames: oneNode(i) }, MAX_RANKED),
+      oneNodeGrpc: (i: number) => client.evaluate({ pod: incoming(i), options: { nodeNames: oneNode(i) }, maxRanked: MAX_RANKED }),
+    };
+    const m = await measureInterleaved(runs);
+    await profileEach(`filterscore-${size}`, runs);
+    const allRanked = await measureInterleaved({ grpc: (i: number) => client.evaluate({ pod: incoming(i) }) });
+    const hopCpu = m.oneNodeGrpc.cpuMs - m.oneNodeInProcess.cpuMs;
     rows.push([
       fmt(size, 0),
       fmt(probe.result.nodesEvaluated, 0),
-      fmt(inProcess.p50),
-      fmt(inProcess.p99),
-      fmt(inProcess.podsPerSecond, 0),
-      fmt(overGrpc.p50),
-      fmt(overGrpc.p99),
-      fmt(overGrpc.podsPerSecond, 0),
-      `${fmt(overGrpc.p50 / inProcess.p50, 1)}×`,
-      fmt(allRanked.p99),
+      fmt(m.inProcess.p50),
+      fmt(m.inProcess.p99),
+      fmt(m.grpc.p50),
+      fmt(m.grpc.p99),
+      `${fmt(m.grpc.p50 / m.inProcess.p50, 1)}×`,
+      fmt(m.inProcess.cpuMs),
+      fmt(m.grpc.cpuMs),
+      `${fmt(m.grpc.cpuMs / m.inProcess.cpuMs, 1)}×`,
+      fmt(m.oneNodeGrpc.p50),
+      fmt(hopCpu),
+      fmt(allRanked.grpc.p99),
       fmt(loadMs / 1000, 1),
     ]);
     channel.close();
@@ -117,9 +165,26 @@ async function main(): Promise<void> {
     await snapshot.stop();
     await nats.stop();
   }
-  const header = ['nodes', 'filtered', 'in-proc p50 ms', 'in-proc p99 ms', 'in-proc pods/s', 'gRPC p50 ms', 'gRPC p99 ms', 'gRPC pods/s', 'gRPC/in-proc p50', 'gRPC all-ranked p99 ms', 'load+sync s'];
+  const header = [
+    'nodes',
+    'filtered',
+    'in-proc p50 ms',
+    'in-proc p99 ms',
+    'gRPC p50 ms',
+    'gRPC p99 ms',
+    'gRPC/in-proc p50',
+    'in-proc CPU ms/call',
+    'gRPC CPU ms/call',
+    'gRPC/in-proc CPU',
+    '1-node gRPC p50 ms',
+    'hop CPU ms/call',
+    'gRPC all-ranked p99 ms',
+    'load+sync s',
+  ];
   printTable(log, header, rows);
   log('filtered = nodes filtered per cycle (numFeasibleNodesToFind: adaptive percentage, then PreScore/Score on those found feasible).');
+  log("CPU ms/call = this process's CPU time (client, filterscore, snapshot) per call. 1-node = the same Evaluate on one named node;");
+  log('hop CPU = its gRPC CPU minus its in-process CPU: what one call over gRPC costs beyond the cycle (both sides, encoding, middleware).');
 }
 
 runBench('filterscore', main);

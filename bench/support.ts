@@ -1,4 +1,7 @@
 // What the benchmarks share: loading a cluster onto the stream in place of the informer, and printing a table.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
@@ -84,4 +87,28 @@ export async function interleavedRounds(modes: readonly (() => Promise<CallRound
   const results: CallRound[][] = modes.map(() => []);
   for (let r = 0; r < rounds; r++) for (let i = 0; i < modes.length; i++) results[i]!.push(await modes[i]!());
   return results.map((rs) => ({ rate: median(rs.map((r) => r.rate)), cpuUsPerCall: median(rs.map((r) => r.cpuUsPerCall)) }));
+}
+
+/**
+ * Runs fn; with BENCH_CPU_PROF=DIR set, records a V8 CPU profile of this
+ * process while it runs (only the measured phase, not the cluster load) into
+ * DIR/<name>.cpuprofile, for Chrome DevTools, speedscope or
+ * `npx tsx bench/cpuprofile-top.ts FILE`.
+ */
+export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+  }
 }

@@ -48,6 +48,17 @@ describe('rankNodes (selectHost)', () => {
     expect(ranked.map((r) => r.name)).toEqual(['high', ...tiedOrder, 'low']);
   });
 
+  test.each([1, 2, 3, 5, 8])('the best %i are the first of the whole ranking, with the same draws', (limit) => {
+    const scores = Array.from({ length: 40 }, (_, i) => score(`n${i}`, (i * 7) % 5));
+    const draws = Array.from({ length: scores.length }, (_, i) => ((i * 37) % 41) / 41);
+    const replay = (): (() => number) => {
+      let i = 0;
+      return () => draws[i++]!;
+    };
+    const all = rankNodes(scores, replay()).map((r) => r.name);
+    expect(rankNodes(scores, replay(), limit).map((r) => r.name)).toEqual(all.slice(0, limit));
+  });
+
   test('over many draws every tied node comes first, none of the lower ones', () => {
     const firsts = new Set<string>();
     for (let i = 0; i < 200; i++) firsts.add(rankNodes([score('a', 7), score('b', 7), score('c', 7), score('d', 6)])[0]!.name);

@@ -307,17 +307,36 @@ export async function prioritizeNodes(fwk: Framework, state: CycleState, pod: Po
   });
 }
 
+/** Above this many ranked nodes wanted, {@link rankNodes} sorts them all rather than selecting the best. */
+const MAX_SELECTED = 64;
+
+interface Keyed {
+  readonly s: NodePluginScores;
+  readonly k: number;
+}
+
+const bestFirst = (a: Keyed, b: Keyed): number => b.s.total - a.s.total || a.k - b.k;
+
 /**
- * Best first. Equal totals come in a random order, as upstream's selectHost
- * picks uniformly among the top-scored nodes: callers take the first (and
- * filterscore cuts the list at maxRanked), so a fixed tie order would send
- * every attempt running on the same snapshot to the same node. `random`
- * makes the order reproducible in tests.
+ * Best first, at most `limit` nodes. Equal totals come in a random order, as
+ * upstream's selectHost picks uniformly among the top-scored nodes: callers
+ * take the first (and filterscore cuts the list at maxRanked), so a fixed tie
+ * order would send every attempt running on the same snapshot to the same
+ * node. `random` makes the order reproducible in tests.
  */
-export function rankNodes(scores: readonly NodePluginScores[], random: () => number = Math.random): NodePluginScores[] {
+export function rankNodes(scores: readonly NodePluginScores[], random: () => number = Math.random, limit = scores.length): NodePluginScores[] {
   const keyed = scores.map((s) => ({ s, k: random() }));
-  keyed.sort((a, b) => b.s.total - a.s.total || a.k - b.k);
-  return keyed.map((x) => x.s);
+  if (limit <= 0 || limit >= keyed.length || limit > MAX_SELECTED) return keyed.sort(bestFirst).slice(0, Math.max(0, limit)).map((x) => x.s);
+  // The few nodes a scheduler falls back along, out of hundreds scored: one pass keeping the best in order, no sort of them all.
+  const best: Keyed[] = [];
+  for (const x of keyed) {
+    if (best.length === limit && bestFirst(x, best[limit - 1] as Keyed) >= 0) continue;
+    if (best.length === limit) best.pop();
+    let i = best.length;
+    while (i > 0 && bestFirst(x, best[i - 1] as Keyed) < 0) i--;
+    best.splice(i, 0, x);
+  }
+  return best.map((x) => x.s);
 }
 
 /** What {@link evaluatePod} returns. */
@@ -349,8 +368,7 @@ export async function evaluatePod(fwk: Framework, request: CycleRequest & { read
     return { ...filtered, ranked: filtered.feasible.map((n) => ({ name: n.name, total: 0, scores: [] })), scoreSummary: [], summary: '' };
   }
   const scores = await prioritizeNodes(fwk, filtered.state, request.pod, filtered.feasible, request.signal);
-  let ranked = rankNodes(scores);
-  if (request.maxRanked !== undefined && request.maxRanked > 0 && ranked.length > request.maxRanked) ranked = ranked.slice(0, request.maxRanked);
+  const ranked = rankNodes(scores, Math.random, request.maxRanked !== undefined && request.maxRanked > 0 ? request.maxRanked : scores.length);
   return { ...filtered, ranked, scoreSummary: summarizeScores(scores), summary: '' };
 }
 

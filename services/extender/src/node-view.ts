@@ -72,23 +72,37 @@ export class NodeView {
    * the stream yet. Never fails: the names still missing are returned.
    */
   async waitForNodes(names: readonly string[], options: WaitForNodesOptions): Promise<NodesCovered> {
-    const missing = new Set(names.filter((n) => !this.nodes.has(n)));
-    if (missing.size > 0 && !options.signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const wait = { missing, wake: () => finish() };
-        const finish = (): void => {
-          clearTimeout(timer);
-          options.signal.removeEventListener('abort', finish);
-          this.waits.delete(wait);
-          resolve();
-        };
-        const timer = setTimeout(finish, options.timeoutMs);
-        options.signal.addEventListener('abort', finish, { once: true });
-        this.waits.add(wait);
-      });
-    }
+    const now = this.covered(names);
+    if (now.missing.length === 0 || options.signal.aborted) return now;
+    await this.arrival(new Set(now.missing), options);
+    return this.covered(names);
+  }
+
+  // One pass, no copies: a request names thousands of nodes, and usually every one is held.
+  private covered(names: readonly string[]): NodesCovered {
     let generation = 0;
-    for (const n of names) generation = Math.max(generation, this.nodes.get(n)?.generation ?? 0);
-    return { generation, missing: names.filter((n) => !this.nodes.has(n)) };
+    let missing: string[] | undefined;
+    for (const n of names) {
+      const held = this.nodes.get(n);
+      if (held === undefined) (missing ??= []).push(n);
+      else if (held.generation > generation) generation = held.generation;
+    }
+    return { generation, missing: missing ?? [] };
+  }
+
+  /** Resolves once every name in `missing` arrived, or after the timeout, or on abort. */
+  private arrival(missing: Set<string>, options: WaitForNodesOptions): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wait = { missing, wake: () => finish() };
+      const finish = (): void => {
+        clearTimeout(timer);
+        options.signal.removeEventListener('abort', finish);
+        this.waits.delete(wait);
+        resolve();
+      };
+      const timer = setTimeout(finish, options.timeoutMs);
+      options.signal.addEventListener('abort', finish, { once: true });
+      this.waits.add(wait);
+    });
   }
 }
