@@ -60,6 +60,15 @@ async function expectExactLedger(client: ReservationClient, uids: Iterable<strin
   }
 }
 
+/** Restarts redis-server (empty) and waits until the service rebuilt its ledger and serves again. */
+async function restartAndRebuild(harness: Harness, server: TestServer): Promise<void> {
+  const rebuilt = harness.apps[0]!.runtime.metrics.getSingleMetric('schedmesh_reservation_ledger_rebuilds_total')!;
+  const rebuilds = async (): Promise<number> => (await rebuilt.get()).values.reduce((n, v) => n + v.value, 0);
+  const before = await rebuilds();
+  await server.restart();
+  await waitFor(async () => (await rebuilds()) > before && harness.apps[0]!.sync.ready, 15_000, 'the ledger rebuilt after the restart');
+}
+
 describe('Redis loses its data', () => {
   test('the service reports NOT_SERVING and refuses Reserve (UNAVAILABLE) until it rebuilt the ledger from the stream', async () => {
     const { harness, client, server } = await start();
@@ -96,11 +105,7 @@ describe('Redis loses its data', () => {
     const granted = await client.reserve({ pod: { uid: 'bound-early' }, nodeName: 'n3', requests: resources({ cpu: 800 }), ttl: { seconds: 60 } });
     const version = granted.result?.$case === 'lease' ? granted.result.value.fencingVersion : 0;
     await client.renew({ podUid: 'bound-early', nodeName: 'n3', fencingVersion: version });
-    const rebuilt = harness.apps[0]!.runtime.metrics.getSingleMetric('schedmesh_reservation_ledger_rebuilds_total')!;
-    const rebuilds = async (): Promise<number> => (await rebuilt.get()).values.reduce((n, v) => n + v.value, 0);
-    const before = await rebuilds();
-    await server.restart();
-    await waitFor(async () => (await rebuilds()) > before && harness.apps[0]!.sync.ready, 15_000, 'the ledger rebuilt after the restart');
+    await restartAndRebuild(harness, server);
 
     // Its room is not granted again: another pod finds 200m free, not 1000m.
     const other = await client.reserve({ pod: { uid: 'late' }, nodeName: 'n3', requests: resources({ cpu: 500 }), ttl: { seconds: 60 } });
@@ -117,11 +122,7 @@ describe('Redis loses its data', () => {
     const granted = await client.reserve({ pod: { uid: 'gave-up' }, nodeName: 'n4', requests: resources({ cpu: 800 }), ttl: { seconds: 60 } });
     const version = granted.result?.$case === 'lease' ? granted.result.value.fencingVersion : 0;
     expect((await client.unreserve({ podUid: 'gave-up', fencingVersion: version })).released).toBe(true);
-    const rebuilt = harness.apps[0]!.runtime.metrics.getSingleMetric('schedmesh_reservation_ledger_rebuilds_total')!;
-    const rebuilds = async (): Promise<number> => (await rebuilt.get()).values.reduce((n, v) => n + v.value, 0);
-    const before = await rebuilds();
-    await server.restart();
-    await waitFor(async () => (await rebuilds()) > before && harness.apps[0]!.sync.ready, 15_000, 'the ledger rebuilt after the restart');
+    await restartAndRebuild(harness, server);
     const other = await client.reserve({ pod: { uid: 'next' }, nodeName: 'n4', requests: resources({ cpu: 800 }), ttl: { seconds: 60 } });
     expect(other.result?.$case).toBe('lease');
     await expect(client.getReservation({ podUid: 'gave-up' })).rejects.toMatchObject({ code: Status.NOT_FOUND });
