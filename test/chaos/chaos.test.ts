@@ -34,7 +34,7 @@ import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, requireBinary, star
 import type { ControlPlane, KubeScheduler, TestServer } from '@schedmesh/testkit';
 
 import { bindingsAuditArgs, bindingsFromAudit } from '../e2e/bindings-audit';
-import { extenderEntry } from '../e2e/extender-mesh';
+import { extenderEntry } from '../e2e/extender-entry';
 import { startMeshProcesses } from '../e2e/mesh-processes';
 import type { MeshProcessName, MeshProcesses } from '../e2e/mesh-processes';
 import { History } from './history';
