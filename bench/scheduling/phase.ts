@@ -64,8 +64,8 @@ export interface PhaseTiming {
   readonly bound: number;
   /** Bound pods the watch had not reported by the time a list saw them (their time is the list's: up to 5 s late). */
   readonly seenByListOnly: number;
-  /** Why the watch ended early, if it did. */
-  readonly watchEnded: string | undefined;
+  /** How often the watch ended during the phase and was started again. */
+  readonly watchRestarts: number;
   /** Pods that fit nowhere, and how many of them were bound (must be 0). */
   readonly unfit: number;
   readonly unfitBound: number;
@@ -92,7 +92,6 @@ export async function runPhase(cp: ControlPlane, phase: string, pods: PhasePods,
   let allBound: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (allBound = resolve));
   let byList = 0;
-  let watchEnded: string | undefined;
   const seen = (pod: V1Pod, at: number, fromList: boolean): void => {
     const name = pod.metadata?.name ?? '';
     if (!pod.spec?.nodeName || boundPerf.has(name)) return;
@@ -104,17 +103,28 @@ export async function runPhase(cp: ControlPlane, phase: string, pods: PhasePods,
   };
 
   await createPods(cp, pods.prebound);
-  // The watch starts before the first create, from the list's resourceVersion.
-  const initial = await cp.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector, limit: 1 });
-  const watcher = await new Watch(cp.kubeConfig).watch(
-    `/api/v1/namespaces/${NAMESPACE}/pods`,
-    { labelSelector: selector, resourceVersion: initial.metadata?.resourceVersion, allowWatchBookmarks: true },
-    (type: string, obj: V1Pod) => {
-      if (type === 'ADDED' || type === 'MODIFIED') seen(obj, performance.now(), false);
-    },
-    // The periodic list covers a watch that ended; the report says how many pods only the list saw.
-    (err: unknown) => (watchEnded ??= err instanceof Error ? err.message : 'ended'),
-  );
+  // The watch starts before the first create, with no resourceVersion: a loaded
+  // apiserver whose watch cache lags a list's resourceVersion ends such a watch
+  // ("too large resource version"). One that ends is started again; the
+  // periodic list covers the gap, and the report says how many pods only it saw.
+  let watchRestarts = 0;
+  let stopped = false;
+  let watcher: AbortController | undefined;
+  const watch = async (): Promise<void> => {
+    watcher = await new Watch(cp.kubeConfig).watch(
+      `/api/v1/namespaces/${NAMESPACE}/pods`,
+      { labelSelector: selector, allowWatchBookmarks: true },
+      (type: string, obj: V1Pod) => {
+        if (type === 'ADDED' || type === 'MODIFIED') seen(obj, performance.now(), false);
+      },
+      () => {
+        if (stopped) return;
+        watchRestarts++;
+        setTimeout(() => void watch().catch(() => undefined), 200);
+      },
+    );
+  };
+  await watch();
   let listing = false;
   const relist = setInterval(() => {
     if (listing) return;
@@ -146,20 +156,27 @@ export async function runPhase(cp: ControlPlane, phase: string, pods: PhasePods,
     clearTimeout(timer);
     const lastBound = boundPerf.size > 0 ? Math.max(...boundPerf.values()) : performance.now();
     const latenciesMs = [...boundPerf].map(([n, at]) => at - (createdPerf.get(n) ?? started)).sort((a, b) => a - b);
-    return { measured: measured.size, bound: boundPerf.size, seenByListOnly: byList, watchEnded, unfit: unfit.size, unfitBound, timedOut, totalMs: lastBound - started, createMs, latenciesMs, createdAt };
+    return { measured: measured.size, bound: boundPerf.size, seenByListOnly: byList, watchRestarts, unfit: unfit.size, unfitBound, timedOut, totalMs: lastBound - started, createMs, latenciesMs, createdAt };
   } finally {
+    stopped = true;
     clearInterval(relist);
-    watcher.abort();
+    watcher?.abort();
   }
 }
 
-/** Deletes the phase's pods (grace 0: no kubelet confirms a graceful deletion) and waits until they are gone. */
+/**
+ * Deletes the phase's pods (grace 0: no kubelet confirms a graceful deletion)
+ * and waits until they are gone. A loaded apiserver answers a large
+ * deletecollection with 504 after its request timeout, having deleted only
+ * part: the call is repeated until none is left.
+ */
 export async function deletePhasePods(cp: ControlPlane, phase: string): Promise<void> {
   const labelSelector = `${PHASE_LABEL}=${phase}`;
-  await cp.core.deleteCollectionNamespacedPod({ namespace: NAMESPACE, labelSelector, gracePeriodSeconds: 0 });
-  await pollUntil(async () => ((await cp.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector, limit: 1 })).items.length === 0 ? true : undefined), {
-    what: `pods of phase ${phase} deleted`,
-    timeoutMs: 300_000,
-    intervalMs: 500,
-  });
+  await pollUntil(
+    async () => {
+      await cp.core.deleteCollectionNamespacedPod({ namespace: NAMESPACE, labelSelector, gracePeriodSeconds: 0 }).catch(() => undefined);
+      return (await cp.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector, limit: 1 })).items.length === 0 ? true : undefined;
+    },
+    { what: `pods of phase ${phase} deleted`, timeoutMs: 900_000, intervalMs: 1_000 },
+  );
 }

@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+import { printTable } from '../support.js';
 import type { FloorFigures } from './floor.js';
 import type { ModeName } from './modes.js';
 import type { PhaseCost } from './procstat.js';
@@ -20,6 +21,8 @@ export interface StepWithFloor extends StepFigures {
 /** One workload in one mode. */
 export interface PhaseRecord {
   readonly workload: WorkloadName;
+  /** The label value its pods carried (bench-phase). */
+  readonly phase: string;
   readonly mode: ModeName;
   readonly modeLabel: string;
   /** Set where the mode ran other pods than the workload's (kube-scheduler has no gangs). */
@@ -28,7 +31,8 @@ export interface PhaseRecord {
   readonly bound: number;
   /** Bound pods only the periodic list saw (their bind time is the list's, up to 5 s late): a check on the measurement. */
   readonly seenByListOnly: number;
-  readonly watchEnded?: string;
+  /** How often the watch of bound pods ended and was started again. */
+  readonly watchRestarts: number;
   readonly unfit: number;
   readonly unfitBound: number;
   readonly timedOut: boolean;
@@ -66,15 +70,6 @@ export function withFloor(step: StepFigures, floors: readonly FloorFigures[]): S
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-');
 const mib = (bytes: number): string => fmt(bytes / 2 ** 20, 0);
 
-function table(log: (line: string) => void, header: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  log('');
-  log(line(header));
-  log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) log(line(r));
-}
-
 /** Prints one phase's figures as soon as it ends. */
 export function printPhase(log: (line: string) => void, p: PhaseRecord): void {
   log(
@@ -82,31 +77,30 @@ export function printPhase(log: (line: string) => void, p: PhaseRecord): void {
       `${p.unfit ? `, ${p.unfitBound}/${p.unfit} unfit pods bound` : ''}; ${fmt(p.podsPerSecond, 1)} pods/s (${fmt(p.ratioToKubeScheduler, 2)}× kube-scheduler; created at ${fmt(p.createdPerSecond, 1)}/s); ` +
       `create→bind p50 ${fmt(p.latencyP50Ms)} ms, p99 ${fmt(p.latencyP99Ms)} ms`,
   );
-  if (p.seenByListOnly > 0 || p.watchEnded) log(`measurement: ${p.seenByListOnly} pods seen bound by the 5 s list, not the watch${p.watchEnded ? `; the watch ended: ${p.watchEnded}` : ''}`);
-  table(
+  if (p.seenByListOnly > 0 || p.watchRestarts > 0) log(`measurement: ${p.seenByListOnly} pods seen bound by the 5 s list, not the watch; the watch was started again ${p.watchRestarts} time(s)`);
+  printTable(
     log,
     ['process', 'CPU s', 'cores', 'peak RSS MiB'],
     p.cost.processes.map((c) => [c.name, fmt(c.cpuSeconds, 1), fmt(c.cores, 2), mib(c.peakRssBytes)]),
   );
   log(`machine busy ${fmt(100 * p.cost.machineBusyShare)}% (every process on it, other users too)`);
   if (p.steps.length > 0) {
-    table(
+    printTable(
       log,
       ['step (child of schedule_one)', 'count', 'p50 ms', 'p99 ms', 'share', 'floor ms', 'p50/floor'],
       p.steps.map((s) => [s.name, fmt(s.count), fmt(s.p50Ms, 2), fmt(s.p99Ms, 2), `${fmt(100 * s.share)}%`, fmt(s.floorMs, 3), fmt(s.overFloor, 1)]),
     );
   }
-  log('');
 }
 
 /** Prints the summary: pods/s per workload and mode, and the floors. */
 export function printSummary(log: (line: string) => void, report: SchedulingReport): void {
-  table(
+  printTable(
     log,
     ['floor (1 call in flight)', 'rounds', 'p50 ms', 'p99 ms'],
     report.floors.map((f) => [f.name, fmt(f.rounds), fmt(f.p50Ms, 3), fmt(f.p99Ms, 3)]),
   );
-  table(
+  printTable(
     log,
     ['workload', 'mode', 'bound', 'pods/s', 'vs ks', 'created/s', 'p50 ms', 'p99 ms', 'CPU s (all processes)'],
     report.phases.map((p) => [

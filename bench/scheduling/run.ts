@@ -91,17 +91,17 @@ async function runWorkload(s: PhaseSetting, mode: RunningMode, workload: Workloa
   const spent = cost();
   if (mode.schedulerName === 'schedmesh' || mode.name === 'ks-extender') await awaitSpans(s.receiver, timing.bound);
   const steps = stepBreakdown(s.receiver.spans).map((step) => withFloor(step, s.floors));
-  await deletePhasePods(cp, phase);
   const isGangs = workload === 'Gangs' && !mode.gangs;
   return {
     workload,
+    phase,
     mode: mode.name,
     modeLabel: MODE_LABELS[mode.name],
     ...(isGangs ? { note: 'plain pods: kube-scheduler has no gangs' } : {}),
     measured: timing.measured,
     bound: timing.bound,
     seenByListOnly: timing.seenByListOnly,
-    ...(timing.watchEnded ? { watchEnded: timing.watchEnded } : {}),
+    watchRestarts: timing.watchRestarts,
     unfit: timing.unfit,
     unfitBound: timing.unfitBound,
     timedOut: timing.timedOut,
@@ -189,6 +189,7 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions, teardown:
         const sofar = report();
         save(sofar);
         printPhase(log, sofar.phases.at(-1)!);
+        await deletePhasePods(cp, phases.at(-1)!.phase);
       }
     } finally {
       await mode.stop();
