@@ -36,6 +36,8 @@ export interface RunningMode {
   readonly gangs: boolean;
   /** The scheduling processes of this mode (the control plane's are added by the caller). */
   readonly processes: WatchedProcess[];
+  /** kube-scheduler's https://127.0.0.1:PORT (its /metrics), in the modes that run it. */
+  readonly kubeSchedulerUrl?: string;
   /** Stops what only this mode runs (the mesh outlives it). */
   stop(): Promise<void>;
 }
@@ -91,7 +93,7 @@ export class ModeRunner {
   private async kubeScheduler(name: ModeName, config: KubeSchedulerConfiguration): Promise<RunningMode> {
     // --v=0: kube-scheduler's default verbosity, no line per decision.
     const ks = await startKubeScheduler(this.setting.cp, { config, verbosity: 0 });
-    return { name, schedulerName: 'default-scheduler', gangs: false, processes: [{ name: 'kube-scheduler', pid: ks.process.pid }], stop: () => ks.stop() };
+    return { name, schedulerName: 'default-scheduler', gangs: false, processes: [{ name: 'kube-scheduler', pid: ks.process.pid }], kubeSchedulerUrl: ks.url, stop: () => ks.stop() };
   }
 
   /** The mesh with `replicas` scheduler replicas running (1 or 2). */

@@ -10,6 +10,7 @@ import type { ControlPlane } from '@schedmesh/testkit';
 import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, requireBinary, startControlPlane, startNats, startRedis } from '@schedmesh/testkit';
 
 import { measureFloors } from './floor.js';
+import { kubeSchedulerSteps, readKubeSchedulerTimes } from './ks-metrics.js';
 import { MODE_LABELS, ModeRunner, requireBuiltServices } from './modes.js';
 import type { RunningMode } from './modes.js';
 import type { SchedulingBenchOptions } from './options.js';
@@ -86,11 +87,13 @@ async function runWorkload(s: PhaseSetting, mode: RunningMode, workload: Workloa
   const pods = WORKLOADS[workload].build(ctx);
   progress(`${workload} / ${MODE_LABELS[mode.name]}: ${pods.prebound.length} pods bound first, ${pods.unfit.length} that fit nowhere, ${pods.measured.length} measured`);
   s.receiver.spans.length = 0;
+  const ksBefore = mode.kubeSchedulerUrl ? await readKubeSchedulerTimes(mode.kubeSchedulerUrl) : undefined;
   const cost = meter([...s.base, ...mode.processes]);
   const timing = await runPhase(cp, phase, pods, opts.phaseLimitMs);
   const spent = cost();
   if (mode.schedulerName === 'schedmesh' || mode.name === 'ks-extender') await awaitSpans(s.receiver, timing.bound);
-  const steps = stepBreakdown(s.receiver.spans).map((step) => withFloor(step, s.floors));
+  const ksSteps = mode.kubeSchedulerUrl && ksBefore ? kubeSchedulerSteps(ksBefore, await readKubeSchedulerTimes(mode.kubeSchedulerUrl)) : [];
+  const steps = [...ksSteps, ...stepBreakdown(s.receiver.spans)].map((step) => withFloor(step, s.floors));
   const isGangs = workload === 'Gangs' && !mode.gangs;
   return {
     workload,
