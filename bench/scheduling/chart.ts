@@ -12,6 +12,7 @@ const GROUP_GAP = 40;
 const PLOT_H = 260;
 const LEFT = 60;
 const TOP = 50;
+const MIN_WIDTH = 760;
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -28,10 +29,11 @@ export function renderChart(report: SchedulingReport, caption: string): string {
   const modes = [...new Set(report.phases.map((p) => p.modeLabel))];
   const top = niceTop(Math.max(...report.phases.map((p) => (Number.isFinite(p.podsPerSecond) ? p.podsPerSecond : 0))));
   const groupW = modes.length * (BAR + GAP) - GAP;
-  const width = LEFT + workloads.length * (groupW + GROUP_GAP) + 20;
+  // Wide enough for the bars and for the title, caption and notes.
+  const width = Math.max(MIN_WIDTH, LEFT + workloads.length * (groupW + GROUP_GAP) + 20);
   const legendY = TOP + PLOT_H + 60;
   const height = legendY + modes.length * 18 + 30;
-  const y = (v: number): number => TOP + PLOT_H - (PLOT_H * v) / top;
+  const y = (v: number): number => Math.round(10 * (TOP + PLOT_H - (PLOT_H * v) / top)) / 10;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
@@ -50,7 +52,7 @@ export function renderChart(report: SchedulingReport, caption: string): string {
       const v = Number.isFinite(p.podsPerSecond) ? p.podsPerSecond : 0;
       const x = x0 + mi * (BAR + GAP);
       out.push(
-        `<rect x="${x}" y="${y(v)}" width="${BAR}" height="${TOP + PLOT_H - y(v)}" fill="${COLORS[mi % COLORS.length]}"${p.timedOut ? ' fill-opacity="0.4"' : ''}><title>${esc(`${w} / ${m}: ${v.toFixed(1)} pods/s`)}</title></rect>`,
+        `<rect x="${x}" y="${y(v)}" width="${BAR}" height="${Math.round(10 * (TOP + PLOT_H - y(v))) / 10}" fill="${COLORS[mi % COLORS.length]}"${p.timedOut ? ' fill-opacity="0.4"' : ''}><title>${esc(`${w} / ${m}: ${v.toFixed(1)} pods/s`)}</title></rect>`,
         `<text x="${x + BAR / 2}" y="${y(v) - 14}" text-anchor="middle">${v.toFixed(0)}</text>`,
         `<text x="${x + BAR / 2}" y="${y(v) - 3}" text-anchor="middle" fill="#555">${Number.isFinite(p.ratioToKubeScheduler) ? `${p.ratioToKubeScheduler.toFixed(2)}×` : ''}${p.note ? '*' : ''}</text>`,
       );
