@@ -76,8 +76,6 @@ export interface PhaseTiming {
   readonly createMs: number;
   /** Per measured pod: create answered → seen bound, ms, sorted. */
   readonly latenciesMs: number[];
-  /** Wall-clock time each measured pod's create was answered (epoch ms), for the spans. */
-  readonly createdAt: ReadonlyMap<string, number>;
 }
 
 /** Creates a phase's pods and waits, at most `limitMs`, until every measured pod is seen bound. */
@@ -85,7 +83,6 @@ export async function runPhase(cp: ControlPlane, phase: string, pods: PhasePods,
   const measured = new Set(pods.measured.map((p) => p.metadata!.name!));
   const unfit = new Set(pods.unfit.map((p) => p.metadata!.name!));
   const createdPerf = new Map<string, number>();
-  const createdAt = new Map<string, number>();
   const boundPerf = new Map<string, number>();
   let unfitBound = 0;
   const selector = `${PHASE_LABEL}=${phase}`;
@@ -145,7 +142,6 @@ export async function runPhase(cp: ControlPlane, phase: string, pods: PhasePods,
       pods.measured,
       (name) => {
         createdPerf.set(name, performance.now());
-        createdAt.set(name, Date.now());
       },
       deadline,
     );
@@ -156,7 +152,7 @@ export async function runPhase(cp: ControlPlane, phase: string, pods: PhasePods,
     clearTimeout(timer);
     const lastBound = boundPerf.size > 0 ? Math.max(...boundPerf.values()) : performance.now();
     const latenciesMs = [...boundPerf].map(([n, at]) => at - (createdPerf.get(n) ?? started)).sort((a, b) => a - b);
-    return { measured: measured.size, bound: boundPerf.size, seenByListOnly: byList, watchRestarts, unfit: unfit.size, unfitBound, timedOut, totalMs: lastBound - started, createMs, latenciesMs, createdAt };
+    return { measured: measured.size, bound: boundPerf.size, seenByListOnly: byList, watchRestarts, unfit: unfit.size, unfitBound, timedOut, totalMs: lastBound - started, createMs, latenciesMs };
   } finally {
     stopped = true;
     clearInterval(relist);

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { printTable } from '../support.js';
 import type { FloorFigures } from './floor.js';
 import type { ModeName } from './modes.js';
+import type { PhaseTiming } from './phase.js';
 import type { PhaseCost } from './procstat.js';
 import type { StepFigures } from './spans.js';
 import type { WorkloadName } from './workloads.js';
@@ -18,8 +19,8 @@ export interface StepWithFloor extends StepFigures {
   readonly overFloor: number;
 }
 
-/** One workload in one mode. */
-export interface PhaseRecord {
+/** One workload in one mode: what its phase measured (PhaseTiming's counts) and what they make. */
+export interface PhaseRecord extends Pick<PhaseTiming, 'measured' | 'bound' | 'seenByListOnly' | 'watchRestarts' | 'unfit' | 'unfitBound' | 'timedOut'> {
   readonly workload: WorkloadName;
   /** The label value its pods carried (bench-phase). */
   readonly phase: string;
@@ -27,15 +28,6 @@ export interface PhaseRecord {
   readonly modeLabel: string;
   /** Set where the mode ran other pods than the workload's (kube-scheduler has no gangs). */
   readonly note?: string;
-  readonly measured: number;
-  readonly bound: number;
-  /** Bound pods only the periodic list saw (their bind time is the list's, up to 5 s late): a check on the measurement. */
-  readonly seenByListOnly: number;
-  /** How often the watch of bound pods ended and was started again. */
-  readonly watchRestarts: number;
-  readonly unfit: number;
-  readonly unfitBound: number;
-  readonly timedOut: boolean;
   readonly seconds: number;
   readonly podsPerSecond: number;
   /** How fast this process created the measured pods: pods/s cannot exceed it, and a scheduler that keeps up shows about it. */
