@@ -47,7 +47,7 @@ import type { ControlPlane, KubeScheduler, RedisServer, TcpProxy, TestServer } f
 import { Redis } from 'ioredis';
 
 import { bindingsAuditArgs, bindingsFromAudit } from '../e2e/bindings-audit';
-import { extenderEntry } from '../e2e/extender-mesh';
+import { extenderEntry } from '../e2e/extender-entry';
 import { startMeshProcesses } from '../e2e/mesh-processes';
 import type { MeshProcessName, MeshProcesses } from '../e2e/mesh-processes';
 import { History } from './history';

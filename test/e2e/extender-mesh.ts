@@ -174,33 +174,6 @@ export async function startExtenderMesh(cp: ControlPlane, options: ExtenderMeshO
   };
 }
 
-/** Options of {@link extenderEntry}. */
-export interface ExtenderEntryOptions {
-  readonly ignorable: boolean;
-  /** Extender scores (0..10) count weight × 10 against each plugin's 0..100. */
-  readonly weight: number;
-  /** Also route kube-scheduler's preemption through the preempt verb. */
-  readonly preempt?: boolean;
-  /** The extender serves HTTPS with a certificate this CA (PEM) signed: kube-scheduler's enableHTTPS and tlsConfig.caData. */
-  readonly caPem?: string;
-}
-
-/** kube-scheduler's `extenders` entry for the mesh's extender: names only, filter, prioritize and bind. */
-export function extenderEntry(mesh: Pick<ExtenderMesh, 'urlPrefix'>, options: ExtenderEntryOptions): Record<string, unknown> {
-  return {
-    urlPrefix: mesh.urlPrefix,
-    filterVerb: 'filter',
-    prioritizeVerb: 'prioritize',
-    bindVerb: 'bind',
-    ...(options.preempt ? { preemptVerb: 'preempt' } : {}),
-    weight: options.weight,
-    nodeCacheCapable: true,
-    ignorable: options.ignorable,
-    httpTimeout: '5s',
-    ...(options.caPem ? { enableHTTPS: true, tlsConfig: { caData: Buffer.from(options.caPem).toString('base64') } } : {}),
-  };
-}
-
 /** Checks the cluster binaries the extender's end-to-end tests use, then starts etcd and kube-apiserver. */
 export async function startExtenderControlPlane(options: { readonly kubeScheduler: boolean }): Promise<ControlPlane> {
   const bins: ClusterBinary[] = ['etcd', 'kube-apiserver', 'kubectl', ...(options.kubeScheduler ? (['kube-scheduler'] as const) : [])];

@@ -18,7 +18,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { milliValue } from '@schedmesh/model';
 import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, startKubeScheduler, ZONE_LABEL } from '@schedmesh/testkit';
 import type { ControlPlane, KubeScheduler } from '@schedmesh/testkit';
-import { extenderEntry, startExtenderControlPlane, startExtenderMesh } from './extender-mesh.js';
+import { extenderEntry } from './extender-entry.js';
+import { startExtenderControlPlane, startExtenderMesh } from './extender-mesh.js';
 import type { ExtenderMesh } from './extender-mesh.js';
 
 const NODES = 10;

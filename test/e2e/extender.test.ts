@@ -10,7 +10,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { createFakeNodes, fakeNodeSpecs, makeTestPki, pollUntil, startKubeScheduler, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane, KubeScheduler, TestPki } from '@schedmesh/testkit';
-import { extenderEntry, startExtenderControlPlane, startExtenderMesh } from './extender-mesh.js';
+import { extenderEntry } from './extender-entry.js';
+import { startExtenderControlPlane, startExtenderMesh } from './extender-mesh.js';
 import type { ExtenderMesh } from './extender-mesh.js';
 
 const NODES = 10;

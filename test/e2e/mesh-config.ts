@@ -12,7 +12,7 @@ export interface MeshSetting {
   readonly kubeconfig: string;
   /** Makes the stream, subjects, durable names and Redis keys of this mesh its own (the servers are shared). */
   readonly runId: string;
-  /** The gateway's plugins file (the gateway runs only with one). */
+  /** The gateway's plugins file (the in-process mesh runs the gateway only with one; the processes always run it). */
   readonly pluginsFile?: string;
   /** OTLP/HTTP traces endpoint ("http://127.0.0.1:4318/v1/traces"); no export without it. */
   readonly otlpEndpoint?: string;
@@ -63,7 +63,8 @@ export function meshConfig(service: MeshService, setting: MeshSetting, address: 
     case 'reservation':
       return { ...common, nats, redis: { url: setting.redisUrl, keyPrefix: `mesh-${id}` } };
     case 'gateway':
-      return { ...common, gateway: { pluginsFile: setting.pluginsFile ?? '' } };
+      // Without a plugins file the gateway serves no plugin until a plugin ConfigMap arrives (the scheduling benchmark runs it so).
+      return { ...common, gateway: setting.pluginsFile ? { pluginsFile: setting.pluginsFile } : {} };
     case 'admission':
       return { ...common, nats: { ...nats, lastKnownGoodBucket: `mesh_${id}` }, kubernetes };
     case 'scheduler':
