@@ -21,7 +21,15 @@ export interface FidelityCase {
   readonly existing: readonly V1Pod[];
   /** The pod both schedulers place (created with CASE_GATE). */
   readonly pending: V1Pod;
+  /**
+   * Pods of another scheduler (FOREIGN_SCHEDULER), unbound, with
+   * status.nominatedNodeName set: room that scheduler's preemption holds.
+   */
+  readonly nominated?: readonly V1Pod[];
 }
+
+/** The schedulerName of a case's nominated pods: neither kube-scheduler's profile nor schedmesh's. */
+export const FOREIGN_SCHEDULER = 'other-scheduler';
 
 /** Thrown when a case file is not a case. */
 export class CaseFileError extends Error {
@@ -48,5 +56,6 @@ export function readCaseFile(path: string): FidelityCase {
   if (!Array.isArray(c.nodes) || c.nodes.length === 0) throw new CaseFileError(path, 'nodes: expected a non-empty list');
   if (!Array.isArray(c.existing)) throw new CaseFileError(path, 'existing: expected a list');
   if (typeof c.pending !== 'object' || c.pending === null) throw new CaseFileError(path, 'pending: expected a pod');
-  return { name: c.name, nodes: c.nodes, existing: c.existing, pending: c.pending };
+  if (c.nominated !== undefined && !Array.isArray(c.nominated)) throw new CaseFileError(path, 'nominated: expected a list');
+  return { name: c.name, nodes: c.nodes, existing: c.existing, pending: c.pending, ...(c.nominated ? { nominated: c.nominated } : {}) };
 }

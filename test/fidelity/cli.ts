@@ -39,6 +39,14 @@ async function main(): Promise<number> {
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
   process.env[testEnvKeys.natsUrl] = nats.url;
   process.env[testEnvKeys.redisUrl] = redis.url;
+  // Interrupted, stop the servers and exit: the exit hook of the test kit
+  // kills the control plane; the report of the cases done so far stays.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`${signal}: stopping\n`);
+      void Promise.all([nats.stop(), redis.stop()]).finally(() => process.exit(130));
+    });
+  }
   try {
     const started = Date.now();
     const report = await runSession({

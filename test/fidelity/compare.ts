@@ -7,9 +7,15 @@ import type { SideBySide } from './runner.js';
 export const ASPECTS = ['feasibility', 'chosenNodeTopScored', 'refusalReasons', 'pluginScores'] as const;
 export type Aspect = (typeof ASPECTS)[number];
 
+/** What a case holds that a deliberate difference may depend on. */
+export type CaseTrait = 'foreignNomination';
+export const CASE_TRAITS: readonly CaseTrait[] = ['foreignNomination'];
+
 /** One aspect of one case on which the two schedulers differ. */
 export interface Disagreement {
   readonly caseName: string;
+  /** The case's traits. */
+  readonly traits: readonly CaseTrait[];
   readonly aspect: Aspect;
   /** The plugin, for pluginScores. */
   readonly plugin?: string;
@@ -37,7 +43,8 @@ export function compareCase({ fidelityCase, kube, mesh }: SideBySide): CaseCompa
   const compared: Aspect[] = ['feasibility'];
   const plugins: string[] = [];
   const disagreements: Disagreement[] = [];
-  const differ = (aspect: Aspect, detail: string, plugin?: string) => disagreements.push({ caseName, aspect, detail, ...(plugin ? { plugin } : {}) });
+  const traits: CaseTrait[] = fidelityCase.nominated?.length ? ['foreignNomination'] : [];
+  const differ = (aspect: Aspect, detail: string, plugin?: string) => disagreements.push({ caseName, traits, aspect, detail, ...(plugin ? { plugin } : {}) });
 
   const kubeBound = kube.node !== undefined;
   const meshFeasible = mesh.ranked.length > 0;

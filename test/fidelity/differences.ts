@@ -4,16 +4,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'yaml';
-import { ASPECTS } from './compare.js';
-import type { Aspect, Disagreement } from './compare.js';
+import { ASPECTS, CASE_TRAITS } from './compare.js';
+import type { Aspect, CaseTrait, Disagreement } from './compare.js';
 
 /** One difference kept on purpose. */
 export interface DeliberateDifference {
   readonly id: string;
-  readonly aspect: Aspect;
+  /** The aspects it explains. */
+  readonly aspects: readonly Aspect[];
   readonly plugin?: string;
   /** A regular expression the disagreement's detail must match. */
   readonly detail?: string;
+  /** Only in cases with this trait. */
+  readonly when?: CaseTrait;
   readonly why: string;
 }
 
@@ -27,9 +30,10 @@ export function loadDeliberateDifferences(path = DIFFERENCES_FILE): DeliberateDi
     const e = (entry ?? {}) as Record<string, unknown>;
     const bad = (field: string, what: string) => new Error(`${path}[${i}].${field}: ${what}`);
     if (typeof e.id !== 'string' || e.id === '') throw bad('id', 'expected a non-empty string');
-    if (!ASPECTS.includes(e.aspect as Aspect)) throw bad('aspect', `expected one of ${ASPECTS.join(', ')}`);
+    if (!Array.isArray(e.aspects) || e.aspects.length === 0 || !e.aspects.every((a) => ASPECTS.includes(a as Aspect))) throw bad('aspects', `expected a list of ${ASPECTS.join(', ')}`);
     if (typeof e.why !== 'string' || e.why.trim() === '') throw bad('why', 'every deliberate difference says why');
     if (e.plugin !== undefined && typeof e.plugin !== 'string') throw bad('plugin', 'expected a string');
+    if (e.when !== undefined && !CASE_TRAITS.includes(e.when as CaseTrait)) throw bad('when', `expected one of ${CASE_TRAITS.join(', ')}`);
     if (e.detail !== undefined) {
       if (typeof e.detail !== 'string') throw bad('detail', 'expected a regular expression');
       new RegExp(e.detail); // a bad pattern fails here, at load
@@ -40,5 +44,11 @@ export function loadDeliberateDifferences(path = DIFFERENCES_FILE): DeliberateDi
 
 /** The entry that documents `d`, if any. */
 export function documentedBy(d: Disagreement, list: readonly DeliberateDifference[]): DeliberateDifference | undefined {
-  return list.find((e) => e.aspect === d.aspect && (e.plugin === undefined || e.plugin === d.plugin) && (e.detail === undefined || new RegExp(e.detail).test(d.detail)));
+  return list.find(
+    (e) =>
+      e.aspects.includes(d.aspect) &&
+      (e.plugin === undefined || e.plugin === d.plugin) &&
+      (e.when === undefined || d.traits.includes(e.when)) &&
+      (e.detail === undefined || new RegExp(e.detail).test(d.detail)),
+  );
 }

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { requireBinary } from '@schedmesh/testkit';
+import { CASE_GATE, CASE_NAMESPACE, FOREIGN_SCHEDULER } from './case.js';
 import type { FidelityCase } from './case.js';
+import { compareCase } from './compare.js';
+import { documentedBy, loadDeliberateDifferences } from './differences.js';
 import { generateCase, generateCases } from './generator.js';
 import type { FidelityReport } from './report.js';
 import { CaseRefusedError, SideBySideRunner } from './runner.js';
@@ -55,4 +58,29 @@ test('a case the API server refuses stops the run with the object and the API se
   // The refused case's nodes and pods went: run() waits until both schedulers hold exactly the next case, which leftovers would stop.
   const next = await runner!.run(valid);
   expect(next.kube.node ?? next.kube.message).toBeDefined();
+}, 120_000);
+
+test("room another scheduler's preemption holds: schedmesh keeps it free, kube-scheduler takes it (the documented foreign-nominations difference)", async () => {
+  const cpuPod = (name: string, cpu: string) => ({ name, image: 'registry.invalid/tiny:1', resources: { requests: { cpu, memory: '64Mi' } } });
+  const held: FidelityCase = {
+    name: 'foreign-nomination',
+    nodes: ['a', 'b'].map((n) => ({ name: `foreign-nomination-${n}`, capacity: { cpu: '4', memory: '8Gi', pods: '110' } })),
+    existing: [{ metadata: { name: 'foreign-nomination-load', namespace: CASE_NAMESPACE }, spec: { nodeName: 'foreign-nomination-b', priorityClassName: 'fidelity-low', containers: [cpuPod('main', '3')] } }],
+    nominated: [
+      {
+        metadata: { name: 'foreign-nomination-held', namespace: CASE_NAMESPACE },
+        spec: { schedulerName: FOREIGN_SCHEDULER, priorityClassName: 'fidelity-high', containers: [cpuPod('main', '3')] },
+        status: { nominatedNodeName: 'foreign-nomination-a' },
+      },
+    ],
+    pending: { metadata: { name: 'foreign-nomination-pending', namespace: CASE_NAMESPACE }, spec: { schedulingGates: [{ name: CASE_GATE }], priorityClassName: 'fidelity-low', containers: [cpuPod('main', '2')] } },
+  };
+  const side = await runner!.run(held);
+  expect(side.kube.node).toBe('foreign-nomination-a');
+  expect(side.mesh.ranked).toEqual([]);
+  expect(side.mesh.summary).toMatch(/^0\/2 nodes are available: 2 Insufficient cpu\./);
+  const [difference, ...more] = compareCase(side).disagreements;
+  expect(more).toEqual([]);
+  expect(difference?.aspect).toBe('feasibility');
+  expect(documentedBy(difference!, loadDeliberateDifferences())?.id).toBe('foreign-nominations');
 }, 120_000);

@@ -7,7 +7,7 @@
 // seed and index give the same case.
 import type { V1Affinity, V1Container, V1LabelSelector, V1NodeSelectorRequirement, V1Pod, V1PodAffinityTerm, V1Taint, V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
 import type { FakeNodeImage, FakeNodeSpec } from '@schedmesh/testkit';
-import { CASE_GATE, CASE_NAMESPACE } from './case.js';
+import { CASE_GATE, CASE_NAMESPACE, FOREIGN_SCHEDULER } from './case.js';
 import type { FidelityCase } from './case.js';
 import { Prng } from './prng.js';
 
@@ -46,7 +46,23 @@ export function generateCase(seed: number, index: number, options: GeneratorOpti
   const name = `s${seed}-c${String(index).padStart(4, '0')}`;
   const nodes = generateNodes(rng, name, options);
   const existing = nodes.flatMap((node, i) => generateBoundPods(rng, `${name}-p${i}`, node));
-  return { name, nodes, existing, pending: generatePendingPod(rng, `${name}-pending`, nodes) };
+  const pending = generatePendingPod(rng, `${name}-pending`, nodes);
+  // Drawn last, so that the rest of a case is the same with or without them.
+  const nominated = rng.chance(0.2) ? generateNominatedPods(rng, `${name}-nom`, nodes) : [];
+  return { name, nodes, existing, pending, ...(nominated.length > 0 ? { nominated } : {}) };
+}
+
+// Pods another scheduler's preemption placed: unbound, nominated to a node, of the highest priority.
+function generateNominatedPods(rng: Prng, prefix: string, nodes: readonly FakeNodeSpec[]): V1Pod[] {
+  return Array.from({ length: rng.int(1, 2) }, (_, j) => ({
+    metadata: { name: `${prefix}-${j}`, namespace: CASE_NAMESPACE, labels: { app: rng.pick(APPS) } },
+    spec: {
+      schedulerName: FOREIGN_SCHEDULER,
+      priorityClassName: 'fidelity-high',
+      containers: [container(rng, { cpu: rng.pick(['1', '2', '4']), memory: rng.pick(['1Gi', '4Gi', '8Gi']) })],
+    },
+    status: { nominatedNodeName: rng.pick(nodes).name },
+  }));
 }
 
 /** `count` cases of `seed`, from index 0. */

@@ -98,7 +98,7 @@ export function renderMarkdown(report: FidelityReport, differences: readonly Del
     '',
     '## Documented differences',
     '',
-    ...(differences.length === 0 ? ['None.'] : differences.map((d) => `- **${d.id}** (${d.aspect}${d.plugin ? `, ${d.plugin}` : ''}): ${report.documentedCases[d.id] ?? 0} case(s). ${d.why}`)),
+    ...(differences.length === 0 ? ['None.'] : differences.map((d) => `- **${d.id}** (${d.aspects.join(', ')}${d.plugin ? `, ${d.plugin}` : ''}): ${report.documentedCases[d.id] ?? 0} case(s). ${d.why}`)),
     '',
     `## Disagreements (${report.disagreements.length}, ${report.undocumented} undocumented)`,
     '',

@@ -125,7 +125,16 @@ export class SideBySideRunner {
     await Promise.all(chunks(c.existing, CREATE_CONCURRENCY).map(async (pods) => {
       for (const pod of pods) await refusedAs(c.name, pod, () => this.core.createNamespacedPod({ namespace: CASE_NAMESPACE, body: pod }));
     }));
+    for (const pod of c.nominated ?? []) await this.createNominated(c.name, pod);
     await refusedAs(c.name, c.pending, () => this.core.createNamespacedPod({ namespace: CASE_NAMESPACE, body: c.pending }));
+  }
+
+  // A pod's status is not taken on create: the nomination is written through the status subresource.
+  private async createNominated(caseName: string, pod: V1Pod): Promise<void> {
+    const { status, ...spec } = pod;
+    const created = await refusedAs(caseName, pod, () => this.core.createNamespacedPod({ namespace: CASE_NAMESPACE, body: spec }));
+    const body = { ...created, status: { ...created.status, nominatedNodeName: status?.nominatedNodeName } };
+    await refusedAs(caseName, pod, () => this.core.replaceNamespacedPodStatus({ namespace: CASE_NAMESPACE, name: created.metadata?.name ?? '', body }));
   }
 
   /** Both caches hold exactly the case: kube-scheduler's (its cache_size metric) and filterscore's replica. */
@@ -138,8 +147,10 @@ export class SideBySideRunner {
     const replica = this.mesh.filterscore.replica;
     await pollUntil(async () => {
       const s = replica.current;
-      const exact = s.nodeCount === c.nodes.length && s.podCount === c.existing.length + 1;
-      return exact && s.podByName(CASE_NAMESPACE, podName) && c.nodes.every((n) => s.nodeInfo(n.name)) ? true : undefined;
+      const nominated = c.nominated ?? [];
+      const exact = s.nodeCount === c.nodes.length && s.podCount === c.existing.length + nominated.length + 1;
+      const nominationsSeen = nominated.every((p) => s.podByName(CASE_NAMESPACE, p.metadata?.name ?? '')?.nominatedNodeName === p.status?.nominatedNodeName);
+      return exact && nominationsSeen && s.podByName(CASE_NAMESPACE, podName) && c.nodes.every((n) => s.nodeInfo(n.name)) ? true : undefined;
     }, { what: `filterscore's replica holding case ${c.name}`, timeoutMs: WAIT_MS, intervalMs: 50 });
   }
 

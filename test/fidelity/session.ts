@@ -37,22 +37,33 @@ export async function runSession(opts: SessionOptions): Promise<FidelityReport> 
   }
 }
 
-/** Runs the cases on a started runner and writes the report; returns it. */
+/**
+ * Runs the cases on a started runner and writes the report; returns it. The
+ * report is rewritten every REPORT_EVERY cases, so a long run stopped early
+ * still leaves one for the cases it finished.
+ */
 export async function runCases(runner: SideBySideRunner, opts: SessionOptions): Promise<FidelityReport> {
   const differences = loadDeliberateDifferences();
+  const cases = new Map(opts.cases.map((c) => [c.name, c]));
   const comparisons: CaseComparison[] = [];
+  const report = (): FidelityReport => {
+    const r = buildReport({
+      seed: opts.seed,
+      kubeSchedulerVersion: pinnedKubeVersion(),
+      comparisons,
+      differences,
+      caseFileOf: (name) => join(opts.outDir, 'cases', `${name}.yaml`),
+    });
+    writeReport(opts.outDir, r, differences, cases);
+    return r;
+  };
   for (const c of opts.cases) {
     const comparison = compareCase(await runner.run(c));
     comparisons.push(comparison);
     opts.onCase?.(comparisons.length, opts.cases.length, comparison);
+    if (comparisons.length % REPORT_EVERY === 0) report();
   }
-  const report = buildReport({
-    seed: opts.seed,
-    kubeSchedulerVersion: pinnedKubeVersion(),
-    comparisons,
-    differences,
-    caseFileOf: (name) => join(opts.outDir, 'cases', `${name}.yaml`),
-  });
-  writeReport(opts.outDir, report, differences, new Map(opts.cases.map((c) => [c.name, c])));
-  return report;
+  return report();
 }
+
+const REPORT_EVERY = 10;
