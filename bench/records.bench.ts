@@ -32,7 +32,7 @@ const PODS = 10_000;
 const REASONS = [
   Status.unschedulable('Insufficient cpu').withPlugin('NodeResourcesFit'),
   Status.unresolvable("node(s) didn't match Pod's node affinity/selector").withPlugin('NodeAffinity'),
-  Status.unresolvable('node(s) had untolerated taint {dedicated: gpu}').withPlugin('TaintToleration'),
+  Status.unresolvable('node(s) had untolerated taint(s)').withPlugin('TaintToleration'),
 ];
 const PLUGINS = ['TaintToleration', 'NodeResourcesFit', 'NodeResourcesBalancedAllocation', 'ImageLocality', 'PodTopologySpread', 'InterPodAffinity'];
 

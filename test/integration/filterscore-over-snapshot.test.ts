@@ -107,13 +107,13 @@ describe('Evaluate over gRPC', () => {
     const second = await client.evaluate({ pod: incoming(), options: { minGeneration: seq } });
     expect(second.generation).toBeGreaterThanOrEqual(seq);
     expect(second.ranked.map((r) => r.nodeName)).toEqual(['n2']);
-    expect(second.rejected).toEqual([{ nodeName: 'n1', status: { code: 4, reasons: ['node(s) had untolerated taint {dedicated: gpu}'], plugin: 'TaintToleration' } }]);
+    expect(second.rejected).toEqual([{ nodeName: 'n1', status: { code: 4, reasons: ['node(s) had untolerated taint(s)'], plugin: 'TaintToleration' } }]);
 
     const big = makePod('huge', 'shop').requests('2', '1Gi').build();
     const none = await client.evaluate({ pod: big, options: { minGeneration: seq } });
     expect(none.ranked).toEqual([]);
     expect(none.summary).toBe(
-      '0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: gpu}. preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.',
+      '0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint(s). preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.',
     );
 
     const restore = await publish(clusterEvent(makeNode('n1').capacity('4', '16Gi').zone('a').version('3').build()));

@@ -113,10 +113,10 @@ describe('the explanation (TestFitError_Error)', () => {
     const result = await evaluatePod(fwk, { pod: newPodInfo(pod('p').req({ cpu: '2', memory: '1Gi' }).build()), signal });
     expect(result.ranked).toEqual([]);
     expect(result.summary).toBe(
-      '0/5 nodes are available: 2 node(s) had untolerated taint {key: value}, 3 Insufficient cpu. preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.',
+      '0/5 nodes are available: 2 node(s) had untolerated taint(s), 3 Insufficient cpu. preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.',
     );
     expect(aggregateReasons(result.diagnosis, 5)).toEqual([
-      { reason: 'node(s) had untolerated taint {key: value}', count: 2, resolvable: false },
+      { reason: 'node(s) had untolerated taint(s)', count: 2, resolvable: false },
       { reason: 'Insufficient cpu', count: 3, resolvable: false },
     ]);
   });

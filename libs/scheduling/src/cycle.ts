@@ -116,7 +116,7 @@ export function aggregateReasons(diagnosis: Diagnosis, numAllNodes: number): Rea
 /**
  * The explanation kube-scheduler's FailedScheduling event carries (upstream
  * FitError.Error): "0/5 nodes are available: 3 Insufficient cpu, 2 node(s)
- * had untolerated taint {key: value}. preemption: 0/5 nodes are available:
+ * had untolerated taint(s). preemption: 0/5 nodes are available:
  * ...". The histogram is sorted as strings, as upstream sorts it.
  */
 export function fitErrorMessage(numAllNodes: number, diagnosis: Diagnosis): string {

@@ -30,7 +30,7 @@ function result(over: Partial<AttemptResult>): AttemptResult {
 }
 
 const cpu = Status.unschedulable('Insufficient cpu').withPlugin('NodeResourcesFit');
-const taint = Status.unresolvable('node(s) had untolerated taint {dedicated: gpu}').withPlugin('TaintToleration');
+const taint = Status.unresolvable('node(s) had untolerated taint(s)').withPlugin('TaintToleration');
 const cpuAndMemory = Status.unschedulable('Insufficient cpu', 'Insufficient memory').withPlugin('NodeResourcesFit');
 
 const score = (nodeName: string, total: number): NodeScore => ({ nodeName, total, plugins: [{ plugin: 'NodeResourcesFit', score: total, weight: 1 }] });
@@ -51,7 +51,7 @@ describe('explainAttempt', () => {
     // Upstream sorts "<count> <reason>" as strings: "1 Insufficient memory" < "1 node(s)..." < "3 Insufficient cpu".
     expect(e.reasons).toEqual([
       { reason: 'Insufficient memory', nodeCount: 1, nodeNames: ['n2'], plugin: 'NodeResourcesFit', resolvable: true },
-      { reason: 'node(s) had untolerated taint {dedicated: gpu}', nodeCount: 1, nodeNames: ['n3'], plugin: 'TaintToleration', resolvable: false },
+      { reason: 'node(s) had untolerated taint(s)', nodeCount: 1, nodeNames: ['n3'], plugin: 'TaintToleration', resolvable: false },
       { reason: 'Insufficient cpu', nodeCount: 3, nodeNames: ['n1', 'n2', 'n4'], plugin: 'NodeResourcesFit', resolvable: true },
     ]);
     expect(e.decidedBy).toBe('NodeResourcesFit');
@@ -85,7 +85,7 @@ describe('explainAttempt', () => {
   test('no node passed the filters: every plugin that rejected a node decided, the most rejections first', () => {
     const e = explainAttempt(
       result({
-        status: Status.unschedulable('0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu.').withPlugin(FILTERSCORE_PLUGIN),
+        status: Status.unschedulable('0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu.').withPlugin(FILTERSCORE_PLUGIN),
         rejectedNodes: new Map([
           ['n1', taint],
           ['n2', cpu],

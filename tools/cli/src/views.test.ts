@@ -12,13 +12,13 @@ const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const pending = GetSchedulingStatusResponse.fromPartial({
   state: QueueState.QUEUE_STATE_UNSCHEDULABLE,
   attempts: 2,
-  message: '0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu.',
+  message: '0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu.',
   lastTraceId: TRACE,
   lastResult: ScheduleResult.SCHEDULE_RESULT_UNSCHEDULABLE,
   lastExplanation: {
     rejectedNodeCount: 3,
     reasons: [
-      { reason: 'node(s) had untolerated taint {dedicated: gpu}', nodeCount: 1, nodeNames: ['gpu-0'], plugin: 'TaintToleration', resolvable: false },
+      { reason: 'node(s) had untolerated taint(s)', nodeCount: 1, nodeNames: ['gpu-0'], plugin: 'TaintToleration', resolvable: false },
       { reason: 'Insufficient cpu', nodeCount: 2, nodeNames: ['n1', 'n2'], plugin: 'NodeResourcesFit', resolvable: true },
     ],
     decidedBy: 'NodeResourcesFit',

@@ -5,6 +5,10 @@
  * the preemption Evaluator), sparing first the pods whose
  * PodDisruptionBudgets do not allow them to go. It only reports: evicting
  * the victims and nominating the node belong to the scheduler service.
+ *
+ * Mirrors kube-scheduler v1.36
+ * pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go and
+ * pkg/scheduler/framework/preemption/preemption.go.
  */
 import { definePlugin, PluginNames, Status, StatusCode } from '@schedmesh/framework';
 import type { CycleState, FrameworkHandle, NodeInfo, NodeToStatus, PodInfo, PostFilterOptions, PostFilterPlugin, PostFilterResult, PreemptionCandidate, SimulatedNodeInfo } from '@schedmesh/framework';

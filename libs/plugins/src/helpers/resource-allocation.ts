@@ -32,8 +32,12 @@ export function podRequestList(pod: Pod, resources: readonly ResourceSpec[], use
   });
 }
 
-/** Scores requested vs allocatable amounts, resource by resource, into 0..100. */
-export type ResourceScorer = (requested: readonly number[], allocatable: readonly number[]) => number;
+/**
+ * Scores requested (with the pod) vs allocatable amounts, resource by
+ * resource, into 0..100; `allocated` is what the node's pods request without
+ * the pod (upstream's scorer(requested, allocated, allocatable)).
+ */
+export type ResourceScorer = (requested: readonly number[], allocatable: readonly number[], allocated: readonly number[]) => number;
 
 /**
  * The node's allocatable amount of each resource and what would be requested
@@ -48,6 +52,7 @@ export function scoreNodeResources(
   scorer: ResourceScorer,
 ): number {
   const requested = new Array<number>(resources.length).fill(0);
+  const allocated = new Array<number>(resources.length).fill(0);
   const allocatable = new Array<number>(resources.length).fill(0);
   const base = useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
   const alloc = nodeInfo.allocatable;
@@ -58,24 +63,26 @@ export function scoreNodeResources(
     switch (name) {
       case RESOURCE_CPU:
         allocatable[i] = alloc.milliCpu;
-        requested[i] = base.milliCpu + podRequest;
+        allocated[i] = base.milliCpu;
         break;
       case RESOURCE_MEMORY:
         allocatable[i] = alloc.memory;
-        requested[i] = base.memory + podRequest;
+        allocated[i] = base.memory;
         break;
       case RESOURCE_EPHEMERAL_STORAGE:
         allocatable[i] = alloc.ephemeralStorage;
-        requested[i] = nodeInfo.requested.ephemeralStorage + podRequest;
+        allocated[i] = nodeInfo.requested.ephemeralStorage;
         break;
       default: {
         const a = alloc.scalar[name];
         if (typeof a === 'number') {
           allocatable[i] = a;
-          requested[i] = (nodeInfo.requested.scalar[name] ?? 0) + podRequest;
+          allocated[i] = nodeInfo.requested.scalar[name] ?? 0;
         }
       }
     }
+    // Only a resource the node has is scored (upstream skips allocatable 0 entirely).
+    if (allocatable[i] !== 0) requested[i] = (allocated[i] ?? 0) + podRequest;
   }
-  return scorer(requested, allocatable);
+  return scorer(requested, allocatable, allocated);
 }

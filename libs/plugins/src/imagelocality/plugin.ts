@@ -2,6 +2,9 @@
  * ImageLocality: prefers nodes that already hold the pod's images, weighing
  * each image by its size and by how widely it is spread over the cluster
  * (upstream imagelocality.ImageLocality).
+ *
+ * Mirrors kube-scheduler v1.36
+ * pkg/scheduler/framework/plugins/imagelocality/image_locality.go.
  */
 import { definePlugin, MAX_NODE_SCORE, PluginNames } from '@schedmesh/framework';
 import type { FrameworkHandle, NodeInfo, PodInfo, ReadonlyCycleState, ScorePlugin } from '@schedmesh/framework';

@@ -5,6 +5,10 @@
  * required affinity weighted by hardPodAffinityWeight) score topology
  * domains (upstream interpodaffinity.InterPodAffinity). Namespace selectors
  * are resolved against the snapshot's namespaces.
+ *
+ * Mirrors kube-scheduler v1.36
+ * pkg/scheduler/framework/plugins/interpodaffinity/filtering.go and
+ * scoring.go.
  */
 import { definePlugin, MAX_NODE_SCORE, PluginNames, podMatchesAllTerms, resolveNamespaceSelector, StateKey, Status, termMatches } from '@schedmesh/framework';
 import type { AffinityTerm, CycleState, FilterPlugin, FrameworkHandle, NodeInfo, NodeScore, PodInfo, PreFilterExtensions, PreFilterPlugin, PreFilterResult, PreScorePlugin, ReadonlyCycleState, ScorePlugin, StateData, WeightedAffinityTerm } from '@schedmesh/framework';

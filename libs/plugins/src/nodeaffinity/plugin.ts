@@ -3,6 +3,9 @@
  * and the profile's addedAffinity; PreFilter narrows the nodes to those a
  * metadata.name requirement names; Score sums the weights of the preferred
  * terms a node matches (upstream nodeaffinity.NodeAffinity).
+ *
+ * Mirrors kube-scheduler v1.36
+ * pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go.
  */
 import { definePlugin, PluginNames, StateKey, Status } from '@schedmesh/framework';
 import type { CycleState, FilterPlugin, NodeInfo, NodeScore, PodInfo, PreFilterPlugin, PreFilterResult, PreScorePlugin, ReadonlyCycleState, ScorePlugin, StateData } from '@schedmesh/framework';

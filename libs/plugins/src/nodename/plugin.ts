@@ -1,6 +1,9 @@
 /**
  * NodeName: a pod that names its node (spec.nodeName) fits only there
  * (upstream nodename.NodeName).
+ *
+ * Mirrors kube-scheduler v1.36
+ * pkg/scheduler/framework/plugins/nodename/node_name.go.
  */
 import { definePlugin, PluginNames, Status } from '@schedmesh/framework';
 import type { FilterPlugin, NodeInfo, PodInfo, ReadonlyCycleState } from '@schedmesh/framework';

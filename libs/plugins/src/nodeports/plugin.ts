@@ -1,6 +1,9 @@
 /**
  * NodePorts: a pod's host ports must be free on the node, for the same
  * protocol on the same address or on 0.0.0.0 (upstream nodeports.NodePorts).
+ *
+ * Mirrors kube-scheduler v1.36
+ * pkg/scheduler/framework/plugins/nodeports/node_ports.go.
  */
 import { definePlugin, PluginNames, StateKey, Status } from '@schedmesh/framework';
 import type { CycleState, FilterPlugin, NodeInfo, PodInfo, PreFilterPlugin, PreFilterResult, ReadonlyCycleState, StateData } from '@schedmesh/framework';

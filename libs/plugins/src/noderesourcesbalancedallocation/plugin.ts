@@ -1,8 +1,10 @@
 /**
  * NodeResourcesBalancedAllocation: prefers nodes whose resource utilizations
- * (with the pod) are close to each other: 100 × (1 − their standard
- * deviation). Best-effort pods are skipped (upstream
- * noderesources.BalancedAllocation).
+ * become closer to each other with the pod: the balance (100 × (1 − the
+ * standard deviation of the utilizations)) with the pod against without it,
+ * mapped to 50..100 (75: unchanged). Best-effort pods are skipped.
+ *
+ * Mirrors kube-scheduler v1.36 pkg/scheduler/framework/plugins/noderesources/balanced_allocation.go.
  */
 import { definePlugin, MAX_NODE_SCORE, PluginNames, StateKey, Status } from '@schedmesh/framework';
 import type { CycleState, NodeInfo, PodInfo, PreScorePlugin, ReadonlyCycleState, ScorePlugin, StateData } from '@schedmesh/framework';
@@ -11,8 +13,18 @@ import { podRequestList, scoreNodeResources } from '../helpers/resource-allocati
 import { nodeResourcesBalancedAllocationArgsSchema } from './args.js';
 import type { NodeResourcesBalancedAllocationArgs } from './args.js';
 
+/**
+ * How much placing the pod improves the node's balance: 50 + (50 + with − without) / 2,
+ * in 50..100 (upstream balancedResourceScorer).
+ */
+export function balancedResourceScorer(requested: readonly number[], allocatable: readonly number[], allocated: readonly number[]): number {
+  const withPod = balanceScore(requested, allocatable);
+  const withoutPod = balanceScore(allocated, allocatable);
+  return MAX_NODE_SCORE / 2 + Math.trunc((MAX_NODE_SCORE / 2 + withPod - withoutPod) / 2);
+}
+
 /** 100 × (1 − std) of the utilization fractions (each capped at 1) of the resources the node has. */
-export function balancedResourceScorer(requested: readonly number[], allocatable: readonly number[]): number {
+function balanceScore(requested: readonly number[], allocatable: readonly number[]): number {
   const fractions: number[] = [];
   let total = 0;
   for (let i = 0; i < requested.length; i++) {

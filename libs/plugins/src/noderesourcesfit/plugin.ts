@@ -4,6 +4,10 @@
  * included; Score rates nodes with the configured strategy —
  * LeastAllocated, MostAllocated or RequestedToCapacityRatio — over weighted
  * resources (upstream noderesources.Fit).
+ *
+ * Mirrors kube-scheduler v1.36
+ * pkg/scheduler/framework/plugins/noderesources/fit.go (and
+ * least_allocated.go, most_allocated.go, requested_to_capacity_ratio.go).
  */
 import { definePlugin, MAX_NODE_SCORE, PluginNames, StateKey, Status, StatusCode } from '@schedmesh/framework';
 import type { CycleState, FilterPlugin, NodeInfo, PodInfo, PreFilterPlugin, PreFilterResult, PreScorePlugin, ReadonlyCycleState, ScorePlugin, StateData } from '@schedmesh/framework';

@@ -2,6 +2,9 @@
  * NodeUnschedulable: a cordoned node (spec.unschedulable) takes only pods
  * that tolerate the node.kubernetes.io/unschedulable:NoSchedule taint
  * (upstream nodeunschedulable.NodeUnschedulable).
+ *
+ * Mirrors kube-scheduler v1.36
+ * pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.go.
  */
 import { definePlugin, PluginNames, Status } from '@schedmesh/framework';
 import type { FilterPlugin, NodeInfo, PodInfo, ReadonlyCycleState } from '@schedmesh/framework';

@@ -8,7 +8,7 @@
  * constraints select the pods of the pod's Services and controlling
  * ReplicationController, ReplicaSet or StatefulSet.
  *
- * Mirrors kubernetes/kubernetes v1.36 pkg/scheduler/framework/plugins/
+ * Mirrors kube-scheduler v1.36 pkg/scheduler/framework/plugins/
  * podtopologyspread and plugins/helper/spread.go.
  */
 import { definePlugin, MAX_NODE_SCORE, PluginNames, StateKey, Status } from '@schedmesh/framework';

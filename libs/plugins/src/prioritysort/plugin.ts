@@ -1,6 +1,9 @@
 /**
  * PrioritySort: the queue orders pods by priority, highest first, then by
  * the time they entered the queue (upstream queuesort.PrioritySort).
+ *
+ * Mirrors kube-scheduler v1.36
+ * pkg/scheduler/framework/plugins/queuesort/priority_sort.go.
  */
 import { definePlugin, PluginNames } from '@schedmesh/framework';
 import type { QueuedPodInfo, QueueSortPlugin } from '@schedmesh/framework';

@@ -1,7 +1,9 @@
 /**
  * TaintToleration: Filter rejects nodes with a NoSchedule or NoExecute taint
  * the pod does not tolerate; Score prefers nodes with fewer untolerated
- * PreferNoSchedule taints (upstream tainttoleration.TaintToleration).
+ * PreferNoSchedule taints.
+ *
+ * Mirrors kube-scheduler v1.36 pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go.
  */
 import { definePlugin, PluginNames, StateKey, Status } from '@schedmesh/framework';
 import type { CycleState, FilterPlugin, NodeInfo, NodeScore, PodInfo, PreScorePlugin, ReadonlyCycleState, ScorePlugin, StateData } from '@schedmesh/framework';
@@ -11,13 +13,11 @@ import type { Toleration } from '@schedmesh/proto/v1/types';
 import { defaultNormalizeScore } from '../helpers/normalize.js';
 
 /**
- * The Filter reason for one taint, as kube-scheduler 1.27–1.32 words it
- * ("node(s) had untolerated taint {key: value}"); the histogram groups nodes
- * by taint.
+ * The Filter reason, as kube-scheduler v1.36 words it: the taint is not named
+ * (1.27–1.32 wrote "node(s) had untolerated taint {key: value}"), so every
+ * tainted node counts under one reason.
  */
-export function untoleratedTaintReason(key: string, value: string): string {
-  return `node(s) had untolerated taint {${key}: ${value}}`;
-}
+export const ERR_REASON_UNTOLERATED_TAINT = 'node(s) had untolerated taint(s)';
 
 class PreScoreState implements StateData {
   constructor(readonly tolerationsPreferNoSchedule: readonly Toleration[]) {}
@@ -41,7 +41,7 @@ class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugin {
     if (taints.length === 0) return Status.SUCCESS;
     const taint = findUntoleratedTaint(taints, pod.pod.tolerations, FILTER_EFFECTS);
     if (taint === undefined) return Status.SUCCESS;
-    return Status.unresolvable(untoleratedTaintReason(taint.key, taint.value));
+    return Status.unresolvable(ERR_REASON_UNTOLERATED_TAINT);
   }
 
   async preScore(state: CycleState, pod: PodInfo): Promise<Status> {

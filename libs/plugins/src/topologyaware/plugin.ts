@@ -5,6 +5,9 @@
  * wins). A node scores 100 × (zoneWeight·zoneMatch + rackWeight·rackMatch) /
  * (the weights of the preferences the pod expresses); pods without a
  * preference skip the plugin.
+ *
+ * schedmesh's own: kube-scheduler v1.36 has no counterpart (the fidelity
+ * run, test/fidelity, leaves it out of the compared profile).
  */
 import { definePlugin, MAX_NODE_SCORE, PluginNames, StateKey, Status } from '@schedmesh/framework';
 import type { CycleState, NodeInfo, PodInfo, PreScorePlugin, ReadonlyCycleState, ScorePlugin, StateData } from '@schedmesh/framework';

@@ -19,7 +19,9 @@ export {
   RACK_LABEL,
   ZONE_LABEL,
 } from './nodes.js';
-export type { CreateFakeNodesOptions, FakeNodeSpec, ResourceList } from './nodes.js';
+export type { CreateFakeNodesOptions, FakeNodeImage, FakeNodeSpec, ResourceList } from './nodes.js';
+export { httpGet } from './http.js';
+export type { HttpResponse } from './http.js';
 export { spawnManaged } from './process.js';
 export type { ManagedProcess, ProcessExit, SpawnOptions } from './process.js';
 export { resolveSchedulerConfig, startKubeScheduler } from './scheduler.js';

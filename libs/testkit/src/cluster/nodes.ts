@@ -32,6 +32,14 @@ export interface FakeNodeSpec {
   readonly unschedulable?: boolean;
   /** Ready condition status; default true. */
   readonly ready?: boolean;
+  /** Container images the node reports as present (status.images), for ImageLocality. */
+  readonly images?: readonly FakeNodeImage[];
+}
+
+/** One image a fake node holds: its names and size. */
+export interface FakeNodeImage {
+  readonly names: readonly string[];
+  readonly sizeBytes: number;
 }
 
 export interface CreateFakeNodesOptions {
@@ -90,6 +98,7 @@ function fakeNodeStatus(spec: FakeNodeSpec): V1NodeStatus {
       },
     ],
     addresses: [{ type: 'Hostname', address: spec.name }],
+    ...(spec.images?.length ? { images: spec.images.map((i) => ({ names: [...i.names], sizeBytes: i.sizeBytes })) } : {}),
     nodeInfo: {
       architecture: 'amd64',
       operatingSystem: 'linux',

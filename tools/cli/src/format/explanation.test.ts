@@ -5,7 +5,7 @@ import { examplesCell, renderExplanation, renderTopNodes } from './explanation.j
 const explanation: ExplanationView = {
   rejectedNodes: 5,
   reasons: [
-    { reason: 'node(s) had untolerated taint {dedicated: gpu}', nodes: 2, examples: ['gpu-0', 'gpu-1'], plugin: 'TaintToleration', resolvable: false },
+    { reason: 'node(s) had untolerated taint(s)', nodes: 2, examples: ['gpu-0', 'gpu-1'], plugin: 'TaintToleration', resolvable: false },
     { reason: 'Insufficient cpu', nodes: 3, examples: ['n1', 'n2'], plugin: 'NodeResourcesFit', resolvable: true },
   ],
   topNodes: [
@@ -21,9 +21,9 @@ describe('the explanation tables', () => {
     expect(renderExplanation({ ...explanation, topNodes: [] })).toBe(
       [
         'Rejected nodes (5):',
-        'REASON                                          NODES  PLUGIN            PREEMPTION MAY HELP  NODES NAMED',
-        'node(s) had untolerated taint {dedicated: gpu}  2      TaintToleration   no                   gpu-0, gpu-1',
-        'Insufficient cpu                                3      NodeResourcesFit  yes                  n1, n2, … (+1)',
+        'REASON                            NODES  PLUGIN            PREEMPTION MAY HELP  NODES NAMED',
+        'node(s) had untolerated taint(s)  2      TaintToleration   no                   gpu-0, gpu-1',
+        'Insufficient cpu                  3      NodeResourcesFit  yes                  n1, n2, … (+1)',
       ].join('\n'),
     );
   });

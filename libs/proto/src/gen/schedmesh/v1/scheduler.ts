@@ -202,7 +202,7 @@ export interface ScheduleResponse {
  * reasons).
  */
 export interface ReasonGroup {
-  /** The reason ("Insufficient cpu", "node(s) had untolerated taint {k: v}"). */
+  /** The reason ("Insufficient cpu", "node(s) had untolerated taint(s)"). */
   reason: string;
   /** On how many nodes. */
   nodeCount: number;
