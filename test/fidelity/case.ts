@@ -3,7 +3,7 @@
 // server, and what a disagreement is written out as (YAML) to be replayed.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import type { FakeNodeSpec } from '@schedmesh/testkit';
 import { parse, stringify } from 'yaml';
 
@@ -26,6 +26,8 @@ export interface FidelityCase {
    * status.nominatedNodeName set: room that scheduler's preemption holds.
    */
   readonly nominated?: readonly V1Pod[];
+  /** PodDisruptionBudgets (preemption cases), with the status the runner writes. */
+  readonly budgets?: readonly V1PodDisruptionBudget[];
 }
 
 /** The schedulerName of a case's nominated pods: neither kube-scheduler's profile nor schedmesh's. */
@@ -57,5 +59,6 @@ export function readCaseFile(path: string): FidelityCase {
   if (!Array.isArray(c.existing)) throw new CaseFileError(path, 'existing: expected a list');
   if (typeof c.pending !== 'object' || c.pending === null) throw new CaseFileError(path, 'pending: expected a pod');
   if (c.nominated !== undefined && !Array.isArray(c.nominated)) throw new CaseFileError(path, 'nominated: expected a list');
-  return { name: c.name, nodes: c.nodes, existing: c.existing, pending: c.pending, ...(c.nominated ? { nominated: c.nominated } : {}) };
+  if (c.budgets !== undefined && !Array.isArray(c.budgets)) throw new CaseFileError(path, 'budgets: expected a list');
+  return { name: c.name, nodes: c.nodes, existing: c.existing, pending: c.pending, ...(c.nominated ? { nominated: c.nominated } : {}), ...(c.budgets ? { budgets: c.budgets } : {}) };
 }

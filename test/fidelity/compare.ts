@@ -1,15 +1,16 @@
 // What "the same decision" means, aspect by aspect, for one side-by-side case.
 import type { NodeScore } from '@schedmesh/proto/v1/types';
 import { parseRefusal } from './kube-log.js';
+import { preemptionDifference } from './preemption-compare.js';
 import type { SideBySide } from './runner.js';
 
 /** The aspects compared. */
-export const ASPECTS = ['feasibility', 'chosenNodeTopScored', 'refusalReasons', 'pluginScores'] as const;
+export const ASPECTS = ['feasibility', 'chosenNodeTopScored', 'refusalReasons', 'pluginScores', 'preemption'] as const;
 export type Aspect = (typeof ASPECTS)[number];
 
 /** What a case holds that a deliberate difference may depend on. */
-export type CaseTrait = 'foreignNomination';
-export const CASE_TRAITS: readonly CaseTrait[] = ['foreignNomination'];
+export type CaseTrait = 'foreignNomination' | 'preemption';
+export const CASE_TRAITS: readonly CaseTrait[] = ['foreignNomination', 'preemption'];
 
 /** One aspect of one case on which the two schedulers differ. */
 export interface Disagreement {
@@ -38,12 +39,12 @@ function meshScore(node: NodeScore, plugin: string): number {
 }
 
 /** Compares kube-scheduler's decision with schedmesh's evaluation of the same pod on the same state. */
-export function compareCase({ fidelityCase, kube, mesh }: SideBySide): CaseComparison {
+export function compareCase({ fidelityCase, kube, mesh, preemption }: SideBySide): CaseComparison {
   const caseName = fidelityCase.name;
   const compared: Aspect[] = ['feasibility'];
   const plugins: string[] = [];
   const disagreements: Disagreement[] = [];
-  const traits: CaseTrait[] = fidelityCase.nominated?.length ? ['foreignNomination'] : [];
+  const traits: CaseTrait[] = [...(fidelityCase.nominated?.length ? ['foreignNomination' as const] : []), ...(preemption ? ['preemption' as const] : [])];
   const differ = (aspect: Aspect, detail: string, plugin?: string) => disagreements.push({ caseName, traits, aspect, detail, ...(plugin ? { plugin } : {}) });
 
   const kubeBound = kube.node !== undefined;
@@ -82,6 +83,11 @@ export function compareCase({ fidelityCase, kube, mesh }: SideBySide): CaseCompa
         differ('pluginScores', `${off.length}/${mesh.ranked.length} nodes differ (weighted): ${shown.join('; ')}`, plugin);
       }
     }
+  }
+  if (preemption) {
+    compared.push('preemption');
+    const difference = preemptionDifference(preemption);
+    if (difference !== undefined) differ('preemption', difference);
   }
   return { caseName, compared, plugins, disagreements };
 }

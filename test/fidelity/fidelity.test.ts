@@ -12,6 +12,7 @@ import type { FidelityCase } from './case.js';
 import { compareCase } from './compare.js';
 import { documentedBy, loadDeliberateDifferences } from './differences.js';
 import { generateCase, generateCases } from './generator.js';
+import { PREEMPTOR_CLASS } from './preemption-generator.js';
 import type { FidelityReport } from './report.js';
 import { CaseRefusedError, SideBySideRunner } from './runner.js';
 import { runCases } from './session.js';
@@ -41,6 +42,7 @@ describe(`fidelity, seed ${SEED}, ${CASES} cases`, () => {
     expect(report.aspects.chosenNodeTopScored?.compared).toBeGreaterThan(0);
     expect(report.aspects.refusalReasons?.compared).toBeGreaterThan(0);
     expect(report.aspects.pluginScores?.compared).toBeGreaterThan(0);
+    expect(report.aspects.preemption?.compared).toBeGreaterThan(0);
   }, 420_000);
 
   test('no disagreement that deliberate-differences.yaml does not document', () => {
@@ -83,4 +85,35 @@ test("room another scheduler's preemption holds: schedmesh keeps it free, kube-s
   expect(more).toEqual([]);
   expect(difference?.aspect).toBe('feasibility');
   expect(documentedBy(difference!, loadDeliberateDifferences())?.id).toBe('foreign-nominations');
+}, 120_000);
+
+test('preemption with a PodDisruptionBudget: both pick the node whose victims the budget does not guard, and evict the same pod', async () => {
+  const pod = (name: string, node: string, priorityClassName: string, app: string) => ({
+    metadata: { name: `preempt-pdb-${name}`, namespace: CASE_NAMESPACE, labels: { app } },
+    spec: { nodeName: `preempt-pdb-${node}`, priorityClassName, containers: [{ name: 'main', image: 'registry.invalid/tiny:1', resources: { requests: { cpu: '1', memory: '64Mi' } } }] },
+  });
+  // Without the budget, a (victim priorities 1 and 2) is the cheaper node; the budget over app=db spares a's pods first.
+  const guarded: FidelityCase = {
+    name: 'preempt-pdb',
+    nodes: ['a', 'b'].map((n) => ({ name: `preempt-pdb-${n}`, capacity: { cpu: '2', memory: '8Gi', pods: '110' } })),
+    existing: [pod('db-1', 'a', 'fidelity-victim-1', 'db'), pod('db-2', 'a', 'fidelity-victim-2', 'db'), pod('web-3', 'b', 'fidelity-victim-3', 'web'), pod('web-4', 'b', 'fidelity-victim-4', 'web')],
+    budgets: [{ metadata: { name: 'preempt-pdb-db', namespace: CASE_NAMESPACE }, spec: { maxUnavailable: 0, selector: { matchLabels: { app: 'db' } } }, status: { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 } }],
+    pending: {
+      metadata: { name: 'preempt-pdb-pending', namespace: CASE_NAMESPACE },
+      spec: { schedulingGates: [{ name: CASE_GATE }], priorityClassName: PREEMPTOR_CLASS.name, containers: [{ name: 'main', image: 'registry.invalid/tiny:1', resources: { requests: { cpu: '1', memory: '64Mi' } } }] },
+    },
+  };
+  const side = await runner!.run(guarded);
+  expect(side.preemption?.kube).toEqual({ nominatedNode: 'preempt-pdb-b', victims: ['preempt-pdb-web-3'] });
+  expect(side.preemption?.mesh.candidates.map((c) => [c.nodeName, c.numPdbViolations, c.victims.map((v) => v.pod?.name)])).toEqual([
+    ['preempt-pdb-b', 0, ['preempt-pdb-web-3']],
+    ['preempt-pdb-a', 1, ['preempt-pdb-db-1']],
+  ]);
+  const comparison = compareCase(side);
+  expect(comparison.compared).toContain('preemption');
+  expect(comparison.disagreements).toEqual([]);
+  // The same kube-scheduler outcome beside another schedmesh pick is a disagreement the comparison names.
+  const [, other] = side.preemption!.mesh.candidates;
+  const swapped = compareCase({ ...side, preemption: { ...side.preemption!, mesh: { ...side.preemption!.mesh, candidates: [other!] } } });
+  expect(swapped.disagreements.map((d) => d.aspect)).toEqual(['preemption']);
 }, 120_000);

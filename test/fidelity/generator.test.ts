@@ -3,6 +3,7 @@
 import { expect, test } from '@jest/globals';
 import { CASE_GATE } from './case.js';
 import { generateCase, generateCases } from './generator.js';
+import { isPreemptionCase } from './preemption-generator.js';
 
 const SMALL = { minNodes: 5, maxNodes: 30 };
 
@@ -40,4 +41,25 @@ test('over a seed, the pending pods use every feature the comparison covers', ()
   expect(share((s) => s.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution)).toBeGreaterThan(0);
   expect(share((s) => s.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution)).toBeGreaterThan(0);
   expect(share((s) => s.containers.some((c) => c.ports?.some((p) => p.hostPort)))).toBeGreaterThan(0);
+});
+
+test('about one case in five is a preemption case: the preemptor fits nowhere as the nodes are, but on some node once lower priorities go', () => {
+  const cases = generateCases(1, 100, SMALL);
+  const preemption = cases.filter(isPreemptionCase);
+  expect(preemption.length).toBeGreaterThan(10);
+  expect(preemption.length).toBeLessThan(30);
+  expect(preemption.some((c) => c.budgets?.length)).toBe(true);
+  const millis = (cpu: string | undefined): number => (cpu?.endsWith('m') ? Number(cpu.slice(0, -1)) : Number(cpu) * 1000);
+  for (const c of preemption) {
+    const wants = millis(c.pending.spec?.containers[0]?.resources?.requests?.cpu);
+    for (const node of c.nodes) {
+      const pods = c.existing.filter((p) => p.spec?.nodeName === node.name);
+      const used = pods.reduce((sum, p) => sum + millis(p.spec?.containers[0]?.resources?.requests?.cpu), 0);
+      expect(wants).toBeGreaterThan(millis(node.capacity?.cpu) - used);
+      // Distinct priorities on a node: upstream's tie on equal priorities is the start time, which these pods lack.
+      const classes = pods.map((p) => p.spec?.priorityClassName);
+      expect(new Set(classes).size).toBe(classes.length);
+    }
+    expect(c.nodes.some((n) => millis(n.capacity?.cpu) >= wants)).toBe(true);
+  }
 });

@@ -9,6 +9,7 @@ import type { V1Affinity, V1Container, V1LabelSelector, V1NodeSelectorRequiremen
 import type { FakeNodeImage, FakeNodeSpec } from '@schedmesh/testkit';
 import { CASE_GATE, CASE_NAMESPACE, FOREIGN_SCHEDULER } from './case.js';
 import type { FidelityCase } from './case.js';
+import { generatePreemptionCase } from './preemption-generator.js';
 import { Prng } from './prng.js';
 
 /** The extended resource some nodes offer. */
@@ -18,6 +19,10 @@ export const RACK_KEY = 'schedmesh.io/rack';
 export const HOST_KEY = 'kubernetes.io/hostname';
 /** PriorityClasses the runner creates; all with preemptionPolicy Never, so a refusal reads the same whatever preemption would do. */
 export const PRIORITY_CLASSES: Readonly<Record<string, number>> = { 'fidelity-low': 10, 'fidelity-mid': 100, 'fidelity-high': 1000 };
+
+/** The share of cases that are preemption cases (preemption-generator.ts). */
+const PREEMPTION_SHARE = 0.2;
+const PREEMPTION_STREAM = 0x5bd1e995;
 
 /** How big the clusters get. */
 export interface GeneratorOptions {
@@ -42,8 +47,11 @@ const TOPOLOGY_KEYS = [ZONE_KEY, RACK_KEY, HOST_KEY];
 /** The case `index` of `seed`. */
 export function generateCase(seed: number, index: number, options: GeneratorOptions): FidelityCase {
   // One stream per case, so a case does not depend on the ones before it.
-  const rng = new Prng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0);
+  const stream = (Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
   const name = `s${seed}-c${String(index).padStart(4, '0')}`;
+  // The case's kind from a stream of its own, so the other cases of a seed stay what they were before preemption cases.
+  if (new Prng(stream ^ PREEMPTION_STREAM).chance(PREEMPTION_SHARE)) return generatePreemptionCase(new Prng(stream), name, options);
+  const rng = new Prng(stream);
   const nodes = generateNodes(rng, name, options);
   const existing = nodes.flatMap((node, i) => generateBoundPods(rng, `${name}-p${i}`, node));
   const pending = generatePendingPod(rng, `${name}-pending`, nodes);

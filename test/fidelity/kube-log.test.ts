@@ -1,7 +1,7 @@
 // The parsers of kube-scheduler's output, on lines in the exact format of
 // v1.36's klog text output and messages as its FitError writes them.
 import { expect, test } from '@jest/globals';
-import { parseRefusal, parseScoreLines } from './kube-log.js';
+import { parseRefusal, parseScoreLines, preemptionFinished } from './kube-log.js';
 
 const LOG = [
   'I1201 22:43:30.101   4242 schedule_one.go:982] "Plugin scored node for pod" pod="fidelity/s1-c0001-pending" plugin="NodeResourcesFit" node="s1-c0001-n1" score=85',
@@ -33,4 +33,11 @@ test.each([
 
 test('a message of another shape is not read as a refusal', () => {
   expect(parseRefusal('running PreFilter plugin "X": boom')).toBeUndefined();
+});
+
+test("kube-scheduler's asynchronous preemption is over for exactly the pod its log line names", () => {
+  const line = 'I1202 00:18:40.123456   4242 executor.go:303] "Async Preemption finished completely" preemptor="fidelity/p-pending" node="n1" result="success"\n';
+  expect(preemptionFinished(line, 'fidelity/p-pending')).toBe(true);
+  expect(preemptionFinished(line, 'fidelity/p')).toBe(false);
+  expect(preemptionFinished('I1202 "Start the preemption asynchronously" preemptor="fidelity/p-pending"', 'fidelity/p-pending')).toBe(false);
 });

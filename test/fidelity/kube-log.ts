@@ -21,6 +21,14 @@ export interface LoggedScores {
 const PLUGIN_LINE = /"Plugin scored node for pod" pod="([^"]+)" plugin="([^"]+)" node="([^"]+)" score=(-?\d+)/;
 const TOTAL_LINE = /"Calculated node's final score for pod" pod="([^"]+)" node="([^"]+)" score=(-?\d+)/;
 
+// pkg/scheduler/framework/preemption/executor.go (v1.36, SchedulerAsyncPreemption on by default): logged after every victim's deletion call.
+const PREEMPTION_FINISHED = '"Async Preemption finished completely" preemptor="';
+
+/** Whether the log says kube-scheduler's asynchronous preemption for `podKey` ("ns/name") is over. */
+export function preemptionFinished(text: string, podKey: string): boolean {
+  return text.includes(`${PREEMPTION_FINISHED}${podKey}"`);
+}
+
 /** Reads a growing log file from where the last read stopped. */
 export class LogFollower {
   private offset: number;

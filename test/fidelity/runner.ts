@@ -6,10 +6,10 @@
 // schedulers' caches hold exactly the case, ask filterscore's Evaluate (every
 // node, per-plugin scores), lift the gate, read kube-scheduler's decision and
 // score lines, and clear the case away again (on both sides).
-import { ApiException, CoreV1Api, SchedulingV1Api } from '@kubernetes/client-node';
-import type { V1Pod } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, PolicyV1Api, SchedulingV1Api } from '@kubernetes/client-node';
+import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
-import type { EvaluateResponse } from '@schedmesh/proto/v1/filterscore';
+import type { EvaluateResponse, FindPreemptionCandidatesResponse } from '@schedmesh/proto/v1/filterscore';
 import { connectChannel, createServiceClient } from '@schedmesh/runtime';
 import { createFakeNodes, deleteFakeNodes, fakeNodeObject, httpGet, pollUntil, startKubeScheduler } from '@schedmesh/testkit';
 import type { ControlPlane, KubeScheduler } from '@schedmesh/testkit';
@@ -19,8 +19,9 @@ import type { E2eMesh } from '../e2e/mesh.js';
 import { CASE_GATE, CASE_NAMESPACE } from './case.js';
 import type { FidelityCase } from './case.js';
 import { PRIORITY_CLASSES } from './generator.js';
-import { LogFollower, parseScoreLines } from './kube-log.js';
+import { LogFollower, parseScoreLines, preemptionFinished } from './kube-log.js';
 import type { LoggedScores } from './kube-log.js';
+import { isPreemptionCase, PREEMPTOR_CLASS, VICTIM_CLASSES } from './preemption-generator.js';
 import { kubeSchedulerProfile, schedmeshProfile } from './profile.js';
 
 /** The API server refused an object of a case: a generator bug, never skipped. */
@@ -44,12 +45,30 @@ export interface KubeOutcome {
   readonly scores: LoggedScores;
 }
 
+/** What kube-scheduler's preemption did for a case's pod. */
+export interface KubePreemption {
+  /** The pod's status.nominatedNodeName; undefined when it found no candidate. */
+  readonly nominatedNode: string | undefined;
+  /** The case's bound pods it deleted (deletionTimestamp set, or gone), sorted. */
+  readonly victims: readonly string[];
+}
+
+/** Both sides' preemption of a preemption case's pod. */
+export interface PreemptionSideBySide {
+  readonly kube: KubePreemption;
+  /** filterscore's candidate search (FindPreemptionCandidates, every candidate), as the scheduler runs it. */
+  readonly mesh: FindPreemptionCandidatesResponse;
+}
+
 /** Both schedulers on one case. */
 export interface SideBySide {
   readonly fidelityCase: FidelityCase;
   readonly kube: KubeOutcome;
   readonly mesh: EvaluateResponse;
+  /** Set for preemption cases (the pending pod's class is PREEMPTOR_CLASS). */
+  readonly preemption?: PreemptionSideBySide;
 }
+
 
 /** How long one wait of a case may take on a loaded machine. */
 const WAIT_MS = 120_000;
@@ -57,6 +76,7 @@ const WAIT_MS = 120_000;
 /** The running pair of schedulers over one control plane. */
 export class SideBySideRunner {
   private readonly core: CoreV1Api;
+  private readonly policy: PolicyV1Api;
   private readonly log: LogFollower;
   private readonly client;
 
@@ -66,6 +86,7 @@ export class SideBySideRunner {
     private readonly kube: KubeScheduler,
   ) {
     this.core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    this.policy = cp.kubeConfig.makeApiClient(PolicyV1Api);
     this.log = new LogFollower(kube.process.logPath);
     this.client = createServiceClient(FilterScoreServiceDefinition, connectChannel(`127.0.0.1:${mesh.filterscore.grpcPort}`), { defaultDeadlineMs: 60_000 });
   }
@@ -76,9 +97,10 @@ export class SideBySideRunner {
     let mesh: E2eMesh | undefined;
     try {
       const scheduling = cp.kubeConfig.makeApiClient(SchedulingV1Api);
-      for (const [name, value] of Object.entries(PRIORITY_CLASSES)) {
+      for (const [name, value] of Object.entries({ ...PRIORITY_CLASSES, ...VICTIM_CLASSES })) {
         await scheduling.createPriorityClass({ body: { metadata: { name }, value, preemptionPolicy: 'Never' } });
       }
+      await scheduling.createPriorityClass({ body: { metadata: { name: PREEMPTOR_CLASS.name }, value: PREEMPTOR_CLASS.value, preemptionPolicy: 'PreemptLowerPriority' } });
       await cp.core.createNamespacedConfigMap({
         namespace: 'schedmesh-system',
         body: { metadata: { name: 'schedmesh-profiles' }, data: { 'config.yaml': stringify(schedmeshProfile()) } },
@@ -105,6 +127,11 @@ export class SideBySideRunner {
       const podName = fidelityCase.pending.metadata?.name ?? '';
       await this.waitUntilBothHold(fidelityCase);
       const mesh = await this.evaluate(podName);
+      if (isPreemptionCase(fidelityCase)) {
+        const meshPreemption = await this.findPreemptionCandidates(podName, fidelityCase.nodes.length);
+        const { outcome, preemption } = await this.kubePreemption(podName, fidelityCase);
+        return { fidelityCase, kube: outcome, mesh, preemption: { kube: preemption, mesh: meshPreemption } };
+      }
       const kube = await this.kubeDecision(podName, mesh);
       return { fidelityCase, kube, mesh };
     } finally {
@@ -119,6 +146,7 @@ export class SideBySideRunner {
   }
 
   private async create(c: FidelityCase): Promise<void> {
+    for (const budget of c.budgets ?? []) await this.createBudget(c.name, budget);
     await Promise.all(chunks(c.nodes, CREATE_CONCURRENCY).map(async (nodes) => {
       for (const node of nodes) await refusedAs(c.name, fakeNodeObject(node), () => createFakeNodes(this.cp.kubeConfig, [node]));
     }));
@@ -137,6 +165,15 @@ export class SideBySideRunner {
     await refusedAs(caseName, pod, () => this.core.replaceNamespacedPodStatus({ namespace: CASE_NAMESPACE, name: created.metadata?.name ?? '', body }));
   }
 
+  // A budget's status is not taken on create either, and no disruption controller runs here to write it.
+  private async createBudget(caseName: string, budget: V1PodDisruptionBudget): Promise<void> {
+    const { status, ...spec } = budget;
+    const created = await refusedAs(caseName, budget, () => this.policy.createNamespacedPodDisruptionBudget({ namespace: CASE_NAMESPACE, body: spec }));
+    if (!status) return;
+    const body = { ...created, status };
+    await refusedAs(caseName, budget, () => this.policy.replaceNamespacedPodDisruptionBudgetStatus({ namespace: CASE_NAMESPACE, name: created.metadata?.name ?? '', body }));
+  }
+
   /** Both caches hold exactly the case: kube-scheduler's (its cache_size metric) and filterscore's replica. */
   private async waitUntilBothHold(c: FidelityCase): Promise<void> {
     const podName = c.pending.metadata?.name ?? '';
@@ -148,7 +185,8 @@ export class SideBySideRunner {
     await pollUntil(async () => {
       const s = replica.current;
       const nominated = c.nominated ?? [];
-      const exact = s.nodeCount === c.nodes.length && s.podCount === c.existing.length + nominated.length + 1;
+      const budgetsSeen = s.podDisruptionBudgets().length === (c.budgets ?? []).length;
+      const exact = budgetsSeen && s.nodeCount === c.nodes.length && s.podCount === c.existing.length + nominated.length + 1;
       const nominationsSeen = nominated.every((p) => s.podByName(CASE_NAMESPACE, p.metadata?.name ?? '')?.nominatedNodeName === p.status?.nominatedNodeName);
       return exact && nominationsSeen && s.podByName(CASE_NAMESPACE, podName) && c.nodes.every((n) => s.nodeInfo(n.name)) ? true : undefined;
     }, { what: `filterscore's replica holding case ${c.name}`, timeoutMs: WAIT_MS, intervalMs: 50 });
@@ -168,10 +206,45 @@ export class SideBySideRunner {
     return this.client.evaluate({ pod: { ...pod, schedulingGates: [] }, options: { profile: '', minGeneration: replica.generation, nodeNames: [] }, exhaustive: true });
   }
 
-  private async kubeDecision(podName: string, mesh: EvaluateResponse): Promise<KubeOutcome> {
+  /** filterscore's candidate search for the pod (as the scheduler's attempt asks it), up to `max` candidates. */
+  private async findPreemptionCandidates(podName: string, max: number): Promise<FindPreemptionCandidatesResponse> {
+    const replica = this.mesh.filterscore.replica;
+    const pod = replica.current.podByName(CASE_NAMESPACE, podName);
+    if (!pod) throw new Error(`${podName} left filterscore's replica`);
+    return this.client.findPreemptionCandidates({ pod: { ...pod, schedulingGates: [] }, options: { profile: '', minGeneration: replica.generation, nodeNames: [] }, maxCandidates: max });
+  }
+
+  private async liftGate(podName: string): Promise<void> {
     const pod = await this.core.readNamespacedPod({ namespace: CASE_NAMESPACE, name: podName });
     pod.spec = { ...pod.spec!, schedulingGates: (pod.spec?.schedulingGates ?? []).filter((g) => g.name !== CASE_GATE) };
     await this.core.replaceNamespacedPod({ namespace: CASE_NAMESPACE, name: podName, body: pod });
+  }
+
+  /**
+   * kube-scheduler's preemption for the pod: its nomination, and the victims
+   * once its asynchronous preemption has finished deleting them (its log says
+   * so), read before the case is cleared. A refusal without a nomination is
+   * final (the condition and the nomination are written in one update).
+   */
+  private async kubePreemption(podName: string, c: FidelityCase): Promise<{ outcome: KubeOutcome; preemption: KubePreemption }> {
+    await this.liftGate(podName);
+    const key = `${CASE_NAMESPACE}/${podName}`;
+    let text = '';
+    const { pod, decided } = await pollUntil(async () => {
+      text += this.log.readNew();
+      const pod = await this.core.readNamespacedPod({ namespace: CASE_NAMESPACE, name: podName });
+      const decided = decisionOf(pod);
+      if (decided === undefined) return undefined;
+      const nominated = pod.status?.nominatedNodeName;
+      return decided.node !== undefined || !nominated || preemptionFinished(text, key) ? { pod, decided } : undefined;
+    }, { what: `kube-scheduler's preemption for ${key}`, timeoutMs: WAIT_MS, intervalMs: 100 });
+    const left = new Map((await this.core.listNamespacedPod({ namespace: CASE_NAMESPACE })).items.map((p) => [p.metadata?.name ?? '', p]));
+    const victims = c.existing.map((p) => p.metadata?.name ?? '').filter((name) => !left.has(name) || left.get(name)?.metadata?.deletionTimestamp).sort();
+    return { outcome: { ...decided, scores: parseScoreLines(text, key) }, preemption: { nominatedNode: pod.status?.nominatedNodeName || undefined, victims } };
+  }
+
+  private async kubeDecision(podName: string, mesh: EvaluateResponse): Promise<KubeOutcome> {
+    await this.liftGate(podName);
     const decided = await pollUntil(async () => decisionOf(await this.core.readNamespacedPod({ namespace: CASE_NAMESPACE, name: podName })), {
       what: `kube-scheduler's decision on ${podName}`,
       timeoutMs: WAIT_MS,
@@ -197,10 +270,11 @@ export class SideBySideRunner {
    */
   private async clear(): Promise<void> {
     await this.core.deleteCollectionNamespacedPod({ namespace: CASE_NAMESPACE, gracePeriodSeconds: 0 });
+    await this.policy.deleteCollectionNamespacedPodDisruptionBudget({ namespace: CASE_NAMESPACE });
     await deleteFakeNodes(this.cp.kubeConfig);
     await pollUntil(async () => {
-      const [pods, nodes] = await Promise.all([this.core.listNamespacedPod({ namespace: CASE_NAMESPACE }), this.core.listNode()]);
-      return pods.items.length === 0 && nodes.items.length === 0 ? true : undefined;
+      const [pods, nodes, budgets] = await Promise.all([this.core.listNamespacedPod({ namespace: CASE_NAMESPACE }), this.core.listNode(), this.policy.listNamespacedPodDisruptionBudget({ namespace: CASE_NAMESPACE })]);
+      return pods.items.length === 0 && nodes.items.length === 0 && budgets.items.length === 0 ? true : undefined;
     }, { what: 'the case deleted from the API server', timeoutMs: WAIT_MS });
   }
 }
