@@ -11,6 +11,7 @@ import type { GenerationGate } from './generation-gate.js';
 import type { Logger } from './logger.js';
 import { jetStreamClient, messageTraceContext, publishTraced } from './nats.js';
 import { AnchorTracker, readStreamAnchor, STREAM_META_HEADER, streamPrefixOf } from './stream-anchor.js';
+import type { StreamAnchor } from './stream-anchor.js';
 import { linkTo, withSpan } from './telemetry.js';
 
 /**
@@ -461,6 +462,12 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
   let streamCreated: string | undefined;
   const anchors = new AnchorTracker();
   let lostLogged = false;
+  /** Accepts the anchor looked at, and says when the follower takes up a new epoch. */
+  const acceptAnchor = (anchor: StreamAnchor | undefined, position: number): void => {
+    const before = anchors.epoch;
+    anchors.accept(anchor, position);
+    if (anchor && anchor.epoch !== before) logger.info({ stream, epoch: anchor.epoch, seq: anchor.seq }, 'following the cluster stream anchor');
+  };
   /**
    * The stream sequence up to which the state has every message of its
    * filter: the stream's last when the gate has reached the filter's last,
@@ -484,7 +491,7 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
         const position = await positionOf(jsm, await jsm.streams.info(stream));
         const anchor = await readStreamAnchor(jsm, stream, prefix);
         if (anchors.verdict(anchor, position) === 'ok') {
-          anchors.accept(anchor, position);
+          acceptAnchor(anchor, position);
           continue;
         }
         restart();
@@ -545,7 +552,7 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
           await options.onReset?.();
           gate.reset();
         }
-        anchors.accept(anchor, verdict === 'reset' ? 0 : position);
+        acceptAnchor(anchor, verdict === 'reset' ? 0 : position);
         const head = options.filterSubject ? ((await jsm.streams.getMessage(stream, { last_by_subj: options.filterSubject }))?.seq ?? 0) : info.state.last_seq;
         const caughtUp = (): void => {
           if (!gate.synced) logger.info({ stream, generation: gate.generation }, 'in sync with the cluster stream');
@@ -574,8 +581,12 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
             reportInvalid(msg, err, options, 'skipping a stream message that is not a ClusterEvent');
             skipped(msg);
           },
+          // The stream's own messages are no generation of the state: a gate
+          // advanced over the anchor would ask other services (whose states
+          // only advance with events) for a generation they never reach while
+          // the anchor is the stream's last message.
           onMeta: (msg) => {
-            if (!stop.aborted) skipped(msg);
+            if (!stop.aborted && (msg.info.pending === 0 || msg.seq >= head)) caughtUp();
           },
           onEvent: async (received) => {
             // A follower told to stop while it was being set up may still deliver: it must not apply anything.

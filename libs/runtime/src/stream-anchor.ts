@@ -109,6 +109,11 @@ export class AnchorTracker {
     return 'ok';
   }
 
+  /** The epoch of the anchor last accepted (undefined before the first). */
+  get epoch(): string | undefined {
+    return this.known?.epoch;
+  }
+
   /** Records the anchor seen by a follower at `position` (0 after a reset: the replay starts from nothing). */
   accept(anchor: StreamAnchor | undefined, position: number): void {
     if (anchor === undefined) return;
