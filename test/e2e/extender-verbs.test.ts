@@ -152,6 +152,23 @@ describe('preempt', () => {
   }, 90_000);
 });
 
+describe('filter then prioritize, as one kube-scheduler cycle calls them', () => {
+  test('prioritize over the nodes filter left feasible is answered from filter’s attempt, with the scores a fresh attempt gives', async () => {
+    const p = { ...pod('scored', { cpu: '300m' }), metadata: { name: 'scored', namespace: 'default', uid: 'scored-uid', resourceVersion: '1' } };
+    const filtered = await mesh.post('filter', { Pod: p, NodeNames: ['n-a', 'n-b', 'n-c', 'n-d'] });
+    const feasible = (filtered.body as { NodeNames: string[] }).NodeNames;
+    expect(feasible).toEqual(['n-a', 'n-b', 'n-c', 'n-d']);
+    expect(mesh.extender.decisions.size).toBe(1);
+    const kept = await mesh.post('prioritize', { Pod: p, NodeNames: feasible });
+    expect(mesh.extender.decisions.size).toBe(0);
+    // The empty node scores best; the others less, as filterscore's scores rank them.
+    expect(kept.body).toContainEqual({ Host: 'n-d', Score: 10 });
+    expect((kept.body as { Score: number }[]).some((h) => h.Score < 10)).toBe(true);
+    // Nothing kept now: a fresh attempt over the same nodes, at least as new, ranks them the same.
+    expect(await mesh.post('prioritize', { Pod: p, NodeNames: feasible })).toEqual(kept);
+  }, 60_000);
+});
+
 describe('nodes the cluster stream has not brought yet', () => {
   test('a fresh node is waited for, then decided', async () => {
     const small = { ...pod('small', { cpu: '100m' }), metadata: { name: 'small', namespace: 'default', uid: 'small-uid' } };

@@ -9,7 +9,11 @@ import type { ExtenderConfig } from './config.js';
 import { startExtenderServer } from './http.js';
 import type { ExtenderServer, Verbs } from './http.js';
 import { NodeView } from './node-view.js';
+import { DecisionCache } from './verbs/decisions.js';
 import type { VerbDeps } from './verbs/deps.js';
+
+/** Filter decisions kept for prioritize: more than the pods kube-scheduler has in flight between the two verbs. */
+const DECISIONS_KEPT = 1024;
 
 /** A running extender. */
 export interface ExtenderApp extends ServiceApp {
@@ -18,6 +22,8 @@ export interface ExtenderApp extends ServiceApp {
   readonly view: NodeView;
   /** The replica's generation gate (undefined without `nats`). */
   readonly gate: GenerationGate | undefined;
+  /** Filter's scores kept for the prioritize call of the same cycle. */
+  readonly decisions: DecisionCache;
 }
 
 /** Options of {@link startExtenderApp} besides the configuration. */
@@ -48,6 +54,8 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
 
   const view = new NodeView();
   const gate = config.nats ? new GenerationGate({ name: 'extender node view', maxWaitMs: config.minGeneration.maxWait }) : undefined;
+  // kube-scheduler calls prioritize right after filter in the same cycle: a verb's deadline is ample.
+  const decisions = new DecisionCache({ maxAgeMs: config.extender.verbTimeout, maxEntries: DECISIONS_KEPT });
   const deps: VerbDeps = {
     attempt: (nodes) =>
       new SchedulingAttempt({
@@ -63,11 +71,12 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
       }),
     replicaNode: (name) => view.node(name),
     generation: () => gate?.generation ?? 0,
-    coverNodes: async (names, signal) => {
+    coverNodes: async (pod, names, signal) => {
       if (!gate) return { generation: 0, missing: [] };
       const covered = await view.waitForNodes(names, { timeoutMs: config.extender.nodeWait, signal });
-      // The gate advances just after a node is applied: the node's own generation may be the newer.
-      return { ...covered, generation: Math.max(gate.generation, covered.generation) };
+      // kube-scheduler's informer can be ahead of the stream: a pod the replica has not seen yet needs all it has applied.
+      // The gate advances just after an event is applied: the nodes' own generation may be the newer.
+      return { ...covered, generation: Math.max(view.podGeneration(pod.uid) ?? gate.generation, covered.generation) };
     },
     nodeWaitMs: config.extender.nodeWait,
     nodeExists: async (name, signal) => {
@@ -75,6 +84,7 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
       return (await api.get(`/api/v1/nodes/${encodeURIComponent(name)}`, signal)).status === 200;
     },
     writer,
+    decisions,
     profile: config.extender.profile,
     logger,
   };
@@ -135,5 +145,5 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
     await api.close();
   });
   logger.info({ urlPrefix: server.urlPrefix, instance, replica: Boolean(config.nats) }, 'extender listening');
-  return { runtime, server, view, gate, grpcPort, httpPort, stop: () => runtime.stop() };
+  return { runtime, server, view, gate, decisions, grpcPort, httpPort, stop: () => runtime.stop() };
 }

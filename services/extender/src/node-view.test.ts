@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
-import { clusterEvent, makeNode } from '@schedmesh/testkit';
+import { clusterEvent, makeNode, makePod } from '@schedmesh/testkit';
 import { NodeView } from './node-view.js';
 
 const node = (name: string) => makeNode(name).capacity('4', '8Gi').build();
@@ -59,4 +59,24 @@ test('NodeView keeps the PodGroups of the stream for the attempts, and forgets t
   view.apply(group(ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT));
   view.reset();
   expect(view.podGroups.size).toBe(0);
+});
+
+test('NodeView keeps the generation of each pending pod’s latest write, until it is bound, deleted or the view reset', () => {
+  const view = new NodeView();
+  const p = makePod('p').uid('u1').build();
+  expect(view.podGeneration('u1')).toBeUndefined();
+  view.apply(clusterEvent(p, 'upsert', 4));
+  view.apply(clusterEvent(node('a'), 'upsert', 5));
+  view.apply(clusterEvent(p, 'upsert', 6));
+  expect(view.podGeneration('u1')).toBe(6);
+  expect(view.pending).toBe(1);
+  view.apply(clusterEvent({ ...p, nodeName: 'a' }, 'upsert', 7));
+  expect(view.podGeneration('u1')).toBeUndefined();
+  view.apply(clusterEvent(makePod('q').uid('u2').build(), 'upsert', 8));
+  view.apply(clusterEvent(makePod('r').uid('u3').build(), 'upsert', 9));
+  view.apply(clusterEvent(makePod('q').uid('u2').build(), 'delete', 10));
+  expect(view.podGeneration('u2')).toBeUndefined();
+  expect(view.podGeneration('u3')).toBe(9);
+  view.reset();
+  expect(view.pending).toBe(0);
 });

@@ -3,7 +3,9 @@
  * (nodeCacheCapable: true sends names only; the gateway's REST plugins need
  * the objects), with the generation at which each node was last written, so
  * a verb can ask filterscore for a generation that covers every node named;
- * and scheduler-plugins' PodGroup objects, which attempts resolve gangs from.
+ * the generation of each pending pod's latest write, the state a verb about
+ * that pod must see at least; and scheduler-plugins' PodGroup objects, which
+ * attempts resolve gangs from.
  */
 import { PodGroupIndex } from '@schedmesh/model';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
@@ -27,6 +29,8 @@ export interface NodesCovered {
 /** Node objects by name, in stream order. */
 export class NodeView {
   private readonly nodes = new Map<string, { readonly node: Node; readonly generation: number }>();
+  /** Pending pods' UIDs → the generation of their latest write (bound and deleted pods leave). */
+  private readonly pendingPods = new Map<string, number>();
   /** Each pending wait's names still missing; emptied as the nodes arrive. */
   private readonly waits = new Set<{ readonly missing: Set<string>; readonly wake: () => void }>();
   /** The PodGroup objects; `podGroups.get` is the attempts' lookup. */
@@ -40,6 +44,20 @@ export class NodeView {
     return this.nodes.size;
   }
 
+  /** How many pending pods the replica holds. */
+  get pending(): number {
+    return this.pendingPods.size;
+  }
+
+  /**
+   * The generation of the pod's latest write, while it is pending; undefined
+   * when the replica has not seen it (kube-scheduler's informer can be ahead
+   * of the stream) or no longer holds it.
+   */
+  podGeneration(uid: string): number | undefined {
+    return this.pendingPods.get(uid);
+  }
+
   /** How many {@link waitForNodes} calls are waiting for a node right now. */
   get waiting(): number {
     return this.waits.size;
@@ -48,14 +66,20 @@ export class NodeView {
   /** Forgets everything (the stream was recreated). */
   reset(): void {
     this.nodes.clear();
+    this.pendingPods.clear();
     this.podGroups.clear();
   }
 
-  /** Applies one event in stream order; kinds other than nodes and PodGroups are ignored. */
+  /** Applies one event in stream order; kinds other than nodes, pods and PodGroups are ignored. */
   apply(event: ClusterEvent): void {
     const o = event.object;
     const deleted = event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE;
     if (o?.$case === 'podGroup') this.podGroups.apply(o.value, deleted);
+    if (o?.$case === 'pod') {
+      if (deleted || o.value.nodeName !== '') this.pendingPods.delete(o.value.uid);
+      else this.pendingPods.set(o.value.uid, event.generation);
+      return;
+    }
     if (o?.$case !== 'node') return;
     const name = o.value.name;
     if (deleted) {

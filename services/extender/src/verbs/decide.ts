@@ -30,7 +30,7 @@ export interface Decision {
  * seen yet is waited for (bounded), then left out with a reason.
  */
 export async function decide(deps: VerbDeps, req: DecideRequest, signal: AbortSignal): Promise<Decision> {
-  const covered = await deps.coverNodes(req.nodeNames, signal);
+  const covered = await deps.coverNodes(req.pod, req.nodeNames, signal);
   const why = `node is not in schedmesh's cluster state: it did not arrive on the cluster stream within ${deps.nodeWaitMs} ms`;
   const unknown = new Map(covered.missing.map((n) => [n, why]));
   const nodeNames = unknown.size === 0 ? req.nodeNames : req.nodeNames.filter((n) => !unknown.has(n));

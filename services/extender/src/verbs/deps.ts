@@ -1,7 +1,9 @@
 /** What the verbs share: one attempt per request over the mesh, and the extender's view of the nodes. */
 import type { SchedulingAttempt, NodeLookup, PodWriter } from '@schedmesh/mesh';
+import type { Pod } from '@schedmesh/proto/v1/types';
 import type { Logger } from '@schedmesh/runtime';
 import type { NodesCovered } from '../node-view.js';
+import type { DecisionCache } from './decisions.js';
 
 /** The verbs' dependencies (app.ts builds them; tests fake them). */
 export interface VerbDeps {
@@ -12,18 +14,24 @@ export interface VerbDeps {
   /** The generation the replica has applied (0 without one): filterscore decides on at least that. */
   generation(): number;
   /**
-   * The generation filterscore must decide at to hold every named node:
-   * a node kube-scheduler names that the replica does not hold yet (a fresh
-   * node) is waited for, at most `nodeWaitMs`; the names still missing then
-   * are returned. Without a replica: generation 0 and nothing missing
+   * The generation filterscore and admission must decide at: one that holds
+   * the pod's latest write the replica has seen (all it has applied when it
+   * has not seen the pod yet) and every named node. A node kube-scheduler
+   * names that the replica does not hold yet (a fresh node) is waited for,
+   * at most `nodeWaitMs`; the names still missing then are returned. Not the
+   * replica's newest generation: pods keep arriving, and waiting for the
+   * services to apply the latest of them would decide nothing better about
+   * this pod. Without a replica: generation 0 and nothing missing
    * (filterscore reports the nodes it does not hold).
    */
-  coverNodes(names: readonly string[], signal: AbortSignal): Promise<NodesCovered>;
+  coverNodes(pod: Pod, names: readonly string[], signal: AbortSignal): Promise<NodesCovered>;
   /** The bound of {@link coverNodes}' wait, in ms. */
   readonly nodeWaitMs: number;
   /** Whether a node exists in the API server (the bind verb's check; Binding does not make it). */
   nodeExists(name: string, signal: AbortSignal): Promise<boolean>;
   readonly writer: PodWriter;
+  /** Filter's scores, kept for the prioritize call of the same cycle. */
+  readonly decisions: DecisionCache;
   /** The filterscore profile to decide with ('' = filterscore's default). */
   readonly profile: string;
   readonly logger: Logger;

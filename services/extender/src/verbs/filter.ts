@@ -7,8 +7,13 @@
  * FailedAndUnresolvableNodes, so kube-scheduler's preemption does not try it.
  * A node the mesh has not seen yet (waited for, bounded) goes to FailedNodes:
  * a later cycle may find it.
+ *
+ * The attempt also scores the feasible nodes: kube-scheduler's prioritize
+ * follows in the same cycle with exactly those nodes, and is answered from
+ * these scores (DecisionCache) instead of a second attempt.
  */
 import { StatusCode } from '@schedmesh/framework';
+import { toExtenderScores } from '../wire.js';
 import type { ExtenderArgs, ExtenderFilterResult } from '../wire.js';
 import type { VerbDeps } from './deps.js';
 import { decide } from './decide.js';
@@ -22,8 +27,10 @@ export async function filterVerb(deps: VerbDeps, args: ExtenderArgs, signal: Abo
     else result.NodeNames = [...feasible];
     return result;
   };
+  // A decision an earlier cycle kept must not answer this cycle's prioritize.
+  deps.decisions.forget(args.pod);
   if (args.nodeNames.length === 0) return finish([]);
-  const { out, unknown } = await decide(deps, { pod: args.pod, nodeNames: args.nodeNames, nodes: lookupFor(deps, args), preempt: false, score: false }, signal);
+  const { out, unknown } = await decide(deps, { pod: args.pod, nodeNames: args.nodeNames, nodes: lookupFor(deps, args), preempt: false, score: true }, signal);
   for (const [n, why] of unknown) result.FailedNodes[n] = why;
   if (!out) return finish([]);
   if (out.outcome === 'error') {
@@ -45,5 +52,7 @@ export async function filterVerb(deps: VerbDeps, args: ExtenderArgs, signal: Abo
     } else if (status.code === StatusCode.UnschedulableAndUnresolvable) result.FailedAndUnresolvableNodes[n] = status.message();
     else result.FailedNodes[n] = status.message();
   }
-  return finish(args.nodeNames.filter((n) => feasible.has(n)));
+  const names = args.nodeNames.filter((n) => feasible.has(n));
+  deps.decisions.put(args.pod, names, toExtenderScores(out.ranked));
+  return finish(names);
 }
