@@ -2,17 +2,21 @@
 // and 15,000 nodes, in-process (the engine on a local replica) and over gRPC
 // (real NATS JetStream → snapshot service → Watch → filterscore replica), on
 // the same cluster, in interleaved rounds. The ratio is the cost of the
-// network hop and the proto encoding; the 1-node rows isolate that cost.
+// network hop and the proto encoding; the 1-node rows isolate that cost, and
+// the floor is the same request answered with the same reply by a bare
+// nice-grpc server (no middleware, no cycle) to a bare client.
 //   npm run build && npx tsx bench/filterscore.bench.ts
 // BENCH_SIZES=500,5000 and BENCH_EVALS=300 narrow it; BENCH_PODS_PER_NODE (default 5);
 // BENCH_CPU_PROF=DIR adds a profiled pass of each mode (bench/cpuprofile-top.ts reads the files).
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
+import type { EvaluateResponse, FilterScoreServiceImplementation } from '@schedmesh/proto/v1/filterscore';
 import { Pod, UnsatisfiableConstraintAction } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import { connectChannel, createServiceClient, ensureClusterStreamFrom } from '@schedmesh/runtime';
 import { snapshotConfigSchema, startSnapshotApp } from '@schedmesh/snapshot-service';
 import { clusterEvent, freePort, makeNode, makePod, startNats } from '@schedmesh/testkit';
+import { createChannel, createClient, createServer, ServerError, Status } from 'nice-grpc';
 import { printTable, profiled, publishAll, runBench } from './support.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '500,5000,15000').split(',').map(Number);
@@ -64,6 +68,30 @@ interface Stats {
 }
 
 type Run = (i: number) => Promise<unknown>;
+
+/**
+ * The floor of one Evaluate over loopback: a bare nice-grpc server (no
+ * middleware) that decodes the request and answers `reply` at once, and a
+ * bare client.
+ */
+async function floorServer(reply: EvaluateResponse): Promise<{ evaluate: Run; stop: () => Promise<void> }> {
+  const unimplemented = async (): Promise<never> => {
+    throw new ServerError(Status.UNIMPLEMENTED, 'not in this benchmark');
+  };
+  const impl: FilterScoreServiceImplementation = { evaluate: async () => reply, filter: unimplemented, score: unimplemented, findPreemptionCandidates: unimplemented };
+  const server = createServer();
+  server.add(FilterScoreServiceDefinition, impl);
+  const port = await server.listen('127.0.0.1:0');
+  const channel = createChannel(`127.0.0.1:${port}`);
+  const client = createClient(FilterScoreServiceDefinition, channel);
+  return {
+    evaluate: (i) => client.evaluate({ pod: incoming(i), maxRanked: MAX_RANKED }),
+    stop: async () => {
+      channel.close();
+      await server.shutdown();
+    },
+  };
+}
 
 /**
  * Each run's calls, one at a time, in ROUNDS interleaved rounds (a, b, c, a,
@@ -134,11 +162,13 @@ async function main(): Promise<void> {
     // One named node: the same call doing almost no scheduling work, so what is left is the hop's own cost.
     const oneNode = (i: number): string[] => [`node-${i % size}`];
     const probe = await app.engine.evaluate(incoming(0), options, MAX_RANKED);
+    const floor = await floorServer(await client.evaluate({ pod: incoming(0), maxRanked: MAX_RANKED }));
     const runs = {
       inProcess: (i: number) => app.engine.evaluate(incoming(i), options, MAX_RANKED),
       grpc: (i: number) => client.evaluate({ pod: incoming(i), maxRanked: MAX_RANKED }),
       oneNodeInProcess: (i: number) => app.engine.evaluate(incoming(i), { ...options, nodeNames: oneNode(i) }, MAX_RANKED),
       oneNodeGrpc: (i: number) => client.evaluate({ pod: incoming(i), options: { nodeNames: oneNode(i) }, maxRanked: MAX_RANKED }),
+      floor: floor.evaluate,
     };
     const m = await measureInterleaved(runs);
     await profileEach(`filterscore-${size}`, runs);
@@ -157,10 +187,14 @@ async function main(): Promise<void> {
       `${fmt(m.grpc.cpuMs / m.inProcess.cpuMs, 1)}×`,
       fmt(m.oneNodeGrpc.p50),
       fmt(hopCpu),
+      fmt(m.floor.p50),
+      fmt(m.floor.cpuMs),
+      `${fmt((m.inProcess.cpuMs + m.floor.cpuMs) / m.inProcess.cpuMs, 1)}×`,
       fmt(allRanked.grpc.p99),
       fmt(loadMs / 1000, 1),
     ]);
     channel.close();
+    await floor.stop();
     await app.stop();
     await snapshot.stop();
     await nats.stop();
@@ -178,6 +212,9 @@ async function main(): Promise<void> {
     'gRPC/in-proc CPU',
     '1-node gRPC p50 ms',
     'hop CPU ms/call',
+    'floor p50 ms',
+    'floor CPU ms/call',
+    '(in-proc + floor)/in-proc CPU',
     'gRPC all-ranked p99 ms',
     'load+sync s',
   ];
@@ -185,6 +222,8 @@ async function main(): Promise<void> {
   log('filtered = nodes filtered per cycle (numFeasibleNodesToFind: adaptive percentage, then PreScore/Score on those found feasible).');
   log("CPU ms/call = this process's CPU time (client, filterscore, snapshot) per call. 1-node = the same Evaluate on one named node;");
   log('hop CPU = its gRPC CPU minus its in-process CPU: what one call over gRPC costs beyond the cycle (both sides, encoding, middleware).');
+  log('floor = the same request and reply over loopback between a bare nice-grpc server and client (no middleware, no cycle);');
+  log('(in-proc + floor)/in-proc = the CPU ratio an Evaluate over gRPC would have if the hop cost only that.');
 }
 
 runBench('filterscore', main);
