@@ -83,8 +83,8 @@ export function printPhase(log: (line: string) => void, p: PhaseRecord): void {
   if (p.seenByListOnly > 0 || p.watchRestarts > 0) log(`measurement: ${p.seenByListOnly} pods seen bound by the 5 s list, not the watch; the watch was started again ${p.watchRestarts} time(s)`);
   printTable(
     log,
-    ['process', 'CPU s', 'cores', 'peak RSS MiB'],
-    p.cost.processes.map((c) => [c.name, fmt(c.cpuSeconds, 1), fmt(c.cores, 2), mib(c.peakRssBytes)]),
+    ['process', 'CPU s', 'CPU ms per pod bound', 'cores', 'peak RSS MiB'],
+    p.cost.processes.map((c) => [c.name, fmt(c.cpuSeconds, 1), fmt((1000 * c.cpuSeconds) / p.bound, 1), fmt(c.cores, 2), mib(c.peakRssBytes)]),
   );
   log(`machine busy ${fmt(100 * p.cost.machineBusyShare)}% (every process on it, other users too)`);
   printTable(
