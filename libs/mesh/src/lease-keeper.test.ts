@@ -7,6 +7,7 @@ import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
 import { Lease } from '@schedmesh/proto/v1/reservation';
 import type { RenewRequest, RenewResponse } from '@schedmesh/proto/v1/reservation';
 import { connectChannel, createLogger, createServiceClient } from '@schedmesh/runtime';
+import { pollUntil } from '@schedmesh/testkit';
 import { createServer, ServerError, Status } from 'nice-grpc';
 import type { Channel, Server } from 'nice-grpc';
 import type { ReservationClient } from './clients.js';
@@ -48,8 +49,8 @@ afterAll(async () => {
   await server?.shutdown();
 });
 
-const keeper = (grantSentAt: number): LeaseKeeper =>
-  new LeaseKeeper(client, { podUid: 'uid-a', nodeName: 'node-a', fencingVersion: 7, ttlMs: TTL_MS, grantSentAt }, createLogger({ service: 'lease-keeper-test', level: 'silent' }), AbortSignal.timeout(15_000));
+const keeper = (grantSentAt: number, ttlMs = TTL_MS): LeaseKeeper =>
+  new LeaseKeeper(client, { podUid: 'uid-a', nodeName: 'node-a', fencingVersion: 7, ttlMs, grantSentAt }, createLogger({ service: 'lease-keeper-test', level: 'silent' }), AbortSignal.timeout(60_000));
 
 describe('LeaseKeeper freshness', () => {
   test.each([
@@ -93,4 +94,15 @@ describe('LeaseKeeper freshness', () => {
     expect(stale.isFresh()).toBe(false);
     answer = 'renewed';
   });
+
+  test('a lease past a third of its TTL is renewed in the background at once, and is fresh again', async () => {
+    answer = 'renewed';
+    const ttlMs = 3_000;
+    const k = keeper(performance.now() - ttlMs, ttlMs);
+    const before = renewals.length;
+    k.start();
+    await pollUntil(async () => (renewals.length >= before + 2 ? true : undefined), { what: 'two background renewals', timeoutMs: 30_000, intervalMs: 20 });
+    k.stop();
+    expect(k.isFresh(performance.now() - ttlMs / 3 + 1)).toBe(true);
+  }, 45_000);
 });

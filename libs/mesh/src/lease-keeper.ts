@@ -7,7 +7,9 @@
  * The attempt checks the lease at the steps that matter (before PreBind and
  * right before Bind: a renewal checks the fencing version, so a lease that
  * lapsed and went to another attempt refuses the bind) and, between them,
- * this keeper renews it in the background every third of its TTL.
+ * this keeper renews it in the background whenever it turns a third of its
+ * TTL old (counted from its latest grant or renewal, not from when the keeper
+ * started), so every renewal has two thirds of the TTL to get through.
  *
  * A check skips the renewal while the lease is fresh: granted or renewed by
  * this keeper less than a third of its TTL ago (by this process's monotonic
@@ -50,7 +52,7 @@ const MIN_PERIOD_MS = 100;
 /** See the module comment. */
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
-  private renewing: Promise<unknown> | undefined;
+  private running = false;
   /** When the latest grant or renewal known good was sent; -Infinity once a renewal found the lease lost. */
   private freshSince: number;
 
@@ -80,14 +82,15 @@ export class LeaseKeeper {
 
   /** Starts the background renewals (idempotent). */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), this.period());
-    this.timer.unref();
+    if (this.running) return;
+    this.running = true;
+    this.scheduleNext();
   }
 
   /** Stops them; a renewal in flight is left to finish on its own. */
   stop(): void {
-    clearInterval(this.timer);
+    this.running = false;
+    clearTimeout(this.timer);
     this.timer = undefined;
   }
 
@@ -95,16 +98,22 @@ export class LeaseKeeper {
     return Math.max(MIN_PERIOD_MS, Math.floor(this.lease.ttlMs / 3));
   }
 
+  // One renewal at a time, the next due when the lease turns a third of its TTL old (a failed one is
+  // tried again MIN_PERIOD_MS later); none after the lease is found lost: the check before Bind says so.
+  private scheduleNext(): void {
+    if (!this.running || this.signal.aborted || this.freshSince === Number.NEGATIVE_INFINITY) return;
+    const dueInMs = this.freshSince + this.period() - performance.now();
+    this.timer = setTimeout(() => this.tick(), Math.max(MIN_PERIOD_MS, dueInMs));
+    this.timer.unref();
+  }
+
   private tick(): void {
-    // One at a time: a slow renewal is not piled on.
-    if (this.renewing || this.signal.aborted) return;
-    this.renewing = this.renew()
+    if (!this.running || this.signal.aborted) return;
+    void this.renew()
       .then((status) => {
         if (!status.isSuccess()) this.logger.warn({ pod: this.lease.podUid, node: this.lease.nodeName, reason: status.message() }, 'lease lost while the pod is in PreBind or Bind');
       })
       .catch((err: unknown) => this.logger.debug({ pod: this.lease.podUid, err: (err as Error).message }, 'a background lease renewal failed; the next one retries'))
-      .finally(() => {
-        this.renewing = undefined;
-      });
+      .finally(() => this.scheduleNext());
   }
 }
