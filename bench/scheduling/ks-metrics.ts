@@ -2,8 +2,7 @@
 // the sums and counts of scheduler_framework_extension_point_duration_seconds
 // (per extension point) and scheduler_scheduling_attempt_duration_seconds
 // (the whole attempt), read before and after a phase.
-import { request } from 'node:https';
-
+import { fetchMetricsText } from './metrics-text.js';
 import type { StepFigures } from './spans.js';
 
 /** Sum (s) and count of one histogram series group. */
@@ -18,20 +17,6 @@ export type KubeSchedulerTimes = Map<string, SumCount>;
 const POINT = /^scheduler_framework_extension_point_duration_seconds_(sum|count)\{.*extension_point="([^"]+)".*\} (\S+)$/;
 const ATTEMPT = /^scheduler_scheduling_attempt_duration_seconds_(sum|count)\{.*\} (\S+)$/;
 
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // The scheduler's serving certificate is self-signed, and /metrics is on its always-allowed paths.
-    const req = request(url, { rejectUnauthorized: false, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`GET ${url}: HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** Reads the scheduler's step times now. */
 export async function readKubeSchedulerTimes(baseUrl: string): Promise<KubeSchedulerTimes> {
   const times: KubeSchedulerTimes = new Map();
@@ -41,7 +26,7 @@ export async function readKubeSchedulerTimes(baseUrl: string): Promise<KubeSched
     else t.count += value;
     times.set(key, t);
   };
-  for (const line of (await get(`${baseUrl}/metrics`)).split('\n')) {
+  for (const line of (await fetchMetricsText(`${baseUrl}/metrics`)).split('\n')) {
     const point = POINT.exec(line);
     if (point) add(point[2]!, point[1]!, Number(point[3]));
     const attempt = ATTEMPT.exec(line);

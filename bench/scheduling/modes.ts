@@ -50,6 +50,8 @@ export interface ModeSetting {
   readonly otlpEndpoint: string;
   /** Where the mesh's configurations and logs go. */
   readonly dir: string;
+  /** Where the mesh's processes write V8 CPU profiles as they exit (absent: not profiled). */
+  readonly cpuProfDir?: string;
 }
 
 const ROOT = join(__dirname, '..', '..');
@@ -98,13 +100,14 @@ export class ModeRunner {
 
   /** The mesh with `replicas` scheduler replicas running (1 or 2). */
   private async meshWith(replicas: 1 | 2): Promise<MeshProcesses> {
-    const { cp, natsUrl, redisUrl, otlpEndpoint, dir } = this.setting;
+    const { cp, natsUrl, redisUrl, otlpEndpoint, dir, cpuProfDir } = this.setting;
     this.mesh ??= await startMeshProcesses({
       setting: { natsUrl, redisUrl, kubeconfig: cp.kubeconfigPath, runId: `bench${process.pid}`, otlpEndpoint },
       root: ROOT,
       dir,
       // The batch span processor of every service: room for a whole phase's spans, exported often.
       env: { OTEL_BSP_MAX_QUEUE_SIZE: '100000', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2000', OTEL_BSP_SCHEDULE_DELAY: '500' },
+      ...(cpuProfDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] } : {}),
       readyTimeoutMs: 600_000,
       schedulerReplicas: 2,
     });

@@ -1,5 +1,6 @@
 // The benchmark's flags, validated once: a bad flag stops the run before
 // anything starts, with the flag's name in the message.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { WORKLOAD_NAMES } from './workloads.js';
@@ -26,6 +27,8 @@ export interface SchedulingBenchOptions {
   readonly otlpPort: number;
   /** Round trips per floor measurement. */
   readonly floorRounds: number;
+  /** Where the mesh's processes write V8 CPU profiles when they exit (absent: none). */
+  readonly cpuProfDir?: string;
 }
 
 /** Thrown for a flag that cannot be used. */
@@ -46,7 +49,9 @@ export const USAGE = `npm run bench:scheduling -- [flags]
   --phase-limit S      seconds one workload may take in one mode (default 900)
   --time-limit S       seconds the whole run may take (default 14400)
   --otlp-port P        port of the span receiver (default: a free one)
-  --floor-rounds N     round trips per floor measurement (default 2000)`;
+  --floor-rounds N     round trips per floor measurement (default 2000)
+  --cpu-prof DIR       the mesh's processes write V8 CPU profiles into DIR as they exit
+                       (read them with npx tsx bench/cpuprofile-top.ts FILE)`;
 
 function count(flag: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -70,7 +75,7 @@ export function parseOptions(argv: readonly string[]): SchedulingBenchOptions {
     ({ values } = parseArgs({
       args: [...argv],
       options: Object.fromEntries(
-        ['nodes', 'initial-pods', 'pods', 'workloads', 'modes', 'out', 'phase-limit', 'time-limit', 'otlp-port', 'floor-rounds'].map((k) => [k, { type: 'string' as const }]),
+        ['nodes', 'initial-pods', 'pods', 'workloads', 'modes', 'out', 'phase-limit', 'time-limit', 'otlp-port', 'floor-rounds', 'cpu-prof'].map((k) => [k, { type: 'string' as const }]),
       ),
       strict: true,
       allowPositionals: false,
@@ -91,5 +96,6 @@ export function parseOptions(argv: readonly string[]): SchedulingBenchOptions {
     timeLimitMs: count('time-limit', values['time-limit'], 14_400, 1) * 1000,
     otlpPort,
     floorRounds: count('floor-rounds', values['floor-rounds'], 2_000, 10),
+    ...(values['cpu-prof'] ? { cpuProfDir: resolve(values['cpu-prof']) } : {}),
   };
 }

@@ -1,5 +1,5 @@
-// One phase: a workload's pods created through the API in parallel batches
-// over kept-alive connections, and a watch that records when each is first
+// One phase: a workload's pods created through the API by a pool of
+// concurrent creates over kept-alive connections, and a watch that records when each is first
 // seen with spec.nodeName (a list every 5 s catches what the watch missed).
 import { Agent, request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
@@ -12,7 +12,13 @@ import type { ControlPlane } from '@schedmesh/testkit';
 import { NAMESPACE, PHASE_LABEL } from './workloads.js';
 import type { PhasePods } from './workloads.js';
 
-const CREATE_BATCH = 50;
+/**
+ * Creates in flight at once. Each worker sends its next create as soon as the
+ * last one is answered, as scheduler_perf's createPodsRapidly does with its
+ * parallel workers: batches that wait for their slowest create held creation
+ * under what kube-scheduler binds.
+ */
+const CREATES_IN_FLIGHT = 64;
 
 /**
  * POSTs pods over kept-alive TLS connections: client-node's fetch opens a
@@ -20,7 +26,7 @@ const CREATE_BATCH = 50;
  * process's event loop in a profile.
  */
 function podCreator(cp: ControlPlane): { create(pod: V1Pod): Promise<void>; close(): void } {
-  const agent = new Agent({ keepAlive: true, maxSockets: CREATE_BATCH, ca: cp.caPem });
+  const agent = new Agent({ keepAlive: true, maxSockets: CREATES_IN_FLIGHT, ca: cp.caPem });
   const create = (pod: V1Pod): Promise<void> =>
     new Promise((resolve, reject) => {
       const body = JSON.stringify(pod);
@@ -41,18 +47,19 @@ function podCreator(cp: ControlPlane): { create(pod: V1Pod): Promise<void>; clos
   return { create, close: () => agent.destroy() };
 }
 
-/** Creates the pods in parallel batches; `onCreated` hears each one as its create is answered. */
+/** Creates the pods, in order, CREATES_IN_FLIGHT at a time; `onCreated` hears each one as its create is answered. */
 export async function createPods(cp: ControlPlane, pods: readonly V1Pod[], onCreated: (name: string) => void = () => undefined, until = Number.POSITIVE_INFINITY): Promise<void> {
   const creator = podCreator(cp);
-  try {
-    for (let i = 0; i < pods.length && performance.now() < until; i += CREATE_BATCH) {
-      await Promise.all(
-        pods.slice(i, i + CREATE_BATCH).map(async (p) => {
-          await creator.create(p);
-          onCreated(p.metadata!.name!);
-        }),
-      );
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < pods.length && performance.now() < until) {
+      const pod = pods[next++]!;
+      await creator.create(pod);
+      onCreated(pod.metadata!.name!);
     }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(CREATES_IN_FLIGHT, pods.length) }, worker));
   } finally {
     creator.close();
   }

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { printTable } from '../support.js';
+import type { ApiRequestFigures } from './api-requests.js';
 import type { FloorFigures } from './floor.js';
 import type { ModeName } from './modes.js';
 import type { PhaseTiming } from './phase.js';
@@ -37,6 +38,8 @@ export interface PhaseRecord extends Pick<PhaseTiming, 'measured' | 'bound' | 's
   readonly latencyP50Ms: number;
   readonly latencyP99Ms: number;
   readonly cost: PhaseCost;
+  /** The apiserver requests of the phase, every client's (api-requests.ts). */
+  readonly apiRequests: ApiRequestFigures[];
   readonly steps: StepWithFloor[];
 }
 
@@ -64,6 +67,11 @@ export function withFloor(step: StepFigures, floors: readonly FloorFigures[]): S
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '-');
 const mib = (bytes: number): string => fmt(bytes / 2 ** 20, 0);
 
+/** Bound within a tenth of the creation rate: the scheduler kept up, and creation, not scheduling, was the limit. */
+export function creationPaced(p: Pick<PhaseRecord, 'podsPerSecond' | 'createdPerSecond'>): boolean {
+  return p.podsPerSecond >= 0.9 * p.createdPerSecond;
+}
+
 /** Prints one phase's figures as soon as it ends. */
 export function printPhase(log: (line: string) => void, p: PhaseRecord): void {
   log(
@@ -71,13 +79,19 @@ export function printPhase(log: (line: string) => void, p: PhaseRecord): void {
       `${p.unfit ? `, ${p.unfitBound}/${p.unfit} unfit pods bound` : ''}; ${fmt(p.podsPerSecond, 1)} pods/s (${fmt(p.ratioToKubeScheduler, 2)}× kube-scheduler; created at ${fmt(p.createdPerSecond, 1)}/s); ` +
       `create→bind p50 ${fmt(p.latencyP50Ms)} ms, p99 ${fmt(p.latencyP99Ms)} ms`,
   );
+  if (creationPaced(p)) log(`creation set the pace: pods were bound about as fast as they were created (${fmt(p.createdPerSecond, 1)}/s), so pods/s is a lower bound of what the scheduler can do`);
   if (p.seenByListOnly > 0 || p.watchRestarts > 0) log(`measurement: ${p.seenByListOnly} pods seen bound by the 5 s list, not the watch; the watch was started again ${p.watchRestarts} time(s)`);
   printTable(
     log,
-    ['process', 'CPU s', 'cores', 'peak RSS MiB'],
-    p.cost.processes.map((c) => [c.name, fmt(c.cpuSeconds, 1), fmt(c.cores, 2), mib(c.peakRssBytes)]),
+    ['process', 'CPU s', 'CPU ms per pod bound', 'cores', 'peak RSS MiB'],
+    p.cost.processes.map((c) => [c.name, fmt(c.cpuSeconds, 1), fmt((1000 * c.cpuSeconds) / p.bound, 1), fmt(c.cores, 2), mib(c.peakRssBytes)]),
   );
   log(`machine busy ${fmt(100 * p.cost.machineBusyShare)}% (every process on it, other users too)`);
+  printTable(
+    log,
+    ['apiserver requests (every client)', 'count', 'per pod'],
+    p.apiRequests.map((r) => [r.request, fmt(r.count), fmt(r.perPod, 2)]),
+  );
   if (p.steps.length > 0) {
     printTable(
       log,
@@ -103,13 +117,14 @@ export function printSummary(log: (line: string) => void, report: SchedulingRepo
       `${p.bound}/${p.measured}${p.timedOut ? ' TIMED OUT' : ''}`,
       fmt(p.podsPerSecond, 1),
       fmt(p.ratioToKubeScheduler, 2),
-      fmt(p.createdPerSecond, 1),
+      fmt(p.createdPerSecond, 1) + (creationPaced(p) ? ' †' : ''),
       fmt(p.latencyP50Ms),
       fmt(p.latencyP99Ms),
       fmt(p.cost.processes.reduce((a, c) => a + c.cpuSeconds, 0), 1),
     ]),
   );
   if (report.phases.some((p) => p.note)) log('* plain pods: kube-scheduler has no gangs');
+  if (report.phases.some(creationPaced)) log('† creation set the pace (bound/s ≥ 0.9 × created/s): that pods/s is a lower bound');
 }
 
 /** Writes the JSON report (and its directory). */

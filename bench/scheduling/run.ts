@@ -9,6 +9,7 @@ import { SchedulingV1Api } from '@kubernetes/client-node';
 import type { ControlPlane } from '@schedmesh/testkit';
 import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, requireBinary, startControlPlane, startNats, startRedis } from '@schedmesh/testkit';
 
+import { apiRequestsBetween, readApiRequests } from './api-requests.js';
 import { measureFloors } from './floor.js';
 import { kubeSchedulerSteps, readKubeSchedulerTimes } from './ks-metrics.js';
 import { MODE_LABELS, ModeRunner, requireBuiltServices } from './modes.js';
@@ -88,9 +89,11 @@ async function runWorkload(s: PhaseSetting, mode: RunningMode, workload: Workloa
   progress(`${workload} / ${MODE_LABELS[mode.name]}: ${pods.prebound.length} pods bound first, ${pods.unfit.length} that fit nowhere, ${pods.measured.length} measured`);
   s.receiver.spans.length = 0;
   const ksBefore = mode.kubeSchedulerUrl ? await readKubeSchedulerTimes(mode.kubeSchedulerUrl) : undefined;
+  const apiBefore = await readApiRequests(cp);
   const cost = meter([...s.base, ...mode.processes]);
   const timing = await runPhase(cp, phase, pods, opts.phaseLimitMs);
   const spent = cost();
+  const apiRequests = apiRequestsBetween(apiBefore, await readApiRequests(cp), timing.measured);
   if (mode.schedulerName === 'schedmesh' || mode.name === 'ks-extender') await awaitSpans(s.receiver, timing.bound);
   const ksSteps = mode.kubeSchedulerUrl && ksBefore ? kubeSchedulerSteps(ksBefore, await readKubeSchedulerTimes(mode.kubeSchedulerUrl)) : [];
   const steps = [...ksSteps, ...stepBreakdown(s.receiver.spans)].map((step) => withFloor(step, s.floors));
@@ -115,6 +118,7 @@ async function runWorkload(s: PhaseSetting, mode: RunningMode, workload: Workloa
     latencyP50Ms: percentile(timing.latenciesMs, 50),
     latencyP99Ms: percentile(timing.latenciesMs, 99),
     cost: spent,
+    apiRequests,
     steps,
   };
 }
@@ -168,7 +172,7 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions, teardown:
     ...childrenNamed('redis-server'),
     ...childrenNamed('nats-server'),
   ];
-  const runner = new ModeRunner({ cp, natsUrl: nats.url, redisUrl: redis.url, otlpEndpoint: receiver.url, dir: join(cp.dir, 'mesh') });
+  const runner = new ModeRunner({ cp, natsUrl: nats.url, redisUrl: redis.url, otlpEndpoint: receiver.url, dir: join(cp.dir, 'mesh'), cpuProfDir: opts.cpuProfDir });
   teardown.add('mesh', () => runner.close());
   const phases: PhaseRecord[] = [];
   const report = (): SchedulingReport => ({

@@ -111,6 +111,8 @@ test(
       if (p.mode.startsWith('ks')) expect(names).toContain('kube-scheduler');
       if (p.mode !== 'ks') expect(names).toEqual(expect.arrayContaining(['informer', 'snapshot', 'filterscore', 'reservation', 'admission', 'scheduler', 'extender']));
       expect(names.includes('scheduler-2')).toBe(p.mode === 'schedmesh-2');
+      // Every mode binds through the Binding subresource: the apiserver's counters see each measured pod's.
+      expect(p.apiRequests.find((r) => r.request === 'POST pods/binding')?.count).toBeGreaterThanOrEqual(p.bound);
       // The mesh's modes break the attempt into steps from the services' spans.
       if (p.mode !== 'ks') expect(p.steps.find((s) => s.name === 'schedule_one')?.count).toBeGreaterThanOrEqual(p.bound);
     }

@@ -41,6 +41,8 @@ export interface MeshProcessOptions {
   readonly dir: string;
   /** Extra environment of every process (e.g. OTEL_BSP_SCHEDULE_DELAY). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Node options of every process, before its main (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
+  readonly nodeArgs?: readonly string[];
   /** How long the services may take to become ready, in ms (default 120 s). */
   readonly readyTimeoutMs?: number;
   /** Scheduler replicas (default 1): "scheduler", then "scheduler-2", … */
@@ -113,7 +115,7 @@ export async function startMeshProcesses(options: MeshProcessOptions): Promise<M
       spawnManaged({
         name,
         command: process.execPath,
-        args: [join(root, 'services', serviceOf(name), 'dist', 'main.js')],
+        args: [...(options.nodeArgs ?? []), join(root, 'services', serviceOf(name), 'dist', 'main.js')],
         // One log per start: a restarted process does not overwrite the log of the one killed.
         logPath: join(dir, n === 1 ? `${name}.log` : `${name}.${n}.log`),
         env: { ...serviceEnv(), ...options.env, SCHEDMESH_CONFIG: join(dir, `${name}.yaml`) },

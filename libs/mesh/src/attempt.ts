@@ -21,10 +21,11 @@
  * and the Permit timeout; a label naming no object, on a pod without the
  * fallback annotations, ends the attempt at PreFilter, as coscheduling's.
  *
- * Between Permit and Bind the lease is renewed (before PreBind and right
- * before Bind, checking its fencing version, and in the background while
- * they run): a lease that lapsed and went to another pod ends the attempt
- * unschedulable instead of binding it.
+ * Between Permit and Bind the lease is checked (before PreBind and right
+ * before Bind: renewed, checking its fencing version, unless it was granted
+ * or renewed within the last third of its TTL — see lease-keeper.ts) and
+ * renewed in the background while they run: a lease that lapsed and went to
+ * another pod ends the attempt unschedulable instead of binding it.
  *
  * Any failure after Reserve runs Unreserve. Every step is a child span of one
  * root span, and its outcome is a StepResult. Rejections are values; an
@@ -52,6 +53,7 @@ import type { MeshClients } from './clients.js';
 import { KubeApiError } from './kube/api.js';
 import type { BindOutcome, PodWriter } from './kube/pods.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import type { LeaseCheck } from './lease-keeper.js';
 
 /** Looks up a node object by name (the caller's replica of the cluster, or the extender request's nodes). */
 export type NodeLookup = (name: string) => Node | undefined;
@@ -279,6 +281,8 @@ class Run {
   private heldElsewhere = false;
   /** The Binding was sent and failed without an answer (a timeout, a cancel, a dropped connection): it may have landed. */
   private bindUnanswered = false;
+  /** How PreBind and Bind check the lease (lease-keeper.ts): a fresh one is not renewed, but in bindTo. */
+  private leaseCheck: LeaseCheck = 'renewUnlessFresh';
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -478,6 +482,9 @@ class Run {
   /** {@link SchedulingAttempt.bindTo}: Reserve (and the rest) on the one node given. */
   async executeBindTo(node: string): Promise<AttemptResult> {
     this.ranked = [{ nodeName: node, total: 0, plugins: [] }];
+    // kube-scheduler retries a bind whose answer is late while the first call still runs; the retry's
+    // Reserve moves the pod's lease, so each check must ask the ledger, however fresh the lease.
+    this.leaseCheck = 'renew';
     if (!this.deps.clients.reservation) return this.bindOnly(node);
     return this.reserveAndBind(1);
   }
@@ -526,7 +533,9 @@ class Run {
     for (const candidate of this.ranked.slice(0, tries)) {
       const node = candidate.nodeName;
       let bound = false;
+      let grantSentAt = 0;
       const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => {
+        grantSentAt = performance.now();
         const out = await reserve(reservation, pod, node, this.deps.reservation, Math.max(this.generation, this.req.minGeneration), signal);
         bound = out.bound === true;
         this.heldElsewhere = out.heldElsewhere === true;
@@ -541,7 +550,7 @@ class Run {
       const lease = r.value;
       let result: AttemptResult;
       try {
-        result = await this.afterReserve(node, lease.fencingVersion);
+        result = await this.afterReserve(node, lease.fencingVersion, grantSentAt);
       } catch (err) {
         result = this.end('error', this.failure(err), '', lease.fencingVersion);
       }
@@ -555,7 +564,7 @@ class Run {
     return this.end('unschedulable', status);
   }
 
-  private async afterReserve(node: string, fencingVersion: number): Promise<AttemptResult> {
+  private async afterReserve(node: string, fencingVersion: number, grantSentAt: number): Promise<AttemptResult> {
     const reservation = this.deps.clients.reservation!;
     const { pod, signal } = this.req;
 
@@ -565,7 +574,7 @@ class Run {
     }
     if (this.req.mode !== 'bind') return this.end('scheduled', Status.SUCCESS, node, fencingVersion);
 
-    const keeper = new LeaseKeeper(reservation, { podUid: pod.uid, nodeName: node, fencingVersion, ttlMs: this.deps.reservation.ttlMs }, this.deps.logger, signal);
+    const keeper = new LeaseKeeper(reservation, { podUid: pod.uid, nodeName: node, fencingVersion, ttlMs: this.deps.reservation.ttlMs, grantSentAt }, this.deps.logger, signal);
     let bound: AttemptResult | undefined;
     try {
       bound = await this.preBindAndBind(node, fencingVersion, keeper);
@@ -587,9 +596,10 @@ class Run {
 
   /**
    * PreBind and Bind; undefined when bound, else the attempt's end. With a
-   * lease (`keeper`), it is renewed before PreBind and right before Bind,
-   * each time checking its fencing version, and kept alive in between: a pod
-   * whose lease lapsed (and may be someone else's room now) is not bound.
+   * lease (`keeper`), it is checked before PreBind and right before Bind
+   * (renewed with its fencing version unless fresh: lease-keeper.ts) and kept
+   * alive in between: a pod whose lease lapsed (and may be someone else's
+   * room now) is not bound.
    */
   private async preBindAndBind(node: string, fencingVersion: number, keeper?: LeaseKeeper): Promise<AttemptResult | undefined> {
     const { pod, signal } = this.req;
@@ -597,9 +607,10 @@ class Run {
     if (!writer) return this.end('error', Status.error('no Kubernetes writer configured for mode bind').withPlugin('DefaultBinder'), '', fencingVersion);
     const renewed = async (): Promise<AttemptResult | undefined> => {
       if (!keeper) return undefined;
+      keeper.start();
+      if (this.leaseCheck === 'renewUnlessFresh' && keeper.isFresh()) return undefined;
       const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => ({ status: await keeper.renew() }), 'Renew');
       if (!r.status.isSuccess()) return this.end(r.status.isError() ? 'error' : 'unschedulable', r.status, '', fencingVersion);
-      keeper.start();
       return undefined;
     };
     const gateway = this.deps.gateway;

@@ -4,10 +4,20 @@
  * the lease's TTL; a lease that lapsed there could be granted to another pod
  * while this one still binds — two pods on room for one (review M8).
  *
- * The attempt renews the lease at the steps that matter (before PreBind and
- * right before Bind: each renewal checks the fencing version, so a lease that
+ * The attempt checks the lease at the steps that matter (before PreBind and
+ * right before Bind: a renewal checks the fencing version, so a lease that
  * lapsed and went to another attempt refuses the bind) and, between them,
- * this keeper renews it in the background every third of its TTL.
+ * this keeper renews it in the background whenever it turns a third of its
+ * TTL old (counted from its latest grant or renewal, not from when the keeper
+ * started), so every renewal has two thirds of the TTL to get through.
+ *
+ * A check skips the renewal while the lease is fresh: granted or renewed by
+ * this keeper less than a third of its TTL ago (by this process's monotonic
+ * clock, from when that request was sent — the ledger started the TTL no
+ * earlier, so the lease lives at least two thirds of its TTL longer). That
+ * is as much life as the background renewals guarantee anyway, and those go
+ * on through the step. Only for a lease no one else can take before it
+ * lapses: the caller says when that holds ({@link LeaseCheck}).
  */
 import type { Status } from '@schedmesh/framework';
 import type { Logger } from '@schedmesh/runtime';
@@ -21,7 +31,20 @@ export interface HeldLease {
   readonly fencingVersion: number;
   /** The TTL the lease was granted with, in ms (a renewal grants it again). */
   readonly ttlMs: number;
+  /** performance.now() when the Reserve that granted it was sent. */
+  readonly grantSentAt: number;
 }
+
+/**
+ * How a step checks its lease:
+ * - 'renew': always renew (the lease may be taken from the attempt before it
+ *   lapses: the extender's bind, which kube-scheduler retries while the first
+ *   call still runs, Reserves the pod again and so moves its lease);
+ * - 'renewUnlessFresh': renew only past a third of the TTL (the scheduler's
+ *   own attempts: one attempt per pod at a time, other replicas refused the
+ *   pod's lease, so only its expiry can end it).
+ */
+export type LeaseCheck = 'renew' | 'renewUnlessFresh';
 
 /** The shortest background renewal period, in ms. */
 const MIN_PERIOD_MS = 100;
@@ -29,44 +52,68 @@ const MIN_PERIOD_MS = 100;
 /** See the module comment. */
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
-  private renewing: Promise<unknown> | undefined;
+  private running = false;
+  /** When the latest grant or renewal known good was sent; -Infinity once a renewal found the lease lost. */
+  private freshSince: number;
 
   constructor(
     private readonly client: ReservationClient,
     private readonly lease: HeldLease,
     private readonly logger: Logger,
     private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    this.freshSince = lease.grantSentAt;
+  }
 
   /** Renews now and checks the version: Success, or Unschedulable when the lease is lost. I/O failures throw. */
-  renew(): Promise<Status> {
+  async renew(): Promise<Status> {
     const { podUid, nodeName, fencingVersion } = this.lease;
-    return renew(this.client, podUid, nodeName, fencingVersion, this.signal);
+    const sentAt = performance.now();
+    const status = await renew(this.client, podUid, nodeName, fencingVersion, this.signal);
+    if (!status.isSuccess()) this.freshSince = Number.NEGATIVE_INFINITY;
+    else if (sentAt > this.freshSince) this.freshSince = sentAt;
+    return status;
+  }
+
+  /** Granted or renewed less than a third of the TTL ago. */
+  isFresh(now: number = performance.now()): boolean {
+    return now - this.freshSince < this.period();
   }
 
   /** Starts the background renewals (idempotent). */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), Math.max(MIN_PERIOD_MS, Math.floor(this.lease.ttlMs / 3)));
-    this.timer.unref();
+    if (this.running) return;
+    this.running = true;
+    this.scheduleNext();
   }
 
   /** Stops them; a renewal in flight is left to finish on its own. */
   stop(): void {
-    clearInterval(this.timer);
+    this.running = false;
+    clearTimeout(this.timer);
     this.timer = undefined;
   }
 
+  private period(): number {
+    return Math.max(MIN_PERIOD_MS, Math.floor(this.lease.ttlMs / 3));
+  }
+
+  // One renewal at a time, the next due when the lease turns a third of its TTL old (a failed one is
+  // tried again MIN_PERIOD_MS later); none after the lease is found lost: the check before Bind says so.
+  private scheduleNext(): void {
+    if (!this.running || this.signal.aborted || this.freshSince === Number.NEGATIVE_INFINITY) return;
+    const dueInMs = this.freshSince + this.period() - performance.now();
+    this.timer = setTimeout(() => this.tick(), Math.max(MIN_PERIOD_MS, dueInMs));
+    this.timer.unref();
+  }
+
   private tick(): void {
-    // One at a time: a slow renewal is not piled on.
-    if (this.renewing || this.signal.aborted) return;
-    this.renewing = this.renew()
+    if (!this.running || this.signal.aborted) return;
+    void this.renew()
       .then((status) => {
         if (!status.isSuccess()) this.logger.warn({ pod: this.lease.podUid, node: this.lease.nodeName, reason: status.message() }, 'lease lost while the pod is in PreBind or Bind');
       })
       .catch((err: unknown) => this.logger.debug({ pod: this.lease.podUid, err: (err as Error).message }, 'a background lease renewal failed; the next one retries'))
-      .finally(() => {
-        this.renewing = undefined;
-      });
+      .finally(() => this.scheduleNext());
   }
 }

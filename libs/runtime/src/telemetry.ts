@@ -3,7 +3,7 @@ import type { Attributes, Context, Link, Span, SpanKind, TextMapGetter, TextMapS
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -16,8 +16,11 @@ export interface TelemetryOptions {
   serviceVersion?: string;
   /**
    * OTLP/HTTP traces endpoint ("http://jaeger:4318/v1/traces"). Without it
-   * (and without `exporter`) spans are still created and propagated, so trace
-   * ids reach logs and other services, but nothing is exported.
+   * (and without `exporter`) nothing is exported, so a trace this process
+   * starts is not recorded: its spans are non-recording (no attributes, no
+   * timing kept), yet their ids still reach logs and, unsampled, other
+   * services. A span whose caller sampled its trace is recorded, so the
+   * services after it still join that trace.
    */
   otlpEndpoint?: string;
   /** An exporter to use instead of OTLP (tests: InMemorySpanExporter). */
@@ -52,6 +55,7 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
       ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
     }),
     spanProcessors: processors,
+    ...(exporter ? {} : { sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }) }),
   });
   provider.register({
     propagator: new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),

@@ -38,6 +38,8 @@ export interface GatewayPatch {
 /** The gateway as Filter, Score and PreBind steps. */
 export class GatewayPlugins {
   private points: { at: number; set: Set<ExtensionPoint> } | undefined;
+  /** The ListPlugins call in flight: the attempts that find the list stale meanwhile share it. */
+  private listing: Promise<Set<ExtensionPoint>> | undefined;
   private readonly ttl: number;
   private readonly now: () => number;
 
@@ -49,13 +51,24 @@ export class GatewayPlugins {
     this.now = options.now ?? Date.now;
   }
 
-  /** Whether any REST plugin serves the point. */
+  /**
+   * Whether any REST plugin serves the point. One ListPlugins call refreshes
+   * the list for every attempt that finds it stale while the call runs (each
+   * still stops waiting when its own signal aborts); a failed call fails
+   * them all, and the next attempt tries again.
+   */
   async serves(point: ExtensionPoint, signal: AbortSignal): Promise<boolean> {
-    if (!this.points || this.now() - this.points.at > this.ttl) {
-      const res = await this.client.listPlugins({}, { signal });
-      this.points = { at: this.now(), set: new Set(res.plugins.flatMap((p) => p.points)) };
-    }
-    return this.points.set.has(point);
+    if (this.points && this.now() - this.points.at <= this.ttl) return this.points.set.has(point);
+    this.listing ??= this.list().finally(() => (this.listing = undefined));
+    return (await abortable(this.listing, signal)).has(point);
+  }
+
+  private async list(): Promise<Set<ExtensionPoint>> {
+    // Shared by many attempts, so bound by the client's default deadline, not by one attempt's signal.
+    const res = await this.client.listPlugins({});
+    const set = new Set(res.plugins.flatMap((p) => p.points));
+    this.points = { at: this.now(), set };
+    return set;
   }
 
   /** REST PreFilter plugins: pod-level checks before any node is looked at. */
@@ -90,4 +103,15 @@ export class GatewayPlugins {
     const patch = { labels: res.patch?.labels ?? {}, annotations: res.patch?.annotations ?? {} };
     return { status: status.isSkip() ? Status.SUCCESS : status, patch };
   }
+}
+
+/** `promise`, or the signal's reason once it aborts first. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  const aborted = (): Error => (signal.reason instanceof Error ? signal.reason : new Error(`aborted: ${String(signal.reason)}`));
+  if (signal.aborted) return Promise.reject(aborted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
