@@ -22,10 +22,10 @@ export function heapUsedMiB(metricsText: string): number {
   return m ? Number(m[1]) / MiB : Number.NaN;
 }
 
-/** The heap of the service serving /metrics at `httpAddress` ("host:port"); NaN when it does not answer in 5 s. */
+/** The heap of the service serving /metrics at `httpAddress` ("host:port"); NaN when it does not answer in 15 s (a busy process on a loaded machine may not). */
 export async function scrapeHeapMiB(httpAddress: string): Promise<number> {
   try {
-    const res = await fetch(`http://${httpAddress}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    const res = await fetch(`http://${httpAddress}/metrics`, { signal: AbortSignal.timeout(15_000) });
     return res.ok ? heapUsedMiB(await res.text()) : (await res.body?.cancel(), Number.NaN);
   } catch {
     return Number.NaN;

@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { createFakeNodes, fakeNodeSpecs, kubectl, requireBinary, startControlPlane, startKubeScheduler, startNats, startRedis } from '@schedmesh/testkit';
+import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, requireBinary, startControlPlane, startKubeScheduler, startNats, startRedis } from '@schedmesh/testkit';
 
 import { extenderEntry } from '../../test/e2e/extender-entry.js';
 import { startMeshProcesses } from '../../test/e2e/mesh-processes.js';
 import { requireBuiltServices } from '../scheduling/modes.js';
 import { createPods } from '../scheduling/phase.js';
 import type { Teardown } from '../scheduling/teardown.js';
-import { benchPod } from '../scheduling/workloads.js';
+import { benchPod, NAMESPACE, PHASE_LABEL } from '../scheduling/workloads.js';
 import { churn } from './churn.js';
 import type { ChurnFigures } from './churn.js';
 import { rssMiBOf, scrapeHeapMiB } from './memory.js';
@@ -44,6 +44,21 @@ async function sampleAll(procs: readonly Sampled[], atSeconds: number, measured:
   };
 }
 
+/**
+ * Creates what is missing until nothing is: a loaded apiserver drops a
+ * connection now and then ("socket hang up"), and one failed create among
+ * thousands must not end the run. `existing` lists what is there.
+ */
+async function createMissing(what: string, existing: () => Promise<Set<string>>, create: (have: Set<string>) => Promise<unknown>): Promise<void> {
+  await pollUntil(
+    async () => {
+      await create(await existing());
+      return true;
+    },
+    { what: `${what} created`, timeoutMs: 3_600_000, intervalMs: 2_000 },
+  );
+}
+
 /** Runs the soak; everything it starts is added to `teardown` (the caller runs it). `save` receives the report after every sample. */
 export async function runSoak(opts: SoakOptions, teardown: Teardown, progress: Log, save: (report: SoakReport) => void): Promise<SoakReport> {
   for (const bin of ['etcd', 'kube-apiserver', 'kubectl', ...(opts.extenderEvery > 0 ? (['kube-scheduler'] as const) : [])] as const) requireBinary(bin);
@@ -59,11 +74,21 @@ export async function runSoak(opts: SoakOptions, teardown: Teardown, progress: L
   await kubectl(cp, ['apply', '-f', ADMISSION_POLICY_CRD]);
   await kubectl(cp, ['wait', '--for', 'condition=established', '--timeout=60s', 'crd/admissionpolicies.schedmesh.io']);
   let t0 = performance.now();
-  const nodes = (await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(opts.nodes, { zones: 3, racksPerZone: 4 }), { concurrency: 32 })).map((n) => n.metadata!.name!);
+  const specs = fakeNodeSpecs(opts.nodes, { zones: 3, racksPerZone: 4 });
+  await createMissing(
+    'fake nodes',
+    async () => new Set((await cp.core.listNode()).items.map((n) => n.metadata!.name!)),
+    (have) => createFakeNodes(cp.kubeConfig, specs.filter((s) => !have.has(s.name)), { concurrency: 32 }),
+  );
+  const nodes = specs.map((s) => s.name);
   setup.nodesSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
   const kept = Array.from({ length: opts.initialPods }, (_, i) => benchPod(`initial-${i}`, { phase: 'initial', schedulerName: 'default-scheduler' }, { spec: { nodeName: nodes[i % nodes.length]! } }));
-  await createPods(cp, kept);
+  await createMissing(
+    'kept pods',
+    async () => new Set((await cp.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `${PHASE_LABEL}=initial` })).items.map((p) => p.metadata!.name!)),
+    (have) => createPods(cp, kept.filter((p) => !have.has(p.metadata!.name!))),
+  );
   setup.initialPodsSeconds = (performance.now() - t0) / 1000;
   progress(`control plane, ${opts.nodes} nodes and ${opts.initialPods} kept pods ready`);
 
@@ -107,7 +132,8 @@ export async function runSoak(opts: SoakOptions, teardown: Teardown, progress: L
   let churning = true;
   // The sampler's cadence is its only timer: each sample at its slot, whatever the churn is doing.
   const sampler = (async () => {
-    for (let slot = 0; churning || slot * opts.intervalMs <= endMs; slot++) {
+    // A sample that took longer than the interval skips the slots it overran, rather than bunching samples after it.
+    for (let slot = 0; churning || slot * opts.intervalMs <= endMs; slot = Math.max(slot + 1, Math.ceil(elapsedMs() / opts.intervalMs))) {
       await delay(Math.max(0, slot * opts.intervalMs - elapsedMs()));
       const at = elapsedMs();
       samples.push(await sampleAll(procs, at / 1000, at >= opts.warmUpMs));

@@ -53,11 +53,12 @@ test(
     expect(report.samples.length).toBeGreaterThan(measured.length);
     expect(measured.length).toBeGreaterThanOrEqual(2);
     expect(report.processes.map((p) => p.name)).toEqual([...MESH_SERVICES]);
-    for (const s of report.samples) {
-      for (const name of MESH_SERVICES) {
-        expect({ name, rss: s.rssMiB[name]! > 10, heap: s.heapMiB[name]! > 1 }).toEqual({ name, rss: true, heap: true });
-        expect(s.heapMiB[name]!).toBeLessThan(s.rssMiB[name]!);
-      }
+    for (const name of MESH_SERVICES) {
+      // RSS from /proc in every sample; the heap from the service's /metrics, which a busy process on a loaded machine may not answer in time (null).
+      expect({ name, rss: report.samples.every((s) => s.rssMiB[name]! > 10) }).toEqual({ name, rss: true });
+      const heaps = measured.filter((s) => typeof s.heapMiB[name] === 'number');
+      expect({ name, heapReadings: heaps.length >= 2 }).toEqual({ name, heapReadings: true });
+      for (const s of heaps) expect(s.heapMiB[name]!).toBeLessThan(s.rssMiB[name]!);
     }
     for (const p of report.processes) {
       expect(Number.isFinite(p.rss.slopeMiBPerMin) && Number.isFinite(p.heap.slopeMiBPerMin)).toBe(true);
@@ -83,4 +84,5 @@ test('a bad flag names the flag and starts nothing', async () => {
   expect(sparse.code).toBe(2);
   expect(sparse.stderr).toMatch(/--interval \(10 s\) leaves fewer than 2 samples in --minutes/);
   expect(markedProcesses(MARK, sparse.mark)).toEqual([]);
-}, 120_000);
+  // Two starts of tsx; at a load of 45 on 2 cores one took over a minute.
+}, 600_000);
