@@ -54,9 +54,10 @@ export function renderSoakChart(report: SoakReport, caption: string): string {
       if (pts.length > 1) out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5"${dash} points="${pts.join(' ')}"><title>${esc(`${p.name} ${of === 'rssMiB' ? 'RSS' : 'heap'}`)}</title></polyline>`);
     }
     const slope = Number.isFinite(p.rss.slopeMiBPerMin) ? p.rss.slopeMiBPerMin.toFixed(2) : '-';
+    const floor = Number.isFinite(p.heapFloor.slopeMiBPerMin) ? p.heapFloor.slopeMiBPerMin.toFixed(2) : '-';
     out.push(
       `<line x1="${LEFT}" x2="${LEFT + 14}" y1="${legendY + i * 16 - 4}" y2="${legendY + i * 16 - 4}" stroke="${color}" stroke-width="2"/>`,
-      `<text x="${LEFT + 20}" y="${legendY + i * 16}">${esc(`${p.name}: RSS ${p.rss.lastMiB.toFixed(0)} MiB, ${slope} MiB/min (${p.rssVerdict}); heap ${p.heapVerdict}`)}</text>`,
+      `<text x="${LEFT + 20}" y="${legendY + i * 16}">${esc(`${p.name}: RSS mean ${p.rss.meanMiB.toFixed(0)} MiB, ${slope} MiB/min (${p.rssVerdict}); heap floor ${floor} MiB/min (${p.heapFloorVerdict})`)}</text>`,
     );
   });
   out.push(`<text x="${LEFT}" y="${legendY + processes.length * 16 + 10}" fill="#555">Solid: RSS (VmRSS). Dashed: V8 heap used. Shaded: warm-up, left out of the fitted slopes.</text>`, '</svg>');

@@ -147,7 +147,5 @@ export async function runSoak(opts: SoakOptions, teardown: Teardown, progress: L
     churning = false;
   }
   await sampler;
-  const final = report();
-  for (const p of final.processes) progress(`${p.name}: RSS ${p.rss.lastMiB.toFixed(1)} MiB, ${p.rss.slopeMiBPerMin.toFixed(2)} MiB/min (${p.rssVerdict}); heap ${p.heap.lastMiB.toFixed(1)} MiB, ${p.heap.slopeMiBPerMin.toFixed(2)} MiB/min (${p.heapVerdict})`);
-  return final;
+  return report();
 }

@@ -63,6 +63,7 @@ test(
     for (const p of report.processes) {
       expect(Number.isFinite(p.rss.slopeMiBPerMin) && Number.isFinite(p.heap.slopeMiBPerMin)).toBe(true);
       expect(['flat', 'climbing', 'falling']).toContain(p.rssVerdict);
+      expect(p.heapFloor.maxMiB).toBeLessThanOrEqual(p.heap.maxMiB);
       expect(p.rss.maxMiB).toBeGreaterThanOrEqual(p.rss.lastMiB);
     }
     expect(run.stdout).toContain(`wrote ${out}`);
