@@ -127,8 +127,8 @@ export function printSummary(log: (line: string) => void, report: SchedulingRepo
   if (report.phases.some(creationPaced)) log('† creation set the pace (bound/s ≥ 0.9 × created/s): that pods/s is a lower bound');
 }
 
-/** Writes the JSON report (and its directory). */
-export function writeReport(path: string, report: SchedulingReport): void {
+/** Writes a JSON report (and its directory); NaN and infinities as null. The soak (bench/soak) writes its report with it too. */
+export function writeReport(path: string, report: object): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(report, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
 }

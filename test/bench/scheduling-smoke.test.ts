@@ -9,7 +9,7 @@
 // test finds any it left.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 
 import type { SchedulingReport } from '../../bench/scheduling/report';
+import { markedProcesses as marked } from './marked-processes';
 
 const ROOT = join(__dirname, '..', '..');
 const MARK = 'SCHEDULING_BENCH_TEST_MARK';
@@ -31,19 +32,7 @@ interface BenchExit {
 }
 
 /** Pids of processes whose environment carries the marker `value`. */
-function markedProcesses(value: string): number[] {
-  const needle = Buffer.from(`${MARK}=${value}\0`);
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`).includes(needle)) found.push(Number(entry));
-    } catch {
-      // gone, or another user's
-    }
-  }
-  return found;
-}
+const markedProcesses = (value: string): number[] => marked(MARK, value);
 
 /** Benchmarks still running: a test that timed out must not leave one behind. */
 const running = new Set<ChildProcess>();

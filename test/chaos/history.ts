@@ -66,6 +66,28 @@ const sum = (a: Resources | undefined, b: Resources | undefined): Resources => (
   scalar: {},
 });
 
+/**
+ * How many GetLedger calls a sample has in flight. One at a time, a sample of
+ * 188 nodes took 21 s at the median (130 s at worst) on the loaded machine, so
+ * the samples were 7× sparser than SAMPLE_MS asked and each spanned seconds of
+ * changes; a recovery also waited for such a sample.
+ */
+const LEDGER_READS_IN_FLIGHT = 16;
+
+/** Every node's ledger, `LEDGER_READS_IN_FLIGHT` calls at a time; rejects with the first failure. */
+async function readAll(names: readonly string[], ledger: LedgerReader): Promise<GetLedgerResponse[]> {
+  const out = new Array<GetLedgerResponse>(names.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < names.length) {
+      const i = next++;
+      out[i] = await ledger(names[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LEDGER_READS_IN_FLIGHT, names.length) }, worker));
+  return out;
+}
+
 const reason = (err: unknown): string => `unavailable: ${(err as Error).message.split('\n')[0]}`;
 
 /** The record of one run. */
@@ -99,9 +121,10 @@ export class History {
     let leasedMilliCpu: number | string = 0;
     const ledgerOver: string[] = [];
     try {
-      for (const node of this.nodes) {
-        const name = node.metadata!.name!;
-        const l = await ledger(name);
+      const names = this.nodes.map((node) => node.metadata!.name!);
+      const ledgers = await readAll(names, ledger);
+      for (const [i, name] of names.entries()) {
+        const l = ledgers[i]!;
         leasedMilliCpu += l.leased?.milliCpu ?? 0;
         const used = sum(l.bound, l.leased);
         if (exceeds(used, l.allocatable)) ledgerOver.push(`${name}: bound+leased ${used.milliCpu}m cpu, ${used.pods} pods over ${l.allocatable!.milliCpu}m, ${l.allocatable!.pods} pods`);

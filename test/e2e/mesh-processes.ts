@@ -22,6 +22,8 @@ export interface MeshProcesses {
   /** The running process of each name (a restart replaces it). */
   readonly processes: ReadonlyMap<MeshProcessName, ManagedProcess>;
   readonly address: (service: MeshService) => string;
+  /** "127.0.0.1:PORT" of a process's HTTP endpoints (/readyz, /metrics). */
+  readonly httpAddress: (name: MeshProcessName) => string;
   /** The extender's urlPrefix ("http://127.0.0.1:PORT/schedmesh"). */
   readonly extenderUrl: string;
   /** SIGTERM to every service (the scheduler first), each given `graceMs` to exit; their exits, by service. */
@@ -169,5 +171,5 @@ export async function startMeshProcesses(options: MeshProcessOptions): Promise<M
     await stop(2_000);
     throw err;
   }
-  return { processes, address: (s: MeshService) => address(s)!, extenderUrl: `http://127.0.0.1:${extenderPort}/schedmesh`, stop, kill, restart };
+  return { processes, address: (s: MeshService) => address(s)!, httpAddress: (name) => `127.0.0.1:${ports.get(name)!.http}`, extenderUrl: `http://127.0.0.1:${extenderPort}/schedmesh`, stop, kill, restart };
 }

@@ -1,0 +1,115 @@
+// The soak's record: every sample, and per process the trend of its resident
+// memory and heap over the measured window with a verdict, printed as a
+// table and written as JSON.
+import { printTable } from '../support.js';
+import type { ChurnFigures } from './churn.js';
+import { trendOf, verdictOf } from './memory.js';
+import type { Trend } from './memory.js';
+import type { SoakOptions } from './options.js';
+
+/** One look at every process. */
+export interface SoakSample {
+  /** Seconds since the churn started. */
+  readonly atSeconds: number;
+  /** False during the warm-up (not fitted). */
+  readonly measured: boolean;
+  /** By process name; NaN (null in the JSON) for one that could not be read. */
+  readonly rssMiB: Record<string, number>;
+  readonly heapMiB: Record<string, number>;
+}
+
+/** One process over the measured window. */
+export interface ProcessMemory {
+  readonly name: string;
+  readonly rss: Trend;
+  readonly heap: Trend;
+  /**
+   * The heap's floor: its lowest sample in each of a few equal spans of the
+   * window. The heap in use climbs between major collections by tens of MiB
+   * (a sawtooth 1.5–2 minutes long at 5,000 nodes), which a slope over every
+   * sample of a short window reads as growth; what survives the collections
+   * is the floor, and a leak raises it.
+   */
+  readonly heapFloor: Trend;
+  readonly rssVerdict: ReturnType<typeof verdictOf>;
+  readonly heapVerdict: ReturnType<typeof verdictOf>;
+  readonly heapFloorVerdict: ReturnType<typeof verdictOf>;
+}
+
+/** Spans of the measured window a heap floor is taken over: 2.5 minutes each (longer than the collection cycles seen, 1.5–2 minutes), and at least 3 spans. */
+const FLOOR_SPAN_SECONDS = 150;
+const MIN_FLOOR_SPANS = 3;
+
+/** The lowest point of `series` (minutes, MiB) in each span of `spanMinutes`. */
+function floorOf(series: readonly (readonly [number, number])[], spanMinutes: number): [number, number][] {
+  const lows = new Map<number, [number, number]>();
+  for (const [x, y] of series) {
+    if (!Number.isFinite(y)) continue;
+    const span = Math.floor(x / spanMinutes);
+    const low = lows.get(span);
+    if (!low || y < low[1]) lows.set(span, [x, y]);
+  }
+  return [...lows.values()].sort((a, b) => a[0] - b[0]);
+}
+
+export interface SoakReport {
+  readonly startedAt: string;
+  readonly command: string;
+  readonly machine: Record<string, string | number>;
+  readonly options: SoakOptions;
+  readonly setup: Record<string, number>;
+  readonly churn: ChurnFigures & { podsPerSecond: number };
+  /** Minutes the measured window's samples span. */
+  readonly measuredMinutes: number;
+  readonly processes: ProcessMemory[];
+  readonly samples: SoakSample[];
+}
+
+/** Each process's trend over the measured samples (x in minutes since the first of them). */
+export function summarize(names: readonly string[], samples: readonly SoakSample[]): { measuredMinutes: number; processes: ProcessMemory[] } {
+  const measured = samples.filter((s) => s.measured);
+  const t0 = measured[0]?.atSeconds ?? 0;
+  const measuredMinutes = ((measured.at(-1)?.atSeconds ?? t0) - t0) / 60;
+  const series = (name: string, of: 'rssMiB' | 'heapMiB'): [number, number][] => measured.map((s) => [(s.atSeconds - t0) / 60, s[of][name] ?? Number.NaN]);
+  // The last sample closes the last span rather than opening a span of its own.
+  const spanMinutes = Math.min(FLOOR_SPAN_SECONDS / 60, measuredMinutes / MIN_FLOOR_SPANS) * (1 + 1e-9);
+  const processes = names.map((name) => {
+    const rss = trendOf(series(name, 'rssMiB'));
+    const heapSeries = series(name, 'heapMiB');
+    const heap = trendOf(heapSeries);
+    const heapFloor = trendOf(floorOf(heapSeries, spanMinutes));
+    return {
+      name,
+      rss,
+      heap,
+      heapFloor,
+      rssVerdict: verdictOf(rss, measuredMinutes),
+      heapVerdict: verdictOf(heap, measuredMinutes),
+      heapFloorVerdict: verdictOf(heapFloor, measuredMinutes),
+    };
+  });
+  return { measuredMinutes, processes };
+}
+
+const f1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '-');
+const f2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '-');
+
+export function printSoak(log: (line: string) => void, r: SoakReport): void {
+  log(`\nsoak: ${r.options.nodes} nodes, ${r.options.initialPods} pods kept; ${r.churn.podsBound} pods churned in ${r.churn.rounds} rounds (${f1(r.churn.podsPerSecond)} pods/s); window ${f1(r.measuredMinutes)} min`);
+  printTable(
+    log,
+    ['process', 'RSS mean', 'RSS max', 'RSS MiB/min', 'RSS', 'heap mean', 'heap MiB/min', 'heap', 'heap floor MiB/min', 'heap floor'],
+    r.processes.map((p) => [
+      p.name,
+      f1(p.rss.meanMiB),
+      f1(p.rss.maxMiB),
+      f2(p.rss.slopeMiBPerMin),
+      p.rssVerdict,
+      f1(p.heap.meanMiB),
+      f2(p.heap.slopeMiBPerMin),
+      p.heapVerdict,
+      f2(p.heapFloor.slopeMiBPerMin),
+      p.heapFloorVerdict,
+    ]),
+  );
+}

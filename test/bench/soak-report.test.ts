@@ -1,0 +1,55 @@
+// The soak's verdicts on made-up series: a heap that climbs between
+// collections but returns to the same floor is no leak, one whose floor
+// rises is; RSS within a few MiB is flat.
+import { expect, test } from '@jest/globals';
+
+import { leastSquares } from '../../bench/soak/memory';
+import { summarize } from '../../bench/soak/report';
+import type { SoakSample } from '../../bench/soak/report';
+
+/** Samples every 10 s for 10 minutes after a 1-minute warm-up, with the heap and RSS `at` gives. */
+function samples(heapAt: (sec: number) => number, rssAt: (sec: number) => number): SoakSample[] {
+  return Array.from({ length: 67 }, (_, i) => {
+    const atSeconds = i * 10;
+    return { atSeconds, measured: atSeconds >= 60, rssMiB: { p: rssAt(atSeconds) }, heapMiB: { p: heapAt(atSeconds) } };
+  });
+}
+
+/** A heap collected every 2 minutes: from `floor` it climbs 20 MiB a minute until the next collection. */
+const sawtooth = (floor: (sec: number) => number) => (sec: number) => floor(sec) + ((sec % 120) / 60) * 20;
+
+test('least squares recovers a line', () => {
+  const { slope, intercept } = leastSquares([0, 1, 2, 3].map((x) => [x, 2 * x + 1] as const));
+  expect(slope).toBeCloseTo(2);
+  expect(intercept).toBeCloseTo(1);
+  expect(leastSquares([[1, 5]]).slope).toBeNaN();
+});
+
+test('a sawtooth heap over a flat floor is no leak, whatever the slope through every sample says', () => {
+  const { measuredMinutes, processes } = summarize(['p'], samples(sawtooth(() => 40), () => 150));
+  expect(measuredMinutes).toBe(10);
+  const [p] = processes;
+  expect(p!.heapFloor.slopeMiBPerMin).toBeCloseTo(0, 5);
+  expect(p!.heapFloorVerdict).toBe('flat');
+  expect(p!.heapFloor.maxMiB).toBe(40);
+  expect(p!.rssVerdict).toBe('flat');
+  expect(p!.rss.growthMiB).toBe(0);
+});
+
+test('a floor that rises 2 MiB a minute is a leak, in the heap and in RSS', () => {
+  const leak = (sec: number) => 40 + (2 * sec) / 60;
+  const { processes } = summarize(['p'], samples(sawtooth(leak), (sec) => 150 + (2 * sec) / 60));
+  const [p] = processes;
+  expect(p!.heapFloor.slopeMiBPerMin).toBeGreaterThan(1.5);
+  expect(p!.heapFloorVerdict).toBe('climbing');
+  expect(p!.rss.slopeMiBPerMin).toBeCloseTo(2, 5);
+  expect(p!.rssVerdict).toBe('climbing');
+});
+
+test('a missing reading is left out, not read as zero', () => {
+  const s = samples(() => 40, () => 150);
+  s[30]!.heapMiB.p = Number.NaN;
+  const [p] = summarize(['p'], s).processes;
+  expect(p!.heap.slopeMiBPerMin).toBeCloseTo(0, 5);
+  expect(p!.heapFloor.maxMiB).toBe(40);
+});
