@@ -8,6 +8,7 @@ import { Status } from 'nice-grpc';
 import { nodeEvent, podEvent, resources, startHarness, waitFor } from './testing/harness.js';
 import type { Harness, ReservationClient } from './testing/harness.js';
 import { REASON_LEASE_LOST, REASON_NOT_MEMBER } from './gang.js';
+import { KeyLayout } from './keys.js';
 
 const ALLOW = PermitDecision.PERMIT_DECISION_ALLOW;
 const REJECT = PermitDecision.PERMIT_DECISION_REJECT;
@@ -175,6 +176,41 @@ describe('gang Permit across two service replicas', () => {
       await reserve(b, 'g6-b', 'n2', { name: object.name, minMember: object.minMember });
       const second = b.permit({ pod: { uid: 'g6-b', namespace: 'team', name: 'g6-b' }, podGroup: asObject }, { deadline: 40_000 });
       for (const r of await Promise.all([first, second])) expect(r).toEqual({ decision: ALLOW, reason: '', membersReserved: 2 });
+    }, 60_000);
+  });
+
+  describe('without a PodGroup object, every member must agree with the round its gang waits in (review M2)', () => {
+    const group = { name: 'annotated', minMember: 3 };
+    let first: Promise<PermitResponse>;
+
+    beforeAll(async () => {
+      await reserve(a, 'g7-a', 'n1', group);
+      await reserve(b, 'g7-b', 'n2', group);
+      first = permit(a, 'g7-a', group, 30);
+      // The round is the first member's once it waits: the gang's state in Redis says so.
+      const redis = new Redis(sharedServers().redisUrl);
+      try {
+        const [state] = new KeyLayout(h.config.redis.keyPrefix).gang(`team/${group.name}`);
+        await waitFor(async () => (await redis.hget(state!, 'status')) === 'waiting', 15_000, 'the first member waiting');
+      } finally {
+        redis.disconnect();
+      }
+    }, 60_000);
+
+    test.each([
+      ['a minMember of 10,000', { podGroup: { ...group, minMember: 10_000 }, timeout: { seconds: 30 } }, 'pod_group.min_member: is 10000, but the waiting round of gang team/annotated, set by its first member, has min_member 3; every member of a gang without a PodGroup object must carry the same values'],
+      ['a minMember of 1', { podGroup: { ...group, minMember: 1 }, timeout: { seconds: 30 } }, 'pod_group.min_member: is 1, but the waiting round of gang team/annotated, set by its first member, has min_member 3; every member of a gang without a PodGroup object must carry the same values'],
+      ['a 1 ms wait', { podGroup: group, timeout: { seconds: 0, nanos: 1_000_000 } }, 'timeout: makes a wait of 1ms, but the waiting round of gang team/annotated, set by its first member, waits 30000ms; every member of a gang without a PodGroup object must carry the same values'],
+      ['another schedule timeout', { podGroup: { ...group, scheduleTimeoutSeconds: 5 } }, 'pod_group.schedule_timeout_seconds: makes a wait of 5000ms, but the waiting round of gang team/annotated, set by its first member, waits 30000ms; every member of a gang without a PodGroup object must carry the same values'],
+    ])('a member that brings %s is refused INVALID_ARGUMENT naming the field; its lease stays and the round goes on', async (_what, request, details) => {
+      await expect(b.permit({ pod: { uid: 'g7-b', namespace: 'team', name: 'g7-b' }, ...request }, { deadline: 15_000 })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT, details });
+      expect((await b.getReservation({ podUid: 'g7-b' })).lease?.pod?.uid).toBe('g7-b');
+    });
+
+    test('members that agree join the round and are allowed at its minMember', async () => {
+      const second = permit(b, 'g7-b', group, 30);
+      await reserve(b, 'g7-c', 'n1', group);
+      for (const r of await Promise.all([first, second, permit(a, 'g7-c', group, 30)])) expect(r).toMatchObject({ decision: ALLOW, membersReserved: 3 });
     }, 60_000);
   });
 

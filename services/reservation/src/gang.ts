@@ -78,6 +78,21 @@ export function podGroupObjectProblem(gang: GangSpec, object: PodGroupObject | u
   return undefined;
 }
 
+/**
+ * Where a member disagrees with the round its gang is waiting in: without a
+ * PodGroup object the pods' annotations define the gang, so they must agree
+ * (review M2: else whichever member waits first sets minMember and timeout
+ * for all). Undefined when it agrees.
+ */
+function roundProblem(gang: GangSpec, round: JoinReply): FieldProblem | undefined {
+  const of = `the waiting round of gang ${gang.key}, set by its first member`;
+  const agree = 'every member of a gang without a PodGroup object must carry the same values';
+  if (gang.minMember !== round.min) return { field: 'pod_group.min_member', reason: `is ${gang.minMember}, but ${of}, has min_member ${round.min}; ${agree}` };
+  if (gang.timeoutMs === round.timeoutMs) return undefined;
+  const field = gang.requestedTimeoutMs > 0 ? 'timeout' : 'pod_group.schedule_timeout_seconds';
+  return { field, reason: `makes a wait of ${gang.timeoutMs}ms, but ${of}, waits ${round.timeoutMs}ms; ${agree}` };
+}
+
 /** What Permit asks, validated. */
 export interface PermitInput {
   readonly uid: string;
@@ -182,7 +197,8 @@ export class GangCoordinator {
   /**
    * Holds the member until its gang's round is decided (or the call is cancelled).
    *
-   * @throws InvalidArgumentError when the gang disagrees with its PodGroup object ({@link podGroupObjectProblem}).
+   * @throws InvalidArgumentError when the gang disagrees with its PodGroup object ({@link podGroupObjectProblem}),
+   *   or, without one, with the round its gang waits in (another member's minMember or timeout).
    */
   async permit(input: PermitInput, signal: AbortSignal): Promise<PermitOutcome> {
     const { ledger, metrics, state } = this.o;
@@ -215,6 +231,8 @@ export class GangCoordinator {
       for (;;) {
         if (node === undefined) return { allowed: false, reason: (await this.releasedReason(gang.key, uid)) ?? REASON_LEASE_LOST, membersReserved: 0 };
         joined = parseJoin(await store.run(gangJoinScript, gangKeys, [uid, node, gang.minMember, gang.timeoutMs]));
+        const disagreement = joined.status === 'mismatch' ? roundProblem(gang, joined) : undefined;
+        if (disagreement !== undefined) throw InvalidArgumentError.fromProblem(disagreement);
         if (joined.status !== 'expired') break;
         // The waiting round outlived its deadline with nobody left to end it: end it now, then start a new one.
         await this.endRound(gang.key, joined.round);
