@@ -17,10 +17,11 @@ import type { CircuitBreakerPolicy, RetryPolicy, TimeoutPolicy } from 'cockatiel
 import type { Pod } from '@schedmesh/proto/v1/types';
 import { injectHttpTraceHeaders, withSpan } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
+import type { EndpointPolicy } from './endpoint-policy.js';
 import { CallCancelledError, PluginCallError } from './failures.js';
 import type { BreakerStateName, GatewayMetrics } from './metrics.js';
 import type { ResolvedPlugin } from './plugin-config.js';
-import { PluginHttp } from './plugin-http.js';
+import { PluginHttp, requestTarget } from './plugin-http.js';
 import type { PluginAnswer } from './protocol.js';
 import type { InvocationPayload } from './invocation-payload.js';
 import { protocols } from './protocols.js';
@@ -56,6 +57,8 @@ export interface PluginClientOptions {
   logger: Logger;
   tracer?: Tracer;
   maxResponseBytes: number;
+  /** The addresses the plugin's endpoint name may resolve to. */
+  endpoints: EndpointPolicy;
 }
 
 const breakerNames: Record<CircuitState, BreakerStateName> = {
@@ -96,8 +99,12 @@ export class PluginClient {
     this.plugin = plugin;
     this.#options = options;
     this.#protocol = protocols[plugin.protocol];
-    this.#http = new PluginHttp({ endpoint: plugin.endpoint, maxResponseBytes: options.maxResponseBytes, ...(plugin.tls ? { tls: plugin.tls } : {}) });
-    this.#signer = new RequestSigner({ ...(plugin.jwt ? { jwt: plugin.jwt } : {}), ...(plugin.hmac ? { hmac: plugin.hmac } : {}) });
+    this.#http = new PluginHttp({ endpoint: plugin.endpoint, maxResponseBytes: options.maxResponseBytes, endpoints: options.endpoints, ...(plugin.tls ? { tls: plugin.tls } : {}) });
+    this.#signer = new RequestSigner({
+      ...(plugin.jwt ? { jwt: plugin.jwt } : {}),
+      ...(plugin.hmac ? { hmac: plugin.hmac } : {}),
+      path: requestTarget(plugin.endpoint),
+    });
     this.#breaker = circuitBreaker(
       // Only failures that say the plugin is unwell: a 4xx or a malformed answer may be one caller's doing (M7).
       handleWhen((err) => err instanceof PluginCallError && err.unhealthy),
