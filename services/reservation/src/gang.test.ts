@@ -180,12 +180,14 @@ describe('gang Permit across two service replicas', () => {
   });
 
   describe('without a PodGroup object, every member must agree with the round its gang waits in (review M2)', () => {
-    const group = { name: 'annotated', minMember: 3 };
+    const group = { name: 'annotated', minMember: 4 };
     let first: Promise<PermitResponse>;
 
     beforeAll(async () => {
       await reserve(a, 'g7-a', 'n1', group);
       await reserve(b, 'g7-b', 'n2', group);
+      // A member whose own annotations say another minMember (its lease counts, so the round needs 4: a, b, d are 3).
+      await reserve(b, 'g7-d', 'n2', { ...group, minMember: 5 });
       first = permit(a, 'g7-a', group, 30);
       // The round is the first member's once it waits: the gang's state in Redis says so.
       const redis = new Redis(sharedServers().redisUrl);
@@ -197,20 +199,27 @@ describe('gang Permit across two service replicas', () => {
       }
     }, 60_000);
 
+    const agree = 'every member of a gang without a PodGroup object must carry the same values';
     test.each([
-      ['a minMember of 10,000', { podGroup: { ...group, minMember: 10_000 }, timeout: { seconds: 30 } }, 'pod_group.min_member: is 10000, but the waiting round of gang team/annotated, set by its first member, has min_member 3; every member of a gang without a PodGroup object must carry the same values'],
-      ['a minMember of 1', { podGroup: { ...group, minMember: 1 }, timeout: { seconds: 30 } }, 'pod_group.min_member: is 1, but the waiting round of gang team/annotated, set by its first member, has min_member 3; every member of a gang without a PodGroup object must carry the same values'],
-      ['a 1 ms wait', { podGroup: group, timeout: { seconds: 0, nanos: 1_000_000 } }, 'timeout: makes a wait of 1ms, but the waiting round of gang team/annotated, set by its first member, waits 30000ms; every member of a gang without a PodGroup object must carry the same values'],
-      ['another schedule timeout', { podGroup: { ...group, scheduleTimeoutSeconds: 5 } }, 'pod_group.schedule_timeout_seconds: makes a wait of 5000ms, but the waiting round of gang team/annotated, set by its first member, waits 30000ms; every member of a gang without a PodGroup object must carry the same values'],
-    ])('a member that brings %s is refused INVALID_ARGUMENT naming the field; its lease stays and the round goes on', async (_what, request, details) => {
-      await expect(b.permit({ pod: { uid: 'g7-b', namespace: 'team', name: 'g7-b' }, ...request }, { deadline: 15_000 })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT, details });
-      expect((await b.getReservation({ podUid: 'g7-b' })).lease?.pod?.uid).toBe('g7-b');
+      ['a minMember of 10,000', 'g7-b', { podGroup: { ...group, minMember: 10_000 }, timeout: { seconds: 30 } }, 'pod_group.min_member: is 10000, but pod team/g7-b on the cluster stream has min_member 4'],
+      ['a minMember of 1', 'g7-b', { podGroup: { ...group, minMember: 1 }, timeout: { seconds: 30 } }, 'pod_group.min_member: is 1, but pod team/g7-b on the cluster stream has min_member 4'],
+      ['another schedule timeout', 'g7-b', { podGroup: { ...group, scheduleTimeoutSeconds: 5 } }, 'pod_group.schedule_timeout_seconds: is 5, but pod team/g7-b on the cluster stream has schedule_timeout_seconds 0'],
+      ['a 1 ms wait', 'g7-b', { podGroup: group, timeout: { seconds: 0, nanos: 1_000_000 } }, `timeout: makes a wait of 1ms, but the waiting round of gang team/annotated, set by its first member, waits 30000ms; ${agree}`],
+      ['its own annotations of another minMember', 'g7-d', { podGroup: { ...group, minMember: 5 }, timeout: { seconds: 30 } }, `pod_group.min_member: is 5, but the waiting round of gang team/annotated, set by its first member, has min_member 4; ${agree}`],
+    ])('a member that brings %s is refused INVALID_ARGUMENT naming the field; its lease stays and the round goes on', async (_what, uid, request, details) => {
+      await expect(b.permit({ pod: { uid, namespace: 'team', name: uid }, ...request }, { deadline: 15_000 })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT, details });
+      expect((await b.getReservation({ podUid: uid })).lease?.pod?.uid).toBe(uid);
     });
 
     test('members that agree join the round and are allowed at its minMember', async () => {
+      // The member refused above gives its room back, so it is not counted.
+      const refused = (await b.getReservation({ podUid: 'g7-d' })).lease!;
+      expect((await b.unreserve({ podUid: 'g7-d', fencingVersion: refused.fencingVersion })).released).toBe(true);
       const second = permit(b, 'g7-b', group, 30);
       await reserve(b, 'g7-c', 'n1', group);
-      for (const r of await Promise.all([first, second, permit(a, 'g7-c', group, 30)])) expect(r).toMatchObject({ decision: ALLOW, membersReserved: 3 });
+      await reserve(a, 'g7-e', 'n1', group);
+      const rest = [permit(a, 'g7-c', group, 30), permit(b, 'g7-e', group, 30)];
+      for (const r of await Promise.all([first, second, ...rest])) expect(r).toMatchObject({ decision: ALLOW, membersReserved: 4 });
     }, 60_000);
   });
 
