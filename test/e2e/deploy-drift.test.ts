@@ -4,10 +4,10 @@
 // manifest gives it — the config.yaml of its ConfigMap, its env with
 // configMapKeyRef and fieldRef resolved as the kubelet does, and the API
 // access of its own ServiceAccount under the overlay's RBAC. Only the
-// addresses change, each rewrite listed in REWRITES (production: one process
-// per Deployment, its certificate Secret's files issued by a test CA, the
-// metrics token and NATS password Secrets as files, and a nats-server with
-// deploy/nats/auth.conf).
+// addresses change, each rewrite listed in REWRITES (both: the metrics token
+// Secret as a file; production: one process per Deployment, its certificate
+// Secret's files issued by a test CA, the NATS password Secrets as files, and
+// a nats-server with deploy/nats/auth.conf).
 // Then a pod with schedulerName: schedmesh is created on the real
 // kube-apiserver and must be bound. Real NATS (JetStream) and Redis from
 // testkit. Needs `npm run build`.
@@ -36,7 +36,7 @@ import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
 
 const DEPLOY = join(__dirname, '../../deploy');
 const NATS_AUTH_CONF = resolve(DEPLOY, 'nats/auth.conf');
-/** The production overlay's metrics token and each NATS user's password, as their Secrets would hold them. */
+/** The overlays' metrics token and production's NATS user passwords, as their Secrets would hold them. */
 const METRICS_TOKEN = 'drift-metrics-token-0123456789abcdef';
 const natsPassword = (svc: string): string => `drift-${svc}-nats-password`;
 const NAMESPACE = 'schedmesh-system';
@@ -302,6 +302,19 @@ async function expectPodBound(name: string): Promise<void> {
   for (const [svc, proc] of procs) expect(`${svc}: ${proc.exit() ? 'exited' : 'running'}`).toBe(`${svc}: running`);
 }
 
+/** Review L3: every service's /metrics and /debug/pprof/ answer only the Secret's bearer token; /readyz answers anyone. */
+async function expectMetricsBehindToken(): Promise<void> {
+  for (const [svc, proc] of procs) {
+    const get = async (path: string, token?: string): Promise<string> =>
+      `${svc} ${path}${token ? ' (token)' : ''}: ${(await fetch(`http://127.0.0.1:${proc.httpPort}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {})).status}`;
+    expect(await get('/metrics')).toBe(`${svc} /metrics: 401`);
+    expect(await get('/metrics', 'wrong-token')).toBe(`${svc} /metrics (token): 401`);
+    expect(await get('/metrics', METRICS_TOKEN)).toBe(`${svc} /metrics (token): 200`);
+    expect(await get('/debug/pprof/heap')).toBe(`${svc} /debug/pprof/heap: 401`);
+    expect(await get('/readyz')).toBe(`${svc} /readyz: 200`);
+  }
+}
+
 const everyService = (extra: Partial<Record<Service, Rewrite[]>>, all: Rewrite[] = []): Record<string, Rewrite[]> => {
   const base: Record<Service, Rewrite[]> = {
     informer: ['configPath', 'grpcPort', 'httpPort', 'natsUrl', 'serviceAccount'],
@@ -320,10 +333,12 @@ describe('deploy/overlays/standalone', () => {
   afterAll(stopOverlay, 120_000);
 
   test('only the listed rewrites were made', () => {
-    expect(Object.fromEntries([...applied].map(([svc, r]) => [svc, [...r].sort()]))).toEqual(everyService({}));
+    expect(Object.fromEntries([...applied].map(([svc, r]) => [svc, [...r].sort()]))).toEqual(everyService({}, ['metricsToken']));
   });
 
   test('the services as the overlay configures them bind a pod with schedulerName: schedmesh', () => expectPodBound('drift'), 180_000);
+
+  test('/metrics and /debug/pprof/ need the Secret\'s bearer token; the probes do not', expectMetricsBehindToken, 60_000);
 });
 
 describe('deploy/overlays/production (mTLS, metrics token, NATS users)', () => {
@@ -346,17 +361,7 @@ describe('deploy/overlays/production (mTLS, metrics token, NATS users)', () => {
     await expectPodBound('drift-mtls');
   }, 180_000);
 
-  test('/metrics and /debug/pprof/ need the Secret\'s bearer token; the probes do not', async () => {
-    for (const [svc, proc] of procs) {
-      const get = async (path: string, token?: string): Promise<string> =>
-        `${svc} ${path}${token ? ' (token)' : ''}: ${(await fetch(`http://127.0.0.1:${proc.httpPort}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {})).status}`;
-      expect(await get('/metrics')).toBe(`${svc} /metrics: 401`);
-      expect(await get('/metrics', 'wrong-token')).toBe(`${svc} /metrics (token): 401`);
-      expect(await get('/metrics', METRICS_TOKEN)).toBe(`${svc} /metrics (token): 200`);
-      expect(await get('/debug/pprof/heap')).toBe(`${svc} /debug/pprof/heap: 401`);
-      expect(await get('/readyz')).toBe(`${svc} /readyz: 200`);
-    }
-  }, 60_000);
+  test('/metrics and /debug/pprof/ need the Secret\'s bearer token; the probes do not', expectMetricsBehindToken, 60_000);
 
   test('NATS runs deploy/nats/auth.conf: the services connected as their own users, and a connection without credentials is refused', async () => {
     await expect(connect({ servers: nats.url, reconnect: false })).rejects.toThrow(/Authorization Violation/i);

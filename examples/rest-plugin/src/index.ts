@@ -6,4 +6,4 @@
 export { API_VERSION, costTrackingRules, startExamplePlugin } from './server.js';
 export type { ExamplePlugin, ExamplePluginOptions, PluginRequest, ReceivedRequest, Reply } from './server.js';
 export { verifyBearerJwt, verifyHmacSignature } from './verify.js';
-export type { HmacVerifierOptions, JwtVerifierOptions, RefusalReason, Verification } from './verify.js';
+export type { HmacVerifierOptions, JwtVerifierOptions, RefusalReason, SignedRequestHead, Verification } from './verify.js';

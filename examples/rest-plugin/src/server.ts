@@ -139,7 +139,7 @@ export async function startExamplePlugin(options: ExamplePluginOptions = {}): Pr
     const raw = Buffer.concat(chunks);
 
     if (options.hmac) {
-      const check = verifyHmacSignature(req.headers, raw, options.hmac);
+      const check = verifyHmacSignature(req, raw, options.hmac);
       if (!check.ok) {
         refused.push({ status: 401, reason: check.reason });
         return send(res, 401, { error: check.reason, message: check.message });

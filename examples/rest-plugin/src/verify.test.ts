@@ -1,40 +1,53 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, test } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { verifyBearerJwt, verifyHmacSignature } from './verify.js';
+import type { SignedRequestHead } from './verify.js';
 
 describe('verifyHmacSignature', () => {
   const key = 'k'.repeat(32);
   const now = 1_700_000_000_000;
   const body = Buffer.from('{"apiVersion":"schedmesh.io/plugin/v1","requestId":"r1"}');
-  // Signed exactly as the README documents: hex HMAC-SHA256(key, timestamp + "." + body).
-  const sign = (timestamp: number, signedBody: Buffer = body, signingKey = key): string =>
-    `v1=${createHmac('sha256', signingKey).update(`${timestamp}.`).update(signedBody).digest('hex')}`;
-  const headers = (timestamp: number, signature = sign(timestamp), keyId = 'k-1'): IncomingHttpHeaders => ({
-    'x-schedmesh-timestamp': String(timestamp),
-    'x-schedmesh-signature': signature,
-    'x-schedmesh-key-id': keyId,
-  });
+  interface Signed {
+    timestamp?: number;
+    method?: string;
+    url?: string;
+    keyId?: string;
+    signedBody?: Buffer;
+    signingKey?: string;
+  }
   const t = now / 1000;
-  const options = { keys: { 'k-1': key }, windowSeconds: 300, now: () => now };
+  // Signed exactly as the gateway README documents the v2 string-to-sign.
+  const sign = ({ timestamp = t, method = 'POST', url = '/filter?v=1', keyId = 'k-1', signedBody = body, signingKey = key }: Signed = {}): string =>
+    `v2=${createHmac('sha256', signingKey).update(`v2\n${method}\n${url}\n${keyId}\n${timestamp}\n`).update(signedBody).digest('hex')}`;
+  const request = (signature = sign(), { timestamp = t, method = 'POST', url = '/filter?v=1', keyId = 'k-1' }: Signed = {}): SignedRequestHead => ({
+    method,
+    url,
+    headers: { 'x-schedmesh-timestamp': String(timestamp), 'x-schedmesh-signature': signature, 'x-schedmesh-key-id': keyId },
+  });
+  const options = { keys: { 'k-1': key, 'k-2': key }, windowSeconds: 300, now: () => now };
 
-  test.each<[string, IncomingHttpHeaders, Buffer, string | undefined]>([
-    ['a fresh, intact request', headers(t), body, undefined],
-    ['one signed 299 s ago (inside the window)', headers(t - 299), body, undefined],
-    ['one signed 301 s ago (outside the window: a replay)', headers(t - 301), body, 'stale'],
-    ['one dated 301 s in the future', headers(t + 301), body, 'stale'],
-    ['a tampered body', headers(t), Buffer.from(body.toString().replace('r1', 'r2')), 'bad_signature'],
-    ['a timestamp changed after signing (to extend a replay)', headers(t, sign(t - 600)), body, 'bad_signature'],
-    ['a signature made with another key', headers(t, sign(t, body, 'x'.repeat(32))), body, 'bad_signature'],
-    ['an unknown key id', headers(t, sign(t), 'k-9'), body, 'unknown_key'],
-    ['a key id inherited from Object.prototype', headers(t, sign(t), 'constructor'), body, 'unknown_key'],
-    ['no signature', { 'x-schedmesh-timestamp': String(t), 'x-schedmesh-key-id': 'k-1' }, body, 'missing'],
-    ['a signature of another version', headers(t, sign(t).replace('v1=', 'v2=')), body, 'malformed'],
-    ['a timestamp that is not unix seconds', { ...headers(t), 'x-schedmesh-timestamp': '2024-01-01T00:00:00Z' }, body, 'malformed'],
-  ])('%s', (_what, requestHeaders, requestBody, refusal) => {
-    const result = verifyHmacSignature(requestHeaders, requestBody, options);
-    if (refusal === undefined) expect(result).toEqual({ ok: true, subject: 'k-1' });
+  test.each<[string, SignedRequestHead, Buffer, string | undefined]>([
+    ['a fresh, intact request', request(), body, undefined],
+    ['one signed 299 s ago (inside the window)', request(sign({ timestamp: t - 299 }), { timestamp: t - 299 }), body, undefined],
+    ['one signed 301 s ago (outside the window: a replay)', request(sign({ timestamp: t - 301 }), { timestamp: t - 301 }), body, 'stale'],
+    ['one dated 301 s in the future', request(sign({ timestamp: t + 301 }), { timestamp: t + 301 }), body, 'stale'],
+    ['a tampered body', request(), Buffer.from(body.toString().replace('r1', 'r2')), 'bad_signature'],
+    ['a timestamp changed after signing (to extend a replay)', request(sign({ timestamp: t - 600 })), body, 'bad_signature'],
+    ['a signature made with another key', request(sign({ signingKey: 'x'.repeat(32) })), body, 'bad_signature'],
+    // Review M6: what v1 left unsigned.
+    ['a request replayed to another path', request(sign(), { url: '/bind?v=1' }), body, 'bad_signature'],
+    ['a request replayed with another query', request(sign(), { url: '/filter?v=2' }), body, 'bad_signature'],
+    ['a request replayed with another method', request(sign(), { method: 'PUT' }), body, 'bad_signature'],
+    ['a signature presented under another key id that shares the key', request(sign(), { keyId: 'k-2' }), body, 'bad_signature'],
+    ['an unknown key id', request(sign({ keyId: 'k-9' }), { keyId: 'k-9' }), body, 'unknown_key'],
+    ['a key id inherited from Object.prototype', request(sign({ keyId: 'constructor' }), { keyId: 'constructor' }), body, 'unknown_key'],
+    ['no signature', { method: 'POST', url: '/filter?v=1', headers: { 'x-schedmesh-timestamp': String(t), 'x-schedmesh-key-id': 'k-1' } }, body, 'missing'],
+    ['a v1 signature (timestamp and body only)', request(`v1=${createHmac('sha256', key).update(`${t}.`).update(body).digest('hex')}`), body, 'malformed'],
+    ['a timestamp that is not unix seconds', { ...request(), headers: { ...request().headers, 'x-schedmesh-timestamp': '2024-01-01T00:00:00Z' } }, body, 'malformed'],
+  ])('%s', (_what, head, requestBody, refusal) => {
+    const result = verifyHmacSignature(head, requestBody, options);
+    if (refusal === undefined) expect(result).toEqual({ ok: true, subject: head.headers['x-schedmesh-key-id'] });
     else expect(result).toMatchObject({ ok: false, reason: refusal });
   });
 });

@@ -27,23 +27,36 @@ export interface HmacVerifierOptions {
 
 const refuse = (reason: RefusalReason, message: string): Verification => ({ ok: false, reason, message });
 
+/** What the signature covers of a request besides its body (an IncomingMessage has all three). */
+export interface SignedRequestHead {
+  readonly method?: string | undefined;
+  /** The request target as received: path and query. */
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+}
+
 /**
- * Verifies the v1 HMAC signature of a request:
- *   X-Schedmesh-Signature: v1=<hex HMAC-SHA256(key, timestamp + "." + raw body)>
- * over the raw body bytes as received. A timestamp further than the window
- * from now (either way) is refused as stale: a captured request cannot be
- * replayed after the window, and a signature cannot be made to last by
- * dating it in the future. Within the window a plugin that must act at most
- * once per request de-duplicates on the body's requestId.
+ * Verifies the v2 HMAC signature of a request:
+ *   X-Schedmesh-Signature: v2=<hex HMAC-SHA256(key, string-to-sign)>
+ *   string-to-sign = "v2\n" + method + "\n" + path and query + "\n" + key id + "\n" + timestamp + "\n" + raw body
+ * over the raw body bytes as received. The method, the path and the key id
+ * are signed, so a captured request cannot be replayed to another route or
+ * under another key. A timestamp further than the window from now (either
+ * way) is refused as stale: a captured request cannot be replayed after the
+ * window, and a signature cannot be made to last by dating it in the future.
+ * Within the window a plugin that must act at most once per request
+ * de-duplicates on the body's requestId.
  */
-export function verifyHmacSignature(headers: IncomingHttpHeaders, rawBody: Buffer, options: HmacVerifierOptions): Verification {
+export function verifyHmacSignature(request: SignedRequestHead, rawBody: Buffer, options: HmacVerifierOptions): Verification {
+  const { headers } = request;
   const timestampText = single(headers['x-schedmesh-timestamp']);
   const signature = single(headers['x-schedmesh-signature']);
   const keyId = single(headers['x-schedmesh-key-id']);
   if (!timestampText || !signature || !keyId) return refuse('missing', 'X-Schedmesh-Timestamp, X-Schedmesh-Signature and X-Schedmesh-Key-Id are required');
   if (!/^\d{1,12}$/.test(timestampText)) return refuse('malformed', 'X-Schedmesh-Timestamp must be unix seconds');
-  const match = /^v1=([0-9a-f]{64})$/.exec(signature);
-  if (!match) return refuse('malformed', 'X-Schedmesh-Signature must be v1=<64 hex digits>');
+  const match = /^v2=([0-9a-f]{64})$/.exec(signature);
+  if (!match) return refuse('malformed', 'X-Schedmesh-Signature must be v2=<64 hex digits>');
+  if (!request.method || !request.url) return refuse('malformed', 'the request has no method or target to verify');
   const key = Object.hasOwn(options.keys, keyId) ? options.keys[keyId] : undefined;
   if (key === undefined) return refuse('unknown_key', `unknown key id ${JSON.stringify(keyId)}`);
 
@@ -53,9 +66,10 @@ export function verifyHmacSignature(headers: IncomingHttpHeaders, rawBody: Buffe
   if (Math.abs(nowSeconds - timestamp) > window) {
     return refuse('stale', `timestamp ${timestamp} is ${nowSeconds - timestamp} s from now, outside the ${window} s replay window`);
   }
-  const expected = createHmac('sha256', key).update(`${timestampText}.`).update(rawBody).digest();
+  const signed = `v2\n${request.method}\n${request.url}\n${keyId}\n${timestampText}\n`;
+  const expected = createHmac('sha256', key).update(signed).update(rawBody).digest();
   const given = Buffer.from(match[1]!, 'hex');
-  if (!timingSafeEqual(expected, given)) return refuse('bad_signature', 'the signature does not match the body and timestamp');
+  if (!timingSafeEqual(expected, given)) return refuse('bad_signature', 'the signature does not match the method, path, key id, timestamp and body');
   return { ok: true, subject: keyId };
 }
 

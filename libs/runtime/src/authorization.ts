@@ -46,14 +46,15 @@ const readers: readonly CallerRole[] = [...schedulers, 'operator'];
 
 /** The callers each method admits, by full method path. */
 export const methodCallers: Readonly<Record<string, readonly CallerRole[]>> = {
-  // Reservation: only the two schedulers change leases; operators read them.
+  // Reservation: only the two schedulers change leases. Reading them shows
+  // holders and pod names, which no service needs: operators only (review L3).
   '/schedmesh.v1.ReservationService/Reserve': schedulers,
   '/schedmesh.v1.ReservationService/Unreserve': schedulers,
   '/schedmesh.v1.ReservationService/Confirm': schedulers,
   '/schedmesh.v1.ReservationService/Renew': schedulers,
   '/schedmesh.v1.ReservationService/Permit': schedulers,
-  '/schedmesh.v1.ReservationService/GetReservation': readers,
-  '/schedmesh.v1.ReservationService/GetLedger': readers,
+  '/schedmesh.v1.ReservationService/GetReservation': ['operator'],
+  '/schedmesh.v1.ReservationService/GetLedger': ['operator'],
   // Admission decides for the schedulers.
   '/schedmesh.v1.AdmissionService/Admit': schedulers,
   '/schedmesh.v1.AdmissionService/GetAppState': readers,

@@ -18,6 +18,7 @@ import {
   UnavailableError,
 } from './errors.js';
 import type { Logger } from './logger.js';
+import { malformedRequestMiddleware, withMalformedRequests } from './request-decoding.js';
 import { activeTraceId } from './telemetry.js';
 import { ReloadingPemFiles } from './tls-files.js';
 
@@ -112,7 +113,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     .use(openTelemetryServerMiddleware())
     .use(prometheusServerMiddleware())
     .use(inFlightLimitMiddleware(options.maxInFlightPerMethod ?? 1_000, logger, options.refused))
-    .use(errorMiddleware(logger, options.classifyError));
+    .use(errorMiddleware(logger, options.classifyError))
+    .use(malformedRequestMiddleware);
 
   const health = HealthState();
   const names: string[] = [];
@@ -120,7 +122,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
 
   const api: GrpcServer = {
     add(definition, implementation) {
-      server.add(definition as never, implementation as never);
+      server.add(withMalformedRequests(definition) as never, implementation as never);
       names.push(definition.fullName);
       health.setStatus(serving ? 'healthy' : 'unhealthy', definition.fullName);
     },

@@ -1,3 +1,5 @@
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { Client as GrpcClient, credentials } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { createChannel, createClient, ClientError, Status } from 'nice-grpc';
 import type { Channel } from 'nice-grpc';
@@ -119,6 +121,25 @@ describe('gRPC server bootstrap', () => {
     expect(err).toBeInstanceOf(ClientError);
     expect((err as ClientError).code).toBe(code);
     expect((err as ClientError).details).toContain(details);
+  });
+
+  // Review L4: the generated decoder throws, without the field, on an integer above 2^53; grpc-js answered INTERNAL.
+  test.each([
+    ['a top-level uint64', (w: BinaryWriter) => w.uint32(10).fork().uint32(26).string('web-0').join().uint32(16).uint64(2n ** 60n), 'min_generation: 1152921504606846976 is beyond ±2^53 − 1 (9007199254740991), the largest integer read exactly'],
+    ['a nested int64', (w: BinaryWriter) => w.uint32(10).fork().uint32(26).string('web-0').uint32(122).fork().uint32(8).int64(-(2n ** 62n)).join().join(), 'pod.requests.milli_cpu: -4611686018427387904 is beyond ±2^53 − 1 (9007199254740991), the largest integer read exactly'],
+    ['bytes that are not protobuf', (w: BinaryWriter) => w.raw(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f])), 'request: not a valid schedmesh.v1.AdmitRequest message'],
+  ])('a request with %s is INVALID_ARGUMENT naming the field, and the handler never sees it', async (_what, write, details) => {
+    const raw = new GrpcClient(address, credentials.createInsecure());
+    try {
+      const answer = await new Promise<{ code: number; details: string }>((resolve) => {
+        raw.makeUnaryRequest('/schedmesh.v1.AdmissionService/Admit', (b: Buffer) => b, (b: Buffer) => b, Buffer.from(write(new BinaryWriter()).finish()), (err) =>
+          resolve({ code: err?.code ?? Status.OK, details: err?.details ?? '' }),
+        );
+      });
+      expect(answer).toEqual({ code: Status.INVALID_ARGUMENT, details });
+    } finally {
+      raw.close();
+    }
   });
 
   test('NotFoundError maps to NOT_FOUND', async () => {

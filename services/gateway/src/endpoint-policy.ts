@@ -12,6 +12,11 @@ import { BlockList, isIP } from 'node:net';
  * (169.254.0.0/16, fe80::/10 — the cloud metadata services) and
  * `metadata.google.internal`; an allowlist that names them allows them.
  */
+/** Link-local addresses: where the cloud metadata services answer. */
+const linkLocal = new BlockList();
+linkLocal.addSubnet('169.254.0.0', 16, 'ipv4');
+linkLocal.addSubnet('fe80::', 10, 'ipv6');
+
 export class EndpointPolicy {
   readonly #names: ReadonlySet<string>;
   readonly #suffixes: readonly string[];
@@ -26,12 +31,7 @@ export class EndpointPolicy {
   }
 
   /** Every endpoint but link-local addresses and the metadata host name. */
-  static readonly default: EndpointPolicy = (() => {
-    const metadata = new BlockList();
-    metadata.addSubnet('169.254.0.0', 16, 'ipv4');
-    metadata.addSubnet('fe80::', 10, 'ipv6');
-    return new EndpointPolicy(new Set(['metadata.google.internal']), [], metadata, false);
-  })();
+  static readonly default: EndpointPolicy = new EndpointPolicy(new Set(['metadata.google.internal']), [], linkLocal, false);
 
   /**
    * The allowlist of `entries`; each problem names its index
@@ -60,6 +60,18 @@ export class EndpointPolicy {
       }
     });
     return { policy: new EndpointPolicy(names, suffixes, addresses, true), problems };
+  }
+
+  /**
+   * Why a connection to `address`, which an endpoint's name resolved to, may
+   * not be made: a link-local address, unless the allowlist names it as an
+   * address or CIDR. Undefined when it may.
+   */
+  addressProblem(address: string): string | undefined {
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (!linkLocal.check(address, family)) return undefined;
+    if (this.#listed && this.#addresses.check(address, family)) return undefined;
+    return `resolves to ${address}, a link-local or metadata address; name it in gateway.allowedEndpoints to allow it`;
   }
 
   /** Why `url` may not be called, or undefined when it may. */

@@ -8,12 +8,13 @@ import { SchedmeshError } from '@schedmesh/runtime';
  *   breaks the v1 response schema;
  * - breaker_open: the plugin's circuit breaker is open, so it was not called;
  * - network: no HTTP exchange (refused, reset, TLS handshake failure, DNS);
- * - internal: the gateway could not build the request (signing failed).
+ * - internal: the gateway could not build the request (signing failed);
+ * - request_too_large: the request is over the plugin's `limits`, so it was not sent.
  */
-export type FailureKind = 'timeout' | 'http_status' | 'bad_response' | 'breaker_open' | 'network' | 'internal';
+export type FailureKind = 'timeout' | 'http_status' | 'bad_response' | 'breaker_open' | 'network' | 'internal' | 'request_too_large';
 
 /** Every failure kind (metrics are pre-initialized with them). */
-export const failureKinds: readonly FailureKind[] = ['timeout', 'http_status', 'bad_response', 'breaker_open', 'network', 'internal'];
+export const failureKinds: readonly FailureKind[] = ['timeout', 'http_status', 'bad_response', 'breaker_open', 'network', 'internal', 'request_too_large'];
 
 /** What the caller is told for each kind, when the failure does not say more: gateway-authored text only. */
 const genericReasons: Record<FailureKind, string> = {
@@ -23,6 +24,7 @@ const genericReasons: Record<FailureKind, string> = {
   breaker_open: 'the plugin circuit breaker is open',
   network: 'the connection to the plugin failed',
   internal: 'the gateway could not build the request',
+  request_too_large: "the request is over the plugin's limits and was not sent",
 };
 
 /**

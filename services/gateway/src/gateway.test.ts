@@ -375,6 +375,29 @@ describe('circuit breaker', () => {
     expect((await invoke(g, 'preFilter', makePod())).results[0]!.failure?.kind).toBe('breaker_open');
   });
 
+  // Review M7: a plugin slow on big requests would time out on them, and the timeouts opened the breaker for every pod.
+  test.each([
+    ['nodes', { maxNodes: 10 }, makeNodes(11), makePod(), /the request has 11 nodes, over the plugin's limits\.maxNodes \(10\); not sent$/],
+    ['bytes', { maxRequestBytes: 4096 }, makeNodes(1), makePod({ labels: { big: 'x'.repeat(60), ...Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, 'v'.repeat(60)])) } }), /the request has \d+ bytes, over the plugin's limits\.maxRequestBytes \(4096\); not sent$/],
+  ])('a request over the plugin\'s limits (%s) is refused with the limit named, not sent, and opens no breaker', async (_what, limits, nodes, pod, reason) => {
+    // The plugin times out on anything bigger than its limits, and answers the rest at once.
+    const p = await plugin({ decide: (request) => ({ ...reply({}), ...(request.nodes.length > 10 || Object.keys(request.pod.labels ?? {}).length > 10 ? { delayMs: 30_000 } : {}) }) });
+    const { gateway: g, registry } = await gateway([
+      { name: 'bounded', endpoint: p.url, extensionPoints: ['filter'], timeout: '3s', limits, breaker: { failures: 2, halfOpenAfter: '1h' } },
+    ]);
+    for (let i = 0; i < 3; i++) {
+      const result = await invoke(g, 'filter', pod, nodes);
+      expect(result.code).toBe(Code.CODE_ERROR);
+      expect(result.results[0]!.failure?.kind).toBe('request_too_large');
+      expect(result.reasons).toEqual([expect.stringMatching(reason)]);
+    }
+    expect(p.requests).toHaveLength(0);
+    expect(g.listPlugins().plugins[0]!.breakerState).toBe('closed');
+    expect(await metricValue(registry, 'schedmesh_gateway_plugin_errors_total', { plugin: 'bounded', kind: 'request_too_large' })).toBe(3);
+    // Every other pod is still served.
+    expect(await invoke(g, 'filter', makePod(), makeNodes(2))).toMatchObject({ code: Code.CODE_SUCCESS, feasible: ['node-0', 'node-1'], results: [{ code: Code.CODE_SUCCESS }] });
+  });
+
   test('the caller cancelling is not a plugin failure: it reaches the HTTP request and the breaker stays closed', async () => {
     const p = await plugin({ decide: () => ({ ...reply({}), delayMs: 5000 }) });
     const { gateway: g } = await gateway([{ name: 'slow', endpoint: p.url, extensionPoints: ['filter'], timeout: '10s', breaker: { failures: 1 } }]);

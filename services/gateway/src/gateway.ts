@@ -12,7 +12,7 @@ import { mergeResults } from './merge.js';
 import type { InvokeResult, PluginResultView } from './merge.js';
 import { PluginClient } from './plugin-client.js';
 import type { CallInput, CallOutcome } from './plugin-client.js';
-import { PluginConfigError, loadPluginConfig, parsePluginConfig } from './plugin-config.js';
+import { PluginConfigError, defaultPluginPolicy, loadPluginConfig, parsePluginConfig } from './plugin-config.js';
 import type { LoadedPluginConfig, PluginPolicy, SecretSources } from './plugin-config.js';
 import type { PointName } from './points.js';
 import type { ProtocolName } from './protocols.js';
@@ -131,7 +131,16 @@ export class Gateway {
         next.set(plugin.name, existing);
       } else {
         changed = true;
-        next.set(plugin.name, new PluginClient(plugin, { metrics: this.#metrics, logger: this.#options.logger, maxResponseBytes: this.#options.maxResponseBytes ?? 4 * 1024 * 1024, ...(this.#options.tracer ? { tracer: this.#options.tracer } : {}) }));
+        next.set(
+          plugin.name,
+          new PluginClient(plugin, {
+            metrics: this.#metrics,
+            logger: this.#options.logger,
+            maxResponseBytes: this.#options.maxResponseBytes ?? 4 * 1024 * 1024,
+            endpoints: (this.#options.policy ?? defaultPluginPolicy).endpoints,
+            ...(this.#options.tracer ? { tracer: this.#options.tracer } : {}),
+          }),
+        );
       }
     }
     this.#clients = next;

@@ -12,7 +12,8 @@ const breakerValues: Record<BreakerStateName, number> = { closed: 0, open: 1, 'h
  * - schedmesh_gateway_plugin_call_duration_seconds{plugin,point,outcome}: calls
  *   that went to the plugin (retries included; not cache hits or open breakers);
  * - schedmesh_gateway_plugin_errors_total{plugin,point,kind}: failed calls by
- *   kind (timeout, http_status, bad_response, breaker_open, network, internal);
+ *   kind (timeout, http_status, bad_response, breaker_open, network, internal,
+ *   request_too_large);
  * - schedmesh_gateway_plugin_breaker_state{plugin}: 0 closed, 1 open, 2 half-open;
  * - schedmesh_gateway_plugin_cache_hits_total / _misses_total{plugin,point};
  * - schedmesh_gateway_config_reloads_total{source,result}.
@@ -38,7 +39,7 @@ export class GatewayMetrics {
     this.#errors = reuse(registry, 'schedmesh_gateway_plugin_errors_total', () =>
       new Counter({
         name: 'schedmesh_gateway_plugin_errors_total',
-        help: 'Failed plugin calls by kind: timeout, http_status, bad_response, breaker_open, network, internal.',
+        help: 'Failed plugin calls by kind: timeout, http_status, bad_response, breaker_open, network, internal, request_too_large.',
         labelNames: ['plugin', 'point', 'kind'],
         registers: [registry],
       }),

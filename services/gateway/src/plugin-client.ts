@@ -17,10 +17,11 @@ import type { CircuitBreakerPolicy, RetryPolicy, TimeoutPolicy } from 'cockatiel
 import type { Pod } from '@schedmesh/proto/v1/types';
 import { injectHttpTraceHeaders, withSpan } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
+import type { EndpointPolicy } from './endpoint-policy.js';
 import { CallCancelledError, PluginCallError } from './failures.js';
 import type { BreakerStateName, GatewayMetrics } from './metrics.js';
 import type { ResolvedPlugin } from './plugin-config.js';
-import { PluginHttp } from './plugin-http.js';
+import { PluginHttp, requestTarget } from './plugin-http.js';
 import type { PluginAnswer } from './protocol.js';
 import type { InvocationPayload } from './invocation-payload.js';
 import { protocols } from './protocols.js';
@@ -56,6 +57,8 @@ export interface PluginClientOptions {
   logger: Logger;
   tracer?: Tracer;
   maxResponseBytes: number;
+  /** The addresses the plugin's endpoint name may resolve to. */
+  endpoints: EndpointPolicy;
 }
 
 const breakerNames: Record<CircuitState, BreakerStateName> = {
@@ -96,8 +99,12 @@ export class PluginClient {
     this.plugin = plugin;
     this.#options = options;
     this.#protocol = protocols[plugin.protocol];
-    this.#http = new PluginHttp({ endpoint: plugin.endpoint, maxResponseBytes: options.maxResponseBytes, ...(plugin.tls ? { tls: plugin.tls } : {}) });
-    this.#signer = new RequestSigner({ ...(plugin.jwt ? { jwt: plugin.jwt } : {}), ...(plugin.hmac ? { hmac: plugin.hmac } : {}) });
+    this.#http = new PluginHttp({ endpoint: plugin.endpoint, maxResponseBytes: options.maxResponseBytes, endpoints: options.endpoints, ...(plugin.tls ? { tls: plugin.tls } : {}) });
+    this.#signer = new RequestSigner({
+      ...(plugin.jwt ? { jwt: plugin.jwt } : {}),
+      ...(plugin.hmac ? { hmac: plugin.hmac } : {}),
+      path: requestTarget(plugin.endpoint),
+    });
     this.#breaker = circuitBreaker(
       // Only failures that say the plugin is unwell: a 4xx or a malformed answer may be one caller's doing (M7).
       handleWhen((err) => err instanceof PluginCallError && err.unhealthy),
@@ -144,7 +151,9 @@ export class PluginClient {
     }
     this.#inFlight++;
     try {
-      const answer = await this.#traced(input, () => this.#breaker.execute(() => this.#guarded(input)));
+      // Checked outside the breaker: a request the plugin never saw says nothing about its health.
+      const body = this.#boundedBody(input);
+      const answer = await this.#traced(input, () => this.#breaker.execute(() => this.#guarded(input, body)));
       const durationMs = performance.now() - started;
       this.#options.metrics.callFinished(plugin.name, input.point, 'success', durationMs / 1000);
       cache?.set(key, answer);
@@ -157,7 +166,7 @@ export class PluginClient {
         : err instanceof PluginCallError
           ? err
           : new PluginCallError('internal', (err as Error).message, { cause: err });
-      if (failure.kind !== 'breaker_open') this.#options.metrics.callFinished(plugin.name, input.point, 'failure', durationMs / 1000);
+      if (failure.kind !== 'breaker_open' && failure.kind !== 'request_too_large') this.#options.metrics.callFinished(plugin.name, input.point, 'failure', durationMs / 1000);
       this.#options.metrics.failed(plugin.name, input.point, failure.kind);
       const log = { plugin: plugin.name, point: input.point, kind: failure.kind, reason: failure.message, requestId: input.requestId };
       if (failure.kind === 'breaker_open') this.#options.logger.debug(log, 'plugin call refused by its circuit breaker');
@@ -169,10 +178,20 @@ export class PluginClient {
     }
   }
 
-  /** Timeout and retries around the HTTP exchange; maps what escapes to PluginCallError or CallCancelledError. */
-  async #guarded(input: CallInput): Promise<PluginAnswer> {
+  /** The request body, or a `request_too_large` failure when it is over the plugin's limits (review M7). */
+  #boundedBody(input: CallInput): string {
+    const { limits, name } = this.plugin;
+    const nodes = input.candidates.size;
+    if (nodes > limits.maxNodes) throw tooLarge(`the request has ${nodes} nodes, over the plugin's limits.maxNodes (${limits.maxNodes})`);
     const { podJson, nodesJson } = input.payload;
-    const body = this.#protocol.requestBody({ requestId: input.requestId, plugin: this.plugin.name, point: input.point, podJson, nodesJson, pod: input.pod });
+    const body = this.#protocol.requestBody({ requestId: input.requestId, plugin: name, point: input.point, podJson, nodesJson, pod: input.pod });
+    const bytes = Buffer.byteLength(body);
+    if (bytes > limits.maxRequestBytes) throw tooLarge(`the request has ${bytes} bytes, over the plugin's limits.maxRequestBytes (${limits.maxRequestBytes})`);
+    return body;
+  }
+
+  /** Timeout and retries around the HTTP exchange; maps what escapes to PluginCallError or CallCancelledError. */
+  async #guarded(input: CallInput, body: string): Promise<PluginAnswer> {
     const retryPolicy = readOnlyPoints.has(input.point) ? this.#retryReadOnly : this.#retryOther;
     // Without retries (the default) the retry policy would only add an AbortController per call.
     const once = this.plugin.retry.attempts === 1;
@@ -230,6 +249,11 @@ export class PluginClient {
     });
     return this.#closed;
   }
+}
+
+function tooLarge(what: string): PluginCallError {
+  const message = `${what}; not sent`;
+  return new PluginCallError('request_too_large', message, { reason: message, unhealthy: false });
 }
 
 function breakerOpen(plugin: ResolvedPlugin): PluginCallError {

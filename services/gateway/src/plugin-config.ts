@@ -147,6 +147,18 @@ const pluginSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The largest request the plugin answers within its timeout. A bigger one
+     * is not sent (`request_too_large`), so one caller's huge request cannot
+     * time out and open the breaker for everyone (review M7).
+     */
+    limits: z
+      .object({
+        maxNodes: z.number().int().min(1).max(100_000).default(5000),
+        maxRequestBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
     auth: z.object({ mtls: mtlsSchema.optional(), jwt: jwtSchema.optional(), hmac: hmacSchema.optional() }).strict().optional(),
     /** operation protocol: inject_tags sets labels (default) or annotations. */
     injectTagsAs: z.enum(['labels', 'annotations']).optional(),
@@ -247,6 +259,8 @@ export interface ResolvedPlugin {
   readonly cache?: { readonly ttlMs: number; readonly maxEntries: number };
   readonly weight: number;
   readonly breaker: { readonly failures: number; readonly halfOpenAfterMs: number };
+  /** Requests over these bounds are refused before the plugin is called. */
+  readonly limits: { readonly maxNodes: number; readonly maxRequestBytes: number };
   readonly tls?: ResolvedTls;
   readonly jwt?: ResolvedJwt;
   readonly hmac?: ResolvedHmac;
@@ -477,6 +491,7 @@ async function resolvePlugin(
     ...(d.cache ? { cache: { ttlMs: d.cache.ttl, maxEntries: d.cache.maxEntries } } : {}),
     weight: d.weight,
     breaker: { failures: d.breaker.failures, halfOpenAfterMs: d.breaker.halfOpenAfter },
+    limits: { maxNodes: d.limits.maxNodes, maxRequestBytes: d.limits.maxRequestBytes },
     ...(tls ? { tls } : {}),
     ...(jwt ? { jwt } : {}),
     ...(hmac ? { hmac } : {}),

@@ -1,5 +1,8 @@
 import { Pool } from 'undici';
+import type { EndpointPolicy } from './endpoint-policy.js';
 import { PluginCallError } from './failures.js';
+import { guardedLookup } from './guarded-lookup.js';
+import type { Resolver } from './guarded-lookup.js';
 import type { ResolvedTls } from './plugin-config.js';
 
 /** Options of {@link PluginHttp}. */
@@ -12,6 +15,10 @@ export interface PluginHttpOptions {
   maxResponseBytes: number;
   /** Idle keep-alive time of a connection, in ms (default 30 s). */
   keepAliveMs?: number;
+  /** The addresses a resolved endpoint name may connect to. */
+  endpoints: EndpointPolicy;
+  /** How names resolve (default dns.lookup); tests give names the addresses no resolver here would. */
+  resolve?: Resolver;
 }
 
 // Errors raised before any byte of the request left: repeating is safe at any point.
@@ -32,21 +39,22 @@ export class PluginHttp {
 
   constructor(options: PluginHttpOptions) {
     const { endpoint, tls } = options;
-    this.#path = `${endpoint.pathname}${endpoint.search}`;
+    this.#path = requestTarget(endpoint);
     this.#pool = new Pool(endpoint.origin, {
       connections: options.connections ?? 16,
       keepAliveTimeout: options.keepAliveMs ?? 30_000,
       maxResponseSize: options.maxResponseBytes,
-      ...(endpoint.protocol === 'https:'
-        ? {
-            connect: {
+      connect: {
+        lookup: guardedLookup(options.endpoints, options.resolve),
+        ...(endpoint.protocol === 'https:'
+          ? {
               rejectUnauthorized: true,
               ...(tls?.ca ? { ca: tls.ca } : {}),
               ...(tls ? { cert: tls.cert, key: tls.key.reveal() } : {}),
               ...(tls?.serverName ? { servername: tls.serverName } : {}),
-            },
-          }
-        : {}),
+            }
+          : {}),
+      },
     });
   }
 
@@ -98,6 +106,11 @@ export class PluginHttp {
       notDelivered: notDeliveredCodes.has(code),
     });
   }
+}
+
+/** The request target of an endpoint as sent on the request line: path and query. */
+export function requestTarget(endpoint: URL): string {
+  return `${endpoint.pathname}${endpoint.search}`;
 }
 
 // Values after names like these are credentials a plugin may have leaked into an error page.

@@ -87,24 +87,31 @@ describe('mTLS', () => {
 });
 
 describe('JWT', () => {
-  test('HS256: the plugin verifies the bearer token; the gateway reuses it until close to expiry', async () => {
+  const tokens = (p: ExamplePlugin): string[] => p.requests.map((r) => r.headers.authorization!.replace('Bearer ', ''));
+
+  // Review M6: a token reused for ¾ of its lifetime could be replayed with any body meanwhile; each request now has its own jti.
+  test('HS256: the plugin verifies the bearer token; every request gets a token of its own (its own jti)', async () => {
     const p = await plugin({ jwt: { algorithm: 'HS256', key: Buffer.from(jwtSecret), issuer: 'schedmesh-gateway', audience: 'cost' } });
     const g = await gateway({ endpoint: p.url, auth: { jwt: { algorithm: 'HS256', secretFile: file('jwt.key', `${jwtSecret}\n`), ttl: '2m', keyId: 'k-2024' } } });
     expect((await filter(g)).code).toBe(Code.CODE_SUCCESS);
     expect((await filter(g)).code).toBe(Code.CODE_SUCCESS);
-    const [first, second] = p.requests.map((r) => r.headers.authorization!.replace('Bearer ', ''));
-    expect(second).toBe(first);
+    const [first, second] = tokens(p);
+    expect(second).not.toBe(first);
+    expect(decodeJwt(second!).jti).not.toBe(decodeJwt(first!).jti);
     expect(decodeProtectedHeader(first!)).toEqual({ alg: 'HS256', typ: 'JWT', kid: 'k-2024' });
     const claims = decodeJwt(first!);
-    expect(claims).toMatchObject({ iss: 'schedmesh-gateway', aud: 'cost', sub: 'schedmesh-gateway' });
+    expect(claims).toMatchObject({ iss: 'schedmesh-gateway', aud: 'cost', sub: 'schedmesh-gateway', jti: expect.any(String) });
     expect(claims.exp! - claims.iat!).toBe(120);
   });
 
-  test('RS256: signed with the private key file, verified with the public key', async () => {
+  test('RS256: signed with the private key file, verified with the public key; held until close to expiry (signing is costly)', async () => {
     const p = await plugin({ jwt: { algorithm: 'RS256', key: rsa.publicKey, issuer: 'mesh-prod', audience: 'billing' } });
     const pem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const g = await gateway({ endpoint: p.url, auth: { jwt: { algorithm: 'RS256', privateKeyFile: file('rsa.pem', pem), issuer: 'mesh-prod', audience: 'billing' } } });
     expect((await filter(g)).code).toBe(Code.CODE_SUCCESS);
+    expect((await filter(g)).code).toBe(Code.CODE_SUCCESS);
+    const [first, second] = tokens(p);
+    expect(second).toBe(first);
   });
 
   test('a token signed with another secret is refused by the plugin (HTTP 401)', async () => {
@@ -117,13 +124,13 @@ describe('JWT', () => {
 });
 
 describe('HMAC request signing', () => {
-  test('the plugin verifies the v1 signature of the body', async () => {
+  test('the plugin verifies the v2 signature of method, path and query, key id, timestamp and body', async () => {
     const p = await plugin({ hmac: { keys: { 'k-1': hmacKey } } });
-    const g = await gateway({ endpoint: p.url, auth: { hmac: { secretFile: file('hmac.key', hmacKey), keyId: 'k-1' } } });
+    const g = await gateway({ endpoint: new URL('/hooks/filter?tier=gold', p.url).href, auth: { hmac: { secretFile: file('hmac.key', hmacKey), keyId: 'k-1' } } });
     expect((await filter(g)).code).toBe(Code.CODE_SUCCESS);
     const { headers } = p.requests[0]!;
     expect(headers['x-schedmesh-key-id']).toBe('k-1');
-    expect(headers['x-schedmesh-signature']).toMatch(/^v1=[0-9a-f]{64}$/);
+    expect(headers['x-schedmesh-signature']).toMatch(/^v2=[0-9a-f]{64}$/);
     expect(Math.abs(Number(headers['x-schedmesh-timestamp']) - Date.now() / 1000)).toBeLessThan(5);
   });
 

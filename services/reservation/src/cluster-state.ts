@@ -28,6 +28,14 @@ interface PodEntry {
   readonly node: string;
   /** The gang ("namespace/name") or "". */
   readonly group: string;
+  /** What the pod's own pod-group annotations say of its gang; undefined outside a gang. */
+  readonly annotated: GangAnnotations | undefined;
+}
+
+/** A gang member's own minMember and schedule timeout, from its annotations. */
+export interface GangAnnotations {
+  readonly minMember: number;
+  readonly scheduleTimeoutSeconds: number;
 }
 
 function sameDemand(a: Quantities, b: Quantities): boolean {
@@ -93,14 +101,15 @@ export class ClusterState {
     if (prev !== undefined && prev.pod.uid !== p.uid) changes.push(...this.forget(key, prev));
     const pod: BoundPod = { uid: p.uid, namespace: p.namespace, name: p.name, demand: podDemand(p.requests) };
     const group = groupKey(p.namespace, p.podGroup?.name);
+    const annotated = p.podGroup ? { minMember: p.podGroup.minMember, scheduleTimeoutSeconds: p.podGroup.scheduleTimeoutSeconds } : undefined;
     const current = this.pods.get(key);
     if (podHoldsNode(p)) {
       if (current !== undefined && current.node === p.nodeName && sameDemand(current.pod.demand, pod.demand)) {
-        this.pods.set(key, { pod, node: p.nodeName, group });
+        this.pods.set(key, { pod, node: p.nodeName, group, annotated });
         return changes;
       }
       if (current !== undefined && current.node !== '' && current.node !== p.nodeName) this.unbind(current);
-      this.pods.set(key, { pod, node: p.nodeName, group });
+      this.pods.set(key, { pod, node: p.nodeName, group, annotated });
       this.bind(pod, p.nodeName, group);
       changes.push({ kind: 'pod-bound', node: p.nodeName, pod });
       return changes;
@@ -112,7 +121,7 @@ export class ClusterState {
       // A pod that ended before it was bound gives back any lease it holds.
       changes.push({ kind: 'pod-released', node: undefined, pod });
     }
-    this.pods.set(key, { pod, node: '', group });
+    this.pods.set(key, { pod, node: '', group, annotated });
     return changes;
   }
 
@@ -203,6 +212,12 @@ export class ClusterState {
     if (entry.group === '') return `pod ${key} carries no ${LABEL_POD_GROUP} label`;
     if (entry.group !== group) return `pod ${key} belongs to gang ${entry.group}`;
     return undefined;
+  }
+
+  /** What pod `namespace/name` with this uid says of its gang on the stream; undefined if the stream does not show it in one. */
+  gangAnnotations(uid: string, namespace: string, name: string): GangAnnotations | undefined {
+    const entry = this.pods.get(podKey({ namespace, name }));
+    return entry?.pod.uid === uid ? entry.annotated : undefined;
   }
 
   /** The PodGroup object `namespace/name`, if the stream holds one. */

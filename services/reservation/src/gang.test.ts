@@ -8,6 +8,7 @@ import { Status } from 'nice-grpc';
 import { nodeEvent, podEvent, resources, startHarness, waitFor } from './testing/harness.js';
 import type { Harness, ReservationClient } from './testing/harness.js';
 import { REASON_LEASE_LOST, REASON_NOT_MEMBER } from './gang.js';
+import { KeyLayout } from './keys.js';
 
 const ALLOW = PermitDecision.PERMIT_DECISION_ALLOW;
 const REJECT = PermitDecision.PERMIT_DECISION_REJECT;
@@ -175,6 +176,50 @@ describe('gang Permit across two service replicas', () => {
       await reserve(b, 'g6-b', 'n2', { name: object.name, minMember: object.minMember });
       const second = b.permit({ pod: { uid: 'g6-b', namespace: 'team', name: 'g6-b' }, podGroup: asObject }, { deadline: 40_000 });
       for (const r of await Promise.all([first, second])) expect(r).toEqual({ decision: ALLOW, reason: '', membersReserved: 2 });
+    }, 60_000);
+  });
+
+  describe('without a PodGroup object, every member must agree with the round its gang waits in (review M2)', () => {
+    const group = { name: 'annotated', minMember: 4 };
+    let first: Promise<PermitResponse>;
+
+    beforeAll(async () => {
+      await reserve(a, 'g7-a', 'n1', group);
+      await reserve(b, 'g7-b', 'n2', group);
+      // A member whose own annotations say another minMember (its lease counts, so the round needs 4: a, b, d are 3).
+      await reserve(b, 'g7-d', 'n2', { ...group, minMember: 5 });
+      first = permit(a, 'g7-a', group, 30);
+      // The round is the first member's once it waits: the gang's state in Redis says so.
+      const redis = new Redis(sharedServers().redisUrl);
+      try {
+        const [state] = new KeyLayout(h.config.redis.keyPrefix).gang(`team/${group.name}`);
+        await waitFor(async () => (await redis.hget(state!, 'status')) === 'waiting', 15_000, 'the first member waiting');
+      } finally {
+        redis.disconnect();
+      }
+    }, 60_000);
+
+    const agree = 'every member of a gang without a PodGroup object must carry the same values';
+    test.each([
+      ['a minMember of 10,000', 'g7-b', { podGroup: { ...group, minMember: 10_000 }, timeout: { seconds: 30 } }, 'pod_group.min_member: is 10000, but pod team/g7-b on the cluster stream has min_member 4'],
+      ['a minMember of 1', 'g7-b', { podGroup: { ...group, minMember: 1 }, timeout: { seconds: 30 } }, 'pod_group.min_member: is 1, but pod team/g7-b on the cluster stream has min_member 4'],
+      ['another schedule timeout', 'g7-b', { podGroup: { ...group, scheduleTimeoutSeconds: 5 } }, 'pod_group.schedule_timeout_seconds: is 5, but pod team/g7-b on the cluster stream has schedule_timeout_seconds 0'],
+      ['a 1 ms wait', 'g7-b', { podGroup: group, timeout: { seconds: 0, nanos: 1_000_000 } }, `timeout: makes a wait of 1ms, but the waiting round of gang team/annotated, set by its first member, waits 30000ms; ${agree}`],
+      ['its own annotations of another minMember', 'g7-d', { podGroup: { ...group, minMember: 5 }, timeout: { seconds: 30 } }, `pod_group.min_member: is 5, but the waiting round of gang team/annotated, set by its first member, has min_member 4; ${agree}`],
+    ])('a member that brings %s is refused INVALID_ARGUMENT naming the field; its lease stays and the round goes on', async (_what, uid, request, details) => {
+      await expect(b.permit({ pod: { uid, namespace: 'team', name: uid }, ...request }, { deadline: 15_000 })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT, details });
+      expect((await b.getReservation({ podUid: uid })).lease?.pod?.uid).toBe(uid);
+    });
+
+    test('members that agree join the round and are allowed at its minMember', async () => {
+      // The member refused above gives its room back, so it is not counted.
+      const refused = (await b.getReservation({ podUid: 'g7-d' })).lease!;
+      expect((await b.unreserve({ podUid: 'g7-d', fencingVersion: refused.fencingVersion })).released).toBe(true);
+      const second = permit(b, 'g7-b', group, 30);
+      await reserve(b, 'g7-c', 'n1', group);
+      await reserve(a, 'g7-e', 'n1', group);
+      const rest = [permit(a, 'g7-c', group, 30), permit(b, 'g7-e', group, 30)];
+      for (const r of await Promise.all([first, second, ...rest])) expect(r).toMatchObject({ decision: ALLOW, membersReserved: 4 });
     }, 60_000);
   });
 

@@ -19,7 +19,7 @@ import type { PodGroupObject } from '@schedmesh/proto/v1/types';
 import { InvalidArgumentError } from '@schedmesh/runtime';
 import type { Logger } from '@schedmesh/runtime';
 import type { Redis } from 'ioredis';
-import type { ClusterState } from './cluster-state.js';
+import type { ClusterState, GangAnnotations } from './cluster-state.js';
 import type { KeyLayout } from './keys.js';
 import type { Ledger } from './ledger.js';
 import type { ReservationMetrics } from './metrics.js';
@@ -76,6 +76,36 @@ export function podGroupObjectProblem(gang: GangSpec, object: PodGroupObject | u
     return { field: 'timeout', reason: `is ${gang.requestedTimeoutMs}ms, but ${of} has scheduleTimeoutSeconds ${object.scheduleTimeoutSeconds}` };
   }
   return undefined;
+}
+
+/**
+ * Where a Permit's gang disagrees with the pod's own annotations on the
+ * stream: without a PodGroup object they define the gang, not the caller's
+ * word. Undefined when they agree or the stream does not show the pod.
+ */
+export function annotationsProblem(gang: GangSpec, pod: string, own: GangAnnotations | undefined): FieldProblem | undefined {
+  if (own === undefined) return undefined;
+  const of = `pod ${pod} on the cluster stream has`;
+  if (gang.minMember !== own.minMember) return { field: 'pod_group.min_member', reason: `is ${gang.minMember}, but ${of} min_member ${own.minMember}` };
+  if (gang.scheduleTimeoutSeconds !== own.scheduleTimeoutSeconds) {
+    return { field: 'pod_group.schedule_timeout_seconds', reason: `is ${gang.scheduleTimeoutSeconds}, but ${of} schedule_timeout_seconds ${own.scheduleTimeoutSeconds}` };
+  }
+  return undefined;
+}
+
+/**
+ * Where a member disagrees with the round its gang is waiting in: without a
+ * PodGroup object the pods' annotations define the gang, so they must agree
+ * (review M2: else whichever member waits first sets minMember and timeout
+ * for all). Undefined when it agrees.
+ */
+function roundProblem(gang: GangSpec, round: JoinReply): FieldProblem | undefined {
+  const of = `the waiting round of gang ${gang.key}, set by its first member`;
+  const agree = 'every member of a gang without a PodGroup object must carry the same values';
+  if (gang.minMember !== round.min) return { field: 'pod_group.min_member', reason: `is ${gang.minMember}, but ${of}, has min_member ${round.min}; ${agree}` };
+  if (gang.timeoutMs === round.timeoutMs) return undefined;
+  const field = gang.requestedTimeoutMs > 0 ? 'timeout' : 'pod_group.schedule_timeout_seconds';
+  return { field, reason: `makes a wait of ${gang.timeoutMs}ms, but ${of}, waits ${round.timeoutMs}ms; ${agree}` };
 }
 
 /** What Permit asks, validated. */
@@ -182,15 +212,23 @@ export class GangCoordinator {
   /**
    * Holds the member until its gang's round is decided (or the call is cancelled).
    *
-   * @throws InvalidArgumentError when the gang disagrees with its PodGroup object ({@link podGroupObjectProblem}).
+   * @throws InvalidArgumentError when the gang disagrees with its PodGroup object ({@link podGroupObjectProblem}),
+   *   or, without one, with the pod's own annotations ({@link annotationsProblem}) or with the round its gang
+   *   waits in (another member's minMember or timeout).
    */
   async permit(input: PermitInput, signal: AbortSignal): Promise<PermitOutcome> {
     const { ledger, metrics, state } = this.o;
+    const object = input.gang && state.podGroup(input.gang.namespace, input.gang.name);
     if (input.gang !== undefined) {
-      const problem = podGroupObjectProblem(input.gang, state.podGroup(input.gang.namespace, input.gang.name));
+      const problem = podGroupObjectProblem(input.gang, object);
       if (problem !== undefined) throw InvalidArgumentError.fromProblem(problem);
     }
     const lease = await ledger.get(input.uid, state.boundNodeOf(input.uid));
+    if (input.gang !== undefined && object === undefined && lease !== undefined) {
+      const own = state.gangAnnotations(input.uid, lease.namespace, lease.name);
+      const problem = annotationsProblem(input.gang, `${lease.namespace}/${lease.name}`, own);
+      if (problem !== undefined) throw InvalidArgumentError.fromProblem(problem);
+    }
     let outcome: PermitOutcome;
     if (input.gang === undefined) {
       outcome = lease ? { allowed: true, reason: '', membersReserved: 1 } : { allowed: false, reason: REASON_LEASE_LOST, membersReserved: 0 };
@@ -215,6 +253,8 @@ export class GangCoordinator {
       for (;;) {
         if (node === undefined) return { allowed: false, reason: (await this.releasedReason(gang.key, uid)) ?? REASON_LEASE_LOST, membersReserved: 0 };
         joined = parseJoin(await store.run(gangJoinScript, gangKeys, [uid, node, gang.minMember, gang.timeoutMs]));
+        const disagreement = joined.status === 'mismatch' ? roundProblem(gang, joined) : undefined;
+        if (disagreement !== undefined) throw InvalidArgumentError.fromProblem(disagreement);
         if (joined.status !== 'expired') break;
         // The waiting round outlived its deadline with nobody left to end it: end it now, then start a new one.
         await this.endRound(gang.key, joined.round);

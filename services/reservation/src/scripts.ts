@@ -430,9 +430,12 @@ end
 
 /**
  * A member waits at Permit. ARGV: uid, node, minMember, timeoutMs. Starts a
- * round (deadline = now + timeout) unless one is waiting.
+ * round (deadline = now + timeout) unless one is waiting; joins the waiting
+ * one only if it has the same minMember and timeout (review M2: without a
+ * PodGroup object, the members' annotations must agree).
  * → [waiting, round, deadline, min, now, members[uid, node…], timeoutMs] |
- *   [expired, round, deadline, min, now, [], timeoutMs] (the waiting round is past its deadline).
+ *   [expired, round, deadline, min, now, [], timeoutMs] (the waiting round is past its deadline) |
+ *   [mismatch, round, deadline, min, now, [], timeoutMs] (the waiting round has another min or timeout; not joined).
  */
 export const gangJoinScript = script('gang_join', 3, `${gangPrelude}
 local now = now_ms()
@@ -440,6 +443,9 @@ local st = redis.call('HMGET', K_STATE, 'status', 'round', 'deadline', 'min', 't
 local round = tonumber(st[2] or '0')
 if st[1] == 'waiting' and tonumber(st[3]) <= now then
   return {'expired', int(round), st[3], st[4], int(now), {}, st[5] or '0'}
+end
+if st[1] == 'waiting' and (st[4] ~= ARGV[3] or st[5] ~= ARGV[4]) then
+  return {'mismatch', int(round), st[3], st[4], int(now), {}, st[5] or '0'}
 end
 if st[1] ~= 'waiting' then
   round = round + 1
