@@ -49,6 +49,8 @@ export const methodCallers: Readonly<Record<string, readonly CallerRole[]>> = {
   // Reservation: only the two schedulers change leases; operators read them.
   '/schedmesh.v1.ReservationService/Reserve': schedulers,
   '/schedmesh.v1.ReservationService/Unreserve': schedulers,
+  '/schedmesh.v1.ReservationService/ReserveBatch': schedulers,
+  '/schedmesh.v1.ReservationService/UnreserveBatch': schedulers,
   '/schedmesh.v1.ReservationService/Confirm': schedulers,
   '/schedmesh.v1.ReservationService/Renew': schedulers,
   '/schedmesh.v1.ReservationService/Permit': schedulers,
