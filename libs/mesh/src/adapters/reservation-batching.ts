@@ -1,0 +1,163 @@
+/**
+ * A reservation client that coalesces: the attempt still calls `reserve` and
+ * `unreserve` once per pod, and the calls issued in the same tick (or within
+ * `windowMs` of the first) go out as one ReserveBatch / UnreserveBatch call of
+ * at most `maxPods` pods. Each caller gets what its own call would have given:
+ * its ReserveResponse, or the ClientError of its entry (same code and
+ * message), so the reservation steps need no change. Every other method is
+ * the wrapped client's.
+ *
+ * Cancellation: a call whose signal aborts before its batch is sent leaves the
+ * batch; once sent, it waits for the batch's answer (a lease it then holds is
+ * released by the attempt, as after any failure past Reserve). A reservation
+ * service without the batch RPCs (UNIMPLEMENTED) is called one pod at a time
+ * from then on.
+ */
+import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import type { Link } from '@opentelemetry/api';
+import { ReserveResponse, UnreserveResponse } from '@schedmesh/proto/v1/reservation';
+import type { DeepPartial, ReserveBatchEntry, ReserveRequest, UnreserveRequest } from '@schedmesh/proto/v1/reservation';
+import { ClientError, Status } from 'nice-grpc';
+import type { ReservationClient } from '../clients.js';
+
+/** How calls are coalesced. */
+export interface ReservationBatching {
+  /** Most pods per call (1..256, the service's bound); 1 sends one call per pod, as without batching. */
+  readonly maxPods: number;
+  /** How long the first call of a batch waits for more, in ms; 0 = only the calls of the same tick. */
+  readonly windowMs: number;
+}
+
+/** The defaults: up to 32 pods, gathered for at most 1 ms. */
+export const DEFAULT_RESERVATION_BATCHING: ReservationBatching = { maxPods: 32, windowMs: 1 };
+
+const RESERVE_PATH = '/schedmesh.v1.ReservationService/Reserve';
+const tracer = trace.getTracer('schedmesh-mesh');
+
+/** The client, with `reserve` and `unreserve` coalesced as the options say (maxPods 1: the client itself). */
+export function coalescingReservationClient(client: ReservationClient, options: ReservationBatching): ReservationClient {
+  if (options.maxPods <= 1) return client;
+  let batched = true;
+  const reserve = new Coalescer<DeepPartial<ReserveRequest>, ReserveResponse>(options, 'ReserveBatch', (r) => r.pod?.uid ?? '', async (requests) => {
+    if (!batched) return Promise.all(requests.map((r) => client.reserve(r)));
+    const reply = await orSingly(client.reserveBatch({ pods: requests }), () => (batched = false));
+    if (reply === undefined) return Promise.all(requests.map((r) => client.reserve(r)));
+    return requests.map((_, i) => fromEntry(reply.pods[i]));
+  });
+  const unreserve = new Coalescer<DeepPartial<UnreserveRequest>, UnreserveResponse>(options, 'UnreserveBatch', (r) => r.podUid ?? '', async (requests) => {
+    if (!batched) return Promise.all(requests.map((r) => client.unreserve(r)));
+    const reply = await orSingly(client.unreserveBatch({ pods: requests }), () => (batched = false));
+    if (reply === undefined) return Promise.all(requests.map((r) => client.unreserve(r)));
+    return requests.map((_, i) => UnreserveResponse.fromPartial({ released: reply.released[i] ?? false }));
+  });
+  return {
+    ...client,
+    reserve: (request, callOptions) => reserve.add(request, callOptions?.signal),
+    unreserve: (request, callOptions) => unreserve.add(request, callOptions?.signal),
+  };
+}
+
+/** The batch reply, or undefined (after `unsupported()`) when the service has no batch RPCs. */
+async function orSingly<T>(call: Promise<T>, unsupported: () => void): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    if (!(err instanceof ClientError) || err.code !== Status.UNIMPLEMENTED) throw err;
+    unsupported();
+    return undefined;
+  }
+}
+
+/** One entry's answer as its own Reserve would have given it: the response, or its error thrown. */
+function fromEntry(entry: ReserveBatchEntry | undefined): ReserveResponse | ClientError {
+  const result = entry?.result;
+  if (result === undefined) return new ClientError(RESERVE_PATH, Status.INTERNAL, 'the reservation service left this pod of the batch unanswered');
+  if (result.$case === 'error') return new ClientError(RESERVE_PATH, result.value.code as Status, result.value.message);
+  return ReserveResponse.fromPartial({ result });
+}
+
+interface Pending<Req, Res> {
+  readonly request: Req;
+  readonly signal: AbortSignal | undefined;
+  readonly link: Link | undefined;
+  resolve(value: Res): void;
+  reject(err: unknown): void;
+  onAbort?: () => void;
+}
+
+/**
+ * Gathers calls into batches: a batch goes out when it holds `maxPods`
+ * calls, or `windowMs` after its first (0: at the end of the tick), or when a
+ * call for a pod it already holds arrives (the service refuses a pod twice).
+ */
+class Coalescer<Req, Res> {
+  private pending: Pending<Req, Res>[] = [];
+  /** Cancels the scheduled flush of the pending batch, if one is scheduled. */
+  private cancelFlush: (() => void) | undefined;
+
+  constructor(
+    private readonly options: ReservationBatching,
+    private readonly name: string,
+    private readonly podOf: (request: Req) => string,
+    private readonly send: (requests: Req[]) => Promise<Array<Res | ClientError>>,
+  ) {}
+
+  add(request: Req, signal: AbortSignal | undefined): Promise<Res> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const pod = this.podOf(request);
+    if (this.pending.some((p) => this.podOf(p.request) === pod)) this.flush();
+    return new Promise<Res>((resolve, reject) => {
+      const spanContext = trace.getActiveSpan()?.spanContext();
+      const entry: Pending<Req, Res> = { request, signal, link: spanContext ? { context: spanContext } : undefined, resolve, reject };
+      if (signal) {
+        entry.onAbort = () => {
+          // Not sent yet: the call leaves the batch. Once sent it waits for the answer.
+          const i = this.pending.indexOf(entry);
+          if (i < 0) return;
+          this.pending.splice(i, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.pending.push(entry);
+      if (this.pending.length >= this.options.maxPods) this.flush();
+      else this.cancelFlush ??= this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): () => void {
+    if (this.options.windowMs > 0) {
+      const timer = setTimeout(() => this.flush(), this.options.windowMs);
+      return () => clearTimeout(timer);
+    }
+    const immediate = setImmediate(() => this.flush());
+    return () => clearImmediate(immediate);
+  }
+
+  private flush(): void {
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    for (const p of batch) if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+    if (batch.length > 0) void this.run(batch);
+  }
+
+  /** One call for the batch, in a span of its own linked to every caller's span (the callers' traces stay apart). */
+  private async run(batch: Pending<Req, Res>[]): Promise<void> {
+    const links = batch.flatMap((p) => (p.link ? [p.link] : []));
+    const span = tracer.startSpan(`${this.name} (coalesced)`, { kind: SpanKind.INTERNAL, links, attributes: { 'schedmesh.batch.size': batch.length } }, ROOT_CONTEXT);
+    try {
+      const results = await context.with(trace.setSpan(ROOT_CONTEXT, span), () => this.send(batch.map((p) => p.request)));
+      batch.forEach((p, i) => {
+        const r = results[i];
+        if (r instanceof ClientError) p.reject(r);
+        else p.resolve(r as Res);
+      });
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      span.end();
+    }
+  }
+}
