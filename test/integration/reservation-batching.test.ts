@@ -32,11 +32,17 @@ let direct: ReservationClient;
 /** Pods per ReserveBatch / UnreserveBatch call the service received. */
 let reserveBatches: number[] = [];
 let unreserveBatches: number[] = [];
+/** Plain Reserve calls it received. */
+let singleReserves = 0;
 
 /** The real client, with the batch calls counted on their way. */
 function counted(): ReservationClient {
   return {
     ...direct,
+    reserve: (request, options) => {
+      singleReserves++;
+      return direct.reserve(request, options);
+    },
     reserveBatch: (request, options) => {
       reserveBatches.push(request.pods?.length ?? 0);
       return direct.reserveBatch(request, options);
@@ -100,18 +106,21 @@ describe('coalescingReservationClient', () => {
 
   test('a batch holds at most maxPods calls, and a second call for a pod already in the batch starts the next one', async () => {
     reserveBatches = [];
+    singleReserves = 0;
     const client = coalescingReservationClient(counted(), { maxPods: 4, windowMs: 20 });
     const signal = AbortSignal.timeout(15_000);
     const pods = Array.from({ length: 10 }, (_, i) => pod(`m${i}`, '10m'));
     const outcomes = await Promise.all([...pods.map((p) => reserve(client, p, 'a', step, 0, signal)), reserve(client, pods[9]!, 'a', step, 0, signal)]);
-    expect(reserveBatches).toEqual([4, 4, 2, 1]);
+    expect(reserveBatches).toEqual([4, 4, 2]);
+    expect(singleReserves).toBe(1);
     expect(new Set(outcomes.map((o) => o.lease?.fencingVersion)).size).toBe(10);
-    // The repeated Reserve of m9 got m9's lease (idempotent), in a batch of its own.
+    // The repeated Reserve of m9 got m9's lease (idempotent), alone: as the plain Reserve.
     expect(outcomes[10]!.lease).toEqual(outcomes[9]!.lease);
   }, 30_000);
 
-  test('a call aborted before its batch leaves leaves the batch, and is never granted', async () => {
+  test('a call aborted before its batch leaves leaves the batch, and is never granted; a lone call is the plain Reserve', async () => {
     reserveBatches = [];
+    singleReserves = 0;
     const client = coalescingReservationClient(counted(), { maxPods: 32, windowMs: 30 });
     const abort = new AbortController();
     const gone = reserve(client, pod('gone', '10m'), 'a', step, 0, abort.signal);
@@ -119,7 +128,8 @@ describe('coalescingReservationClient', () => {
     abort.abort(new Error('the attempt was cancelled'));
     await expect(gone).rejects.toThrow('the attempt was cancelled');
     expect((await kept).lease).toBeDefined();
-    expect(reserveBatches).toEqual([1]);
+    expect(reserveBatches).toEqual([]);
+    expect(singleReserves).toBe(1);
     await expect(direct.getReservation({ podUid: 'uid-gone' })).rejects.toMatchObject({ code: Status.NOT_FOUND });
   }, 30_000);
 

@@ -7,14 +7,17 @@
  * message), so the reservation steps need no change. Every other method is
  * the wrapped client's.
  *
- * Cancellation: a call whose signal aborts before its batch is sent leaves the
- * batch; once sent, it waits for the batch's answer (a lease it then holds is
- * released by the attempt, as after any failure past Reserve). A reservation
+ * A batch of one (nothing else came within the window) is the plain Reserve
+ * or Unreserve call, with the caller's signal and trace context, as without
+ * batching. Cancellation: a call whose signal aborts before its batch is sent
+ * leaves the batch; once a batch of several is sent, it waits for the
+ * answer (a lease it then holds is released by the attempt, as after any
+ * failure past Reserve). A reservation
  * service without the batch RPCs (UNIMPLEMENTED) is called one pod at a time
  * from then on.
  */
-import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import type { Link } from '@opentelemetry/api';
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import { ReserveResponse, UnreserveResponse } from '@schedmesh/proto/v1/reservation';
 import type { DeepPartial, ReserveBatchEntry, ReserveRequest, UnreserveRequest } from '@schedmesh/proto/v1/reservation';
 import { ClientError, Status } from 'nice-grpc';
@@ -38,16 +41,16 @@ const tracer = trace.getTracer('schedmesh-mesh');
 export function coalescingReservationClient(client: ReservationClient, options: ReservationBatching): ReservationClient {
   if (options.maxPods <= 1) return client;
   let batched = true;
-  const reserve = new Coalescer<DeepPartial<ReserveRequest>, ReserveResponse>(options, 'ReserveBatch', (r) => r.pod?.uid ?? '', async (requests) => {
-    if (!batched) return Promise.all(requests.map((r) => client.reserve(r)));
-    const reply = await orSingly(client.reserveBatch({ pods: requests }), () => (batched = false));
-    if (reply === undefined) return Promise.all(requests.map((r) => client.reserve(r)));
+  const reserveOne = (r: DeepPartial<ReserveRequest>, signal?: AbortSignal): Promise<ReserveResponse> => client.reserve(r, signal ? { signal } : {});
+  const unreserveOne = (r: DeepPartial<UnreserveRequest>, signal?: AbortSignal): Promise<UnreserveResponse> => client.unreserve(r, signal ? { signal } : {});
+  const reserve = new Coalescer<DeepPartial<ReserveRequest>, ReserveResponse>(options, 'ReserveBatch', (r) => r.pod?.uid ?? '', reserveOne, async (requests) => {
+    const reply = batched ? await orSingly(client.reserveBatch({ pods: requests }), () => (batched = false)) : undefined;
+    if (reply === undefined) return Promise.all(requests.map((r) => reserveOne(r)));
     return requests.map((_, i) => fromEntry(reply.pods[i]));
   });
-  const unreserve = new Coalescer<DeepPartial<UnreserveRequest>, UnreserveResponse>(options, 'UnreserveBatch', (r) => r.podUid ?? '', async (requests) => {
-    if (!batched) return Promise.all(requests.map((r) => client.unreserve(r)));
-    const reply = await orSingly(client.unreserveBatch({ pods: requests }), () => (batched = false));
-    if (reply === undefined) return Promise.all(requests.map((r) => client.unreserve(r)));
+  const unreserve = new Coalescer<DeepPartial<UnreserveRequest>, UnreserveResponse>(options, 'UnreserveBatch', (r) => r.podUid ?? '', unreserveOne, async (requests) => {
+    const reply = batched ? await orSingly(client.unreserveBatch({ pods: requests }), () => (batched = false)) : undefined;
+    if (reply === undefined) return Promise.all(requests.map((r) => unreserveOne(r)));
     return requests.map((_, i) => UnreserveResponse.fromPartial({ released: reply.released[i] ?? false }));
   });
   return {
@@ -79,7 +82,8 @@ function fromEntry(entry: ReserveBatchEntry | undefined): ReserveResponse | Clie
 interface Pending<Req, Res> {
   readonly request: Req;
   readonly signal: AbortSignal | undefined;
-  readonly link: Link | undefined;
+  /** The caller's context: a lone call runs in it, and a batch under its first caller's. */
+  readonly context: Context;
   resolve(value: Res): void;
   reject(err: unknown): void;
   onAbort?: () => void;
@@ -89,6 +93,7 @@ interface Pending<Req, Res> {
  * Gathers calls into batches: a batch goes out when it holds `maxPods`
  * calls, or `windowMs` after its first (0: at the end of the tick), or when a
  * call for a pod it already holds arrives (the service refuses a pod twice).
+ * A batch of one is the plain call, made as its caller would have made it.
  */
 class Coalescer<Req, Res> {
   private pending: Pending<Req, Res>[] = [];
@@ -99,7 +104,8 @@ class Coalescer<Req, Res> {
     private readonly options: ReservationBatching,
     private readonly name: string,
     private readonly podOf: (request: Req) => string,
-    private readonly send: (requests: Req[]) => Promise<Array<Res | ClientError>>,
+    private readonly one: (request: Req, signal: AbortSignal | undefined) => Promise<Res>,
+    private readonly many: (requests: Req[]) => Promise<Array<Res | ClientError>>,
   ) {}
 
   add(request: Req, signal: AbortSignal | undefined): Promise<Res> {
@@ -107,8 +113,7 @@ class Coalescer<Req, Res> {
     const pod = this.podOf(request);
     if (this.pending.some((p) => this.podOf(p.request) === pod)) this.flush();
     return new Promise<Res>((resolve, reject) => {
-      const spanContext = trace.getActiveSpan()?.spanContext();
-      const entry: Pending<Req, Res> = { request, signal, link: spanContext ? { context: spanContext } : undefined, resolve, reject };
+      const entry: Pending<Req, Res> = { request, signal, context: context.active(), resolve, reject };
       if (signal) {
         entry.onAbort = () => {
           // Not sent yet: the call leaves the batch. Once sent it waits for the answer.
@@ -143,12 +148,24 @@ class Coalescer<Req, Res> {
     if (batch.length > 0) void this.run(batch);
   }
 
-  /** One call for the batch, in a span of its own linked to every caller's span (the callers' traces stay apart). */
+  /**
+   * One call for the batch. Its span is a child of the first caller's step
+   * and links to every other caller's, so each pod's trace leads to the call
+   * that reserved it.
+   */
   private async run(batch: Pending<Req, Res>[]): Promise<void> {
-    const links = batch.flatMap((p) => (p.link ? [p.link] : []));
-    const span = tracer.startSpan(`${this.name} (coalesced)`, { kind: SpanKind.INTERNAL, links, attributes: { 'schedmesh.batch.size': batch.length } }, ROOT_CONTEXT);
+    const [first] = batch;
+    if (batch.length === 1) {
+      await context.with(first!.context, () => this.one(first!.request, first!.signal)).then(first!.resolve, first!.reject);
+      return;
+    }
+    const links = batch.slice(1).flatMap((p) => {
+      const spanContext = trace.getSpanContext(p.context);
+      return spanContext ? [{ context: spanContext }] : [];
+    });
+    const span = tracer.startSpan(`${this.name} (coalesced)`, { kind: SpanKind.INTERNAL, links, attributes: { 'schedmesh.batch.size': batch.length } }, first!.context);
     try {
-      const results = await context.with(trace.setSpan(ROOT_CONTEXT, span), () => this.send(batch.map((p) => p.request)));
+      const results = await context.with(trace.setSpan(first!.context, span), () => this.many(batch.map((p) => p.request)));
       batch.forEach((p, i) => {
         const r = results[i];
         if (r instanceof ClientError) p.reject(r);
