@@ -92,16 +92,16 @@ describe('coalescingReservationClient', () => {
       reserve(client, pod('placed', '100m'), 'b', step, 0, signal),
     ]);
     expect(reserveBatches).toEqual([5]);
-    expect(r1!.lease).toMatchObject({ nodeName: 'a', pod: { uid: 'uid-c1' } });
-    expect(r2!.lease).toMatchObject({ nodeName: 'b' });
+    expect(r1.lease).toMatchObject({ nodeName: 'a', pod: { uid: 'uid-c1' } });
+    expect(r2.lease).toMatchObject({ nodeName: 'b' });
     // b had room for one of the two: the second is the node's refusal, as a single Reserve would say it.
-    expect(r3!.status.code).toBe(FrameworkStatus.unschedulable('').code);
-    expect(r3!.status.message()).toMatch(/node b is reserved: Insufficient cpu/);
+    expect(r3.status.code).toBe(FrameworkStatus.unschedulable('').code);
+    expect(r3.status.message()).toMatch(/node b is reserved: Insufficient cpu/);
     // An entry's error is the ClientError of its own call: NOT_FOUND for a node the ledger lacks …
     expect(r4).toMatchObject({ code: Status.NOT_FOUND, path: '/schedmesh.v1.ReservationService/Reserve', details: expect.stringContaining('nowhere') });
     // … and the adapter reads FAILED_PRECONDITION "already bound" as before.
-    expect(placed!.bound).toBe(true);
-    expect((await direct.getReservation({ podUid: 'uid-c1' })).lease?.fencingVersion).toBe(r1!.lease!.fencingVersion);
+    expect(placed.bound).toBe(true);
+    expect((await direct.getReservation({ podUid: 'uid-c1' })).lease?.fencingVersion).toBe(r1.lease!.fencingVersion);
   }, 30_000);
 
   test('a batch holds at most maxPods calls, and a second call for a pod already in the batch starts the next one', async () => {

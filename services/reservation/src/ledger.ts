@@ -272,14 +272,10 @@ export class Ledger {
       return reply instanceof Error || reply.status !== 'granted' ? [] : [{ input, lease: parseLease(reply.payload, input.uid, input.node) }];
     });
     const failed = replies.find((r): r is Error => r instanceof Error);
-    let previous: (string | undefined)[] = [];
-    try {
-      if (failed !== undefined) throw failed;
-      previous = await this.indexGrants(grants);
-    } catch (err) {
+    const previous = await (failed === undefined ? this.indexGrants(grants) : Promise.reject(failed)).catch(async (err: unknown) => {
       await Promise.all(grants.map((g) => this.giveBack(g.lease)));
       throw err;
-    }
+    });
     const results: ReserveResult[] = [];
     let g = 0;
     for (const [i, input] of inputs.entries()) {

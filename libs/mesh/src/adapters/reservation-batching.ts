@@ -75,8 +75,14 @@ async function orSingly<T>(call: Promise<T>, unsupported: () => void): Promise<T
 function fromEntry(entry: ReserveBatchEntry | undefined): ReserveResponse | ClientError {
   const result = entry?.result;
   if (result === undefined) return new ClientError(RESERVE_PATH, Status.INTERNAL, 'the reservation service left this pod of the batch unanswered');
-  if (result.$case === 'error') return new ClientError(RESERVE_PATH, result.value.code as Status, result.value.message);
+  if (result.$case === 'error') return new ClientError(RESERVE_PATH, result.value.code, result.value.message);
   return ReserveResponse.fromPartial({ result });
+}
+
+/** Why a signal aborted, as an Error (AbortSignal.reason may be any value). */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
 }
 
 interface Pending<Req, Res> {
@@ -84,8 +90,8 @@ interface Pending<Req, Res> {
   readonly signal: AbortSignal | undefined;
   /** The caller's context: a lone call runs in it, and a batch under its first caller's. */
   readonly context: Context;
-  resolve(value: Res): void;
-  reject(err: unknown): void;
+  readonly resolve: (value: Res) => void;
+  readonly reject: (err: unknown) => void;
   onAbort?: () => void;
 }
 
@@ -109,7 +115,7 @@ class Coalescer<Req, Res> {
   ) {}
 
   add(request: Req, signal: AbortSignal | undefined): Promise<Res> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     const pod = this.podOf(request);
     if (this.pending.some((p) => this.podOf(p.request) === pod)) this.flush();
     return new Promise<Res>((resolve, reject) => {
@@ -120,7 +126,7 @@ class Coalescer<Req, Res> {
           const i = this.pending.indexOf(entry);
           if (i < 0) return;
           this.pending.splice(i, 1);
-          reject(signal.reason);
+          reject(abortReason(signal));
         };
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
@@ -156,7 +162,8 @@ class Coalescer<Req, Res> {
   private async run(batch: Pending<Req, Res>[]): Promise<void> {
     const [first] = batch;
     if (batch.length === 1) {
-      await context.with(first!.context, () => this.one(first!.request, first!.signal)).then(first!.resolve, first!.reject);
+      const { resolve, reject } = first!;
+      await context.with(first!.context, () => this.one(first!.request, first!.signal)).then(resolve, reject);
       return;
     }
     const links = batch.slice(1).flatMap((p) => {
