@@ -36,6 +36,8 @@ const unimplemented = async (): Promise<never> => {
 const impl: ReservationServiceImplementation = {
   unreserve: async () => ({ released: false }),
   reserve: unimplemented,
+  reserveBatch: unimplemented,
+  unreserveBatch: unimplemented,
   confirm: unimplemented,
   renew: unimplemented,
   permit: unimplemented,

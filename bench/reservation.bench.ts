@@ -7,6 +7,11 @@
 //   2. Reserve+Unreserve pairs over gRPC, one client, sequential;
 //   3. the same with 8 clients contending for the same two nodes, with p50/p99
 //      Reserve latency; and 8 clients of the bare loop for the ratio;
+//   4. ReserveBatch + UnreserveBatch of 1, 8 and 32 pods per call, one client,
+//      counted per pod (a "pair" is one pod reserved and released);
+//   5. the coalescing client of libs/mesh (what the scheduler uses): 32
+//      callers each calling reserve() then unreserve() per pod, gathered into
+//      batch calls (at most 32 pods, same tick);
 //   and, for scale, the floor of any pair of calls to the service: two
 //   Unreserve calls for a pod with no lease (one GET each).
 // Every phase is bounded in count and in time. The machines are shared and
@@ -21,6 +26,8 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
 import type { ReservationServiceClient } from '@schedmesh/proto/v1/reservation';
+import { coalescingReservationClient } from '@schedmesh/mesh';
+import type { ReservationClient } from '@schedmesh/mesh';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { ensureClusterStream, publishClusterEvent } from '@schedmesh/runtime';
 import { freePort, startNats, startRedis } from '@schedmesh/testkit';
@@ -32,7 +39,10 @@ const SEQUENTIAL_PAIRS = 3_000;
 const CONTENDED_PAIRS_PER_CLIENT = 600;
 const CLIENTS = 8;
 const PHASE_LIMIT_MS = 10_000;
+const READY_LIMIT_MS = 180_000;
 const WARMUP_PAIRS = 300;
+const BATCH_SIZES = [1, 8, 32] as const;
+const COALESCED_CALLERS = 32;
 
 interface PhaseResult {
   name: string;
@@ -90,18 +100,58 @@ async function reservePairs(client: ReservationServiceClient, pairs: number, tag
   for (; done < pairs && performance.now() < deadline; done++) {
     const uid = `bench-${tag}-${done % 64}`;
     const started = performance.now();
-    const reply = await client.reserve({
-      pod: { uid, namespace: 'bench', name: uid },
-      nodeName: nodes[done % nodes.length]!,
-      requests: { milliCpu: 100, memory: 1 << 20, ephemeralStorage: 0, pods: 0, scalar: {} },
-      ttl: { seconds: 30 },
-      holder: tag,
-    });
+    const reply = await client.reserve(benchRequest(uid, nodes[done % nodes.length]!, tag));
     latencies.push(performance.now() - started);
     if (reply.result?.$case !== 'lease') throw new Error(`unexpected refusal: ${JSON.stringify(reply.result)}`);
     await client.unreserve({ podUid: uid, fencingVersion: reply.result.value.fencingVersion });
   }
   return done;
+}
+
+/** Pods reserved and released in batch calls of `size` pods (each pod one pair); the latency is the ReserveBatch call's. */
+async function batchPairs(client: ReservationServiceClient, pairs: number, size: number, tag: string, nodes: readonly string[], latencies: number[]): Promise<number> {
+  const deadline = performance.now() + PHASE_LIMIT_MS;
+  let done = 0;
+  while (done < pairs && performance.now() < deadline) {
+    const pods = Array.from({ length: size }, (_, j) => benchRequest(`bench-${tag}-${j}`, nodes[(done + j) % nodes.length]!, tag));
+    const started = performance.now();
+    const reply = await client.reserveBatch({ pods });
+    latencies.push(performance.now() - started);
+    const leases = reply.pods.map((p) => {
+      if (p.result?.$case !== 'lease') throw new Error(`unexpected answer: ${JSON.stringify(p.result)}`);
+      return p.result.value;
+    });
+    await client.unreserveBatch({ pods: leases.map((l) => ({ podUid: l.pod!.uid, fencingVersion: l.fencingVersion })) });
+    done += size;
+  }
+  return done;
+}
+
+/** Pairs through the coalescing client: `callers` loops of reserve() then unreserve(), one pod each, gathered into batch calls. */
+async function coalescedPairs(client: ReservationClient, pairsPerCaller: number, callers: number, nodes: readonly string[], latencies: number[]): Promise<number> {
+  const deadline = performance.now() + PHASE_LIMIT_MS;
+  const caller = async (c: number): Promise<number> => {
+    let done = 0;
+    for (; done < pairsPerCaller && performance.now() < deadline; done++) {
+      const started = performance.now();
+      const reply = await client.reserve(benchRequest(`bench-co-${c}`, nodes[(c + done) % nodes.length]!, 'coalesced'));
+      latencies.push(performance.now() - started);
+      if (reply.result?.$case !== 'lease') throw new Error(`unexpected refusal: ${JSON.stringify(reply.result)}`);
+      await client.unreserve({ podUid: `bench-co-${c}`, fencingVersion: reply.result.value.fencingVersion });
+    }
+    return done;
+  };
+  return (await Promise.all(Array.from({ length: callers }, (_, c) => caller(c)))).reduce((a, b) => a + b, 0);
+}
+
+function benchRequest(uid: string, nodeName: string, holder: string) {
+  return {
+    pod: { uid, namespace: 'bench', name: uid },
+    nodeName,
+    requests: { milliCpu: 100, memory: 1 << 20, ephemeralStorage: 0, pods: 0, scalar: {} },
+    ttl: { seconds: 30 },
+    holder,
+  };
 }
 
 async function floorPairs(client: ReservationServiceClient, pairs: number): Promise<number> {
@@ -140,14 +190,15 @@ async function timed(name: string, cpu: CpuProbes, run: (latencies: number[]) =>
 }
 
 async function waitReady(httpPort: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  // Generous: on a shared 2-core machine under load the service takes long to start.
+  const deadline = Date.now() + READY_LIMIT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the reservation service exited with ${child.exitCode}`);
     const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false);
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('the reservation service did not become ready within 30 s');
+  throw new Error(`the reservation service did not become ready within ${READY_LIMIT_MS / 1000} s`);
 }
 
 async function main(): Promise<void> {
@@ -191,7 +242,7 @@ async function main(): Promise<void> {
     await waitReady(httpPort, service);
 
     const channels = Array.from({ length: CLIENTS }, () => createChannel(`127.0.0.1:${grpcPort}`));
-    const clients = channels.map((ch) => createClient(ReservationServiceDefinition, ch));
+    const clients: ReservationClient[] = channels.map((ch) => createClient(ReservationServiceDefinition, ch));
     const bareClients = Array.from({ length: CLIENTS }, () => new Redis(redisServer.url));
 
     // Warm up both paths (JIT, connections, script cache).
@@ -209,9 +260,19 @@ async function main(): Promise<void> {
       (await Promise.all(clients.map((c, i) => reservePairs(c, CONTENDED_PAIRS_PER_CLIENT, `c${i}`, nodes, lat)))).reduce((a, b) => a + b, 0),
     );
 
+    const batched: PhaseResult[] = [];
+    for (const size of BATCH_SIZES) {
+      batched.push(await timed(`ReserveBatch + UnreserveBatch, ${size} pod(s)/call, 1 client, per pod`, cpu, async (lat) => batchPairs(clients[0]!, SEQUENTIAL_PAIRS, size, `b${size}`, nodes, lat)));
+    }
+    const coalescing = coalescingReservationClient(clients[0]!, { maxPods: COALESCED_CALLERS, windowMs: 0 });
+    const coalesced = await timed(`coalescing client, ${COALESCED_CALLERS} callers of reserve()+unreserve(), per pod`, cpu, async (lat) =>
+      coalescedPairs(coalescing, Math.ceil(SEQUENTIAL_PAIRS / COALESCED_CALLERS) * 4, COALESCED_CALLERS, nodes, lat),
+    );
+
     const rate = (r: PhaseResult): number => (r.pairs / r.ms) * 1000;
     const rows: string[][] = [['phase', 'pairs', 'pairs/s', 'vs bare', 'Reserve p50 ms', 'Reserve p99 ms', 'service CPU µs/pair', 'redis CPU µs/pair', 'redis commands/pair']];
-    for (const [r, base] of [[bare, bare], [floor, bare], [grpc, bare], [bare8, bare8], [grpc8, bare8]] as const) {
+    const phases: (readonly [PhaseResult, PhaseResult])[] = [[bare, bare], [floor, bare], [grpc, bare], ...batched.map((b) => [b, bare] as const), [coalesced, bare], [bare8, bare8], [grpc8, bare8]];
+    for (const [r, base] of phases) {
       rows.push([
         r.name,
         String(r.pairs),

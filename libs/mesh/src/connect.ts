@@ -13,13 +13,31 @@ import { clientConfigSchema, connectClient, duration } from '@schedmesh/runtime'
 import type { ClientConfig, Logger } from '@schedmesh/runtime';
 import { z } from 'zod';
 import { GatewayPlugins } from './adapters/gateway.js';
+import { coalescingReservationClient, DEFAULT_RESERVATION_BATCHING } from './adapters/reservation-batching.js';
+import type { ReservationBatching } from './adapters/reservation-batching.js';
 import type { MeshClients } from './clients.js';
+
+/** The longest reservation batch window: a pod waits at most this long for others to join its call. */
+const MAX_BATCH_WINDOW_MS = 50;
 
 /** The mesh services' blocks of a front end's config: `filterscore`, and optional `admission`, `reservation`, `gateway`. */
 export const meshServicesConfigShape = {
   filterscore: clientConfigSchema.extend({ address: z.string().min(1).default('127.0.0.1:50052') }).prefault({}),
   admission: clientConfigSchema.optional(),
-  reservation: clientConfigSchema.optional(),
+  reservation: clientConfigSchema
+    .extend({
+      /** Reserve and Unreserve calls gathered into one batch call (see adapters/reservation-batching.ts); maxPods 1 turns it off. */
+      batch: z
+        .object({
+          maxPods: z.number().int().min(1).max(256).default(DEFAULT_RESERVATION_BATCHING.maxPods),
+          window: duration()
+            .refine((ms) => ms <= MAX_BATCH_WINDOW_MS, `must be at most ${MAX_BATCH_WINDOW_MS}ms: every pod of a batch waits for it`)
+            .default(DEFAULT_RESERVATION_BATCHING.windowMs),
+        })
+        .strict()
+        .prefault({}),
+    })
+    .optional(),
   gateway: clientConfigSchema.optional(),
 };
 
@@ -40,7 +58,7 @@ export function kubernetesConfigSchema(timeoutMs: number) {
 export interface MeshServicesConfig {
   readonly filterscore: ClientConfig;
   readonly admission?: ClientConfig | undefined;
-  readonly reservation?: ClientConfig | undefined;
+  readonly reservation?: (ClientConfig & { readonly batch?: { readonly maxPods: number; readonly window: number } }) | undefined;
   readonly gateway?: ClientConfig | undefined;
 }
 
@@ -63,7 +81,7 @@ export function connectMesh(config: MeshServicesConfig, options: { logger?: Logg
     clients: {
       filterscore: filterscore.client,
       ...(admission ? { admission: admission.client } : {}),
-      ...(reservation ? { reservation: reservation.client } : {}),
+      ...(reservation ? { reservation: coalescingReservationClient(reservation.client, batchingOf(config.reservation?.batch)) } : {}),
       ...(gateway ? { gateway: gateway.client } : {}),
     },
     ...(gateway ? { gateway: new GatewayPlugins(gateway.client) } : {}),
@@ -71,6 +89,11 @@ export function connectMesh(config: MeshServicesConfig, options: { logger?: Logg
       for (const c of [filterscore, admission, reservation, gateway]) c?.close();
     },
   };
+}
+
+/** The batching of the reservation block (absent: the defaults). */
+function batchingOf(batch: { maxPods: number; window: number } | undefined): ReservationBatching {
+  return batch === undefined ? DEFAULT_RESERVATION_BATCHING : { maxPods: batch.maxPods, windowMs: batch.window };
 }
 
 /** A kubeconfig from a file, else the in-cluster service account or ~/.kube/config. */

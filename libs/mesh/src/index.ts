@@ -12,6 +12,8 @@ export { GATEWAY_PLUGIN, GatewayPlugins } from './adapters/gateway.js';
 export type { GatewayFilter, GatewayPatch, GatewayPluginsOptions } from './adapters/gateway.js';
 export { confirm, permit, podRef, reserve, RESERVATION_PLUGIN, unreserve } from './adapters/reservation.js';
 export type { ReservationStepOptions, ReserveOutcome } from './adapters/reservation.js';
+export { coalescingReservationClient, DEFAULT_RESERVATION_BATCHING } from './adapters/reservation-batching.js';
+export type { ReservationBatching } from './adapters/reservation-batching.js';
 export { statusFrom, statusOf } from './adapters/status.js';
 export { POD_GROUP_PLUGIN, SchedulingAttempt, selectHostFirst, traceIdOf } from './attempt.js';
 export type { AttemptDeps, AttemptMode, BindToRequest, AttemptOutcome, AttemptRequest, AttemptResult, NodeLookup } from './attempt.js';

@@ -36,6 +36,8 @@ describe('the authorization table', () => {
     ['/schedmesh.v1.ReservationService/Reserve', 'scheduler', true],
     ['/schedmesh.v1.ReservationService/Reserve', 'extender', true],
     ['/schedmesh.v1.ReservationService/Reserve', 'operator', false],
+    ['/schedmesh.v1.ReservationService/ReserveBatch', 'scheduler', true],
+    ['/schedmesh.v1.ReservationService/UnreserveBatch', 'operator', false],
     ['/schedmesh.v1.ReservationService/Confirm', 'filterscore', false],
     ['/schedmesh.v1.ReservationService/GetLedger', 'operator', true],
     ['/schedmesh.v1.ReservationService/GetLedger', 'scheduler', false],

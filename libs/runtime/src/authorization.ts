@@ -50,6 +50,8 @@ export const methodCallers: Readonly<Record<string, readonly CallerRole[]>> = {
   // holders and pod names, which no service needs: operators only (review L3).
   '/schedmesh.v1.ReservationService/Reserve': schedulers,
   '/schedmesh.v1.ReservationService/Unreserve': schedulers,
+  '/schedmesh.v1.ReservationService/ReserveBatch': schedulers,
+  '/schedmesh.v1.ReservationService/UnreserveBatch': schedulers,
   '/schedmesh.v1.ReservationService/Confirm': schedulers,
   '/schedmesh.v1.ReservationService/Renew': schedulers,
   '/schedmesh.v1.ReservationService/Permit': schedulers,

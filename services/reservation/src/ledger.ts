@@ -196,6 +196,12 @@ function nodeOfIndex(value: string | null): string | undefined {
   return space < 0 ? value : value.slice(0, space);
 }
 
+/** The reserve script's ARGV for one pod. */
+function reserveArgs(input: ReserveInput): (string | number)[] {
+  const base = JSON.stringify({ h: input.holder, ns: input.namespace, n: input.name, g: input.group });
+  return [input.uid, encodeQuantities(input.demand), input.ttlMs, base];
+}
+
 function parseShortages(payload: string): Shortage[] {
   return payload
     .split(';')
@@ -244,9 +250,56 @@ export class Ledger {
    * unless that live lease is another holder's: then nothing changes and the answer is held.
    */
   async reserve(input: ReserveInput): Promise<ReserveResult> {
-    const base = JSON.stringify({ h: input.holder, ns: input.namespace, n: input.name, g: input.group });
-    const demand = encodeQuantities(input.demand);
-    const reply = await this.runNode(reserveScript, input.node, [input.uid, demand, input.ttlMs, base]);
+    return (await this.reserveMany([input]))[0]!;
+  }
+
+  /**
+   * {@link reserve} for several pods (distinct uids), each answered on its
+   * own, in two round trips whatever their number: the reserve scripts
+   * pipelined, then the pod index of the grants. If Redis fails any part of
+   * it, the leases the batch granted are given back (one that cannot be lapses
+   * at its TTL) and the error is thrown: no caller holds a lease it was not
+   * told of.
+   */
+  async reserveMany(inputs: readonly ReserveInput[]): Promise<ReserveResult[]> {
+    const raw = await this.store.runMany(
+      reserveScript,
+      inputs.map((input) => ({ keys: this.keys.node(input.node), args: reserveArgs(input) })),
+    );
+    const replies = raw.map((r, i) => (r instanceof Error ? r : this.afterScript(inputs[i]!.node, parseReply(r))));
+    const grants = inputs.flatMap((input, i) => {
+      const reply = replies[i]!;
+      return reply instanceof Error || reply.status !== 'granted' ? [] : [{ input, lease: parseLease(reply.payload, input.uid, input.node) }];
+    });
+    const failed = replies.find((r): r is Error => r instanceof Error);
+    const previous = await (failed === undefined ? this.indexGrants(grants) : Promise.reject(failed)).catch(async (err: unknown) => {
+      await Promise.all(grants.map((g) => this.giveBack(g.lease)));
+      throw err;
+    });
+    const results: ReserveResult[] = [];
+    let g = 0;
+    for (const [i, input] of inputs.entries()) {
+      const reply = replies[i] as ScriptReply;
+      if (reply.status !== 'granted') {
+        results.push(this.reserveResult(input, reply));
+        continue;
+      }
+      const { lease } = grants[g]!;
+      const from = previous[g++];
+      // A new scheduling attempt abandoned the old node: release its lease there.
+      const moved = from !== undefined && from !== input.node ? await this.moveFrom(from, input, lease) : undefined;
+      if (moved !== undefined) {
+        results.push(moved);
+        continue;
+      }
+      this.memory?.remember(input.uid, input.node, reply.payload);
+      results.push({ kind: 'granted', lease, created: true });
+    }
+    return results;
+  }
+
+  /** The outcome of a reserve script that granted nothing new. */
+  private reserveResult(input: ReserveInput, reply: ScriptReply): ReserveResult {
     switch (reply.status) {
       case 'unknown':
         return { kind: 'unknown-node' };
@@ -261,31 +314,41 @@ export class Ledger {
       case 'existing':
         this.memory?.remember(input.uid, input.node, reply.payload);
         return { kind: 'granted', lease: parseLease(reply.payload, input.uid, input.node), created: false };
-      case 'granted':
-        break;
       default:
         throw new TypeError(`reserve: unexpected status ${reply.status}`);
     }
-    const lease = parseLease(reply.payload, input.uid, input.node);
-    const index = this.keys.podIndex(input.uid);
-    const previous = nodeOfIndex(
-      await this.store.call(() => this.store.redis.set(index, indexValue(input.node, lease.version), 'PX', input.ttlMs + INDEX_SLACK_MS, 'GET')),
-    );
-    if (previous !== undefined && previous !== input.node) {
-      // A new scheduling attempt abandoned the old node: release its lease there,
-      // unless the pod was confirmed (bound) there, which a Reserve cannot undo.
-      // Another holder's reserved lease is not moved: that replica may be binding the pod there.
-      const moved = await this.runNode(unreserveScript, previous, [input.uid, '0', '1', input.holder]);
-      if (moved.status === 'kept' || moved.status === 'held') {
-        const kept = parseLease(moved.payload, input.uid, previous);
-        await this.runNode(unreserveScript, input.node, [input.uid, String(lease.version), '0']);
-        const keepMs = kept.expireMs === undefined ? INDEX_CONFIRMED_MS : Math.max(1, kept.expireMs - Date.now()) + INDEX_SLACK_MS;
-        await this.store.call(() => this.store.redis.set(index, indexValue(previous, kept.version), 'PX', keepMs));
-        return { kind: moved.status === 'kept' ? 'confirmed-elsewhere' : 'held', lease: kept };
-      }
+  }
+
+  /** Points the pod index at each new lease (one pipeline); returns the node each entry named before. */
+  private async indexGrants(grants: readonly { input: ReserveInput; lease: LeaseView }[]): Promise<(string | undefined)[]> {
+    if (grants.length === 0) return [];
+    const pipeline = this.store.redis.pipeline();
+    for (const { input, lease } of grants) {
+      pipeline.set(this.keys.podIndex(input.uid), indexValue(input.node, lease.version), 'PX', input.ttlMs + INDEX_SLACK_MS, 'GET');
     }
-    this.memory?.remember(input.uid, input.node, reply.payload);
-    return { kind: 'granted', lease, created: true };
+    const values = await this.store.exec(pipeline);
+    return values.map((v) => nodeOfIndex(typeof v === 'string' ? v : null));
+  }
+
+  /**
+   * Release-and-move: releases the pod's lease on the node it held before,
+   * unless the pod was confirmed (bound) there, which a Reserve cannot undo,
+   * or that reserved lease is another holder's (that replica may be binding
+   * the pod there). Then the new lease is given back and that answer returned.
+   */
+  private async moveFrom(previous: string, input: ReserveInput, lease: LeaseView): Promise<ReserveResult | undefined> {
+    const moved = await this.runNode(unreserveScript, previous, [input.uid, '0', '1', input.holder]);
+    if (moved.status !== 'kept' && moved.status !== 'held') return undefined;
+    const kept = parseLease(moved.payload, input.uid, previous);
+    await this.runNode(unreserveScript, input.node, [input.uid, String(lease.version), '0']);
+    const keepMs = kept.expireMs === undefined ? INDEX_CONFIRMED_MS : Math.max(1, kept.expireMs - Date.now()) + INDEX_SLACK_MS;
+    await this.store.call(() => this.store.redis.set(this.keys.podIndex(input.uid), indexValue(previous, kept.version), 'PX', keepMs));
+    return { kind: moved.status === 'kept' ? 'confirmed-elsewhere' : 'held', lease: kept };
+  }
+
+  /** Gives back a lease of a batch that failed; if Redis is away too, it lapses at its TTL. */
+  private async giveBack(lease: LeaseView): Promise<void> {
+    await this.releaseAbandoned(lease.node, lease.uid, lease.version).catch(() => false);
   }
 
   /**
@@ -294,14 +357,46 @@ export class Ledger {
    * returns whether this call released one.
    */
   async unreserve(uid: string, version: number): Promise<boolean> {
-    const node = await this.nodeOf(uid);
-    if (node === undefined) return false;
-    return this.releaseOn(node, uid, version, false);
+    return (await this.unreserveMany([{ uid, version }]))[0]!;
+  }
+
+  /**
+   * {@link unreserve} for several leases in two round trips (the pod index,
+   * then the scripts pipelined). Whether each was released, in order; if
+   * Redis fails, the error is thrown after the releases that did happen are
+   * accounted (a repeat finds them done).
+   */
+  async unreserveMany(leases: readonly { readonly uid: string; readonly version: number }[]): Promise<boolean[]> {
+    const nodes = leases.length === 0 ? [] : await this.store.call(() => this.store.redis.mget(...leases.map((l) => this.keys.podIndex(l.uid))));
+    const found = leases.flatMap((l, i) => {
+      const node = nodeOfIndex(nodes[i] ?? null);
+      return node === undefined ? [] : [{ i, node, ...l }];
+    });
+    const raw = await this.store.runMany(
+      unreserveScript,
+      found.map((f) => ({ keys: this.keys.node(f.node), args: [f.uid, String(f.version), '0'] })),
+    );
+    const released = leases.map(() => false);
+    let failed: Error | undefined;
+    for (const [j, f] of found.entries()) {
+      const r = raw[j];
+      if (r instanceof Error) {
+        failed ??= r;
+        continue;
+      }
+      released[f.i] = this.afterRelease(f.uid, f.node, this.afterScript(f.node, parseReply(r)));
+    }
+    if (failed !== undefined) throw failed;
+    return released;
   }
 
   /** Releases the pod's lease on a given node. */
   async releaseOn(node: string, uid: string, version: number, onlyReserved: boolean): Promise<boolean> {
-    const reply = await this.runNode(unreserveScript, node, [uid, String(version), onlyReserved ? '1' : '0']);
+    return this.afterRelease(uid, node, await this.runNode(unreserveScript, node, [uid, String(version), onlyReserved ? '1' : '0']));
+  }
+
+  /** After an unreserve script: a released lease is forgotten and its index entry dropped. */
+  private afterRelease(uid: string, node: string, reply: ScriptReply): boolean {
     if (reply.status !== 'released') return false;
     this.memory?.forget(uid);
     this.dropIndex(uid, node, parseLease(reply.payload, uid, node).version);
@@ -314,11 +409,7 @@ export class Ledger {
    * re-call after a deadline) has already returned that lease to someone.
    */
   async releaseAbandoned(node: string, uid: string, version: number): Promise<boolean> {
-    const reply = await this.runNode(unreserveScript, node, [uid, String(version), '0', '', '1']);
-    if (reply.status !== 'released') return false;
-    this.memory?.forget(uid);
-    this.dropIndex(uid, node, parseLease(reply.payload, uid, node).version);
-    return true;
+    return this.afterRelease(uid, node, await this.runNode(unreserveScript, node, [uid, String(version), '0', '', '1']));
   }
 
   /**
@@ -516,9 +607,14 @@ export class Ledger {
   /** Runs a node script; the due-set upkeep goes off the reply path unless `awaitDue` (the sweeper). */
   private async runNode(script: typeof reserveScript, node: string, args: readonly (string | number)[], awaitDue = false): Promise<ScriptReply> {
     const reply = parseReply(await this.store.run(script, this.keys.node(node), args));
-    const due = this.afterNodeCall(node, reply, awaitDue);
-    if (awaitDue) await due;
-    else void due.catch(() => undefined);
+    if (awaitDue) await this.afterNodeCall(node, reply, true);
+    else this.afterScript(node, reply);
+    return reply;
+  }
+
+  /** The due-set upkeep of a node script's reply, off the reply path. */
+  private afterScript(node: string, reply: ScriptReply): ScriptReply {
+    void this.afterNodeCall(node, reply).catch(() => undefined);
     return reply;
   }
 

@@ -8,7 +8,7 @@ import { DeadlineExceededError, FailedPreconditionError, NotFoundError, Unavaila
 import type { Logger } from '@schedmesh/runtime';
 import type { ClusterState } from './cluster-state.js';
 import type { GangCoordinator, PermitInput, PermitOutcome } from './gang.js';
-import type { LeaseView, Ledger, LedgerView, ReserveInput, Shortage } from './ledger.js';
+import type { LeaseView, Ledger, LedgerView, ReserveInput, ReserveResult, Shortage } from './ledger.js';
 import type { ReservationMetrics } from './metrics.js';
 import { describeShortage } from './quantities.js';
 import type { LedgerSync } from './sync.js';
@@ -22,6 +22,16 @@ export type ReserveOutcome =
 export interface ReserveCall extends ReserveInput {
   /** A gang member is checked against the cluster stream at least this far (0: whatever memory has). */
   readonly minGeneration: number;
+}
+
+/** The metric label of an outcome. */
+function outcomeLabel(outcome: ReserveOutcome): string {
+  return outcome.kind === 'granted' ? (outcome.created ? 'granted' : 'existing') : 'conflict';
+}
+
+/** A thrown value as an Error (the runtime's typed errors pass as they are). */
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 /** Options of {@link Reservations}. */
@@ -58,21 +68,89 @@ export class Reservations {
     let outcome = 'error';
     try {
       const result = await this.reserveOnce(input, signal);
-      outcome = result.kind === 'granted' ? (result.created ? 'granted' : 'existing') : 'conflict';
+      outcome = outcomeLabel(result);
       return result;
     } finally {
       end?.({ outcome });
     }
   }
 
+  /**
+   * Reserve for several pods (distinct uids) in one pass over Redis (see
+   * Ledger.reserveMany). Each entry is answered on its own: its outcome, or
+   * the error its own Reserve would have thrown. What fails every entry —
+   * the ledger not synced, Redis away, too few replicas acknowledging, the
+   * caller gone — is thrown, after the leases this call granted are given back.
+   */
+  async reserveMany(inputs: readonly ReserveCall[], signal: AbortSignal): Promise<Array<ReserveOutcome | Error>> {
+    const end = this.o.metrics?.reserveSeconds.startTimer();
+    let outcomes: Array<ReserveOutcome | Error> = [];
+    try {
+      outcomes = await this.reserveEach(inputs, signal);
+      return outcomes;
+    } finally {
+      // Every pod waited for the whole call; a call that failed failed each of them.
+      for (const [i] of inputs.entries()) {
+        const o = outcomes[i];
+        end?.({ outcome: o === undefined || o instanceof Error ? 'error' : outcomeLabel(o) });
+      }
+    }
+  }
+
   private async reserveOnce(input: ReserveCall, signal: AbortSignal): Promise<ReserveOutcome> {
-    const { ledger, sync, state, gangs, metrics } = this.o;
+    const [outcome] = await this.reserveEach([input], signal);
+    if (outcome instanceof Error) throw outcome;
+    return outcome!;
+  }
+
+  private async reserveEach(inputs: readonly ReserveCall[], signal: AbortSignal): Promise<Array<ReserveOutcome | Error>> {
+    const { ledger, sync, state } = this.o;
     sync.requireSynced();
     signal.throwIfAborted();
-    if (input.group !== '') await this.requireGangMember(input, signal);
-    const boundTo = state.boundNodeOf(input.uid);
-    if (boundTo !== undefined) throw new FailedPreconditionError(`pod ${input.uid} is already bound to node ${boundTo}`);
-    const result = await ledger.reserve(input);
+    // Checks of the pod alone, before the ledger: a refused entry never reaches Redis.
+    const outcomes: Array<ReserveOutcome | Error | undefined> = await Promise.all(
+      inputs.map(async (input) => {
+        try {
+          if (input.group !== '') await this.requireGangMember(input, signal);
+          const boundTo = state.boundNodeOf(input.uid);
+          if (boundTo !== undefined) throw new FailedPreconditionError(`pod ${input.uid} is already bound to node ${boundTo}`);
+          return undefined;
+        } catch (err) {
+          signal.throwIfAborted();
+          return asError(err);
+        }
+      }),
+    );
+    const asked = inputs.flatMap((input, i) => (outcomes[i] === undefined ? [{ i, input }] : []));
+    const results = await ledger.reserveMany(asked.map((a) => a.input));
+    const created: LeaseView[] = [];
+    await Promise.all(
+      asked.map(async ({ i, input }, j) => {
+        const result = results[j]!;
+        if (result.kind === 'granted' && result.created) created.push(result.lease);
+        try {
+          outcomes[i] = await this.outcomeOf(input, result);
+        } catch (err) {
+          outcomes[i] = asError(err);
+        }
+      }),
+    );
+    if (created.length === 0) return outcomes as Array<ReserveOutcome | Error>;
+    try {
+      // A grant a failover could lose is no grant: it must reach the replicas first.
+      await ledger.replicated(created.length === 1 ? `the lease of pod ${created[0]!.uid} on node ${created[0]!.node}` : `${created.length} leases`);
+      // The caller is gone and never learns of these leases: give them back.
+      signal.throwIfAborted();
+    } catch (err) {
+      await Promise.all(created.map((lease) => this.undo(lease)));
+      throw err;
+    }
+    return outcomes as Array<ReserveOutcome | Error>;
+  }
+
+  /** What one entry's ledger result means to its caller; a gang member's new lease joins its gang (undone if it cannot). */
+  private async outcomeOf(input: ReserveCall, result: ReserveResult): Promise<ReserveOutcome> {
+    const { state, sync, gangs, metrics } = this.o;
     switch (result.kind) {
       case 'unknown-node':
         if (state.hasNode(input.node)) {
@@ -103,18 +181,13 @@ export class Reservations {
       case 'granted':
         break;
     }
-    try {
-      if (input.group !== '' && result.created) await gangs.register(input.group, input.uid, input.node);
-      // A grant a failover could lose is no grant: it must reach the replicas first.
-      await ledger.replicated(`the lease of pod ${input.uid} on node ${input.node}`);
-    } catch (err) {
-      if (result.created) await this.undo(result.lease);
-      throw err;
-    }
-    if (signal.aborted && result.created) {
-      // The caller is gone and never learns of this lease: give it back.
-      await this.undo(result.lease);
-      signal.throwIfAborted();
+    if (input.group !== '' && result.created) {
+      try {
+        await gangs.register(input.group, input.uid, input.node);
+      } catch (err) {
+        await this.undo(result.lease);
+        throw err;
+      }
     }
     return result;
   }
@@ -179,6 +252,12 @@ export class Reservations {
   async unreserve(uid: string, version: number): Promise<boolean> {
     this.o.sync.requireSynced();
     return this.o.ledger.unreserve(uid, version);
+  }
+
+  /** Unreserve for several leases at once (Ledger.unreserveMany); whether each was released. */
+  async unreserveMany(leases: readonly { readonly uid: string; readonly version: number }[]): Promise<boolean[]> {
+    this.o.sync.requireSynced();
+    return this.o.ledger.unreserveMany(leases);
   }
 
   /** Confirm: FAILED_PRECONDITION if the pod holds no lease (it lapsed) or the version is stale. */

@@ -28,16 +28,19 @@ import {
   PermitDecision,
   PermitResponse,
   RenewResponse,
+  ReserveBatchEntry,
+  ReserveBatchResponse,
   ReserveResponse,
+  UnreserveBatchResponse,
   UnreserveResponse,
 } from '@schedmesh/proto/v1/reservation';
 import type { PermitRequest, ReservationServiceImplementation, ReserveRequest } from '@schedmesh/proto/v1/reservation';
-import { InvalidArgumentError } from '@schedmesh/runtime';
+import { classifyDomainError, InvalidArgumentError } from '@schedmesh/runtime';
 import type { PermitInput } from './gang.js';
 import { MAX_TTL_MS, MIN_TTL_MS } from './ledger.js';
 import type { LeaseView } from './ledger.js';
 import { podDemand, toResources } from './quantities.js';
-import type { ReserveCall, Reservations } from './reservations.js';
+import type { ReserveCall, ReserveOutcome, Reservations } from './reservations.js';
 
 const HOLDER_MAX = 256;
 
@@ -55,12 +58,27 @@ export function createReservationServer(domain: Reservations, defaults: ServerDe
       onSpan({ 'k8s.namespace.name': input.namespace, 'k8s.pod.name': input.name, 'k8s.pod.uid': input.uid, 'k8s.node.name': input.node });
       const outcome = await domain.reserve(input, context.signal);
       onSpan({ 'schedmesh.reservation.outcome': outcome.kind, ...(outcome.kind === 'conflict' ? {} : { 'schedmesh.fencing_version': outcome.lease.version }) });
-      if (outcome.kind === 'conflict') {
-        return ReserveResponse.fromPartial({
-          result: { $case: 'conflict', value: { shortResources: outcome.shortages.map((s) => s.resource), message: outcome.message } },
-        });
-      }
-      return ReserveResponse.fromPartial({ result: { $case: 'lease', value: toLease(outcome.lease) } });
+      return ReserveResponse.fromPartial({ result: toReserveResult(outcome) });
+    },
+
+    async reserveBatch(request, context) {
+      const inputs = parseBatch(request.pods, (entry) => parseReserve(entry, defaults), { field: 'pod.uid', of: (input) => input.uid });
+      onSpan({ 'schedmesh.batch.size': inputs.length });
+      const outcomes = await domain.reserveMany(inputs, context.signal);
+      onSpan({ 'schedmesh.reservation.granted': outcomes.filter((o) => !(o instanceof Error) && o.kind === 'granted').length });
+      return ReserveBatchResponse.fromPartial({ pods: outcomes.map(toBatchEntry) });
+    },
+
+    async unreserveBatch(request) {
+      const leases = parseBatch(
+        request.pods,
+        (entry) => ({ uid: requireUid(entry.podUid, 'pod_uid'), version: requireHeldVersion(entry.fencingVersion) }),
+        { field: 'pod_uid', of: (lease) => lease.uid },
+      );
+      onSpan({ 'schedmesh.batch.size': leases.length });
+      const released = await domain.unreserveMany(leases);
+      onSpan({ 'schedmesh.reservation.released': released.filter(Boolean).length });
+      return UnreserveBatchResponse.fromPartial({ released });
     },
 
     async unreserve(request) {
@@ -115,6 +133,14 @@ export function createReservationServer(domain: Reservations, defaults: ServerDe
   };
 }
 
+/** A Reserve outcome as the proto's oneof: the lease, or the conflict. */
+function toReserveResult(outcome: ReserveOutcome): NonNullable<ReserveResponse['result']> {
+  if (outcome.kind === 'conflict') {
+    return { $case: 'conflict', value: { shortResources: outcome.shortages.map((s) => s.resource), message: outcome.message } };
+  }
+  return { $case: 'lease', value: toLease(outcome.lease) };
+}
+
 /** A lease as the proto message. */
 export function toLease(view: LeaseView): Lease {
   return Lease.fromPartial({
@@ -126,6 +152,43 @@ export function toLease(view: LeaseView): Lease {
     state: view.state === 'reserved' ? LeaseState.LEASE_STATE_RESERVED : LeaseState.LEASE_STATE_CONFIRMED,
     holder: view.holder,
   });
+}
+
+/** The most entries one batch call may carry. */
+export const MAX_BATCH_ENTRIES = 256;
+
+/**
+ * Validates a batch: at most MAX_BATCH_ENTRIES entries, each parsed on its
+ * own (an InvalidArgumentError names it, `pods[3].node_name`), no pod twice
+ * (two entries of one pod would race each other inside the batch).
+ */
+function parseBatch<E, T>(entries: readonly E[], parse: (entry: E) => T, uid: { field: string; of: (parsed: T) => string }): T[] {
+  if (entries.length > MAX_BATCH_ENTRIES) throw new InvalidArgumentError('pods', `must hold at most ${MAX_BATCH_ENTRIES} entries, got ${entries.length}`);
+  const seen = new Set<string>();
+  return entries.map((entry, i) => {
+    let parsed: T;
+    try {
+      parsed = parse(entry);
+    } catch (err) {
+      if (err instanceof InvalidArgumentError) throw new InvalidArgumentError(`pods[${i}].${err.field}`, err.reason);
+      throw err;
+    }
+    const podUid = uid.of(parsed);
+    if (seen.has(podUid)) throw new InvalidArgumentError(`pods[${i}].${uid.field}`, `pod ${podUid} appears twice in the batch`);
+    seen.add(podUid);
+    return parsed;
+  });
+}
+
+/** One batch entry's answer: its lease or conflict, or the status its own call would have failed with. */
+function toBatchEntry(outcome: ReserveOutcome | Error): ReserveBatchEntry {
+  if (outcome instanceof Error) {
+    const mapped = classifyDomainError(outcome);
+    // Anything else is a bug: the whole call fails INTERNAL, as the single call would.
+    if (mapped === undefined) throw outcome;
+    return ReserveBatchEntry.fromPartial({ result: { $case: 'error', value: { code: mapped.code, message: mapped.details } } });
+  }
+  return ReserveBatchEntry.fromPartial({ result: toReserveResult(outcome) });
 }
 
 /** Validates a ReserveRequest. */

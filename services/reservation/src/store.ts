@@ -1,5 +1,5 @@
 import { ConfigError, UnavailableError } from '@schedmesh/runtime';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { allScripts } from './scripts.js';
 import type { LuaScript } from './scripts.js';
 
@@ -68,6 +68,44 @@ export class RedisStore {
     });
   }
 
+  /**
+   * Runs one script for each entry in a single round trip (a pipeline of
+   * EVALSHA); entries that met NOSCRIPT are loaded and run once more. The
+   * replies come back in order, each the script's reply or the error its own
+   * call would have thrown (Redis away: an UnavailableError).
+   */
+  async runMany(script: LuaScript, calls: readonly ScriptCall[]): Promise<Array<unknown>> {
+    for (const c of calls) if (c.keys.length !== script.numberOfKeys) throw new TypeError(`${script.name}: expected ${script.numberOfKeys} keys, got ${c.keys.length}`);
+    const replies = await this.pipelined(script, calls);
+    const missing = replies.flatMap((r, i) => (r instanceof Error && isNoScript(r) ? [i] : []));
+    if (missing.length > 0) {
+      await this.call(() => this.redis.script('LOAD', script.source));
+      const again = await this.pipelined(script, missing.map((i) => calls[i]!));
+      missing.forEach((i, j) => (replies[i] = again[j]));
+    }
+    return replies.map((r) => (r instanceof Error ? toStoreError(r) : r));
+  }
+
+  private async pipelined(script: LuaScript, calls: readonly ScriptCall[]): Promise<unknown[]> {
+    if (calls.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const c of calls) pipeline.evalsha(script.sha, c.keys.length, ...c.keys, ...c.args);
+    const results = (await this.call(() => pipeline.exec())) ?? [];
+    return calls.map((_, i) => {
+      const [err, value] = results[i] ?? [new Error('redis: no reply to a pipelined command')];
+      return err ?? value;
+    });
+  }
+
+  /** Runs a pipeline of plain commands in one round trip: their replies, or the first failure (mapped as by {@link call}). */
+  async exec(pipeline: ChainableCommander): Promise<unknown[]> {
+    const results = (await this.call(() => pipeline.exec())) ?? [];
+    return results.map(([err, value]) => {
+      if (err) throw toStoreError(err);
+      return value;
+    });
+  }
+
   /** Runs plain commands with the same error mapping. */
   async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -76,6 +114,12 @@ export class RedisStore {
       throw toStoreError(err);
     }
   }
+}
+
+/** One script call of {@link RedisStore.runMany}. */
+export interface ScriptCall {
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
 }
 
 /** How many replicas must hold a grant before it is answered (see {@link RedisStore.replicated}). */

@@ -198,6 +198,57 @@ export interface UnreserveResponse {
   released: boolean;
 }
 
+/** ReserveBatchRequest asks for several leases: names and requests only. */
+export interface ReserveBatchRequest {
+  /** One Reserve each (pod uids distinct); at most 256. */
+  pods: ReserveRequest[];
+}
+
+/**
+ * BatchEntryError is the error one entry of a batch met: the gRPC status code
+ * and message its own call would have failed with.
+ */
+export interface BatchEntryError {
+  /** A google.rpc.Code (e.g. 9 FAILED_PRECONDITION, 5 NOT_FOUND, 14 UNAVAILABLE). */
+  code: number;
+  /** What the single call's error would say. */
+  message: string;
+}
+
+/** ReserveBatchEntry answers one entry of a ReserveBatch. */
+export interface ReserveBatchEntry {
+  /** The outcome of this entry alone. */
+  result?:
+    | //
+    /** Granted (or the existing lease, for a repeated Reserve). */
+    { $case: "lease"; value: Lease }
+    | //
+    /** The node could not hold the pod. */
+    { $case: "conflict"; value: ReserveConflict }
+    | //
+    /** The entry failed as its own Reserve would have (bound, held elsewhere, unknown node, ...). */
+    { $case: "error"; value: BatchEntryError }
+    | undefined;
+}
+
+/** ReserveBatchResponse answers ReserveBatch, one entry per request entry, in order. */
+export interface ReserveBatchResponse {
+  /** In the order of ReserveBatchRequest.pods. */
+  pods: ReserveBatchEntry[];
+}
+
+/** UnreserveBatchRequest releases several leases. */
+export interface UnreserveBatchRequest {
+  /** One Unreserve each (pod_uid and its fencing_version, required); at most 256. */
+  pods: UnreserveRequest[];
+}
+
+/** UnreserveBatchResponse answers UnreserveBatch, in order. */
+export interface UnreserveBatchResponse {
+  /** As UnreserveResponse.released, per entry. */
+  released: boolean[];
+}
+
 /** ConfirmRequest confirms a lease after the bind. */
 export interface ConfirmRequest {
   /** The pod's uid. */
@@ -1017,6 +1068,505 @@ export const UnreserveResponse: MessageFns<UnreserveResponse> = {
   fromPartial(object: DeepPartial<UnreserveResponse>): UnreserveResponse {
     const message = createBaseUnreserveResponse();
     message.released = object.released ?? false;
+    return message;
+  },
+};
+
+function createBaseReserveBatchRequest(): ReserveBatchRequest {
+  return { pods: [] };
+}
+
+export const ReserveBatchRequest: MessageFns<ReserveBatchRequest> = {
+  encode(message: ReserveBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pods) {
+      ReserveRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReserveBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReserveBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pods.push(ReserveRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReserveBatchRequest {
+    return {
+      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => ReserveRequest.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ReserveBatchRequest): unknown {
+    const obj: any = {};
+    if (message.pods?.length) {
+      obj.pods = message.pods.map((e) => ReserveRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReserveBatchRequest>): ReserveBatchRequest {
+    return ReserveBatchRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReserveBatchRequest>): ReserveBatchRequest {
+    const message = createBaseReserveBatchRequest();
+    message.pods = object.pods?.map((e) => ReserveRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseBatchEntryError(): BatchEntryError {
+  return { code: 0, message: "" };
+}
+
+export const BatchEntryError: MessageFns<BatchEntryError> = {
+  encode(message: BatchEntryError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).int32(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BatchEntryError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBatchEntryError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BatchEntryError {
+    return {
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: BatchEntryError): unknown {
+    const obj: any = {};
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BatchEntryError>): BatchEntryError {
+    return BatchEntryError.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BatchEntryError>): BatchEntryError {
+    const message = createBaseBatchEntryError();
+    message.code = object.code ?? 0;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseReserveBatchEntry(): ReserveBatchEntry {
+  return { result: undefined };
+}
+
+export const ReserveBatchEntry: MessageFns<ReserveBatchEntry> = {
+  encode(message: ReserveBatchEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.result?.$case) {
+      case "lease":
+        Lease.encode(message.result.value, writer.uint32(10).fork()).join();
+        break;
+      case "conflict":
+        ReserveConflict.encode(message.result.value, writer.uint32(18).fork()).join();
+        break;
+      case "error":
+        BatchEntryError.encode(message.result.value, writer.uint32(26).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReserveBatchEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReserveBatchEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = { $case: "lease", value: Lease.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.result = { $case: "conflict", value: ReserveConflict.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.result = { $case: "error", value: BatchEntryError.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReserveBatchEntry {
+    return {
+      result: isSet(object.lease)
+        ? { $case: "lease", value: Lease.fromJSON(object.lease) }
+        : isSet(object.conflict)
+        ? { $case: "conflict", value: ReserveConflict.fromJSON(object.conflict) }
+        : isSet(object.error)
+        ? { $case: "error", value: BatchEntryError.fromJSON(object.error) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReserveBatchEntry): unknown {
+    const obj: any = {};
+    if (message.result?.$case === "lease") {
+      obj.lease = Lease.toJSON(message.result.value);
+    } else if (message.result?.$case === "conflict") {
+      obj.conflict = ReserveConflict.toJSON(message.result.value);
+    } else if (message.result?.$case === "error") {
+      obj.error = BatchEntryError.toJSON(message.result.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReserveBatchEntry>): ReserveBatchEntry {
+    return ReserveBatchEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReserveBatchEntry>): ReserveBatchEntry {
+    const message = createBaseReserveBatchEntry();
+    switch (object.result?.$case) {
+      case "lease": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "lease", value: Lease.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "conflict": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "conflict", value: ReserveConflict.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "error": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "error", value: BatchEntryError.fromPartial(object.result.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseReserveBatchResponse(): ReserveBatchResponse {
+  return { pods: [] };
+}
+
+export const ReserveBatchResponse: MessageFns<ReserveBatchResponse> = {
+  encode(message: ReserveBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pods) {
+      ReserveBatchEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReserveBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReserveBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pods.push(ReserveBatchEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReserveBatchResponse {
+    return {
+      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => ReserveBatchEntry.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ReserveBatchResponse): unknown {
+    const obj: any = {};
+    if (message.pods?.length) {
+      obj.pods = message.pods.map((e) => ReserveBatchEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReserveBatchResponse>): ReserveBatchResponse {
+    return ReserveBatchResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReserveBatchResponse>): ReserveBatchResponse {
+    const message = createBaseReserveBatchResponse();
+    message.pods = object.pods?.map((e) => ReserveBatchEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUnreserveBatchRequest(): UnreserveBatchRequest {
+  return { pods: [] };
+}
+
+export const UnreserveBatchRequest: MessageFns<UnreserveBatchRequest> = {
+  encode(message: UnreserveBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pods) {
+      UnreserveRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnreserveBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnreserveBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pods.push(UnreserveRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnreserveBatchRequest {
+    return {
+      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => UnreserveRequest.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: UnreserveBatchRequest): unknown {
+    const obj: any = {};
+    if (message.pods?.length) {
+      obj.pods = message.pods.map((e) => UnreserveRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UnreserveBatchRequest>): UnreserveBatchRequest {
+    return UnreserveBatchRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnreserveBatchRequest>): UnreserveBatchRequest {
+    const message = createBaseUnreserveBatchRequest();
+    message.pods = object.pods?.map((e) => UnreserveRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUnreserveBatchResponse(): UnreserveBatchResponse {
+  return { released: [] };
+}
+
+export const UnreserveBatchResponse: MessageFns<UnreserveBatchResponse> = {
+  encode(message: UnreserveBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.released.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.released) {
+        writer.bool(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnreserveBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnreserveBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.released.push(reader.bool());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.released.push(reader.bool());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnreserveBatchResponse {
+    return {
+      released: globalThis.Array.isArray(object?.released)
+        ? object.released.map((e: any) => globalThis.Boolean(e))
+        : [],
+    };
+  },
+
+  toJSON(message: UnreserveBatchResponse): unknown {
+    const obj: any = {};
+    if (message.released?.length) {
+      obj.released = message.released;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UnreserveBatchResponse>): UnreserveBatchResponse {
+    return UnreserveBatchResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnreserveBatchResponse>): UnreserveBatchResponse {
+    const message = createBaseUnreserveBatchResponse();
+    message.released = object.released?.map((e) => e) || [];
     return message;
   },
 };
@@ -1972,6 +2522,35 @@ export const ReservationServiceDefinition = {
       options: { idempotencyLevel: "IDEMPOTENT" },
     },
     /**
+     * ReserveBatch is Reserve for several pods in one call: each entry is
+     * answered on its own, in order (a lease, a conflict, or that entry's error
+     * status), so one pod's refusal never fails the others. The whole call fails
+     * only for what fails every entry: INVALID_ARGUMENT (naming the entry,
+     * e.g. "pods[3].node_name"), more than 256 entries, Redis unavailable (then
+     * no lease of the batch is left granted). Cancellation releases what the
+     * call granted, as for Reserve.
+     */
+    reserveBatch: {
+      name: "ReserveBatch",
+      requestType: ReserveBatchRequest as typeof ReserveBatchRequest,
+      requestStream: false,
+      responseType: ReserveBatchResponse as typeof ReserveBatchResponse,
+      responseStream: false,
+      options: { idempotencyLevel: "IDEMPOTENT" },
+    },
+    /**
+     * UnreserveBatch is Unreserve for several leases in one call, each answered
+     * on its own; the same validation and bound as ReserveBatch.
+     */
+    unreserveBatch: {
+      name: "UnreserveBatch",
+      requestType: UnreserveBatchRequest as typeof UnreserveBatchRequest,
+      requestStream: false,
+      responseType: UnreserveBatchResponse as typeof UnreserveBatchResponse,
+      responseStream: false,
+      options: { idempotencyLevel: "IDEMPOTENT" },
+    },
+    /**
      * Renew gives the caller's live reserved lease its TTL again from now, if
      * the lease is still the one the caller holds (the fencing version). The
      * scheduler renews before PreBind and Bind, and while they run, so a pod is
@@ -2046,6 +2625,27 @@ export interface ReservationServiceImplementation<CallContextExt = {}> {
    */
   unreserve(request: UnreserveRequest, context: CallContext & CallContextExt): Promise<DeepPartial<UnreserveResponse>>;
   /**
+   * ReserveBatch is Reserve for several pods in one call: each entry is
+   * answered on its own, in order (a lease, a conflict, or that entry's error
+   * status), so one pod's refusal never fails the others. The whole call fails
+   * only for what fails every entry: INVALID_ARGUMENT (naming the entry,
+   * e.g. "pods[3].node_name"), more than 256 entries, Redis unavailable (then
+   * no lease of the batch is left granted). Cancellation releases what the
+   * call granted, as for Reserve.
+   */
+  reserveBatch(
+    request: ReserveBatchRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<ReserveBatchResponse>>;
+  /**
+   * UnreserveBatch is Unreserve for several leases in one call, each answered
+   * on its own; the same validation and bound as ReserveBatch.
+   */
+  unreserveBatch(
+    request: UnreserveBatchRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<UnreserveBatchResponse>>;
+  /**
    * Renew gives the caller's live reserved lease its TTL again from now, if
    * the lease is still the one the caller holds (the fencing version). The
    * scheduler renews before PreBind and Bind, and while they run, so a pod is
@@ -2086,6 +2686,27 @@ export interface ReservationServiceClient<CallOptionsExt = {}> {
    * ignored. The caller names the version it holds: 0 is INVALID_ARGUMENT.
    */
   unreserve(request: DeepPartial<UnreserveRequest>, options?: CallOptions & CallOptionsExt): Promise<UnreserveResponse>;
+  /**
+   * ReserveBatch is Reserve for several pods in one call: each entry is
+   * answered on its own, in order (a lease, a conflict, or that entry's error
+   * status), so one pod's refusal never fails the others. The whole call fails
+   * only for what fails every entry: INVALID_ARGUMENT (naming the entry,
+   * e.g. "pods[3].node_name"), more than 256 entries, Redis unavailable (then
+   * no lease of the batch is left granted). Cancellation releases what the
+   * call granted, as for Reserve.
+   */
+  reserveBatch(
+    request: DeepPartial<ReserveBatchRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<ReserveBatchResponse>;
+  /**
+   * UnreserveBatch is Unreserve for several leases in one call, each answered
+   * on its own; the same validation and bound as ReserveBatch.
+   */
+  unreserveBatch(
+    request: DeepPartial<UnreserveBatchRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<UnreserveBatchResponse>;
   /**
    * Renew gives the caller's live reserved lease its TTL again from now, if
    * the lease is still the one the caller holds (the fencing version). The
