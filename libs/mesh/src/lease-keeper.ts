@@ -38,10 +38,15 @@ export class LeaseKeeper {
     private readonly signal: AbortSignal,
   ) {}
 
-  /** Renews now and checks the version: Success, or Unschedulable when the lease is lost. I/O failures throw. */
-  renew(): Promise<Status> {
+  /**
+   * Renews now and checks the version: Success, or Unschedulable when the
+   * lease is lost. I/O failures throw. `binding`: the Binding comes next
+   * (the lease is marked, and a later Reserve of the pod on another node is
+   * refused while its outcome may be unknown).
+   */
+  renew(binding = false): Promise<Status> {
     const { podUid, nodeName, fencingVersion } = this.lease;
-    return renew(this.client, podUid, nodeName, fencingVersion, this.signal);
+    return renew(this.client, { podUid, nodeName, fencingVersion, binding }, this.signal);
   }
 
   /** Starts the background renewals (idempotent). */

@@ -88,7 +88,9 @@ export type ReserveResult =
   /** The pod holds a confirmed lease on another node (it was bound there). */
   | { readonly kind: 'confirmed-elsewhere'; readonly lease: LeaseView }
   /** The pod holds a live reserved lease of another holder (another replica is scheduling it). */
-  | { readonly kind: 'held'; readonly lease: LeaseView };
+  | { readonly kind: 'held'; readonly lease: LeaseView }
+  /** The pod's lease on another node is binding: its Binding there may have landed. */
+  | { readonly kind: 'binding'; readonly lease: LeaseView };
 
 /** The outcome of {@link Ledger.confirm}. */
 export type ConfirmResult =
@@ -101,6 +103,14 @@ export type RenewResult =
   | { readonly kind: 'renewed'; readonly lease: LeaseView }
   | { readonly kind: 'none' }
   | { readonly kind: 'stale'; readonly lease: LeaseView };
+
+/** Options of {@link Ledger.renew}. */
+export interface RenewOptions {
+  /** The version the caller holds (absent: whatever lease the pod holds on the node). */
+  readonly version?: number;
+  /** The caller binds the pod on this node next. */
+  readonly binding?: boolean;
+}
 
 /** A node's ledger, read atomically (after sweeping lapsed leases). */
 export interface LedgerView {
@@ -276,12 +286,13 @@ export class Ledger {
       // unless the pod was confirmed (bound) there, which a Reserve cannot undo.
       // Another holder's reserved lease is not moved: that replica may be binding the pod there.
       const moved = await this.runNode(unreserveScript, previous, [input.uid, '0', '1', input.holder]);
-      if (moved.status === 'kept' || moved.status === 'held') {
+      // A binding lease stays too: its Binding may have landed, and the pod's room must stay taken.
+      if (moved.status === 'kept' || moved.status === 'held' || moved.status === 'binding') {
         const kept = parseLease(moved.payload, input.uid, previous);
         await this.runNode(unreserveScript, input.node, [input.uid, String(lease.version), '0']);
         const keepMs = kept.expireMs === undefined ? INDEX_CONFIRMED_MS : Math.max(1, kept.expireMs - Date.now()) + INDEX_SLACK_MS;
         await this.store.call(() => this.store.redis.set(index, indexValue(previous, kept.version), 'PX', keepMs));
-        return { kind: moved.status === 'kept' ? 'confirmed-elsewhere' : 'held', lease: kept };
+        return { kind: moved.status === 'kept' ? 'confirmed-elsewhere' : moved.status, lease: kept };
       }
     }
     this.memory?.remember(input.uid, input.node, reply.payload);
@@ -324,15 +335,24 @@ export class Ledger {
   /**
    * Gives the pod's live reserved lease on `node` its TTL again from now.
    * `version` (optional) must be the lease's: the holder's check that its
-   * lease did not lapse and go to another attempt meanwhile.
+   * lease did not lapse and go to another attempt meanwhile. `binding`: the
+   * holder binds next, so the lease is marked and no Reserve moves the pod
+   * off this node until the lease is settled, released or lapses.
    */
-  async renew(node: string, uid: string, version?: number): Promise<RenewResult> {
-    const reply = await this.runNode(renewScript, node, [uid, version === undefined ? '' : String(version)]);
+  async renew(node: string, uid: string, options: RenewOptions = {}): Promise<RenewResult> {
+    const { version, binding = false } = options;
+    const reply = await this.runNode(renewScript, node, [uid, version === undefined ? '' : String(version), binding ? '1' : '0']);
     switch (reply.status) {
       case 'none':
         return { kind: 'none' };
       case 'stale':
         return { kind: 'stale', lease: parseLease(reply.payload, uid, node) };
+      case 'settled': {
+        // The pod's bound event got here first: it holds this node for real.
+        const lease = parseBound(reply.payload, uid, node);
+        if (version !== undefined && lease.version !== 0 && lease.version !== version) return { kind: 'stale', lease };
+        return { kind: 'renewed', lease };
+      }
       case 'confirmed':
         this.memory?.remember(uid, node, reply.payload);
         return { kind: 'renewed', lease: parseLease(reply.payload, uid, node) };

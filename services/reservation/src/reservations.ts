@@ -95,6 +95,12 @@ export class Reservations {
         );
       case 'confirmed-elsewhere':
         throw new FailedPreconditionError(`pod ${input.uid} holds a confirmed lease on node ${result.lease.node}: it is bound there`);
+      case 'binding':
+        // The caller lost the answer of a Binding to that node, which may have landed: until the
+        // pod's bound event (or the TTL, or an Unreserve after a refused Binding) says, the pod stays there.
+        throw new FailedPreconditionError(
+          `pod ${input.uid} may be bound to node ${result.lease.node}: its lease there (version ${result.lease.version}) is binding until ${new Date(result.lease.expireMs ?? 0).toISOString()}; retry after its bound event`,
+        );
       case 'conflict': {
         for (const s of result.shortages) metrics?.conflicts.inc({ resource: s.resource });
         const message = `node ${input.node}: ${result.shortages.map((s) => describeShortage(s.resource, s.requested, s.free)).join('; ')}`;
@@ -151,10 +157,11 @@ export class Reservations {
    * Renew: the caller's lease (node and version) gets its TTL again from now.
    * FAILED_PRECONDITION if it lapsed or was released, or the pod now holds
    * another lease (it lapsed and was granted again): the caller must not bind.
+   * `binding`: the caller binds next; the lease is marked (Ledger.renew).
    */
-  async renew(uid: string, node: string, version: number): Promise<LeaseView> {
+  async renew(uid: string, node: string, version: number, binding: boolean): Promise<LeaseView> {
     this.o.sync.requireSynced();
-    const result = await this.o.ledger.renew(node, uid, version);
+    const result = await this.o.ledger.renew(node, uid, { version, binding });
     switch (result.kind) {
       case 'renewed':
         return result.lease;

@@ -16,6 +16,8 @@
  *   h  holder   ns/n  pod namespace/name   g  gang ("namespace/name" or "")
  *   r  times a Reserve returned it as existing (absent until one did)
  *   l  the TTL it was granted with (ms), which a renewal grants again
+ *   b  "1" once its holder renewed it right before the Binding: the pod may be
+ *      bound on this node, so no Reserve moves it elsewhere (absent until then)
  * Bound pods (the `pods` hash) are {q, v (the lease it settled, or ""), ns, n}.
  */
 import { createHash } from 'node:crypto';
@@ -161,10 +163,12 @@ return reply('granted', out, released, now)
 `);
 
 /**
- * ARGV: uid, version ("0" = any), onlyReserved ("1" keeps a confirmed lease),
+ * ARGV: uid, version ("0" = any), onlyReserved ("1": a Reserve moving the pod
+ * to another node — keeps a confirmed lease and a binding one),
  * holder (optional: keeps a reserved lease of another holder),
  * unreturned ("1" keeps a lease that a later Reserve returned as existing).
  * → released | none | stale (other version) | kept (confirmed, onlyReserved) |
+ *   binding (its Binding may have landed, onlyReserved) |
  *   held (reserved by another holder) | returned (unreturned, and it was).
  */
 export const unreserveScript = script('unreserve', 8, `${nodePrelude}
@@ -176,6 +180,9 @@ if not raw then return reply('none', '', released, now) end
 local rec = cjson.decode(raw)
 if version ~= '0' and rec.v ~= version then return reply('stale', raw, released, now) end
 if ARGV[3] == '1' and rec.s ~= 'R' then return reply('kept', raw, released, now) end
+-- The pod may be bound here already (its Binding's answer was lost): moving the
+-- lease would free the room of a bound pod until its bound event arrives.
+if ARGV[3] == '1' and rec.b == '1' then return reply('binding', raw, released, now) end
 if rec.s == 'R' and held_by_other(rec, ARGV[4]) then return reply('held', raw, released, now) end
 if ARGV[5] == '1' and rec.r ~= nil then return reply('returned', raw, released, now) end
 drop_lease(uid, rec)
@@ -216,23 +223,38 @@ return reply('confirmed', out, released, now)
 
 /**
  * ARGV: uid, version ("" = the lease the pod holds: the service's own Permit
- * wait). Gives a live reserved lease its TTL again from now (never shortens
+ * wait), binding ("1": the holder binds next — the lease is marked `b`).
+ * Gives a live reserved lease its TTL again from now (never shortens
  * it): a pod waiting at Permit for its gang, or in PreBind and Bind, keeps its room.
- * → renewed | confirmed (nothing to renew) | stale (another version: the
- *   caller's lease lapsed and the pod was granted another) | none (no live lease).
+ * → renewed | confirmed (nothing to renew) | settled (the pod's bound event
+ *   took the lease over: payload is the bound-pod record) | stale (another
+ *   version: the caller's lease lapsed and the pod was granted another) |
+ *   none (no live lease).
  */
 export const renewScript = script('renew', 8, `${nodePrelude}
 local now = now_ms()
 local released = sweep(now)
 local raw = redis.call('HGET', K_LEASES, ARGV[1])
-if not raw then return reply('none', '', released, now) end
+if not raw then
+  local pod = redis.call('HGET', K_PODS, ARGV[1])
+  if pod then return reply('settled', pod, released, now) end
+  return reply('none', '', released, now)
+end
 local rec = cjson.decode(raw)
 if ARGV[2] ~= nil and ARGV[2] ~= '' and rec.v ~= ARGV[2] then return reply('stale', raw, released, now) end
 if rec.s ~= 'R' then return reply('confirmed', raw, released, now) end
 if not rec.l then return reply('none', raw, released, now) end
+local changed = false
 local until_ms = now + tonumber(rec.l)
 if until_ms > tonumber(rec.e) then
   rec.e = int(until_ms)
+  changed = true
+end
+if ARGV[3] == '1' and rec.b ~= '1' then
+  rec.b = '1'
+  changed = true
+end
+if changed then
   raw = cjson.encode(rec)
   redis.call('HSET', K_LEASES, ARGV[1], raw)
   redis.call('ZADD', K_EXP, rec.e, ARGV[1])
