@@ -90,7 +90,9 @@ export type ReserveResult =
   /** The pod holds a live reserved lease of another holder (another replica is scheduling it). */
   | { readonly kind: 'held'; readonly lease: LeaseView }
   /** The pod's lease on another node is binding: its Binding there may have landed. */
-  | { readonly kind: 'binding'; readonly lease: LeaseView };
+  | { readonly kind: 'binding'; readonly lease: LeaseView }
+  /** Redis lost its data and not every replica has put its leases back yet: nothing is granted. */
+  | { readonly kind: 'restoring' };
 
 /** The outcome of {@link Ledger.confirm}. */
 export type ConfirmResult =
@@ -256,10 +258,12 @@ export class Ledger {
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const base = JSON.stringify({ h: input.holder, ns: input.namespace, n: input.name, g: input.group });
     const demand = encodeQuantities(input.demand);
-    const reply = await this.runNode(reserveScript, input.node, [input.uid, demand, input.ttlMs, base]);
+    const reply = await this.runNode(reserveScript, input.node, [input.uid, demand, input.ttlMs, base], false, this.keys.reserve(input.node));
     switch (reply.status) {
       case 'unknown':
         return { kind: 'unknown-node' };
+      case 'restoring':
+        return { kind: 'restoring' };
       case 'bound':
         return { kind: 'bound' };
       case 'mismatch':
@@ -533,9 +537,15 @@ export class Ledger {
     void this.store.run(indexDropScript, [this.keys.podIndex(uid)], [node, version === undefined ? '' : String(version)]).catch(() => undefined);
   }
 
-  /** Runs a node script; the due-set upkeep goes off the reply path unless `awaitDue` (the sweeper). */
-  private async runNode(script: typeof reserveScript, node: string, args: readonly (string | number)[], awaitDue = false): Promise<ScriptReply> {
-    const reply = parseReply(await this.store.run(script, this.keys.node(node), args));
+  /** Runs a node script (on the node's keys unless given); the due-set upkeep goes off the reply path unless `awaitDue` (the sweeper). */
+  private async runNode(
+    script: typeof reserveScript,
+    node: string,
+    args: readonly (string | number)[],
+    awaitDue = false,
+    keys: readonly string[] = this.keys.node(node),
+  ): Promise<ScriptReply> {
+    const reply = parseReply(await this.store.run(script, keys, args));
     const due = this.afterNodeCall(node, reply, awaitDue);
     if (awaitDue) await due;
     else void due.catch(() => undefined);

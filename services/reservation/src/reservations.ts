@@ -81,6 +81,10 @@ export class Reservations {
           throw new UnavailableError(`the ledger has lost node ${input.node}; rebuilding, retry shortly`);
         }
         throw new NotFoundError('node', input.node);
+      case 'restoring':
+        // A replica that has not noticed the loss yet learns of it here.
+        sync.suspectLoss();
+        throw new UnavailableError(`the ledger is being restored after Redis lost its data: replicas are putting their leases back; retry shortly`);
       case 'bound':
         throw new FailedPreconditionError(`pod ${input.uid} is already bound to node ${input.node}`);
       case 'mismatch':
