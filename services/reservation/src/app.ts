@@ -53,6 +53,7 @@ export async function startReservation(config: ReservationConfig, options: Start
       ...(config.redis.passwordFile ? { passwordFile: config.redis.passwordFile } : {}),
     });
     const subscriber = redis.duplicate();
+    const heartbeats = redis.duplicate();
     const nc = await connectNatsFrom(config.nats, SERVICE_NAME, logger);
     const metrics = new ReservationMetrics(runtime.metrics);
     const keys = new KeyLayout(config.redis.keyPrefix);
@@ -63,6 +64,7 @@ export async function startReservation(config: ReservationConfig, options: Start
     const ledger = new Ledger({ store, keys, metrics, confirmedTtlMs: config.reservation.confirmedTtl, memory: new LeaseMemory() });
     const barrier = new RestoreBarrier({
       store,
+      heartbeatStore: new RedisStore(heartbeats),
       keys,
       logger,
       checkIntervalMs: config.redis.checkInterval,
@@ -97,6 +99,7 @@ export async function startReservation(config: ReservationConfig, options: Start
       await sync.stop();
       await gangs.close();
       await redis.quit().catch(() => redis.disconnect());
+      await heartbeats.quit().catch(() => heartbeats.disconnect());
       await nc.close();
     });
     const { grpcPort, httpPort } = await runtime.listen();

@@ -25,6 +25,11 @@ import type { RedisStore } from './store.js';
 /** Options of {@link RestoreBarrier}. */
 export interface RestoreBarrierOptions {
   store: RedisStore;
+  /**
+   * The heartbeat's own connection: a heartbeat held by Redis (a write under
+   * CLIENT PAUSE WRITE) must not hold the commands that notice a loss behind it.
+   */
+  heartbeatStore: RedisStore;
   keys: KeyLayout;
   logger: Logger;
   /** How often each replica checks Redis (and writes its heartbeat), in ms. */
@@ -61,7 +66,7 @@ export class RestoreBarrier {
    * nothing of the peers). Returns false if it does not.
    */
   async heartbeat(epoch: string): Promise<boolean> {
-    const { store, keys } = this.o;
+    const { heartbeatStore: store, keys } = this.o;
     const now = Date.now();
     const reply = await store.run(heartbeatScript, [keys.replicas, keys.epoch], [this.replicaId, now, epoch]);
     if (!Array.isArray(reply)) return false;
