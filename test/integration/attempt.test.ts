@@ -15,7 +15,7 @@ import type { AdmissionApp } from '@schedmesh/admission-service';
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
 import type { FilterScoreApp } from '@schedmesh/filterscore-service';
 import { POD_GROUP_PLUGIN, SchedulingAttempt } from '@schedmesh/mesh';
-import type { AttemptRequest, MeshClients } from '@schedmesh/mesh';
+import type { AttemptRequest, MeshClients, PodWriter } from '@schedmesh/mesh';
 import { PodGroupIndex } from '@schedmesh/model';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
@@ -197,6 +197,32 @@ describe('SchedulingAttempt over the real services', () => {
     expect(lease.lease?.holder).toBe('attempt-test');
     expect(lease.lease?.fencingVersion).toBe(winner.fencingVersion);
     await clients.reservation!.unreserve({ podUid: 'uid-shop-contested', fencingVersion: winner.fencingVersion });
+  });
+
+  test('a Binding whose answer was lost keeps its lease on a, and the retry on b is an Error: a is not freed', async () => {
+    // A stand-in for the API server, whose answer to the Binding never arrives (what a timeout or a
+    // dropped connection looks like to the attempt); no API server runs in this file.
+    const lost = { bind: () => Promise.reject(new Error('the Binding request timed out')) } as unknown as PodWriter;
+    const binder = new SchedulingAttempt({
+      clients,
+      nodes: () => undefined,
+      tracer: trace.getTracer('attempt-test'),
+      logger: createLogger({ service: 'attempt-test', level: 'silent' }),
+      reservation: { ttlMs: 60_000, holder: 'attempt-test' },
+      writer: lost,
+    });
+    const target = pod('unanswered', '2');
+    const first = await binder.bindTo({ pod: target, profile: '', minGeneration: generation, nodeName: 'a', signal: AbortSignal.timeout(15_000) });
+    expect(first.outcome).toBe('error');
+    // kube-scheduler retries the pod on b.
+    const retry = await binder.bindTo({ pod: target, profile: '', minGeneration: generation, nodeName: 'b', signal: AbortSignal.timeout(15_000) });
+    expect(retry.outcome).toBe('error');
+    expect(retry.message).toMatch(/may be bound to node a: its lease there .* is binding/);
+    const lease = (await clients.reservation!.getReservation({ podUid: 'uid-shop-unanswered' })).lease!;
+    expect(lease.nodeName).toBe('a');
+    expect((await clients.reservation!.getLedger({ nodeName: 'a' })).free!.milliCpu).toBe(0);
+    expect((await clients.reservation!.getLedger({ nodeName: 'b' })).free!.milliCpu).toBe(2_000);
+    await clients.reservation!.unreserve({ podUid: 'uid-shop-unanswered', fencingVersion: lease.fencingVersion });
   });
 
   test('a dry run with nothing feasible reports the node preemption would nominate, evicting nothing', async () => {

@@ -584,8 +584,8 @@ class Run {
     if (bound) return bound;
 
     // The pod is bound: its Confirm must run even when the caller gave up meanwhile (kube-scheduler's
-    // extender httpTimeout). A lease left reserved is moved off this node by the pod's next Reserve
-    // (kube-scheduler retries a bind it saw fail), freeing the room of a bound pod until its bound event.
+    // extender httpTimeout). A lease left reserved is binding (the renewal before Bind marked it): the
+    // pod's next Reserve on another node is refused until the bound event settles it or its TTL lapses.
     const c = await this.step(ExtensionPoint.EXTENSION_POINT_POST_BIND, RESERVATION_PLUGIN, async () => ({
       status: await confirm(reservation, pod.uid, fencingVersion, AbortSignal.timeout(30_000)),
     }));
@@ -605,17 +605,18 @@ class Run {
     const { pod, signal } = this.req;
     const writer = this.deps.writer;
     if (!writer) return this.end('error', Status.error('no Kubernetes writer configured for mode bind').withPlugin('DefaultBinder'), '', fencingVersion);
-    const renewed = async (): Promise<AttemptResult | undefined> => {
+    const renewed = async (binding: boolean): Promise<AttemptResult | undefined> => {
       if (!keeper) return undefined;
       keeper.start();
-      if (this.leaseCheck === 'renewUnlessFresh' && keeper.isFresh()) return undefined;
-      const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => ({ status: await keeper.renew() }), 'Renew');
+      // The renewal right before the Binding always runs: it marks the lease binding (see LeaseKeeper.renew).
+      if (!binding && this.leaseCheck === 'renewUnlessFresh' && keeper.isFresh()) return undefined;
+      const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => ({ status: await keeper.renew(binding) }), 'Renew');
       if (!r.status.isSuccess()) return this.end(r.status.isError() ? 'error' : 'unschedulable', r.status, '', fencingVersion);
       return undefined;
     };
     const gateway = this.deps.gateway;
     if (gateway && (await this.serves(gateway, ExtensionPoint.EXTENSION_POINT_PRE_BIND))) {
-      const lost = await renewed();
+      const lost = await renewed(false);
       if (lost) return lost;
       const pb = await this.step(ExtensionPoint.EXTENSION_POINT_PRE_BIND, 'SchedmeshGateway', async () => {
         const out = await gateway.preBind(pod, this.deps.nodes(node), signal);
@@ -626,7 +627,8 @@ class Run {
       });
       if (!pb.status.isSuccess()) return this.end(pb.status.isError() ? 'error' : 'unschedulable', pb.status, '', fencingVersion);
     }
-    const lost = await renewed();
+    // Marks the lease binding: if the Binding's answer is lost, the pod's next Reserve elsewhere is refused.
+    const lost = await renewed(true);
     if (lost) return lost;
     const b = await this.step<BindOutcome>(ExtensionPoint.EXTENSION_POINT_BIND, 'DefaultBinder', async () => {
       const out = await writer.bind(pod, node, signal).catch((err: unknown) => {

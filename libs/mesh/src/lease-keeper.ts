@@ -65,11 +65,16 @@ export class LeaseKeeper {
     this.freshSince = lease.grantSentAt;
   }
 
-  /** Renews now and checks the version: Success, or Unschedulable when the lease is lost. I/O failures throw. */
-  async renew(): Promise<Status> {
+  /**
+   * Renews now and checks the version: Success, or Unschedulable when the
+   * lease is lost. I/O failures throw. `binding`: the Binding comes next
+   * (the lease is marked, and a later Reserve of the pod on another node is
+   * refused while its outcome may be unknown).
+   */
+  async renew(binding = false): Promise<Status> {
     const { podUid, nodeName, fencingVersion } = this.lease;
     const sentAt = performance.now();
-    const status = await renew(this.client, podUid, nodeName, fencingVersion, this.signal);
+    const status = await renew(this.client, { podUid, nodeName, fencingVersion, binding }, this.signal);
     if (!status.isSuccess()) this.freshSince = Number.NEGATIVE_INFINITY;
     else if (sentAt > this.freshSince) this.freshSince = sentAt;
     return status;

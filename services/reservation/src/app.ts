@@ -11,10 +11,11 @@ import { ClusterState } from './cluster-state.js';
 import type { ReservationConfig } from './config.js';
 import { GangCoordinator } from './gang.js';
 import { KeyLayout } from './keys.js';
-import { Ledger } from './ledger.js';
+import { Ledger, MAX_TTL_MS } from './ledger.js';
 import { LeaseMemory } from './lease-memory.js';
 import { ReservationMetrics } from './metrics.js';
 import { Reservations } from './reservations.js';
+import { RestoreBarrier } from './restore-barrier.js';
 import { createReservationServer } from './server.js';
 import { RedisStore } from './store.js';
 import { StreamFollower } from './stream.js';
@@ -30,6 +31,8 @@ export interface ReservationApp extends ServiceApp {
   readonly reservations: Reservations;
   readonly ledger: Ledger;
   readonly sync: LedgerSync;
+  /** The restore barrier after a Redis loss (its replica id and the peers it saw). */
+  readonly barrier: RestoreBarrier;
   readonly state: ClusterState;
   readonly sweeper: Sweeper;
 }
@@ -50,6 +53,7 @@ export async function startReservation(config: ReservationConfig, options: Start
       ...(config.redis.passwordFile ? { passwordFile: config.redis.passwordFile } : {}),
     });
     const subscriber = redis.duplicate();
+    const heartbeats = redis.duplicate();
     const nc = await connectNatsFrom(config.nats, SERVICE_NAME, logger);
     const metrics = new ReservationMetrics(runtime.metrics);
     const keys = new KeyLayout(config.redis.keyPrefix);
@@ -58,6 +62,14 @@ export async function startReservation(config: ReservationConfig, options: Start
     await store.loadScripts();
     const state = new ClusterState();
     const ledger = new Ledger({ store, keys, metrics, confirmedTtlMs: config.reservation.confirmedTtl, memory: new LeaseMemory() });
+    const barrier = new RestoreBarrier({
+      store,
+      heartbeatStore: new RedisStore(heartbeats),
+      keys,
+      logger,
+      checkIntervalMs: config.redis.checkInterval,
+      waitMs: config.redis.restoreWait ?? Math.max(MAX_TTL_MS, config.reservation.confirmedTtl),
+    });
     const sync = new LedgerSync({
       store,
       keys,
@@ -66,6 +78,7 @@ export async function startReservation(config: ReservationConfig, options: Start
       logger,
       metrics,
       checkIntervalMs: config.redis.checkInterval,
+      barrier,
     });
     sync.onSyncChange((ready) => runtime.setReady(ready));
     const gangs = new GangCoordinator({ store, keys, ledger, state, subscriber, logger, metrics, pollMs: config.reservation.permitPollInterval });
@@ -86,13 +99,14 @@ export async function startReservation(config: ReservationConfig, options: Start
       await sync.stop();
       await gangs.close();
       await redis.quit().catch(() => redis.disconnect());
+      await heartbeats.quit().catch(() => heartbeats.disconnect());
       await nc.close();
     });
     const { grpcPort, httpPort } = await runtime.listen();
     sync.start();
     follower.start();
     sweeper.start();
-    return { runtime, grpcPort, httpPort, reservations, ledger, sync, state, sweeper, stop: () => runtime.stop() };
+    return { runtime, grpcPort, httpPort, reservations, ledger, sync, barrier, state, sweeper, stop: () => runtime.stop() };
   } catch (err) {
     await runtime.stop();
     throw err;

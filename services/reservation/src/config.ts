@@ -38,6 +38,15 @@ export const reservationConfigSchema = commonConfigSchema.extend({
       waitReplicas: z.number().int().min(0).max(10).default(0),
       /** How long a grant waits for waitReplicas acknowledgements before it fails UNAVAILABLE (and is given back). */
       waitTimeout: duration().default(200),
+      /**
+       * After a Redis loss, how long grants wait at most for every replica
+       * to put its leases back (the restore barrier; a replica that died
+       * with Redis never does). Default: the longest a lease lives, 15 min
+       * or reservation.confirmedTtl if longer.
+       */
+      restoreWait: duration()
+        .refine((ms) => ms >= 1_000 && ms <= 12 * 3_600_000, { message: 'redis.restoreWait must be between 1s and 12h' })
+        .optional(),
     })
     .strict()
     .superRefine((r, ctx) => {

@@ -59,6 +59,24 @@ export class KeyLayout {
     return `${this.prefix}:gangs`;
   }
 
+  /** A node's 8 keys and the restore barrier: the keys of the reserve script. */
+  reserve(name: string): readonly string[] {
+    return [...this.node(name), this.restore];
+  }
+
+  /**
+   * Hash: the restore barrier after a Redis loss (`run`, `open`, `deadline`,
+   * `x:<replica>` awaited, `a:<replica>` acknowledged). While open, no grant.
+   */
+  get restore(): string {
+    return `${this.prefix}:restore`;
+  }
+
+  /** Hash: replica id → when it last checked Redis (ms): who must restore after a loss. */
+  get replicas(): string {
+    return `${this.prefix}:replicas`;
+  }
+
   /** The epoch marker: written after a (re)build; its absence means Redis lost its data. */
   get epoch(): string {
     return `${this.prefix}:epoch`;

@@ -88,7 +88,11 @@ export type ReserveResult =
   /** The pod holds a confirmed lease on another node (it was bound there). */
   | { readonly kind: 'confirmed-elsewhere'; readonly lease: LeaseView }
   /** The pod holds a live reserved lease of another holder (another replica is scheduling it). */
-  | { readonly kind: 'held'; readonly lease: LeaseView };
+  | { readonly kind: 'held'; readonly lease: LeaseView }
+  /** The pod's lease on another node is binding: its Binding there may have landed. */
+  | { readonly kind: 'binding'; readonly lease: LeaseView }
+  /** Redis lost its data and not every replica has put its leases back yet: nothing is granted. */
+  | { readonly kind: 'restoring' };
 
 /** The outcome of {@link Ledger.confirm}. */
 export type ConfirmResult =
@@ -101,6 +105,14 @@ export type RenewResult =
   | { readonly kind: 'renewed'; readonly lease: LeaseView }
   | { readonly kind: 'none' }
   | { readonly kind: 'stale'; readonly lease: LeaseView };
+
+/** Options of {@link Ledger.renew}. */
+export interface RenewOptions {
+  /** The version the caller holds (absent: whatever lease the pod holds on the node). */
+  readonly version?: number;
+  /** The caller binds the pod on this node next. */
+  readonly binding?: boolean;
+}
 
 /** A node's ledger, read atomically (after sweeping lapsed leases). */
 export interface LedgerView {
@@ -264,7 +276,7 @@ export class Ledger {
   async reserveMany(inputs: readonly ReserveInput[]): Promise<ReserveResult[]> {
     const raw = await this.store.runMany(
       reserveScript,
-      inputs.map((input) => ({ keys: this.keys.node(input.node), args: reserveArgs(input) })),
+      inputs.map((input) => ({ keys: this.keys.reserve(input.node), args: reserveArgs(input) })),
     );
     const replies = raw.map((r, i) => (r instanceof Error ? r : this.afterScript(inputs[i]!.node, parseReply(r))));
     const grants = inputs.flatMap((input, i) => {
@@ -303,6 +315,8 @@ export class Ledger {
     switch (reply.status) {
       case 'unknown':
         return { kind: 'unknown-node' };
+      case 'restoring':
+        return { kind: 'restoring' };
       case 'bound':
         return { kind: 'bound' };
       case 'mismatch':
@@ -334,16 +348,17 @@ export class Ledger {
    * Release-and-move: releases the pod's lease on the node it held before,
    * unless the pod was confirmed (bound) there, which a Reserve cannot undo,
    * or that reserved lease is another holder's (that replica may be binding
-   * the pod there). Then the new lease is given back and that answer returned.
+   * the pod there), or binding (its Binding there may have landed). Then the new lease is given back and that answer returned.
    */
   private async moveFrom(previous: string, input: ReserveInput, lease: LeaseView): Promise<ReserveResult | undefined> {
     const moved = await this.runNode(unreserveScript, previous, [input.uid, '0', '1', input.holder]);
-    if (moved.status !== 'kept' && moved.status !== 'held') return undefined;
+    // A binding lease stays too: its Binding may have landed, and the pod's room must stay taken.
+    if (moved.status !== 'kept' && moved.status !== 'held' && moved.status !== 'binding') return undefined;
     const kept = parseLease(moved.payload, input.uid, previous);
     await this.runNode(unreserveScript, input.node, [input.uid, String(lease.version), '0']);
     const keepMs = kept.expireMs === undefined ? INDEX_CONFIRMED_MS : Math.max(1, kept.expireMs - Date.now()) + INDEX_SLACK_MS;
     await this.store.call(() => this.store.redis.set(this.keys.podIndex(input.uid), indexValue(previous, kept.version), 'PX', keepMs));
-    return { kind: moved.status === 'kept' ? 'confirmed-elsewhere' : 'held', lease: kept };
+    return { kind: moved.status === 'kept' ? 'confirmed-elsewhere' : moved.status, lease: kept };
   }
 
   /** Gives back a lease of a batch that failed; if Redis is away too, it lapses at its TTL. */
@@ -415,15 +430,24 @@ export class Ledger {
   /**
    * Gives the pod's live reserved lease on `node` its TTL again from now.
    * `version` (optional) must be the lease's: the holder's check that its
-   * lease did not lapse and go to another attempt meanwhile.
+   * lease did not lapse and go to another attempt meanwhile. `binding`: the
+   * holder binds next, so the lease is marked and no Reserve moves the pod
+   * off this node until the lease is settled, released or lapses.
    */
-  async renew(node: string, uid: string, version?: number): Promise<RenewResult> {
-    const reply = await this.runNode(renewScript, node, [uid, version === undefined ? '' : String(version)]);
+  async renew(node: string, uid: string, options: RenewOptions = {}): Promise<RenewResult> {
+    const { version, binding = false } = options;
+    const reply = await this.runNode(renewScript, node, [uid, version === undefined ? '' : String(version), binding ? '1' : '0']);
     switch (reply.status) {
       case 'none':
         return { kind: 'none' };
       case 'stale':
         return { kind: 'stale', lease: parseLease(reply.payload, uid, node) };
+      case 'settled': {
+        // The pod's bound event got here first: it holds this node for real.
+        const lease = parseBound(reply.payload, uid, node);
+        if (version !== undefined && lease.version !== 0 && lease.version !== version) return { kind: 'stale', lease };
+        return { kind: 'renewed', lease };
+      }
       case 'confirmed':
         this.memory?.remember(uid, node, reply.payload);
         return { kind: 'renewed', lease: parseLease(reply.payload, uid, node) };
@@ -604,9 +628,15 @@ export class Ledger {
     void this.store.run(indexDropScript, [this.keys.podIndex(uid)], [node, version === undefined ? '' : String(version)]).catch(() => undefined);
   }
 
-  /** Runs a node script; the due-set upkeep goes off the reply path unless `awaitDue` (the sweeper). */
-  private async runNode(script: typeof reserveScript, node: string, args: readonly (string | number)[], awaitDue = false): Promise<ScriptReply> {
-    const reply = parseReply(await this.store.run(script, this.keys.node(node), args));
+  /** Runs a node script (on the node's keys unless given); the due-set upkeep goes off the reply path unless `awaitDue` (the sweeper). */
+  private async runNode(
+    script: typeof reserveScript,
+    node: string,
+    args: readonly (string | number)[],
+    awaitDue = false,
+    keys: readonly string[] = this.keys.node(node),
+  ): Promise<ScriptReply> {
+    const reply = parseReply(await this.store.run(script, keys, args));
     if (awaitDue) await this.afterNodeCall(node, reply, true);
     else this.afterScript(node, reply);
     return reply;

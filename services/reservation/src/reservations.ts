@@ -159,6 +159,10 @@ export class Reservations {
           throw new UnavailableError(`the ledger has lost node ${input.node}; rebuilding, retry shortly`);
         }
         throw new NotFoundError('node', input.node);
+      case 'restoring':
+        // A replica that has not noticed the loss yet learns of it here.
+        sync.suspectLoss();
+        throw new UnavailableError(`the ledger is being restored after Redis lost its data: replicas are putting their leases back; retry shortly`);
       case 'bound':
         throw new FailedPreconditionError(`pod ${input.uid} is already bound to node ${input.node}`);
       case 'mismatch':
@@ -173,6 +177,12 @@ export class Reservations {
         );
       case 'confirmed-elsewhere':
         throw new FailedPreconditionError(`pod ${input.uid} holds a confirmed lease on node ${result.lease.node}: it is bound there`);
+      case 'binding':
+        // The caller lost the answer of a Binding to that node, which may have landed: until the
+        // pod's bound event (or the TTL, or an Unreserve after a refused Binding) says, the pod stays there.
+        throw new FailedPreconditionError(
+          `pod ${input.uid} may be bound to node ${result.lease.node}: its lease there (version ${result.lease.version}) is binding until ${new Date(result.lease.expireMs ?? 0).toISOString()}; retry after its bound event`,
+        );
       case 'conflict': {
         for (const s of result.shortages) metrics?.conflicts.inc({ resource: s.resource });
         const message = `node ${input.node}: ${result.shortages.map((s) => describeShortage(s.resource, s.requested, s.free)).join('; ')}`;
@@ -224,10 +234,11 @@ export class Reservations {
    * Renew: the caller's lease (node and version) gets its TTL again from now.
    * FAILED_PRECONDITION if it lapsed or was released, or the pod now holds
    * another lease (it lapsed and was granted again): the caller must not bind.
+   * `binding`: the caller binds next; the lease is marked (Ledger.renew).
    */
-  async renew(uid: string, node: string, version: number): Promise<LeaseView> {
+  async renew(uid: string, node: string, version: number, binding: boolean): Promise<LeaseView> {
     this.o.sync.requireSynced();
-    const result = await this.o.ledger.renew(node, uid, version);
+    const result = await this.o.ledger.renew(node, uid, { version, binding });
     switch (result.kind) {
       case 'renewed':
         return result.lease;

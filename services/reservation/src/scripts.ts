@@ -16,6 +16,8 @@
  *   h  holder   ns/n  pod namespace/name   g  gang ("namespace/name" or "")
  *   r  times a Reserve returned it as existing (absent until one did)
  *   l  the TTL it was granted with (ms), which a renewal grants again
+ *   b  "1" once its holder renewed it right before the Binding: the pod may be
+ *      bound on this node, so no Reserve moves it elsewhere (absent until then)
  * Bound pods (the `pods` hash) are {q, v (the lease it settled, or ""), ns, n}.
  */
 import { createHash } from 'node:crypto';
@@ -107,13 +109,18 @@ end
 `;
 
 /**
- * ARGV: uid, demand, ttlMs, base record (JSON of h, ns, n, g).
+ * KEYS: the node's 8, then the restore barrier (KeyLayout.restore: the one
+ * key outside the node's slot, read only). ARGV: uid, demand, ttlMs, base
+ * record (JSON of h, ns, n, g).
  * → granted (the new lease) | existing (same uid, same demand) | mismatch (same
  *   uid, other demand) | held (the pod's live reserved lease is another
  *   holder's) | bound (the pod is already bound here) |
- *   conflict ("name=requested=free;…" of every short resource) | unknown (no such node).
+ *   conflict ("name=requested=free;…" of every short resource) |
+ *   restoring (the node has room, but Redis lost its data and the replicas
+ *   have not all put their leases back: no grant from the rebuilt ledger) |
+ *   unknown (no such node).
  */
-export const reserveScript = script('reserve', 8, `${nodePrelude}
+export const reserveScript = script('reserve', 9, `${nodePrelude}
 local uid, q, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if redis.call('EXISTS', K_ALLOC) == 0 then return {'unknown', '', {}, '', ''} end
 local now = now_ms()
@@ -143,6 +150,8 @@ for name, amount in each_q(q) do
   end
 end
 if #short > 0 then return reply('conflict', table.concat(short, ';'), released, now) end
+local barrier = redis.call('HMGET', KEYS[9], 'open', 'deadline')
+if barrier[1] == '1' and tonumber(barrier[2]) > now then return reply('restoring', '', released, now) end
 -- Fencing versions start from the clock (ms * 1000) whenever the counter is
 -- missing, so they keep growing across a Redis restart that lost the counter.
 if redis.call('EXISTS', K_FENCE) == 0 then redis.call('SET', K_FENCE, int(now * 1000)) end
@@ -161,10 +170,12 @@ return reply('granted', out, released, now)
 `);
 
 /**
- * ARGV: uid, version ("0" = any), onlyReserved ("1" keeps a confirmed lease),
+ * ARGV: uid, version ("0" = any), onlyReserved ("1": a Reserve moving the pod
+ * to another node — keeps a confirmed lease and a binding one),
  * holder (optional: keeps a reserved lease of another holder),
  * unreturned ("1" keeps a lease that a later Reserve returned as existing).
  * → released | none | stale (other version) | kept (confirmed, onlyReserved) |
+ *   binding (its Binding may have landed, onlyReserved) |
  *   held (reserved by another holder) | returned (unreturned, and it was).
  */
 export const unreserveScript = script('unreserve', 8, `${nodePrelude}
@@ -176,6 +187,9 @@ if not raw then return reply('none', '', released, now) end
 local rec = cjson.decode(raw)
 if version ~= '0' and rec.v ~= version then return reply('stale', raw, released, now) end
 if ARGV[3] == '1' and rec.s ~= 'R' then return reply('kept', raw, released, now) end
+-- The pod may be bound here already (its Binding's answer was lost): moving the
+-- lease would free the room of a bound pod until its bound event arrives.
+if ARGV[3] == '1' and rec.b == '1' then return reply('binding', raw, released, now) end
 if rec.s == 'R' and held_by_other(rec, ARGV[4]) then return reply('held', raw, released, now) end
 if ARGV[5] == '1' and rec.r ~= nil then return reply('returned', raw, released, now) end
 drop_lease(uid, rec)
@@ -216,23 +230,38 @@ return reply('confirmed', out, released, now)
 
 /**
  * ARGV: uid, version ("" = the lease the pod holds: the service's own Permit
- * wait). Gives a live reserved lease its TTL again from now (never shortens
+ * wait), binding ("1": the holder binds next — the lease is marked `b`).
+ * Gives a live reserved lease its TTL again from now (never shortens
  * it): a pod waiting at Permit for its gang, or in PreBind and Bind, keeps its room.
- * → renewed | confirmed (nothing to renew) | stale (another version: the
- *   caller's lease lapsed and the pod was granted another) | none (no live lease).
+ * → renewed | confirmed (nothing to renew) | settled (the pod's bound event
+ *   took the lease over: payload is the bound-pod record) | stale (another
+ *   version: the caller's lease lapsed and the pod was granted another) |
+ *   none (no live lease).
  */
 export const renewScript = script('renew', 8, `${nodePrelude}
 local now = now_ms()
 local released = sweep(now)
 local raw = redis.call('HGET', K_LEASES, ARGV[1])
-if not raw then return reply('none', '', released, now) end
+if not raw then
+  local pod = redis.call('HGET', K_PODS, ARGV[1])
+  if pod then return reply('settled', pod, released, now) end
+  return reply('none', '', released, now)
+end
 local rec = cjson.decode(raw)
 if ARGV[2] ~= nil and ARGV[2] ~= '' and rec.v ~= ARGV[2] then return reply('stale', raw, released, now) end
 if rec.s ~= 'R' then return reply('confirmed', raw, released, now) end
 if not rec.l then return reply('none', raw, released, now) end
+local changed = false
 local until_ms = now + tonumber(rec.l)
 if until_ms > tonumber(rec.e) then
   rec.e = int(until_ms)
+  changed = true
+end
+if ARGV[3] == '1' and rec.b ~= '1' then
+  rec.b = '1'
+  changed = true
+end
+if changed then
   raw = cjson.encode(rec)
   redis.call('HSET', K_LEASES, ARGV[1], raw)
   redis.call('ZADD', K_EXP, rec.e, ARGV[1])
@@ -263,6 +292,55 @@ if rec.s == 'R' then add_q(K_LEASED, rec.q, '') else add_q(K_BOUND, rec.q, '') e
 redis.call('HSET', K_LEASES, uid, ARGV[2])
 redis.call('ZADD', K_EXP, rec.e, uid)
 return reply('restored', ARGV[2], released, now)
+`);
+
+/**
+ * Opens the restore barrier after a Redis loss (KEYS: restore). ARGV: the
+ * new Redis run_id, how long it may stay open (ms), then the replicas that
+ * must put their leases back (this one first). A barrier of that run_id is
+ * left as it is (another replica opened it first, or it was lifted already).
+ * The hash outlives its deadline by an hour so a late replica does not open it again.
+ * → opened | exists.
+ */
+export const restoreOpenScript = script('restore_open', 1, `${common}
+if redis.call('HGET', KEYS[1], 'run') == ARGV[1] then return 'exists' end
+local now = now_ms()
+local deadline = now + tonumber(ARGV[2])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'run', ARGV[1], 'open', '1', 'deadline', int(deadline))
+for i = 3, #ARGV do redis.call('HSET', KEYS[1], 'x:' .. ARGV[i], '1') end
+redis.call('PEXPIREAT', KEYS[1], deadline + 3600000)
+return 'opened'
+`);
+
+/**
+ * A replica's heartbeat (KEYS: replicas, epoch). ARGV: replica, now (ms), the
+ * epoch the replica built on. Written and read only if the epoch is still
+ * that one, so a registry read is never one of a Redis that lost its data.
+ * → the registry [replica, last seen…] | false (another epoch, or none).
+ */
+export const heartbeatScript = script('heartbeat', 2, `
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then return false end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('HGETALL', KEYS[1])
+`);
+
+/**
+ * A replica put its leases back (KEYS: restore). ARGV: run_id, replica.
+ * Lifts the barrier once every replica it waits for has acknowledged.
+ * → [open ("1"/"0", "" = no barrier of that run), replicas still awaited…].
+ */
+export const restoreAckScript = script('restore_ack', 1, `
+if redis.call('HGET', KEYS[1], 'run') ~= ARGV[1] then return {''} end
+redis.call('HSET', KEYS[1], 'a:' .. ARGV[2], '1')
+local out = {'0'}
+local fields = redis.call('HKEYS', KEYS[1])
+for i = 1, #fields do
+  local id = string.match(fields[i], '^x:(.*)$')
+  if id and redis.call('HEXISTS', KEYS[1], 'a:' .. id) == 0 then out[#out + 1] = id end
+end
+if #out > 1 then out[1] = '1' else redis.call('HSET', KEYS[1], 'open', '0') end
+return out
 `);
 
 /** ARGV: uid. → lease | settled (bound-pod record) | none. */
@@ -534,6 +612,9 @@ export const allScripts: readonly LuaScript[] = [
   sweepScript,
   applyPodScript,
   rebuildNodeScript,
+  restoreOpenScript,
+  restoreAckScript,
+  heartbeatScript,
   dueScript,
   indexDropScript,
   gangJoinScript,

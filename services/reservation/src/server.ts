@@ -101,8 +101,8 @@ export function createReservationServer(domain: Reservations, defaults: ServerDe
       const uid = requireUid(request.podUid, 'pod_uid');
       const node = requireNode(request.nodeName, 'node_name');
       const version = requireHeldVersion(request.fencingVersion);
-      onSpan({ 'k8s.pod.uid': uid, 'k8s.node.name': node, 'schedmesh.fencing_version': version });
-      return RenewResponse.fromPartial({ lease: toLease(await domain.renew(uid, node, version)) });
+      onSpan({ 'k8s.pod.uid': uid, 'k8s.node.name': node, 'schedmesh.fencing_version': version, 'schedmesh.reservation.binding': request.binding });
+      return RenewResponse.fromPartial({ lease: toLease(await domain.renew(uid, node, version, request.binding)) });
     },
 
     async permit(request, context) {

@@ -21,7 +21,9 @@
  * NOT_SERVING, rebuild every node from memory, put back the leases this
  * replica remembers (LeaseMemory), and only then serve again. The
  * Redis run_id is compared around the rebuild, so a restart during the
- * rebuild is caught and the rebuild repeated.
+ * rebuild is caught and the rebuild repeated. With several replicas, the
+ * restore barrier (RestoreBarrier) holds every grant until all of them have
+ * put their leases back.
  */
 import { randomUUID } from 'node:crypto';
 import { GenerationGate, UnavailableError } from '@schedmesh/runtime';
@@ -31,6 +33,7 @@ import type { ClusterState, LedgerChange } from './cluster-state.js';
 import type { KeyLayout } from './keys.js';
 import type { Ledger } from './ledger.js';
 import type { ReservationMetrics } from './metrics.js';
+import type { RestoreBarrier } from './restore-barrier.js';
 import type { RedisStore } from './store.js';
 
 /** Why the ledger does not serve. */
@@ -46,6 +49,8 @@ export interface LedgerSyncOptions {
   metrics?: ReservationMetrics;
   /** How often the epoch marker is checked, in ms. */
   checkIntervalMs: number;
+  /** Opened after a loss, acknowledged after each rebuild: no grants until every replica restored its leases. */
+  barrier: RestoreBarrier;
 }
 
 const REBUILD_BATCH = 64;
@@ -77,6 +82,9 @@ export class LedgerSync {
   /** The run_id of the Redis the ledger was built on: another one (a failover, a restart) is treated as a loss. */
   private knownRunId: string | undefined;
   private rebuilding = false;
+  /** The run_id of a Redis this replica rebuilt and restored its leases into, but has not acknowledged the barrier of yet. */
+  private unacknowledged: string | undefined;
+  private beating: Promise<unknown> | undefined;
   private redisReachable = true;
   /** Nodes whose last change did not reach Redis: rebuilt from memory before any further incremental change. */
   private readonly dirty = new Set<string>();
@@ -142,6 +150,7 @@ export class LedgerSync {
     clearInterval(this.timer);
     this.options.store.redis.off('ready', this.onRedisReady);
     await this.checking;
+    await this.beating;
   }
 
   /** One stream event: memory first, then Redis (once the first replay caught up). */
@@ -213,7 +222,9 @@ export class LedgerSync {
         this.rebuilding = false;
       } else {
         this.rebuilding = false;
+        if (this.unacknowledged !== undefined) await this.acknowledge(this.unacknowledged);
         if (this.dirty.size > 0) await this.repairDirty();
+        this.heartbeat(this.knownEpoch);
       }
     } catch (err) {
       this.redisReachable = false;
@@ -228,6 +239,8 @@ export class LedgerSync {
     for (;;) {
       const runId = await this.redisRunId();
       await store.loadScripts();
+      // Before any node exists again: no replica grants from the rebuilt ledger until every one restored its leases.
+      if (reason === 'redis-lost' || reason === 'redis-replaced') await this.options.barrier.open(runId);
       ledger.resetCaches();
       const nodes = state.nodeNames();
       const deleted = state.deletedNodeNames();
@@ -254,8 +267,33 @@ export class LedgerSync {
       if (force) this.streamRecreated = false;
       metrics?.rebuilds.inc({ reason });
       logger.info({ reason, nodes: nodes.length, restoredLeases: restored, generation: state.generation, ms: Math.round(performance.now() - started), epoch }, 'ledger rebuilt');
+      this.unacknowledged = runId;
+      await this.acknowledge(runId);
       return;
     }
+  }
+
+  /**
+   * Writes the heartbeat off the check's path (a write that Redis holds, e.g.
+   * under CLIENT PAUSE WRITE, must not delay noticing a loss), one at a time.
+   * Only on the ledger this replica knows: the peers it reads are those that
+   * must restore after a loss.
+   */
+  private heartbeat(epoch: string): void {
+    if (this.beating) return;
+    this.beating = this.options.barrier
+      .heartbeat(epoch)
+      .then((intact) => (intact ? undefined : this.requestCheck()))
+      .catch((err: unknown) => this.options.logger.debug({ err: (err as Error).message }, 'heartbeat failed; the next check writes it again'))
+      .finally(() => {
+        this.beating = undefined;
+      });
+  }
+
+  /** Tells the barrier this replica's leases are back (a failure is retried at the next check). */
+  private async acknowledge(runId: string): Promise<void> {
+    await this.options.barrier.acknowledge(runId);
+    this.unacknowledged = undefined;
   }
 
   private async rebuildNode(node: string, force = false): Promise<void> {

@@ -36,6 +36,8 @@ export type ReserveOutcome =
 // and a pod another holder (replica) is scheduling.
 const ALREADY_BOUND = /is already bound to node|holds a confirmed lease on node/;
 const HELD_ELSEWHERE = /is being scheduled by .*: it holds a reserved lease/;
+// A Reserve refused because the pod's Binding to another node may have landed.
+const BINDING_ELSEWHERE = /may be bound to node .*: its lease there .* is binding/;
 
 /** Options of the reservation steps. */
 export interface ReservationStepOptions {
@@ -81,6 +83,10 @@ export async function reserve(
     if (err instanceof ClientError && err.code === GrpcStatus.FAILED_PRECONDITION && HELD_ELSEWHERE.test(err.details)) {
       return { heldElsewhere: true, status: Status.error(err.details).withPlugin(RESERVATION_PLUGIN) };
     }
+    // Not this node's fault: the pod backs off (an Error) until its bound event says where it is.
+    if (err instanceof ClientError && err.code === GrpcStatus.FAILED_PRECONDITION && BINDING_ELSEWHERE.test(err.details)) {
+      return { status: Status.error(err.details).withPlugin(RESERVATION_PLUGIN) };
+    }
     throw err;
   }
   if (res.result?.$case === 'lease') return { lease: res.result.value, status: Status.SUCCESS };
@@ -100,15 +106,25 @@ export async function unreserve(client: ReservationClient, podUid: string, fenci
   }
 }
 
+/** The lease a renewal names, and whether the caller binds next. */
+export interface RenewalRequest {
+  readonly podUid: string;
+  readonly nodeName: string;
+  readonly fencingVersion: number;
+  /** The renewal right before the Binding: the lease is marked binding, and no Reserve moves the pod off the node. */
+  readonly binding: boolean;
+}
+
 /**
  * Renews the lease the attempt holds (its node and version): Success, or
  * Unschedulable when the lease lapsed, was released or was granted again
  * (FAILED_PRECONDITION), so the pod is not bound on room it no longer holds.
  * An I/O failure throws (the attempt's Error).
  */
-export async function renew(client: ReservationClient, podUid: string, nodeName: string, fencingVersion: number, signal: AbortSignal): Promise<Status> {
+export async function renew(client: ReservationClient, request: RenewalRequest, signal: AbortSignal): Promise<Status> {
+  const { nodeName } = request;
   try {
-    await client.renew({ podUid, nodeName, fencingVersion }, { signal });
+    await client.renew(request, { signal });
     return Status.SUCCESS;
   } catch (err) {
     if (err instanceof ClientError && err.code === GrpcStatus.FAILED_PRECONDITION) {

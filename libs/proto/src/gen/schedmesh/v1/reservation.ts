@@ -268,6 +268,14 @@ export interface RenewRequest {
   nodeName: string;
   /** The version the caller holds; required (0 is INVALID_ARGUMENT). */
   fencingVersion: number;
+  /**
+   * The caller binds the pod on this node next (its renewal right before the
+   * Binding). The lease is marked binding: from then on no Reserve moves the
+   * pod to another node (FAILED_PRECONDITION naming this node) until the
+   * pod's bound event settles the lease, its TTL lapses or the caller
+   * Unreserves it, since a Binding whose answer was lost may have landed.
+   */
+  binding: boolean;
 }
 
 /** RenewResponse answers Renew. */
@@ -1665,7 +1673,7 @@ export const ConfirmRequest: MessageFns<ConfirmRequest> = {
 };
 
 function createBaseRenewRequest(): RenewRequest {
-  return { podUid: "", nodeName: "", fencingVersion: 0 };
+  return { podUid: "", nodeName: "", fencingVersion: 0, binding: false };
 }
 
 export const RenewRequest: MessageFns<RenewRequest> = {
@@ -1678,6 +1686,9 @@ export const RenewRequest: MessageFns<RenewRequest> = {
     }
     if (message.fencingVersion !== 0) {
       writer.uint32(24).uint64(message.fencingVersion);
+    }
+    if (message.binding !== false) {
+      writer.uint32(32).bool(message.binding);
     }
     return writer;
   },
@@ -1719,6 +1730,14 @@ export const RenewRequest: MessageFns<RenewRequest> = {
             message.fencingVersion = longToNumber(reader.uint64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.binding = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1748,6 +1767,7 @@ export const RenewRequest: MessageFns<RenewRequest> = {
         : isSet(object.fencing_version)
         ? globalThis.Number(object.fencing_version)
         : 0,
+      binding: isSet(object.binding) ? globalThis.Boolean(object.binding) : false,
     };
   },
 
@@ -1762,6 +1782,9 @@ export const RenewRequest: MessageFns<RenewRequest> = {
     if (message.fencingVersion !== 0) {
       obj.fencingVersion = Math.round(message.fencingVersion);
     }
+    if (message.binding !== false) {
+      obj.binding = message.binding;
+    }
     return obj;
   },
 
@@ -1773,6 +1796,7 @@ export const RenewRequest: MessageFns<RenewRequest> = {
     message.podUid = object.podUid ?? "";
     message.nodeName = object.nodeName ?? "";
     message.fencingVersion = object.fencingVersion ?? 0;
+    message.binding = object.binding ?? false;
     return message;
   },
 };
