@@ -32,6 +32,8 @@ beforeAll(async () => {
     permit: unimplemented,
     getReservation: unimplemented,
     getLedger: unimplemented,
+    reserveBatch: unimplemented,
+    unreserveBatch: unimplemented,
     renew: async (req: RenewRequest): Promise<RenewResponse> => {
       renewals.push(req);
       if (answer === 'lost') throw new ServerError(Status.FAILED_PRECONDITION, `the lease of pod ${req.podUid} is not held at version ${req.fencingVersion}`);
