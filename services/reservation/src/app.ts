@@ -11,7 +11,7 @@ import { ClusterState } from './cluster-state.js';
 import type { ReservationConfig } from './config.js';
 import { GangCoordinator } from './gang.js';
 import { KeyLayout } from './keys.js';
-import { Ledger, MAX_TTL_MS } from './ledger.js';
+import { Ledger } from './ledger.js';
 import { LeaseMemory } from './lease-memory.js';
 import { ReservationMetrics } from './metrics.js';
 import { Reservations } from './reservations.js';
@@ -68,7 +68,7 @@ export async function startReservation(config: ReservationConfig, options: Start
       keys,
       logger,
       checkIntervalMs: config.redis.checkInterval,
-      waitMs: config.redis.restoreWait ?? Math.max(MAX_TTL_MS, config.reservation.confirmedTtl),
+      waitMs: config.redis.restoreWait,
     });
     const sync = new LedgerSync({
       store,

@@ -41,12 +41,15 @@ export const reservationConfigSchema = commonConfigSchema.extend({
       /**
        * After a Redis loss, how long grants wait at most for every replica
        * to put its leases back (the restore barrier; a replica that died
-       * with Redis never does). Default: the longest a lease lives, 15 min
-       * or reservation.confirmedTtl if longer.
+       * with Redis never does). It bounds how long a live but slow replica
+       * (CPU-starved, replaying a long stream) may take to notice the loss
+       * and put its leases back. A replica that died with Redis took its
+       * leases with it: waiting longer for it protects nothing, and a
+       * lease's lifetime (up to 15 min) would stop scheduling that long.
        */
       restoreWait: duration()
         .refine((ms) => ms >= 1_000 && ms <= 12 * 3_600_000, { message: 'redis.restoreWait must be between 1s and 12h' })
-        .optional(),
+        .default(120_000),
     })
     .strict()
     .superRefine((r, ctx) => {
