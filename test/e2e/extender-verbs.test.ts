@@ -49,7 +49,8 @@ const meta = (...names: string[]) => ({ Pods: names.map((n) => ({ UID: n.startsW
 
 /** Every key reservation keeps in Redis, with its value (type-aware). */
 async function redisState(): Promise<Record<string, unknown>> {
-  const keys = (await redis.keys(`*${mesh.redisKeyPrefix}*`)).sort();
+  // The replicas' heartbeat registry changes with time, not with requests: it is no ledger state.
+  const keys = (await redis.keys(`*${mesh.redisKeyPrefix}*`)).filter((key) => !key.endsWith(':replicas')).sort();
   const state: Record<string, unknown> = {};
   for (const key of keys) {
     const type = await redis.type(key);

@@ -20,7 +20,7 @@ import { PodGroupIndex } from '@schedmesh/model';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
 import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
-import { ExtensionPoint } from '@schedmesh/proto/v1/types';
+import { ClusterEvent as ClusterEventMessage, ClusterEventType, ExtensionPoint } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
 import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
 import type { ReservationApp } from '@schedmesh/reservation-service';
@@ -304,8 +304,11 @@ describe('SchedulingAttempt over the real services', () => {
   });
 
   describe('gangs from PodGroup objects', () => {
+    const train = { namespace: 'shop', name: 'train', resourceVersion: '1', minMember: 3, scheduleTimeoutSeconds: 1 };
     const groups = new PodGroupIndex();
-    groups.apply({ namespace: 'shop', name: 'train', resourceVersion: '1', minMember: 3, scheduleTimeoutSeconds: 1 }, false);
+    groups.apply(train, false);
+    // The object is on the cluster stream too, as the informer carries it: reservation checks a Permit against it.
+    beforeAll(() => publish(ClusterEventMessage.fromPartial({ type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT, object: { $case: 'podGroup', value: train } })));
     const withGroups = () =>
       new SchedulingAttempt({
         clients,

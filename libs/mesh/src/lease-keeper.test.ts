@@ -71,8 +71,17 @@ describe('LeaseKeeper freshness', () => {
     expect(k.isFresh()).toBe(false);
     const before = renewals.length;
     expect((await k.renew()).isSuccess()).toBe(true);
-    expect(renewals.slice(before)).toEqual([{ podUid: 'uid-a', nodeName: 'node-a', fencingVersion: 7 }]);
+    expect(renewals.slice(before)).toEqual([{ podUid: 'uid-a', nodeName: 'node-a', fencingVersion: 7, binding: false }]);
     expect(k.isFresh()).toBe(true);
+  });
+
+  test('a renewal right before the Binding says so, even for a fresh lease', async () => {
+    answer = 'renewed';
+    const k = keeper(performance.now());
+    expect(k.isFresh()).toBe(true);
+    const before = renewals.length;
+    expect((await k.renew(true)).isSuccess()).toBe(true);
+    expect(renewals.slice(before)).toEqual([{ podUid: 'uid-a', nodeName: 'node-a', fencingVersion: 7, binding: true }]);
   });
 
   test('a renewal that finds the lease lost makes it stale for good: the next check must ask again', async () => {

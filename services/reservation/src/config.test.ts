@@ -16,7 +16,7 @@ test('defaults, and the environment mapping of every reservation key', () => {
       SCHEDMESH_RESERVATION__GANG_MEMBER_WAIT: '5s',
     },
   });
-  expect(config.redis).toEqual({ url: 'redis://10.0.0.1:6380', keyPrefix: 'schedmesh:rsv', commandTimeout: 2_000, checkInterval: 500, waitReplicas: 0, waitTimeout: 200 });
+  expect(config.redis).toEqual({ url: 'redis://10.0.0.1:6380', keyPrefix: 'schedmesh:rsv', commandTimeout: 2_000, checkInterval: 500, waitReplicas: 0, waitTimeout: 200, restoreWait: 120_000 });
   expect(config.nats).toEqual({ url: 'nats://10.0.0.2:4222', stream: 'CLUSTER', subjectPrefix: 'schedmesh.cluster', memoryStorage: false, replicas: 1, token: 's3cret' });
   expect(config.reservation).toEqual({ defaultTtl: 45_000, confirmedTtl: 1_800_000, sweepInterval: 250, permitDefaultTimeout: 120_000, permitPollInterval: 500, gangMemberWait: 5_000 });
   expect(loadConfig(reservationConfigSchema, { env: {} }).nats.stream).toBe('SCHEDMESH_CLUSTER');
