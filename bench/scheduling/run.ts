@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 
 import { SchedulingV1Api } from '@kubernetes/client-node';
 import type { ControlPlane } from '@schedmesh/testkit';
-import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, requireBinary, startControlPlane, startNats, startRedis } from '@schedmesh/testkit';
+import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, requireBinary } from '@schedmesh/testkit';
 
 import { apiRequestsBetween, readApiRequests } from './api-requests.js';
 import { measureFloors } from './floor.js';
@@ -22,6 +22,7 @@ import { printPhase, withFloor } from './report.js';
 import type { PhaseRecord, SchedulingReport } from './report.js';
 import { percentile, startSpanReceiver, stepBreakdown } from './spans.js';
 import type { SpanReceiver } from './spans.js';
+import { startBenchServers } from './teardown.js';
 import type { Teardown } from './teardown.js';
 import { benchPod, HIGH_PRIORITY, LOW_PRIORITY, WORKLOADS } from './workloads.js';
 import type { PhaseContext, WorkloadName } from './workloads.js';
@@ -155,11 +156,7 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions, teardown:
   const setup: Record<string, number> = {};
   const receiver = await startSpanReceiver(opts.otlpPort);
   teardown.add('span receiver', () => receiver.stop());
-  const [redis, nats] = await Promise.all([startRedis(), startNats()]);
-  teardown.add('redis', () => redis.stop());
-  teardown.add('nats', () => nats.stop());
-  const cp = await startControlPlane();
-  teardown.add('control plane', () => cp.stop());
+  const { redis, nats, cp } = await startBenchServers(teardown);
   setup.controlPlaneSeconds = cp.startupMs / 1000;
   progress(`control plane up in ${setup.controlPlaneSeconds.toFixed(1)} s`);
   const nodes = await prepareCluster(cp, opts, setup, progress);

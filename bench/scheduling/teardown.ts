@@ -1,6 +1,8 @@
 // What the run started, stopped in reverse order, each within a bound: on the
 // normal end, a failure, a signal, or the run's time limit. Whatever does not
 // stop in time is SIGKILLed by testkit's exit hook when the process exits.
+import { startControlPlane, startNats, startRedis } from '@schedmesh/testkit';
+import type { ControlPlane, RedisServer, TestServer } from '@schedmesh/testkit';
 
 /** The stops of what the run started. */
 export class Teardown {
@@ -29,4 +31,14 @@ export class Teardown {
     })();
     return this.running;
   }
+}
+
+/** The servers every cluster benchmark runs on: a redis-server, a nats-server and etcd + kube-apiserver, each stopped by `teardown`. */
+export async function startBenchServers(teardown: Teardown): Promise<{ redis: RedisServer; nats: TestServer; cp: ControlPlane }> {
+  const [redis, nats] = await Promise.all([startRedis(), startNats()]);
+  teardown.add('redis', () => redis.stop());
+  teardown.add('nats', () => nats.stop());
+  const cp = await startControlPlane();
+  teardown.add('control plane', () => cp.stop());
+  return { redis, nats, cp };
 }

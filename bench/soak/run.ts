@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, requireBinary, startControlPlane, startKubeScheduler, startNats, startRedis } from '@schedmesh/testkit';
+import { createFakeNodes, fakeNodeSpecs, kubectl, pollUntil, requireBinary, startKubeScheduler } from '@schedmesh/testkit';
 
 import { extenderEntry } from '../../test/e2e/extender-entry.js';
 import { startMeshProcesses } from '../../test/e2e/mesh-processes.js';
 import { requireBuiltServices } from '../scheduling/modes.js';
 import { createPods } from '../scheduling/phase.js';
+import { startBenchServers } from '../scheduling/teardown.js';
 import type { Teardown } from '../scheduling/teardown.js';
 import { benchPod, NAMESPACE, PHASE_LABEL } from '../scheduling/workloads.js';
 import { churn } from './churn.js';
@@ -65,11 +66,7 @@ export async function runSoak(opts: SoakOptions, teardown: Teardown, progress: L
   requireBuiltServices();
   const startedAt = new Date().toISOString();
   const setup: Record<string, number> = {};
-  const [redis, nats] = await Promise.all([startRedis(), startNats()]);
-  teardown.add('redis', () => redis.stop());
-  teardown.add('nats', () => nats.stop());
-  const cp = await startControlPlane();
-  teardown.add('control plane', () => cp.stop());
+  const { redis, nats, cp } = await startBenchServers(teardown);
   setup.controlPlaneSeconds = cp.startupMs / 1000;
   await kubectl(cp, ['apply', '-f', ADMISSION_POLICY_CRD]);
   await kubectl(cp, ['wait', '--for', 'condition=established', '--timeout=60s', 'crd/admissionpolicies.schedmesh.io']);
