@@ -15,6 +15,7 @@ export {
   httpGet,
   kubeconfigYaml,
   kubectl,
+  freePort,
   LOOPBACK,
   pollUntil,
   PollTimeoutError,
@@ -62,7 +63,7 @@ export { makeTestPki } from './pki.js';
 export { startServiceProcess } from './service-process.js';
 export type { ServiceProcess, ServiceProcessOptions } from './service-process.js';
 export type { TestPki } from './pki.js';
-export { freePort, requireServerBinary, sharedServers, startNats, startRedis, testEnvKeys, TestServerError } from './servers.js';
+export { requireServerBinary, sharedServers, startNats, startRedis, testEnvKeys, TestServerError } from './servers.js';
 export type { NatsServerOptions, RedisServer, RedisServerOptions, TestServer } from './servers.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { TcpProxy } from './tcp-proxy.js';

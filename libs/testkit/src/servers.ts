@@ -40,17 +40,39 @@ export function requireServerBinary(name: 'redis-server' | 'nats-server'): strin
   return path;
 }
 
-/** Returns a port that was free on 127.0.0.1 a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+// Ports handed out by this process: each is given once.
+const handedOut = new Set<number>();
+
+// Ports are picked below the kernel's ephemeral range (ip_local_port_range,
+// 32768-60999 by default). A port in that range that was free a moment ago
+// can become any outgoing connection's source port before the child it was
+// given to binds it (seen in CI: a service's listen failed EADDRINUSE while
+// other test workers opened connections). Below it, only another listener
+// that picks the same number can take it.
+const PICK_FROM = 20_000;
+const PICK_TO = 32_767;
+
+/** Whether `port` can be bound on the loopback address right now (it is closed again before this resolves). */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+/** A TCP port on 127.0.0.1, outside the ephemeral range, that was free a moment ago and not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const port = PICK_FROM + Math.floor(Math.random() * (PICK_TO - PICK_FROM + 1));
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`freePort: no free port between ${PICK_FROM} and ${PICK_TO} on 127.0.0.1 after 500 tries`);
 }
 
 const live = new Set<ChildProcess>();

@@ -8,7 +8,7 @@ export { CLUSTER_BUILD_COMMAND, ClusterBinaryMissingError, ClusterStartError } f
 export { findTraces, getTrace, startJaeger } from './jaeger.js';
 export type { Jaeger, JaegerKeyValue, JaegerOptions, JaegerSpan, JaegerTrace, TraceQueryOptions } from './jaeger.js';
 export { kubectl } from './kubectl.js';
-export { LOOPBACK } from './net.js';
+export { freePort, LOOPBACK } from './net.js';
 export {
   createFakeNodes,
   DEFAULT_NODE_CAPACITY,
