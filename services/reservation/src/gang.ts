@@ -424,7 +424,7 @@ export class GangCoordinator {
       }
       function onAbort(): void {
         cleanup();
-        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        reject(abortReason(signal));
       }
       const timer = setTimeout(wake, ms);
       set?.add(wake);
@@ -439,6 +439,19 @@ export class GangCoordinator {
     this.subscriptions.clear();
     this.o.subscriber.disconnect();
   }
+}
+
+/**
+ * Why a wait was cut short, as the AbortError the runtime's error middleware
+ * passes through as CANCELLED. The signal's own reason when it is one (by
+ * name: a DOMException of another realm fails `instanceof Error`), else a
+ * new one — never a plain Error, which would reach the caller as INTERNAL
+ * and be logged as a handler failure.
+ */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'AbortError') return reason as Error;
+  return new DOMException(typeof reason === 'string' ? reason : 'the Permit call was cancelled', 'AbortError');
 }
 
 function parseJoin(raw: unknown): JoinReply {
