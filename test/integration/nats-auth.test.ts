@@ -124,11 +124,13 @@ describe('NATS authentication and per-subject permissions (deploy/nats/auth.conf
   test("the scheduler's durable consumer works under its user", async () => {
     const nc = await connectAs('scheduler');
     const abort = new AbortController();
+    const jsm = await jetstreamManager(nc);
+    const name = `auth-test-${process.pid}`;
     const events = consumeDurable({
       js: jetstream(nc),
-      jsm: await jetstreamManager(nc),
+      jsm,
       logger,
-      name: `auth-test-${process.pid}`,
+      name,
       filterSubject: clusterKindFilter('pod'),
       signal: abort.signal,
     });
@@ -136,7 +138,9 @@ describe('NATS authentication and per-subject permissions (deploy/nats/auth.conf
     expect(first.done).toBe(false);
     const event = first.value!;
     expect(event.event.object?.$case === 'pod' ? event.event.object.value.name : '').toBe('web');
-    await event.ack();
+    event.ack();
+    // The ack is one unconfirmed publish: the server moving its ack floor past the event is the proof the user may ack.
+    await pollUntil(async () => ((await jsm.consumers.info('SCHEDMESH_CLUSTER', name)).ack_floor.stream_seq >= event.event.generation ? true : undefined), { what: 'the ack under the scheduler user', timeoutMs: 10_000 });
     abort.abort();
     await events.return(undefined);
   });

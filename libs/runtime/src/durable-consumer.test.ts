@@ -7,7 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { trace } from '@opentelemetry/api';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
-import { sharedServers } from '@schedmesh/testkit';
+import { pollUntil, sharedServers } from '@schedmesh/testkit';
 import { clusterKindFilter, ensureClusterStream, publishClusterEvent } from './cluster-stream.js';
 import { consumeDurable } from './durable-consumer.js';
 import type { DurableClusterEvent, DurableConsumerOptions } from './durable-consumer.js';
@@ -44,11 +44,11 @@ function consumer(name: string, signal: AbortSignal, extra: Partial<DurableConsu
 }
 
 /** Takes events until `done` says so, then stops the consumer. */
-async function take(events: AsyncGenerator<DurableClusterEvent, void, undefined>, done: (seen: DurableClusterEvent[]) => boolean, onEach?: (e: DurableClusterEvent) => Promise<void>): Promise<DurableClusterEvent[]> {
+async function take(events: AsyncGenerator<DurableClusterEvent, void, undefined>, done: (seen: DurableClusterEvent[]) => boolean, onEach?: (e: DurableClusterEvent) => void): Promise<DurableClusterEvent[]> {
   const seen: DurableClusterEvent[] = [];
   for await (const e of events) {
     seen.push(e);
-    await onEach?.(e);
+    onEach?.(e);
     if (done(seen)) break;
   }
   return seen;
@@ -58,19 +58,24 @@ test('a consumer stopped mid-way: a new one with the same name gets what was not
   for (const name of ['p1', 'p2', 'p3', 'p4', 'p5']) await publishClusterEvent(js, pod(name), prefix);
   await publishClusterEvent(js, nodeEvent('n1'), prefix); // filtered out
 
-  const first = await take(consumer('queue', new AbortController().signal), (seen) => seen.length === 3, async (e) => {
-    if (nameOf(e) !== 'p3') await e.ack(); // p3 is delivered and never acknowledged
+  const first = await take(consumer('queue', new AbortController().signal), (seen) => seen.length === 3, (e) => {
+    if (nameOf(e) !== 'p3') e.ack(); // p3 is delivered and never acknowledged
   });
   expect(first.map(nameOf)).toEqual(['p1', 'p2', 'p3']);
   expect(first.map((e) => e.deliveryCount)).toEqual([1, 1, 1]);
+  // An ack is one publish, unconfirmed: wait for the server to have taken p1's and p2's.
+  await pollUntil(async () => ((await jsm.consumers.info(stream, 'queue')).ack_floor.consumer_seq >= 2 ? true : undefined), { what: 'the acks of p1 and p2', timeoutMs: 10_000 });
 
   const second = await take(consumer('queue', new AbortController().signal), (seen) => seen.length === 3, (e) => e.ack());
   expect(second.map(nameOf).sort()).toEqual(['p3', 'p4', 'p5']);
   expect(second.find((e) => nameOf(e) === 'p3')!.deliveryCount).toBe(2);
 
-  const info = await jsm.consumers.info(stream, 'queue');
+  // Every event settled: nothing left to deliver, nothing delivered and unacknowledged.
+  const info = await pollUntil(async () => {
+    const now = await jsm.consumers.info(stream, 'queue');
+    return now.num_ack_pending === 0 ? now : undefined;
+  }, { what: 'the acks of p3, p4 and p5', timeoutMs: 10_000 });
   expect(info.num_pending).toBe(0);
-  expect(info.num_ack_pending).toBe(0);
 });
 
 test('nak with a delay delivers the event again after the delay; term never again', async () => {
@@ -81,8 +86,8 @@ test('nak with a delay delivers the event again after the delay; term never agai
   const seen = await take(
     events,
     (s) => s.filter((e) => e.event.generation === seq).length === 2,
-    async (e) => {
-      if (e.event.generation < seq) await e.ack(); // the earlier tests' pods, new to this consumer
+    (e) => {
+      if (e.event.generation < seq) e.ack(); // the earlier tests' pods, new to this consumer
       else if (e.deliveryCount === 1) {
         nakedAt = Date.now();
         e.nak(300);
@@ -92,12 +97,8 @@ test('nak with a delay delivers the event again after the delay; term never agai
   const again = seen.filter((e) => e.event.generation === seq);
   expect(again.map((e) => e.deliveryCount)).toEqual([1, 2]);
   expect(Date.now() - nakedAt).toBeGreaterThanOrEqual(250);
-  // term is one-way: wait for the server to have settled it.
-  const deadline = Date.now() + 10_000;
-  while ((await jsm.consumers.info(stream, 'naks')).num_ack_pending !== 0) {
-    if (Date.now() > deadline) throw new Error('the terminated event is still pending');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  // ack and term are one-way: wait for the server to have settled them all.
+  await pollUntil(async () => ((await jsm.consumers.info(stream, 'naks')).num_ack_pending === 0 ? true : undefined), { what: 'no event pending an ack', timeoutMs: 10_000 });
 });
 
 test('each event carries its producer trace context', async () => {

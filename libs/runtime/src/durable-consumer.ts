@@ -43,8 +43,13 @@ export interface DurableConsumerOptions {
 export interface DurableClusterEvent extends ReceivedClusterEvent {
   /** How many times this event has been delivered, this time included (1 = first). */
   readonly deliveryCount: number;
-  /** Done with it: it is never delivered again. Resolves once the server confirmed it. */
-  ack(): Promise<void>;
+  /**
+   * Done with it: it is never delivered again. One publish, not a request
+   * (no reply, timer or Error per event): an ack the server did not get
+   * leaves the event to be delivered again after ackWaitMs, so the consumer
+   * must take a redelivered event as the duplicate it may be.
+   */
+  ack(): void;
   /** Not now: deliver it again after `delayMs` (default: at once), up to maxDeliver deliveries. */
   nak(delayMs?: number): void;
   /**
@@ -99,9 +104,7 @@ export async function* consumeDurable(options: DurableConsumerOptions): AsyncGen
       yield {
         ...received,
         deliveryCount: msg.info.deliveryCount,
-        ack: async () => {
-          await msg.ackAck();
-        },
+        ack: () => msg.ack(),
         nak: (delayMs) => msg.nak(delayMs),
         term: () => msg.term(),
         working: () => msg.working(),

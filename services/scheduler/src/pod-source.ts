@@ -119,7 +119,8 @@ export class PodSource {
     const msg = this.held.get(uid);
     if (!msg) return;
     this.held.delete(uid);
-    void msg.ack().catch((err: unknown) => this.options.logger.debug({ uid, err: (err as Error).message }, 'ack of a settled pod failed; it is redelivered and dropped then'));
+    // A lost ack brings the event back after ackWait, and `settled` drops it then.
+    msg.ack();
     this.options.onHeld?.(this.held.size);
   }
 
@@ -141,7 +142,7 @@ export class PodSource {
         const msg = this.held.get(pod.uid);
         if (!msg) continue;
         this.held.delete(pod.uid);
-        void msg.ack().catch(() => undefined);
+        msg.ack();
       }
       this.options.onHeld?.(this.held.size);
     }
@@ -213,7 +214,7 @@ export class PodSource {
     const { queue, view, profiles } = this.options;
     const event = received.event;
     if (event.object?.$case !== 'pod') {
-      void received.ack().catch(() => undefined);
+      received.ack();
       return;
     }
     const pod = event.object.value;
@@ -223,19 +224,19 @@ export class PodSource {
     const superseded = latest !== undefined && latest.generation > event.generation && !isPendingFor(latest.pod, profiles);
     const deleted = event.type === ClusterEventType.CLUSTER_EVENT_TYPE_DELETE;
     if (this.settled.has(pod.uid)) {
-      void received.ack().catch(() => undefined);
+      received.ack();
       return;
     }
     if (deleted || superseded || !isPendingFor(pod, profiles)) {
-      void received.ack().catch(() => undefined);
+      received.ack();
       if (previous && (deleted || superseded || pod.nodeName !== '')) this.settle(pod.uid);
       return;
     }
     if (previous && previous.event.generation >= event.generation) {
-      void received.ack().catch(() => undefined);
+      received.ack();
       return;
     }
-    if (previous) void previous.ack().catch(() => undefined);
+    if (previous) previous.ack();
     this.held.set(pod.uid, received);
     this.options.onHeld?.(this.held.size);
     queue.add(pod);
