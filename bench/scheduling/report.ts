@@ -80,7 +80,7 @@ export function printPhase(log: (line: string) => void, p: PhaseRecord): void {
       `create→bind p50 ${fmt(p.latencyP50Ms)} ms, p99 ${fmt(p.latencyP99Ms)} ms`,
   );
   if (creationPaced(p)) log(`creation set the pace: pods were bound about as fast as they were created (${fmt(p.createdPerSecond, 1)}/s), so pods/s is a lower bound of what the scheduler can do`);
-  if (p.seenByListOnly > 0 || p.watchRestarts > 0) log(`measurement: ${p.seenByListOnly} pods seen bound by the 5 s list, not the watch; the watch was started again ${p.watchRestarts} time(s)`);
+  if (p.seenByListOnly > 0 || p.watchRestarts > 0) log(`measurement: ${p.seenByListOnly} pods seen bound by a list after a watch restart, not the watch; the watch was started again ${p.watchRestarts} time(s)`);
   printTable(
     log,
     ['process', 'CPU s', 'CPU ms per pod bound', 'cores', 'peak RSS MiB'],

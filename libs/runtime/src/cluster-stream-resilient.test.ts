@@ -13,7 +13,7 @@ import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
 import { startNats } from '@schedmesh/testkit';
 import type { TestServer } from '@schedmesh/testkit';
 import { clusterEventSubject, ensureClusterStream, followClusterStreamResilient, publishClusterEvent, waitForClusterStream } from './cluster-stream.js';
-import type { ReceivedClusterEvent, ResilientFollowOptions } from './cluster-stream.js';
+import type { ClusterObjectKind, ReceivedClusterEvent, ResilientFollowOptions } from './cluster-stream.js';
 import { GenerationGate } from './generation-gate.js';
 import { writeStreamAnchor } from './stream-anchor.js';
 import { createLogger } from './logger.js';
@@ -93,7 +93,7 @@ const followsAnchor = (f: { gate: GenerationGate; lines: { msg: string; epoch?: 
   f.gate.synced && f.gate.generation === lastEvent && f.lines.some((l) => l.msg === 'following the cluster stream anchor' && l.epoch === epoch);
 
 function follower(
-  options: { filterSubject?: string; memory?: boolean; apply?: (r: ReceivedClusterEvent) => void | Promise<void>; conn?: NatsConnection; tracer?: Tracer; anchorCheckMs?: number } = {},
+  options: { filterSubject?: string; kinds?: ClusterObjectKind[]; memory?: boolean; apply?: (r: ReceivedClusterEvent) => void | Promise<void>; conn?: NatsConnection; tracer?: Tracer; anchorCheckMs?: number } = {},
 ) {
   const n = ++streams;
   const stream = `FOLLOW_T${n}_${process.pid}`;
@@ -113,6 +113,7 @@ function follower(
     ...(options.tracer ? { tracer: options.tracer } : {}),
     ...(options.anchorCheckMs ? { anchorCheckMs: options.anchorCheckMs } : {}),
     ...(options.filterSubject ? { filterSubject: options.filterSubject.replace('PREFIX', prefix) } : {}),
+    ...(options.kinds ? { kinds: options.kinds } : {}),
     apply: async (r) => {
       await options.apply?.(r);
       applied.push(r.event.generation);
@@ -228,6 +229,22 @@ describe('followClusterStreamResilient', () => {
     const seq = await publish(f.prefix, configMap('plugins', '1'), node('b', '1'), configMap('other', '1'));
     await until('the ConfigMap applied', () => f.applied.length === 1);
     expect(f.applied).toEqual([seq - 2]);
+    await f.stop();
+  });
+
+  test('with kinds: only theirs are decoded and applied; the others, unread, still advance the gate to the stream head', async () => {
+    const f = follower({ kinds: ['configMap'] });
+    await f.create();
+    await publish(f.prefix, node('a', '1'));
+    await until('in sync at the node event, which it did not apply', () => f.gate.synced && f.gate.generation === 1);
+    const cm = await publish(f.prefix, configMap('plugins', '1'));
+    // Not a ClusterEvent: decoding it would report it as invalid.
+    const unread = await js.publish(`${f.prefix}.node.garbage`, new Uint8Array([0xff, 0xff, 0xff]));
+    const head = await publish(f.prefix, node('b', '1'));
+    expect(await f.gate.waitFor(head, new AbortController().signal)).toBe(head);
+    expect(f.applied).toEqual([cm]);
+    expect(unread.seq).toBe(cm + 1);
+    expect(f.lines.some((l) => /not a ClusterEvent/.test(l.msg))).toBe(false);
     await f.stop();
   });
 

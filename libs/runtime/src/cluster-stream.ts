@@ -10,7 +10,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { GenerationGate } from './generation-gate.js';
 import type { Logger } from './logger.js';
 import { jetStreamClient, messageTraceContext, publishTraced } from './nats.js';
-import { AnchorTracker, readStreamAnchor, STREAM_META_HEADER, streamPrefixOf } from './stream-anchor.js';
+import { anchorSubject, AnchorTracker, readStreamAnchor, streamPrefixOf } from './stream-anchor.js';
 import type { StreamAnchor } from './stream-anchor.js';
 import { linkTo, withSpan } from './telemetry.js';
 
@@ -219,7 +219,31 @@ export interface ReceivedClusterEvent {
 export function decodeClusterEvent(msg: JsMsg): ReceivedClusterEvent {
   const event = ClusterEvent.decode(msg.data);
   event.generation = msg.seq;
-  return { event, subject: msg.subject, traceContext: msg.headers ? messageTraceContext(msg.headers) : context.active(), pending: msg.info.pending, storedAtMs: Math.floor(msg.info.timestampNanos / 1e6) };
+  let traceContext: Context | undefined;
+  return {
+    event,
+    subject: msg.subject,
+    pending: msg.info.pending,
+    storedAtMs: Math.floor(msg.info.timestampNanos / 1e6),
+    // Read from the headers only when asked for: most events are applied
+    // untraced (no tracer, or catching up), and parsing the headers is a good
+    // part of what an event costs a follower.
+    get traceContext(): Context {
+      traceContext ??= msg.headers ? messageTraceContext(msg.headers) : context.active();
+      return traceContext;
+    },
+  };
+}
+
+/**
+ * Tells from a message's subject alone whether it carries one of `kinds`
+ * (all kinds when undefined): a follower then skips the others without
+ * decoding them.
+ */
+function clusterKindMatcher(kinds: readonly ClusterObjectKind[] | undefined, prefix: string = clusterStream.prefix): (subject: string) => boolean {
+  if (kinds === undefined) return () => true;
+  const starts = kinds.map((kind) => `${prefix}.${kindTokens[kind]}.`);
+  return (subject) => starts.some((start) => subject.startsWith(start));
 }
 
 /**
@@ -285,8 +309,18 @@ export interface FollowOptions {
   stream?: string;
   /** Deliver events after this generation (0 = from the start). */
   afterGeneration: number;
+  /** The stream's subject prefix (default schedmesh.cluster): its anchor's subject, and the kinds' subjects. */
+  prefix?: string;
   /** Only this subject filter (e.g. clusterKindFilter('pod')); default every object. */
   filterSubject?: string;
+  /**
+   * Only events of these kinds reach `onEvent`; the others go to `onSkipped`
+   * undecoded (default: every kind). Unlike a subject filter, the follower
+   * still sees every sequence, so its generation stays the stream's.
+   */
+  kinds?: readonly ClusterObjectKind[];
+  /** A message of a kind not in `kinds`, not decoded. */
+  onSkipped?(msg: JsMsg): void;
   /** Called for each event, in stream order; awaited before the next. */
   onEvent(received: ReceivedClusterEvent): void | Promise<void>;
   /** A message that is not a ClusterEvent (logged and skipped by default). */
@@ -313,6 +347,9 @@ export async function followClusterStream(options: FollowOptions): Promise<void>
     ...(options.filterSubject ? { filter_subjects: options.filterSubject } : {}),
   });
   const messages = await consumer.consume({ max_messages: 512 });
+  const prefix = options.prefix ?? clusterStream.prefix;
+  const anchor = anchorSubject(prefix);
+  const wanted = clusterKindMatcher(options.kinds, prefix);
   const stop = (): void => {
     void messages.close();
   };
@@ -326,8 +363,13 @@ export async function followClusterStream(options: FollowOptions): Promise<void>
   options.signal.addEventListener('abort', stop, { once: true });
   try {
     for await (const msg of messages) {
-      if (msg.headers?.has(STREAM_META_HEADER)) {
+      // By subject, not by the meta header: reading headers costs every event a parse.
+      if (msg.subject === anchor) {
         options.onMeta?.(msg);
+        continue;
+      }
+      if (!wanted(msg.subject)) {
+        options.onSkipped?.(msg);
         continue;
       }
       const received = decodeOrReportInvalid(msg, options, 'skipping a message that is not a ClusterEvent');
@@ -396,6 +438,13 @@ export interface ResilientFollowOptions {
   gate: GenerationGate;
   /** Only this subject filter (e.g. the plugin ConfigMap's subject); default every object. */
   filterSubject?: string;
+  /**
+   * The kinds `apply` reads (default every kind). A message of another kind
+   * is not decoded, traced or applied: it only advances the gate, so the
+   * state's generation stays the stream sequence (a `minGeneration` of any
+   * event is still reached), at a fraction of an event's cost.
+   */
+  kinds?: readonly ClusterObjectKind[];
   /**
    * Applies one event to the state, in stream order; awaited before the next
    * and before the gate advances. A failure is logged and the event retried
@@ -569,8 +618,17 @@ export async function followClusterStreamResilient(options: ResilientFollowOptio
           js,
           logger,
           stream,
+          prefix,
           afterGeneration: gate.generation,
           ...(options.filterSubject ? { filterSubject: options.filterSubject } : {}),
+          ...(options.kinds
+            ? {
+                kinds: options.kinds,
+                onSkipped: (msg) => {
+                  if (!stop.aborted) skipped(msg);
+                },
+              }
+            : {}),
           signal: stop,
           onStatus: (n) => {
             // The consumer or the stream went away under us: start over with a head check.

@@ -38,6 +38,10 @@ export async function connectNats(options: NatsOptions): Promise<NatsConnection>
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     timeout: options.timeoutMs ?? 10_000,
+    // By default every request (each JetStream publish) builds two Errors up
+    // front, stack traces and all, for a failure that almost never comes: a
+    // tenth of the informer's CPU. A failure still says what failed.
+    noAsyncTraces: true,
     ...(options.authenticator
       ? { authenticator: options.authenticator }
       : { ...(options.token ? { token: options.token } : {}), ...(options.user ? { user: options.user, pass: options.pass ?? '' } : {}) }),

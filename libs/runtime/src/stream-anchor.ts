@@ -28,7 +28,7 @@ export interface StreamAnchor {
   readonly tombstonesExpiredThrough: number;
 }
 
-/** The header that marks the stream's own messages (the anchor): followers skip them, they are no ClusterEvents. */
+/** The header that marks the stream's own messages (the anchor, no ClusterEvent; followers know it by its subject). */
 export const STREAM_META_HEADER = 'Schedmesh-Meta';
 
 /** The anchor's subject under a stream's subject prefix. */

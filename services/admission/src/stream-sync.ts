@@ -18,16 +18,20 @@ export interface FollowPoliciesOptions {
   signal: AbortSignal;
 }
 
+/** The kinds the store reads; the stream's other messages (pods, mostly) only advance its generation, undecoded. */
+const POLICY_KINDS = ['admissionPolicy', 'namespace'] as const;
+
 /**
  * Keeps the policy store in step with the cluster stream (see
  * followClusterStreamInto). The whole stream is followed, not only
  * policies and namespaces: the store's generation is then the stream
  * sequence, so an Admit with min_generation (the sequence of any event the
- * caller saw) can wait for it. The store is in sync once everything the
+ * caller saw) can wait for it. Only policies and namespaces are decoded and
+ * applied (traced); the rest advances the generation. The store is in sync once everything the
  * stream held is applied, out of sync while NATS is away and until it caught
  * up again; a recreated stream resets it.
  */
 export function followPolicies(options: FollowPoliciesOptions): Promise<void> {
   const { store, ...follow } = options;
-  return followClusterStreamInto({ ...follow, state: store });
+  return followClusterStreamInto({ ...follow, state: store, kinds: POLICY_KINDS });
 }

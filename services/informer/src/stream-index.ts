@@ -68,6 +68,7 @@ export class StreamIndex {
       js: options.js,
       logger: options.logger,
       stream: options.stream,
+      prefix: options.prefix,
       afterGeneration: 0,
       signal: ac.signal,
       onEvent: ({ event, subject, storedAtMs, pending }) => {
