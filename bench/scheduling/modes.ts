@@ -47,7 +47,10 @@ export interface ModeSetting {
   readonly cp: ControlPlane;
   readonly natsUrl: string;
   readonly redisUrl: string;
-  readonly otlpEndpoint: string;
+  /** Where the mesh exports its spans; absent: no exporter. */
+  readonly otlpEndpoint?: string;
+  /** Share of the attempts traced (each service's telemetry.sampleRatio). */
+  readonly traceSampleRatio: number;
   /** Where the mesh's configurations and logs go. */
   readonly dir: string;
   /** Where the mesh's processes write V8 CPU profiles as they exit (absent: not profiled). */
@@ -100,9 +103,10 @@ export class ModeRunner {
 
   /** The mesh with `replicas` scheduler replicas running (1 or 2). */
   private async meshWith(replicas: 1 | 2): Promise<MeshProcesses> {
-    const { cp, natsUrl, redisUrl, otlpEndpoint, dir, cpuProfDir } = this.setting;
+    const { cp, natsUrl, redisUrl, otlpEndpoint, traceSampleRatio, dir, cpuProfDir } = this.setting;
+    const traces = otlpEndpoint ? { otlpEndpoint, traceSampleRatio } : {};
     this.mesh ??= await startMeshProcesses({
-      setting: { natsUrl, redisUrl, kubeconfig: cp.kubeconfigPath, runId: `bench${process.pid}`, otlpEndpoint },
+      setting: { natsUrl, redisUrl, kubeconfig: cp.kubeconfigPath, runId: `bench${process.pid}`, ...traces },
       root: ROOT,
       dir,
       // The batch span processor of every service: room for a whole phase's spans, exported often.

@@ -29,6 +29,12 @@ export interface SchedulingBenchOptions {
   readonly floorRounds: number;
   /** Where the mesh's processes write V8 CPU profiles when they exit (absent: none). */
   readonly cpuProfDir?: string;
+  /**
+   * Share (0–1) of the mesh's attempts traced and exported (each service's
+   * telemetry.sampleRatio); the step shares come from those. 0: no exporter
+   * at all, and no step shares.
+   */
+  readonly traceSample: number;
 }
 
 /** Thrown for a flag that cannot be used. */
@@ -38,6 +44,9 @@ export class BenchOptionError extends Error {
     this.name = 'BenchOptionError';
   }
 }
+
+/** What an operator would run at hundreds of pods/s: a tenth of the attempts traced. */
+export const DEFAULT_TRACE_SAMPLE = 0.1;
 
 export const USAGE = `npm run bench:scheduling -- [flags]
   --nodes N            fake nodes (default 5000)
@@ -51,7 +60,9 @@ export const USAGE = `npm run bench:scheduling -- [flags]
   --otlp-port P        port of the span receiver (default: a free one)
   --floor-rounds N     round trips per floor measurement (default 2000)
   --cpu-prof DIR       the mesh's processes write V8 CPU profiles into DIR as they exit
-                       (read them with npx tsx bench/cpuprofile-top.ts FILE)`;
+                       (read them with npx tsx bench/cpuprofile-top.ts FILE)
+  --trace-sample R     share of the mesh's attempts traced, 0-1 (default ${DEFAULT_TRACE_SAMPLE}, as in production;
+                       the step shares come from them; 0: no exporter, no step shares)`;
 
 function count(flag: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -75,7 +86,7 @@ export function parseOptions(argv: readonly string[]): SchedulingBenchOptions {
     ({ values } = parseArgs({
       args: [...argv],
       options: Object.fromEntries(
-        ['nodes', 'initial-pods', 'pods', 'workloads', 'modes', 'out', 'phase-limit', 'time-limit', 'otlp-port', 'floor-rounds', 'cpu-prof'].map((k) => [k, { type: 'string' as const }]),
+        ['nodes', 'initial-pods', 'pods', 'workloads', 'modes', 'out', 'phase-limit', 'time-limit', 'otlp-port', 'floor-rounds', 'cpu-prof', 'trace-sample'].map((k) => [k, { type: 'string' as const }]),
       ),
       strict: true,
       allowPositionals: false,
@@ -84,6 +95,8 @@ export function parseOptions(argv: readonly string[]): SchedulingBenchOptions {
     throw new BenchOptionError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
   }
   const otlpPort = count('otlp-port', values['otlp-port'], 0, 0);
+  const traceSample = values['trace-sample'] === undefined ? DEFAULT_TRACE_SAMPLE : Number(values['trace-sample']);
+  if (values['trace-sample']?.trim() === '' || !(traceSample >= 0 && traceSample <= 1)) throw new BenchOptionError(`--trace-sample must be a number between 0 and 1, got "${values['trace-sample']}"`);
   if (otlpPort > 65_535) throw new BenchOptionError(`--otlp-port must be a port (0-65535), got ${otlpPort}`);
   return {
     nodes: count('nodes', values.nodes, 5_000, 1),
@@ -97,5 +110,6 @@ export function parseOptions(argv: readonly string[]): SchedulingBenchOptions {
     otlpPort,
     floorRounds: count('floor-rounds', values['floor-rounds'], 2_000, 10),
     ...(values['cpu-prof'] ? { cpuProfDir: resolve(values['cpu-prof']) } : {}),
+    traceSample,
   };
 }

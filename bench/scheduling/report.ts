@@ -41,6 +41,8 @@ export interface PhaseRecord extends Pick<PhaseTiming, 'measured' | 'bound' | 's
   /** The apiserver requests of the phase, every client's (api-requests.ts). */
   readonly apiRequests: ApiRequestFigures[];
   readonly steps: StepWithFloor[];
+  /** Share of the mesh's attempts traced: its steps come from those (0: not traced). */
+  readonly traceSampleRatio: number;
 }
 
 /** The whole run. */
@@ -95,7 +97,7 @@ export function printPhase(log: (line: string) => void, p: PhaseRecord): void {
   if (p.steps.length > 0) {
     printTable(
       log,
-      ['step (kube-scheduler: its metrics; schedmesh: child spans of schedule_one)', 'count', 'mean ms', 'p50 ms', 'p99 ms', 'share', 'floor ms', 'p50/floor'],
+      [`step (kube-scheduler: its metrics; schedmesh: child spans of schedule_one${p.traceSampleRatio > 0 ? `, ${fmt(100 * p.traceSampleRatio)}% of attempts traced` : ''})`, 'count', 'mean ms', 'p50 ms', 'p99 ms', 'share', 'floor ms', 'p50/floor'],
       p.steps.map((s) => [s.name, fmt(s.count), fmt(s.meanMs, 2), fmt(s.p50Ms, 2), fmt(s.p99Ms, 2), `${fmt(100 * s.share)}%`, fmt(s.floorMs, 3), fmt(s.overFloor, 1)]),
     );
   }

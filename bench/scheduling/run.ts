@@ -58,10 +58,25 @@ async function prepareCluster(cp: ControlPlane, opts: SchedulingBenchOptions, se
   return nodes;
 }
 
-/** Waits until the services exported the spans of the phase's attempts (at least one per pod bound), or gives up after a minute. */
-async function awaitSpans(receiver: SpanReceiver, bound: number): Promise<void> {
+/**
+ * Waits until the services exported the spans of the phase's attempts: one
+ * per pod bound when every attempt is traced; when only a share is, until no
+ * span arrived for 2 s (four of the services' export intervals). Gives up
+ * after a minute.
+ */
+async function awaitSpans(receiver: SpanReceiver, bound: number, sampleRatio: number): Promise<void> {
   const attempts = (): number => receiver.spans.filter((s) => s.name === 'schedule_one').length;
-  await pollUntil(async () => (attempts() >= bound ? true : undefined), { what: 'spans of the phase exported', timeoutMs: 60_000, intervalMs: 250 }).catch(() => undefined);
+  let seen = -1;
+  let quietSince = performance.now();
+  const exported = async (): Promise<true | undefined> => {
+    if (sampleRatio >= 1) return attempts() >= bound ? true : undefined;
+    if (receiver.spans.length !== seen) {
+      seen = receiver.spans.length;
+      quietSince = performance.now();
+    }
+    return performance.now() - quietSince >= 2_000 ? true : undefined;
+  };
+  await pollUntil(exported, { what: 'spans of the phase exported', timeoutMs: 60_000, intervalMs: 250 }).catch(() => undefined);
 }
 
 interface PhaseSetting {
@@ -95,7 +110,8 @@ async function runWorkload(s: PhaseSetting, mode: RunningMode, workload: Workloa
   const timing = await runPhase(cp, phase, pods, opts.phaseLimitMs);
   const spent = cost();
   const apiRequests = apiRequestsBetween(apiBefore, await readApiRequests(cp), timing.measured);
-  if (mode.schedulerName === 'schedmesh' || mode.name === 'ks-extender') await awaitSpans(s.receiver, timing.bound);
+  const traced = (mode.schedulerName === 'schedmesh' || mode.name === 'ks-extender') && opts.traceSample > 0;
+  if (traced) await awaitSpans(s.receiver, timing.bound, opts.traceSample);
   const ksSteps = mode.kubeSchedulerUrl && ksBefore ? kubeSchedulerSteps(ksBefore, await readKubeSchedulerTimes(mode.kubeSchedulerUrl)) : [];
   const steps = [...ksSteps, ...stepBreakdown(s.receiver.spans)].map((step) => withFloor(step, s.floors));
   const isGangs = workload === 'Gangs' && !mode.gangs;
@@ -121,6 +137,7 @@ async function runWorkload(s: PhaseSetting, mode: RunningMode, workload: Workloa
     cost: spent,
     apiRequests,
     steps,
+    traceSampleRatio: traced ? opts.traceSample : 0,
   };
 }
 
@@ -169,7 +186,8 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions, teardown:
     ...childrenNamed('redis-server'),
     ...childrenNamed('nats-server'),
   ];
-  const runner = new ModeRunner({ cp, natsUrl: nats.url, redisUrl: redis.url, otlpEndpoint: receiver.url, dir: join(cp.dir, 'mesh'), cpuProfDir: opts.cpuProfDir });
+  const exporting = opts.traceSample > 0 ? { otlpEndpoint: receiver.url } : {};
+  const runner = new ModeRunner({ cp, natsUrl: nats.url, redisUrl: redis.url, ...exporting, traceSampleRatio: opts.traceSample, dir: join(cp.dir, 'mesh'), cpuProfDir: opts.cpuProfDir });
   teardown.add('mesh', () => runner.close());
   const phases: PhaseRecord[] = [];
   const report = (): SchedulingReport => ({

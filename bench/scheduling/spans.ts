@@ -1,7 +1,9 @@
 // Where schedmesh's attempt time goes: every service exports its spans over
 // OTLP/HTTP JSON to a small receiver in this process, and the children of
-// each `schedule_one` span are grouped by name. The export (batched) is part
-// of the measured run, as it would be in production with tracing on.
+// each `schedule_one` span are grouped by name. The services trace the share
+// of attempts --trace-sample says (whole traces: the callees follow the
+// scheduler's decision); the export (batched) is part of the measured run,
+// as it would be in production with that sampling.
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';

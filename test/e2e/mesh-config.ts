@@ -16,6 +16,8 @@ export interface MeshSetting {
   readonly pluginsFile?: string;
   /** OTLP/HTTP traces endpoint ("http://127.0.0.1:4318/v1/traces"); no export without it. */
   readonly otlpEndpoint?: string;
+  /** Share of the traces each service starts that it exports (telemetry.sampleRatio; default: all). */
+  readonly traceSampleRatio?: number;
   /** Log level of every service (default warn). */
   readonly logLevel?: string;
   /** Extra keys of every scheduler replica's `scheduler` block (e.g. a shorter ackWait). */
@@ -41,7 +43,7 @@ export function meshConfig(service: MeshService, setting: MeshSetting, address: 
     http: { host: '127.0.0.1', port: 0 },
     log: { level: setting.logLevel ?? 'warn' },
     shutdown: { grace: '1s' },
-    ...(setting.otlpEndpoint ? { telemetry: { otlpEndpoint: setting.otlpEndpoint } } : {}),
+    ...(setting.otlpEndpoint ? { telemetry: { otlpEndpoint: setting.otlpEndpoint, ...(setting.traceSampleRatio !== undefined ? { sampleRatio: setting.traceSampleRatio } : {}) } } : {}),
   };
   const kubernetes = { kubeconfig: setting.kubeconfig };
   const at = (s: MeshService) => {

@@ -69,7 +69,14 @@ export const commonConfigSchema = z.object({
     .strict()
     .prefault({}),
   telemetry: z
-    .object({ otlpEndpoint: z.string().url().optional() })
+    .object({
+      otlpEndpoint: z.string().url().optional(),
+      /**
+       * Share (0–1) of the traces this service starts that are exported; a
+       * caller's decision is followed. Unset: OTEL_TRACES_SAMPLER(_ARG), else all.
+       */
+      sampleRatio: z.number().min(0).max(1).optional(),
+    })
     .strict()
     .prefault({}),
   shutdown: z
@@ -141,6 +148,7 @@ export function startService(options: ServiceOptions): ServiceRuntime {
   const telemetry = initTelemetry({
     serviceName: options.name,
     ...(config.telemetry.otlpEndpoint ? { otlpEndpoint: config.telemetry.otlpEndpoint } : {}),
+    ...(config.telemetry.sampleRatio !== undefined ? { sampleRatio: config.telemetry.sampleRatio } : {}),
   });
   const logger = createLogger({ service: options.name, level: config.log.level });
   const metrics = createMetricsRegistry(options.name);

@@ -3,8 +3,8 @@ import type { Attributes, Context, Link, Span, SpanKind, TextMapGetter, TextMapS
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOffSampler, BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 
@@ -27,6 +27,16 @@ export interface TelemetryOptions {
   exporter?: SpanExporter;
   /** Export each span at once instead of in batches (tests). */
   simpleProcessor?: boolean;
+  /**
+   * The share (0–1) of the traces this process starts that are recorded and
+   * exported, decided from the trace id (the same decision in every process
+   * for one trace id). A trace begun elsewhere follows its caller's decision
+   * (parent-based), so a sampled trace stays whole across services. Unset:
+   * the standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables
+   * decide, and without them every trace is recorded. Ignored without an
+   * exporter (nothing is recorded then).
+   */
+  sampleRatio?: number;
 }
 
 /** The running telemetry of a process. */
@@ -55,7 +65,7 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
       ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
     }),
     spanProcessors: processors,
-    ...(exporter ? {} : { sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }) }),
+    ...sampling(exporter !== undefined, options.sampleRatio),
   });
   provider.register({
     propagator: new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
@@ -65,6 +75,14 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
     flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
+}
+
+/** The sampler: parent-based, rooted in the ratio; unset leaves the SDK to read OTEL_TRACES_SAMPLER. */
+function sampling(exported: boolean, ratio: number | undefined): { sampler?: Sampler } {
+  if (!exported) return { sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }) };
+  if (ratio === undefined) return {};
+  if (!(ratio >= 0 && ratio <= 1)) throw new RangeError(`telemetry.sampleRatio must be between 0 and 1, got ${ratio}`);
+  return { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }) };
 }
 
 /** Options of the span {@link withSpan} starts. */

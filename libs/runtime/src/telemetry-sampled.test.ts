@@ -1,0 +1,132 @@
+// initTelemetry with a sample ratio (its own file: the tracer provider is
+// process-wide). Attempts start traces over two real gRPC hops on loopback;
+// a share of them is exported, each one whole, and a callee follows its
+// caller's decision rather than the ratio.
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { createChannel, createClient, Metadata } from 'nice-grpc';
+import type { Channel } from 'nice-grpc';
+import { AdmissionDecision, AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
+import { connectChannel, createServiceClient } from './grpc-client.js';
+import { createGrpcServer } from './grpc-server.js';
+import type { GrpcServer } from './grpc-server.js';
+import { createLogger } from './logger.js';
+import { initTelemetry, withSpan } from './telemetry.js';
+
+const RATIO = 0.25;
+const ATTEMPTS = 200;
+const exporter = new InMemorySpanExporter();
+const telemetry = initTelemetry({ serviceName: 'sampled-test', exporter, simpleProcessor: true, sampleRatio: RATIO });
+const logger = createLogger({ service: 'sampled-test', level: 'silent' });
+const servers: GrpcServer[] = [];
+const channels: Channel[] = [];
+const allow = { decision: AdmissionDecision.ADMISSION_DECISION_ALLOW, code: 0, reasonCode: 'Allowed', message: '', policies: [] };
+
+async function serve(admit: () => Promise<void>): Promise<string> {
+  const server = createGrpcServer({ logger });
+  server.add(AdmissionServiceDefinition, {
+    async admit() {
+      await admit();
+      return allow;
+    },
+    async getAppState() {
+      return { hibernating: false, source: '', wakeHint: '' };
+    },
+  });
+  const port = await server.listen('127.0.0.1:0');
+  server.setServing(true);
+  servers.push(server);
+  return `127.0.0.1:${port}`;
+}
+
+function meshClient(address: string) {
+  const channel = connectChannel(address);
+  channels.push(channel);
+  return createServiceClient(AdmissionServiceDefinition, channel);
+}
+
+let hopA: ReturnType<typeof meshClient>;
+let addressA: string;
+
+beforeAll(async () => {
+  const hopB = meshClient(await serve(async () => undefined));
+  addressA = await serve(async () => {
+    await hopB.admit({});
+  });
+  hopA = meshClient(addressA);
+});
+
+afterAll(async () => {
+  for (const c of channels) c.close();
+  await Promise.all(servers.map((s) => s.shutdown(500)));
+  await telemetry.shutdown();
+});
+
+/** A trace id the ratio sampler decides `sampled` for. */
+function traceIdDecided(sampled: boolean): string {
+  const sampler = new TraceIdRatioBasedSampler(RATIO);
+  for (;;) {
+    const id = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const decision = sampler.shouldSample(ROOT_CONTEXT, id).decision;
+    if ((decision === SamplingDecision.RECORD_AND_SAMPLED) === sampled) return id;
+  }
+}
+
+test('a share of the attempts is exported, and each exported attempt is one whole trace across both hops', async () => {
+  exporter.reset();
+  for (let i = 0; i < ATTEMPTS; i++) {
+    await withSpan(telemetry.tracer, 'schedule_one', { parent: ROOT_CONTEXT }, async () => {
+      await hopA.admit({});
+    });
+  }
+  const spans = exporter.getFinishedSpans();
+  const roots = spans.filter((s) => s.name === 'schedule_one');
+  // Binomial(200, 0.25): 50 expected; outside 15..100 with a probability far below 1e-9.
+  expect(roots.length).toBeGreaterThan(15);
+  expect(roots.length).toBeLessThan(100);
+  const sampledTraces = new Set(roots.map((r) => r.spanContext().traceId));
+  // Nothing of an unsampled attempt is exported, by any hop.
+  expect(spans.filter((s) => !sampledTraces.has(s.spanContext().traceId))).toEqual([]);
+  for (const root of roots) {
+    const traceId = root.spanContext().traceId;
+    const inTrace = spans.filter((s) => s.spanContext().traceId === traceId);
+    const byId = new Map(inTrace.map((s) => [s.spanContext().spanId, s]));
+    // root → client A → server A → client B → server B, each the parent of the next.
+    expect(inTrace.map((s) => [s.name, s.kind]).sort()).toEqual(
+      [
+        ['schedule_one', SpanKind.INTERNAL],
+        ['schedmesh.v1.AdmissionService/Admit', SpanKind.CLIENT],
+        ['schedmesh.v1.AdmissionService/Admit', SpanKind.SERVER],
+        ['schedmesh.v1.AdmissionService/Admit', SpanKind.CLIENT],
+        ['schedmesh.v1.AdmissionService/Admit', SpanKind.SERVER],
+      ].sort(),
+    );
+    for (const span of inTrace) {
+      if (span === root) continue;
+      expect(byId.has(span.parentSpanContext?.spanId ?? '')).toBe(true);
+    }
+  }
+});
+
+test.each([
+  { caller: 'sampled', flags: '01', ratioSays: false, recorded: true },
+  { caller: 'not sampled', flags: '00', ratioSays: true, recorded: false },
+])("a callee follows its caller's decision ($caller) over its own ratio", async ({ flags, ratioSays, recorded }) => {
+  exporter.reset();
+  const traceId = traceIdDecided(ratioSays);
+  // A plain client: the traceparent is exactly what a caller in another process would send.
+  const channel = createChannel(addressA);
+  channels.push(channel);
+  await createClient(AdmissionServiceDefinition, channel).admit({}, { metadata: Metadata({ traceparent: `00-${traceId}-b7ad6b7169203331-${flags}` }) });
+  const spans = exporter.getFinishedSpans();
+  expect(spans.filter((s) => s.spanContext().traceId !== traceId)).toEqual([]);
+  // Server A, and its client and server spans of hop B: all or nothing.
+  expect(spans.length).toBe(recorded ? 3 : 0);
+  for (const s of spans) expect(s.spanContext().traceFlags & TraceFlags.SAMPLED).toBe(TraceFlags.SAMPLED);
+  expect(trace.getActiveSpan()).toBeUndefined();
+});
+
+test('a ratio outside 0..1 is refused at start-up', () => {
+  expect(() => initTelemetry({ serviceName: 'bad-ratio', exporter: new InMemorySpanExporter(), sampleRatio: 1.5 })).toThrow(/telemetry.sampleRatio must be between 0 and 1, got 1.5/);
+});
