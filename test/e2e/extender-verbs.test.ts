@@ -6,6 +6,7 @@
 // reservation's Redis keys are read back whole before and after each one.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
+import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import { createFakeNodes, pollUntil, testEnvKeys, kubectl as runKubectl } from '@schedmesh/testkit';
 import type { ControlPlane } from '@schedmesh/testkit';
 import { Redis } from 'ioredis';
@@ -237,6 +238,28 @@ describe('hostile requests against the real mesh change nothing', () => {
     const res = await mesh.post('preempt', { Pod: await highPod(), NodeNameToMetaVictims: { 'n-a': meta('uid:unknown-1'), 'n-c': meta('uid:unknown-2') } });
     expect(res).toEqual({ status: 200, body: { NodeNameToMetaVictims: {} } });
     expect(await redisState()).toEqual(before);
+  }, 60_000);
+
+  test('a bind decided on the replica’s copy of a pod bound elsewhere since is refused, and keeps no lease', async () => {
+    await created(pod('moved', { cpu: '100m' }));
+    const view = mesh.extender.view;
+    const pending = await pollUntil(async () => view.pendingPod(uid('moved')), { what: 'the extender holds moved as pending', timeoutMs: 60_000 });
+    await cp.core.createNamespacedPodBinding({
+      namespace: 'default',
+      name: 'moved',
+      body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'moved', namespace: 'default', uid: uid('moved') }, target: { apiVersion: 'v1', kind: 'Node', name: 'n-a' } },
+    });
+    await pollUntil(async () => (view.pendingPod(uid('moved')) === undefined ? true : undefined), { what: 'the extender sees moved bound', timeoutMs: 60_000 });
+    // A replica that lags the API server, made deterministic: the pending copy written back as if the bound event had not arrived.
+    view.apply({ generation: mesh.extender.gate!.generation, type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT, object: { $case: 'pod', value: pending } });
+    expect(view.pendingPod(uid('moved'))).toBe(pending);
+    const res = await mesh.post('bind', { PodName: 'moved', PodNamespace: 'default', PodUID: uid('moved'), Node: 'n-d' });
+    expect(res).toEqual({ status: 200, body: { Error: expect.stringMatching(/pod default\/moved .* is bound to node n-a, not n-d/) } });
+    // No lease on n-d: neither n-d's ledger nor the pod's index names it there.
+    const state = await redisState();
+    expect(Object.entries(state).filter(([key, value]) => key.includes('{n-d}') && JSON.stringify(value).includes(uid('moved')))).toEqual([]);
+    expect(state[`${mesh.redisKeyPrefix}:pod:{${uid('moved')}}`]).not.toBe('n-d');
+    expect((await cp.core.readNamespacedPod({ namespace: 'default', name: 'moved' })).spec?.nodeName).toBe('n-a');
   }, 60_000);
 
   test('the state read back is reservation’s own: a real bind does change it', async () => {

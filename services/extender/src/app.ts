@@ -70,6 +70,7 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
         ...(config.nats ? { podGroups: view.podGroups.get } : {}),
       }),
     replicaNode: (name) => view.node(name),
+    pendingPod: (uid) => (gate?.synced ? view.pendingPod(uid) : undefined),
     generation: () => gate?.generation ?? 0,
     coverNodes: async (pod, names, signal) => {
       if (!gate) return { generation: 0, missing: [] };

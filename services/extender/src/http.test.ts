@@ -1,16 +1,21 @@
 // The HTTP edge with fake verbs: hostile requests are answered with a clear
 // error and never reach a verb (so no lease is taken and nothing is written).
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createLogger } from '@schedmesh/runtime';
+import { pollUntil } from '@schedmesh/testkit';
 import { startExtenderServer } from './http.js';
 import type { ExtenderServer, Verbs } from './http.js';
 import type { VerbDeps } from './verbs/deps.js';
 
 const calls: string[] = [];
+/** The signal of each filter call: filter of a node named "hang" waits for it. */
+const filterSignals: AbortSignal[] = [];
 const verbs: Verbs = {
-  filter: (_deps, args) => {
+  filter: (_deps, args, signal) => {
     calls.push('filter');
+    filterSignals.push(signal);
+    if (args.nodeNames.includes('hang')) return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
     return Promise.resolve({ Nodes: null, NodeNames: [...args.nodeNames], FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: '' });
   },
   prioritize: (_deps, args) => {
@@ -31,9 +36,9 @@ let server: ExtenderServer;
 
 const pod = { metadata: { name: 'p', namespace: 'default', uid: 'u1' }, spec: { containers: [{ name: 'c' }] } };
 
-function post(path: string, body: string | Buffer, method = 'POST'): Promise<{ status: number; body: string }> {
+function post(path: string, body: string | Buffer, method = 'POST', agent?: Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${server.urlPrefix}${path}`, { method, headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request(`${server.urlPrefix}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(agent ? { agent } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
@@ -95,6 +100,35 @@ describe('the extender HTTP edge', () => {
     expect(res.status).toBe(status);
     expect((JSON.parse(res.body) as { Error: string }).Error).toMatch(message);
     expect(calls.length).toBe(before);
+  });
+
+  test('a verb past its deadline is cancelled and answered with why', async () => {
+    const res = await post('/filter', JSON.stringify({ Pod: pod, NodeNames: ['hang'] }));
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ NodeNames: null, Error: 'filter did not finish within 1000 ms' });
+    expect(filterSignals.at(-1)?.aborted).toBe(true);
+  });
+
+  test('a verb answered in full is not cancelled when its connection closes', async () => {
+    const agent = new Agent({ keepAlive: true });
+    expect((await post('/filter', JSON.stringify({ Pod: pod, NodeNames: ['n1'] }), 'POST', agent)).status).toBe(200);
+    const signal = filterSignals.at(-1)!;
+    const closed = new Promise<void>((resolve) => Object.values(agent.freeSockets).flat()[0]!.once('close', () => resolve()));
+    agent.destroy();
+    await closed;
+    expect(signal.aborted).toBe(false);
+  });
+
+  test('a caller that leaves cancels its verb', async () => {
+    const before = filterSignals.length;
+    const req = request(`${server.urlPrefix}/filter`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.on('error', () => undefined);
+    req.end(JSON.stringify({ Pod: pod, NodeNames: ['hang'] }));
+    await pollUntil(async () => (filterSignals.length > before ? true : undefined), { what: 'the verb runs', timeoutMs: 10_000 });
+    req.destroy();
+    const signal = filterSignals.at(-1)!;
+    await pollUntil(async () => (signal.aborted ? true : undefined), { what: 'the verb is cancelled', timeoutMs: 10_000 });
+    expect((signal.reason as Error).message).toBe('the caller closed the connection');
   });
 
   test('/healthz answers', async () => {

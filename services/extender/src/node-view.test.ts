@@ -61,17 +61,20 @@ test('NodeView keeps the PodGroups of the stream for the attempts, and forgets t
   expect(view.podGroups.size).toBe(0);
 });
 
-test('NodeView keeps the generation of each pending pod’s latest write, until it is bound, deleted or the view reset', () => {
+test('NodeView keeps each pending pod’s latest write and its generation, until it is bound, deleted or the view reset', () => {
   const view = new NodeView();
   const p = makePod('p').uid('u1').build();
   expect(view.podGeneration('u1')).toBeUndefined();
   view.apply(clusterEvent(p, 'upsert', 4));
   view.apply(clusterEvent(node('a'), 'upsert', 5));
-  view.apply(clusterEvent(p, 'upsert', 6));
+  const relabelled = { ...p, labels: { app: 'web' } };
+  view.apply(clusterEvent(relabelled, 'upsert', 6));
   expect(view.podGeneration('u1')).toBe(6);
+  expect(view.pendingPod('u1')).toEqual(relabelled);
   expect(view.pending).toBe(1);
   view.apply(clusterEvent({ ...p, nodeName: 'a' }, 'upsert', 7));
   expect(view.podGeneration('u1')).toBeUndefined();
+  expect(view.pendingPod('u1')).toBeUndefined();
   view.apply(clusterEvent(makePod('q').uid('u2').build(), 'upsert', 8));
   view.apply(clusterEvent(makePod('r').uid('u3').build(), 'upsert', 9));
   view.apply(clusterEvent(makePod('q').uid('u2').build(), 'delete', 10));
@@ -79,4 +82,5 @@ test('NodeView keeps the generation of each pending pod’s latest write, until 
   expect(view.podGeneration('u3')).toBe(9);
   view.reset();
   expect(view.pending).toBe(0);
+  expect(view.pendingPod('u3')).toBeUndefined();
 });

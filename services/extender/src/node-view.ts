@@ -3,13 +3,13 @@
  * (nodeCacheCapable: true sends names only; the gateway's REST plugins need
  * the objects), with the generation at which each node was last written, so
  * a verb can ask filterscore for a generation that covers every node named;
- * the generation of each pending pod's latest write, the state a verb about
- * that pod must see at least; and scheduler-plugins' PodGroup objects, which
+ * each pending pod's latest write and its generation, the state a verb about
+ * that pod must see at least (and the pod bind decides on); and scheduler-plugins' PodGroup objects, which
  * attempts resolve gangs from.
  */
 import { PodGroupIndex } from '@schedmesh/model';
 import { ClusterEventType } from '@schedmesh/proto/v1/types';
-import type { ClusterEvent, Node } from '@schedmesh/proto/v1/types';
+import type { ClusterEvent, Node, Pod } from '@schedmesh/proto/v1/types';
 
 /** Options of {@link NodeView.waitForNodes}. */
 export interface WaitForNodesOptions {
@@ -29,8 +29,8 @@ export interface NodesCovered {
 /** Node objects by name, in stream order. */
 export class NodeView {
   private readonly nodes = new Map<string, { readonly node: Node; readonly generation: number }>();
-  /** Pending pods' UIDs → the generation of their latest write (bound and deleted pods leave). */
-  private readonly pendingPods = new Map<string, number>();
+  /** Pending pods by UID: their latest write and its generation (bound and deleted pods leave). */
+  private readonly pendingPods = new Map<string, { readonly pod: Pod; readonly generation: number }>();
   /** Each pending wait's names still missing; emptied as the nodes arrive. */
   private readonly waits = new Set<{ readonly missing: Set<string>; readonly wake: () => void }>();
   /** The PodGroup objects; `podGroups.get` is the attempts' lookup. */
@@ -55,7 +55,12 @@ export class NodeView {
    * of the stream) or no longer holds it.
    */
   podGeneration(uid: string): number | undefined {
-    return this.pendingPods.get(uid);
+    return this.pendingPods.get(uid)?.generation;
+  }
+
+  /** The pod's latest write while it is pending (undefined as for {@link podGeneration}). */
+  pendingPod(uid: string): Pod | undefined {
+    return this.pendingPods.get(uid)?.pod;
   }
 
   /** How many {@link waitForNodes} calls are waiting for a node right now. */
@@ -77,7 +82,7 @@ export class NodeView {
     if (o?.$case === 'podGroup') this.podGroups.apply(o.value, deleted);
     if (o?.$case === 'pod') {
       if (deleted || o.value.nodeName !== '') this.pendingPods.delete(o.value.uid);
-      else this.pendingPods.set(o.value.uid, event.generation);
+      else this.pendingPods.set(o.value.uid, { pod: o.value, generation: event.generation });
       return;
     }
     if (o?.$case !== 'node') return;

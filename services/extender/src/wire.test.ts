@@ -43,6 +43,8 @@ describe('parseExtenderArgs', () => {
     ['NodeNames is a string', { Pod: pod, NodeNames: 'a' }, /NodeNames: must be an array/],
     ['a node name is a number', { Pod: pod, NodeNames: ['a', 7] }, /NodeNames\.1/],
     ['an empty node name', { Pod: pod, NodeNames: [''] }, /NodeNames\.0: must be a non-empty node name/],
+    ['a node name of 254 characters', { Pod: pod, NodeNames: ['a', 'n'.repeat(254)] }, /NodeNames\.1: at most 253 characters/],
+    ['more than 100000 node names', { Pod: pod, NodeNames: Array.from({ length: 100_001 }, (_, i) => `n${i}`) }, /NodeNames: at most 100000 names/],
     ['Nodes is an array', { Pod: pod, Nodes: [node('a')] }, /Nodes: must be a NodeList/],
     ['an empty pod', { Pod: {}, NodeNames: ['a'] }, /Pod.*(metadata|required)/],
     ['a pod with a bad quantity', { Pod: { ...pod, spec: { containers: [{ name: 'c', resources: { requests: { cpu: 'lots' } } }] } }, NodeNames: ['a'] }, /Pod: .*cpu/],

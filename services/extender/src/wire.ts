@@ -46,7 +46,9 @@ export function foldKeys(value: unknown, fields: readonly string[]): unknown {
   return out;
 }
 
-const nodeName = z.string().min(1, 'must be a non-empty node name').max(253, 'at most 253 characters');
+const NODE_NAME_MAX = 253;
+const NODE_NAMES_MAX = 100_000;
+const nodeName = z.string().min(1, 'must be a non-empty node name').max(NODE_NAME_MAX, `at most ${NODE_NAME_MAX} characters`);
 
 // The embedded objects are checked for shape only here; their content is the converters' job.
 const objectSchema = z.record(z.string(), z.unknown(), { error: 'must be a JSON object' });
@@ -56,8 +58,23 @@ const extenderArgsSchema = z.object({
   Nodes: z
     .object({ items: z.array(objectSchema, { error: 'must be an array of Node objects' }).nullish() }, { error: 'must be a NodeList object or null' })
     .nullish(),
-  NodeNames: z.array(nodeName, { error: 'must be an array of node names or null' }).max(100_000, 'at most 100000 names').nullish(),
+  // Checked by nodeNamesOf: zod's run per element costs more than the rest of a request of hundreds of names.
+  NodeNames: z.unknown().optional(),
 });
+
+/** ExtenderArgs.NodeNames: an array of node names, or null; zod's wording, without its cost per name. */
+function nodeNamesOf(value: unknown): readonly string[] | undefined {
+  if (value === null || value === undefined) return undefined;
+  const problem = (where: string, message: string): WireError => new WireError(`ExtenderArgs: ${where}: ${message}`);
+  if (!Array.isArray(value)) throw problem('NodeNames', 'must be an array of node names or null');
+  if (value.length > NODE_NAMES_MAX) throw problem('NodeNames', `at most ${NODE_NAMES_MAX} names`);
+  for (let i = 0; i < value.length; i++) {
+    const name: unknown = value[i];
+    if (typeof name !== 'string' || name.length === 0) throw problem(`NodeNames.${i}`, 'must be a non-empty node name');
+    if (name.length > NODE_NAME_MAX) throw problem(`NodeNames.${i}`, `at most ${NODE_NAME_MAX} characters`);
+  }
+  return value as string[];
+}
 
 const podUid = z.string({ error: 'must be a string' }).min(1, 'must be a non-empty pod UID');
 const pdbViolations = z.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must not be negative').nullish();
@@ -191,6 +208,7 @@ export function parseExtenderArgs(json: unknown): ExtenderArgs {
   const parsed = extenderArgsSchema.safeParse(nodesFolded);
   if (!parsed.success) throw issues(parsed.error, 'ExtenderArgs');
   const args = parsed.data;
+  const names = nodeNamesOf(args.NodeNames);
   const pod = parsePod(args.Pod, 'ExtenderArgs.Pod');
   const nodes = new Map<string, Node>();
   const rawNodes = new Map<string, Record<string, unknown>>();
@@ -207,8 +225,7 @@ export function parseExtenderArgs(json: unknown): ExtenderArgs {
     rawNodes.set(node.name, raw);
   });
   // Upstream fills NodeNames even with nodeCacheCapable: false in some versions (kubernetes#126425): names win.
-  const nodeNames = args.NodeNames ?? [...nodes.keys()];
-  return { pod, nodeNames: [...new Set(nodeNames)], withNodes: args.Nodes != null && args.NodeNames == null, nodes, rawNodes };
+  return { pod, nodeNames: [...new Set(names ?? nodes.keys())], withNodes: args.Nodes != null && names === undefined, nodes, rawNodes };
 }
 
 /** The embedded pod, converted; it must say who it is. */

@@ -4,6 +4,8 @@
  * (SchedulingAttempt.bindTo). Idempotent: kube-scheduler retries a bind whose
  * answer timed out, and a pod already bound to that node is a success.
  * Extenders get no Unreserve: a lease no bind confirms expires with its TTL.
+ * The pod comes from the replica of the cluster stream while it is pending
+ * there; the API server is read only when the replica does not hold it.
  */
 import { convertPod, EdgeError } from '@schedmesh/model';
 import type { Pod } from '@schedmesh/proto/v1/types';
@@ -14,19 +16,11 @@ import type { VerbDeps } from './deps.js';
 export async function bindVerb(deps: VerbDeps, args: ExtenderBindingArgs, signal: AbortSignal): Promise<ExtenderBindingResult> {
   const who = `pod ${args.podNamespace}/${args.podName} (uid ${args.podUid})`;
   const identity = { namespace: args.podNamespace, name: args.podName, uid: args.podUid };
-  const current = await deps.writer.read(identity, signal);
-  if (!current) return { Error: `${who} does not exist` };
-  const boundTo = current.spec?.nodeName ?? '';
-  if (boundTo === args.node) return { Error: '' };
-  if (boundTo !== '') return { Error: `${who} is already bound to node ${boundTo}` };
+  const viewed = pendingInReplica(deps, args);
+  const read = viewed ? { pod: viewed } : await readPending(deps, args, who, signal);
+  if ('answer' in read) return read.answer;
+  const { pod } = read;
   if (!(await deps.nodeExists(args.node, signal))) return { Error: `node ${args.node} does not exist` };
-  let pod: Pod;
-  try {
-    pod = convertPod(current);
-  } catch (err) {
-    if (err instanceof EdgeError) return { Error: `${who} cannot be scheduled by schedmesh: ${err.message}` };
-    throw err;
-  }
   const out = await deps.attempt(deps.replicaNode).bindTo({ pod, profile: deps.profile, minGeneration: deps.generation(), nodeName: args.node, signal });
   if (out.outcome === 'scheduled') return { Error: '' };
   if (out.outcome === 'settled') {
@@ -36,4 +30,31 @@ export async function bindVerb(deps: VerbDeps, args: ExtenderBindingArgs, signal
     return { Error: now ? `${who} is bound to node ${now.spec?.nodeName ?? '?'}, not ${args.node}` : `${who} no longer exists` };
   }
   return { Error: `binding ${who} to ${args.node} failed: ${out.message}` };
+}
+
+/**
+ * The pod as the replica holds it while pending: no read from the API server.
+ * A replica behind the API server is safe: the Binding carries the UID
+ * (a replaced pod is refused) and the API server refuses a pod bound since;
+ * the attempt then ends 'settled' and bindVerb reads the pod to say why.
+ */
+function pendingInReplica(deps: VerbDeps, args: ExtenderBindingArgs): Pod | undefined {
+  const pod = deps.pendingPod(args.podUid);
+  return pod?.name === args.podName && pod.namespace === args.podNamespace ? pod : undefined;
+}
+
+/** The pod read from the API server and converted, or the verb's answer when there is nothing to bind. */
+async function readPending(deps: VerbDeps, args: ExtenderBindingArgs, who: string, signal: AbortSignal): Promise<{ readonly pod: Pod } | { readonly answer: ExtenderBindingResult }> {
+  const current = await deps.writer.read({ namespace: args.podNamespace, name: args.podName, uid: args.podUid }, signal);
+  if (!current) return { answer: { Error: `${who} does not exist` } };
+  const boundTo = current.spec?.nodeName ?? '';
+  // Already on that node (a retried bind whose first answer was lost): a success.
+  if (boundTo === args.node) return { answer: { Error: '' } };
+  if (boundTo !== '') return { answer: { Error: `${who} is already bound to node ${boundTo}` } };
+  try {
+    return { pod: convertPod(current) };
+  } catch (err) {
+    if (err instanceof EdgeError) return { answer: { Error: `${who} cannot be scheduled by schedmesh: ${err.message}` } };
+    throw err;
+  }
 }

@@ -11,6 +11,13 @@ export interface VerbDeps {
   attempt(nodes: NodeLookup): SchedulingAttempt;
   /** The node objects of the extender's replica of the cluster stream (undefined without one). */
   readonly replicaNode: NodeLookup;
+  /**
+   * The pending pod with this UID as the replica last saw it (undefined
+   * without a synced replica, or once the replica saw it bound or deleted):
+   * bind decides on it instead of reading the pod from the API server, since
+   * the Binding's UID precondition and reservation refuse a pod that moved on.
+   */
+  pendingPod(uid: string): Pod | undefined;
   /** The generation the replica has applied (0 without one): filterscore decides on at least that. */
   generation(): number;
   /**
