@@ -1,8 +1,8 @@
 /**
  * A small Kubernetes REST client for the writes of a binding cycle: every
  * call takes the caller's AbortSignal (client-node's generated APIs do not),
- * credentials are re-read from the kubeconfig per call (in-cluster service
- * account tokens rotate), and an answer is a status code plus parsed JSON,
+ * credentials are re-read from the kubeconfig every few seconds and after a
+ * 401 (in-cluster service account tokens rotate), and an answer is a status code plus parsed JSON,
  * so callers decide what 404 or 409 means for them. Each request is a
  * CLIENT span (`POST pods/binding`) whose context travels in `traceparent`,
  * so an API server with tracing on continues the trace.
@@ -11,7 +11,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { SpanKind, trace } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
 import { injectHttpTraceHeaders, UnavailableError, withSpan } from '@schedmesh/runtime';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 
 /** The content types of PATCH (kubectl's names for them). */
@@ -44,10 +44,21 @@ export class KubeApiError extends UnavailableError {
 /** Options of {@link KubeApi}. */
 export interface KubeApiOptions {
   readonly kubeConfig: KubeConfig;
-  /** Budget of one request, in ms (default 10 s). */
+  /**
+   * Budget of one request, in ms (default 10 s): the longest wait for a
+   * connection, for the answer's headers, and between two chunks of its body.
+   */
   readonly timeoutMs?: number;
   /** Most connections kept open to the API server (default 32). */
   readonly connections?: number;
+  /**
+   * How long credentials read from the kubeconfig are used before they are
+   * read again, in ms (default 5 s; a 401 drops them at once). Reading them
+   * builds an https.Agent and the TLS options each time, which cost more than
+   * the request; tokens rotate on a scale of minutes (client-node itself
+   * re-reads a token file once a minute).
+   */
+  readonly credentialsTtlMs?: number;
   /** The tracer of the request spans (default: the global provider's). */
   readonly tracer?: Tracer;
 }
@@ -58,14 +69,30 @@ interface StatusBody {
   readonly message?: string;
 }
 
+/** Where requests go and the headers every one carries, as read from the kubeconfig. */
+interface ApiTarget {
+  readonly origin: string;
+  readonly address: string;
+  readonly port: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** performance.now() when the kubeconfig was read. */
+  readonly readAt: number;
+}
+
+/** undici's codes for a request that ran out of its budget. */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
 /** A Kubernetes API client over one keep-alive connection pool. */
 export class KubeApi {
   private agent: Agent | undefined;
+  private target: ApiTarget | undefined;
   private readonly timeoutMs: number;
+  private readonly credentialsTtlMs: number;
   private readonly tracer: Tracer;
 
   constructor(private readonly options: KubeApiOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.credentialsTtlMs = options.credentialsTtlMs ?? 5_000;
     this.tracer = options.tracer ?? trace.getTracer('@schedmesh/mesh');
   }
 
@@ -101,58 +128,86 @@ export class KubeApi {
   ): Promise<KubeResponse<T | undefined>> {
     const attributes = { 'http.request.method': method, 'url.path': path };
     return withSpan(this.tracer, `${method} ${kubeRoute(path)}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
-      const kc = this.options.kubeConfig;
-      const cluster = kc.getCurrentCluster();
-      if (!cluster) throw new UnavailableError('the kubeconfig has no current cluster: set one with `kubectl config use-context`');
-      const opts: { headers?: Record<string, unknown>; ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean; auth?: string } = {};
-      await kc.applyToHTTPSOptions(opts);
-      this.agent ??= new Agent({
-        connections: this.options.connections ?? 32,
-        connect: {
-          ...(opts.ca !== undefined ? { ca: opts.ca as string } : {}),
-          ...(opts.cert !== undefined ? { cert: opts.cert as string } : {}),
-          ...(opts.key !== undefined ? { key: opts.key as string } : {}),
-          ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
-          ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
-        },
-      });
-      const headers: Record<string, string> = { accept: 'application/json' };
-      for (const [name, value] of Object.entries(opts.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value;
-      if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+      const { agent, target } = await this.connection();
+      span.setAttributes({ 'server.address': target.address, 'server.port': target.port });
+      const headers: Record<string, string> = { ...target.headers };
       if (contentType) headers['content-type'] = contentType;
       injectHttpTraceHeaders(headers);
-      const url = new URL(path, cluster.server);
-      span.setAttributes({ 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) });
-      let res: Dispatcher.ResponseData;
+      let status: number;
+      let text: string;
       try {
-        res = await request(url, {
+        const res = await agent.request({
+          origin: target.origin,
+          path,
           method,
           headers,
-          dispatcher: this.agent,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]),
+          signal,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         });
+        status = res.statusCode;
+        text = await res.body.text();
       } catch (err) {
         if (signal.aborted) throw signal.reason;
-        const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
-        throw new UnavailableError(`${method} ${url.pathname}: the API server is unreachable (${why})`, { cause: err });
+        const why = TIMEOUT_CODES.has((err as { code?: string }).code ?? '') ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
+        throw new UnavailableError(`${method} ${pathOnly(path)}: the API server is unreachable (${why})`, { cause: err });
       }
-      const text = await res.body.text();
       let parsed: unknown;
       try {
         parsed = text === '' ? undefined : JSON.parse(text);
       } catch {
         parsed = undefined;
       }
-      const status = res.statusCode;
       span.setAttribute('http.response.status_code', status);
+      // Credentials the server refuses are read again at once (a rotated token).
+      if (status === 401) this.target = undefined;
       if ((status >= 200 && status < 300) || accept.includes(status) || (method === 'GET' && status === 404)) {
         return { status, body: parsed as T | undefined };
       }
       const s = (parsed ?? {}) as StatusBody;
-      throw new KubeApiError(method, url.pathname, status, s.reason ?? '', s.message ?? text.slice(0, 300));
+      throw new KubeApiError(method, pathOnly(path), status, s.reason ?? '', s.message ?? text.slice(0, 300));
     });
   }
+
+  /** The connection pool and the target, the credentials read again once they are credentialsTtlMs old. */
+  private async connection(): Promise<{ agent: Agent; target: ApiTarget }> {
+    const now = performance.now();
+    if (this.agent && this.target && now - this.target.readAt < this.credentialsTtlMs) return { agent: this.agent, target: this.target };
+    const kc = this.options.kubeConfig;
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new UnavailableError('the kubeconfig has no current cluster: set one with `kubectl config use-context`');
+    const opts: { headers?: Record<string, unknown>; ca?: unknown; cert?: unknown; key?: unknown; rejectUnauthorized?: boolean; auth?: string } = {};
+    await kc.applyToHTTPSOptions(opts);
+    this.agent ??= new Agent({
+      connections: this.options.connections ?? 32,
+      connect: {
+        timeout: this.timeoutMs,
+        ...(opts.ca !== undefined ? { ca: opts.ca as string } : {}),
+        ...(opts.cert !== undefined ? { cert: opts.cert as string } : {}),
+        ...(opts.key !== undefined ? { key: opts.key as string } : {}),
+        ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+        ...(cluster.tlsServerName ? { servername: cluster.tlsServerName } : {}),
+      },
+    });
+    const headers: Record<string, string> = { accept: 'application/json' };
+    for (const [name, value] of Object.entries(opts.headers ?? {})) if (typeof value === 'string') headers[name.toLowerCase()] = value;
+    if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    const url = new URL(cluster.server);
+    this.target = {
+      origin: url.origin,
+      address: url.hostname,
+      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      headers,
+      readAt: now,
+    };
+    return { agent: this.agent, target: this.target };
+  }
+}
+
+function pathOnly(path: string): string {
+  const query = path.indexOf('?');
+  return query < 0 ? path : path.slice(0, query);
 }
 
 /**
