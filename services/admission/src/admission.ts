@@ -97,11 +97,7 @@ export class Admitter {
    */
   async admit(pod: Pod, signal: AbortSignal, moment: AdmissionMoment = 'scheduling'): Promise<Decision> {
     const started = performance.now();
-    // One listener per concurrent review (a policy may govern many pools)
-    // goes on this call's own signal, never on the caller's.
-    const scoped = AbortSignal.any([signal]);
-    setMaxListeners(0, scoped);
-    const decision = await this.evaluate(pod, scoped, moment);
+    const decision = await this.evaluate(pod, signal, moment);
     this.options.onDecision?.(decision, (performance.now() - started) / 1000);
     return decision;
   }
@@ -118,6 +114,17 @@ export class Admitter {
     const scheduling = moment === 'scheduling';
     const { store } = this.options;
     const ns = store.namespace(pod.namespace) ?? { name: pod.namespace, labels: {}, annotations: {} };
+    // One listener per concurrent review (a policy may govern many pools)
+    // goes on this call's own signal, never on the caller's; made only for a
+    // policy that consults something (most Admits consult nothing).
+    let scoped: AbortSignal | undefined;
+    const consultSignal = (): AbortSignal => {
+      if (!scoped) {
+        scoped = AbortSignal.any([signal]);
+        setMaxListeners(0, scoped);
+      }
+      return scoped;
+    };
 
     const targeting = this.rule('targeting', {}, (span): { reject: Decision } | { applicable: CompiledPolicy[] } => {
       const applicable: CompiledPolicy[] = [];
@@ -170,7 +177,7 @@ export class Admitter {
       .filter((policy) => policy.tenantRBAC !== undefined)
       .map((policy) =>
         this.asyncRule('tenantRBAC', { [ATTR_POLICY]: policy.key }, async (span) => {
-          const result = await this.tenantRbac(policy, pod, signal);
+          const result = await this.tenantRbac(policy, pod, consultSignal());
           record(span, 'reject' in result ? result.reject : undefined);
           return result;
         }),
@@ -196,7 +203,7 @@ export class Admitter {
       const plugin = policy.webhookRef;
       if (plugin === undefined) continue;
       const verdict = await this.asyncRule('webhook', { [ATTR_POLICY]: policy.key, 'schedmesh.admission.webhook': plugin }, async (span) => {
-        const v = await this.options.webhooks.call(plugin, pod, signal);
+        const v = await this.options.webhooks.call(plugin, pod, consultSignal());
         span.setAttribute('schedmesh.admission.webhook_verdict', v.kind);
         let decision: Decision | undefined;
         if (v.kind === 'reject') {
