@@ -1,14 +1,10 @@
 import { ChannelCredentials, experimental } from '@grpc/grpc-js';
 import { createChannel, createClientFactory } from 'nice-grpc';
 import type { Channel, Client, CompatServiceDefinition } from 'nice-grpc';
-import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
-import type { DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
-import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
-import type { RetryOptions } from 'nice-grpc-client-middleware-retry';
-import { openTelemetryClientMiddleware } from 'nice-grpc-opentelemetry';
-import { prometheusClientMiddleware } from 'nice-grpc-prometheus';
 import { z } from 'zod';
 import { duration } from './config.js';
+import { clientCallMiddleware } from './grpc-client-call.js';
+import type { MeshCallOptions } from './grpc-client-call.js';
 import type { Logger } from './logger.js';
 import { DEFAULT_TLS_RELOAD_MS, ReloadingPemFiles } from './tls-files.js';
 
@@ -66,15 +62,13 @@ export interface ServiceClientOptions {
   retryBaseDelayMs?: number;
 }
 
-/** Per-call options every schedmesh client accepts. */
-export type MeshCallOptions = DeadlineOptions & RetryOptions;
-
 /**
- * Creates a typed client. Middleware, outermost first: OpenTelemetry (a CLIENT
- * span; W3C context in the metadata), Prometheus (grpc_client_*), a deadline
- * (the call's own or the default, covering every retry), then retries — only
- * for methods whose proto marks them IDEMPOTENT or NO_SIDE_EFFECTS, on
- * UNAVAILABLE and friends, with exponential backoff and jitter.
+ * Creates a typed client. One middleware ({@link clientCallMiddleware}) does,
+ * per call: a CLIENT span (W3C context in the metadata), grpc_client_*
+ * metrics, a deadline (the call's own or the default, covering every retry),
+ * and retries — only for methods whose proto marks them IDEMPOTENT or
+ * NO_SIDE_EFFECTS, on UNAVAILABLE and friends, with exponential backoff and
+ * jitter.
  */
 export function createServiceClient<D extends CompatServiceDefinition>(
   definition: D,
@@ -82,10 +76,7 @@ export function createServiceClient<D extends CompatServiceDefinition>(
   options: ServiceClientOptions = {},
 ): Client<D, MeshCallOptions> {
   return createClientFactory()
-    .use(openTelemetryClientMiddleware())
-    .use(prometheusClientMiddleware())
-    .use(deadlineMiddleware)
-    .use(retryMiddleware)
+    .use(clientCallMiddleware())
     .create(definition, channel, defaultCallOptions(definition, options));
 }
 

@@ -1,25 +1,14 @@
 import { experimental, ServerCredentials } from '@grpc/grpc-js';
 import type { ServerInterceptor } from '@grpc/grpc-js';
 import type { Counter } from 'prom-client';
-import { isAbortError } from 'abort-controller-x';
-import { createServer, ServerError, Status } from 'nice-grpc';
-import type { CallContext, ServerMiddleware, ServerMiddlewareCall } from 'nice-grpc-common';
-import { openTelemetryServerMiddleware } from 'nice-grpc-opentelemetry';
-import { prometheusServerMiddleware } from 'nice-grpc-prometheus';
+import { createServer } from 'nice-grpc';
 import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
 import { fileDescriptorSet } from '@schedmesh/proto/descriptor';
-import {
-  DeadlineExceededError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  ResourceExhaustedError,
-  UnavailableError,
-} from './errors.js';
+import { serverCallMiddleware } from './grpc-server-call.js';
+import type { ErrorClassifier } from './grpc-server-call.js';
 import type { Logger } from './logger.js';
-import { malformedRequestMiddleware, withMalformedRequests } from './request-decoding.js';
-import { activeTraceId } from './telemetry.js';
+import { withMalformedRequests } from './request-decoding.js';
 import { ReloadingPemFiles } from './tls-files.js';
 
 /** TLS material of a server, as PEM file paths. */
@@ -34,9 +23,6 @@ export interface ServerTlsOptions {
   reloadInterval?: number;
 }
 
-/** Maps an error a handler threw to a gRPC status; undefined = not recognised. */
-export type ErrorClassifier = (err: unknown) => ServerError | undefined;
-
 /** Options of {@link createGrpcServer}. */
 export interface GrpcServerOptions {
   /** The logger; every call's outcome and every internal error is logged with its trace id. */
@@ -48,7 +34,7 @@ export interface GrpcServerOptions {
   /** TLS (and mTLS with clientCaFile); plaintext without it. */
   tls?: ServerTlsOptions;
   /** Extra error mappings, tried before the built-in ones (e.g. a library's validation errors). */
-  classifyError?: ErrorClassifier;
+  classifyError?: ErrorClassifier | undefined;
   /**
    * grpc-js interceptors, run before nice-grpc's middleware sees a call (the
    * authorization check: it needs the connection's peer certificate).
@@ -92,11 +78,13 @@ export interface GrpcServer {
 }
 
 /**
- * Creates the standard schedmesh gRPC server. Middleware, outermost first:
- * OpenTelemetry (a SERVER span per call, parented by the caller's W3C trace
- * context), Prometheus (grpc_server_* latency histograms and counters per
- * method and code), then the error mapper (domain errors → status codes; an
- * unknown error becomes INTERNAL and is logged, never leaked as UNKNOWN).
+ * Creates the standard schedmesh gRPC server. One middleware
+ * ({@link serverCallMiddleware}) does, per call: a SERVER span parented by
+ * the caller's W3C trace context, grpc_server_* latency histograms and
+ * counters per method and code, the in-flight limit, the refusal of a
+ * request that did not decode, and the error mapper (domain errors → status
+ * codes; an unknown error becomes INTERNAL and is logged, never leaked as
+ * UNKNOWN).
  */
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const { logger } = options;
@@ -110,11 +98,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     // grpc-js takes interceptors with its channel options; nice-grpc passes them through.
     ...({ interceptors: options.interceptors ?? [] } as object),
   })
-    .use(openTelemetryServerMiddleware())
-    .use(prometheusServerMiddleware())
-    .use(inFlightLimitMiddleware(options.maxInFlightPerMethod ?? 1_000, logger, options.refused))
-    .use(errorMiddleware(logger, options.classifyError))
-    .use(malformedRequestMiddleware);
+    .use(serverCallMiddleware({ logger, classifyError: options.classifyError, maxInFlightPerMethod: options.maxInFlightPerMethod ?? 1_000, refused: options.refused }));
 
   const health = HealthState();
   const names: string[] = [];
@@ -163,77 +147,4 @@ function serverCredentials(tls: ServerTlsOptions | undefined, logger: Logger): S
   // One provider serves both the identity and the client CA; the first argument is the identity.
   const mtls = tls.clientCaFile !== undefined;
   return experimental.createCertificateProviderServerCredentials(files, mtls ? files : null, mtls);
-}
-
-/** The built-in mapping of runtime domain errors to gRPC statuses. */
-export function classifyDomainError(err: unknown): ServerError | undefined {
-  if (err instanceof InvalidArgumentError) return new ServerError(Status.INVALID_ARGUMENT, err.message);
-  if (err instanceof NotFoundError) return new ServerError(Status.NOT_FOUND, err.message);
-  if (err instanceof FailedPreconditionError) return new ServerError(Status.FAILED_PRECONDITION, err.message);
-  if (err instanceof UnavailableError) return new ServerError(Status.UNAVAILABLE, err.message);
-  if (err instanceof DeadlineExceededError) return new ServerError(Status.DEADLINE_EXCEEDED, err.message);
-  if (err instanceof ResourceExhaustedError) return new ServerError(Status.RESOURCE_EXHAUSTED, err.message);
-  return undefined;
-}
-
-function errorMiddleware(logger: Logger, classify: ErrorClassifier | undefined): ServerMiddleware {
-  return async function* mapErrors<Req, Res>(call: ServerMiddlewareCall<Req, Res>, context: CallContext) {
-    const started = performance.now();
-    const method = call.method.path;
-    try {
-      const result = yield* call.next(call.request, context);
-      logger.debug({ method, ms: elapsed(started) }, 'grpc call ok');
-      return result;
-    } catch (err) {
-      if (isAbortError(err)) {
-        logger.debug({ method, ms: elapsed(started) }, 'grpc call cancelled');
-        throw err;
-      }
-      if (err instanceof ServerError) {
-        logger.info({ method, code: Status[err.code], details: err.details, ms: elapsed(started) }, 'grpc call failed');
-        throw err;
-      }
-      const mapped = classify?.(err) ?? classifyDomainError(err);
-      if (mapped) {
-        logger.info({ method, code: Status[mapped.code], details: mapped.details, ms: elapsed(started) }, 'grpc call failed');
-        throw mapped;
-      }
-      const traceId = activeTraceId();
-      logger.error({ method, err, ms: elapsed(started) }, 'grpc handler failed with an unexpected error');
-      throw new ServerError(
-        Status.INTERNAL,
-        `internal error in ${method}: ${(err as Error)?.message ?? String(err)}${traceId ? ` (trace ${traceId})` : ''}`,
-      );
-    }
-  };
-}
-
-/**
- * Refuses a call RESOURCE_EXHAUSTED when `limit` calls of its method are
- * already being served: a flood of one method (or a pile of long waits, such
- * as gang Permits) cannot take every other caller's memory and event loop.
- */
-function inFlightLimitMiddleware(limit: number, logger: Logger, refused: Counter | undefined): ServerMiddleware {
-  const inFlight = new Map<string, number>();
-  return async function* limitInFlight<Req, Res>(call: ServerMiddlewareCall<Req, Res>, context: CallContext) {
-    const method = call.method.path;
-    const current = inFlight.get(method) ?? 0;
-    if (current >= limit && !method.startsWith('/grpc.health.v1.')) {
-      refused?.inc({ method });
-      logger.warn({ method, inFlight: current, limit }, 'grpc call refused: too many calls of this method in flight');
-      throw new ServerError(Status.RESOURCE_EXHAUSTED, `${method}: ${current} calls already in flight (the server's limit per method); retry with backoff`);
-    }
-    inFlight.set(method, current + 1);
-    try {
-      return yield* call.next(call.request, context);
-    } finally {
-      const left = (inFlight.get(method) ?? 1) - 1;
-      if (left === 0) inFlight.delete(method);
-      else inFlight.set(method, left);
-    }
-  };
-}
-
-function elapsed(started: number): number {
-  return Math.round((performance.now() - started) * 1000) / 1000;
 }

@@ -170,11 +170,17 @@ describe('gRPC server bootstrap', () => {
   test('/metrics exposes per-method latency histograms and codes', async () => {
     const client = createServiceClient(AdmissionServiceDefinition, channel);
     await client.admit({ pod: { name: 'metrics', uid: 'u', namespace: 'd' } });
+    await expect(client.getAppState({ namespace: 'd', app: 'a' })).rejects.toMatchObject({ code: Status.NOT_FOUND });
     const http = await startHttpEndpoints({ registry: createMetricsRegistry('test'), port: 0, host: '127.0.0.1', ready: () => false });
     try {
       const text = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
       expect(text).toMatch(/grpc_server_handling_seconds_bucket\{[^}]*grpc_method="Admit"[^}]*grpc_code="OK"/);
       expect(text).toMatch(/grpc_server_handled_total\{[^}]*grpc_method="Admit"[^}]*grpc_code="INVALID_ARGUMENT"[^}]*\} [1-9]/);
+      expect(text).toMatch(/grpc_server_started_total\{grpc_type="unary",grpc_service="schedmesh.v1.AdmissionService",grpc_method="Admit",grpc_path="\/schedmesh.v1.AdmissionService\/Admit"[^}]*\} [1-9]/);
+      // The client's end: the same labels; GetAppState's NOT_FOUND counted under its code.
+      expect(text).toMatch(/grpc_client_handled_total\{[^}]*grpc_method="Admit"[^}]*grpc_code="OK"[^}]*\} [1-9]/);
+      expect(text).toMatch(/grpc_client_handled_total\{[^}]*grpc_method="GetAppState"[^}]*grpc_code="NOT_FOUND"[^}]*\} [1-9]/);
+      expect(text).toMatch(/grpc_client_handling_seconds_count\{[^}]*grpc_method="Admit"[^}]*grpc_code="OK"[^}]*\} [1-9]/);
       expect(text).toContain('process_cpu_user_seconds_total');
       expect((await fetch(`http://127.0.0.1:${http.port}/readyz`)).status).toBe(503);
       expect((await fetch(`http://127.0.0.1:${http.port}/healthz`)).status).toBe(200);

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { registry as grpcRegistry } from 'nice-grpc-prometheus';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { FailedPreconditionError } from './errors.js';
+import { grpcCallRegistry } from './grpc-call-metrics.js';
 import { heapSnapshot, profileSeconds, recordCpuProfile } from './profiling.js';
 
 // Registry.merge drops default labels; remember them to put them back.
@@ -113,7 +113,7 @@ export interface HttpEndpoints {
  * for kubelet probes and scrapers.
  */
 export async function startHttpEndpoints(options: HttpEndpointsOptions): Promise<HttpEndpoints> {
-  const merged = Registry.merge([options.registry, grpcRegistry]);
+  const merged = Registry.merge([options.registry, grpcCallRegistry]);
   merged.setDefaultLabels(defaultLabels.get(options.registry) ?? {});
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -4,14 +4,12 @@
  * (review L4). The generated decoders read 64-bit integers as JS numbers and
  * throw, without the field, for one above 2^53 − 1; so a failed decode is
  * handed to the handler as a {@link MalformedRequest}, which
- * {@link malformedRequestMiddleware} refuses after finding the field with the
+ * the server's call middleware refuses after finding the field with the
  * descriptor set's reflection (bigint there, so nothing is lost).
  */
 import { createFileRegistry, fromBinary, ScalarType } from '@bufbuild/protobuf';
 import type { DescField, DescMessage, FileRegistry } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
-import { ServerError, Status } from 'nice-grpc';
-import type { ServerMiddleware } from 'nice-grpc-common';
 import { fileDescriptorSet } from '@schedmesh/proto/descriptor';
 
 /** A request that did not decode, and why, in the words of INVALID_ARGUMENT. */
@@ -121,9 +119,3 @@ export function withMalformedRequests<D extends { readonly fullName: string }>(d
   );
   return { ...definition, methods: wrapped };
 }
-
-/** Refuses a call whose request did not decode, INVALID_ARGUMENT with the details, before the handler runs. */
-export const malformedRequestMiddleware: ServerMiddleware = async function* (call, context) {
-  if (!call.requestStream && call.request instanceof MalformedRequest) throw new ServerError(Status.INVALID_ARGUMENT, call.request.details);
-  return yield* call.next(call.request, context);
-};

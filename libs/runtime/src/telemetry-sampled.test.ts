@@ -105,9 +105,12 @@ test('a share of the attempts is exported, and each exported attempt is one whol
     for (const span of inTrace) {
       if (span === root) continue;
       expect(byId.has(span.parentSpanContext?.spanId ?? '')).toBe(true);
+      expect(span.attributes).toMatchObject({ 'rpc.system': 'grpc', 'rpc.service': 'schedmesh.v1.AdmissionService', 'rpc.method': 'Admit', 'rpc.grpc.status_code': 0 });
     }
+    const server = inTrace.find((s) => s.kind === SpanKind.SERVER)!;
+    expect(server.attributes).toMatchObject({ 'net.peer.ip': '127.0.0.1' });
   }
-});
+}, 120_000);
 
 test.each([
   { caller: 'sampled', flags: '01', ratioSays: false, recorded: true },
