@@ -65,9 +65,9 @@ export class KeyLayout {
     return [...this.node(name), this.podIndex(uid)];
   }
 
-  /** A node script's keys and the restore barrier: the keys of the reserve script. */
-  reserve(name: string): readonly string[] {
-    return [...this.node(name), this.restore];
+  /** A node script's keys, the restore barrier and the pod's index entry: the keys of the reserve script. */
+  reserve(name: string, uid: string): readonly string[] {
+    return [...this.node(name), this.restore, this.podIndex(uid)];
   }
 
   /**

@@ -270,37 +270,37 @@ export class Ledger {
 
   /**
    * {@link reserve} for several pods (distinct uids), each answered on its
-   * own, in two round trips whatever their number: the reserve scripts
-   * pipelined, then the pod index of the grants. If Redis fails any part of
-   * it, the leases the batch granted are given back (one that cannot be lapses
-   * at its TTL) and the error is thrown: no caller holds a lease it was not
-   * told of.
+   * own, in one round trip whatever their number: the reserve scripts
+   * pipelined, each pointing the pod index at its grant. If Redis fails any
+   * entry, the leases the batch granted are given back (one that cannot be
+   * lapses at its TTL) and the error is thrown: no caller holds a lease it was
+   * not told of.
    */
   async reserveMany(inputs: readonly ReserveInput[]): Promise<ReserveResult[]> {
     const raw = await this.store.runMany(
       reserveScript,
-      inputs.map((input) => ({ keys: this.keys.reserve(input.node), args: reserveArgs(input) })),
+      inputs.map((input) => ({ keys: this.keys.reserve(input.node, input.uid), args: [...reserveArgs(input), INDEX_SLACK_MS] })),
     );
     const replies = raw.map((r) => (r instanceof Error ? r : this.counted(parseReply(r))));
-    const grants = inputs.flatMap((input, i) => {
-      const reply = replies[i]!;
-      return reply instanceof Error || reply.status !== 'granted' ? [] : [{ input, lease: parseLease(reply.payload, input.uid, input.node) }];
-    });
     const failed = replies.find((r): r is Error => r instanceof Error);
-    const previous = await (failed === undefined ? this.indexGrants(grants) : Promise.reject(failed)).catch(async (err: unknown) => {
-      await Promise.all(grants.map((g) => this.giveBack(g.lease)));
-      throw err;
-    });
+    if (failed !== undefined) {
+      const granted = inputs.flatMap((input, i) => {
+        const reply = replies[i]!;
+        return reply instanceof Error || reply.status !== 'granted' ? [] : [parseLease(reply.payload, input.uid, input.node)];
+      });
+      await Promise.all(granted.map((lease) => this.giveBack(lease)));
+      throw failed;
+    }
     const results: ReserveResult[] = [];
-    let g = 0;
     for (const [i, input] of inputs.entries()) {
       const reply = replies[i] as ScriptReply;
       if (reply.status !== 'granted') {
         results.push(this.reserveResult(input, reply));
         continue;
       }
-      const { lease } = grants[g]!;
-      const from = previous[g++];
+      const lease = parseLease(reply.payload, input.uid, input.node);
+      const indexed = (raw[i] as unknown[])[5];
+      const from = typeof indexed === 'string' && indexed !== '' ? indexed : undefined;
       // A new scheduling attempt abandoned the old node: release its lease there.
       const moved = from !== undefined && from !== input.node ? await this.moveFrom(from, input, lease) : undefined;
       if (moved !== undefined) {
@@ -334,17 +334,6 @@ export class Ledger {
       default:
         throw new TypeError(`reserve: unexpected status ${reply.status}`);
     }
-  }
-
-  /** Points the pod index at each new lease (one pipeline); returns the node each entry named before. */
-  private async indexGrants(grants: readonly { input: ReserveInput; lease: LeaseView }[]): Promise<(string | undefined)[]> {
-    if (grants.length === 0) return [];
-    const pipeline = this.store.redis.pipeline();
-    for (const { input, lease } of grants) {
-      pipeline.set(this.keys.podIndex(input.uid), indexValue(input.node, lease.version), 'PX', input.ttlMs + INDEX_SLACK_MS, 'GET');
-    }
-    const values = await this.store.exec(pipeline);
-    return values.map((v) => nodeOfIndex(typeof v === 'string' ? v : null));
   }
 
   /**

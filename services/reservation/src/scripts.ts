@@ -123,7 +123,11 @@ end
 
 /**
  * KEYS: the node's 9 (KeyLayout.node), then the restore barrier
- * (KeyLayout.restore, read only). ARGV: uid, demand, ttlMs, base
+ * (KeyLayout.restore, read only), then the pod's index entry
+ * (KeyLayout.podIndex), which a grant points at the new lease (ARGV[5]: how
+ * long it outlives the lease, ms); a grant's reply carries a 6th element,
+ * the node the entry named before ('' if none: the caller releases the
+ * pod's lease there, release-and-move). ARGV: uid, demand, ttlMs, base
  * record (JSON of h, ns, n, g).
  * → granted (the new lease) | existing (same uid, same demand) | mismatch (same
  *   uid, other demand) | held (the pod's live reserved lease is another
@@ -133,7 +137,7 @@ end
  *   have not all put their leases back: no grant from the rebuilt ledger) |
  *   unknown (no such node).
  */
-export const reserveScript = script('reserve', 10, `${nodePrelude}
+export const reserveScript = script('reserve', 11, `${nodePrelude}
 local uid, q, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if redis.call('EXISTS', K_ALLOC) == 0 then return {'unknown', '', {}, '', ''} end
 local now = now_ms()
@@ -179,7 +183,10 @@ local out = cjson.encode(rec)
 add_q(K_LEASED, q, '')
 redis.call('HSET', K_LEASES, uid, out)
 redis.call('ZADD', K_EXP, rec.e, uid)
-return reply('granted', out, released, now)
+local before = redis.call('SET', KEYS[11], NODE .. ' ' .. rec.v, 'PX', int(ttl + tonumber(ARGV[5])), 'GET')
+local granted = reply('granted', out, released, now)
+granted[6] = string.match(before or '', '^(%S+)') or ''
+return granted
 `);
 
 /**
