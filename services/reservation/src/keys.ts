@@ -4,8 +4,9 @@
  * Every key of one node's ledger carries the hash tag `{<node>}`, so a Redis
  * Cluster keeps them in one slot and a node script never crosses slots; pods
  * on different nodes never touch the same key. The pod index and the gang
- * keys carry their own tags; the few global keys (epoch, due, gangs) are
- * touched by single commands only, never inside a node script.
+ * keys carry their own tags. Of the few global keys, node scripts touch
+ * only the due set (each keeps its node's entry) and the reserve script reads
+ * the restore barrier; epoch and gangs are touched by single commands.
  */
 
 /** Position of each node key in a node script's KEYS. */
@@ -21,12 +22,12 @@ export class KeyLayout {
   /** @param prefix e.g. "schedmesh:rsv"; tests use one per test. */
   constructor(readonly prefix: string) {}
 
-  /** The 8 keys of a node's ledger, in {@link NODE_KEY_NAMES} order. */
+  /** The keys of a node script: the node's 8, in {@link NODE_KEY_NAMES} order, then the due set. */
   node(name: string): readonly string[] {
     let keys = this.nodeKeys.get(name);
     if (keys === undefined) {
       const base = `${this.prefix}:node:{${name}}:`;
-      keys = NODE_KEY_NAMES.map((k) => base + k);
+      keys = [...NODE_KEY_NAMES.map((k) => base + k), this.due];
       if (this.nodeKeys.size > 100_000) this.nodeKeys.clear();
       this.nodeKeys.set(name, keys);
     }
@@ -59,9 +60,14 @@ export class KeyLayout {
     return `${this.prefix}:gangs`;
   }
 
-  /** A node's 8 keys and the restore barrier: the keys of the reserve script. */
-  reserve(name: string): readonly string[] {
-    return [...this.node(name), this.restore];
+  /** A node script's keys and the pod's index entry: the keys of the renew, confirm and apply_pod scripts. */
+  nodeAndPod(name: string, uid: string): readonly string[] {
+    return [...this.node(name), this.podIndex(uid)];
+  }
+
+  /** A node script's keys, the restore barrier and the pod's index entry: the keys of the reserve script. */
+  reserve(name: string, uid: string): readonly string[] {
+    return [...this.node(name), this.restore, this.podIndex(uid)];
   }
 
   /**

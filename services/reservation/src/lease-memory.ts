@@ -42,6 +42,11 @@ export class LeaseMemory {
     }
   }
 
+  /** The node of the pod's remembered lease: a hint that saves a pod-index lookup (the node's keys decide). */
+  nodeOf(uid: string): string | undefined {
+    return this.leases.get(uid)?.node;
+  }
+
   /** Forgets the pod's lease: released, or settled by the stream. */
   forget(uid: string): void {
     this.leases.delete(uid);

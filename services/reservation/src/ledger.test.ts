@@ -56,10 +56,10 @@ describe('the ledger scripts', () => {
     expect(await ledger.rebuildNode('n1', 5, capacity, [])).toBe('rebuilt');
     expect(await ledger.rebuildNode('n1', 5, capacity, [])).toBe('old');
     const bound = { uid: 'b1', namespace: 'default', name: 'b1', demand: demand({ cpu: 300 }) };
-    expect(await ledger.applyPod('n1', 4, bound, 'bind')).toBe('old');
-    expect(await ledger.applyPod('n1', 6, bound, 'bind')).toBe('bound');
-    expect(await ledger.applyPod('n1', 6, bound, 'bind')).toBe('old');
-    expect(await ledger.applyPod('unknown', 7, bound, 'bind')).toBe('nonode');
+    expect((await ledger.applyPod('n1', 4, bound, 'bind')).status).toBe('old');
+    expect((await ledger.applyPod('n1', 6, bound, 'bind')).status).toBe('bound');
+    expect((await ledger.applyPod('n1', 6, bound, 'bind')).status).toBe('old');
+    expect((await ledger.applyPod('unknown', 7, bound, 'bind')).status).toBe('nonode');
     expect((await ledger.ledger('n1')).bound).toEqual(new Map([['cpu', 300], ['pods', 1]]));
 
     const granted = await ledger.reserve(input('l1', 'n1', { cpu: 200, memory: 100 }));
@@ -126,7 +126,7 @@ describe('the ledger scripts', () => {
     // …and an ordinary pod, whose bound event settles its lease.
     const real = await versionOf('real', 300);
     expect(await ledger.confirm('real', real)).toMatchObject({ kind: 'confirmed' });
-    expect(await ledger.applyPod('n1', 2, { uid: 'real', namespace: 'default', name: 'real', demand: demand({ cpu: 300 }) }, 'bind')).toBe('bound');
+    expect((await ledger.applyPod('n1', 2, { uid: 'real', namespace: 'default', name: 'real', demand: demand({ cpu: 300 }) }, 'bind')).status).toBe('bound');
     expect((await ledger.ledger('n1')).bound.get('cpu')).toBe(900);
 
     await pollUntil(async () => ((await ledger.ledger('n1')).bound.get('cpu') === 300 ? true : undefined), {
@@ -164,6 +164,24 @@ describe('the ledger scripts', () => {
     expect(await redis.hget(keys.node('n1')[2]!, 'cpu')).toBeNull();
     expect(await redis.hget(keys.node('n2')[2]!, 'cpu')).toBe('500');
     expect(await redis.zrange(keys.due, '0', '-1')).toEqual(['n2']);
+  });
+
+  test("a pod event's script names the node of the pod's index entry, and a release drops the entry it names", async () => {
+    const { ledger, keys } = freshLedger();
+    for (const node of ['n1', 'n2']) await ledger.rebuildNode(node, 1, nodeCapacity(resources({ cpu: 1000, pods: 10 })), []);
+    const pod = (uid: string) => ({ uid, namespace: 'default', name: uid, demand: demand({ cpu: 100 }) });
+    // Leased on n1, bound on n2 (another scheduler placed it): the script names n1, where the lease still is.
+    expect((await ledger.reserve(input('moved', 'n1', { cpu: 100 }))).kind).toBe('granted');
+    expect(await ledger.applyPod('n2', 2, pod('moved'), 'bind')).toEqual({ status: 'bound', indexedNode: 'n1' });
+    // Even for an event the node already reflects: another replica applied it, this one still releases elsewhere.
+    expect(await ledger.applyPod('n2', 2, pod('moved'), 'bind')).toEqual({ status: 'old', indexedNode: 'n1' });
+    expect(await ledger.releaseIndexed('moved', 'n1', 'n2')).toBe(true);
+    expect((await ledger.ledger('n1')).leased.get('cpu')).toBeUndefined();
+    // Leased and released on the same node: the lease is settled and the entry naming that node dropped.
+    expect((await ledger.reserve(input('gone', 'n1', { cpu: 100 }))).kind).toBe('granted');
+    expect(await ledger.applyPod('n1', 3, pod('gone'), 'release')).toEqual({ status: 'released', indexedNode: 'n1' });
+    expect(await redis.exists(keys.podIndex('gone'))).toBe(0);
+    expect(await ledger.applyPod('n1', 4, pod('never'), 'bind')).toEqual({ status: 'bound', indexedNode: undefined });
   });
 });
 
@@ -322,7 +340,7 @@ test('property: random request sequences with expiries keep the ledger exact and
             const held = model.get(id);
             if (held?.state !== 'confirmed') break;
             generation++;
-            expect(await ledger.applyPod(held.node, generation, { uid: id, namespace: 'default', name: id, demand: held.demand }, 'bind')).toBe('bound');
+            expect((await ledger.applyPod(held.node, generation, { uid: id, namespace: 'default', name: id, demand: held.demand }, 'bind')).status).toBe('bound');
             model.set(id, { ...held, state: 'bound' });
             break;
           }
@@ -331,7 +349,7 @@ test('property: random request sequences with expiries keep the ledger exact and
             const held = model.get(id);
             if (held?.state !== 'bound') break;
             generation++;
-            expect(await ledger.applyPod(held.node, generation, { uid: id, namespace: 'default', name: id, demand: held.demand }, 'release')).toBe('released');
+            expect((await ledger.applyPod(held.node, generation, { uid: id, namespace: 'default', name: id, demand: held.demand }, 'release')).status).toBe('released');
             model.delete(id);
             break;
           }

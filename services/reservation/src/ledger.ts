@@ -13,7 +13,6 @@ import type { Quantities } from './quantities.js';
 import {
   applyPodScript,
   confirmScript,
-  dueScript,
   getScript,
   indexDropScript,
   ledgerScript,
@@ -141,6 +140,12 @@ export interface BoundPod {
   readonly demand: Quantities;
 }
 
+/** What {@link Ledger.applyPod} did: the script's status, and the node the pod's index entry named (where another lease of the pod would be). */
+export interface PodApplied {
+  readonly status: string;
+  readonly indexedNode: string | undefined;
+}
+
 /** How long the pod index outlives a reserved lease, and how long it keeps a confirmed one. */
 const INDEX_SLACK_MS = 60_000;
 const INDEX_CONFIRMED_MS = 24 * 3_600_000;
@@ -246,8 +251,6 @@ export class Ledger {
   private readonly keys: KeyLayout;
   private readonly metrics: ReservationMetrics | undefined;
   private readonly memory: LeaseMemory | undefined;
-  /** The last earliest-expiry this process wrote to the due set, per node (saves a round trip per call). */
-  private readonly dueCache = new Map<string, number | undefined>();
 
   constructor(options: LedgerOptions) {
     this.store = options.store;
@@ -267,37 +270,37 @@ export class Ledger {
 
   /**
    * {@link reserve} for several pods (distinct uids), each answered on its
-   * own, in two round trips whatever their number: the reserve scripts
-   * pipelined, then the pod index of the grants. If Redis fails any part of
-   * it, the leases the batch granted are given back (one that cannot be lapses
-   * at its TTL) and the error is thrown: no caller holds a lease it was not
-   * told of.
+   * own, in one round trip whatever their number: the reserve scripts
+   * pipelined, each pointing the pod index at its grant. If Redis fails any
+   * entry, the leases the batch granted are given back (one that cannot be
+   * lapses at its TTL) and the error is thrown: no caller holds a lease it was
+   * not told of.
    */
   async reserveMany(inputs: readonly ReserveInput[]): Promise<ReserveResult[]> {
     const raw = await this.store.runMany(
       reserveScript,
-      inputs.map((input) => ({ keys: this.keys.reserve(input.node), args: reserveArgs(input) })),
+      inputs.map((input) => ({ keys: this.keys.reserve(input.node, input.uid), args: [...reserveArgs(input), INDEX_SLACK_MS] })),
     );
-    const replies = raw.map((r, i) => (r instanceof Error ? r : this.afterScript(inputs[i]!.node, parseReply(r))));
-    const grants = inputs.flatMap((input, i) => {
-      const reply = replies[i]!;
-      return reply instanceof Error || reply.status !== 'granted' ? [] : [{ input, lease: parseLease(reply.payload, input.uid, input.node) }];
-    });
+    const replies = raw.map((r) => (r instanceof Error ? r : this.counted(parseReply(r))));
     const failed = replies.find((r): r is Error => r instanceof Error);
-    const previous = await (failed === undefined ? this.indexGrants(grants) : Promise.reject(failed)).catch(async (err: unknown) => {
-      await Promise.all(grants.map((g) => this.giveBack(g.lease)));
-      throw err;
-    });
+    if (failed !== undefined) {
+      const granted = inputs.flatMap((input, i) => {
+        const reply = replies[i]!;
+        return reply instanceof Error || reply.status !== 'granted' ? [] : [parseLease(reply.payload, input.uid, input.node)];
+      });
+      await Promise.all(granted.map((lease) => this.giveBack(lease)));
+      throw failed;
+    }
     const results: ReserveResult[] = [];
-    let g = 0;
     for (const [i, input] of inputs.entries()) {
       const reply = replies[i] as ScriptReply;
       if (reply.status !== 'granted') {
         results.push(this.reserveResult(input, reply));
         continue;
       }
-      const { lease } = grants[g]!;
-      const from = previous[g++];
+      const lease = parseLease(reply.payload, input.uid, input.node);
+      const indexed = (raw[i] as unknown[])[5];
+      const from = typeof indexed === 'string' && indexed !== '' ? indexed : undefined;
       // A new scheduling attempt abandoned the old node: release its lease there.
       const moved = from !== undefined && from !== input.node ? await this.moveFrom(from, input, lease) : undefined;
       if (moved !== undefined) {
@@ -331,17 +334,6 @@ export class Ledger {
       default:
         throw new TypeError(`reserve: unexpected status ${reply.status}`);
     }
-  }
-
-  /** Points the pod index at each new lease (one pipeline); returns the node each entry named before. */
-  private async indexGrants(grants: readonly { input: ReserveInput; lease: LeaseView }[]): Promise<(string | undefined)[]> {
-    if (grants.length === 0) return [];
-    const pipeline = this.store.redis.pipeline();
-    for (const { input, lease } of grants) {
-      pipeline.set(this.keys.podIndex(input.uid), indexValue(input.node, lease.version), 'PX', input.ttlMs + INDEX_SLACK_MS, 'GET');
-    }
-    const values = await this.store.exec(pipeline);
-    return values.map((v) => nodeOfIndex(typeof v === 'string' ? v : null));
   }
 
   /**
@@ -399,7 +391,7 @@ export class Ledger {
         failed ??= r;
         continue;
       }
-      released[f.i] = this.afterRelease(f.uid, f.node, this.afterScript(f.node, parseReply(r)));
+      released[f.i] = this.afterRelease(f.uid, f.node, this.counted(parseReply(r)));
     }
     if (failed !== undefined) throw failed;
     return released;
@@ -436,7 +428,7 @@ export class Ledger {
    */
   async renew(node: string, uid: string, options: RenewOptions = {}): Promise<RenewResult> {
     const { version, binding = false } = options;
-    const reply = await this.runNode(renewScript, node, [uid, version === undefined ? '' : String(version), binding ? '1' : '0']);
+    const reply = await this.runNode(renewScript, node, [uid, version === undefined ? '' : String(version), binding ? '1' : '0', INDEX_SLACK_MS], this.keys.nodeAndPod(node, uid));
     switch (reply.status) {
       case 'none':
         return { kind: 'none' };
@@ -452,16 +444,12 @@ export class Ledger {
         this.memory?.remember(uid, node, reply.payload);
         return { kind: 'renewed', lease: parseLease(reply.payload, uid, node) };
       case 'renewed':
+        // The script kept the pod index alive past the lease, so uid-only calls (Confirm) find it.
         this.memory?.remember(uid, node, reply.payload);
-        break;
+        return { kind: 'renewed', lease: parseLease(reply.payload, uid, node) };
       default:
         throw new TypeError(`renew: unexpected status ${reply.status}`);
     }
-    // The pod index must outlive the lease, or uid-only calls (Confirm) would not find it.
-    const lease = parseLease(reply.payload, uid, node);
-    const keepMs = Math.max(1, (lease.expireMs ?? Date.now()) - Date.now()) + INDEX_SLACK_MS;
-    await this.store.call(() => this.store.redis.pexpire(this.keys.podIndex(uid), keepMs));
-    return { kind: 'renewed', lease };
   }
 
   /** Waits until this connection's writes reached the configured replicas (see RedisStore.replicated). */
@@ -471,9 +459,13 @@ export class Ledger {
 
   /** Releases whatever lease the pod holds (the stream saw it deleted, or bound elsewhere). */
   async releaseAnywhere(uid: string, exceptNode?: string): Promise<boolean> {
-    const node = await this.nodeOf(uid);
-    if (node === undefined || node === exceptNode) return false;
-    return this.releaseOn(node, uid, 0, false);
+    return this.releaseIndexed(uid, await this.nodeOf(uid), exceptNode);
+  }
+
+  /** Releases the pod's lease on the node its index entry named (read already, e.g. by {@link applyPod}), unless that is `exceptNode`. */
+  async releaseIndexed(uid: string, indexedNode: string | undefined, exceptNode?: string): Promise<boolean> {
+    if (indexedNode === undefined || indexedNode === exceptNode) return false;
+    return this.releaseOn(indexedNode, uid, 0, false);
   }
 
   /**
@@ -482,9 +474,19 @@ export class Ledger {
    * when the index entry is gone.
    */
   async confirm(uid: string, version: number, boundNode?: string): Promise<ConfirmResult> {
+    // The lease this replica last handed out names the node without a lookup; if it is not there, the index decides.
+    const remembered = this.memory?.nodeOf(uid);
+    if (remembered !== undefined) {
+      const result = await this.confirmOn(remembered, uid, version);
+      if (result.kind !== 'none') return result;
+    }
     const node = await this.nodeOf(uid, boundNode);
-    if (node === undefined) return { kind: 'none' };
-    const reply = await this.runNode(confirmScript, node, [uid, String(version), this.confirmedTtlMs]);
+    if (node === undefined || node === remembered) return { kind: 'none' };
+    return this.confirmOn(node, uid, version);
+  }
+
+  private async confirmOn(node: string, uid: string, version: number): Promise<ConfirmResult> {
+    const reply = await this.runNode(confirmScript, node, [uid, String(version), this.confirmedTtlMs, INDEX_CONFIRMED_MS], this.keys.nodeAndPod(node, uid));
     switch (reply.status) {
       case 'none':
         return { kind: 'none' };
@@ -497,7 +499,6 @@ export class Ledger {
       }
       case 'confirmed':
         this.memory?.remember(uid, node, reply.payload);
-        await this.store.call(() => this.store.redis.pexpire(this.keys.podIndex(uid), INDEX_CONFIRMED_MS));
         return { kind: 'confirmed', lease: parseLease(reply.payload, uid, node) };
       default:
         throw new TypeError(`confirm: unexpected status ${reply.status}`);
@@ -528,9 +529,7 @@ export class Ledger {
     const bound = quantitiesFromHash(stringArray(parts[2]));
     const leased = quantitiesFromHash(stringArray(parts[3]));
     const nowMs = Number(parts[5]);
-    const expired = stringArray(parts[6]);
-    const earliest = typeof parts[7] === 'string' && parts[7] !== '' ? Number(parts[7]) : undefined;
-    void this.afterNodeCall(node, { status: 'ledger', payload: '', expired, earliest, nowMs }).catch(() => undefined);
+    this.countExpiries(stringArray(parts[6]).length);
     return {
       node,
       exists: Number(parts[0]) === 1,
@@ -544,14 +543,21 @@ export class Ledger {
     };
   }
 
-  /** Applies a pod event of the stream to its node (bind: bound capacity; release: none). */
-  async applyPod(node: string, generation: number, pod: BoundPod, op: 'bind' | 'release'): Promise<string> {
+  /**
+   * Applies a pod event of the stream to its node (bind: bound capacity;
+   * release: none), in one script that also reads the pod index: the answer
+   * names where else the pod may hold a lease ({@link releaseIndexed}).
+   */
+  async applyPod(node: string, generation: number, pod: BoundPod, op: 'bind' | 'release'): Promise<PodApplied> {
     // The stream has the pod now (bound, or gone): a rebuild counts it from there.
     this.memory?.forget(pod.uid);
-    const reply = await this.runNode(applyPodScript, node, [generation, pod.uid, op, encodeQuantities(pod.demand), pod.namespace, pod.name]);
-    // A settled (bound) pod keeps its index entry until it lapses, so a Confirm racing the bound event still finds it.
-    if (reply.status === 'released') this.dropIndex(pod.uid, node, undefined);
-    return reply.status;
+    const args = [generation, pod.uid, op, encodeQuantities(pod.demand), pod.namespace, pod.name];
+    // A settled (bound) pod keeps its index entry until it lapses, so a Confirm racing the bound event still finds it;
+    // a released one's entry is dropped by the script.
+    const raw = await this.store.run(applyPodScript, this.keys.nodeAndPod(node, pod.uid), args);
+    const reply = this.counted(parseReply(raw));
+    const indexed = (raw as unknown[])[5];
+    return { status: reply.status, indexedNode: typeof indexed === 'string' && indexed !== '' ? indexed : undefined };
   }
 
   /**
@@ -585,7 +591,7 @@ export class Ledger {
 
   /** Sweeps one node now. Returns the uids whose leases lapsed. */
   async sweepNode(node: string): Promise<readonly string[]> {
-    return (await this.runNode(sweepScript, node, [], true)).expired;
+    return (await this.runNode(sweepScript, node, [])).expired;
   }
 
   /**
@@ -628,47 +634,23 @@ export class Ledger {
     void this.store.run(indexDropScript, [this.keys.podIndex(uid)], [node, version === undefined ? '' : String(version)]).catch(() => undefined);
   }
 
-  /** Runs a node script (on the node's keys unless given); the due-set upkeep goes off the reply path unless `awaitDue` (the sweeper). */
+  /** Runs a node script (on the node's keys unless given). */
   private async runNode(
     script: typeof reserveScript,
     node: string,
     args: readonly (string | number)[],
-    awaitDue = false,
     keys: readonly string[] = this.keys.node(node),
   ): Promise<ScriptReply> {
-    const reply = parseReply(await this.store.run(script, keys, args));
-    if (awaitDue) await this.afterNodeCall(node, reply, true);
-    else this.afterScript(node, reply);
+    return this.counted(parseReply(await this.store.run(script, keys, args)));
+  }
+
+  /** Counts the leases a node script found lapsed (the script itself kept the due set). */
+  private counted(reply: ScriptReply): ScriptReply {
+    this.countExpiries(reply.expired.length);
     return reply;
   }
 
-  /** The due-set upkeep of a node script's reply, off the reply path. */
-  private afterScript(node: string, reply: ScriptReply): ScriptReply {
-    void this.afterNodeCall(node, reply).catch(() => undefined);
-    return reply;
-  }
-
-  /**
-   * Counts lapsed leases and keeps the due set in step with the node's
-   * earliest expiry. The due set may wake the sweeper early, never late: it is
-   * written whenever the earliest expiry changed (a node left with no lease
-   * keeps its entry until the sweeper, finding nothing, removes it).
-   */
-  private async afterNodeCall(node: string, reply: ScriptReply, force = false): Promise<void> {
-    if (reply.expired.length > 0) this.metrics?.expiries.inc(reply.expired.length);
-    if (reply.nowMs === undefined) return;
-    if (!force && reply.earliest === undefined) {
-      this.dueCache.set(node, undefined);
-      return;
-    }
-    if (!force && reply.expired.length === 0 && this.dueCache.has(node) && this.dueCache.get(node) === reply.earliest) return;
-    if (this.dueCache.size > 100_000) this.dueCache.clear();
-    this.dueCache.set(node, reply.earliest);
-    await this.store.run(dueScript, [this.keys.due], [node, reply.earliest === undefined ? '' : String(reply.earliest), String(reply.nowMs)]);
-  }
-
-  /** Forgets what this process wrote to the due set (after Redis lost its data). */
-  resetCaches(): void {
-    this.dueCache.clear();
+  private countExpiries(n: number): void {
+    if (n > 0) this.metrics?.expiries.inc(n);
   }
 }

@@ -3,10 +3,14 @@
  * invariants they keep are listed in the README ("Lua scripts' invariants").
  *
  * Node scripts take the 8 keys of one node (KeyLayout.node, all with the
- * `{node}` hash tag) and nothing else. They read the clock with TIME, so
- * every replica agrees on when a lease lapses, and they sweep the node's
- * expired leases before anything else, so no reply ever counts a lapsed lease.
- * Every node script replies [status, payload, releasedByExpiry[], earliestExpiry, nowMs].
+ * `{node}` hash tag) and the due set, the sweeper's index, as the 9th. They
+ * read the clock with TIME, so every replica agrees on when a lease lapses,
+ * and they sweep the node's expired leases before anything else, so no reply
+ * ever counts a lapsed lease. Every node script replies [status, payload,
+ * releasedByExpiry[], earliestExpiry, nowMs], and a reply that read the
+ * clock has set the node's entry in the due set to that earliest expiry
+ * (removed when there is none) in the same script, so the entry is always
+ * exact and costs no command of its own.
  *
  * Lease records (the `leases` hash, field = pod uid) are JSON objects whose
  * values are all strings — cjson prints numbers with 14 digits, which would
@@ -47,8 +51,10 @@ end
 `;
 
 const nodePrelude = `${common}
-local K_ALLOC, K_BOUND, K_LEASED, K_EXP, K_LEASES, K_PODS, K_FENCE, K_GEN =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local K_ALLOC, K_BOUND, K_LEASED, K_EXP, K_LEASES, K_PODS, K_FENCE, K_GEN, K_DUE =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+-- The node's name: the hash tag of its keys (node names hold no braces).
+local NODE = string.match(K_ALLOC, '{([^{}]*)}:alloc$')
 
 local function each_q(q)
   return string.gmatch(q, '([^;=]+)=(%d+)')
@@ -92,8 +98,15 @@ local function sweep(now)
   return released
 end
 
+-- The node's earliest lease expiry ('' if none), written to the due set so
+-- the sweeper wakes for this node exactly then.
 local function earliest()
   local first = redis.call('ZRANGE', K_EXP, 0, 0, 'WITHSCORES')
+  if first[2] then
+    redis.call('ZADD', K_DUE, first[2], NODE)
+  else
+    redis.call('ZREM', K_DUE, NODE)
+  end
   return first[2] or ''
 end
 
@@ -109,8 +122,12 @@ end
 `;
 
 /**
- * KEYS: the node's 8, then the restore barrier (KeyLayout.restore: the one
- * key outside the node's slot, read only). ARGV: uid, demand, ttlMs, base
+ * KEYS: the node's 9 (KeyLayout.node), then the restore barrier
+ * (KeyLayout.restore, read only), then the pod's index entry
+ * (KeyLayout.podIndex), which a grant points at the new lease (ARGV[5]: how
+ * long it outlives the lease, ms); a grant's reply carries a 6th element,
+ * the node the entry named before ('' if none: the caller releases the
+ * pod's lease there, release-and-move). ARGV: uid, demand, ttlMs, base
  * record (JSON of h, ns, n, g).
  * → granted (the new lease) | existing (same uid, same demand) | mismatch (same
  *   uid, other demand) | held (the pod's live reserved lease is another
@@ -120,7 +137,7 @@ end
  *   have not all put their leases back: no grant from the rebuilt ledger) |
  *   unknown (no such node).
  */
-export const reserveScript = script('reserve', 9, `${nodePrelude}
+export const reserveScript = script('reserve', 11, `${nodePrelude}
 local uid, q, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if redis.call('EXISTS', K_ALLOC) == 0 then return {'unknown', '', {}, '', ''} end
 local now = now_ms()
@@ -150,7 +167,7 @@ for name, amount in each_q(q) do
   end
 end
 if #short > 0 then return reply('conflict', table.concat(short, ';'), released, now) end
-local barrier = redis.call('HMGET', KEYS[9], 'open', 'deadline')
+local barrier = redis.call('HMGET', KEYS[10], 'open', 'deadline')
 if barrier[1] == '1' and tonumber(barrier[2]) > now then return reply('restoring', '', released, now) end
 -- Fencing versions start from the clock (ms * 1000) whenever the counter is
 -- missing, so they keep growing across a Redis restart that lost the counter.
@@ -166,7 +183,10 @@ local out = cjson.encode(rec)
 add_q(K_LEASED, q, '')
 redis.call('HSET', K_LEASES, uid, out)
 redis.call('ZADD', K_EXP, rec.e, uid)
-return reply('granted', out, released, now)
+local before = redis.call('SET', KEYS[11], NODE .. ' ' .. rec.v, 'PX', int(ttl + tonumber(ARGV[5])), 'GET')
+local granted = reply('granted', out, released, now)
+granted[6] = string.match(before or '', '^(%S+)') or ''
+return granted
 `);
 
 /**
@@ -178,7 +198,7 @@ return reply('granted', out, released, now)
  *   binding (its Binding may have landed, onlyReserved) |
  *   held (reserved by another holder) | returned (unreturned, and it was).
  */
-export const unreserveScript = script('unreserve', 8, `${nodePrelude}
+export const unreserveScript = script('unreserve', 9, `${nodePrelude}
 local uid, version = ARGV[1], ARGV[2]
 local now = now_ms()
 local released = sweep(now)
@@ -197,7 +217,9 @@ return reply('released', raw, released, now)
 `);
 
 /**
- * ARGV: uid, version ("0" = current), confirmedTtlMs. Moves the lease's
+ * KEYS: the node's 9, then the pod's index entry (KeyLayout.podIndex).
+ * ARGV: uid, version ("0" = current), confirmedTtlMs, index TTL (ms: how
+ * long the index entry of a confirmed lease is kept). Moves the lease's
  * capacity from leased to bound and gives it the (long) confirmed TTL: the
  * stream's bound event settles it long before, and a lease no bound pod ever
  * settles (a phantom Confirm, a bind that failed after it) does not hold its
@@ -205,7 +227,7 @@ return reply('released', raw, released, now)
  * → confirmed (also when it already was) | settled (a bound event took it over;
  *   payload is the bound-pod record) | none | stale.
  */
-export const confirmScript = script('confirm', 8, `${nodePrelude}
+export const confirmScript = script('confirm', 10, `${nodePrelude}
 local uid, version = ARGV[1], ARGV[2]
 local now = now_ms()
 local released = sweep(now)
@@ -217,6 +239,8 @@ if not raw then
 end
 local rec = cjson.decode(raw)
 if version ~= '0' and rec.v ~= version then return reply('stale', raw, released, now) end
+-- Uid-only calls find a confirmed lease through the index as long as it may live.
+redis.call('PEXPIRE', KEYS[10], ARGV[4])
 if rec.s == 'C' then return reply('confirmed', raw, released, now) end
 add_q(K_LEASED, rec.q, '-')
 add_q(K_BOUND, rec.q, '')
@@ -229,8 +253,11 @@ return reply('confirmed', out, released, now)
 `);
 
 /**
+ * KEYS: the node's 9, then the pod's index entry (KeyLayout.podIndex).
  * ARGV: uid, version ("" = the lease the pod holds: the service's own Permit
- * wait), binding ("1": the holder binds next — the lease is marked `b`).
+ * wait), binding ("1": the holder binds next — the lease is marked `b`),
+ * index slack (ms: how long the index entry outlives the renewed lease, so
+ * uid-only calls such as Confirm still find it).
  * Gives a live reserved lease its TTL again from now (never shortens
  * it): a pod waiting at Permit for its gang, or in PreBind and Bind, keeps its room.
  * → renewed | confirmed (nothing to renew) | settled (the pod's bound event
@@ -238,7 +265,7 @@ return reply('confirmed', out, released, now)
  *   version: the caller's lease lapsed and the pod was granted another) |
  *   none (no live lease).
  */
-export const renewScript = script('renew', 8, `${nodePrelude}
+export const renewScript = script('renew', 10, `${nodePrelude}
 local now = now_ms()
 local released = sweep(now)
 local raw = redis.call('HGET', K_LEASES, ARGV[1])
@@ -266,6 +293,7 @@ if changed then
   redis.call('HSET', K_LEASES, ARGV[1], raw)
   redis.call('ZADD', K_EXP, rec.e, ARGV[1])
 end
+redis.call('PEXPIRE', KEYS[10], int(tonumber(rec.e) - now + tonumber(ARGV[4])))
 return reply('renewed', raw, released, now)
 `);
 
@@ -278,7 +306,7 @@ return reply('renewed', raw, released, now)
  * at least the restored version, so no later grant reuses it.
  * → restored | kept | lapsed | unknown (no such node).
  */
-export const restoreLeaseScript = script('restore_lease', 8, `${nodePrelude}
+export const restoreLeaseScript = script('restore_lease', 9, `${nodePrelude}
 if redis.call('EXISTS', K_ALLOC) == 0 then return {'unknown', '', {}, '', ''} end
 local now = now_ms()
 local released = sweep(now)
@@ -344,7 +372,7 @@ return out
 `);
 
 /** ARGV: uid. → lease | settled (bound-pod record) | none. */
-export const getScript = script('get', 8, `${nodePrelude}
+export const getScript = script('get', 9, `${nodePrelude}
 local now = now_ms()
 local released = sweep(now)
 local raw = redis.call('HGET', K_LEASES, ARGV[1])
@@ -355,7 +383,7 @@ return reply('none', '', released, now)
 `);
 
 /** Sweeps, then → [exists, alloc[], bound[], leased[], fence, nowMs, released[], earliest, leaseCount]. */
-export const ledgerScript = script('ledger', 8, `${nodePrelude}
+export const ledgerScript = script('ledger', 9, `${nodePrelude}
 local now = now_ms()
 local released = sweep(now)
 return {redis.call('EXISTS', K_ALLOC), redis.call('HGETALL', K_ALLOC), redis.call('HGETALL', K_BOUND),
@@ -364,22 +392,31 @@ return {redis.call('EXISTS', K_ALLOC), redis.call('HGETALL', K_ALLOC), redis.cal
 `);
 
 /** Releases the node's lapsed leases. → swept. */
-export const sweepScript = script('sweep', 8, `${nodePrelude}
+export const sweepScript = script('sweep', 9, `${nodePrelude}
 local now = now_ms()
 return reply('swept', '', sweep(now), now)
 `);
 
 /**
- * A pod event of the cluster stream. ARGV: generation, uid, op ("bind" |
+ * A pod event of the cluster stream. KEYS: the node's 9, then the pod's index
+ * entry (KeyLayout.podIndex). ARGV: generation, uid, op ("bind" |
  * "release"), demand, namespace, name. Applied once per node: skipped when the
  * node's ledger already reflects this generation. Any lease of the pod on the
  * node is settled: its capacity leaves leased/bound and the pod's own demand
- * is counted as bound (bind) or nothing is (release).
- * → bound | released | old | nonode.
+ * is counted as bound (bind) or nothing is (release); a release also drops
+ * the index entry if it names this node.
+ * → bound | released | old | nonode, each with a 6th element: the node the
+ *   pod's index entry named before ('' if none), where a lease of the pod on
+ *   another node would be (the caller releases it).
  */
-export const applyPodScript = script('apply_pod', 8, `${nodePrelude}
-if redis.call('EXISTS', K_ALLOC) == 0 then return {'nonode', '', {}, '', ''} end
-if tonumber(ARGV[1]) <= tonumber(redis.call('GET', K_GEN) or '0') then return {'old', '', {}, '', ''} end
+export const applyPodScript = script('apply_pod', 10, `${nodePrelude}
+local indexed = string.match(redis.call('GET', KEYS[10]) or '', '^(%S+)') or ''
+local function applied(r)
+  r[6] = indexed
+  return r
+end
+if redis.call('EXISTS', K_ALLOC) == 0 then return applied({'nonode', '', {}, '', ''}) end
+if tonumber(ARGV[1]) <= tonumber(redis.call('GET', K_GEN) or '0') then return applied({'old', '', {}, '', ''}) end
 redis.call('SET', K_GEN, ARGV[1])
 local now = now_ms()
 local released = sweep(now)
@@ -401,9 +438,10 @@ end
 if ARGV[3] == 'bind' then
   add_q(K_BOUND, ARGV[4], '')
   redis.call('HSET', K_PODS, uid, cjson.encode({q = ARGV[4], v = settled, ns = ARGV[5], n = ARGV[6]}))
-  return reply('bound', raw or '', released, now)
+  return applied(reply('bound', raw or '', released, now))
 end
-return reply('released', raw or '', released, now)
+if indexed == NODE then redis.call('DEL', KEYS[10]) end
+return applied(reply('released', raw or '', released, now))
 `);
 
 /**
@@ -416,12 +454,13 @@ return reply('released', raw or '', released, now)
  * recomputed from scratch.
  * → rebuilt | deleted | old.
  */
-export const rebuildNodeScript = script('rebuild_node', 8, `${nodePrelude}
+export const rebuildNodeScript = script('rebuild_node', 9, `${nodePrelude}
 local cur = redis.call('GET', K_GEN)
 if ARGV[4] ~= '1' and cur and tonumber(ARGV[1]) <= tonumber(cur) then return {'old', '', {}, '', ''} end
 redis.call('SET', K_GEN, ARGV[1])
 if ARGV[2] == '' then
   redis.call('DEL', K_ALLOC, K_BOUND, K_LEASED, K_EXP, K_LEASES, K_PODS)
+  redis.call('ZREM', K_DUE, NODE)
   return {'deleted', '', {}, '', ''}
 end
 local now = now_ms()
@@ -451,24 +490,6 @@ for i = 1, #leases, 2 do
   if rec.s == 'R' then add_q(K_LEASED, rec.q, '') else add_q(K_BOUND, rec.q, '') end
 end
 return reply('rebuilt', '', released, now)
-`);
-
-/**
- * KEYS: due. ARGV: node, earliest expiry ("" = none), the time the node was
- * swept. Keeps the sweeper's index of when each node next needs a sweep
- * without letting a late writer erase a newer, earlier entry.
- */
-export const dueScript = script('due', 1, `
-local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
-local swept = tonumber(ARGV[3] ~= '' and ARGV[3] or '0')
-if ARGV[2] == '' then
-  if cur and tonumber(cur) <= swept then redis.call('ZREM', KEYS[1], ARGV[1]) end
-  return 0
-end
-if (not cur) or tonumber(cur) <= swept or tonumber(ARGV[2]) < tonumber(cur) then
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-end
-return 1
 `);
 
 /**
@@ -615,7 +636,6 @@ export const allScripts: readonly LuaScript[] = [
   restoreOpenScript,
   restoreAckScript,
   heartbeatScript,
-  dueScript,
   indexDropScript,
   gangJoinScript,
   gangRegisterScript,

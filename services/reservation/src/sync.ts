@@ -31,7 +31,7 @@ import type { Logger } from '@schedmesh/runtime';
 import type { ClusterEvent } from '@schedmesh/proto/v1/types';
 import type { ClusterState, LedgerChange } from './cluster-state.js';
 import type { KeyLayout } from './keys.js';
-import type { Ledger } from './ledger.js';
+import type { Ledger, PodApplied } from './ledger.js';
 import type { ReservationMetrics } from './metrics.js';
 import type { RestoreBarrier } from './restore-barrier.js';
 import type { RedisStore } from './store.js';
@@ -241,7 +241,6 @@ export class LedgerSync {
       await store.loadScripts();
       // Before any node exists again: no replica grants from the rebuilt ledger until every one restored its leases.
       if (reason === 'redis-lost' || reason === 'redis-replaced') await this.options.barrier.open(runId);
-      ledger.resetCaches();
       const nodes = state.nodeNames();
       const deleted = state.deletedNodeNames();
       const force = this.streamRecreated;
@@ -315,6 +314,8 @@ export class LedgerSync {
     const { ledger, state, logger } = this.options;
     for (const change of changes) {
       const node = change.node;
+      // Set when the pod's own script ran: it read the pod index too, saving the lookup below.
+      let applied: PodApplied | undefined;
       try {
         const renumber = node !== undefined && this.renumbered !== undefined && !this.renumbered.has(node);
         if (node !== undefined && (this.dirty.has(node) || renumber)) {
@@ -332,16 +333,18 @@ export class LedgerSync {
               await ledger.rebuildNode(change.node, generation, undefined, []);
               break;
             case 'pod-bound':
-              await ledger.applyPod(change.node, generation, change.pod, 'bind');
+              applied = await ledger.applyPod(change.node, generation, change.pod, 'bind');
               break;
             case 'pod-released':
-              if (change.node !== undefined) await ledger.applyPod(change.node, generation, change.pod, 'release');
+              if (change.node !== undefined) applied = await ledger.applyPod(change.node, generation, change.pod, 'release');
               break;
           }
         }
         // A lease the pod holds on another node is released: bound elsewhere, or gone.
-        if (change.kind === 'pod-bound') await ledger.releaseAnywhere(change.pod.uid, change.node);
-        if (change.kind === 'pod-released') await ledger.releaseAnywhere(change.pod.uid, change.node);
+        if (change.kind === 'pod-bound' || change.kind === 'pod-released') {
+          if (applied) await ledger.releaseIndexed(change.pod.uid, applied.indexedNode, change.node);
+          else await ledger.releaseAnywhere(change.pod.uid, change.node);
+        }
       } catch (err) {
         if (node !== undefined) this.dirty.add(node);
         logger.warn({ err: (err as Error).message, change: change.kind, node }, 'could not apply a cluster change to redis; the node will be rebuilt');
