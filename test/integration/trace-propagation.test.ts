@@ -5,53 +5,18 @@ import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { Channel } from 'nice-grpc';
-import { AdmissionDecision, AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
-import {
-  connectChannel,
-  connectNats,
-  createGrpcServer,
-  createLogger,
-  createServiceClient,
-  initTelemetry,
-  jetStreamClient,
-  messageTraceContext,
-  publishTraced,
-} from '@schedmesh/runtime';
-import type { GrpcServer, Telemetry } from '@schedmesh/runtime';
+import { connectNats, createLogger, initTelemetry, jetStreamClient, messageTraceContext, publishTraced } from '@schedmesh/runtime';
+import type { Telemetry } from '@schedmesh/runtime';
 import { sharedServers } from '@schedmesh/testkit';
+import { AdmissionHops } from './admission-hops.js';
 
 const logger = createLogger({ service: 'trace-test', level: 'silent' });
 const exporter = new InMemorySpanExporter();
 let telemetry: Telemetry;
 let nc: NatsConnection;
-const servers: GrpcServer[] = [];
-const channels: Channel[] = [];
 const stream = `TRACE_${process.pid}_${Date.now()}`;
 const subject = `trace.${stream}.events`;
-
-async function serve(admit: () => Promise<void>): Promise<string> {
-  const server = createGrpcServer({ logger });
-  server.add(AdmissionServiceDefinition, {
-    async admit() {
-      await admit();
-      return { decision: AdmissionDecision.ADMISSION_DECISION_ALLOW, code: 0, reasonCode: 'Allowed', message: '', policies: [] };
-    },
-    async getAppState() {
-      return { hibernating: false, source: '', wakeHint: '' };
-    },
-  });
-  const port = await server.listen('127.0.0.1:0');
-  server.setServing(true);
-  servers.push(server);
-  return `127.0.0.1:${port}`;
-}
-
-function client(address: string) {
-  const channel = connectChannel(address);
-  channels.push(channel);
-  return createServiceClient(AdmissionServiceDefinition, channel);
-}
+const hops = new AdmissionHops(logger);
 
 beforeAll(async () => {
   telemetry = initTelemetry({ serviceName: 'trace-test', exporter, simpleProcessor: true });
@@ -62,8 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of channels) c.close();
-  await Promise.all(servers.map((s) => s.shutdown(500)));
+  await hops.close();
   const jsm = await jetstreamManager(nc);
   await jsm.streams.delete(stream);
   await nc.close();
@@ -73,14 +37,14 @@ afterAll(async () => {
 test('a trace id crosses two gRPC hops and one NATS message unchanged', async () => {
   const js = jetStreamClient(nc);
   // Hop B publishes an event; hop A calls hop B.
-  const addressB = await serve(async () => {
+  const addressB = await hops.serve(async () => {
     await publishTraced(js, subject, new TextEncoder().encode('pod-added'), { msgId: 'evt-1' });
   });
-  const clientB = client(addressB);
-  const addressA = await serve(async () => {
+  const clientB = hops.client(addressB);
+  const addressA = await hops.serve(async () => {
     await clientB.admit({ pod: { name: 'p', uid: 'u', namespace: 'd' } });
   });
-  const clientA = client(addressA);
+  const clientA = hops.client(addressA);
 
   const root = telemetry.tracer.startSpan('scheduling-attempt');
   const rootCtx = trace.setSpan(context.active(), root);

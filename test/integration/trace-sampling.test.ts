@@ -6,60 +6,30 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { createChannel, createClient, Metadata } from 'nice-grpc';
-import type { Channel } from 'nice-grpc';
-import { AdmissionDecision, AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
-import { connectChannel, createServiceClient } from './grpc-client.js';
-import { createGrpcServer } from './grpc-server.js';
-import type { GrpcServer } from './grpc-server.js';
-import { createLogger } from './logger.js';
-import { initTelemetry, withSpan } from './telemetry.js';
+import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
+import { createLogger, initTelemetry, withSpan } from '@schedmesh/runtime';
+import { AdmissionHops } from './admission-hops.js';
 
 const RATIO = 0.25;
 const ATTEMPTS = 200;
 const exporter = new InMemorySpanExporter();
 const telemetry = initTelemetry({ serviceName: 'sampled-test', exporter, simpleProcessor: true, sampleRatio: RATIO });
 const logger = createLogger({ service: 'sampled-test', level: 'silent' });
-const servers: GrpcServer[] = [];
-const channels: Channel[] = [];
-const allow = { decision: AdmissionDecision.ADMISSION_DECISION_ALLOW, code: 0, reasonCode: 'Allowed', message: '', policies: [] };
+const hops = new AdmissionHops(logger);
 
-async function serve(admit: () => Promise<void>): Promise<string> {
-  const server = createGrpcServer({ logger });
-  server.add(AdmissionServiceDefinition, {
-    async admit() {
-      await admit();
-      return allow;
-    },
-    async getAppState() {
-      return { hibernating: false, source: '', wakeHint: '' };
-    },
-  });
-  const port = await server.listen('127.0.0.1:0');
-  server.setServing(true);
-  servers.push(server);
-  return `127.0.0.1:${port}`;
-}
-
-function meshClient(address: string) {
-  const channel = connectChannel(address);
-  channels.push(channel);
-  return createServiceClient(AdmissionServiceDefinition, channel);
-}
-
-let hopA: ReturnType<typeof meshClient>;
+let hopA: ReturnType<AdmissionHops['client']>;
 let addressA: string;
 
 beforeAll(async () => {
-  const hopB = meshClient(await serve(async () => undefined));
-  addressA = await serve(async () => {
+  const hopB = hops.client(await hops.serve(async () => undefined));
+  addressA = await hops.serve(async () => {
     await hopB.admit({});
   });
-  hopA = meshClient(addressA);
+  hopA = hops.client(addressA);
 });
 
 afterAll(async () => {
-  for (const c of channels) c.close();
-  await Promise.all(servers.map((s) => s.shutdown(500)));
+  await hops.close();
   await telemetry.shutdown();
 });
 
@@ -119,8 +89,7 @@ test.each([
   exporter.reset();
   const traceId = traceIdDecided(ratioSays);
   // A plain client: the traceparent is exactly what a caller in another process would send.
-  const channel = createChannel(addressA);
-  channels.push(channel);
+  const channel = hops.track(createChannel(addressA));
   await createClient(AdmissionServiceDefinition, channel).admit({}, { metadata: Metadata({ traceparent: `00-${traceId}-b7ad6b7169203331-${flags}` }) });
   const spans = exporter.getFinishedSpans();
   expect(spans.filter((s) => s.spanContext().traceId !== traceId)).toEqual([]);
