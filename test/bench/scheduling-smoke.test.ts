@@ -77,7 +77,7 @@ test(
   'every mode binds every pod that fits, and the JSON and the chart say so',
   async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'scheduling-smoke-')), 'smoke.json');
-    const run = await runBench(['--nodes', '500', '--initial-pods', '100', '--pods', '250', '--workloads', WORKLOADS.join(','), '--modes', MODES.join(','), '--floor-rounds', '200', '--phase-limit', '300', '--out', out]);
+    const run = await runBench(['--nodes', '500', '--initial-pods', '100', '--pods', '250', '--workloads', WORKLOADS.join(','), '--modes', MODES.join(','), '--floor-rounds', '200', '--phase-limit', '300', '--trace-sample', '1', '--out', out]);
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(markedProcesses(run.mark)).toEqual([]);
 
@@ -102,7 +102,8 @@ test(
       expect(names.includes('scheduler-2')).toBe(p.mode === 'schedmesh-2');
       // Every mode binds through the Binding subresource: the apiserver's counters see each measured pod's.
       expect(p.apiRequests.find((r) => r.request === 'POST pods/binding')?.count).toBeGreaterThanOrEqual(p.bound);
-      // The mesh's modes break the attempt into steps from the services' spans.
+      // The mesh's modes break the attempt into steps from the services' spans (here every attempt is traced; kube-scheduler's steps come from its metrics).
+      expect(p.traceSampleRatio).toBe(p.mode === 'ks' ? 0 : 1);
       if (p.mode !== 'ks') expect(p.steps.find((s) => s.name === 'schedule_one')?.count).toBeGreaterThanOrEqual(p.bound);
     }
     expect(report.phases.find((p) => p.mode === 'ks')?.ratioToKubeScheduler).toBe(1);
