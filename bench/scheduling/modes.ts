@@ -3,8 +3,11 @@
 // kube-scheduler calling the schedmesh extender, and schedmesh standalone
 // with one scheduler replica or two. The mesh runs as the processes a
 // deployment runs (test/e2e/mesh-processes.ts), so each one's CPU and memory
-// are its own; it is started once, with two replicas, and the second is
-// stopped for every mode but schedmesh-2.
+// are its own. It is started once, with two scheduler replicas and the
+// extender; each mode then runs what its deploy overlay deploys: the
+// standalone modes no extender (deploy/overlays/standalone), the extender
+// mode no schedmesh scheduler (deploy/overlays/extender), and only
+// schedmesh-2 the second replica.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,6 +30,9 @@ export const MODE_LABELS: Readonly<Record<ModeName, string>> = {
   'schedmesh-1': 'schedmesh, 1 scheduler replica',
   'schedmesh-2': 'schedmesh, 2 scheduler replicas',
 };
+
+/** The mesh processes a mode may leave out (every other one runs in every mode that runs the mesh). */
+type OptionalProcess = 'scheduler' | 'scheduler-2' | 'extender';
 
 /** A mode, running. */
 export interface RunningMode {
@@ -78,13 +84,13 @@ export class ModeRunner {
       case 'ks-stock':
         return this.kubeScheduler(name, name === 'ks' ? FAST_CLIENT : {});
       case 'ks-extender': {
-        const mesh = await this.meshWith(1);
+        const mesh = await this.meshRunning({ scheduler: false, 'scheduler-2': false, extender: true });
         const ks = await this.kubeScheduler(name, { ...FAST_CLIENT, extenders: [extenderEntry({ urlPrefix: mesh.extenderUrl }, { ignorable: false, weight: 1 })] });
         return { ...ks, processes: [...ks.processes, ...this.meshProcesses()] };
       }
       case 'schedmesh-1':
       case 'schedmesh-2':
-        await this.meshWith(name === 'schedmesh-1' ? 1 : 2);
+        await this.meshRunning({ scheduler: true, 'scheduler-2': name === 'schedmesh-2', extender: false });
         return { name, schedulerName: 'schedmesh', gangs: true, processes: this.meshProcesses(), stop: () => Promise.resolve() };
     }
   }
@@ -101,8 +107,8 @@ export class ModeRunner {
     return { name, schedulerName: 'default-scheduler', gangs: false, processes: [{ name: 'kube-scheduler', pid: ks.process.pid }], kubeSchedulerUrl: ks.url, stop: () => ks.stop() };
   }
 
-  /** The mesh with `replicas` scheduler replicas running (1 or 2). */
-  private async meshWith(replicas: 1 | 2): Promise<MeshProcesses> {
+  /** The mesh, with each of its optional processes running or stopped as `wanted` says (stops first, to free their CPU). */
+  private async meshRunning(wanted: Readonly<Record<OptionalProcess, boolean>>): Promise<MeshProcesses> {
     const { cp, natsUrl, redisUrl, otlpEndpoint, traceSampleRatio, dir, cpuProfDir } = this.setting;
     const traces = otlpEndpoint ? { otlpEndpoint, traceSampleRatio } : {};
     this.mesh ??= await startMeshProcesses({
@@ -115,11 +121,12 @@ export class ModeRunner {
       readyTimeoutMs: 600_000,
       schedulerReplicas: 2,
     });
-    const second = this.mesh.processes.get('scheduler-2')!;
-    const running = second.exit() === undefined;
-    if (replicas === 2 && !running) await this.mesh.restart('scheduler-2');
-    if (replicas === 1 && running) await second.stop(15_000);
-    return this.mesh;
+    const mesh = this.mesh;
+    const running = (name: OptionalProcess): boolean => mesh.processes.get(name)!.exit() === undefined;
+    const names = Object.keys(wanted) as OptionalProcess[];
+    await Promise.all(names.filter((n) => !wanted[n] && running(n)).map((n) => mesh.processes.get(n)!.stop(15_000)));
+    for (const n of names.filter((m) => wanted[m] && !running(m))) await mesh.restart(n);
+    return mesh;
   }
 
   private meshProcesses(): WatchedProcess[] {
