@@ -27,6 +27,12 @@ export interface SchedulingBenchOptions {
   readonly otlpPort: number;
   /** Round trips per floor measurement. */
   readonly floorRounds: number;
+  /**
+   * Seconds each mode's processes are metered idle (no pods to schedule)
+   * before its first phase: their cost per second with nothing to do (0: not
+   * measured).
+   */
+  readonly idleSeconds: number;
   /** Where the mesh's processes write V8 CPU profiles when they exit (absent: none). */
   readonly cpuProfDir?: string;
   /**
@@ -59,6 +65,8 @@ export const USAGE = `npm run bench:scheduling -- [flags]
   --time-limit S       seconds the whole run may take (default 14400)
   --otlp-port P        port of the span receiver (default: a free one)
   --floor-rounds N     round trips per floor measurement (default 2000)
+  --idle-seconds S     seconds each mode's processes are metered idle before its first phase
+                       (default 5; 0: not measured)
   --cpu-prof DIR       the mesh's processes write V8 CPU profiles into DIR as they exit
                        (read them with npx tsx bench/cpuprofile-top.ts FILE)
   --trace-sample R     share of the mesh's attempts traced, 0-1 (default ${DEFAULT_TRACE_SAMPLE}, as in production;
@@ -86,7 +94,7 @@ export function parseOptions(argv: readonly string[]): SchedulingBenchOptions {
     ({ values } = parseArgs({
       args: [...argv],
       options: Object.fromEntries(
-        ['nodes', 'initial-pods', 'pods', 'workloads', 'modes', 'out', 'phase-limit', 'time-limit', 'otlp-port', 'floor-rounds', 'cpu-prof', 'trace-sample'].map((k) => [k, { type: 'string' as const }]),
+        ['nodes', 'initial-pods', 'pods', 'workloads', 'modes', 'out', 'phase-limit', 'time-limit', 'otlp-port', 'floor-rounds', 'idle-seconds', 'cpu-prof', 'trace-sample'].map((k) => [k, { type: 'string' as const }]),
       ),
       strict: true,
       allowPositionals: false,
@@ -109,6 +117,7 @@ export function parseOptions(argv: readonly string[]): SchedulingBenchOptions {
     timeLimitMs: count('time-limit', values['time-limit'], 14_400, 1) * 1000,
     otlpPort,
     floorRounds: count('floor-rounds', values['floor-rounds'], 2_000, 10),
+    idleSeconds: count('idle-seconds', values['idle-seconds'], 5, 0),
     ...(values['cpu-prof'] ? { cpuProfDir: resolve(values['cpu-prof']) } : {}),
     traceSample,
   };

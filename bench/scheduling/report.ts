@@ -38,6 +38,12 @@ export interface PhaseRecord extends Pick<PhaseTiming, 'measured' | 'bound' | 's
   readonly latencyP50Ms: number;
   readonly latencyP99Ms: number;
   readonly cost: PhaseCost;
+  /**
+   * Share of one core each process spent idle (no pods to schedule) over
+   * --idle-seconds before the mode's first phase; absent when not measured.
+   * A process's cost that grows with a phase's length, not with its pods.
+   */
+  readonly idleCores?: Readonly<Record<string, number>>;
   /** The apiserver requests of the phase, every client's (api-requests.ts). */
   readonly apiRequests: ApiRequestFigures[];
   readonly steps: StepWithFloor[];
@@ -85,8 +91,8 @@ export function printPhase(log: (line: string) => void, p: PhaseRecord): void {
   if (p.seenByListOnly > 0 || p.watchRestarts > 0) log(`measurement: ${p.seenByListOnly} pods seen bound by a list after a watch restart, not the watch; the watch was started again ${p.watchRestarts} time(s)`);
   printTable(
     log,
-    ['process', 'CPU s', 'CPU ms per pod bound', 'cores', 'peak RSS MiB'],
-    p.cost.processes.map((c) => [c.name, fmt(c.cpuSeconds, 1), fmt((1000 * c.cpuSeconds) / p.bound, 1), fmt(c.cores, 2), mib(c.peakRssBytes)]),
+    ['process', 'CPU s', 'CPU ms per pod bound', 'cores', 'idle cores', 'peak RSS MiB'],
+    p.cost.processes.map((c) => [c.name, fmt(c.cpuSeconds, 1), fmt((1000 * c.cpuSeconds) / p.bound, 1), fmt(c.cores, 2), p.idleCores?.[c.name] === undefined ? '-' : fmt(p.idleCores[c.name]!, 3), mib(c.peakRssBytes)]),
   );
   log(`machine busy ${fmt(100 * p.cost.machineBusyShare)}% (every process on it, other users too)`);
   printTable(

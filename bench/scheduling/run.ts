@@ -4,6 +4,7 @@
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 
 import { SchedulingV1Api } from '@kubernetes/client-node';
 import type { ControlPlane } from '@schedmesh/testkit';
@@ -86,6 +87,8 @@ interface PhaseSetting {
   readonly base: readonly WatchedProcess[];
   readonly receiver: SpanReceiver;
   readonly floors: SchedulingReport['floors'];
+  /** What each process spent idle before the mode's first phase (absent: not measured). */
+  readonly idleCores?: Readonly<Record<string, number>>;
 }
 
 async function runWorkload(s: PhaseSetting, mode: RunningMode, workload: WorkloadName, progress: Log): Promise<PhaseRecord> {
@@ -135,6 +138,7 @@ async function runWorkload(s: PhaseSetting, mode: RunningMode, workload: Workloa
     latencyP50Ms: percentile(timing.latenciesMs, 50),
     latencyP99Ms: percentile(timing.latenciesMs, 99),
     cost: spent,
+    ...(s.idleCores ? { idleCores: s.idleCores } : {}),
     apiRequests,
     steps,
     traceSampleRatio: traced ? opts.traceSample : 0,
@@ -152,6 +156,19 @@ async function warmUp(cp: ControlPlane, mode: RunningMode, opts: SchedulingBench
   const timing = await runPhase(cp, phase, { prebound: [], unfit: [], measured }, opts.phaseLimitMs);
   progress(`warm-up: ${timing.bound}/${timing.measured} pods bound in ${(timing.totalMs / 1000).toFixed(1)} s (not measured)`);
   await deletePhasePods(cp, phase);
+}
+
+/**
+ * Each process's share of one core while nothing is scheduled: a mode's
+ * CPU per pod includes it once per second of the phase, so a slower mode
+ * pays more of it per pod.
+ */
+async function meterIdle(procs: readonly WatchedProcess[], seconds: number, progress: Log): Promise<Record<string, number>> {
+  const spent = meter(procs);
+  await delay(seconds * 1000);
+  const idle = Object.fromEntries(spent().processes.map((p) => [p.name, p.cores]));
+  progress(`idle for ${seconds} s: ${Object.entries(idle).map(([name, cores]) => `${name} ${cores.toFixed(3)}`).join(', ')} cores`);
+  return idle;
 }
 
 /** Each phase's pods/s over kube-scheduler alone's on the same workload. */
@@ -206,8 +223,9 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions, teardown:
     progress(`${MODE_LABELS[name]} ready in ${setup[`start ${name} seconds`]!.toFixed(1)} s`);
     try {
       await warmUp(cp, mode, opts, progress);
+      const idleCores = opts.idleSeconds > 0 ? await meterIdle([...base, ...mode.processes], opts.idleSeconds, progress) : undefined;
       for (const workload of opts.workloads) {
-        phases.push(await runWorkload({ cp, opts, nodes, base, receiver, floors }, mode, workload, progress));
+        phases.push(await runWorkload({ cp, opts, nodes, base, receiver, floors, ...(idleCores ? { idleCores } : {}) }, mode, workload, progress));
         const sofar = report();
         save(sofar);
         printPhase(log, sofar.phases.at(-1)!);

@@ -98,8 +98,13 @@ test(
         expect(c.peakRssBytes).toBeGreaterThan(0);
       }
       if (p.mode.startsWith('ks')) expect(names).toContain('kube-scheduler');
-      if (p.mode !== 'ks') expect(names).toEqual(expect.arrayContaining(['informer', 'snapshot', 'filterscore', 'reservation', 'admission', 'scheduler', 'extender']));
+      if (p.mode !== 'ks') expect(names).toEqual(expect.arrayContaining(['informer', 'snapshot', 'filterscore', 'reservation', 'admission']));
+      // Each mode runs what its deploy overlay deploys: the extender only with kube-scheduler, the schedmesh scheduler only standalone.
+      expect({ mode: p.mode, extender: names.includes('extender'), scheduler: names.includes('scheduler') }).toEqual({ mode: p.mode, extender: p.mode === 'ks-extender', scheduler: p.mode.startsWith('schedmesh') });
       expect(names.includes('scheduler-2')).toBe(p.mode === 'schedmesh-2');
+      // The idle meter ran before the mode's first phase, over the same processes.
+      expect(Object.keys(p.idleCores ?? {}).sort()).toEqual([...names].sort());
+      for (const cores of Object.values(p.idleCores ?? {})) expect(cores).toBeGreaterThanOrEqual(0);
       // Every mode binds through the Binding subresource: the apiserver's counters see each measured pod's.
       expect(p.apiRequests.find((r) => r.request === 'POST pods/binding')?.count).toBeGreaterThanOrEqual(p.bound);
       // The mesh's modes break the attempt into steps from the services' spans (here every attempt is traced; kube-scheduler's steps come from its metrics).
