@@ -62,6 +62,12 @@ export interface ReserveInput {
   readonly holder: string;
   /** "namespace/name" of the pod's gang (the model's groupKey), or "". */
   readonly group: string;
+  /**
+   * The caller binds next without renewing: the lease is marked binding at
+   * once (a grant's record carries `b`; an existing reserved lease is marked
+   * and renewed), as {@link Ledger.renew} with `binding` would mark it.
+   */
+  readonly binding?: boolean;
 }
 
 /** One resource a node could not give. */
@@ -215,7 +221,7 @@ function nodeOfIndex(value: string | null): string | undefined {
 
 /** The reserve script's ARGV for one pod. */
 function reserveArgs(input: ReserveInput): (string | number)[] {
-  const base = JSON.stringify({ h: input.holder, ns: input.namespace, n: input.name, g: input.group });
+  const base = JSON.stringify({ h: input.holder, ns: input.namespace, n: input.name, g: input.group, ...(input.binding === true ? { b: '1' } : {}) });
   return [input.uid, encodeQuantities(input.demand), input.ttlMs, base];
 }
 
