@@ -61,6 +61,17 @@ function client<D extends Parameters<typeof createServiceClient>[0]>(def: D, por
 const run = (pod: Pod, over: Partial<AttemptRequest> = {}) =>
   attempt.run({ pod, profile: '', minGeneration: generation, mode: 'reserve', signal: AbortSignal.timeout(15_000), ...over });
 
+/** Attempts that bind through `writer`: a stand-in for the API server (none runs in this file). */
+const binding = (writer: PodWriter) =>
+  new SchedulingAttempt({
+    clients,
+    nodes: () => undefined,
+    tracer: trace.getTracer('attempt-test'),
+    logger: createLogger({ service: 'attempt-test', level: 'silent' }),
+    reservation: { ttlMs: 60_000, holder: 'attempt-test' },
+    writer,
+  });
+
 const pod = (name: string, cpu = '1', ns = 'shop'): Pod => makePod(name, ns).uid(`uid-${ns}-${name}`).requests(cpu, '1Gi').build();
 
 beforeAll(async () => {
@@ -202,15 +213,7 @@ describe('SchedulingAttempt over the real services', () => {
   test('a Binding whose answer was lost keeps its lease on a, and the retry on b is an Error: a is not freed', async () => {
     // A stand-in for the API server, whose answer to the Binding never arrives (what a timeout or a
     // dropped connection looks like to the attempt); no API server runs in this file.
-    const lost = { bind: () => Promise.reject(new Error('the Binding request timed out')) } as unknown as PodWriter;
-    const binder = new SchedulingAttempt({
-      clients,
-      nodes: () => undefined,
-      tracer: trace.getTracer('attempt-test'),
-      logger: createLogger({ service: 'attempt-test', level: 'silent' }),
-      reservation: { ttlMs: 60_000, holder: 'attempt-test' },
-      writer: lost,
-    });
+    const binder = binding({ bind: () => Promise.reject(new Error('the Binding request timed out')) } as unknown as PodWriter);
     const target = pod('unanswered', '2');
     const first = await binder.bindTo({ pod: target, profile: '', minGeneration: generation, nodeName: 'a', signal: AbortSignal.timeout(15_000) });
     expect(first.outcome).toBe('error');
@@ -238,15 +241,7 @@ describe('SchedulingAttempt over the real services', () => {
         return { kind: 'bound', already: false };
       },
     } as unknown as PodWriter;
-    const binder = () =>
-      new SchedulingAttempt({
-        clients,
-        nodes: () => undefined,
-        tracer: trace.getTracer('attempt-test'),
-        logger: createLogger({ service: 'attempt-test', level: 'silent' }),
-        reservation: { ttlMs: 60_000, holder: 'attempt-test' },
-        writer: probing,
-      });
+    const binder = () => binding(probing);
     const RENEWALS = ExtensionPoint.EXTENSION_POINT_RESERVE;
 
     test.each([
