@@ -62,9 +62,9 @@ const run = (pod: Pod, over: Partial<AttemptRequest> = {}) =>
   attempt.run({ pod, profile: '', minGeneration: generation, mode: 'reserve', signal: AbortSignal.timeout(15_000), ...over });
 
 /** Attempts that bind through `writer`: a stand-in for the API server (none runs in this file). */
-const binding = (writer: PodWriter) =>
+const binding = (writer: PodWriter, over: Partial<MeshClients> = {}) =>
   new SchedulingAttempt({
-    clients,
+    clients: { ...clients, ...over },
     nodes: () => undefined,
     tracer: trace.getTracer('attempt-test'),
     logger: createLogger({ service: 'attempt-test', level: 'silent' }),
@@ -262,6 +262,19 @@ describe('SchedulingAttempt over the real services', () => {
       expect(seen).toEqual([expect.stringMatching(new RegExp(`may be bound to node ${result.nodeName}: its lease there .* is binding`))]);
       const lease = (await clients.reservation!.getReservation({ podUid: target.uid })).lease!;
       expect([lease.nodeName, lease.state]).toEqual([result.nodeName, LeaseState.LEASE_STATE_CONFIRMED]);
+      await clients.reservation!.unreserve({ podUid: target.uid, fencingVersion: result.fencingVersion });
+    });
+
+    test('a reservation service that does not know the mark (it drops the field) leaves the lease unmarked: the attempt renews before Bind', async () => {
+      const reservation = clients.reservation!;
+      // What a service older than ReserveRequest.binding does with it: nothing (and its Lease carries no mark).
+      const older = { ...reservation, reserve: ((request, options) => reservation.reserve({ ...request, binding: false }, options)) as typeof reservation.reserve };
+      seen.length = 0;
+      const target = pod('marked-older');
+      const result = await binding(probing, { reservation: older }).run({ pod: target, profile: '', minGeneration: generation, mode: 'bind', signal: AbortSignal.timeout(15_000) });
+      expect(result.outcome).toBe('scheduled');
+      expect(result.steps.filter((s) => s.point === RENEWALS)).toHaveLength(2);
+      expect(seen).toEqual([expect.stringMatching(new RegExp(`may be bound to node ${result.nodeName}: its lease there .* is binding`))]);
       await clients.reservation!.unreserve({ podUid: target.uid, fencingVersion: result.fencingVersion });
     });
 

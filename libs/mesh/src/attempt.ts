@@ -555,7 +555,9 @@ class Run {
       const lease = r.value;
       let result: AttemptResult;
       try {
-        result = await this.afterReserve({ podUid: pod.uid, nodeName: node, fencingVersion: lease.fencingVersion, ttlMs: this.deps.reservation.ttlMs, grantSentAt, grantedBinding });
+        // A service that does not know the mark leaves it off the lease: then the renewal before Bind sets it.
+        const held = { podUid: pod.uid, nodeName: node, fencingVersion: lease.fencingVersion, ttlMs: this.deps.reservation.ttlMs, grantSentAt, grantedBinding: grantedBinding && lease.binding };
+        result = await this.afterReserve(held);
       } catch (err) {
         result = this.end('error', this.failure(err), '', lease.fencingVersion);
       }

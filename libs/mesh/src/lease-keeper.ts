@@ -21,9 +21,11 @@
  *
  * The check right before the Binding also marks the lease binding (a Binding
  * whose answer is lost may have landed: no Reserve may move the pod off the
- * node). A lease the Reserve granted already marked ({@link HeldLease.grantedBinding})
- * needs that check only to keep it alive, so a fresh one skips it too: the
- * scheduler's attempts then bind with no Renew call at all. What the mark
+ * node). A lease the Reserve granted already marked ({@link HeldLease.grantedBinding}:
+ * asked for, and the lease says it is binding — a reservation service that
+ * does not know the field leaves it unmarked) needs that check only to keep
+ * it alive, so a fresh one skips it too: the scheduler's attempts then bind
+ * with no Renew call at all. What the mark
  * from the grant changes, against a mark set right before the Binding:
  * - the lease is binding through PreBind as well. An attempt that fails
  *   before the Binding Unreserves it, and a plain Unreserve releases a
@@ -55,7 +57,7 @@ export interface HeldLease {
   readonly ttlMs: number;
   /** performance.now() when the Reserve that granted it was sent. */
   readonly grantSentAt: number;
-  /** The Reserve granted it marked binding (ReserveRequest.binding): see the module comment. */
+  /** The Reserve was asked for the mark (ReserveRequest.binding) and the lease carries it (Lease.binding): see the module comment. */
   readonly grantedBinding: boolean;
 }
 

@@ -44,6 +44,7 @@ async function reserveBinding(client: ReservationClient, uid: string, nodeName: 
   const request = { pod: { uid, namespace: 'default', name: uid }, nodeName, requests: resources({ cpu: 1_000 }), ttl: { seconds: 60 }, holder: HOLDER, binding: true };
   const result = how === 'Reserve' ? (await client.reserve(request)).result : (await client.reserveBatch({ pods: [request] })).pods[0]?.result;
   if (result?.$case !== 'lease') throw new Error(`${uid} on ${nodeName}: ${JSON.stringify(result)}`);
+  expect(result.value.binding).toBe(true);
   return result.value.fencingVersion;
 }
 
@@ -124,12 +125,13 @@ test('a Reserve that says the caller binds next marks an existing lease and give
   const granted = (await client.getReservation({ podUid: 'p' })).lease!.expireTime!.getTime();
   // A plain repeated Reserve returns the same lease, same expiry, and does not mark it.
   expect(await reserve(client, 'p', 'n1')).toBe(version);
-  expect((await client.getReservation({ podUid: 'p' })).lease!.expireTime!.getTime()).toBe(granted);
+  const plain = (await client.getReservation({ podUid: 'p' })).lease!;
+  expect([plain.expireTime!.getTime(), plain.binding]).toEqual([granted, false]);
   // The ledger's clock moves past the grant's millisecond (a condition, not a pause).
   await waitFor(() => Date.now() > granted - 60_000 + 5, 5_000, 'a few ms past the grant');
   expect(await reserveBinding(client, 'p', 'n1', 'Reserve')).toBe(version);
   const renewed = (await client.getReservation({ podUid: 'p' })).lease!;
-  expect([renewed.fencingVersion, renewed.expireTime!.getTime() > granted]).toEqual([version, true]);
+  expect([renewed.fencingVersion, renewed.expireTime!.getTime() > granted, renewed.binding]).toEqual([version, true, true]);
   // Marked: no move to n2 now.
   await expect(reserve(client, 'p', 'n2')).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION, details: expect.stringMatching(/may be bound to node n1/) });
   // The uid-only Unreserve still finds it (the pod's index entry was extended with it) and releases it.

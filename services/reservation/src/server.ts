@@ -151,6 +151,7 @@ export function toLease(view: LeaseView): Lease {
     expireTime: view.expireMs === undefined ? undefined : new Date(view.expireMs),
     state: view.state === 'reserved' ? LeaseState.LEASE_STATE_RESERVED : LeaseState.LEASE_STATE_CONFIRMED,
     holder: view.holder,
+    binding: view.binding,
   });
 }
 

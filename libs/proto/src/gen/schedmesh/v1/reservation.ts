@@ -123,6 +123,13 @@ export interface Lease {
   state: LeaseState;
   /** Who asked for it (a scheduler replica or extender id), for diagnostics. */
   holder: string;
+  /**
+   * Marked binding (ReserveRequest.binding or RenewRequest.binding): its pod
+   * may be bound on this node, so no Reserve moves the pod elsewhere. A caller
+   * that asked Reserve for the mark checks it here (a service older than the
+   * field leaves it false: the caller then renews with binding before Bind).
+   */
+  binding: boolean;
 }
 
 /** ReserveRequest asks for a lease. */
@@ -377,6 +384,7 @@ function createBaseLease(): Lease {
     expireTime: undefined,
     state: 0,
     holder: "",
+    binding: false,
   };
 }
 
@@ -402,6 +410,9 @@ export const Lease: MessageFns<Lease> = {
     }
     if (message.holder !== "") {
       writer.uint32(58).string(message.holder);
+    }
+    if (message.binding !== false) {
+      writer.uint32(64).bool(message.binding);
     }
     return writer;
   },
@@ -475,6 +486,14 @@ export const Lease: MessageFns<Lease> = {
             message.holder = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.binding = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -508,6 +527,7 @@ export const Lease: MessageFns<Lease> = {
         : undefined,
       state: isSet(object.state) ? leaseStateFromJSON(object.state) : 0,
       holder: isSet(object.holder) ? globalThis.String(object.holder) : "",
+      binding: isSet(object.binding) ? globalThis.Boolean(object.binding) : false,
     };
   },
 
@@ -534,6 +554,9 @@ export const Lease: MessageFns<Lease> = {
     if (message.holder !== "") {
       obj.holder = message.holder;
     }
+    if (message.binding !== false) {
+      obj.binding = message.binding;
+    }
     return obj;
   },
 
@@ -551,6 +574,7 @@ export const Lease: MessageFns<Lease> = {
     message.expireTime = object.expireTime ?? undefined;
     message.state = object.state ?? 0;
     message.holder = object.holder ?? "";
+    message.binding = object.binding ?? false;
     return message;
   },
 };
