@@ -12,6 +12,10 @@
 //   5. the coalescing client of libs/mesh (what the scheduler uses): 32
 //      callers each calling reserve() then unreserve() per pod, gathered into
 //      batch calls (at most 32 pods, same tick);
+//   6. the path of a pod to its Binding as the scheduler's attempt makes it:
+//      Reserve + Renew(binding) + Unreserve (the lease marked binding by the
+//      renewal right before the Binding, as before) against Reserve(binding)
+//      + Unreserve (marked at its grant, as now), one client, per pod;
 //   and, for scale, the floor of any pair of calls to the service: two
 //   Unreserve calls for a pod with no lease (one GET each).
 // Every phase is bounded in count and in time. The machines are shared and
@@ -94,16 +98,22 @@ async function bareLoop(redis: Redis, pairs: number, tag: string): Promise<numbe
   return done;
 }
 
-async function reservePairs(client: ReservationServiceClient, pairs: number, tag: string, nodes: readonly string[], latencies: number[]): Promise<number> {
+/** How a pair marks its lease binding before the release: not at all, by a Renew(binding) call, or at its grant (Reserve(binding)). */
+type Marking = 'none' | 'renew' | 'grant';
+
+async function reservePairs(client: ReservationServiceClient, pairs: number, tag: string, nodes: readonly string[], latencies: number[], marking: Marking = 'none'): Promise<number> {
   const deadline = performance.now() + PHASE_LIMIT_MS;
   let done = 0;
   for (; done < pairs && performance.now() < deadline; done++) {
     const uid = `bench-${tag}-${done % 64}`;
+    const nodeName = nodes[done % nodes.length]!;
     const started = performance.now();
-    const reply = await client.reserve(benchRequest(uid, nodes[done % nodes.length]!, tag));
+    const reply = await client.reserve({ ...benchRequest(uid, nodeName, tag), binding: marking === 'grant' });
     latencies.push(performance.now() - started);
     if (reply.result?.$case !== 'lease') throw new Error(`unexpected refusal: ${JSON.stringify(reply.result)}`);
-    await client.unreserve({ podUid: uid, fencingVersion: reply.result.value.fencingVersion });
+    const { fencingVersion } = reply.result.value;
+    if (marking === 'renew') await client.renew({ podUid: uid, nodeName, fencingVersion, binding: true });
+    await client.unreserve({ podUid: uid, fencingVersion });
   }
   return done;
 }
@@ -269,9 +279,16 @@ async function main(): Promise<void> {
       coalescedPairs(coalescing, Math.ceil(SEQUENTIAL_PAIRS / COALESCED_CALLERS) * 4, COALESCED_CALLERS, nodes, lat),
     );
 
+    const markedByRenew = await timed('Reserve + Renew(binding) + Unreserve, 1 client (bind path before)', cpu, async (lat) =>
+      reservePairs(clients[0]!, SEQUENTIAL_PAIRS, 'renew', nodes, lat, 'renew'),
+    );
+    const markedAtGrant = await timed('Reserve(binding) + Unreserve, 1 client (bind path now)', cpu, async (lat) =>
+      reservePairs(clients[0]!, SEQUENTIAL_PAIRS, 'grant', nodes, lat, 'grant'),
+    );
+
     const rate = (r: PhaseResult): number => (r.pairs / r.ms) * 1000;
     const rows: string[][] = [['phase', 'pairs', 'pairs/s', 'vs bare', 'Reserve p50 ms', 'Reserve p99 ms', 'service CPU µs/pair', 'redis CPU µs/pair', 'redis commands/pair']];
-    const phases: (readonly [PhaseResult, PhaseResult])[] = [[bare, bare], [floor, bare], [grpc, bare], ...batched.map((b) => [b, bare] as const), [coalesced, bare], [bare8, bare8], [grpc8, bare8]];
+    const phases: (readonly [PhaseResult, PhaseResult])[] = [[bare, bare], [floor, bare], [grpc, bare], ...batched.map((b) => [b, bare] as const), [coalesced, bare], [markedByRenew, bare], [markedAtGrant, bare], [bare8, bare8], [grpc8, bare8]];
     for (const [r, base] of phases) {
       rows.push([
         r.name,
@@ -290,6 +307,13 @@ async function main(): Promise<void> {
     process.stdout.write(`reservation benchmark (redis-server and the service on this machine; ${CLIENTS} clients on separate channels/connections)\n`);
     process.stdout.write(`${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
     for (const row of rows.slice(1)) process.stdout.write(`${line(row)}\n`);
+    const perPod = (r: PhaseResult, total: number): string => (total / r.pairs).toFixed(0);
+    process.stdout.write(
+      `binding at grant vs by Renew (same run, per pod): ${(rate(markedAtGrant) / rate(markedByRenew)).toFixed(2)}x pods/s; ` +
+        `service CPU ${perPod(markedAtGrant, markedAtGrant.serviceCpuUs)} vs ${perPod(markedByRenew, markedByRenew.serviceCpuUs)} µs; ` +
+        `redis CPU ${perPod(markedAtGrant, markedAtGrant.redisCpuUs)} vs ${perPod(markedByRenew, markedByRenew.redisCpuUs)} µs; ` +
+        `redis commands ${(markedAtGrant.redisCommands / markedAtGrant.pairs).toFixed(2)} vs ${(markedByRenew.redisCommands / markedByRenew.pairs).toFixed(2)}\n`,
+    );
 
     for (const ch of channels) ch.close();
     for (const c of bareClients) c.disconnect();

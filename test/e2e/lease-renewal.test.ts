@@ -10,7 +10,10 @@
 // - A scheduler paused in PreBind (the process stops, as in a long GC pause)
 //   past its lease's TTL, whose room a rival took meanwhile, does not bind:
 //   the renewal before Bind finds the lease gone, the attempt Unreserves and
-//   the pod gets a FailedScheduling event saying so.
+//   the pod gets a FailedScheduling event saying so. The lease was granted
+//   marked binding, so a fresh one would skip that renewal; this one is past
+//   a third of its TTL, and the renewal runs (it fails if skipped).
+//   Pods whose lease is fresh bind with no renewal: test/integration/attempt.test.ts.
 //
 // Nothing waits on a sleep: every wait polls for a condition (the pause is
 // the fault injected, not a wait), with generous limits for a busy machine.

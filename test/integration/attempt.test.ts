@@ -19,7 +19,7 @@ import type { AttemptRequest, MeshClients, PodWriter } from '@schedmesh/mesh';
 import { PodGroupIndex } from '@schedmesh/model';
 import { AdmissionServiceDefinition } from '@schedmesh/proto/v1/admission';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
-import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
+import { LeaseState, ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
 import { ClusterEvent as ClusterEventMessage, ClusterEventType, ExtensionPoint } from '@schedmesh/proto/v1/types';
 import type { ClusterEvent, Pod } from '@schedmesh/proto/v1/types';
 import { reservationConfigSchema, startReservation } from '@schedmesh/reservation-service';
@@ -60,6 +60,17 @@ function client<D extends Parameters<typeof createServiceClient>[0]>(def: D, por
 
 const run = (pod: Pod, over: Partial<AttemptRequest> = {}) =>
   attempt.run({ pod, profile: '', minGeneration: generation, mode: 'reserve', signal: AbortSignal.timeout(15_000), ...over });
+
+/** Attempts that bind through `writer`: a stand-in for the API server (none runs in this file). */
+const binding = (writer: PodWriter, over: Partial<MeshClients> = {}) =>
+  new SchedulingAttempt({
+    clients: { ...clients, ...over },
+    nodes: () => undefined,
+    tracer: trace.getTracer('attempt-test'),
+    logger: createLogger({ service: 'attempt-test', level: 'silent' }),
+    reservation: { ttlMs: 60_000, holder: 'attempt-test' },
+    writer,
+  });
 
 const pod = (name: string, cpu = '1', ns = 'shop'): Pod => makePod(name, ns).uid(`uid-${ns}-${name}`).requests(cpu, '1Gi').build();
 
@@ -202,15 +213,7 @@ describe('SchedulingAttempt over the real services', () => {
   test('a Binding whose answer was lost keeps its lease on a, and the retry on b is an Error: a is not freed', async () => {
     // A stand-in for the API server, whose answer to the Binding never arrives (what a timeout or a
     // dropped connection looks like to the attempt); no API server runs in this file.
-    const lost = { bind: () => Promise.reject(new Error('the Binding request timed out')) } as unknown as PodWriter;
-    const binder = new SchedulingAttempt({
-      clients,
-      nodes: () => undefined,
-      tracer: trace.getTracer('attempt-test'),
-      logger: createLogger({ service: 'attempt-test', level: 'silent' }),
-      reservation: { ttlMs: 60_000, holder: 'attempt-test' },
-      writer: lost,
-    });
+    const binder = binding({ bind: () => Promise.reject(new Error('the Binding request timed out')) } as unknown as PodWriter);
     const target = pod('unanswered', '2');
     const first = await binder.bindTo({ pod: target, profile: '', minGeneration: generation, nodeName: 'a', signal: AbortSignal.timeout(15_000) });
     expect(first.outcome).toBe('error');
@@ -223,6 +226,66 @@ describe('SchedulingAttempt over the real services', () => {
     expect((await clients.reservation!.getLedger({ nodeName: 'a' })).free!.milliCpu).toBe(0);
     expect((await clients.reservation!.getLedger({ nodeName: 'b' })).free!.milliCpu).toBe(2_000);
     await clients.reservation!.unreserve({ podUid: 'uid-shop-unanswered', fencingVersion: lease.fencingVersion });
+  });
+
+  describe("the lease's binding mark (no Renew before Bind for the scheduler's own attempts)", () => {
+    /** What the stand-in Binding saw of the pod's lease: 'moved', or why a move to the other node was refused. */
+    const seen: string[] = [];
+    // A stand-in for the API server (none runs in this file) that binds at once, after asking the
+    // ledger whether the lease is binding: only then is the pod's own holder refused a move elsewhere.
+    const probing = {
+      bind: async (p: Pod, node: string) => {
+        const other = node === 'a' ? 'b' : 'a';
+        const move = { pod: { uid: p.uid, namespace: p.namespace, name: p.name }, nodeName: other, requests: p.requests, ttl: { seconds: 60 }, holder: 'attempt-test' };
+        seen.push(await clients.reservation!.reserve(move).then(() => 'moved', (err: unknown) => (err as Error).message));
+        return { kind: 'bound', already: false };
+      },
+    } as unknown as PodWriter;
+    const binder = () => binding(probing);
+    const RENEWALS = ExtensionPoint.EXTENSION_POINT_RESERVE;
+
+    test.each([
+      // how the pod is bound, the Reserve-point steps (Reserve, then a Renew right before Bind or none)
+      ["the scheduler's attempt: the lease is granted binding and, fresh, is not renewed", 'run', 1],
+      ["the extender's bindTo: renewed before Bind whatever its age (kube-scheduler's retries may Reserve it again)", 'bindTo', 2],
+      ['a gang member (of one): granted without the mark, which the renewal before Bind sets', 'gang', 2],
+    ] as const)('%s', async (_, how, reserveSteps) => {
+      const name = `marked-${how}`;
+      const target: Pod = how === 'gang' ? { ...pod(name), podGroup: { name: 'solo', minMember: 1, scheduleTimeoutSeconds: 5 } } : pod(name);
+      if (how === 'gang') await publish(clusterEvent(target));
+      const request = { pod: target, profile: '', minGeneration: generation, signal: AbortSignal.timeout(15_000) };
+      seen.length = 0;
+      const result = how === 'bindTo' ? await binder().bindTo({ ...request, nodeName: 'a' }) : await binder().run({ ...request, mode: 'bind' });
+      expect(result.outcome).toBe('scheduled');
+      expect(result.steps.filter((s) => s.point === RENEWALS)).toHaveLength(reserveSteps);
+      // Binding either way by the time of the Binding: a lost answer would keep the pod on its node.
+      expect(seen).toEqual([expect.stringMatching(new RegExp(`may be bound to node ${result.nodeName}: its lease there .* is binding`))]);
+      const lease = (await clients.reservation!.getReservation({ podUid: target.uid })).lease!;
+      expect([lease.nodeName, lease.state]).toEqual([result.nodeName, LeaseState.LEASE_STATE_CONFIRMED]);
+      await clients.reservation!.unreserve({ podUid: target.uid, fencingVersion: result.fencingVersion });
+    });
+
+    test('a reservation service that does not know the mark (it drops the field) leaves the lease unmarked: the attempt renews before Bind', async () => {
+      const reservation = clients.reservation!;
+      // What a service older than ReserveRequest.binding does with it: nothing (and its Lease carries no mark).
+      const older = { ...reservation, reserve: ((request, options) => reservation.reserve({ ...request, binding: false }, options)) as typeof reservation.reserve };
+      seen.length = 0;
+      const target = pod('marked-older');
+      const result = await binding(probing, { reservation: older }).run({ pod: target, profile: '', minGeneration: generation, mode: 'bind', signal: AbortSignal.timeout(15_000) });
+      expect(result.outcome).toBe('scheduled');
+      expect(result.steps.filter((s) => s.point === RENEWALS)).toHaveLength(2);
+      expect(seen).toEqual([expect.stringMatching(new RegExp(`may be bound to node ${result.nodeName}: its lease there .* is binding`))]);
+      await clients.reservation!.unreserve({ podUid: target.uid, fencingVersion: result.fencingVersion });
+    });
+
+    test("mode 'reserve' leaves the lease unmarked: the pod's next attempt may still move it", async () => {
+      const result = await run(pod('unmarked', '1'));
+      expect(result.outcome).toBe('scheduled');
+      const other = result.nodeName === 'a' ? 'b' : 'a';
+      const moved = await clients.reservation!.reserve({ pod: { uid: 'uid-shop-unmarked', namespace: 'shop', name: 'unmarked' }, nodeName: other, requests: { milliCpu: 1_000, memory: 1024 ** 3 }, holder: 'attempt-test' });
+      expect(moved.result).toMatchObject({ $case: 'lease', value: { nodeName: other } });
+      await clients.reservation!.unreserve({ podUid: 'uid-shop-unmarked', fencingVersion: moved.result?.$case === 'lease' ? moved.result.value.fencingVersion : 0 });
+    });
   });
 
   test('a dry run with nothing feasible reports the node preemption would nominate, evicting nothing', async () => {

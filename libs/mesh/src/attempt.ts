@@ -25,7 +25,10 @@
  * before Bind: renewed, checking its fencing version, unless it was granted
  * or renewed within the last third of its TTL — see lease-keeper.ts) and
  * renewed in the background while they run: a lease that lapsed and went to
- * another pod ends the attempt unschedulable instead of binding it.
+ * another pod ends the attempt unschedulable instead of binding it. In mode
+ * 'bind' the scheduler's own attempts (not bindTo, not gang members) Reserve
+ * the lease already marked binding, so a fresh lease needs no Renew call
+ * right before Bind either; bindTo renews before Bind whatever its age.
  *
  * Any failure after Reserve runs Unreserve. Every step is a child span of one
  * root span, and its outcome is a StepResult. Rejections are values; an
@@ -53,7 +56,7 @@ import type { MeshClients } from './clients.js';
 import { KubeApiError } from './kube/api.js';
 import type { BindOutcome, PodWriter } from './kube/pods.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import type { LeaseCheck } from './lease-keeper.js';
+import type { HeldLease, LeaseCheck } from './lease-keeper.js';
 
 /** Looks up a node object by name (the caller's replica of the cluster, or the extender request's nodes). */
 export type NodeLookup = (name: string) => Node | undefined;
@@ -530,13 +533,15 @@ class Run {
     const reservation = this.deps.clients.reservation!;
     const { pod, signal } = this.req;
     const conflicts: Status[] = [];
+    // Binding next without the renewal that would mark the lease: it is marked at its grant (lease-keeper.ts).
+    const grantedBinding = this.req.mode === 'bind' && this.leaseCheck === 'renewUnlessFresh' && !pod.podGroup;
     for (const candidate of this.ranked.slice(0, tries)) {
       const node = candidate.nodeName;
       let bound = false;
       let grantSentAt = 0;
       const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => {
         grantSentAt = performance.now();
-        const out = await reserve(reservation, pod, node, this.deps.reservation, Math.max(this.generation, this.req.minGeneration), signal);
+        const out = await reserve(reservation, pod, node, { ...this.deps.reservation, binding: grantedBinding }, Math.max(this.generation, this.req.minGeneration), signal);
         bound = out.bound === true;
         this.heldElsewhere = out.heldElsewhere === true;
         return { status: out.status, value: out.lease };
@@ -550,7 +555,9 @@ class Run {
       const lease = r.value;
       let result: AttemptResult;
       try {
-        result = await this.afterReserve(node, lease.fencingVersion, grantSentAt);
+        // A service that does not know the mark leaves it off the lease: then the renewal before Bind sets it.
+        const held = { podUid: pod.uid, nodeName: node, fencingVersion: lease.fencingVersion, ttlMs: this.deps.reservation.ttlMs, grantSentAt, grantedBinding: grantedBinding && lease.binding };
+        result = await this.afterReserve(held);
       } catch (err) {
         result = this.end('error', this.failure(err), '', lease.fencingVersion);
       }
@@ -564,9 +571,10 @@ class Run {
     return this.end('unschedulable', status);
   }
 
-  private async afterReserve(node: string, fencingVersion: number, grantSentAt: number): Promise<AttemptResult> {
+  private async afterReserve(lease: HeldLease): Promise<AttemptResult> {
     const reservation = this.deps.clients.reservation!;
     const { pod, signal } = this.req;
+    const { nodeName: node, fencingVersion } = lease;
 
     if (pod.podGroup) {
       const p = await this.step(ExtensionPoint.EXTENSION_POINT_PERMIT, RESERVATION_PLUGIN, async () => ({ status: await permit(reservation, pod, this.req.permitTimeoutMs, signal) }));
@@ -574,7 +582,7 @@ class Run {
     }
     if (this.req.mode !== 'bind') return this.end('scheduled', Status.SUCCESS, node, fencingVersion);
 
-    const keeper = new LeaseKeeper(reservation, { podUid: pod.uid, nodeName: node, fencingVersion, ttlMs: this.deps.reservation.ttlMs, grantSentAt }, this.deps.logger, signal);
+    const keeper = new LeaseKeeper(reservation, lease, this.deps.logger, signal);
     let bound: AttemptResult | undefined;
     try {
       bound = await this.preBindAndBind(node, fencingVersion, keeper);
@@ -584,8 +592,8 @@ class Run {
     if (bound) return bound;
 
     // The pod is bound: its Confirm must run even when the caller gave up meanwhile (kube-scheduler's
-    // extender httpTimeout). A lease left reserved is binding (the renewal before Bind marked it): the
-    // pod's next Reserve on another node is refused until the bound event settles it or its TTL lapses.
+    // extender httpTimeout). A lease left reserved is binding (its grant or the renewal before Bind marked
+    // it): the pod's next Reserve on another node is refused until the bound event settles it or its TTL lapses.
     const c = await this.step(ExtensionPoint.EXTENSION_POINT_POST_BIND, RESERVATION_PLUGIN, async () => ({
       status: await confirm(reservation, pod.uid, fencingVersion, AbortSignal.timeout(30_000)),
     }));
@@ -597,9 +605,9 @@ class Run {
   /**
    * PreBind and Bind; undefined when bound, else the attempt's end. With a
    * lease (`keeper`), it is checked before PreBind and right before Bind
-   * (renewed with its fencing version unless fresh: lease-keeper.ts) and kept
-   * alive in between: a pod whose lease lapsed (and may be someone else's
-   * room now) is not bound.
+   * (renewed with its fencing version unless fresh, and right before Bind
+   * unless also granted binding: lease-keeper.ts) and kept alive in between:
+   * a pod whose lease lapsed (and may be someone else's room now) is not bound.
    */
   private async preBindAndBind(node: string, fencingVersion: number, keeper?: LeaseKeeper): Promise<AttemptResult | undefined> {
     const { pod, signal } = this.req;
@@ -608,8 +616,7 @@ class Run {
     const renewed = async (binding: boolean): Promise<AttemptResult | undefined> => {
       if (!keeper) return undefined;
       keeper.start();
-      // The renewal right before the Binding always runs: it marks the lease binding (see LeaseKeeper.renew).
-      if (!binding && this.leaseCheck === 'renewUnlessFresh' && keeper.isFresh()) return undefined;
+      if (!keeper.mustRenew(this.leaseCheck, binding)) return undefined;
       const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => ({ status: await keeper.renew(binding) }), 'Renew');
       if (!r.status.isSuccess()) return this.end(r.status.isError() ? 'error' : 'unschedulable', r.status, '', fencingVersion);
       return undefined;
@@ -627,7 +634,7 @@ class Run {
       });
       if (!pb.status.isSuccess()) return this.end(pb.status.isError() ? 'error' : 'unschedulable', pb.status, '', fencingVersion);
     }
-    // Marks the lease binding: if the Binding's answer is lost, the pod's next Reserve elsewhere is refused.
+    // Marks the lease binding unless its grant did: if the Binding's answer is lost, the pod's next Reserve elsewhere is refused.
     const lost = await renewed(true);
     if (lost) return lost;
     const b = await this.step<BindOutcome>(ExtensionPoint.EXTENSION_POINT_BIND, 'DefaultBinder', async () => {

@@ -51,8 +51,8 @@ afterAll(async () => {
   await server?.shutdown();
 });
 
-const keeper = (grantSentAt: number, ttlMs = TTL_MS): LeaseKeeper =>
-  new LeaseKeeper(client, { podUid: 'uid-a', nodeName: 'node-a', fencingVersion: 7, ttlMs, grantSentAt }, createLogger({ service: 'lease-keeper-test', level: 'silent' }), AbortSignal.timeout(60_000));
+const keeper = (grantSentAt: number, ttlMs = TTL_MS, grantedBinding = false): LeaseKeeper =>
+  new LeaseKeeper(client, { podUid: 'uid-a', nodeName: 'node-a', fencingVersion: 7, ttlMs, grantSentAt, grantedBinding }, createLogger({ service: 'lease-keeper-test', level: 'silent' }), AbortSignal.timeout(60_000));
 
 describe('LeaseKeeper freshness', () => {
   test.each([
@@ -82,6 +82,28 @@ describe('LeaseKeeper freshness', () => {
     const before = renewals.length;
     expect((await k.renew(true)).isSuccess()).toBe(true);
     expect(renewals.slice(before)).toEqual([{ podUid: 'uid-a', nodeName: 'node-a', fencingVersion: 7, binding: true }]);
+  });
+
+  test.each([
+    // check, lease age (ms), granted binding, the check right before the Binding, must renew
+    ['renew', 0, true, true, true],
+    ['renew', 0, false, false, true],
+    ['renewUnlessFresh', 0, false, false, false],
+    ['renewUnlessFresh', 0, false, true, true],
+    ['renewUnlessFresh', 0, true, true, false],
+    ['renewUnlessFresh', TTL_MS / 3, true, true, true],
+    ['renewUnlessFresh', TTL_MS / 3, false, false, true],
+  ] as const)('check %s on a lease %i ms old, granted binding %s, before the Binding %s: renews %s', (check, ageMs, grantedBinding, binding, renews) => {
+    expect(keeper(performance.now() - ageMs, TTL_MS, grantedBinding).mustRenew(check, binding)).toBe(renews);
+  });
+
+  test('a lease granted binding but found lost by a renewal must be renewed before the Binding, however recent its grant', async () => {
+    const k = keeper(performance.now(), TTL_MS, true);
+    expect(k.mustRenew('renewUnlessFresh', true)).toBe(false);
+    answer = 'lost';
+    expect((await k.renew()).isRejected()).toBe(true);
+    answer = 'renewed';
+    expect(k.mustRenew('renewUnlessFresh', true)).toBe(true);
   });
 
   test('a renewal that finds the lease lost makes it stale for good: the next check must ask again', async () => {

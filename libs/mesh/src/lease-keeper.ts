@@ -18,6 +18,30 @@
  * is as much life as the background renewals guarantee anyway, and those go
  * on through the step. Only for a lease no one else can take before it
  * lapses: the caller says when that holds ({@link LeaseCheck}).
+ *
+ * The check right before the Binding also marks the lease binding (a Binding
+ * whose answer is lost may have landed: no Reserve may move the pod off the
+ * node). A lease the Reserve granted already marked ({@link HeldLease.grantedBinding}:
+ * asked for, and the lease says it is binding — a reservation service that
+ * does not know the field leaves it unmarked) needs that check only to keep
+ * it alive, so a fresh one skips it too: the scheduler's attempts then bind
+ * with no Renew call at all. What the mark
+ * from the grant changes, against a mark set right before the Binding:
+ * - the lease is binding through PreBind as well. An attempt that fails
+ *   before the Binding Unreserves it, and a plain Unreserve releases a
+ *   binding lease as any (only a Reserve's move and a gang round's rejection
+ *   keep one);
+ * - a replica that dies between Reserve and the Binding leaves a lease that
+ *   no Reserve moves until its TTL lapses. Other replicas were refused it
+ *   anyway (another holder's live reserved lease); only this holder's own
+ *   later attempt on another node (a restart under the same name, an attempt
+ *   whose Unreserve failed) now waits for the TTL, as an Error with backoff;
+ * - a repeated Reserve that returns the pod's existing reserved lease marks
+ *   it and gives it its TTL again from the Reserve, so its freshness, counted
+ *   from when that Reserve was sent, holds as for a new grant;
+ * - gang members do not ask for it: Permit's wait leaves the lease seldom
+ *   fresh by the Binding (the renewal runs anyway), and a round that times
+ *   out releases its members' reserved leases but keeps binding ones.
  */
 import type { Status } from '@schedmesh/framework';
 import type { Logger } from '@schedmesh/runtime';
@@ -33,6 +57,8 @@ export interface HeldLease {
   readonly ttlMs: number;
   /** performance.now() when the Reserve that granted it was sent. */
   readonly grantSentAt: number;
+  /** The Reserve was asked for the mark (ReserveRequest.binding) and the lease carries it (Lease.binding): see the module comment. */
+  readonly grantedBinding: boolean;
 }
 
 /**
@@ -40,7 +66,8 @@ export interface HeldLease {
  * - 'renew': always renew (the lease may be taken from the attempt before it
  *   lapses: the extender's bind, which kube-scheduler retries while the first
  *   call still runs, Reserves the pod again and so moves its lease);
- * - 'renewUnlessFresh': renew only past a third of the TTL (the scheduler's
+ * - 'renewUnlessFresh': renew only past a third of the TTL, or right before
+ *   the Binding when the lease is not marked binding yet (the scheduler's
  *   own attempts: one attempt per pod at a time, other replicas refused the
  *   pod's lease, so only its expiry can end it).
  */
@@ -78,6 +105,16 @@ export class LeaseKeeper {
     if (!status.isSuccess()) this.freshSince = Number.NEGATIVE_INFINITY;
     else if (sentAt > this.freshSince) this.freshSince = sentAt;
     return status;
+  }
+
+  /**
+   * Whether a check must renew: always under 'renew'; under
+   * 'renewUnlessFresh' a lease that is not fresh, or one that the check
+   * right before the Binding (`binding`) has to mark.
+   */
+  mustRenew(check: LeaseCheck, binding: boolean): boolean {
+    if (check === 'renew' || !this.isFresh()) return true;
+    return binding && !this.lease.grantedBinding;
   }
 
   /** Granted or renewed less than a third of the TTL ago. */

@@ -5,6 +5,9 @@
  * may already occupy: the renewal right before the Binding marks the lease
  * binding, and a Reserve elsewhere is refused until the pod's bound event,
  * the TTL or an Unreserve (after a Binding the API server refused) settles it.
+ * A scheduler attempt that binds next without that renewal asks for the mark
+ * at the Reserve (ReserveRequest.binding): the lease is born binding, and
+ * guards the pod just as one marked by the renewal.
  */
 import { afterEach, expect, test } from '@jest/globals';
 import { LeaseState } from '@schedmesh/proto/v1/reservation';
@@ -36,15 +39,34 @@ async function reserve(client: ReservationClient, uid: string, nodeName: string,
   return res.result.value.fencingVersion;
 }
 
+/** Reserves the pod's 1000m on a node, marked binding at once, as a Reserve or as an entry of a ReserveBatch. */
+async function reserveBinding(client: ReservationClient, uid: string, nodeName: string, how: 'Reserve' | 'ReserveBatch'): Promise<number> {
+  const request = { pod: { uid, namespace: 'default', name: uid }, nodeName, requests: resources({ cpu: 1_000 }), ttl: { seconds: 60 }, holder: HOLDER, binding: true };
+  const result = how === 'Reserve' ? (await client.reserve(request)).result : (await client.reserveBatch({ pods: [request] })).pods[0]?.result;
+  if (result?.$case !== 'lease') throw new Error(`${uid} on ${nodeName}: ${JSON.stringify(result)}`);
+  expect(result.value.binding).toBe(true);
+  return result.value.fencingVersion;
+}
+
+/** How the lease on n1 came to be binding. */
+const MARKINGS: ReadonlyArray<[string, (client: ReservationClient) => Promise<number>]> = [
+  ['by the renewal right before the Binding', async (client) => {
+    const version = await reserve(client, 'p', 'n1');
+    await renewBeforeBind(client, 'p', 'n1', version);
+    return version;
+  }],
+  ['at its grant, by a Reserve that said the caller binds next', (client) => reserveBinding(client, 'p', 'n1', 'Reserve')],
+  ['at its grant, by a ReserveBatch entry that said so', (client) => reserveBinding(client, 'p', 'n1', 'ReserveBatch')],
+];
+
 /** The attempt's last renewal: right before the Binding, which then times out. */
 async function renewBeforeBind(client: ReservationClient, uid: string, nodeName: string, fencingVersion: number): Promise<void> {
   await client.renew({ podUid: uid, nodeName, fencingVersion, binding: true });
 }
 
-test('a pod whose Binding to n1 may have landed is not moved to n2, so n1 is never granted twice', async () => {
+test.each(MARKINGS)('a pod whose Binding to n1 may have landed (marked %s) is not moved to n2, so n1 is never granted twice', async (_, mark) => {
   const client = await start();
-  const version = await reserve(client, 'p', 'n1');
-  await renewBeforeBind(client, 'p', 'n1', version);
+  await mark(client);
   // The Binding landed on the API server, its answer was lost; the pod's bound event has not arrived.
   // The pod's next attempt tries n2, and another pod tries n1.
   const moved = await reserve(client, 'p', 'n2').then(() => undefined, (e: unknown) => e);
@@ -68,10 +90,9 @@ test('the pod may retry on n1 itself: the binding lease is returned as it is', a
   await renewBeforeBind(client, 'p', 'n1', version);
 }, 30_000);
 
-test('an Unreserve after a Binding the API server refused clears the mark: the pod moves to n2', async () => {
+test.each(MARKINGS)('an Unreserve after a Binding the API server refused (marked %s) releases the lease: the pod moves to n2', async (_, mark) => {
   const client = await start();
-  const version = await reserve(client, 'p', 'n1');
-  await renewBeforeBind(client, 'p', 'n1', version);
+  const version = await mark(client);
   expect((await client.unreserve({ podUid: 'p', fencingVersion: version })).released).toBe(true);
   await reserve(client, 'p', 'n2');
   expect((await client.getLedger({ nodeName: 'n1' })).free!.milliCpu).toBe(1_000);
@@ -96,4 +117,24 @@ test('the renewal before Bind of a pod whose bound event came first answers with
   await h!.waitForGeneration(await h!.publish(podEvent({ uid: 'p', node: 'n1', requests: { cpu: 1_000 } })));
   const renewed = await client.renew({ podUid: 'p', nodeName: 'n1', fencingVersion: version, binding: true });
   expect([renewed.lease!.state, renewed.lease!.fencingVersion, renewed.lease!.nodeName]).toEqual([LeaseState.LEASE_STATE_CONFIRMED, version, 'n1']);
+}, 30_000);
+
+test('a Reserve that says the caller binds next marks an existing lease and gives it its TTL again; a plain one leaves it as it is', async () => {
+  const client = await start();
+  const version = await reserve(client, 'p', 'n1');
+  const granted = (await client.getReservation({ podUid: 'p' })).lease!.expireTime!.getTime();
+  // A plain repeated Reserve returns the same lease, same expiry, and does not mark it.
+  expect(await reserve(client, 'p', 'n1')).toBe(version);
+  const plain = (await client.getReservation({ podUid: 'p' })).lease!;
+  expect([plain.expireTime!.getTime(), plain.binding]).toEqual([granted, false]);
+  // The ledger's clock moves past the grant's millisecond (a condition, not a pause).
+  await waitFor(() => Date.now() > granted - 60_000 + 5, 5_000, 'a few ms past the grant');
+  expect(await reserveBinding(client, 'p', 'n1', 'Reserve')).toBe(version);
+  const renewed = (await client.getReservation({ podUid: 'p' })).lease!;
+  expect([renewed.fencingVersion, renewed.expireTime!.getTime() > granted, renewed.binding]).toEqual([version, true, true]);
+  // Marked: no move to n2 now.
+  await expect(reserve(client, 'p', 'n2')).rejects.toMatchObject({ code: Status.FAILED_PRECONDITION, details: expect.stringMatching(/may be bound to node n1/) });
+  // The uid-only Unreserve still finds it (the pod's index entry was extended with it) and releases it.
+  expect((await client.unreserve({ podUid: 'p', fencingVersion: version })).released).toBe(true);
+  expect((await client.getLedger({ nodeName: 'n1' })).free!.milliCpu).toBe(1_000);
 }, 30_000);

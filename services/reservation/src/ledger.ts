@@ -42,6 +42,8 @@ export interface LeaseView {
   readonly holder: string;
   /** The gang ("namespace/name"), or "". */
   readonly group: string;
+  /** Marked binding (record field `b`): no Reserve moves the pod off this node. */
+  readonly binding: boolean;
 }
 
 /** The shortest lease a Reserve may ask for, in ms. */
@@ -62,6 +64,12 @@ export interface ReserveInput {
   readonly holder: string;
   /** "namespace/name" of the pod's gang (the model's groupKey), or "". */
   readonly group: string;
+  /**
+   * The caller binds next without renewing: the lease is marked binding at
+   * once (a grant's record carries `b`; an existing reserved lease is marked
+   * and renewed), as {@link Ledger.renew} with `binding` would mark it.
+   */
+  readonly binding?: boolean;
 }
 
 /** One resource a node could not give. */
@@ -161,6 +169,7 @@ interface LeaseJson {
   ns?: string;
   n?: string;
   g?: string;
+  b?: string;
 }
 
 interface BoundJson {
@@ -182,7 +191,7 @@ function parseRecord<T>(raw: string, kind: string, wellFormed: (record: Record<s
 }
 
 /** The view of a stored record: the pod and its demand as the record has them, the lease as given. */
-function recordView(uid: string, node: string, rec: LeaseJson | BoundJson, lease: Pick<LeaseView, 'version' | 'expireMs' | 'state' | 'holder' | 'group'>): LeaseView {
+function recordView(uid: string, node: string, rec: LeaseJson | BoundJson, lease: Pick<LeaseView, 'version' | 'expireMs' | 'state' | 'holder' | 'group' | 'binding'>): LeaseView {
   return { uid, namespace: rec.ns ?? '', name: rec.n ?? '', node, demand: decodeQuantities(rec.q), ...lease };
 }
 
@@ -194,12 +203,13 @@ function parseLease(raw: string, uid: string, node: string): LeaseView {
     state: rec.s === 'R' ? 'reserved' : 'confirmed',
     holder: rec.h ?? '',
     group: rec.g ?? '',
+    binding: rec.b === '1',
   });
 }
 
 function parseBound(raw: string, uid: string, node: string): LeaseView {
   const rec = parseRecord<BoundJson>(raw, 'bound-pod', (r) => typeof r.q === 'string');
-  return recordView(uid, node, rec, { version: rec.v ? Number(rec.v) : 0, expireMs: undefined, state: 'confirmed', holder: '', group: '' });
+  return recordView(uid, node, rec, { version: rec.v ? Number(rec.v) : 0, expireMs: undefined, state: 'confirmed', holder: '', group: '', binding: false });
 }
 
 /** The pod index entry: "<node> <version>" (node names hold no spaces). */
@@ -215,7 +225,7 @@ function nodeOfIndex(value: string | null): string | undefined {
 
 /** The reserve script's ARGV for one pod. */
 function reserveArgs(input: ReserveInput): (string | number)[] {
-  const base = JSON.stringify({ h: input.holder, ns: input.namespace, n: input.name, g: input.group });
+  const base = JSON.stringify({ h: input.holder, ns: input.namespace, n: input.name, g: input.group, ...(input.binding === true ? { b: '1' } : {}) });
   return [input.uid, encodeQuantities(input.demand), input.ttlMs, base];
 }
 

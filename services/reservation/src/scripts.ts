@@ -20,8 +20,10 @@
  *   h  holder   ns/n  pod namespace/name   g  gang ("namespace/name" or "")
  *   r  times a Reserve returned it as existing (absent until one did)
  *   l  the TTL it was granted with (ms), which a renewal grants again
- *   b  "1" once its holder renewed it right before the Binding: the pod may be
- *      bound on this node, so no Reserve moves it elsewhere (absent until then)
+ *   b  "1" once its holder renewed it right before the Binding, or from its
+ *      grant when the Reserve said the holder binds next without renewing
+ *      (ReserveRequest.binding): the pod may be bound on this node, so no
+ *      Reserve moves it elsewhere (absent until then)
  * Bound pods (the `pods` hash) are {q, v (the lease it settled, or ""), ns, n}.
  */
 import { createHash } from 'node:crypto';
@@ -116,6 +118,16 @@ local function held_by_other(rec, holder)
   return holder ~= nil and holder ~= '' and rec.h ~= nil and rec.h ~= '' and rec.h ~= holder
 end
 
+-- Gives a reserved lease \`ttl\` ms of life again from now, never shortening it.
+-- → whether its expiry moved (the caller writes the record back).
+local function extend(uid, rec, now, ttl)
+  local until_ms = now + ttl
+  if until_ms <= tonumber(rec.e) then return false end
+  rec.e = int(until_ms)
+  redis.call('ZADD', K_EXP, rec.e, uid)
+  return true
+end
+
 local function reply(status, payload, released, now)
   return {status, payload or '', released or {}, earliest(), now and int(now) or ''}
 end
@@ -128,7 +140,9 @@ end
  * long it outlives the lease, ms); a grant's reply carries a 6th element,
  * the node the entry named before ('' if none: the caller releases the
  * pod's lease there, release-and-move). ARGV: uid, demand, ttlMs, base
- * record (JSON of h, ns, n, g).
+ * record (JSON of h, ns, n, g, and b "1" when the caller binds next without
+ * renewing: a grant is born binding, and an existing reserved lease is
+ * marked and renewed, its index entry with it).
  * → granted (the new lease) | existing (same uid, same demand) | mismatch (same
  *   uid, other demand) | held (the pod's live reserved lease is another
  *   holder's) | bound (the pod is already bound here) |
@@ -145,11 +159,20 @@ local released = sweep(now)
 local raw = redis.call('HGET', K_LEASES, uid)
 if raw then
   local held = cjson.decode(raw)
-  if held.s == 'R' and held_by_other(held, cjson.decode(ARGV[4]).h) then return reply('held', raw, released, now) end
+  local asked = cjson.decode(ARGV[4])
+  if held.s == 'R' and held_by_other(held, asked.h) then return reply('held', raw, released, now) end
   if held.q == q then
     -- Counted, so the call that was granted it and then abandoned by its
     -- caller does not release a lease that this call hands out (see 'returned').
     held.r = int(tonumber(held.r or '0') + 1)
+    -- A caller that binds next without renewing counts the lease's life from
+    -- this call, as from a grant: marked and renewed, as Renew(binding) would.
+    if asked.b == '1' and held.s == 'R' then
+      held.b = '1'
+      if extend(uid, held, now, tonumber(held.l or ttl)) then
+        redis.call('PEXPIRE', KEYS[11], int(tonumber(held.e) - now + tonumber(ARGV[5])))
+      end
+    end
     local out = cjson.encode(held)
     redis.call('HSET', K_LEASES, uid, out)
     return reply('existing', out, released, now)
@@ -278,12 +301,7 @@ local rec = cjson.decode(raw)
 if ARGV[2] ~= nil and ARGV[2] ~= '' and rec.v ~= ARGV[2] then return reply('stale', raw, released, now) end
 if rec.s ~= 'R' then return reply('confirmed', raw, released, now) end
 if not rec.l then return reply('none', raw, released, now) end
-local changed = false
-local until_ms = now + tonumber(rec.l)
-if until_ms > tonumber(rec.e) then
-  rec.e = int(until_ms)
-  changed = true
-end
+local changed = extend(ARGV[1], rec, now, tonumber(rec.l))
 if ARGV[3] == '1' and rec.b ~= '1' then
   rec.b = '1'
   changed = true
@@ -291,7 +309,6 @@ end
 if changed then
   raw = cjson.encode(rec)
   redis.call('HSET', K_LEASES, ARGV[1], raw)
-  redis.call('ZADD', K_EXP, rec.e, ARGV[1])
 end
 redis.call('PEXPIRE', KEYS[10], int(tonumber(rec.e) - now + tonumber(ARGV[4])))
 return reply('renewed', raw, released, now)

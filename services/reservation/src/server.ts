@@ -55,7 +55,7 @@ export function createReservationServer(domain: Reservations, defaults: ServerDe
   return {
     async reserve(request, context) {
       const input = parseReserve(request, defaults);
-      onSpan({ 'k8s.namespace.name': input.namespace, 'k8s.pod.name': input.name, 'k8s.pod.uid': input.uid, 'k8s.node.name': input.node });
+      onSpan({ 'k8s.namespace.name': input.namespace, 'k8s.pod.name': input.name, 'k8s.pod.uid': input.uid, 'k8s.node.name': input.node, 'schedmesh.reservation.binding': input.binding });
       const outcome = await domain.reserve(input, context.signal);
       onSpan({ 'schedmesh.reservation.outcome': outcome.kind, ...(outcome.kind === 'conflict' ? {} : { 'schedmesh.fencing_version': outcome.lease.version }) });
       return ReserveResponse.fromPartial({ result: toReserveResult(outcome) });
@@ -151,6 +151,7 @@ export function toLease(view: LeaseView): Lease {
     expireTime: view.expireMs === undefined ? undefined : new Date(view.expireMs),
     state: view.state === 'reserved' ? LeaseState.LEASE_STATE_RESERVED : LeaseState.LEASE_STATE_CONFIRMED,
     holder: view.holder,
+    binding: view.binding,
   });
 }
 
@@ -217,6 +218,7 @@ export function parseReserve(request: ReserveRequest, defaults: ServerDefaults):
     holder: request.holder,
     group,
     minGeneration: request.minGeneration,
+    binding: request.binding,
   };
 }
 

@@ -47,6 +47,19 @@ export interface ReservationStepOptions {
   readonly holder: string;
 }
 
+/** One Reserve's options: the steps' own, and whether the caller binds next without renewing. */
+export interface ReserveCallOptions extends ReservationStepOptions {
+  /**
+   * The caller binds the pod on this node next and renews the lease before
+   * the Binding only if it is no longer fresh: the lease is granted marked
+   * binding (ReserveRequest.binding), so a lost Binding's answer is covered
+   * without that renewal. Only for a lease no other caller can move (the
+   * scheduler's own attempts, not the extender's bind) and no gang member
+   * (a round's rejection keeps binding leases).
+   */
+  readonly binding?: boolean;
+}
+
 function duration(ms: number): { seconds: number; nanos: number } {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
@@ -60,7 +73,7 @@ export async function reserve(
   client: ReservationClient,
   pod: Pod,
   nodeName: string,
-  options: ReservationStepOptions,
+  options: ReserveCallOptions,
   minGeneration: number,
   signal: AbortSignal,
 ): Promise<ReserveOutcome> {
@@ -71,6 +84,7 @@ export async function reserve(
     ttl: duration(options.ttlMs),
     holder: options.holder,
     minGeneration,
+    binding: options.binding === true,
     ...(pod.podGroup ? { podGroup: pod.podGroup } : {}),
   };
   let res: ReserveResponse;

@@ -123,6 +123,13 @@ export interface Lease {
   state: LeaseState;
   /** Who asked for it (a scheduler replica or extender id), for diagnostics. */
   holder: string;
+  /**
+   * Marked binding (ReserveRequest.binding or RenewRequest.binding): its pod
+   * may be bound on this node, so no Reserve moves the pod elsewhere. A caller
+   * that asked Reserve for the mark checks it here (a service older than the
+   * field leaves it false: the caller then renews with binding before Bind).
+   */
+  binding: boolean;
 }
 
 /** ReserveRequest asks for a lease. */
@@ -158,6 +165,20 @@ export interface ReserveRequest {
    * bounded). 0: whatever the service has, plus a short wait.
    */
   minGeneration: number;
+  /**
+   * The caller binds the pod on this node next without renewing the lease
+   * first (the scheduler's own attempts, which renew only a lease older than
+   * a third of its TTL; a ReserveBatch entry alike). The lease is marked
+   * binding as RenewRequest.binding marks it: a lease this call grants is
+   * born marked, and a reserved lease it returns as existing is marked and
+   * given its TTL again from now (never shortened), so its life counts from
+   * this call as a new grant's does. A marked lease is never moved: a Reserve
+   * of the pod on another node is FAILED_PRECONDITION until the pod's bound
+   * event settles it, its TTL lapses, or the caller Unreserves it (a plain
+   * Unreserve releases it, as any). Also kept by a gang round's rejection,
+   * which leaves binding leases alone: gang members should not ask for it.
+   */
+  binding: boolean;
 }
 
 /** ReserveConflict says why a Reserve was refused. */
@@ -363,6 +384,7 @@ function createBaseLease(): Lease {
     expireTime: undefined,
     state: 0,
     holder: "",
+    binding: false,
   };
 }
 
@@ -388,6 +410,9 @@ export const Lease: MessageFns<Lease> = {
     }
     if (message.holder !== "") {
       writer.uint32(58).string(message.holder);
+    }
+    if (message.binding !== false) {
+      writer.uint32(64).bool(message.binding);
     }
     return writer;
   },
@@ -461,6 +486,14 @@ export const Lease: MessageFns<Lease> = {
             message.holder = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.binding = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -494,6 +527,7 @@ export const Lease: MessageFns<Lease> = {
         : undefined,
       state: isSet(object.state) ? leaseStateFromJSON(object.state) : 0,
       holder: isSet(object.holder) ? globalThis.String(object.holder) : "",
+      binding: isSet(object.binding) ? globalThis.Boolean(object.binding) : false,
     };
   },
 
@@ -520,6 +554,9 @@ export const Lease: MessageFns<Lease> = {
     if (message.holder !== "") {
       obj.holder = message.holder;
     }
+    if (message.binding !== false) {
+      obj.binding = message.binding;
+    }
     return obj;
   },
 
@@ -537,6 +574,7 @@ export const Lease: MessageFns<Lease> = {
     message.expireTime = object.expireTime ?? undefined;
     message.state = object.state ?? 0;
     message.holder = object.holder ?? "";
+    message.binding = object.binding ?? false;
     return message;
   },
 };
@@ -550,6 +588,7 @@ function createBaseReserveRequest(): ReserveRequest {
     holder: "",
     podGroup: undefined,
     minGeneration: 0,
+    binding: false,
   };
 }
 
@@ -575,6 +614,9 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     }
     if (message.minGeneration !== 0) {
       writer.uint32(56).uint64(message.minGeneration);
+    }
+    if (message.binding !== false) {
+      writer.uint32(64).bool(message.binding);
     }
     return writer;
   },
@@ -648,6 +690,14 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
             message.minGeneration = longToNumber(reader.uint64());
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.binding = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -681,6 +731,7 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
         : isSet(object.min_generation)
         ? globalThis.Number(object.min_generation)
         : 0,
+      binding: isSet(object.binding) ? globalThis.Boolean(object.binding) : false,
     };
   },
 
@@ -707,6 +758,9 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     if (message.minGeneration !== 0) {
       obj.minGeneration = Math.round(message.minGeneration);
     }
+    if (message.binding !== false) {
+      obj.binding = message.binding;
+    }
     return obj;
   },
 
@@ -726,6 +780,7 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
       ? PodGroup.fromPartial(object.podGroup)
       : undefined;
     message.minGeneration = object.minGeneration ?? 0;
+    message.binding = object.binding ?? false;
     return message;
   },
 };
