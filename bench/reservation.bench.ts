@@ -264,7 +264,7 @@ async function main(): Promise<void> {
     for (const size of BATCH_SIZES) {
       batched.push(await timed(`ReserveBatch + UnreserveBatch, ${size} pod(s)/call, 1 client, per pod`, cpu, async (lat) => batchPairs(clients[0]!, SEQUENTIAL_PAIRS, size, `b${size}`, nodes, lat)));
     }
-    const coalescing = coalescingReservationClient(clients[0]!, { maxPods: COALESCED_CALLERS, windowMs: 0 });
+    const coalescing = coalescingReservationClient(clients[0]!, { maxPods: COALESCED_CALLERS, windowMs: 0, confirmWindowMs: 0 });
     const coalesced = await timed(`coalescing client, ${COALESCED_CALLERS} callers of reserve()+unreserve(), per pod`, cpu, async (lat) =>
       coalescedPairs(coalescing, Math.ceil(SEQUENTIAL_PAIRS / COALESCED_CALLERS) * 4, COALESCED_CALLERS, nodes, lat),
     );
