@@ -20,7 +20,7 @@ import { childrenNamed, meter } from './procstat.js';
 import type { WatchedProcess } from './procstat.js';
 import { printPhase, withFloor } from './report.js';
 import type { PhaseRecord, SchedulingReport } from './report.js';
-import { percentile, startSpanReceiver, stepBreakdown } from './spans.js';
+import { percentile, rpcCalls, startSpanReceiver, stepBreakdown } from './spans.js';
 import type { SpanReceiver } from './spans.js';
 import { startBenchServers } from './teardown.js';
 import type { Teardown } from './teardown.js';
@@ -137,6 +137,7 @@ async function runWorkload(s: PhaseSetting, mode: RunningMode, workload: Workloa
     cost: spent,
     apiRequests,
     steps,
+    rpcCalls: traced ? rpcCalls(s.receiver.spans, timing.bound) : [],
     traceSampleRatio: traced ? opts.traceSample : 0,
   };
 }
