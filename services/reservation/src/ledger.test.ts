@@ -201,10 +201,16 @@ describe('Confirm for several leases (confirmMany)', () => {
     await server?.stop();
   });
 
-  /** How many times Redis ran each command so far (INFO commandstats). */
-  async function calls(...commands: string[]): Promise<number[]> {
-    const info = await own.info('commandstats');
-    return commands.map((c) => Number(new RegExp(`^cmdstat_${c}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0));
+  /** How many times Redis ran each of `commands` while `fn` ran (INFO commandstats), and what `fn` returned. */
+  async function counting<T>(commands: readonly string[], fn: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
+    const read = async (): Promise<Record<string, number>> => {
+      const info = await own.info('commandstats');
+      return Object.fromEntries(commands.map((c) => [c, Number(new RegExp(`^cmdstat_${c}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0)]));
+    };
+    const before = await read();
+    const result = await fn();
+    const after = await read();
+    return { result, calls: Object.fromEntries(commands.map((c) => [c, after[c]! - before[c]!])) };
   }
 
   test('one confirm script per lease, no index read for the leases this replica handed out, one MGET for the batch for the others', async () => {
@@ -220,23 +226,19 @@ describe('Confirm for several leases (confirmMany)', () => {
       if (r.kind !== 'granted') throw new Error(`expected a grant, got ${r.kind}`);
       return r.lease.version;
     };
-    const held = [];
+    const held: { uid: string; version: number }[] = [];
     for (const uid of ['m1', 'm2', 'm3', 'm4']) held.push({ uid, version: await lease(mine, uid) });
     for (const uid of ['t1', 't2']) held.push({ uid, version: await lease(theirs, uid) });
 
-    const [evalsha0, mget0, get0] = await calls('evalsha', 'mget', 'get');
-    const results = await mine.confirmMany(held);
-    const [evalsha1, mget1, get1] = await calls('evalsha', 'mget', 'get');
-    expect(results.map((r) => r.kind)).toEqual(Array(6).fill('confirmed'));
-    expect(results.map((r) => (r.kind === 'confirmed' ? r.lease.state : 'none'))).toEqual(Array(6).fill('confirmed'));
-    expect({ evalsha: evalsha1 - evalsha0, mget: mget1 - mget0, get: get1 - get0 }).toEqual({ evalsha: 6, mget: 1, get: 0 });
+    const all = await counting(['evalsha', 'mget', 'get'], () => mine.confirmMany(held));
+    expect(all.result.map((r) => (r.kind === 'confirmed' ? r.lease.state : r.kind))).toEqual(Array(6).fill('confirmed'));
+    expect(all.calls).toEqual({ evalsha: 6, mget: 1, get: 0 });
 
     // Leases this replica handed out only: one confirm script each, nothing else.
     const mineOnly = [{ uid: 'm5', version: await lease(mine, 'm5') }, { uid: 'm6', version: await lease(mine, 'm6') }];
-    const [evalsha2, mget2] = await calls('evalsha', 'mget');
-    expect((await mine.confirmMany(mineOnly)).map((r) => r.kind)).toEqual(['confirmed', 'confirmed']);
-    const [evalsha3, mget3] = await calls('evalsha', 'mget');
-    expect({ evalsha: evalsha3 - evalsha2, mget: mget3 - mget2 }).toEqual({ evalsha: 2, mget: 0 });
+    const known = await counting(['evalsha', 'mget', 'get'], () => mine.confirmMany(mineOnly));
+    expect(known.result.map((r) => r.kind)).toEqual(['confirmed', 'confirmed']);
+    expect(known.calls).toEqual({ evalsha: 2, mget: 0, get: 0 });
     expect((await mine.ledger('n1')).bound.get('cpu')).toBe(800);
   });
 });
