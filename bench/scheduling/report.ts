@@ -41,7 +41,7 @@ export interface PhaseRecord extends Pick<PhaseTiming, 'measured' | 'bound' | 's
   /** The apiserver requests of the phase, every client's (api-requests.ts). */
   readonly apiRequests: ApiRequestFigures[];
   readonly steps: StepWithFloor[];
-  /** The schedmesh RPCs its services served (their server spans; with every attempt traced, the calls per pod). */
+  /** The schedmesh RPCs its services served (their server spans), per pod bound estimated from the traced share. */
   readonly rpcCalls: RpcCalls[];
   /** Share of the mesh's attempts traced: its steps come from those (0: not traced). */
   readonly traceSampleRatio: number;
@@ -106,7 +106,7 @@ export function printPhase(log: (line: string) => void, p: PhaseRecord): void {
   if (p.rpcCalls.length > 0) {
     printTable(
       log,
-      [`RPC served (server spans${p.traceSampleRatio < 1 ? `, ${fmt(100 * p.traceSampleRatio)}% of attempts traced` : ''})`, 'calls', 'per pod bound'],
+      [`RPC served (server spans${p.traceSampleRatio < 1 ? ` of the ${fmt(100 * p.traceSampleRatio)}% of attempts traced` : ''})`, 'calls traced', 'per pod bound'],
       p.rpcCalls.map((c) => [c.method, fmt(c.count), fmt(c.perPod, 3)]),
     );
   }

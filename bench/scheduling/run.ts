@@ -137,7 +137,7 @@ async function runWorkload(s: PhaseSetting, mode: RunningMode, workload: Workloa
     cost: spent,
     apiRequests,
     steps,
-    rpcCalls: traced ? rpcCalls(s.receiver.spans, timing.bound) : [],
+    rpcCalls: traced ? rpcCalls(s.receiver.spans, timing.bound * opts.traceSample) : [],
     traceSampleRatio: traced ? opts.traceSample : 0,
   };
 }

@@ -134,15 +134,22 @@ export function stepBreakdown(spans: readonly ReceivedSpan[]): StepFigures[] {
 export interface RpcCalls {
   /** "schedmesh.v1.ReservationService/Confirm". */
   readonly method: string;
+  /** Calls traced (server spans). */
   readonly count: number;
+  /** Calls per pod bound, estimated from the traced share. */
   readonly perPod: number;
 }
 
-/** The schedmesh RPCs served (gRPC server spans), per pod bound: how many hops a pod costs, batch calls counted once. */
-export function rpcCalls(spans: readonly ReceivedSpan[], bound: number): RpcCalls[] {
+/**
+ * The schedmesh RPCs served (gRPC server spans) per pod bound: how many hops
+ * a pod costs, batch calls counted once. `tracedPods`: the pods bound times
+ * the share of attempts traced (sampling is per trace, so a call is traced
+ * with its attempt, a batch with its first caller's).
+ */
+export function rpcCalls(spans: readonly ReceivedSpan[], tracedPods: number): RpcCalls[] {
   const counts = new Map<string, number>();
   for (const s of spans) if (s.served && s.name.startsWith('schedmesh.v1.')) counts.set(s.name, (counts.get(s.name) ?? 0) + 1);
   return [...counts]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([method, count]) => ({ method, count, perPod: count / bound }));
+    .map(([method, count]) => ({ method, count, perPod: count / tracedPods }));
 }
