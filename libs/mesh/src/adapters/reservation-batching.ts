@@ -8,8 +8,8 @@
  * reservation steps need no change. Every other method is the wrapped
  * client's.
  *
- * A batch of one (nothing else came within the window) is the plain Reserve
- * or Unreserve call, with the caller's signal and trace context, as without
+ * A batch of one (nothing else came within the window) is the plain Reserve,
+ * Unreserve or Confirm call, with the caller's signal and trace context, as without
  * batching. Cancellation: a call whose signal aborts before its batch is sent
  * leaves the batch; once a batch of several is sent, it waits for the
  * answer (a lease it then holds is released by the attempt, as after any
@@ -46,7 +46,7 @@ const RESERVE_PATH = '/schedmesh.v1.ReservationService/Reserve';
 const CONFIRM_PATH = '/schedmesh.v1.ReservationService/Confirm';
 const tracer = trace.getTracer('schedmesh-mesh');
 
-/** The client, with `reserve` and `unreserve` coalesced as the options say (maxPods 1: the client itself). */
+/** The client, with `reserve`, `unreserve` and `confirm` coalesced as the options say (maxPods 1: the client itself). */
 export function coalescingReservationClient(client: ReservationClient, options: ReservationBatching): ReservationClient {
   if (options.maxPods <= 1) return client;
   let batched = true;
