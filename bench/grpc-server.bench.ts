@@ -38,6 +38,7 @@ const impl: ReservationServiceImplementation = {
   reserve: unimplemented,
   reserveBatch: unimplemented,
   unreserveBatch: unimplemented,
+  confirmBatch: unimplemented,
   confirm: unimplemented,
   renew: unimplemented,
   permit: unimplemented,

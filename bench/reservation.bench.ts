@@ -16,12 +16,17 @@
 //      Reserve + Renew(binding) + Unreserve (the lease marked binding by the
 //      renewal right before the Binding, as before) against Reserve(binding)
 //      + Unreserve (marked at its grant, as now), one client, per pod;
+//   7. Confirm (PostBind) per pod: one Confirm call per pod (the baseline of
+//      this table), ConfirmBatch of 8 and 32 pods per call, and the
+//      coalescing client with 32 callers of confirm(); the leases are
+//      granted before and released after each phase, outside its counts;
 //   and, for scale, the floor of any pair of calls to the service: two
 //   Unreserve calls for a pod with no lease (one GET each).
 // Every phase is bounded in count and in time. The machines are shared and
 // noisy: read the ratios, not the absolute figures; the CPU time per pair of
-// the service and of redis-server (not counting waits for a core) is the
-// steadier figure on a loaded machine.
+// the service, of this process (the clients: the scheduler's side of each
+// call) and of redis-server (not counting waits for a core) is the steadier
+// figure on a loaded machine.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
@@ -29,7 +34,7 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { ReservationServiceDefinition } from '@schedmesh/proto/v1/reservation';
-import type { ReservationServiceClient } from '@schedmesh/proto/v1/reservation';
+import type { Lease, ReservationServiceClient } from '@schedmesh/proto/v1/reservation';
 import { coalescingReservationClient } from '@schedmesh/mesh';
 import type { ReservationClient } from '@schedmesh/mesh';
 import { ClusterEvent, ClusterEventType } from '@schedmesh/proto/v1/types';
@@ -47,6 +52,10 @@ const READY_LIMIT_MS = 180_000;
 const WARMUP_PAIRS = 300;
 const BATCH_SIZES = [1, 8, 32] as const;
 const COALESCED_CALLERS = 32;
+const CONFIRM_PODS = 2_048;
+const CONFIRM_BATCH_SIZES = [1, 8, 32] as const;
+/** The most entries of one batch call (the service's bound). */
+const MAX_BATCH = 256;
 
 interface PhaseResult {
   name: string;
@@ -56,6 +65,8 @@ interface PhaseResult {
   /** CPU time of the service process and of redis-server in the phase, µs: waiting for a core does not count. */
   serviceCpuUs: number;
   redisCpuUs: number;
+  /** CPU time of this process (the clients) in the phase, µs. */
+  clientCpuUs: number;
   /** Commands redis-server processed in the phase (INFO stats; includes the service's background checks, a few a second). */
   redisCommands: number;
 }
@@ -154,6 +165,56 @@ async function coalescedPairs(client: ReservationClient, pairsPerCaller: number,
   return (await Promise.all(Array.from({ length: callers }, (_, c) => caller(c)))).reduce((a, b) => a + b, 0);
 }
 
+/** Reserved leases for `count` fresh pods, granted in batch calls (outside any phase's counts). */
+async function grantLeases(client: ReservationServiceClient, count: number, tag: string, nodes: readonly string[]): Promise<Lease[]> {
+  const leases: Lease[] = [];
+  for (let from = 0; from < count; from += MAX_BATCH) {
+    const pods = Array.from({ length: Math.min(MAX_BATCH, count - from) }, (_, j) => benchRequest(`bench-${tag}-${from + j}`, nodes[(from + j) % nodes.length]!, tag));
+    for (const p of (await client.reserveBatch({ pods })).pods) {
+      if (p.result?.$case !== 'lease') throw new Error(`unexpected answer: ${JSON.stringify(p.result)}`);
+      leases.push(p.result.value);
+    }
+  }
+  return leases;
+}
+
+/** Releases the leases (confirmed or not), outside any phase's counts. */
+async function releaseLeases(client: ReservationServiceClient, leases: readonly Lease[]): Promise<void> {
+  for (let from = 0; from < leases.length; from += MAX_BATCH) {
+    await client.unreserveBatch({ pods: leases.slice(from, from + MAX_BATCH).map((l) => ({ podUid: l.pod!.uid, fencingVersion: l.fencingVersion })) });
+  }
+}
+
+/** Confirms the leases `size` per call, one call at a time (1: the plain Confirm); the latency is the call's. */
+async function confirmCalls(client: ReservationServiceClient, leases: readonly Lease[], size: number, latencies: number[]): Promise<number> {
+  const deadline = performance.now() + PHASE_LIMIT_MS;
+  let done = 0;
+  while (done < leases.length && performance.now() < deadline) {
+    const pods = leases.slice(done, done + size).map((l) => ({ podUid: l.pod!.uid, fencingVersion: l.fencingVersion }));
+    const started = performance.now();
+    if (size === 1) await client.confirm(pods[0]!);
+    else if ((await client.confirmBatch({ pods })).pods.some((p) => p.result?.$case !== 'lease')) throw new Error('a Confirm of the batch failed');
+    latencies.push(performance.now() - started);
+    done += pods.length;
+  }
+  return done;
+}
+
+/** Confirms through the coalescing client: `callers` loops of confirm(), one pod each. */
+async function coalescedConfirms(client: ReservationClient, leases: readonly Lease[], callers: number, latencies: number[]): Promise<number> {
+  const deadline = performance.now() + PHASE_LIMIT_MS;
+  const caller = async (c: number): Promise<number> => {
+    let done = 0;
+    for (let i = c; i < leases.length && performance.now() < deadline; i += callers, done++) {
+      const started = performance.now();
+      await client.confirm({ podUid: leases[i]!.pod!.uid, fencingVersion: leases[i]!.fencingVersion });
+      latencies.push(performance.now() - started);
+    }
+    return done;
+  };
+  return (await Promise.all(Array.from({ length: callers }, (_, c) => caller(c)))).reduce((a, b) => a + b, 0);
+}
+
 function benchRequest(uid: string, nodeName: string, holder: string) {
   return {
     pod: { uid, namespace: 'bench', name: uid },
@@ -184,9 +245,11 @@ interface CpuProbes {
 async function timed(name: string, cpu: CpuProbes, run: (latencies: number[]) => Promise<number>): Promise<PhaseResult> {
   const latencies: number[] = [];
   const [service0, redis0] = [processCpuUs(cpu.servicePid), await redisCounters(cpu.redis)];
+  const client0 = process.cpuUsage();
   const started = performance.now();
   const pairs = await run(latencies);
   const ms = performance.now() - started;
+  const client = process.cpuUsage(client0);
   const [service1, redis1] = [processCpuUs(cpu.servicePid), await redisCounters(cpu.redis)];
   return {
     name,
@@ -195,6 +258,7 @@ async function timed(name: string, cpu: CpuProbes, run: (latencies: number[]) =>
     reserveLatenciesMs: latencies.sort((a, b) => a - b),
     serviceCpuUs: service1 - service0,
     redisCpuUs: redis1.cpuUs - redis0.cpuUs,
+    clientCpuUs: client.user + client.system,
     redisCommands: redis1.commands - redis0.commands - 1,
   };
 }
@@ -209,6 +273,27 @@ async function waitReady(httpPort: number, child: ChildProcess): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`the reservation service did not become ready within ${READY_LIMIT_MS / 1000} s`);
+}
+
+/** Prints phases against their baselines; the service's CPU is left out for phases that do not call it (`bareLoops`). */
+function printPhases(header: readonly string[], phases: readonly (readonly [PhaseResult, PhaseResult])[], bareLoops: readonly PhaseResult[]): void {
+  const rate = (r: PhaseResult): number => (r.pairs / r.ms) * 1000;
+  const rows = phases.map(([r, base]) => [
+    r.name,
+    String(r.pairs),
+    rate(r).toFixed(0),
+    r === base ? '1.00' : (rate(r) / rate(base)).toFixed(3),
+    r.reserveLatenciesMs.length ? percentile(r.reserveLatenciesMs, 50).toFixed(2) : '-',
+    r.reserveLatenciesMs.length ? percentile(r.reserveLatenciesMs, 99).toFixed(2) : '-',
+    bareLoops.includes(r) ? '-' : (r.serviceCpuUs / r.pairs).toFixed(0),
+    (r.clientCpuUs / r.pairs).toFixed(0),
+    (r.redisCpuUs / r.pairs).toFixed(0),
+    (r.redisCommands / r.pairs).toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (row: readonly string[]): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+  for (const row of rows) process.stdout.write(`${line(row)}\n`);
 }
 
 async function main(): Promise<void> {
@@ -274,7 +359,7 @@ async function main(): Promise<void> {
     for (const size of BATCH_SIZES) {
       batched.push(await timed(`ReserveBatch + UnreserveBatch, ${size} pod(s)/call, 1 client, per pod`, cpu, async (lat) => batchPairs(clients[0]!, SEQUENTIAL_PAIRS, size, `b${size}`, nodes, lat)));
     }
-    const coalescing = coalescingReservationClient(clients[0]!, { maxPods: COALESCED_CALLERS, windowMs: 0 });
+    const coalescing = coalescingReservationClient(clients[0]!, { maxPods: COALESCED_CALLERS, windowMs: 0, confirmWindowMs: 0 });
     const coalesced = await timed(`coalescing client, ${COALESCED_CALLERS} callers of reserve()+unreserve(), per pod`, cpu, async (lat) =>
       coalescedPairs(coalescing, Math.ceil(SEQUENTIAL_PAIRS / COALESCED_CALLERS) * 4, COALESCED_CALLERS, nodes, lat),
     );
@@ -286,27 +371,24 @@ async function main(): Promise<void> {
       reservePairs(clients[0]!, SEQUENTIAL_PAIRS, 'grant', nodes, lat, 'grant'),
     );
 
-    const rate = (r: PhaseResult): number => (r.pairs / r.ms) * 1000;
-    const rows: string[][] = [['phase', 'pairs', 'pairs/s', 'vs bare', 'Reserve p50 ms', 'Reserve p99 ms', 'service CPU µs/pair', 'redis CPU µs/pair', 'redis commands/pair']];
-    const phases: (readonly [PhaseResult, PhaseResult])[] = [[bare, bare], [floor, bare], [grpc, bare], ...batched.map((b) => [b, bare] as const), [coalesced, bare], [markedByRenew, bare], [markedAtGrant, bare], [bare8, bare8], [grpc8, bare8]];
-    for (const [r, base] of phases) {
-      rows.push([
-        r.name,
-        String(r.pairs),
-        rate(r).toFixed(0),
-        r === base ? '1.00' : (rate(r) / rate(base)).toFixed(3),
-        r.reserveLatenciesMs.length ? percentile(r.reserveLatenciesMs, 50).toFixed(2) : '-',
-        r.reserveLatenciesMs.length ? percentile(r.reserveLatenciesMs, 99).toFixed(2) : '-',
-        r === base ? '-' : (r.serviceCpuUs / r.pairs).toFixed(0),
-        (r.redisCpuUs / r.pairs).toFixed(0),
-        (r.redisCommands / r.pairs).toFixed(2),
-      ]);
+    // Confirm per pod: the leases of each phase granted before it and released after it.
+    const confirms: PhaseResult[] = [];
+    const confirmPhase = async (name: string, tag: string, run: (leases: readonly Lease[], lat: number[]) => Promise<number>): Promise<void> => {
+      const leases = await grantLeases(clients[0]!, CONFIRM_PODS, tag, nodes);
+      confirms.push(await timed(name, cpu, (lat) => run(leases, lat)));
+      await releaseLeases(clients[0]!, leases);
+    };
+    for (const size of CONFIRM_BATCH_SIZES) {
+      const name = size === 1 ? 'Confirm, 1 pod/call, 1 client, per pod' : `ConfirmBatch, ${size} pods/call, 1 client, per pod`;
+      await confirmPhase(name, `cf${size}`, (leases, lat) => confirmCalls(clients[0]!, leases, size, lat));
     }
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-    const line = (row: readonly string[]): string => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+    const confirming = coalescingReservationClient(clients[0]!, { maxPods: COALESCED_CALLERS, windowMs: 0, confirmWindowMs: 0 });
+    await confirmPhase(`coalescing client, ${COALESCED_CALLERS} callers of confirm(), per pod`, 'cfco', (leases, lat) => coalescedConfirms(confirming, leases, COALESCED_CALLERS, lat));
+
     process.stdout.write(`reservation benchmark (redis-server and the service on this machine; ${CLIENTS} clients on separate channels/connections)\n`);
-    process.stdout.write(`${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
-    for (const row of rows.slice(1)) process.stdout.write(`${line(row)}\n`);
+    const pairs = [[bare, bare], [floor, bare], [grpc, bare], ...batched.map((b) => [b, bare] as const), [coalesced, bare], [markedByRenew, bare], [markedAtGrant, bare], [bare8, bare8], [grpc8, bare8]] as const;
+    printPhases(['phase', 'pairs', 'pairs/s', 'vs bare', 'Reserve p50 ms', 'Reserve p99 ms', 'service CPU µs/pair', 'client CPU µs/pair', 'redis CPU µs/pair', 'redis commands/pair'], pairs, [bare, bare8]);
+    const rate = (r: PhaseResult): number => (r.pairs / r.ms) * 1000;
     const perPod = (r: PhaseResult, total: number): string => (total / r.pairs).toFixed(0);
     process.stdout.write(
       `binding at grant vs by Renew (same run, per pod): ${(rate(markedAtGrant) / rate(markedByRenew)).toFixed(2)}x pods/s; ` +
@@ -314,6 +396,9 @@ async function main(): Promise<void> {
         `redis CPU ${perPod(markedAtGrant, markedAtGrant.redisCpuUs)} vs ${perPod(markedByRenew, markedByRenew.redisCpuUs)} µs; ` +
         `redis commands ${(markedAtGrant.redisCommands / markedAtGrant.pairs).toFixed(2)} vs ${(markedByRenew.redisCommands / markedByRenew.pairs).toFixed(2)}\n`,
     );
+    process.stdout.write(`\nConfirm per pod (${CONFIRM_PODS} leases a phase), against one Confirm call per pod\n`);
+    const confirmRows = confirms.map((c) => [c, confirms[0]!] as const);
+    printPhases(['phase', 'pods', 'pods/s', 'vs 1/call', 'call p50 ms', 'call p99 ms', 'service CPU µs/pod', 'client CPU µs/pod', 'redis CPU µs/pod', 'redis commands/pod'], confirmRows, []);
 
     for (const ch of channels) ch.close();
     for (const c of bareClients) c.disconnect();

@@ -9,7 +9,7 @@ import type { FloorFigures } from './floor.js';
 import type { ModeName } from './modes.js';
 import type { PhaseTiming } from './phase.js';
 import type { PhaseCost } from './procstat.js';
-import type { StepFigures } from './spans.js';
+import type { RpcCalls, StepFigures } from './spans.js';
 import type { WorkloadName } from './workloads.js';
 
 /** A step of the attempt beside its floor. */
@@ -47,6 +47,8 @@ export interface PhaseRecord extends Pick<PhaseTiming, 'measured' | 'bound' | 's
   /** The apiserver requests of the phase, every client's (api-requests.ts). */
   readonly apiRequests: ApiRequestFigures[];
   readonly steps: StepWithFloor[];
+  /** The schedmesh RPCs its services served (their server spans), per pod bound estimated from the traced share. */
+  readonly rpcCalls: RpcCalls[];
   /** Share of the mesh's attempts traced: its steps come from those (0: not traced). */
   readonly traceSampleRatio: number;
 }
@@ -105,6 +107,13 @@ export function printPhase(log: (line: string) => void, p: PhaseRecord): void {
       log,
       [`step (kube-scheduler: its metrics; schedmesh: child spans of schedule_one${p.traceSampleRatio > 0 ? `, ${fmt(100 * p.traceSampleRatio)}% of attempts traced` : ''})`, 'count', 'mean ms', 'p50 ms', 'p99 ms', 'share', 'floor ms', 'p50/floor'],
       p.steps.map((s) => [s.name, fmt(s.count), fmt(s.meanMs, 2), fmt(s.p50Ms, 2), fmt(s.p99Ms, 2), `${fmt(100 * s.share)}%`, fmt(s.floorMs, 3), fmt(s.overFloor, 1)]),
+    );
+  }
+  if (p.rpcCalls.length > 0) {
+    printTable(
+      log,
+      [`RPC served (server spans${p.traceSampleRatio < 1 ? ` of the ${fmt(100 * p.traceSampleRatio)}% of attempts traced` : ''})`, 'calls traced', 'per pod bound'],
+      p.rpcCalls.map((c) => [c.method, fmt(c.count), fmt(c.perPod, 3)]),
     );
   }
 }

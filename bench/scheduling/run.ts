@@ -21,7 +21,7 @@ import { childrenNamed, meter } from './procstat.js';
 import type { WatchedProcess } from './procstat.js';
 import { printPhase, withFloor } from './report.js';
 import type { PhaseRecord, SchedulingReport } from './report.js';
-import { percentile, startSpanReceiver, stepBreakdown } from './spans.js';
+import { percentile, rpcCalls, startSpanReceiver, stepBreakdown } from './spans.js';
 import type { SpanReceiver } from './spans.js';
 import { startBenchServers } from './teardown.js';
 import type { Teardown } from './teardown.js';
@@ -141,6 +141,7 @@ async function runWorkload(s: PhaseSetting, mode: RunningMode, workload: Workloa
     ...(s.idleCores ? { idleCores: s.idleCores } : {}),
     apiRequests,
     steps,
+    rpcCalls: traced ? rpcCalls(s.receiver.spans, timing.bound * opts.traceSample) : [],
     traceSampleRatio: traced ? opts.traceSample : 0,
   };
 }

@@ -16,12 +16,15 @@ export interface ReceivedSpan {
   readonly startMs: number;
   readonly durationMs: number;
   readonly podName: string;
+  /** A gRPC server's span of a call it served (OTLP kind 2). */
+  readonly served: boolean;
 }
 
 interface OtlpSpan {
   spanId: string;
   parentSpanId?: string;
   name: string;
+  kind?: number;
   startTimeUnixNano: string | number;
   endTimeUnixNano: string | number;
   attributes?: { key: string; value: { stringValue?: string } }[];
@@ -37,6 +40,8 @@ export interface SpanReceiver {
   stop(): Promise<void>;
 }
 
+const OTLP_SPAN_KIND_SERVER = 2;
+
 function parse(body: Buffer): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];
   for (const rs of (JSON.parse(body.toString('utf8')) as OtlpRequest).resourceSpans ?? []) {
@@ -50,6 +55,7 @@ function parse(body: Buffer): ReceivedSpan[] {
           startMs: Number(start / 1_000n) / 1000,
           durationMs: Number(BigInt(String(s.endTimeUnixNano)) - start) / 1e6,
           podName: s.attributes?.find((a) => a.key === 'k8s.pod.name')?.value.stringValue ?? '',
+          served: s.kind === OTLP_SPAN_KIND_SERVER,
         });
       }
     }
@@ -122,4 +128,28 @@ export function stepBreakdown(spans: readonly ReceivedSpan[]): StepFigures[] {
     return { name, count: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), meanMs: sum / sorted.length, share: sum / attemptTotal };
   };
   return [...[...byName].map(([name, values]) => row(name, values)), row('schedule_one', roots.map((s) => s.durationMs))];
+}
+
+/** Calls of one schedmesh RPC the services served over a phase. */
+export interface RpcCalls {
+  /** "schedmesh.v1.ReservationService/Confirm". */
+  readonly method: string;
+  /** Calls traced (server spans). */
+  readonly count: number;
+  /** Calls per pod bound, estimated from the traced share. */
+  readonly perPod: number;
+}
+
+/**
+ * The schedmesh RPCs served (gRPC server spans) per pod bound: how many hops
+ * a pod costs, batch calls counted once. `tracedPods`: the pods bound times
+ * the share of attempts traced (sampling is per trace, so a call is traced
+ * with its attempt, a batch with its first caller's).
+ */
+export function rpcCalls(spans: readonly ReceivedSpan[], tracedPods: number): RpcCalls[] {
+  const counts = new Map<string, number>();
+  for (const s of spans) if (s.served && s.name.startsWith('schedmesh.v1.')) counts.set(s.name, (counts.get(s.name) ?? 0) + 1);
+  return [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([method, count]) => ({ method, count, perPod: count / tracedPods }));
 }

@@ -20,19 +20,24 @@ import type { MeshClients } from './clients.js';
 /** The longest reservation batch window: a pod waits at most this long for others to join its call. */
 const MAX_BATCH_WINDOW_MS = 50;
 
+/** A batch window: a duration of at most MAX_BATCH_WINDOW_MS. */
+function batchWindow() {
+  return duration().refine((ms) => ms <= MAX_BATCH_WINDOW_MS, `must be at most ${MAX_BATCH_WINDOW_MS}ms: every pod of a batch waits for it`);
+}
+
 /** The mesh services' blocks of a front end's config: `filterscore`, and optional `admission`, `reservation`, `gateway`. */
 export const meshServicesConfigShape = {
   filterscore: clientConfigSchema.extend({ address: z.string().min(1).default('127.0.0.1:50052') }).prefault({}),
   admission: clientConfigSchema.optional(),
   reservation: clientConfigSchema
     .extend({
-      /** Reserve and Unreserve calls gathered into one batch call (see adapters/reservation-batching.ts); maxPods 1 turns it off. */
+      /** Reserve, Unreserve and Confirm calls gathered into one batch call (see adapters/reservation-batching.ts); maxPods 1 turns it off. */
       batch: z
         .object({
           maxPods: z.number().int().min(1).max(256).default(DEFAULT_RESERVATION_BATCHING.maxPods),
-          window: duration()
-            .refine((ms) => ms <= MAX_BATCH_WINDOW_MS, `must be at most ${MAX_BATCH_WINDOW_MS}ms: every pod of a batch waits for it`)
-            .default(DEFAULT_RESERVATION_BATCHING.windowMs),
+          window: batchWindow().default(DEFAULT_RESERVATION_BATCHING.windowMs),
+          /** Confirm's own window: off the bind's path, it can wait longer for company. */
+          confirmWindow: batchWindow().default(DEFAULT_RESERVATION_BATCHING.confirmWindowMs),
         })
         .strict()
         .prefault({}),
@@ -58,7 +63,7 @@ export function kubernetesConfigSchema(timeoutMs: number) {
 export interface MeshServicesConfig {
   readonly filterscore: ClientConfig;
   readonly admission?: ClientConfig | undefined;
-  readonly reservation?: (ClientConfig & { readonly batch?: { readonly maxPods: number; readonly window: number } }) | undefined;
+  readonly reservation?: (ClientConfig & { readonly batch?: BatchConfig }) | undefined;
   readonly gateway?: ClientConfig | undefined;
 }
 
@@ -91,9 +96,16 @@ export function connectMesh(config: MeshServicesConfig, options: { logger?: Logg
   };
 }
 
+/** The reservation block's `batch`, resolved (windows in ms). */
+interface BatchConfig {
+  readonly maxPods: number;
+  readonly window: number;
+  readonly confirmWindow: number;
+}
+
 /** The batching of the reservation block (absent: the defaults). */
-function batchingOf(batch: { maxPods: number; window: number } | undefined): ReservationBatching {
-  return batch === undefined ? DEFAULT_RESERVATION_BATCHING : { maxPods: batch.maxPods, windowMs: batch.window };
+function batchingOf(batch: BatchConfig | undefined): ReservationBatching {
+  return batch === undefined ? DEFAULT_RESERVATION_BATCHING : { maxPods: batch.maxPods, windowMs: batch.window, confirmWindowMs: batch.confirmWindow };
 }
 
 /** A kubeconfig from a file, else the in-cluster service account or ~/.kube/config. */

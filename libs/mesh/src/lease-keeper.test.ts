@@ -34,6 +34,7 @@ beforeAll(async () => {
     getLedger: unimplemented,
     reserveBatch: unimplemented,
     unreserveBatch: unimplemented,
+    confirmBatch: unimplemented,
     renew: async (req: RenewRequest): Promise<RenewResponse> => {
       renewals.push(req);
       if (answer === 'lost') throw new ServerError(Status.FAILED_PRECONDITION, `the lease of pod ${req.podUid} is not held at version ${req.fencingVersion}`);

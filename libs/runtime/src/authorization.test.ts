@@ -39,6 +39,8 @@ describe('the authorization table', () => {
     ['/schedmesh.v1.ReservationService/ReserveBatch', 'scheduler', true],
     ['/schedmesh.v1.ReservationService/UnreserveBatch', 'operator', false],
     ['/schedmesh.v1.ReservationService/Confirm', 'filterscore', false],
+    ['/schedmesh.v1.ReservationService/ConfirmBatch', 'extender', true],
+    ['/schedmesh.v1.ReservationService/ConfirmBatch', 'operator', false],
     ['/schedmesh.v1.ReservationService/GetLedger', 'operator', true],
     ['/schedmesh.v1.ReservationService/GetLedger', 'scheduler', false],
     ['/schedmesh.v1.ReservationService/GetReservation', 'operator', true],

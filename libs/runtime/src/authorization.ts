@@ -53,6 +53,7 @@ export const methodCallers: Readonly<Record<string, readonly CallerRole[]>> = {
   '/schedmesh.v1.ReservationService/ReserveBatch': schedulers,
   '/schedmesh.v1.ReservationService/UnreserveBatch': schedulers,
   '/schedmesh.v1.ReservationService/Confirm': schedulers,
+  '/schedmesh.v1.ReservationService/ConfirmBatch': schedulers,
   '/schedmesh.v1.ReservationService/Renew': schedulers,
   '/schedmesh.v1.ReservationService/Permit': schedulers,
   '/schedmesh.v1.ReservationService/GetReservation': ['operator'],

@@ -17,4 +17,12 @@ describe('extenderConfigSchema', () => {
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['extender.nodeWait', 'must be shorter than extender.verbTimeout']]);
   });
+
+  test("the reservation batch: Confirm's own window, by default longer than Reserve's; more than 50ms is refused, naming the field", () => {
+    const reservation = { address: '127.0.0.1:2' };
+    expect(extenderConfigSchema.parse({ ...base, reservation }).reservation?.batch).toEqual({ maxPods: 32, window: 1, confirmWindow: 10 });
+    expect(extenderConfigSchema.parse({ ...base, reservation: { ...reservation, batch: { confirmWindow: '25ms' } } }).reservation?.batch?.confirmWindow).toBe(25);
+    const parsed = extenderConfigSchema.safeParse({ ...base, reservation: { ...reservation, batch: { confirmWindow: '1s' } } });
+    expect(parsed.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['reservation.batch.confirmWindow', 'must be at most 50ms: every pod of a batch waits for it']]);
+  });
 });

@@ -1,9 +1,10 @@
-// ReserveBatch and UnreserveBatch over gRPC, on real Redis and NATS: each
-// entry answered on its own, one Redis pass for the batch, and a batch that
-// fails part-way leaves no lease behind that its caller was not told of.
+// ReserveBatch, UnreserveBatch and ConfirmBatch over gRPC, on real Redis and
+// NATS: each entry answered on its own, one Redis pass for the batch, and a
+// batch that fails part-way leaves no lease behind that its caller was not
+// told of.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { LeaseState } from '@schedmesh/proto/v1/reservation';
-import type { ReserveBatchEntry, ReserveRequest } from '@schedmesh/proto/v1/reservation';
+import type { ConfirmBatchEntry, ReserveBatchEntry, ReserveRequest } from '@schedmesh/proto/v1/reservation';
 import type { DeepPartial } from '@schedmesh/proto/v1/reservation';
 import { sharedServers, startRedis } from '@schedmesh/testkit';
 import { Redis } from 'ioredis';
@@ -122,6 +123,7 @@ describe('ReserveBatch and UnreserveBatch', () => {
     ['a lease too long', [entry('v-1', 'big1', 100, { ttl: { seconds: 3_600 } })], /^pods\[0\]\.ttl: /],
     ['a pod twice', [entry('v-1', 'big1', 100), entry('v-1', 'big2', 100)], /^pods\[1\]\.pod\.uid: pod v-1 appears twice in the batch/],
     ['too many entries', Array.from({ length: MAX_BATCH_ENTRIES + 1 }, (_, i) => entry(`v-${i}`, 'big1', 1)), /^pods: must hold at most 256 entries, got 257/],
+    ['no entries', [], /^pods: must hold at least one entry/],
   ])('ReserveBatch with %s is INVALID_ARGUMENT naming the entry, and grants nothing', async (_, pods, message) => {
     const before = await client.getLedger({ nodeName: 'big1' });
     await expect(client.reserveBatch({ pods })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT, details: expect.stringMatching(message) });
@@ -150,6 +152,76 @@ describe('ReserveBatch and UnreserveBatch', () => {
     expect(after.leased).toEqual(before.leased);
     // mid-a was granted (the version moved) and given back.
     expect(after.fencingVersion).toBeGreaterThan(before.fencingVersion);
+  });
+});
+
+/** The lease of a ConfirmBatch entry, or a failure naming what the entry holds instead. */
+function confirmedLease(e: ConfirmBatchEntry | undefined) {
+  if (e?.result?.$case !== 'lease') throw new Error(`expected a lease, got ${JSON.stringify(e?.result)}`);
+  return e.result.value;
+}
+
+describe('ConfirmBatch', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    const { redisUrl, natsUrl } = sharedServers();
+    // Two replicas: a lease one replica granted is confirmed through the other (its lease memory
+    // does not know it, so the pod index names the node).
+    h = await startHarness({ redisUrl, natsUrl, replicas: 2, events: [nodeEvent('c1', roomy), nodeEvent('c2', roomy)] });
+  }, 60_000);
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  const reserveOn = async (replica: number, uid: string, node: string): Promise<number> => versionOf((await h.clients[replica]!.reserveBatch({ pods: [entry(uid, node, 100)] })).pods[0]);
+
+  test('each entry is answered on its own: confirmed, stale, settled by its bound event, unknown, and granted by the other replica', async () => {
+    const [client, other] = h.clients as [ReservationClient, ReservationClient];
+    const va = await reserveOn(0, 'cf-a', 'c1');
+    const vb = await reserveOn(0, 'cf-b', 'c1');
+    const vc = await reserveOn(0, 'cf-c', 'c2');
+    const vd = await reserveOn(1, 'cf-d', 'c2');
+    // cf-c's bound event arrives before its Confirm: the ledger holds it bound already.
+    await h.waitForGeneration(await h.publish(podEvent({ uid: 'cf-c', node: 'c2', requests: { cpu: 100 } })));
+    const pods = [
+      { podUid: 'cf-a', fencingVersion: va },
+      { podUid: 'cf-b', fencingVersion: vb + 1 },
+      { podUid: 'cf-c', fencingVersion: vc },
+      { podUid: 'cf-none', fencingVersion: 3 },
+      { podUid: 'cf-d', fencingVersion: vd },
+    ];
+    const reply = await client.confirmBatch({ pods });
+    expect(reply.pods.map((p) => p.result?.$case)).toEqual(['lease', 'error', 'lease', 'error', 'lease']);
+    expect(confirmedLease(reply.pods[0])).toMatchObject({ pod: { uid: 'cf-a' }, nodeName: 'c1', fencingVersion: va, state: LeaseState.LEASE_STATE_CONFIRMED });
+    expect(reply.pods[1]!.result).toEqual({ $case: 'error', value: { code: Status.FAILED_PRECONDITION, message: `pod cf-b: fencing version ${vb + 1} is stale (the lease is at version ${vb})` } });
+    expect(confirmedLease(reply.pods[2])).toMatchObject({ pod: { uid: 'cf-c' }, nodeName: 'c2', fencingVersion: vc, state: LeaseState.LEASE_STATE_CONFIRMED });
+    expect(reply.pods[3]!.result).toEqual({ $case: 'error', value: { code: Status.FAILED_PRECONDITION, message: 'pod cf-none holds no lease (it lapsed or was released)' } });
+    expect(confirmedLease(reply.pods[4])).toMatchObject({ pod: { uid: 'cf-d' }, nodeName: 'c2', fencingVersion: vd, state: LeaseState.LEASE_STATE_CONFIRMED });
+    // The stale entry changed nothing: cf-b's lease is still reserved.
+    expect((await other.getReservation({ podUid: 'cf-b' })).lease).toMatchObject({ fencingVersion: vb, state: LeaseState.LEASE_STATE_RESERVED });
+    // Confirmed capacity is bound, counted once (cf-c by its bound event): c1 holds a bound and b leased, c2 c and d bound.
+    expect((await other.getLedger({ nodeName: 'c1' })).bound).toMatchObject({ milliCpu: 100, pods: 1 });
+    expect((await other.getLedger({ nodeName: 'c1' })).leased).toMatchObject({ milliCpu: 100, pods: 1 });
+    expect((await other.getLedger({ nodeName: 'c2' })).bound).toMatchObject({ milliCpu: 200, pods: 2 });
+    expect((await other.getLedger({ nodeName: 'c2' })).leased).toMatchObject({ milliCpu: 0, pods: 0 });
+    // Repeated, through the other replica, the batch answers the same (Confirm is idempotent per entry).
+    const again = await other.confirmBatch({ pods });
+    expect(again.pods).toEqual(reply.pods);
+  });
+
+  test.each([
+    ['no entries', [], /^pods: must hold at least one entry/],
+    ['too many entries', Array.from({ length: MAX_BATCH_ENTRIES + 1 }, (_, i) => ({ podUid: `iv-${i}`, fencingVersion: 1 })), /^pods: must hold at most 256 entries, got 257/],
+    ['a missing uid', [{ podUid: 'iv-ok', fencingVersion: 1 }, { podUid: '', fencingVersion: 1 }], /^pods\[1\]\.pod_uid: /],
+    ['a missing fencing version', [{ podUid: 'iv-ok', fencingVersion: 1 }, { podUid: 'iv-2', fencingVersion: 1 }, { podUid: 'iv-3', fencingVersion: 0 }], /^pods\[2\]\.fencing_version: /],
+    ['a pod twice', [{ podUid: 'iv-ok', fencingVersion: 1 }, { podUid: 'iv-ok', fencingVersion: 1 }], /^pods\[1\]\.pod_uid: pod iv-ok appears twice in the batch/],
+  ])('ConfirmBatch with %s is INVALID_ARGUMENT naming the field, and confirms nothing', async (_, pods, message) => {
+    const client = h.clients[0]!;
+    const version = await reserveOn(0, 'iv-ok', 'c1');
+    const batch = pods.map((p) => (p.podUid === 'iv-ok' ? { ...p, fencingVersion: version } : p));
+    await expect(client.confirmBatch({ pods: batch })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT, details: expect.stringMatching(message) });
+    expect((await client.getReservation({ podUid: 'iv-ok' })).lease).toMatchObject({ fencingVersion: version, state: LeaseState.LEASE_STATE_RESERVED });
   });
 });
 

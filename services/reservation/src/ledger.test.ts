@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { pollUntil, sharedServers } from '@schedmesh/testkit';
+import { pollUntil, sharedServers, startRedis } from '@schedmesh/testkit';
+import type { RedisServer } from '@schedmesh/testkit';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { KeyLayout } from './keys.js';
 import { Ledger } from './ledger.js';
 import type { LeaseView, LedgerView } from './ledger.js';
+import { LeaseMemory } from './lease-memory.js';
 import { nodeCapacity, podDemand } from './quantities.js';
 import type { Quantities } from './quantities.js';
 import { resources } from './testing/harness.js';
@@ -182,6 +184,62 @@ describe('the ledger scripts', () => {
     expect(await ledger.applyPod('n1', 3, pod('gone'), 'release')).toEqual({ status: 'released', indexedNode: 'n1' });
     expect(await redis.exists(keys.podIndex('gone'))).toBe(0);
     expect(await ledger.applyPod('n1', 4, pod('never'), 'bind')).toEqual({ status: 'bound', indexedNode: undefined });
+  });
+});
+
+describe('Confirm for several leases (confirmMany)', () => {
+  let server: RedisServer;
+  let own: Redis;
+
+  beforeAll(async () => {
+    // A Redis of its own: its command counts are this test's alone.
+    server = await startRedis();
+    own = new Redis(server.url);
+  }, 30_000);
+  afterAll(async () => {
+    own?.disconnect();
+    await server?.stop();
+  });
+
+  /** How many times Redis ran each of `commands` while `fn` ran (INFO commandstats), and what `fn` returned. */
+  async function counting<T>(commands: readonly string[], fn: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
+    const read = async (): Promise<Record<string, number>> => {
+      const info = await own.info('commandstats');
+      return Object.fromEntries(commands.map((c) => [c, Number(new RegExp(`^cmdstat_${c}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0)]));
+    };
+    const before = await read();
+    const result = await fn();
+    const after = await read();
+    return { result, calls: Object.fromEntries(commands.map((c) => [c, after[c]! - before[c]!])) };
+  }
+
+  test('one confirm script per lease, no index read for the leases this replica handed out, one MGET for the batch for the others', async () => {
+    const keys = new KeyLayout('confirm-many');
+    const store = new RedisStore(own);
+    // Two replicas: each remembers the leases it granted.
+    const [mine, theirs] = [new Ledger({ store, keys, memory: new LeaseMemory() }), new Ledger({ store, keys, memory: new LeaseMemory() })];
+    // As the service does at start: no NOSCRIPT round below.
+    await store.loadScripts();
+    await mine.rebuildNode('n1', 1, nodeCapacity(resources({ cpu: 10_000, pods: 100 })), []);
+    const lease = async (ledger: Ledger, uid: string): Promise<number> => {
+      const r = await ledger.reserve(input(uid, 'n1', { cpu: 100 }));
+      if (r.kind !== 'granted') throw new Error(`expected a grant, got ${r.kind}`);
+      return r.lease.version;
+    };
+    const held: { uid: string; version: number }[] = [];
+    for (const uid of ['m1', 'm2', 'm3', 'm4']) held.push({ uid, version: await lease(mine, uid) });
+    for (const uid of ['t1', 't2']) held.push({ uid, version: await lease(theirs, uid) });
+
+    const all = await counting(['evalsha', 'mget', 'get'], () => mine.confirmMany(held));
+    expect(all.result.map((r) => (r.kind === 'confirmed' ? r.lease.state : r.kind))).toEqual(Array(6).fill('confirmed'));
+    expect(all.calls).toEqual({ evalsha: 6, mget: 1, get: 0 });
+
+    // Leases this replica handed out only: one confirm script each, nothing else.
+    const mineOnly = [{ uid: 'm5', version: await lease(mine, 'm5') }, { uid: 'm6', version: await lease(mine, 'm6') }];
+    const known = await counting(['evalsha', 'mget', 'get'], () => mine.confirmMany(mineOnly));
+    expect(known.result.map((r) => r.kind)).toEqual(['confirmed', 'confirmed']);
+    expect(known.calls).toEqual({ evalsha: 2, mget: 0, get: 0 });
+    expect((await mine.ledger('n1')).bound.get('cpu')).toBe(800);
   });
 });
 

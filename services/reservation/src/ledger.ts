@@ -101,6 +101,14 @@ export type ReserveResult =
   /** Redis lost its data and not every replica has put its leases back yet: nothing is granted. */
   | { readonly kind: 'restoring' };
 
+/** One Confirm of {@link Ledger.confirmMany}: the pod, the version its caller holds (0: whatever lease it holds). */
+export interface ConfirmInput {
+  readonly uid: string;
+  readonly version: number;
+  /** Where the stream says the pod is bound, for when the index entry is gone. */
+  readonly boundNode?: string | undefined;
+}
+
 /** The outcome of {@link Ledger.confirm}. */
 export type ConfirmResult =
   | { readonly kind: 'confirmed'; readonly lease: LeaseView }
@@ -484,19 +492,50 @@ export class Ledger {
    * when the index entry is gone.
    */
   async confirm(uid: string, version: number, boundNode?: string): Promise<ConfirmResult> {
-    // The lease this replica last handed out names the node without a lookup; if it is not there, the index decides.
-    const remembered = this.memory?.nodeOf(uid);
-    if (remembered !== undefined) {
-      const result = await this.confirmOn(remembered, uid, version);
-      if (result.kind !== 'none') return result;
-    }
-    const node = await this.nodeOf(uid, boundNode);
-    if (node === undefined || node === remembered) return { kind: 'none' };
-    return this.confirmOn(node, uid, version);
+    return (await this.confirmMany([{ uid, version, boundNode }]))[0]!;
   }
 
-  private async confirmOn(node: string, uid: string, version: number): Promise<ConfirmResult> {
-    const reply = await this.runNode(confirmScript, node, [uid, String(version), this.confirmedTtlMs, INDEX_CONFIRMED_MS], this.keys.nodeAndPod(node, uid));
+  /**
+   * {@link confirm} for several pods (distinct uids), each answered on its
+   * own. One round trip for the pods whose leases this replica handed out
+   * (its lease memory names their nodes: the confirm scripts pipelined);
+   * the others look their nodes up in the pod index (one MGET for all) and
+   * run their scripts in a second pipeline. If Redis fails an entry, the
+   * error is thrown after the others were applied (Confirm is idempotent: a
+   * repeat finds them done).
+   */
+  async confirmMany(inputs: readonly ConfirmInput[]): Promise<ConfirmResult[]> {
+    const remembered = inputs.map((input) => this.memory?.nodeOf(input.uid));
+    const results: Array<ConfirmResult | Error | undefined> = inputs.map(() => undefined);
+    // The lease this replica last handed out names the node without a lookup; if it is not there, the index decides.
+    const known = inputs.flatMap((_, i) => (remembered[i] === undefined ? [] : [{ i, node: remembered[i] }]));
+    (await this.confirmOn(inputs, known)).forEach((r, j) => {
+      if (r instanceof Error || r.kind !== 'none') results[known[j]!.i] = r;
+    });
+    const unknown = inputs.flatMap((_, i) => (results[i] === undefined ? [i] : []));
+    const indexed = unknown.length === 0 ? [] : await this.store.call(() => this.store.redis.mget(...unknown.map((i) => this.keys.podIndex(inputs[i]!.uid))));
+    const looked = unknown.flatMap((i, j) => {
+      const node = nodeOfIndex(indexed[j] ?? null) ?? inputs[i]!.boundNode;
+      if (node !== undefined && node !== remembered[i]) return [{ i, node }];
+      results[i] = { kind: 'none' };
+      return [];
+    });
+    (await this.confirmOn(inputs, looked)).forEach((r, j) => (results[looked[j]!.i] = r));
+    const failed = results.find((r): r is Error => r instanceof Error);
+    if (failed !== undefined) throw failed;
+    return results as ConfirmResult[];
+  }
+
+  /** The confirm scripts of the given entries on the given nodes, pipelined: each one's result, or the error Redis gave it. */
+  private async confirmOn(inputs: readonly ConfirmInput[], calls: readonly { readonly i: number; readonly node: string }[]): Promise<Array<ConfirmResult | Error>> {
+    const raw = await this.store.runMany(
+      confirmScript,
+      calls.map(({ i, node }) => ({ keys: this.keys.nodeAndPod(node, inputs[i]!.uid), args: [inputs[i]!.uid, String(inputs[i]!.version), this.confirmedTtlMs, INDEX_CONFIRMED_MS] })),
+    );
+    return raw.map((r, j) => (r instanceof Error ? r : this.confirmResult(inputs[calls[j]!.i]!, calls[j]!.node, this.counted(parseReply(r)))));
+  }
+
+  private confirmResult({ uid, version }: ConfirmInput, node: string, reply: ScriptReply): ConfirmResult {
     switch (reply.status) {
       case 'none':
         return { kind: 'none' };

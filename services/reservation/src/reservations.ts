@@ -273,18 +273,36 @@ export class Reservations {
 
   /** Confirm: FAILED_PRECONDITION if the pod holds no lease (it lapsed) or the version is stale. */
   async confirm(uid: string, version: number): Promise<LeaseView> {
+    const [outcome] = await this.confirmMany([{ uid, version }]);
+    if (outcome instanceof Error) throw outcome;
+    return outcome!;
+  }
+
+  /**
+   * Confirm for several leases (distinct uids) in one pass over Redis
+   * (Ledger.confirmMany). Each entry is answered on its own: its lease, or
+   * the FAILED_PRECONDITION its own Confirm would have thrown. What fails
+   * every entry — the ledger not synced, Redis away, too few replicas
+   * acknowledging — is thrown.
+   */
+  async confirmMany(leases: readonly { readonly uid: string; readonly version: number }[]): Promise<Array<LeaseView | Error>> {
+    const { ledger, state } = this.o;
     this.o.sync.requireSynced();
-    const result = await this.o.ledger.confirm(uid, version, this.o.state.boundNodeOf(uid));
-    switch (result.kind) {
-      case 'confirmed':
-        // Not answered before the replicas hold it (a repeated Confirm waits again).
-        await this.o.ledger.replicated(`the confirmation of pod ${uid}`);
-        return result.lease;
-      case 'stale':
-        throw new FailedPreconditionError(`pod ${uid}: fencing version ${version} is stale (the lease is at version ${result.lease.version})`);
-      case 'none':
-        throw new FailedPreconditionError(`pod ${uid} holds no lease (it lapsed or was released)`);
-    }
+    const results = await ledger.confirmMany(leases.map((l) => ({ ...l, boundNode: state.boundNodeOf(l.uid) })));
+    const confirmed = results.filter((r) => r.kind === 'confirmed').length;
+    // Not answered before the replicas hold them (a repeated Confirm waits again).
+    if (confirmed > 0) await ledger.replicated(leases.length === 1 ? `the confirmation of pod ${leases[0]!.uid}` : `${confirmed} confirmations`);
+    return results.map((result, i) => {
+      const { uid, version } = leases[i]!;
+      switch (result.kind) {
+        case 'confirmed':
+          return result.lease;
+        case 'stale':
+          return new FailedPreconditionError(`pod ${uid}: fencing version ${version} is stale (the lease is at version ${result.lease.version})`);
+        case 'none':
+          return new FailedPreconditionError(`pod ${uid} holds no lease (it lapsed or was released)`);
+      }
+    });
   }
 
   /** Permit: waits for the pod's gang; see GangCoordinator. */

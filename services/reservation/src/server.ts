@@ -20,6 +20,7 @@ import {
 import type { FieldProblem } from '@schedmesh/model';
 import type { Duration } from '@schedmesh/proto/google/duration';
 import {
+  ConfirmBatchResponse,
   ConfirmResponse,
   GetLedgerResponse,
   GetReservationResponse,
@@ -34,7 +35,7 @@ import {
   UnreserveBatchResponse,
   UnreserveResponse,
 } from '@schedmesh/proto/v1/reservation';
-import type { PermitRequest, ReservationServiceImplementation, ReserveRequest } from '@schedmesh/proto/v1/reservation';
+import type { BatchEntryError, PermitRequest, ReservationServiceImplementation, ReserveRequest } from '@schedmesh/proto/v1/reservation';
 import { classifyDomainError, InvalidArgumentError } from '@schedmesh/runtime';
 import type { PermitInput } from './gang.js';
 import { MAX_TTL_MS, MIN_TTL_MS } from './ledger.js';
@@ -70,11 +71,7 @@ export function createReservationServer(domain: Reservations, defaults: ServerDe
     },
 
     async unreserveBatch(request) {
-      const leases = parseBatch(
-        request.pods,
-        (entry) => ({ uid: requireUid(entry.podUid, 'pod_uid'), version: requireHeldVersion(entry.fencingVersion) }),
-        { field: 'pod_uid', of: (lease) => lease.uid },
-      );
+      const leases = parseBatch(request.pods, parseHeldLease, { field: 'pod_uid', of: (lease) => lease.uid });
       onSpan({ 'schedmesh.batch.size': leases.length });
       const released = await domain.unreserveMany(leases);
       onSpan({ 'schedmesh.reservation.released': released.filter(Boolean).length });
@@ -95,6 +92,16 @@ export function createReservationServer(domain: Reservations, defaults: ServerDe
       const version = requireHeldVersion(request.fencingVersion);
       onSpan({ 'k8s.pod.uid': uid, 'schedmesh.fencing_version': version });
       return ConfirmResponse.fromPartial({ lease: toLease(await domain.confirm(uid, version)) });
+    },
+
+    async confirmBatch(request) {
+      const leases = parseBatch(request.pods, parseHeldLease, { field: 'pod_uid', of: (lease) => lease.uid });
+      onSpan({ 'schedmesh.batch.size': leases.length });
+      const outcomes = await domain.confirmMany(leases);
+      onSpan({ 'schedmesh.reservation.confirmed': outcomes.filter((o) => !(o instanceof Error)).length });
+      return ConfirmBatchResponse.fromPartial({
+        pods: outcomes.map((o) => ({ result: o instanceof Error ? { $case: 'error', value: entryError(o) } : { $case: 'lease', value: toLease(o) } })),
+      });
     },
 
     async renew(request) {
@@ -159,11 +166,12 @@ export function toLease(view: LeaseView): Lease {
 export const MAX_BATCH_ENTRIES = 256;
 
 /**
- * Validates a batch: at most MAX_BATCH_ENTRIES entries, each parsed on its
+ * Validates a batch: 1..MAX_BATCH_ENTRIES entries, each parsed on its
  * own (an InvalidArgumentError names it, `pods[3].node_name`), no pod twice
  * (two entries of one pod would race each other inside the batch).
  */
 function parseBatch<E, T>(entries: readonly E[], parse: (entry: E) => T, uid: { field: string; of: (parsed: T) => string }): T[] {
+  if (entries.length === 0) throw new InvalidArgumentError('pods', 'must hold at least one entry');
   if (entries.length > MAX_BATCH_ENTRIES) throw new InvalidArgumentError('pods', `must hold at most ${MAX_BATCH_ENTRIES} entries, got ${entries.length}`);
   const seen = new Set<string>();
   return entries.map((entry, i) => {
@@ -183,13 +191,21 @@ function parseBatch<E, T>(entries: readonly E[], parse: (entry: E) => T, uid: { 
 
 /** One batch entry's answer: its lease or conflict, or the status its own call would have failed with. */
 function toBatchEntry(outcome: ReserveOutcome | Error): ReserveBatchEntry {
-  if (outcome instanceof Error) {
-    const mapped = classifyDomainError(outcome);
-    // Anything else is a bug: the whole call fails INTERNAL, as the single call would.
-    if (mapped === undefined) throw outcome;
-    return ReserveBatchEntry.fromPartial({ result: { $case: 'error', value: { code: mapped.code, message: mapped.details } } });
-  }
+  if (outcome instanceof Error) return ReserveBatchEntry.fromPartial({ result: { $case: 'error', value: entryError(outcome) } });
   return ReserveBatchEntry.fromPartial({ result: toReserveResult(outcome) });
+}
+
+/** The status a batch entry's own call would have failed with. */
+function entryError(err: Error): BatchEntryError {
+  const mapped = classifyDomainError(err);
+  // Anything else is a bug: the whole call fails INTERNAL, as the single call would.
+  if (mapped === undefined) throw err;
+  return { code: mapped.code, message: mapped.details };
+}
+
+/** An UnreserveRequest or ConfirmRequest: the pod's uid and the fencing version its caller holds. */
+function parseHeldLease(request: { podUid: string; fencingVersion: number }): { uid: string; version: number } {
+  return { uid: requireUid(request.podUid, 'pod_uid'), version: requireHeldVersion(request.fencingVersion) };
 }
 
 /** Validates a ReserveRequest. */

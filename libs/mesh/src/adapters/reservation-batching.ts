@@ -1,25 +1,27 @@
 /**
- * A reservation client that coalesces: the attempt still calls `reserve` and
- * `unreserve` once per pod, and the calls issued in the same tick (or within
- * `windowMs` of the first) go out as one ReserveBatch / UnreserveBatch call of
- * at most `maxPods` pods. Each caller gets what its own call would have given:
- * its ReserveResponse, or the ClientError of its entry (same code and
- * message), so the reservation steps need no change. Every other method is
- * the wrapped client's.
+ * A reservation client that coalesces: the attempt still calls `reserve`,
+ * `unreserve` and `confirm` once per pod, and the calls issued in the same
+ * tick (or within `windowMs` of the first; `confirmWindowMs` for Confirm)
+ * go out as one ReserveBatch / UnreserveBatch / ConfirmBatch call of at most
+ * `maxPods` pods. Each caller gets what its own call would have given: its
+ * response, or the ClientError of its entry (same code and message), so the
+ * reservation steps need no change. Every other method is the wrapped
+ * client's.
  *
- * A batch of one (nothing else came within the window) is the plain Reserve
- * or Unreserve call, with the caller's signal and trace context, as without
+ * A batch of one (nothing else came within the window) is the plain Reserve,
+ * Unreserve or Confirm call, with the caller's signal and trace context, as without
  * batching. Cancellation: a call whose signal aborts before its batch is sent
  * leaves the batch; once a batch of several is sent, it waits for the
  * answer (a lease it then holds is released by the attempt, as after any
  * failure past Reserve). A reservation
  * service without the batch RPCs (UNIMPLEMENTED) is called one pod at a time
- * from then on.
+ * from then on (Reserve and Unreserve, and Confirm, each found out on its own:
+ * ConfirmBatch came later).
  */
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import { ReserveResponse, UnreserveResponse } from '@schedmesh/proto/v1/reservation';
-import type { DeepPartial, ReserveBatchEntry, ReserveRequest, UnreserveRequest } from '@schedmesh/proto/v1/reservation';
+import { ConfirmResponse, ReserveResponse, UnreserveResponse } from '@schedmesh/proto/v1/reservation';
+import type { BatchEntryError, ConfirmBatchEntry, ConfirmRequest, DeepPartial, ReserveBatchEntry, ReserveRequest, UnreserveRequest } from '@schedmesh/proto/v1/reservation';
 import { ClientError, Status } from 'nice-grpc';
 import type { ReservationClient } from '../clients.js';
 
@@ -27,36 +29,52 @@ import type { ReservationClient } from '../clients.js';
 export interface ReservationBatching {
   /** Most pods per call (1..256, the service's bound); 1 sends one call per pod, as without batching. */
   readonly maxPods: number;
-  /** How long the first call of a batch waits for more, in ms; 0 = only the calls of the same tick. */
+  /** How long the first Reserve or Unreserve of a batch waits for more, in ms; 0 = only the calls of the same tick. */
   readonly windowMs: number;
+  /**
+   * The same for Confirm (PostBind): the pod is bound and its lease lives
+   * its TTL, so its Confirm can wait longer for company than a Reserve on
+   * the bind's path.
+   */
+  readonly confirmWindowMs: number;
 }
 
-/** The defaults: up to 32 pods, gathered for at most 1 ms. */
-export const DEFAULT_RESERVATION_BATCHING: ReservationBatching = { maxPods: 32, windowMs: 1 };
+/** The defaults: up to 32 pods, gathered for at most 1 ms, and Confirm calls for at most 10 ms. */
+export const DEFAULT_RESERVATION_BATCHING: ReservationBatching = { maxPods: 32, windowMs: 1, confirmWindowMs: 10 };
 
 const RESERVE_PATH = '/schedmesh.v1.ReservationService/Reserve';
+const CONFIRM_PATH = '/schedmesh.v1.ReservationService/Confirm';
 const tracer = trace.getTracer('schedmesh-mesh');
 
-/** The client, with `reserve` and `unreserve` coalesced as the options say (maxPods 1: the client itself). */
+/** The client, with `reserve`, `unreserve` and `confirm` coalesced as the options say (maxPods 1: the client itself). */
 export function coalescingReservationClient(client: ReservationClient, options: ReservationBatching): ReservationClient {
   if (options.maxPods <= 1) return client;
   let batched = true;
+  let confirmBatched = true;
   const reserveOne = (r: DeepPartial<ReserveRequest>, signal?: AbortSignal): Promise<ReserveResponse> => client.reserve(r, signal ? { signal } : {});
   const unreserveOne = (r: DeepPartial<UnreserveRequest>, signal?: AbortSignal): Promise<UnreserveResponse> => client.unreserve(r, signal ? { signal } : {});
   const reserve = new Coalescer<DeepPartial<ReserveRequest>, ReserveResponse>(options, 'ReserveBatch', (r) => r.pod?.uid ?? '', reserveOne, async (requests) => {
     const reply = batched ? await orSingly(client.reserveBatch({ pods: requests }), () => (batched = false)) : undefined;
-    if (reply === undefined) return Promise.all(requests.map((r) => reserveOne(r)));
+    if (reply === undefined) return singly(requests, reserveOne);
     return requests.map((_, i) => fromEntry(reply.pods[i]));
   });
   const unreserve = new Coalescer<DeepPartial<UnreserveRequest>, UnreserveResponse>(options, 'UnreserveBatch', (r) => r.podUid ?? '', unreserveOne, async (requests) => {
     const reply = batched ? await orSingly(client.unreserveBatch({ pods: requests }), () => (batched = false)) : undefined;
-    if (reply === undefined) return Promise.all(requests.map((r) => unreserveOne(r)));
+    if (reply === undefined) return singly(requests, unreserveOne);
     return requests.map((_, i) => UnreserveResponse.fromPartial({ released: reply.released[i] ?? false }));
+  });
+  const confirmOne = (r: DeepPartial<ConfirmRequest>, signal?: AbortSignal): Promise<ConfirmResponse> => client.confirm(r, signal ? { signal } : {});
+  const confirmWindow = { maxPods: options.maxPods, windowMs: options.confirmWindowMs };
+  const confirm = new Coalescer<DeepPartial<ConfirmRequest>, ConfirmResponse>(confirmWindow, 'ConfirmBatch', (r) => r.podUid ?? '', confirmOne, async (requests) => {
+    const reply = confirmBatched ? await orSingly(client.confirmBatch({ pods: requests }), () => (confirmBatched = false)) : undefined;
+    if (reply === undefined) return singly(requests, confirmOne);
+    return requests.map((_, i) => fromConfirmEntry(reply.pods[i]));
   });
   return {
     ...client,
     reserve: (request, callOptions) => reserve.add(request, callOptions?.signal),
     unreserve: (request, callOptions) => unreserve.add(request, callOptions?.signal),
+    confirm: (request, callOptions) => confirm.add(request, callOptions?.signal),
   };
 }
 
@@ -71,12 +89,36 @@ async function orSingly<T>(call: Promise<T>, unsupported: () => void): Promise<T
   }
 }
 
+/** The batch as single calls (a service without the batch RPC): each caller gets its own call's answer or ClientError. */
+function singly<Req, Res>(requests: readonly Req[], one: (request: Req) => Promise<Res>): Promise<Array<Res | ClientError>> {
+  return Promise.all(
+    requests.map((r) =>
+      one(r).catch((err: unknown) => {
+        if (err instanceof ClientError) return err;
+        throw err;
+      }),
+    ),
+  );
+}
+
 /** One entry's answer as its own Reserve would have given it: the response, or its error thrown. */
 function fromEntry(entry: ReserveBatchEntry | undefined): ReserveResponse | ClientError {
   const result = entry?.result;
-  if (result === undefined) return new ClientError(RESERVE_PATH, Status.INTERNAL, 'the reservation service left this pod of the batch unanswered');
-  if (result.$case === 'error') return new ClientError(RESERVE_PATH, result.value.code, result.value.message);
+  if (result === undefined || result.$case === 'error') return entryFailure(RESERVE_PATH, result?.value);
   return ReserveResponse.fromPartial({ result });
+}
+
+/** One entry's answer as its own Confirm would have given it. */
+function fromConfirmEntry(entry: ConfirmBatchEntry | undefined): ConfirmResponse | ClientError {
+  const result = entry?.result;
+  if (result === undefined || result.$case === 'error') return entryFailure(CONFIRM_PATH, result?.value);
+  return ConfirmResponse.fromPartial({ lease: result.value });
+}
+
+/** The ClientError of an entry's own call: its error as the service gave it, or INTERNAL when it was left unanswered. */
+function entryFailure(path: string, error: BatchEntryError | undefined): ClientError {
+  if (error === undefined) return new ClientError(path, Status.INTERNAL, 'the reservation service left this pod of the batch unanswered');
+  return new ClientError(path, error.code, error.message);
 }
 
 /** Why a signal aborted, as an Error (AbortSignal.reason may be any value). */
@@ -107,7 +149,7 @@ class Coalescer<Req, Res> {
   private cancelFlush: (() => void) | undefined;
 
   constructor(
-    private readonly options: ReservationBatching,
+    private readonly options: Pick<ReservationBatching, 'maxPods' | 'windowMs'>,
     private readonly name: string,
     private readonly podOf: (request: Req) => string,
     private readonly one: (request: Req, signal: AbortSignal | undefined) => Promise<Res>,

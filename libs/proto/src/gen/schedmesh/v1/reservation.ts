@@ -311,6 +311,31 @@ export interface ConfirmResponse {
   lease?: Lease | undefined;
 }
 
+/** ConfirmBatchRequest confirms several leases after their binds. */
+export interface ConfirmBatchRequest {
+  /** One Confirm each (pod_uid and its fencing_version, required); 1..256. */
+  pods: ConfirmRequest[];
+}
+
+/** ConfirmBatchEntry answers one entry of a ConfirmBatch. */
+export interface ConfirmBatchEntry {
+  /** The outcome of this entry alone. */
+  result?:
+    | //
+    /** The confirmed lease (or the pod's bound record, once its bound event settled it). */
+    { $case: "lease"; value: Lease }
+    | //
+    /** The entry failed as its own Confirm would have (stale version, no lease, ...). */
+    { $case: "error"; value: BatchEntryError }
+    | undefined;
+}
+
+/** ConfirmBatchResponse answers ConfirmBatch, one entry per request entry, in order. */
+export interface ConfirmBatchResponse {
+  /** In the order of ConfirmBatchRequest.pods. */
+  pods: ConfirmBatchEntry[];
+}
+
 /** PermitRequest asks whether a gang member may bind. */
 export interface PermitRequest {
   /** The pod (must hold a lease). */
@@ -1990,6 +2015,245 @@ export const ConfirmResponse: MessageFns<ConfirmResponse> = {
   },
 };
 
+function createBaseConfirmBatchRequest(): ConfirmBatchRequest {
+  return { pods: [] };
+}
+
+export const ConfirmBatchRequest: MessageFns<ConfirmBatchRequest> = {
+  encode(message: ConfirmBatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pods) {
+      ConfirmRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmBatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfirmBatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pods.push(ConfirmRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfirmBatchRequest {
+    return {
+      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => ConfirmRequest.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ConfirmBatchRequest): unknown {
+    const obj: any = {};
+    if (message.pods?.length) {
+      obj.pods = message.pods.map((e) => ConfirmRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfirmBatchRequest>): ConfirmBatchRequest {
+    return ConfirmBatchRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfirmBatchRequest>): ConfirmBatchRequest {
+    const message = createBaseConfirmBatchRequest();
+    message.pods = object.pods?.map((e) => ConfirmRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseConfirmBatchEntry(): ConfirmBatchEntry {
+  return { result: undefined };
+}
+
+export const ConfirmBatchEntry: MessageFns<ConfirmBatchEntry> = {
+  encode(message: ConfirmBatchEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.result?.$case) {
+      case "lease":
+        Lease.encode(message.result.value, writer.uint32(10).fork()).join();
+        break;
+      case "error":
+        BatchEntryError.encode(message.result.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmBatchEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfirmBatchEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = { $case: "lease", value: Lease.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.result = { $case: "error", value: BatchEntryError.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfirmBatchEntry {
+    return {
+      result: isSet(object.lease)
+        ? { $case: "lease", value: Lease.fromJSON(object.lease) }
+        : isSet(object.error)
+        ? { $case: "error", value: BatchEntryError.fromJSON(object.error) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: ConfirmBatchEntry): unknown {
+    const obj: any = {};
+    if (message.result?.$case === "lease") {
+      obj.lease = Lease.toJSON(message.result.value);
+    } else if (message.result?.$case === "error") {
+      obj.error = BatchEntryError.toJSON(message.result.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfirmBatchEntry>): ConfirmBatchEntry {
+    return ConfirmBatchEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfirmBatchEntry>): ConfirmBatchEntry {
+    const message = createBaseConfirmBatchEntry();
+    switch (object.result?.$case) {
+      case "lease": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "lease", value: Lease.fromPartial(object.result.value) };
+        }
+        break;
+      }
+      case "error": {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: "error", value: BatchEntryError.fromPartial(object.result.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseConfirmBatchResponse(): ConfirmBatchResponse {
+  return { pods: [] };
+}
+
+export const ConfirmBatchResponse: MessageFns<ConfirmBatchResponse> = {
+  encode(message: ConfirmBatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pods) {
+      ConfirmBatchEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmBatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfirmBatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pods.push(ConfirmBatchEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfirmBatchResponse {
+    return {
+      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => ConfirmBatchEntry.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ConfirmBatchResponse): unknown {
+    const obj: any = {};
+    if (message.pods?.length) {
+      obj.pods = message.pods.map((e) => ConfirmBatchEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfirmBatchResponse>): ConfirmBatchResponse {
+    return ConfirmBatchResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfirmBatchResponse>): ConfirmBatchResponse {
+    const message = createBaseConfirmBatchResponse();
+    message.pods = object.pods?.map((e) => ConfirmBatchEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBasePermitRequest(): PermitRequest {
   return { pod: undefined, podGroup: undefined, timeout: undefined };
 }
@@ -2657,6 +2921,22 @@ export const ReservationServiceDefinition = {
       options: { idempotencyLevel: "IDEMPOTENT" },
     },
     /**
+     * ConfirmBatch is Confirm for several leases in one call (PostBind of the
+     * pods bound meanwhile): each entry is answered on its own, in order (its
+     * lease, or the error its own Confirm would have failed with, e.g. a stale
+     * fencing version), so one pod's stale lease never fails the others. The
+     * same validation and bound as ReserveBatch: 1..256 entries, distinct pod
+     * uids, INVALID_ARGUMENT naming the entry ("pods[2].fencing_version").
+     */
+    confirmBatch: {
+      name: "ConfirmBatch",
+      requestType: ConfirmBatchRequest as typeof ConfirmBatchRequest,
+      requestStream: false,
+      responseType: ConfirmBatchResponse as typeof ConfirmBatchResponse,
+      responseStream: false,
+      options: { idempotencyLevel: "IDEMPOTENT" },
+    },
+    /**
      * Permit holds a gang member until min_member pods of its group hold
      * leases (then every waiting member is allowed) or the timeout passes
      * (then every member's lease is released and each caller is told why).
@@ -2738,6 +3018,18 @@ export interface ReservationServiceImplementation<CallContextExt = {}> {
    */
   confirm(request: ConfirmRequest, context: CallContext & CallContextExt): Promise<DeepPartial<ConfirmResponse>>;
   /**
+   * ConfirmBatch is Confirm for several leases in one call (PostBind of the
+   * pods bound meanwhile): each entry is answered on its own, in order (its
+   * lease, or the error its own Confirm would have failed with, e.g. a stale
+   * fencing version), so one pod's stale lease never fails the others. The
+   * same validation and bound as ReserveBatch: 1..256 entries, distinct pod
+   * uids, INVALID_ARGUMENT naming the entry ("pods[2].fencing_version").
+   */
+  confirmBatch(
+    request: ConfirmBatchRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<ConfirmBatchResponse>>;
+  /**
    * Permit holds a gang member until min_member pods of its group hold
    * leases (then every waiting member is allowed) or the timeout passes
    * (then every member's lease is released and each caller is told why).
@@ -2799,6 +3091,18 @@ export interface ReservationServiceClient<CallOptionsExt = {}> {
    * pod's bound event later settles it and its delete event releases it.
    */
   confirm(request: DeepPartial<ConfirmRequest>, options?: CallOptions & CallOptionsExt): Promise<ConfirmResponse>;
+  /**
+   * ConfirmBatch is Confirm for several leases in one call (PostBind of the
+   * pods bound meanwhile): each entry is answered on its own, in order (its
+   * lease, or the error its own Confirm would have failed with, e.g. a stale
+   * fencing version), so one pod's stale lease never fails the others. The
+   * same validation and bound as ReserveBatch: 1..256 entries, distinct pod
+   * uids, INVALID_ARGUMENT naming the entry ("pods[2].fencing_version").
+   */
+  confirmBatch(
+    request: DeepPartial<ConfirmBatchRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<ConfirmBatchResponse>;
   /**
    * Permit holds a gang member until min_member pods of its group hold
    * leases (then every waiting member is allowed) or the timeout passes
