@@ -4,9 +4,9 @@
 // the runner's package never depends on the plugins.
 import { describe, expect, test } from '@jest/globals';
 import { definePlugin, PluginError, PluginNames, StatusCode } from '@schedmesh/framework';
-import type { Status } from '@schedmesh/framework';
+import type { NodeScore, Status } from '@schedmesh/framework';
 import type { Node } from '@schedmesh/proto/v1/types';
-import { aggregateReasons, evaluatePod, findNodesThatFitPod, Framework, newPodInfo, REASON_NODE_NOT_FOUND, resolveProfiles, snapshotOf } from '@schedmesh/scheduling';
+import { aggregateReasons, evaluatePod, findNodesThatFitPod, Framework, newPodInfo, REASON_NODE_NOT_FOUND, resolveProfiles, snapshotOf, summarizeScores } from '@schedmesh/scheduling';
 import { inTreeRegistry } from './registry.js';
 import { inReq, node, pod } from './testing/index.js';
 
@@ -163,6 +163,31 @@ describe('scoring', () => {
     expect(result.ranked[2]!.scores.find((s) => s.plugin === PluginNames.TaintToleration)?.score).toBe(0);
     const limited = await evaluatePod(fwk, { pod: newPodInfo(pod('p').req({ cpu: '1', memory: '1Gi' }).build()), signal, maxRanked: 1 });
     expect(limited.ranked).toHaveLength(1);
+    // The trace's summary, made in the scoring pass, agrees with the per-node parts read back from it.
+    expect(result.scoreSummary).toEqual(summarizeScores(result.ranked));
+    expect(result.scoreSummary.find((s) => s.plugin === PluginNames.TaintToleration)).toEqual({ plugin: 'TaintToleration', weight: 3, nodes: 3, min: 0, max: 100, mean: 200 / 3 });
+  });
+
+  const scorer = (score: number, normalizeTo?: number) =>
+    definePlugin({
+      name: 'Odd',
+      points: ['score'],
+      create: () => ({
+        name: 'Odd',
+        score: () => score,
+        ...(normalizeTo === undefined ? {} : { normalizeScore: (_s: unknown, _p: unknown, list: NodeScore[]) => list.forEach((e) => (e.score = normalizeTo)) }),
+      }),
+    });
+  test.each([
+    ['a raw score above 100', scorer(101), 'score 101 for node n00000 is outside [0, 100]'],
+    ['a fractional raw score', scorer(2.5), 'score 2.5 for node n00000 is outside [0, 100]'],
+    ['a normalized score below 0', scorer(50, -1), 'score -1 for node n00000 is outside [0, 100]'],
+  ])('%s is a plugin error naming the node', async (_name, plugin, message) => {
+    const registry = inTreeRegistry().merge([plugin]);
+    const config = resolveProfiles({ profiles: [{ plugins: { score: { enabled: [{ name: 'Odd' }] } } }] }, registry);
+    const snapshot = snapshotOf(many(2));
+    const fwk = new Framework({ profile: config.profiles[0]!, registry, snapshot: () => snapshot });
+    await expect(evaluatePod(fwk, { pod: newPodInfo(pod('p').build()), signal })).rejects.toThrow(`Score plugin Odd: ${message}`);
   });
 
 });

@@ -16,7 +16,7 @@
 import { CycleState, EXTENDER_PLUGIN_NAME, PluginError, Status, StatusCode } from '@schedmesh/framework';
 import type { NodeInfo, NodeToStatus, PodInfo, PostFilterResult, PreemptionCandidate } from '@schedmesh/framework';
 import { runExtenderFilters, runExtenderPrioritizers } from './extenders.js';
-import type { Framework, NodePluginScores } from './framework.js';
+import type { Framework, NodePluginScores, PluginScoreSummary, ScoredNodes } from './framework.js';
 
 /** Below this many nodes every node is filtered; also the least number of feasible nodes looked for. */
 export const MIN_FEASIBLE_NODES_TO_FIND = 100;
@@ -291,20 +291,22 @@ function nominatedNodeFits(fwk: Framework, state: CycleState, pod: PodInfo, node
  *
  * @throws PluginError when a plugin fails; ExtenderError when the signal aborts an extender call.
  */
-export async function prioritizeNodes(fwk: Framework, state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], signal: AbortSignal): Promise<NodePluginScores[]> {
-  if (!fwk.hasScorePlugins && fwk.extenders.length === 0) return nodes.map((n) => ({ name: n.name, total: 1, scores: [] }));
+export async function prioritizeNodes(fwk: Framework, state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], signal: AbortSignal): Promise<ScoredNodes> {
+  if (!fwk.hasScorePlugins && fwk.extenders.length === 0) return { nodes: nodes.map((n) => ({ name: n.name, total: 1, scores: [] })), summary: [] };
   await fwk.runPreScorePlugins(state, pod, nodes, signal);
-  const scores = fwk.runScorePlugins(state, pod, nodes);
-  if (fwk.extenders.length === 0) return scores;
+  const scored = fwk.runScorePlugins(state, pod, nodes);
+  if (fwk.extenders.length === 0) return scored;
   const byExtenders = await runExtenderPrioritizers(fwk.extenders, pod, nodes, signal, fwk.onExtenderError);
-  if (byExtenders.size === 0) return scores;
-  return scores.map((s) => {
+  if (byExtenders.size === 0) return scored;
+  const merged = scored.nodes.map((s) => {
     const parts = byExtenders.get(s.name);
     if (parts === undefined) return s;
     let total = s.total;
     for (const p of parts) total += p.score * p.weight;
     return { name: s.name, total, scores: [...s.scores, ...parts] };
   });
+  const extenderParts = [...byExtenders].map(([name, parts]) => ({ name, total: 0, scores: parts }));
+  return { nodes: merged, summary: [...scored.summary, ...summarizeScores(extenderParts)] };
 }
 
 /** Above this many ranked nodes wanted, {@link rankNodes} sorts them all rather than selecting the best. */
@@ -367,19 +369,9 @@ export async function evaluatePod(fwk: Framework, request: CycleRequest & { read
   if (filtered.feasible.length === 1 || request.skipScore === true) {
     return { ...filtered, ranked: filtered.feasible.map((n) => ({ name: n.name, total: 0, scores: [] })), scoreSummary: [], summary: '' };
   }
-  const scores = await prioritizeNodes(fwk, filtered.state, request.pod, filtered.feasible, request.signal);
+  const { nodes: scores, summary: scoreSummary } = await prioritizeNodes(fwk, filtered.state, request.pod, filtered.feasible, request.signal);
   const ranked = rankNodes(scores, Math.random, request.maxRanked !== undefined && request.maxRanked > 0 ? request.maxRanked : scores.length);
-  return { ...filtered, ranked, scoreSummary: summarizeScores(scores), summary: '' };
-}
-
-/** One Score plugin's normalized scores (0..100, before its weight) over the nodes scored. */
-export interface PluginScoreSummary {
-  readonly plugin: string;
-  readonly weight: number;
-  readonly nodes: number;
-  readonly min: number;
-  readonly max: number;
-  readonly mean: number;
+  return { ...filtered, ranked, scoreSummary, summary: '' };
 }
 
 /** Each plugin's score range over the nodes, in the order the plugins ran: a bounded view of a cycle's scores. */
@@ -465,5 +457,5 @@ export async function findPreemptionCandidates(fwk: Framework, request: CycleReq
  */
 export async function scoreNodes(fwk: Framework, pod: PodInfo, nodes: readonly NodeInfo[], signal: AbortSignal): Promise<NodePluginScores[]> {
   const state = new CycleState();
-  return rankNodes(await prioritizeNodes(fwk, state, pod, nodes, signal));
+  return rankNodes((await prioritizeNodes(fwk, state, pod, nodes, signal)).nodes);
 }
