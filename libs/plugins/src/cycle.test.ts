@@ -5,6 +5,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { definePlugin, PluginError, PluginNames, StatusCode } from '@schedmesh/framework';
 import type { NodeScore, Status } from '@schedmesh/framework';
+import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { Node } from '@schedmesh/proto/v1/types';
 import { aggregateReasons, evaluatePod, findNodesThatFitPod, Framework, newPodInfo, REASON_NODE_NOT_FOUND, resolveProfiles, snapshotOf, summarizeScores } from '@schedmesh/scheduling';
 import { inTreeRegistry } from './registry.js';
@@ -81,6 +82,19 @@ describe('filtering', () => {
     expect(low.feasible.map((n) => n.name)).toEqual(['b']);
     const high = await findNodesThatFitPod(fwk, { pod: newPodInfo(pod('q').priority(1000).req({ cpu: '2', memory: '1Gi' }).build()), signal, exhaustive: true });
     expect(high.feasible.map((n) => n.name).sort()).toEqual(['a', 'b']);
+  });
+
+  test('a nomination that arrives between cycles holds room in the next one (the no-nomination fast path is decided per cycle)', async () => {
+    const nodes = [node('a').capacity({ cpu: '4', memory: '8Gi' }).build(), node('b').capacity({ cpu: '4', memory: '8Gi' }).build()];
+    const snapshot = snapshotOf(nodes);
+    const config = resolveProfiles(undefined, inTreeRegistry());
+    const fwk = new Framework({ profile: config.profiles[0]!, registry: inTreeRegistry(), snapshot: () => snapshot });
+    const p = newPodInfo(pod('p').priority(10).req({ cpu: '2', memory: '1Gi' }).build());
+    expect((await findNodesThatFitPod(fwk, { pod: p, signal, exhaustive: true })).feasible.map((n) => n.name).sort()).toEqual(['a', 'b']);
+    snapshot.apply({ generation: 1, type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT, object: { $case: 'pod', value: pod('big').priority(100).nominated('b').req({ cpu: '3', memory: '1Gi' }).build() } });
+    const next = await findNodesThatFitPod(fwk, { pod: p, signal, exhaustive: true });
+    expect(next.feasible.map((n) => n.name)).toEqual(['a']);
+    expect(next.diagnosis.get('b').reasons).toEqual(['Insufficient cpu']);
   });
 
   test('a plugin failure is an error, not a rejection', async () => {

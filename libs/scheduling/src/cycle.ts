@@ -238,6 +238,8 @@ export async function findNodesThatFitPod(fwk: Framework, request: CycleRequest)
 
   let feasible: NodeInfo[] = [];
   let processed = 0;
+  // Nominated pods are rare (preemption made them): without any, no node needs the look-up.
+  const withNominated = snapshot.hasNominatedPods();
   if (total > 0) {
     const start = fwk.nextStartNodeIndex % total;
     for (let i = 0; i < total && feasible.length < numNodesToFind; i++) {
@@ -247,7 +249,7 @@ export async function findNodesThatFitPod(fwk: Framework, request: CycleRequest)
         feasible.push(info);
         continue;
       }
-      const status = fwk.runFilterPluginsWithNominatedPods(state, pod, info);
+      const status = withNominated ? fwk.runFilterPluginsWithNominatedPods(state, pod, info) : fwk.runFilterPlugins(state, pod, info);
       if (status.isSuccess()) feasible.push(info);
       else if (status.isError()) throw PluginError.fromStatus(status, 'Filter');
       else {
