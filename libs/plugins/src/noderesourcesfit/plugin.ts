@@ -11,7 +11,7 @@
  */
 import { definePlugin, MAX_NODE_SCORE, PluginNames, StateKey, Status, StatusCode } from '@schedmesh/framework';
 import type { CycleState, FilterPlugin, NodeInfo, PodInfo, PreFilterPlugin, PreFilterResult, PreScorePlugin, ReadonlyCycleState, ScorePlugin, StateData } from '@schedmesh/framework';
-import { insufficientResources, REASON_TOO_MANY_PODS, RESOURCE_PODS } from '@schedmesh/model';
+import { fitsResources, insufficientResources, REASON_TOO_MANY_PODS, RESOURCE_PODS } from '@schedmesh/model';
 import type { FitOptions } from '@schedmesh/model';
 import type { ResourceSpec } from '../helpers/k8s-schemas.js';
 import { brokenLinearFunction } from '../helpers/normalize.js';
@@ -113,8 +113,9 @@ class Fit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin 
     if (request === undefined) {
       return nodeInfo.requested.pods + 1 > alloc.pods ? Status.unschedulable(REASON_TOO_MANY_PODS) : Status.SUCCESS;
     }
+    // Most nodes fit: the check that builds nothing first, the list of shortages only for a node that fails.
+    if (fitsResources(request, alloc, nodeInfo.requested, this.fitOptions)) return Status.SUCCESS;
     const short = insufficientResources(request, alloc, nodeInfo.requested, this.fitOptions);
-    if (short.length === 0) return Status.SUCCESS;
     // Preemption cannot help when the request exceeds what the node has at all.
     let code: StatusCode = StatusCode.Unschedulable;
     for (const s of short) if (s.resourceName !== RESOURCE_PODS && s.requested > s.capacity) code = StatusCode.UnschedulableAndUnresolvable;
