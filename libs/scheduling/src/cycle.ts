@@ -314,13 +314,6 @@ export async function prioritizeNodes(fwk: Framework, state: CycleState, pod: Po
 /** Above this many ranked nodes wanted, {@link rankNodes} sorts them all rather than selecting the best. */
 const MAX_SELECTED = 64;
 
-interface Keyed {
-  readonly s: NodePluginScores;
-  readonly k: number;
-}
-
-const bestFirst = (a: Keyed, b: Keyed): number => b.s.total - a.s.total || a.k - b.k;
-
 /**
  * Best first, at most `limit` nodes. Equal totals come in a random order, as
  * upstream's selectHost picks uniformly among the top-scored nodes: callers
@@ -329,18 +322,24 @@ const bestFirst = (a: Keyed, b: Keyed): number => b.s.total - a.s.total || a.k -
  * node. `random` makes the order reproducible in tests.
  */
 export function rankNodes(scores: readonly NodePluginScores[], random: () => number = Math.random, limit = scores.length): NodePluginScores[] {
-  const keyed = scores.map((s) => ({ s, k: random() }));
-  if (limit <= 0 || limit >= keyed.length || limit > MAX_SELECTED) return keyed.sort(bestFirst).slice(0, Math.max(0, limit)).map((x) => x.s);
+  // One tie-breaking key per node, by position: no wrapper object per node.
+  const keys = new Float64Array(scores.length);
+  for (let i = 0; i < keys.length; i++) keys[i] = random();
+  const bestFirst = (a: number, b: number): number => (scores[b] as NodePluginScores).total - (scores[a] as NodePluginScores).total || (keys[a] as number) - (keys[b] as number);
+  if (limit <= 0 || limit >= scores.length || limit > MAX_SELECTED) {
+    const order = Array.from(keys, (_, i) => i).sort(bestFirst);
+    return order.slice(0, Math.max(0, limit)).map((i) => scores[i] as NodePluginScores);
+  }
   // The few nodes a scheduler falls back along, out of hundreds scored: one pass keeping the best in order, no sort of them all.
-  const best: Keyed[] = [];
-  for (const x of keyed) {
-    if (best.length === limit && bestFirst(x, best[limit - 1] as Keyed) >= 0) continue;
+  const best: number[] = [];
+  for (let x = 0; x < scores.length; x++) {
+    if (best.length === limit && bestFirst(x, best[limit - 1] as number) >= 0) continue;
     if (best.length === limit) best.pop();
     let i = best.length;
-    while (i > 0 && bestFirst(x, best[i - 1] as Keyed) < 0) i--;
+    while (i > 0 && bestFirst(x, best[i - 1] as number) < 0) i--;
     best.splice(i, 0, x);
   }
-  return best.map((x) => x.s);
+  return best.map((i) => scores[i] as NodePluginScores);
 }
 
 /** What {@link evaluatePod} returns. */
