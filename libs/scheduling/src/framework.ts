@@ -183,6 +183,7 @@ export class Framework implements FrameworkHandle {
   readonly onExtenderError: ExtenderErrorListener | undefined;
   private readonly snapshotOf: () => SnapshotLister;
   private readonly instances = new Map<string, Plugin>();
+  private lastActiveFilters: { readonly state: CycleState; readonly skipped: number; readonly plugins: readonly FilterPlugin[] } | undefined;
 
   constructor(options: FrameworkOptions) {
     const { profile, registry } = options;
@@ -298,9 +299,7 @@ export class Framework implements FrameworkHandle {
    * an Error status naming the plugin.
    */
   runFilterPlugins(state: CycleState, pod: PodInfo, nodeInfo: NodeInfo): Status {
-    const skip = state.skipFilterPlugins;
-    for (const pl of this.filterPlugins) {
-      if (skip.size > 0 && skip.has(pl.name)) continue;
+    for (const pl of this.activeFilterPlugins(state)) {
       let s: Status;
       try {
         s = pl.filter(state, pod, nodeInfo);
@@ -313,6 +312,20 @@ export class Framework implements FrameworkHandle {
       }
     }
     return Status.SUCCESS;
+  }
+
+  /**
+   * The Filter plugins PreFilter did not skip, worked out once per cycle
+   * state instead of once per node: a state's skip set only grows, during
+   * PreFilter, so its size tells whether the list still holds.
+   */
+  private activeFilterPlugins(state: CycleState): readonly FilterPlugin[] {
+    const skip = state.skipFilterPlugins;
+    const last = this.lastActiveFilters;
+    if (last !== undefined && last.state === state && last.skipped === skip.size) return last.plugins;
+    const plugins = skip.size === 0 ? this.filterPlugins : this.filterPlugins.filter((pl) => !skip.has(pl.name));
+    this.lastActiveFilters = { state, skipped: skip.size, plugins };
+    return plugins;
   }
 
   /**
