@@ -7,6 +7,7 @@
 // nice-grpc server (no middleware, no cycle) to a bare client.
 //   npm run build && npx tsx bench/filterscore.bench.ts
 // BENCH_SIZES=500,5000 and BENCH_EVALS=300 narrow it; BENCH_PODS_PER_NODE (default 5);
+// BENCH_SPREAD=0 leaves every pod plain (no spread constraint), as SchedulingBasic's are;
 // BENCH_CPU_PROF=DIR adds a profiled pass of each mode (bench/cpuprofile-top.ts reads the files).
 import { filterScoreConfigSchema, startFilterScoreApp } from '@schedmesh/filterscore-service';
 import { FilterScoreServiceDefinition } from '@schedmesh/proto/v1/filterscore';
@@ -24,6 +25,7 @@ const EVALS = Number(process.env.BENCH_EVALS ?? 300);
 const WARMUP = 50;
 const ROUNDS = 6;
 const PODS_PER_NODE = Number(process.env.BENCH_PODS_PER_NODE ?? 5);
+const SPREAD = process.env.BENCH_SPREAD !== '0';
 const MAX_RANKED = 10;
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 const fmt = (n: number, digits = 2): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -41,10 +43,10 @@ function cluster(nodes: number): ClusterEvent[] {
   return events;
 }
 
-/** The pods evaluated: plain requests, and (every other one) a soft zone spread over its siblings. */
+/** The pods evaluated: plain requests, and (every other one, unless BENCH_SPREAD=0) a soft zone spread over its siblings. */
 function incoming(i: number): Pod {
   const pod = makePod(`incoming-${i}`, 'ns-0').requests('1', '2Gi').label('app', `app-${i % 20}`).build();
-  if (i % 2 === 1) {
+  if (SPREAD && i % 2 === 1) {
     pod.topologySpreadConstraints.push({
       maxSkew: 1,
       topologyKey: 'topology.kubernetes.io/zone',
@@ -139,7 +141,8 @@ async function profileEach(prefix: string, runs: Record<string, Run>): Promise<v
 }
 
 async function main(): Promise<void> {
-  log(`filterscore benchmark: ${EVALS} Evaluate calls per mode after ${WARMUP} warm-up, in ${ROUNDS} interleaved rounds; ${PODS_PER_NODE} pods per node, max_ranked ${MAX_RANKED}, default profile`);
+  const pods = SPREAD ? 'every other pod with a soft zone spread' : 'plain pods';
+  log(`filterscore benchmark: ${EVALS} Evaluate calls per mode after ${WARMUP} warm-up, in ${ROUNDS} interleaved rounds; ${PODS_PER_NODE} pods per node, ${pods}, max_ranked ${MAX_RANKED}, default profile`);
   const common = { http: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' }, shutdown: { grace: '1s' } };
   const rows: string[][] = [];
   for (const size of SIZES) {

@@ -122,6 +122,8 @@ export interface SnapshotLister {
   imageNodeCount(image: string): number;
   /** Pods nominated to a node by preemption and not bound yet. */
   nominatedPods(nodeName: string): readonly PodInfo[];
+  /** Whether any node has a nominated pod: false lets a cycle skip the per-node {@link nominatedPods} check. */
+  hasNominatedPods(): boolean;
   /** Every PodDisruptionBudget (preemption prefers victims whose budgets allow them to go). */
   podDisruptionBudgets(): readonly PodDisruptionBudget[];
   /** The Services of a namespace, as their selectors (upstream's ServiceLister; default spreading reads them). */

@@ -4,9 +4,10 @@
 // the runner's package never depends on the plugins.
 import { describe, expect, test } from '@jest/globals';
 import { definePlugin, PluginError, PluginNames, StatusCode } from '@schedmesh/framework';
-import type { Status } from '@schedmesh/framework';
+import type { NodeScore, Status } from '@schedmesh/framework';
+import { ClusterEventType } from '@schedmesh/proto/v1/types';
 import type { Node } from '@schedmesh/proto/v1/types';
-import { aggregateReasons, evaluatePod, findNodesThatFitPod, Framework, newPodInfo, REASON_NODE_NOT_FOUND, resolveProfiles, snapshotOf } from '@schedmesh/scheduling';
+import { aggregateReasons, evaluatePod, findNodesThatFitPod, Framework, newPodInfo, REASON_NODE_NOT_FOUND, resolveProfiles, snapshotOf, summarizeScores } from '@schedmesh/scheduling';
 import { inTreeRegistry } from './registry.js';
 import { inReq, node, pod } from './testing/index.js';
 
@@ -81,6 +82,19 @@ describe('filtering', () => {
     expect(low.feasible.map((n) => n.name)).toEqual(['b']);
     const high = await findNodesThatFitPod(fwk, { pod: newPodInfo(pod('q').priority(1000).req({ cpu: '2', memory: '1Gi' }).build()), signal, exhaustive: true });
     expect(high.feasible.map((n) => n.name).sort()).toEqual(['a', 'b']);
+  });
+
+  test('a nomination that arrives between cycles holds room in the next one (the no-nomination fast path is decided per cycle)', async () => {
+    const nodes = [node('a').capacity({ cpu: '4', memory: '8Gi' }).build(), node('b').capacity({ cpu: '4', memory: '8Gi' }).build()];
+    const snapshot = snapshotOf(nodes);
+    const config = resolveProfiles(undefined, inTreeRegistry());
+    const fwk = new Framework({ profile: config.profiles[0]!, registry: inTreeRegistry(), snapshot: () => snapshot });
+    const p = newPodInfo(pod('p').priority(10).req({ cpu: '2', memory: '1Gi' }).build());
+    expect((await findNodesThatFitPod(fwk, { pod: p, signal, exhaustive: true })).feasible.map((n) => n.name).sort()).toEqual(['a', 'b']);
+    snapshot.apply({ generation: 1, type: ClusterEventType.CLUSTER_EVENT_TYPE_UPSERT, object: { $case: 'pod', value: pod('big').priority(100).nominated('b').req({ cpu: '3', memory: '1Gi' }).build() } });
+    const next = await findNodesThatFitPod(fwk, { pod: p, signal, exhaustive: true });
+    expect(next.feasible.map((n) => n.name)).toEqual(['a']);
+    expect(next.diagnosis.get('b').reasons).toEqual(['Insufficient cpu']);
   });
 
   test('a plugin failure is an error, not a rejection', async () => {
@@ -163,6 +177,31 @@ describe('scoring', () => {
     expect(result.ranked[2]!.scores.find((s) => s.plugin === PluginNames.TaintToleration)?.score).toBe(0);
     const limited = await evaluatePod(fwk, { pod: newPodInfo(pod('p').req({ cpu: '1', memory: '1Gi' }).build()), signal, maxRanked: 1 });
     expect(limited.ranked).toHaveLength(1);
+    // The trace's summary, made in the scoring pass, agrees with the per-node parts read back from it.
+    expect(result.scoreSummary).toEqual(summarizeScores(result.ranked));
+    expect(result.scoreSummary.find((s) => s.plugin === PluginNames.TaintToleration)).toEqual({ plugin: 'TaintToleration', weight: 3, nodes: 3, min: 0, max: 100, mean: 200 / 3 });
+  });
+
+  const scorer = (score: number, normalizeTo?: number) =>
+    definePlugin({
+      name: 'Odd',
+      points: ['score'],
+      create: () => ({
+        name: 'Odd',
+        score: () => score,
+        ...(normalizeTo === undefined ? {} : { normalizeScore: (_s: unknown, _p: unknown, list: NodeScore[]) => list.forEach((e) => (e.score = normalizeTo)) }),
+      }),
+    });
+  test.each([
+    ['a raw score above 100', scorer(101), 'score 101 for node n00000 is outside [0, 100]'],
+    ['a fractional raw score', scorer(2.5), 'score 2.5 for node n00000 is outside [0, 100]'],
+    ['a normalized score below 0', scorer(50, -1), 'score -1 for node n00000 is outside [0, 100]'],
+  ])('%s is a plugin error naming the node', async (_name, plugin, message) => {
+    const registry = inTreeRegistry().merge([plugin]);
+    const config = resolveProfiles({ profiles: [{ plugins: { score: { enabled: [{ name: 'Odd' }] } } }] }, registry);
+    const snapshot = snapshotOf(many(2));
+    const fwk = new Framework({ profile: config.profiles[0]!, registry, snapshot: () => snapshot });
+    await expect(evaluatePod(fwk, { pod: newPodInfo(pod('p').build()), signal })).rejects.toThrow(`Score plugin Odd: ${message}`);
   });
 
 });

@@ -16,7 +16,7 @@
 import { CycleState, EXTENDER_PLUGIN_NAME, PluginError, Status, StatusCode } from '@schedmesh/framework';
 import type { NodeInfo, NodeToStatus, PodInfo, PostFilterResult, PreemptionCandidate } from '@schedmesh/framework';
 import { runExtenderFilters, runExtenderPrioritizers } from './extenders.js';
-import type { Framework, NodePluginScores } from './framework.js';
+import type { Framework, NodePluginScores, PluginScoreSummary, ScoredNodes } from './framework.js';
 
 /** Below this many nodes every node is filtered; also the least number of feasible nodes looked for. */
 export const MIN_FEASIBLE_NODES_TO_FIND = 100;
@@ -238,6 +238,8 @@ export async function findNodesThatFitPod(fwk: Framework, request: CycleRequest)
 
   let feasible: NodeInfo[] = [];
   let processed = 0;
+  // Nominated pods are rare (preemption made them): without any, no node needs the look-up.
+  const withNominated = snapshot.hasNominatedPods();
   if (total > 0) {
     const start = fwk.nextStartNodeIndex % total;
     for (let i = 0; i < total && feasible.length < numNodesToFind; i++) {
@@ -247,7 +249,7 @@ export async function findNodesThatFitPod(fwk: Framework, request: CycleRequest)
         feasible.push(info);
         continue;
       }
-      const status = fwk.runFilterPluginsWithNominatedPods(state, pod, info);
+      const status = withNominated ? fwk.runFilterPluginsWithNominatedPods(state, pod, info) : fwk.runFilterPlugins(state, pod, info);
       if (status.isSuccess()) feasible.push(info);
       else if (status.isError()) throw PluginError.fromStatus(status, 'Filter');
       else {
@@ -291,31 +293,26 @@ function nominatedNodeFits(fwk: Framework, state: CycleState, pod: PodInfo, node
  *
  * @throws PluginError when a plugin fails; ExtenderError when the signal aborts an extender call.
  */
-export async function prioritizeNodes(fwk: Framework, state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], signal: AbortSignal): Promise<NodePluginScores[]> {
-  if (!fwk.hasScorePlugins && fwk.extenders.length === 0) return nodes.map((n) => ({ name: n.name, total: 1, scores: [] }));
+export async function prioritizeNodes(fwk: Framework, state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], signal: AbortSignal): Promise<ScoredNodes> {
+  if (!fwk.hasScorePlugins && fwk.extenders.length === 0) return { nodes: nodes.map((n) => ({ name: n.name, total: 1, scores: [] })), summary: [] };
   await fwk.runPreScorePlugins(state, pod, nodes, signal);
-  const scores = fwk.runScorePlugins(state, pod, nodes);
-  if (fwk.extenders.length === 0) return scores;
+  const scored = fwk.runScorePlugins(state, pod, nodes);
+  if (fwk.extenders.length === 0) return scored;
   const byExtenders = await runExtenderPrioritizers(fwk.extenders, pod, nodes, signal, fwk.onExtenderError);
-  if (byExtenders.size === 0) return scores;
-  return scores.map((s) => {
+  if (byExtenders.size === 0) return scored;
+  const merged = scored.nodes.map((s) => {
     const parts = byExtenders.get(s.name);
     if (parts === undefined) return s;
     let total = s.total;
     for (const p of parts) total += p.score * p.weight;
     return { name: s.name, total, scores: [...s.scores, ...parts] };
   });
+  const extenderParts = [...byExtenders].map(([name, parts]) => ({ name, total: 0, scores: parts }));
+  return { nodes: merged, summary: [...scored.summary, ...summarizeScores(extenderParts)] };
 }
 
 /** Above this many ranked nodes wanted, {@link rankNodes} sorts them all rather than selecting the best. */
 const MAX_SELECTED = 64;
-
-interface Keyed {
-  readonly s: NodePluginScores;
-  readonly k: number;
-}
-
-const bestFirst = (a: Keyed, b: Keyed): number => b.s.total - a.s.total || a.k - b.k;
 
 /**
  * Best first, at most `limit` nodes. Equal totals come in a random order, as
@@ -325,18 +322,24 @@ const bestFirst = (a: Keyed, b: Keyed): number => b.s.total - a.s.total || a.k -
  * node. `random` makes the order reproducible in tests.
  */
 export function rankNodes(scores: readonly NodePluginScores[], random: () => number = Math.random, limit = scores.length): NodePluginScores[] {
-  const keyed = scores.map((s) => ({ s, k: random() }));
-  if (limit <= 0 || limit >= keyed.length || limit > MAX_SELECTED) return keyed.sort(bestFirst).slice(0, Math.max(0, limit)).map((x) => x.s);
+  // One tie-breaking key per node, by position: no wrapper object per node.
+  const keys = new Float64Array(scores.length);
+  for (let i = 0; i < keys.length; i++) keys[i] = random();
+  const bestFirst = (a: number, b: number): number => (scores[b] as NodePluginScores).total - (scores[a] as NodePluginScores).total || (keys[a] as number) - (keys[b] as number);
+  if (limit <= 0 || limit >= scores.length || limit > MAX_SELECTED) {
+    const order = Array.from(keys, (_, i) => i).sort(bestFirst);
+    return order.slice(0, Math.max(0, limit)).map((i) => scores[i] as NodePluginScores);
+  }
   // The few nodes a scheduler falls back along, out of hundreds scored: one pass keeping the best in order, no sort of them all.
-  const best: Keyed[] = [];
-  for (const x of keyed) {
-    if (best.length === limit && bestFirst(x, best[limit - 1] as Keyed) >= 0) continue;
+  const best: number[] = [];
+  for (let x = 0; x < scores.length; x++) {
+    if (best.length === limit && bestFirst(x, best[limit - 1] as number) >= 0) continue;
     if (best.length === limit) best.pop();
     let i = best.length;
-    while (i > 0 && bestFirst(x, best[i - 1] as Keyed) < 0) i--;
+    while (i > 0 && bestFirst(x, best[i - 1] as number) < 0) i--;
     best.splice(i, 0, x);
   }
-  return best.map((x) => x.s);
+  return best.map((i) => scores[i] as NodePluginScores);
 }
 
 /** What {@link evaluatePod} returns. */
@@ -367,19 +370,9 @@ export async function evaluatePod(fwk: Framework, request: CycleRequest & { read
   if (filtered.feasible.length === 1 || request.skipScore === true) {
     return { ...filtered, ranked: filtered.feasible.map((n) => ({ name: n.name, total: 0, scores: [] })), scoreSummary: [], summary: '' };
   }
-  const scores = await prioritizeNodes(fwk, filtered.state, request.pod, filtered.feasible, request.signal);
+  const { nodes: scores, summary: scoreSummary } = await prioritizeNodes(fwk, filtered.state, request.pod, filtered.feasible, request.signal);
   const ranked = rankNodes(scores, Math.random, request.maxRanked !== undefined && request.maxRanked > 0 ? request.maxRanked : scores.length);
-  return { ...filtered, ranked, scoreSummary: summarizeScores(scores), summary: '' };
-}
-
-/** One Score plugin's normalized scores (0..100, before its weight) over the nodes scored. */
-export interface PluginScoreSummary {
-  readonly plugin: string;
-  readonly weight: number;
-  readonly nodes: number;
-  readonly min: number;
-  readonly max: number;
-  readonly mean: number;
+  return { ...filtered, ranked, scoreSummary, summary: '' };
 }
 
 /** Each plugin's score range over the nodes, in the order the plugins ran: a bounded view of a cycle's scores. */
@@ -465,5 +458,5 @@ export async function findPreemptionCandidates(fwk: Framework, request: CycleReq
  */
 export async function scoreNodes(fwk: Framework, pod: PodInfo, nodes: readonly NodeInfo[], signal: AbortSignal): Promise<NodePluginScores[]> {
   const state = new CycleState();
-  return rankNodes(await prioritizeNodes(fwk, state, pod, nodes, signal));
+  return rankNodes((await prioritizeNodes(fwk, state, pod, nodes, signal)).nodes);
 }

@@ -213,8 +213,10 @@ describe('prioritizing extenders (prioritizeNodes)', () => {
     const ext = fake('ranker', { prioritize: () => ({ scores: new Map(Object.entries(scores)), weight }) });
     const fwk = framework(nodes(['a', { score: '10' }], ['b', { score: '20' }], ['c', { score: '30' }]), [ext]);
     const state = (await findNodesThatFitPod(fwk, { pod: thePod(), signal })).state;
-    const result = await prioritizeNodes(fwk, state, thePod(), fwk.snapshot().nodeInfos(), signal);
+    const { nodes: result, summary } = await prioritizeNodes(fwk, state, thePod(), fwk.snapshot().nodeInfos(), signal);
     expect(Object.fromEntries(result.map((r) => [r.name, r.total]))).toEqual(totals);
+    // The trace's summary covers the extender beside the plugins, over the nodes it scored.
+    expect(summary.map((s) => [s.plugin, s.nodes])).toEqual([['TestScore', 3], ['ranker', Object.keys(scores).length]]);
     expect(ext.calls).toEqual([['a', 'b', 'c']]);
     for (const r of result) {
       const part = r.scores.find((s) => s.plugin === 'ranker');

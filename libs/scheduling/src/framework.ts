@@ -63,6 +63,76 @@ export interface NodePluginScores {
   readonly scores: readonly PluginScore[];
 }
 
+/** One Score plugin's normalized scores (0..100, before its weight) over the nodes scored. */
+export interface PluginScoreSummary {
+  readonly plugin: string;
+  readonly weight: number;
+  readonly nodes: number;
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** What {@link Framework.runScorePlugins} returns. */
+export interface ScoredNodes {
+  /** Every node scored, in the order given. */
+  readonly nodes: NodePluginScores[];
+  /** Each plugin's score range over those nodes, in the order the plugins ran; empty when no plugin scored. */
+  readonly summary: PluginScoreSummary[];
+}
+
+// Every plugin's normalized scores, one column per plugin, one row per node.
+interface ScoreColumns {
+  readonly plugins: readonly { readonly plugin: string; readonly weight: number }[];
+  readonly columns: readonly Float64Array[];
+}
+
+/** A node's total, with its per-plugin parts read from the cycle's columns on demand. */
+class ScoredNode implements NodePluginScores {
+  readonly #table: ScoreColumns;
+  readonly #row: number;
+
+  constructor(
+    readonly name: string,
+    readonly total: number,
+    table: ScoreColumns,
+    row: number,
+  ) {
+    this.#table = table;
+    this.#row = row;
+  }
+
+  get scores(): readonly PluginScore[] {
+    const { plugins, columns } = this.#table;
+    return plugins.map(({ plugin, weight }, j) => ({ plugin, score: (columns[j] as Float64Array)[this.#row] as number, weight }));
+  }
+}
+
+/**
+ * One Score plugin over the nodes, normalized. Only a plugin that
+ * normalizes needs NodeScore entries (its NormalizeScore rewrites them);
+ * the others write straight into the column.
+ */
+function scoreColumn(plugin: ScorePlugin, state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): Float64Array {
+  const column = new Float64Array(nodes.length);
+  try {
+    if (plugin.normalizeScore === undefined) {
+      for (let i = 0; i < nodes.length; i++) column[i] = plugin.score(state, pod, nodes[i] as NodeInfo);
+      return column;
+    }
+    const list = new Array<NodeScore>(nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      const info = nodes[i] as NodeInfo;
+      list[i] = { name: info.name, score: plugin.score(state, pod, info) };
+    }
+    plugin.normalizeScore(state, pod, list);
+    for (let i = 0; i < nodes.length; i++) column[i] = (list[i] as NodeScore).score;
+    return column;
+  } catch (err) {
+    throw new PluginError(plugin.name, 'Score', (err as Error).message ?? String(err), { cause: err });
+  }
+}
+
 interface Weighted<P> {
   readonly plugin: P;
   readonly weight: number;
@@ -113,6 +183,7 @@ export class Framework implements FrameworkHandle {
   readonly onExtenderError: ExtenderErrorListener | undefined;
   private readonly snapshotOf: () => SnapshotLister;
   private readonly instances = new Map<string, Plugin>();
+  private lastActiveFilters: { readonly state: CycleState; readonly skipped: number; readonly plugins: readonly FilterPlugin[] } | undefined;
 
   constructor(options: FrameworkOptions) {
     const { profile, registry } = options;
@@ -228,9 +299,7 @@ export class Framework implements FrameworkHandle {
    * an Error status naming the plugin.
    */
   runFilterPlugins(state: CycleState, pod: PodInfo, nodeInfo: NodeInfo): Status {
-    const skip = state.skipFilterPlugins;
-    for (const pl of this.filterPlugins) {
-      if (skip.size > 0 && skip.has(pl.name)) continue;
+    for (const pl of this.activeFilterPlugins(state)) {
       let s: Status;
       try {
         s = pl.filter(state, pod, nodeInfo);
@@ -243,6 +312,20 @@ export class Framework implements FrameworkHandle {
       }
     }
     return Status.SUCCESS;
+  }
+
+  /**
+   * The Filter plugins PreFilter did not skip, worked out once per cycle
+   * state instead of once per node: a state's skip set only grows, during
+   * PreFilter, so its size tells whether the list still holds.
+   */
+  private activeFilterPlugins(state: CycleState): readonly FilterPlugin[] {
+    const skip = state.skipFilterPlugins;
+    const last = this.lastActiveFilters;
+    if (last !== undefined && last.state === state && last.skipped === skip.size) return last.plugins;
+    const plugins = skip.size === 0 ? this.filterPlugins : this.filterPlugins.filter((pl) => !skip.has(pl.name));
+    this.lastActiveFilters = { state, skipped: skip.size, plugins };
+    return plugins;
   }
 
   /**
@@ -341,44 +424,40 @@ export class Framework implements FrameworkHandle {
   /**
    * Scores every node with every (not skipped) Score plugin, normalizes,
    * checks the range and applies the weights (upstream RunScorePlugins).
-   * The result keeps the order of nodes.
+   * The nodes keep their order. Each plugin's scores are kept as one column
+   * of numbers: a node's per-plugin breakdown is built only when read (the
+   * few ranked nodes a reply carries, not the hundreds scored), and each
+   * plugin's range comes out of the same pass.
    *
    * @throws PluginError when a plugin fails or a score is out of range.
    */
-  runScorePlugins(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): NodePluginScores[] {
+  runScorePlugins(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): ScoredNodes {
     const active = this.scorePlugins.filter((p) => !state.skipScorePlugins.has(p.plugin.name));
-    const perPlugin: NodeScore[][] = [];
-    for (const { plugin } of active) {
-      const list: NodeScore[] = new Array<NodeScore>(nodes.length);
-      try {
-        for (let i = 0; i < nodes.length; i++) {
-          const info = nodes[i] as NodeInfo;
-          list[i] = { name: info.name, score: plugin.score(state, pod, info) };
+    const columns: Float64Array[] = [];
+    const totals = new Float64Array(nodes.length);
+    const summary: PluginScoreSummary[] = [];
+    for (const { plugin, weight } of active) {
+      const column = scoreColumn(plugin, state, pod, nodes);
+      let min = MAX_NODE_SCORE;
+      let max = MIN_NODE_SCORE;
+      let sum = 0;
+      for (let i = 0; i < column.length; i++) {
+        const score = column[i] as number;
+        if (!Number.isInteger(score) || score < MIN_NODE_SCORE || score > MAX_NODE_SCORE) {
+          throw new PluginError(plugin.name, 'Score', `score ${score} for node ${(nodes[i] as NodeInfo).name} is outside [${MIN_NODE_SCORE}, ${MAX_NODE_SCORE}]`);
         }
-        plugin.normalizeScore?.(state, pod, list);
-      } catch (err) {
-        throw new PluginError(plugin.name, 'Score', (err as Error).message ?? String(err), { cause: err });
+        if (score < min) min = score;
+        if (score > max) max = score;
+        sum += score;
+        totals[i] = (totals[i] as number) + score * weight;
       }
-      for (const s of list) {
-        if (!Number.isInteger(s.score) || s.score < MIN_NODE_SCORE || s.score > MAX_NODE_SCORE) {
-          throw new PluginError(plugin.name, 'Score', `score ${s.score} for node ${s.name} is outside [${MIN_NODE_SCORE}, ${MAX_NODE_SCORE}]`);
-        }
-      }
-      perPlugin.push(list);
+      columns.push(column);
+      if (nodes.length > 0) summary.push({ plugin: plugin.name, weight, nodes: nodes.length, min, max, mean: sum / nodes.length });
     }
-    const out: NodePluginScores[] = new Array<NodePluginScores>(nodes.length);
-    for (let i = 0; i < nodes.length; i++) {
-      let total = 0;
-      const scores: PluginScore[] = new Array<PluginScore>(active.length);
-      for (let j = 0; j < active.length; j++) {
-        const { plugin, weight } = active[j] as Weighted<ScorePlugin>;
-        const score = (perPlugin[j] as NodeScore[])[i]?.score ?? 0;
-        scores[j] = { plugin: plugin.name, score, weight };
-        total += score * weight;
-      }
-      out[i] = { name: (nodes[i] as NodeInfo).name, total, scores };
-    }
-    return out;
+    const table: ScoreColumns = { plugins: active.map(({ plugin, weight }) => ({ plugin: plugin.name, weight })), columns };
+    const out = new Array<NodePluginScores>(nodes.length);
+    for (let i = 0; i < nodes.length; i++) out[i] = new ScoredNode((nodes[i] as NodeInfo).name, totals[i] as number, table, i);
+    return { nodes: out, summary };
   }
 
   /**

@@ -18,7 +18,7 @@ export {
 } from './config.js';
 export type { ConfigIssue, PluginSetConfig, ResolvedPlugin, ResolvedProfile, ResolvedSchedulerConfig, SchedulerConfigInput } from './config.js';
 export { Framework, MAX_PERMIT_TIMEOUT_MS, newCycleState } from './framework.js';
-export type { FrameworkOptions, NodePluginScores, PluginScore, PreFilterOutcome } from './framework.js';
+export type { FrameworkOptions, NodePluginScores, PluginScore, PluginScoreSummary, PreFilterOutcome, ScoredNodes } from './framework.js';
 export {
   aggregateReasons,
   BASE_PERCENTAGE_OF_NODES_TO_SCORE,
@@ -35,8 +35,9 @@ export {
   rankNodes,
   REASON_NODE_NOT_FOUND,
   scoreNodes,
+  summarizeScores,
 } from './cycle.js';
-export type { CycleRequest, EvaluateResult, FilterResult, NodeRejection, PluginScoreSummary, PreemptionSearchResult, ReasonCount } from './cycle.js';
+export type { CycleRequest, EvaluateResult, FilterResult, NodeRejection, PreemptionSearchResult, ReasonCount } from './cycle.js';
 export { ExtenderError, REASON_EXTENDER_DROPPED, runExtenderFilters, runExtenderPrioritizers } from './extenders.js';
 export type { ExtenderErrorListener, ExtenderFilterOutcome, ExtenderRejection, ExtenderScore } from './extenders.js';
 export { ClusterSnapshot, snapshotOf } from './snapshot/cluster-snapshot.js';

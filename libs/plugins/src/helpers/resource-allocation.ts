@@ -35,54 +35,99 @@ export function podRequestList(pod: Pod, resources: readonly ResourceSpec[], use
 /**
  * Scores requested (with the pod) vs allocatable amounts, resource by
  * resource, into 0..100; `allocated` is what the node's pods request without
- * the pod (upstream's scorer(requested, allocated, allocatable)).
+ * the pod (upstream's scorer(requested, allocated, allocatable)). A scorer
+ * reads the arrays during the call and keeps none of them.
  */
-export type ResourceScorer = (requested: readonly number[], allocatable: readonly number[], allocated: readonly number[]) => number;
+export type ResourceScorer = (requested: ArrayLike<number>, allocatable: ArrayLike<number>, allocated: ArrayLike<number>) => number;
+
+// Where a resource's amounts live in a NodeInfo, decided once per pod rather than per node.
+const Source = {
+  /** A scalar resource the pod does not request: (0, 0), skipped. */
+  Skipped: 0,
+  Cpu: 1,
+  Memory: 2,
+  EphemeralStorage: 3,
+  Scalar: 4,
+} as const;
+type Source = (typeof Source)[keyof typeof Source];
+
+function sourceOf(name: string, podRequest: number): Source {
+  switch (name) {
+    case RESOURCE_CPU:
+      return Source.Cpu;
+    case RESOURCE_MEMORY:
+      return Source.Memory;
+    case RESOURCE_EPHEMERAL_STORAGE:
+      return Source.EphemeralStorage;
+    default:
+      return podRequest === 0 && isScalarResourceName(name) ? Source.Skipped : Source.Scalar;
+  }
+}
 
 /**
- * The node's allocatable amount of each resource and what would be requested
- * with the pod on it, then the scorer's verdict. A scalar resource the pod
- * does not request, or one the node lacks, counts as (0, 0): skipped.
+ * One pod's resource scoring over many nodes (upstream
+ * resourceAllocationScorer.score): per node, its allocatable amount of each
+ * resource and what would be requested with the pod on it, then the
+ * scorer's verdict. A scalar resource the pod does not request, or one the
+ * node lacks, counts as (0, 0): skipped. Built once per cycle (PreScore);
+ * its three buffers are reused node after node, so scoring allocates nothing.
  */
-export function scoreNodeResources(
-  nodeInfo: NodeInfo,
-  podRequests: readonly number[],
-  resources: readonly ResourceSpec[],
-  useRequested: boolean,
-  scorer: ResourceScorer,
-): number {
-  const requested = new Array<number>(resources.length).fill(0);
-  const allocated = new Array<number>(resources.length).fill(0);
-  const allocatable = new Array<number>(resources.length).fill(0);
-  const base = useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
-  const alloc = nodeInfo.allocatable;
-  for (let i = 0; i < resources.length; i++) {
-    const name = (resources[i] as ResourceSpec).name;
-    const podRequest = podRequests[i] ?? 0;
-    if (podRequest === 0 && isScalarResourceName(name)) continue;
-    switch (name) {
-      case RESOURCE_CPU:
-        allocatable[i] = alloc.milliCpu;
-        allocated[i] = base.milliCpu;
-        break;
-      case RESOURCE_MEMORY:
-        allocatable[i] = alloc.memory;
-        allocated[i] = base.memory;
-        break;
-      case RESOURCE_EPHEMERAL_STORAGE:
-        allocatable[i] = alloc.ephemeralStorage;
-        allocated[i] = nodeInfo.requested.ephemeralStorage;
-        break;
-      default: {
-        const a = alloc.scalar[name];
-        if (typeof a === 'number') {
-          allocatable[i] = a;
-          allocated[i] = nodeInfo.requested.scalar[name] ?? 0;
-        }
-      }
-    }
-    // Only a resource the node has is scored (upstream skips allocatable 0 entirely).
-    if (allocatable[i] !== 0) requested[i] = (allocated[i] ?? 0) + podRequest;
+export class NodeResourcesScoring {
+  private readonly names: readonly string[];
+  private readonly sources: readonly Source[];
+  private readonly requested: Float64Array;
+  private readonly allocatable: Float64Array;
+  private readonly allocated: Float64Array;
+
+  constructor(
+    private readonly podRequests: readonly number[],
+    resources: readonly ResourceSpec[],
+    private readonly useRequested: boolean,
+    private readonly scorer: ResourceScorer,
+  ) {
+    this.names = resources.map((r) => r.name);
+    this.sources = resources.map((r, i) => sourceOf(r.name, podRequests[i] ?? 0));
+    this.requested = new Float64Array(resources.length);
+    this.allocatable = new Float64Array(resources.length);
+    this.allocated = new Float64Array(resources.length);
   }
-  return scorer(requested, allocatable, allocated);
+
+  score(nodeInfo: NodeInfo): number {
+    const { requested, allocatable, allocated } = this;
+    const base = this.useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
+    const alloc = nodeInfo.allocatable;
+    for (let i = 0; i < this.sources.length; i++) {
+      let a = 0;
+      let used = 0;
+      switch (this.sources[i]) {
+        case Source.Cpu:
+          a = alloc.milliCpu;
+          used = base.milliCpu;
+          break;
+        case Source.Memory:
+          a = alloc.memory;
+          used = base.memory;
+          break;
+        case Source.EphemeralStorage:
+          a = alloc.ephemeralStorage;
+          used = nodeInfo.requested.ephemeralStorage;
+          break;
+        case Source.Scalar: {
+          const name = this.names[i] as string;
+          const s = alloc.scalar[name];
+          if (typeof s === 'number') {
+            a = s;
+            used = nodeInfo.requested.scalar[name] ?? 0;
+          }
+          break;
+        }
+        default:
+      }
+      allocatable[i] = a;
+      allocated[i] = used;
+      // Only a resource the node has is scored (upstream skips allocatable 0 entirely).
+      requested[i] = a !== 0 ? used + (this.podRequests[i] ?? 0) : 0;
+    }
+    return this.scorer(requested, allocatable, allocated);
+  }
 }

@@ -11,11 +11,11 @@
  */
 import { definePlugin, MAX_NODE_SCORE, PluginNames, StateKey, Status, StatusCode } from '@schedmesh/framework';
 import type { CycleState, FilterPlugin, NodeInfo, PodInfo, PreFilterPlugin, PreFilterResult, PreScorePlugin, ReadonlyCycleState, ScorePlugin, StateData } from '@schedmesh/framework';
-import { insufficientResources, REASON_TOO_MANY_PODS, RESOURCE_PODS } from '@schedmesh/model';
+import { fitsResources, insufficientResources, REASON_TOO_MANY_PODS, RESOURCE_PODS } from '@schedmesh/model';
 import type { FitOptions } from '@schedmesh/model';
 import type { ResourceSpec } from '../helpers/k8s-schemas.js';
 import { brokenLinearFunction } from '../helpers/normalize.js';
-import { podRequestList, scoreNodeResources } from '../helpers/resource-allocation.js';
+import { NodeResourcesScoring, podRequestList } from '../helpers/resource-allocation.js';
 import type { ResourceScorer } from '../helpers/resource-allocation.js';
 import { MAX_CUSTOM_PRIORITY_SCORE, nodeResourcesFitArgsSchema } from './args.js';
 import type { NodeResourcesFitArgs } from './args.js';
@@ -82,7 +82,7 @@ export function strategyScorer(args: NodeResourcesFitArgs['scoringStrategy']): R
 }
 
 class PreScoreState implements StateData {
-  constructor(readonly podRequests: readonly number[]) {}
+  constructor(readonly scoring: NodeResourcesScoring) {}
   clone(): this {
     return this;
   }
@@ -113,8 +113,9 @@ class Fit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin 
     if (request === undefined) {
       return nodeInfo.requested.pods + 1 > alloc.pods ? Status.unschedulable(REASON_TOO_MANY_PODS) : Status.SUCCESS;
     }
+    // Most nodes fit: the check that builds nothing first, the list of shortages only for a node that fails.
+    if (fitsResources(request, alloc, nodeInfo.requested, this.fitOptions)) return Status.SUCCESS;
     const short = insufficientResources(request, alloc, nodeInfo.requested, this.fitOptions);
-    if (short.length === 0) return Status.SUCCESS;
     // Preemption cannot help when the request exceeds what the node has at all.
     let code: StatusCode = StatusCode.Unschedulable;
     for (const s of short) if (s.resourceName !== RESOURCE_PODS && s.requested > s.capacity) code = StatusCode.UnschedulableAndUnresolvable;
@@ -122,13 +123,16 @@ class Fit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin 
   }
 
   async preScore(state: CycleState, pod: PodInfo): Promise<Status> {
-    state.write(PRE_SCORE_KEY, new PreScoreState(podRequestList(pod.pod, this.resources, false)));
+    state.write(PRE_SCORE_KEY, new PreScoreState(this.scoring(pod)));
     return Status.SUCCESS;
   }
 
   score(state: ReadonlyCycleState, pod: PodInfo, nodeInfo: NodeInfo): number {
-    const requests = state.read(PRE_SCORE_KEY)?.podRequests ?? podRequestList(pod.pod, this.resources, false);
-    return scoreNodeResources(nodeInfo, requests, this.resources, false, this.scorer);
+    return (state.read(PRE_SCORE_KEY)?.scoring ?? this.scoring(pod)).score(nodeInfo);
+  }
+
+  private scoring(pod: PodInfo): NodeResourcesScoring {
+    return new NodeResourcesScoring(podRequestList(pod.pod, this.resources, false), this.resources, false, this.scorer);
   }
 }
 

@@ -67,7 +67,7 @@ export async function scoreEach(fwk: Framework, p: Pod, nodeNames?: readonly str
   const snapshot = fwk.snapshot();
   const nodes = nodeNames === undefined ? [...snapshot.nodeInfos()] : nodeNames.map((n) => snapshot.nodeInfo(n) as NodeInfo);
   await fwk.runPreScorePlugins(state, info, nodes, NEVER);
-  return fwk.runScorePlugins(state, info, nodes).map((s) => ({ name: s.name, score: s.scores[0]?.score ?? 0 }));
+  return fwk.runScorePlugins(state, info, nodes).nodes.map((s) => ({ name: s.name, score: s.scores[0]?.score ?? 0 }));
 }
 
 /** Whether PreScore skipped the plugin for the pod. */

@@ -90,6 +90,7 @@ describe('ClusterSnapshot', () => {
     s.apply(ev(node('n1').image(100, 'nginx:latest', 'nginx:1').build()));
     s.apply(ev(node('n2').image(100, 'nginx:latest').build()));
     s.apply(ev(pod('plain').node('n1').build()));
+    expect(s.hasNominatedPods()).toBe(false);
     s.apply(ev(pod('anti').node('n2').podAntiAffinity('required', affinityTerm('kubernetes.io/hostname', selector({ app: 'x' }))).build()));
     s.apply(ev(pod('waiting').nominated('n1').priority(10).build()));
     expect(s.havePodsWithAffinity().map((n) => n.name)).toEqual(['n2']);
@@ -98,10 +99,12 @@ describe('ClusterSnapshot', () => {
     expect(s.imageNodeCount('nginx:latest')).toBe(2);
     expect(s.imageNodeCount('nginx:1')).toBe(1);
     expect(s.nominatedPods('n1').map((p) => p.pod.name)).toEqual(['waiting']);
+    expect(s.hasNominatedPods()).toBe(true);
     s.apply(ev(pod('anti').build(), 'delete'));
     expect(s.havePodsWithAffinity()).toEqual([]);
     s.apply(ev(pod('waiting').node('n1').priority(10).build())); // bound: no longer nominated
     expect(s.nominatedPods('n1')).toEqual([]);
+    expect(s.hasNominatedPods()).toBe(false);
     s.apply(ev(node('n2').build(), 'delete'));
     expect(s.imageNodeCount('nginx:latest')).toBe(1);
   });

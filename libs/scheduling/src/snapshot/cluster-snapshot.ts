@@ -109,6 +109,10 @@ export class ClusterSnapshot implements SnapshotLister {
     return this.nominated.get(nodeName) ?? NONE;
   }
 
+  hasNominatedPods(): boolean {
+    return this.nominated.size > 0;
+  }
+
   podDisruptionBudgets(): readonly PodDisruptionBudget[] {
     this.pdbList ??= [...this.pdbMap.values()];
     return this.pdbList;
