@@ -1,6 +1,7 @@
 import { expect, test } from '@jest/globals';
 import { createClient } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
+import { loadConfig } from './config.js';
 import { commonConfigSchema, startService } from './service.js';
 import { connectChannel } from './grpc-client.js';
 
@@ -35,4 +36,10 @@ test('common configuration rejects a bad port and a half-set TLS block', () => {
   expect(result.success).toBe(false);
   const paths = result.error!.issues.map((i) => i.path.join('.'));
   expect(paths).toEqual(expect.arrayContaining(['grpc.port', 'grpc.tls.keyFile']));
+});
+
+test("the trace sample ratio comes from its variable (deploy's trace-sample-ratio), and one outside 0–1 names it", () => {
+  expect(loadConfig(commonConfigSchema, { env: { SCHEDMESH_TELEMETRY__SAMPLE_RATIO: '0.1' } }).telemetry.sampleRatio).toBe(0.1);
+  expect(loadConfig(commonConfigSchema, { env: {} }).telemetry.sampleRatio).toBeUndefined();
+  expect(() => loadConfig(commonConfigSchema, { env: { SCHEDMESH_TELEMETRY__SAMPLE_RATIO: '2' } })).toThrow(/telemetry\.sampleRatio: .*\(from SCHEDMESH_TELEMETRY__SAMPLE_RATIO\)/);
 });
