@@ -111,6 +111,8 @@ beforeAll(async () => {
     ['apply', '-f', '-'],
     JSON.stringify({ apiVersion: 'schedmesh.io/v1alpha1', kind: 'AdmissionPolicy', metadata: { name: 'lockdown' }, spec: { targetNamespaces: { names: ['locked'] }, hibernation: { allApps: true } } }),
   );
+  // The policy reaches admission through its own watch; a pod created first could be admitted before it.
+  await pollUntil(async () => (mesh!.admission!.store.policies().some((p) => p.key === 'lockdown') ? true : undefined), { what: 'admission knows the lockdown policy', timeoutMs: 60_000, intervalMs: 200 });
   await cp.core.createNamespacedPod({ namespace: 'default', body: pod('web', '250m') });
   await cp.core.createNamespacedPod({ namespace: 'default', body: pod('huge', '64') });
   await cp.core.createNamespacedPod({ namespace: 'locked', body: pod('refused', '250m', 'locked') });

@@ -178,7 +178,7 @@ describe('Redis loses its data', () => {
       }
     });
 
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(() => versionsSeen.size > 0, 15_000, 'a lease granted before the restart');
     phase = 'outage';
     await server.restart();
     // Best effort: hold writes a little so the rebuild window is wide enough to be seen from outside.
@@ -187,8 +187,8 @@ describe('Redis loses its data', () => {
     await waitFor(() => healthLog.includes('unhealthy'), 3_000, 'NOT_SERVING after the restart');
     await waitFor(() => healthLog.at(-1) === 'healthy' && harness.apps[0]!.sync.ready, 5_000, 'SERVING after the rebuild');
     phase = 'after';
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    stop = true;
+    // Until a lease is granted from the rebuilt ledger (not a fixed window: a busy machine may take seconds).
+    await waitFor(() => versionsAfter.length > 0, 15_000, 'a lease granted after the rebuild').finally(() => (stop = true));
     await Promise.all(load);
 
     expect(healthLog.indexOf('unhealthy')).toBeLessThan(healthLog.lastIndexOf('healthy'));
