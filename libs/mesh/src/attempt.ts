@@ -26,9 +26,9 @@
  * or renewed within the last third of its TTL — see lease-keeper.ts) and
  * renewed in the background while they run: a lease that lapsed and went to
  * another pod ends the attempt unschedulable instead of binding it. In mode
- * 'bind' the scheduler's own attempts (not bindTo, not gang members) Reserve
- * the lease already marked binding, so a fresh lease needs no Renew call
- * right before Bind either; bindTo renews before Bind whatever its age.
+ * 'bind' (the scheduler's attempts and the extender's bindTo, not gang
+ * members) the lease is Reserved already marked binding, so a fresh lease
+ * needs no Renew call right before Bind either.
  *
  * Any failure after Reserve runs Unreserve. Every step is a child span of one
  * root span, and its outcome is a StepResult. Rejections are values; an
@@ -486,7 +486,8 @@ class Run {
   async executeBindTo(node: string): Promise<AttemptResult> {
     this.ranked = [{ nodeName: node, total: 0, plugins: [] }];
     // kube-scheduler retries a bind whose answer is late while the first call still runs; the retry's
-    // Reserve moves the pod's lease, so each check must ask the ledger, however fresh the lease.
+    // Reserve would move an unmarked lease, so each check must ask the ledger, however fresh the lease,
+    // unless it was granted binding (lease-keeper.ts): then the retry is refused instead.
     this.leaseCheck = 'renew';
     if (!this.deps.clients.reservation) return this.bindOnly(node);
     return this.reserveAndBind(1);
@@ -534,7 +535,7 @@ class Run {
     const { pod, signal } = this.req;
     const conflicts: Status[] = [];
     // Binding next without the renewal that would mark the lease: it is marked at its grant (lease-keeper.ts).
-    const grantedBinding = this.req.mode === 'bind' && this.leaseCheck === 'renewUnlessFresh' && !pod.podGroup;
+    const grantedBinding = this.req.mode === 'bind' && !pod.podGroup;
     for (const candidate of this.ranked.slice(0, tries)) {
       const node = candidate.nodeName;
       let bound = false;

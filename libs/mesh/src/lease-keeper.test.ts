@@ -87,8 +87,12 @@ describe('LeaseKeeper freshness', () => {
 
   test.each([
     // check, lease age (ms), granted binding, the check right before the Binding, must renew
-    ['renew', 0, true, true, true],
+    // A fresh lease granted binding: no Reserve can move it, so even 'renew' (the extender's bind) skips it.
+    ['renew', 0, true, true, false],
+    ['renew', 0, true, false, false],
     ['renew', 0, false, false, true],
+    ['renew', 0, false, true, true],
+    ['renew', TTL_MS / 3, true, true, true],
     ['renewUnlessFresh', 0, false, false, false],
     ['renewUnlessFresh', 0, false, true, true],
     ['renewUnlessFresh', 0, true, true, false],
@@ -105,6 +109,7 @@ describe('LeaseKeeper freshness', () => {
     expect((await k.renew()).isRejected()).toBe(true);
     answer = 'renewed';
     expect(k.mustRenew('renewUnlessFresh', true)).toBe(true);
+    expect(k.mustRenew('renew', false)).toBe(true);
   });
 
   test('a renewal that finds the lease lost makes it stale for good: the next check must ask again', async () => {

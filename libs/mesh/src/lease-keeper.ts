@@ -24,8 +24,9 @@
  * node). A lease the Reserve granted already marked ({@link HeldLease.grantedBinding}:
  * asked for, and the lease says it is binding — a reservation service that
  * does not know the field leaves it unmarked) needs that check only to keep
- * it alive, so a fresh one skips it too: the scheduler's attempts then bind
- * with no Renew call at all. What the mark
+ * it alive, so a fresh one skips it too, and so does every check of a fresh
+ * one: no Reserve can move it. The scheduler's attempts and the extender's
+ * bind then bind with no Renew call at all. What the mark
  * from the grant changes, against a mark set right before the Binding:
  * - the lease is binding through PreBind as well. An attempt that fails
  *   before the Binding Unreserves it, and a plain Unreserve releases a
@@ -36,6 +37,11 @@
  *   anyway (another holder's live reserved lease); only this holder's own
  *   later attempt on another node (a restart under the same name, an attempt
  *   whose Unreserve failed) now waits for the TTL, as an Error with backoff;
+ * - the extender's bind: kube-scheduler's retry of a bind whose answer was
+ *   late, on another node while the first call is still before its Binding,
+ *   is refused (an Error; kube-scheduler backs off and tries again) instead
+ *   of moving the lease and failing the first call at its renewal. The first
+ *   call then binds, or fails and Unreserves, and the next retry goes through;
  * - a repeated Reserve that returns the pod's existing reserved lease marks
  *   it and gives it its TTL again from the Reserve, so its freshness, counted
  *   from when that Reserve was sent, holds as for a new grant;
@@ -63,9 +69,11 @@ export interface HeldLease {
 
 /**
  * How a step checks its lease:
- * - 'renew': always renew (the lease may be taken from the attempt before it
- *   lapses: the extender's bind, which kube-scheduler retries while the first
- *   call still runs, Reserves the pod again and so moves its lease);
+ * - 'renew': always renew, unless the lease is fresh and was granted binding
+ *   (an unmarked lease may be taken from the attempt before it lapses: the
+ *   extender's bind, which kube-scheduler retries while the first call still
+ *   runs, Reserves the pod again and so would move it; a binding lease
+ *   refuses that move);
  * - 'renewUnlessFresh': renew only past a third of the TTL, or right before
  *   the Binding when the lease is not marked binding yet (the scheduler's
  *   own attempts: one attempt per pod at a time, other replicas refused the
@@ -108,13 +116,16 @@ export class LeaseKeeper {
   }
 
   /**
-   * Whether a check must renew: always under 'renew'; under
-   * 'renewUnlessFresh' a lease that is not fresh, or one that the check
-   * right before the Binding (`binding`) has to mark.
+   * Whether a check must renew: a lease that is not fresh always; a fresh
+   * one granted binding never (no Reserve can move it, not even the pod's
+   * own retry, so under 'renew' too it is still this attempt's); otherwise
+   * always under 'renew', and under 'renewUnlessFresh' only the check right
+   * before the Binding (`binding`), which has to mark it.
    */
   mustRenew(check: LeaseCheck, binding: boolean): boolean {
-    if (check === 'renew' || !this.isFresh()) return true;
-    return binding && !this.lease.grantedBinding;
+    if (!this.isFresh()) return true;
+    if (this.lease.grantedBinding) return false;
+    return check === 'renew' || binding;
   }
 
   /** Granted or renewed less than a third of the TTL ago. */
