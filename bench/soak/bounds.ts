@@ -36,7 +36,7 @@ export interface BoundedCache {
  * scheduler, each pod 3–4 stream events (created, bound, deleted, and its
  * PodScheduled condition from kube-scheduler) and one tombstone once deleted;
  * at 5,000 nodes on this machine 3–6.5 pods/s (README, "Memory soak"). The
- * small bounds fill in 90–330 s at 3 pods/s, within the 480 s warm-up the
+ * small bounds fill in 90–260 s at 3 pods/s, within the 480 s warm-up the
  * README's run uses, and stay far above what one round holds in flight:
  * - attempt records: 500 / 2.25 schedmesh pods/s = 222 s; explanations 200: 89 s;
  * - settled uids: every pod bound by anyone, the 1,000 kept ones at start-up included: full at once;
