@@ -57,7 +57,7 @@ export interface PodSourceOptions {
   readonly settledMemory?: number;
 }
 
-/** How many settled pods are remembered by default (about 100 bytes each). */
+/** How many settled pods are remembered by default (about 80 bytes each). */
 const SETTLED_MEMORY = 100_000;
 
 /** Whether a pod is this scheduler's to schedule now. */
