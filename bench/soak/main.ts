@@ -22,7 +22,7 @@ benchMain({
     const svg = `${opts.out.replace(/\.json$/, '')}.svg`;
     const save = (report: SoakReport): void => {
       writeReport(opts.out, report);
-      writeSoakChart(svg, report, `${opts.nodes} nodes, ${opts.initialPods} pods kept, rounds of ${opts.batch} pods; ${report.machine.cpus} cores, ${report.startedAt.slice(0, 10)}`);
+      writeSoakChart(svg, report, `${opts.nodes} nodes, ${opts.initialPods} pods kept, rounds of ${opts.batch} pods${opts.smallBounds ? ', bounds lowered (--small-bounds)' : ''}; ${report.machine.cpus} cores, ${report.startedAt.slice(0, 10)}`);
     };
     // Loaded once the flags are known good: a bad flag answers at once.
     const { runSoak } = await import('./run.js');

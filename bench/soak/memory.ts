@@ -22,13 +22,13 @@ export function heapUsedMiB(metricsText: string): number {
   return m ? Number(m[1]) / MiB : Number.NaN;
 }
 
-/** The heap of the service serving /metrics at `httpAddress` ("host:port"); NaN when it does not answer in 15 s (a busy process on a loaded machine may not). */
-export async function scrapeHeapMiB(httpAddress: string): Promise<number> {
+/** The /metrics text of the service at `httpAddress` ("host:port"); undefined when it does not answer in 15 s (a busy process on a loaded machine may not). */
+export async function scrapeMetrics(httpAddress: string): Promise<string | undefined> {
   try {
     const res = await fetch(`http://${httpAddress}/metrics`, { signal: AbortSignal.timeout(15_000) });
-    return res.ok ? heapUsedMiB(await res.text()) : (await res.body?.cancel(), Number.NaN);
+    return res.ok ? await res.text() : (await res.body?.cancel(), undefined);
   } catch {
-    return Number.NaN;
+    return undefined;
   }
 }
 

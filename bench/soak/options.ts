@@ -23,6 +23,8 @@ export interface SoakOptions {
   readonly out: string;
   /** Bound on the whole run, ms: past it every child is killed and the run fails. */
   readonly timeLimitMs: number;
+  /** The caches that fill with churn started with small bounds (bounds.ts), full by the end of the warm-up. */
+  readonly smallBounds: boolean;
 }
 
 export const USAGE = `npm run bench:soak -- [flags]
@@ -34,7 +36,10 @@ export const USAGE = `npm run bench:soak -- [flags]
   --minutes M          the measured window, minutes (default 10; fractions allowed)
   --interval S         seconds between samples (default 10)
   --out FILE           JSON report (default bench/results/soak.json; the chart is FILE with .svg)
-  --time-limit S       seconds the whole run may take (default: the window + warm-up + 30 min)`;
+  --time-limit S       seconds the whole run may take (default: the window + warm-up + 30 min)
+  --small-bounds       start the services with the caches that fill with churn bounded small (bench/soak/bounds.ts:
+                       attempt records 500, explanations 200, settled uids 1000, watch ring 2000, tombstones 600),
+                       so that all are full by the end of a --warm-up of 480 s at 3 pods/s`;
 
 function number(flag: string, value: string | undefined, fallback: number, min: number, integer = true): number {
   if (value === undefined) return fallback;
@@ -45,30 +50,38 @@ function number(flag: string, value: string | undefined, fallback: number, min: 
 
 /** Parses argv (without node and the script). */
 export function parseSoakOptions(argv: readonly string[]): SoakOptions {
-  let values: Record<string, string | undefined>;
+  let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: Object.fromEntries(['nodes', 'initial-pods', 'batch', 'extender-every', 'warm-up', 'minutes', 'interval', 'out', 'time-limit'].map((k) => [k, { type: 'string' as const }])),
+      options: {
+        ...Object.fromEntries(['nodes', 'initial-pods', 'batch', 'extender-every', 'warm-up', 'minutes', 'interval', 'out', 'time-limit'].map((k) => [k, { type: 'string' as const }])),
+        'small-bounds': { type: 'boolean' as const },
+      },
       strict: true,
       allowPositionals: false,
-    }) as { values: Record<string, string | undefined> });
+    }) as { values: Record<string, string | boolean | undefined> });
   } catch (err) {
     throw new BenchOptionError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
   }
-  const warmUpMs = number('warm-up', values['warm-up'], 60, 0) * 1000;
-  const measureMs = Math.round(number('minutes', values.minutes, 10, 0.1, false) * 60_000);
-  const intervalMs = number('interval', values.interval, 10, 1) * 1000;
+  const str = (flag: string): string | undefined => {
+    const v = values[flag];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const warmUpMs = number('warm-up', str('warm-up'), 60, 0) * 1000;
+  const measureMs = Math.round(number('minutes', str('minutes'), 10, 0.1, false) * 60_000);
+  const intervalMs = number('interval', str('interval'), 10, 1) * 1000;
   if (intervalMs * 2 > measureMs) throw new BenchOptionError(`--interval (${intervalMs / 1000} s) leaves fewer than 2 samples in --minutes (${measureMs / 60_000})`);
   return {
-    nodes: number('nodes', values.nodes, 1_000, 1),
-    initialPods: number('initial-pods', values['initial-pods'], 1_000, 0),
-    batch: number('batch', values.batch, 100, 1),
-    extenderEvery: number('extender-every', values['extender-every'], 4, 0),
+    nodes: number('nodes', str('nodes'), 1_000, 1),
+    initialPods: number('initial-pods', str('initial-pods'), 1_000, 0),
+    batch: number('batch', str('batch'), 100, 1),
+    extenderEvery: number('extender-every', str('extender-every'), 4, 0),
     warmUpMs,
     measureMs,
     intervalMs,
-    out: values.out ?? 'bench/results/soak.json',
-    timeLimitMs: number('time-limit', values['time-limit'], Math.round((warmUpMs + measureMs) / 1000) + 1_800, 1) * 1000,
+    out: str('out') ?? 'bench/results/soak.json',
+    timeLimitMs: number('time-limit', str('time-limit'), Math.round((warmUpMs + measureMs) / 1000) + 1_800, 1) * 1000,
+    smallBounds: values['small-bounds'] === true,
   };
 }

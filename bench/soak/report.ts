@@ -2,6 +2,8 @@
 // memory and heap over the measured window with a verdict, printed as a
 // table and written as JSON.
 import { printTable } from '../support.js';
+import { BOUNDED_CACHES, boundOf, isFull } from './bounds.js';
+import type { CacheFill } from './bounds.js';
 import type { ChurnFigures } from './churn.js';
 import { trendOf, verdictOf } from './memory.js';
 import type { Trend } from './memory.js';
@@ -16,6 +18,8 @@ export interface SoakSample {
   /** By process name; NaN (null in the JSON) for one that could not be read. */
   readonly rssMiB: Record<string, number>;
   readonly heapMiB: Record<string, number>;
+  /** Each bounded cache's metric (bounds.ts), by cache; NaN when its service's /metrics did not answer. Absent in reports older than it. */
+  readonly caches?: Record<string, number>;
 }
 
 /** One process over the measured window. */
@@ -59,14 +63,37 @@ export interface SoakReport {
   readonly options: SoakOptions;
   readonly setup: Record<string, number>;
   readonly churn: ChurnFigures & { podsPerSecond: number };
+  /** The caches that fill with churn: their bounds (lowered by --small-bounds, else the defaults) and whether each was full at the end of the warm-up. */
+  readonly bounds: { readonly lowered: boolean; readonly caches: CacheFill[] };
   /** Minutes the measured window's samples span. */
   readonly measuredMinutes: number;
   readonly processes: ProcessMemory[];
   readonly samples: SoakSample[];
 }
 
-/** Each process's trend over the measured samples (x in minutes since the first of them). */
-export function summarize(names: readonly string[], samples: readonly SoakSample[]): { measuredMinutes: number; processes: ProcessMemory[] } {
+/**
+ * Each bounded cache at the end of the warm-up (the last sample before the
+ * window; the latest sample while the warm-up lasts): its metric then and at
+ * the churn's start, and whether that shows it full.
+ */
+export function cacheFills(samples: readonly SoakSample[], lowered: boolean): CacheFill[] {
+  const first = samples[0];
+  const warmUpEnd = samples.filter((s) => !s.measured).at(-1) ?? samples.at(-1);
+  return BOUNDED_CACHES.map((c) => {
+    const bound = boundOf(c, lowered);
+    const atStart = first?.caches?.[c.cache] ?? Number.NaN;
+    const atWarmUpEnd = warmUpEnd?.caches?.[c.cache] ?? Number.NaN;
+    const full = Number.isFinite(atStart) && Number.isFinite(atWarmUpEnd) && isFull(c, bound, atStart, atWarmUpEnd);
+    return { service: c.service, cache: c.cache, key: c.key, bound, metric: c.metric, atStart, atWarmUpEnd, full };
+  });
+}
+
+/** Each process's trend over the measured samples (x in minutes since the first of them), and the bounded caches' fill. */
+export function summarize(
+  names: readonly string[],
+  samples: readonly SoakSample[],
+  boundsLowered = false,
+): { bounds: SoakReport['bounds']; measuredMinutes: number; processes: ProcessMemory[] } {
   const measured = samples.filter((s) => s.measured);
   const t0 = measured[0]?.atSeconds ?? 0;
   const measuredMinutes = ((measured.at(-1)?.atSeconds ?? t0) - t0) / 60;
@@ -88,9 +115,10 @@ export function summarize(names: readonly string[], samples: readonly SoakSample
       heapFloorVerdict: verdictOf(heapFloor, measuredMinutes),
     };
   });
-  return { measuredMinutes, processes };
+  return { bounds: { lowered: boundsLowered, caches: cacheFills(samples, boundsLowered) }, measuredMinutes, processes };
 }
 
+const f0 = (v: number): string => (Number.isFinite(v) ? v.toFixed(0) : '-');
 const f1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '-');
 const f2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '-');
 
@@ -111,5 +139,16 @@ export function printSoak(log: (line: string) => void, r: SoakReport): void {
       f2(p.heapFloor.slopeMiBPerMin),
       p.heapFloorVerdict,
     ]),
+  );
+  const { lowered, caches } = r.bounds;
+  log(
+    lowered
+      ? `\nbounds LOWERED (--small-bounds): these verdicts are with every cache below at its small bound, not the defaults; full at the end of the warm-up: ${caches.filter((c) => c.full).length} of ${caches.length}`
+      : `\nbounds at their defaults: a cache still filling in the window reads as growth; full at the end of the warm-up: ${caches.filter((c) => c.full).length} of ${caches.length}`,
+  );
+  printTable(
+    log,
+    ['service', 'cache', 'key', 'bound', 'metric', 'at start', 'end of warm-up', 'full'],
+    caches.map((c) => [c.service, c.cache, c.key, String(c.bound), c.metric, f0(c.atStart), f0(c.atWarmUpEnd), c.full ? 'yes' : 'NO']),
   );
 }

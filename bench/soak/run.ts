@@ -18,7 +18,8 @@ import type { Teardown } from '../scheduling/teardown.js';
 import { benchPod, NAMESPACE, PHASE_LABEL } from '../scheduling/workloads.js';
 import { churn } from './churn.js';
 import type { ChurnFigures } from './churn.js';
-import { rssMiBOf, scrapeHeapMiB } from './memory.js';
+import { BOUNDED_CACHES, metricValue, smallBoundsEnv } from './bounds.js';
+import { heapUsedMiB, rssMiBOf, scrapeMetrics } from './memory.js';
 import type { SoakOptions } from './options.js';
 import { summarize } from './report.js';
 import type { SoakReport, SoakSample } from './report.js';
@@ -36,12 +37,13 @@ interface Sampled {
 }
 
 async function sampleAll(procs: readonly Sampled[], atSeconds: number, measured: boolean): Promise<SoakSample> {
-  const heaps = await Promise.all(procs.map((p) => scrapeHeapMiB(p.httpAddress)));
+  const texts = new Map(await Promise.all(procs.map(async (p) => [p.name, await scrapeMetrics(p.httpAddress)] as const)));
   return {
     atSeconds,
     measured,
     rssMiB: Object.fromEntries(procs.map((p) => [p.name, rssMiBOf(p.pid)])),
-    heapMiB: Object.fromEntries(procs.map((p, i) => [p.name, heaps[i]!])),
+    heapMiB: Object.fromEntries(procs.map((p) => [p.name, heapUsedMiB(texts.get(p.name) ?? '')])),
+    caches: Object.fromEntries(BOUNDED_CACHES.map((c) => [c.cache, metricValue(texts.get(c.service) ?? '', c.metric)])),
   };
 }
 
@@ -95,6 +97,7 @@ export async function runSoak(opts: SoakOptions, teardown: Teardown, progress: L
     root: ROOT,
     dir: join(cp.dir, 'mesh'),
     readyTimeoutMs: 600_000,
+    ...(opts.smallBounds ? { serviceEnv: smallBoundsEnv() } : {}),
   });
   teardown.add('mesh', () => mesh.stop(5_000));
   setup.meshSeconds = (performance.now() - t0) / 1000;
@@ -106,7 +109,7 @@ export async function runSoak(opts: SoakOptions, teardown: Teardown, progress: L
     teardown.add('kube-scheduler', () => ks.stop());
   }
   const procs: Sampled[] = [...mesh.processes].map(([name, p]) => ({ name, pid: p.pid, httpAddress: mesh.httpAddress(name) }));
-  progress(`mesh ready in ${setup.meshSeconds.toFixed(1)} s; churn of ${opts.batch} pods a round for ${(opts.warmUpMs + opts.measureMs) / 60_000} min (warm-up ${opts.warmUpMs / 1000} s)`);
+  progress(`mesh ready in ${setup.meshSeconds.toFixed(1)} s${opts.smallBounds ? ' (bounds lowered: --small-bounds)' : ''}; churn of ${opts.batch} pods a round for ${(opts.warmUpMs + opts.measureMs) / 60_000} min (warm-up ${opts.warmUpMs / 1000} s)`);
 
   const samples: SoakSample[] = [];
   const figures: ChurnFigures = { rounds: 0, podsBound: 0, podsByExtender: 0, seconds: 0 };
@@ -120,6 +123,7 @@ export async function runSoak(opts: SoakOptions, teardown: Teardown, progress: L
     ...summarize(
       procs.map((p) => p.name),
       samples,
+      opts.smallBounds,
     ),
     samples,
   });

@@ -14,7 +14,10 @@ import { join } from 'node:path';
 
 import { expect, test } from '@jest/globals';
 
+import { BOUNDED_CACHES } from '../../bench/soak/bounds';
+import { parseSoakOptions } from '../../bench/soak/options';
 import type { SoakReport } from '../../bench/soak/report';
+import { BenchOptionError } from '../../bench/scheduling/options';
 import { MESH_SERVICES } from '../e2e/mesh-config';
 import { markedProcesses } from './marked-processes';
 
@@ -40,7 +43,7 @@ test(
   'a one-minute soak samples every process, writes its trends and chart, and leaves nothing running',
   async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'soak-smoke-')), 'soak.json');
-    const run = await runSoak(['--nodes', '20', '--initial-pods', '20', '--batch', '10', '--warm-up', '10', '--minutes', '1', '--interval', '10', '--out', out]);
+    const run = await runSoak(['--nodes', '20', '--initial-pods', '20', '--batch', '10', '--warm-up', '10', '--minutes', '1', '--interval', '10', '--small-bounds', '--out', out]);
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(markedProcesses(MARK, run.mark)).toEqual([]);
 
@@ -68,6 +71,19 @@ test(
     }
     expect(run.stdout).toContain(`wrote ${out}`);
 
+    // --small-bounds: recorded and said; each cache's metric read from its service, and a size never past its small bound.
+    expect(report.options.smallBounds).toBe(true);
+    expect(run.stdout).toContain('bounds LOWERED (--small-bounds)');
+    expect(report.bounds.lowered).toBe(true);
+    expect(report.bounds.caches.map((c) => [c.cache, c.bound])).toEqual(BOUNDED_CACHES.map((c) => [c.cache, c.smallBound]));
+    for (const c of BOUNDED_CACHES) {
+      const readings = report.samples.map((s) => s.caches?.[c.cache]).filter((v): v is number => typeof v === 'number');
+      expect({ cache: c.cache, read: readings.length >= 2 }).toEqual({ cache: c.cache, read: true });
+      if (c.fullWhen === 'size') expect({ cache: c.cache, max: Math.max(...readings) <= c.smallBound }).toEqual({ cache: c.cache, max: true });
+    }
+    // The scheduler attempted pods (3 in 4 of each round are its own), and its records say so.
+    expect(report.samples.at(-1)!.caches!['attempt records']).toBeGreaterThan(0);
+
     const svg = readFileSync(out.replace(/\.json$/, '.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     // An RSS and a heap line per process.
@@ -76,6 +92,20 @@ test(
   // On the shared 2-core machine under load: a control plane, the mesh and kube-scheduler take minutes to start.
   900_000,
 );
+
+test.each([
+  [['--small-bounds=yes'], /--small-bounds' does not take an argument/],
+  [['--small-bounds', '--minutes', 'ten'], /--minutes must be a number ≥ 0.1, got "ten"/],
+  [['--small', '--minutes', '1'], /Unknown option '--small'/],
+])('%j is refused, naming the flag', (argv, message) => {
+  expect(() => parseSoakOptions(argv)).toThrow(BenchOptionError);
+  expect(() => parseSoakOptions(argv)).toThrow(message);
+});
+
+test('--small-bounds is off unless given', () => {
+  expect(parseSoakOptions([]).smallBounds).toBe(false);
+  expect(parseSoakOptions(['--small-bounds', '--warm-up', '480']).smallBounds).toBe(true);
+});
 
 test('a bad flag names the flag and starts nothing', async () => {
   const run = await runSoak(['--minutes', 'ten']);

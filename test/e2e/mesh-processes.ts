@@ -43,6 +43,8 @@ export interface MeshProcessOptions {
   readonly dir: string;
   /** Extra environment of every process (e.g. OTEL_BSP_SCHEDULE_DELAY). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Extra environment of one service's processes (e.g. its SCHEDMESH_* keys: every schema is strict, so a key goes only to the service that has it). */
+  readonly serviceEnv?: Partial<Record<MeshService, NodeJS.ProcessEnv>>;
   /** Node options of every process, before its main (e.g. --cpu-prof, which NODE_OPTIONS does not allow). */
   readonly nodeArgs?: readonly string[];
   /** How long the services may take to become ready, in ms (default 120 s). */
@@ -120,7 +122,7 @@ export async function startMeshProcesses(options: MeshProcessOptions): Promise<M
         args: [...(options.nodeArgs ?? []), join(root, 'services', serviceOf(name), 'dist', 'main.js')],
         // One log per start: a restarted process does not overwrite the log of the one killed.
         logPath: join(dir, n === 1 ? `${name}.log` : `${name}.${n}.log`),
-        env: { ...serviceEnv(), ...options.env, SCHEDMESH_CONFIG: join(dir, `${name}.yaml`) },
+        env: { ...serviceEnv(), ...options.env, ...options.serviceEnv?.[serviceOf(name)], SCHEDMESH_CONFIG: join(dir, `${name}.yaml`) },
       }),
     );
   };

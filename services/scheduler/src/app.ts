@@ -85,7 +85,9 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
   }
 
   const view = new ClusterView();
-  const records = new AttemptRecords();
+  const records = new AttemptRecords({ capacity: config.scheduler.records.capacity, explained: config.scheduler.records.explained });
+  gauge(metrics, 'schedmesh_scheduler_attempt_records', 'Pods whose last attempt GetSchedulingStatus keeps (at most scheduler.records.capacity).', () => records.size);
+  gauge(metrics, 'schedmesh_scheduler_attempt_explanations', 'Pods whose last attempt explanation is kept (at most scheduler.records.explained).', () => records.explainedSize);
   const outcomes = new OutcomeWaiters();
   const attempt = new SchedulingAttempt({
     clients,
@@ -113,7 +115,9 @@ export async function startSchedulerApp(config: SchedulerConfig, options: Schedu
     maxHeld: config.scheduler.maxHeld,
     maxWaitMs: config.minGeneration.maxWait,
     onPodSettled: (pod) => outcomes.resolve(pod.uid, { kind: 'settled', pod }),
+    settledMemory: config.scheduler.settledMemory,
   });
+  gauge(metrics, 'schedmesh_scheduler_settled_pods', 'Settled pods remembered (at most scheduler.settledMemory).', () => source.settledCount);
   gauge(metrics, 'schedmesh_scheduler_held_pods', 'Pending pods whose events this replica holds.', () => source.heldCount);
   gauge(metrics, 'schedmesh_scheduler_generation', 'Cluster stream generation of the scheduler view.', () => source.gate.generation);
 

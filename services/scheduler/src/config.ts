@@ -49,6 +49,22 @@ export const schedulerConfigSchema = commonConfigSchema
         ackWait: duration().default(30_000),
         /** Most pending pods one replica holds. */
         maxHeld: z.number().int().min(1).default(10_000),
+        /**
+         * What GetSchedulingStatus answers from (records.ts), two LRUs that fill
+         * with churn: the last attempt of `capacity` pods (about 0.3 KB each) and
+         * the explanation of the `explained` most recently finished (about 1.7 KB
+         * each; at most `capacity`, 0: none kept). Full at the defaults: ~32 MiB.
+         */
+        records: z
+          .object({
+            capacity: z.number().int().min(1).default(50_000),
+            explained: z.number().int().min(0).default(10_000),
+          })
+          .strict()
+          .refine((r) => r.explained <= r.capacity, { message: 'explained must not exceed capacity', path: ['explained'] })
+          .prefault({}),
+        /** Settled pods' uids remembered so that a late event of one is not attempted again (about 80 bytes each: 7.9 MiB at 100,000, bench/soak/settled-uids-heap.ts). */
+        settledMemory: z.number().int().min(1).default(100_000),
         /** Name of this replica on leases and events (default: the host name). */
         instance: z.string().min(1).optional(),
       })

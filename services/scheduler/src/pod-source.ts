@@ -53,9 +53,11 @@ export interface PodSourceOptions {
   readonly onHeld?: (count: number) => void;
   /** Called when the view sees a pod stop pending (bound by anyone, deleted, finished). */
   readonly onPodSettled?: (pod: Pod) => void;
+  /** How many settled pods' uids are remembered, the most recent (default {@link SETTLED_MEMORY}). */
+  readonly settledMemory?: number;
 }
 
-// How many settled pods are remembered (about 100 bytes each).
+/** How many settled pods are remembered by default (about 80 bytes each). */
 const SETTLED_MEMORY = 100_000;
 
 /** Whether a pod is this scheduler's to schedule now. */
@@ -87,6 +89,11 @@ export class PodSource {
     return this.held.size;
   }
 
+  /** Settled pods' uids remembered (at most `settledMemory`). */
+  get settledCount(): number {
+    return this.settled.size;
+  }
+
   /**
    * The trace context of the pod's event this replica holds: the informer's
    * publish span, so the attempt's spans join the pod's trace.
@@ -115,7 +122,7 @@ export class PodSource {
     this.options.queue.delete(uid);
     this.settled.add(uid);
     // Bounded: the oldest go first (a Set iterates in insertion order).
-    if (this.settled.size > SETTLED_MEMORY) this.settled.delete(this.settled.values().next().value as string);
+    if (this.settled.size > (this.options.settledMemory ?? SETTLED_MEMORY)) this.settled.delete(this.settled.values().next().value as string);
     const msg = this.held.get(uid);
     if (!msg) return;
     this.held.delete(uid);

@@ -81,6 +81,7 @@ describe('AttemptRecords explanations', () => {
       records.finished(p, { ...result('unschedulable', '', 'no'), rejectedNodes: new Map([['n1', Status.unschedulable('Insufficient cpu').withPlugin('NodeResourcesFit')]]) });
     }
     expect(records.explanation('u-a')).toBeUndefined(); // two explained: b and c
+    expect(records.explainedSize).toBe(2);
     expect(records.get('u-a')?.outcome).toBe('unschedulable'); // the record itself stays
     expect(records.explanation('u-c')?.reasons[0]).toMatchObject({ reason: 'Insufficient cpu', nodeCount: 1, nodeNames: ['n1'] });
     records.started(pods[3]!, 1); // capacity 3: a (the oldest record) goes
@@ -88,5 +89,6 @@ describe('AttemptRecords explanations', () => {
     expect(records.get('u-b')).toBeUndefined();
     expect(records.explanation('u-b')).toBeUndefined();
     expect(records.explanation('u-c')?.reasons[0]).toMatchObject({ reason: 'Insufficient cpu', nodeCount: 1 });
+    expect({ size: records.size, explainedSize: records.explainedSize }).toEqual({ size: 3, explainedSize: 1 });
   });
 });

@@ -91,8 +91,14 @@ export class AttemptRecords {
     return uid === undefined ? undefined : this.byUid.get(uid);
   }
 
+  /** Pods whose last attempt is kept (at most `capacity`). */
   get size(): number {
     return this.byUid.size;
+  }
+
+  /** Pods whose last attempt's explanation is kept (at most `explained`). */
+  get explainedSize(): number {
+    return this.explanations.size;
   }
 
   private put(record: AttemptRecord): void {
