@@ -82,7 +82,7 @@ export async function startReservation(config: ReservationConfig, options: Start
     });
     sync.onSyncChange((ready) => runtime.setReady(ready));
     const gangs = new GangCoordinator({ store, keys, ledger, state, subscriber, logger, metrics, pollMs: config.reservation.permitPollInterval });
-    const reservations = new Reservations({ ledger, sync, state, gangs, logger, metrics, gangMemberWaitMs: config.reservation.gangMemberWait });
+    const reservations = new Reservations({ ledger, sync, state, gangs, logger, metrics, gangMemberWaitMs: config.reservation.gangMemberWait, nodeWaitMs: config.reservation.nodeWait });
     metrics.setLedgerSizeSource({ nodeCount: () => state.nodeCount, leaseCount: () => ledger.leaseCount(state.nodeNames()) });
     runtime.grpc.add(
       ReservationServiceDefinition,

@@ -18,7 +18,7 @@ test('defaults, and the environment mapping of every reservation key', () => {
   });
   expect(config.redis).toEqual({ url: 'redis://10.0.0.1:6380', keyPrefix: 'schedmesh:rsv', commandTimeout: 2_000, checkInterval: 500, waitReplicas: 0, waitTimeout: 200, restoreWait: 120_000 });
   expect(config.nats).toEqual({ url: 'nats://10.0.0.2:4222', stream: 'CLUSTER', subjectPrefix: 'schedmesh.cluster', memoryStorage: false, replicas: 1, token: 's3cret' });
-  expect(config.reservation).toEqual({ defaultTtl: 45_000, confirmedTtl: 1_800_000, sweepInterval: 250, permitDefaultTimeout: 120_000, permitPollInterval: 500, gangMemberWait: 5_000 });
+  expect(config.reservation).toEqual({ defaultTtl: 45_000, confirmedTtl: 1_800_000, sweepInterval: 250, permitDefaultTimeout: 120_000, permitPollInterval: 500, gangMemberWait: 5_000, nodeWait: 2_000 });
   expect(loadConfig(reservationConfigSchema, { env: {} }).nats.stream).toBe('SCHEDMESH_CLUSTER');
 });
 
@@ -28,6 +28,7 @@ test.each([
   ['SCHEDMESH_RESERVATION__PERMIT_DEFAULT_TIMEOUT', '1h', 'reservation.permitDefaultTimeout'],
   ['SCHEDMESH_RESERVATION__SWEEP_INTERVAL', '5ms', 'reservation.sweepInterval'],
   ['SCHEDMESH_RESERVATION__GANG_MEMBER_WAIT', '1m', 'reservation.gangMemberWait'],
+  ['SCHEDMESH_RESERVATION__NODE_WAIT', '31s', 'reservation.nodeWait'],
   ['SCHEDMESH_REDIS__KEY_PREFIX', 'has space', 'redis.keyPrefix'],
   ['SCHEDMESH_RESERVATION__SWEEPER', '1s', 'reservation'],
   ['SCHEDMESH_NATS__STREAM_NAME', 'CLUSTER', 'nats'],

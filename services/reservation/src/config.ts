@@ -2,7 +2,7 @@ import { MAX_PERMIT_WAIT_MS } from '@schedmesh/model';
 import { commonConfigSchema, duration, natsConfigSchema } from '@schedmesh/runtime';
 import { z } from 'zod';
 import { DEFAULT_CONFIRMED_TTL_MS, MIN_TTL_MS } from './ledger.js';
-import { DEFAULT_GANG_MEMBER_WAIT_MS } from './reservations.js';
+import { DEFAULT_GANG_MEMBER_WAIT_MS, DEFAULT_NODE_WAIT_MS } from './reservations.js';
 
 const withinWait = (what: string) =>
   [(ms: number) => ms >= MIN_TTL_MS && ms <= MAX_PERMIT_WAIT_MS, { message: `${what} must be between 1s and 15m` }] as const;
@@ -90,6 +90,15 @@ export const reservationConfigSchema = commonConfigSchema.extend({
       gangMemberWait: duration()
         .default(DEFAULT_GANG_MEMBER_WAIT_MS)
         .refine((ms) => ms <= 30_000, { message: 'reservation.gangMemberWait must be at most 30s' }),
+      /**
+       * How long a Reserve on a node this replica has not seen yet waits for
+       * the cluster stream to reach the caller's min_generation (the node was
+       * just added, or this replica is behind the caller's snapshot) before
+       * answering NOT_FOUND. A known node never waits.
+       */
+      nodeWait: duration()
+        .default(DEFAULT_NODE_WAIT_MS)
+        .refine((ms) => ms <= 30_000, { message: 'reservation.nodeWait must be at most 30s' }),
     })
     .strict()
     .prefault({}),

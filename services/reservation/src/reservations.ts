@@ -20,7 +20,12 @@ export type ReserveOutcome =
 
 /** A Reserve as the RPC asks it: the ledger's input and the generation at which the caller saw the pod. */
 export interface ReserveCall extends ReserveInput {
-  /** A gang member is checked against the cluster stream at least this far (0: whatever memory has). */
+  /**
+   * The caller saw the pod and the node at this generation of the cluster
+   * stream: a gang member is checked against the stream at least this far,
+   * and a node this replica does not know yet is waited for up to it
+   * (0: whatever memory has).
+   */
   readonly minGeneration: number;
 }
 
@@ -44,10 +49,19 @@ export interface ReservationsOptions {
   metrics?: ReservationMetrics;
   /** How long a Reserve with a pod group waits for the stream to show the pod before refusing it, in ms (default 2 s). */
   gangMemberWaitMs?: number;
+  /**
+   * How long a Reserve on a node this replica does not know waits for the
+   * stream to reach the caller's min_generation before answering NOT_FOUND,
+   * in ms (default 2 s).
+   */
+  nodeWaitMs?: number;
 }
 
 /** The default of ReservationsOptions.gangMemberWaitMs. */
 export const DEFAULT_GANG_MEMBER_WAIT_MS = 2_000;
+
+/** The default of ReservationsOptions.nodeWaitMs. */
+export const DEFAULT_NODE_WAIT_MS = 2_000;
 
 /** See the module comment. */
 export class Reservations {
@@ -111,6 +125,7 @@ export class Reservations {
     const outcomes: Array<ReserveOutcome | Error | undefined> = await Promise.all(
       inputs.map(async (input) => {
         try {
+          if (!state.hasNode(input.node)) await this.awaitNode(input, signal);
           if (input.group !== '') await this.requireGangMember(input, signal);
           const boundTo = state.boundNodeOf(input.uid);
           if (boundTo !== undefined) throw new FailedPreconditionError(`pod ${input.uid} is already bound to node ${boundTo}`);
@@ -200,6 +215,25 @@ export class Reservations {
       }
     }
     return result;
+  }
+
+  /**
+   * A node the caller ranked at a generation this replica has not reached (a
+   * node just added, or a replica starting behind the snapshot the caller
+   * ranked from) is waited for, bounded, instead of answering NOT_FOUND at
+   * once: the caller would back off a pod that fits. A known node never waits,
+   * so the hot path does not pay for the stream's lag; neither does a caller
+   * without min_generation. Past the wait, the ledger answers as it stands.
+   */
+  private async awaitNode(input: ReserveCall, signal: AbortSignal): Promise<void> {
+    const { gate } = this.o.sync;
+    if (input.minGeneration <= gate.generation) return;
+    try {
+      await gate.waitFor(input.minGeneration, signal, { maxWaitMs: this.o.nodeWaitMs ?? DEFAULT_NODE_WAIT_MS });
+    } catch (err) {
+      signal.throwIfAborted();
+      if (!(err instanceof DeadlineExceededError)) throw err;
+    }
   }
 
   /**

@@ -213,6 +213,30 @@ describe('ReservationService over gRPC', () => {
     expect(await client.getLedger({ nodeName: 'n4' })).toMatchObject({ allocatable: { milliCpu: 2_000 }, bound: { milliCpu: 400, pods: 1 }, free: { milliCpu: 1_600 } });
   });
 
+  test("a node the caller saw at min_generation, not yet on this replica's stream, is waited for: granted once it arrives, not NOT_FOUND", async () => {
+    const head = await h.publish(nodeEvent('before-late', { cpu: 1_000, pods: 10 }));
+    await h.waitForGeneration(head);
+    // The caller (a scheduler whose snapshot is ahead of this replica) ranked node "late" at head + 1.
+    const pending = reserve('on-late', 'late', { cpu: 500 }, { minGeneration: head + 1 });
+    const gate = h.apps[0]!.sync.gate;
+    await waitFor(() => gate.waiting > 0, 10_000, 'the Reserve to wait for generation ' + String(head + 1));
+    expect(await h.publish(nodeEvent('late', { cpu: 2_000, pods: 10 }))).toBe(head + 1);
+    const reply = await pending;
+    expect(reply.result).toMatchObject({ $case: 'lease', value: { nodeName: 'late' } });
+    expect((await client.getLedger({ nodeName: 'late' })).leased).toMatchObject({ milliCpu: 500 });
+    expect((await client.unreserve({ podUid: 'on-late', fencingVersion: versionOf(reply) })).released).toBe(true);
+  });
+
+  test('a node that does not come by min_generation is NOT_FOUND once the wait is over; a known node never waits for min_generation', async () => {
+    const head = await h.publish(nodeEvent('before-never', { cpu: 1_000, pods: 10 }));
+    await h.waitForGeneration(head);
+    // head + 1 never comes: the bounded wait (reservation.nodeWait) ends, and the ledger answers as it stands.
+    await expect(reserve('on-never', 'never', { cpu: 1 }, { minGeneration: head + 1 })).rejects.toMatchObject({ code: Status.NOT_FOUND, details: expect.stringContaining('node "never" not found') });
+    const known = await reserve('on-known', 'n3', { cpu: 1 }, { minGeneration: head + 1_000 });
+    expect(known.result).toMatchObject({ $case: 'lease', value: { nodeName: 'n3' } });
+    expect((await client.unreserve({ podUid: 'on-known', fencingVersion: versionOf(known) })).released).toBe(true);
+  });
+
   test('an unknown node is NOT_FOUND', async () => {
     await expect(reserve('x', 'nope')).rejects.toMatchObject({ code: Status.NOT_FOUND, details: expect.stringContaining('node "nope" not found') });
     await expect(client.getLedger({ nodeName: 'nope' })).rejects.toMatchObject({ code: Status.NOT_FOUND });
@@ -275,7 +299,8 @@ describe('ReservationService over gRPC', () => {
     const text = await (await fetch(`http://127.0.0.1:${h.apps[0]!.httpPort}/metrics`)).text();
     expect(text).toMatch(/schedmesh_reservation_reserve_duration_seconds_count\{[^}]*outcome="granted"[^}]*\} [1-9]/);
     expect(text).toMatch(/schedmesh_reservation_conflicts_total\{[^}]*resource="pods"[^}]*\} [1-9]/);
-    expect(text).toMatch(/schedmesh_reservation_ledger_nodes\{[^}]*\} 4/);
+    // n1–n4, and before-late, late and before-never of the min_generation tests.
+    expect(text).toMatch(/schedmesh_reservation_ledger_nodes\{[^}]*\} 7/);
     expect(text).toMatch(/schedmesh_reservation_ledger_leases\{[^}]*\} \d+/);
     expect(text).toMatch(/schedmesh_reservation_ledger_rebuilds_total\{[^}]*reason="start"[^}]*\} 1/);
   });
