@@ -61,6 +61,8 @@ export interface ModeSetting {
   readonly dir: string;
   /** Where the mesh's processes write V8 CPU profiles as they exit (absent: not profiled). */
   readonly cpuProfDir?: string;
+  /** The extender's extender.maxFeasibleNodes (0: every feasible node). */
+  readonly extenderMaxFeasible?: number;
 }
 
 const ROOT = join(__dirname, '..', '..');
@@ -109,7 +111,7 @@ export class ModeRunner {
 
   /** The mesh, with each of its optional processes running or stopped as `wanted` says (stops first, to free their CPU). */
   private async meshRunning(wanted: Readonly<Record<OptionalProcess, boolean>>): Promise<MeshProcesses> {
-    const { cp, natsUrl, redisUrl, otlpEndpoint, traceSampleRatio, dir, cpuProfDir } = this.setting;
+    const { cp, natsUrl, redisUrl, otlpEndpoint, traceSampleRatio, dir, cpuProfDir, extenderMaxFeasible } = this.setting;
     const traces = otlpEndpoint ? { otlpEndpoint, traceSampleRatio } : {};
     this.mesh ??= await startMeshProcesses({
       setting: { natsUrl, redisUrl, kubeconfig: cp.kubeconfigPath, runId: `bench${process.pid}`, ...traces },
@@ -118,6 +120,7 @@ export class ModeRunner {
       // The batch span processor of every service: room for a whole phase's spans, exported often.
       env: { OTEL_BSP_MAX_QUEUE_SIZE: '100000', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2000', OTEL_BSP_SCHEDULE_DELAY: '500' },
       ...(cpuProfDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] } : {}),
+      ...(extenderMaxFeasible ? { serviceEnv: { extender: { SCHEDMESH_EXTENDER__MAX_FEASIBLE_NODES: String(extenderMaxFeasible) } } } : {}),
       readyTimeoutMs: 600_000,
       schedulerReplicas: 2,
     });

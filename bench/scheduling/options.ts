@@ -41,6 +41,8 @@ export interface SchedulingBenchOptions {
    * at all, and no step shares.
    */
   readonly traceSample: number;
+  /** The extender's extender.maxFeasibleNodes in the ks-extender mode (0: every feasible node, the default). */
+  readonly extenderMaxFeasible: number;
 }
 
 /** Thrown for a flag that cannot be used. */
@@ -70,7 +72,10 @@ export const USAGE = `npm run bench:scheduling -- [flags]
   --cpu-prof DIR       the mesh's processes write V8 CPU profiles into DIR as they exit
                        (read them with npx tsx bench/cpuprofile-top.ts FILE)
   --trace-sample R     share of the mesh's attempts traced, 0-1 (default ${DEFAULT_TRACE_SAMPLE}, as in production;
-                       the step shares come from them; 0: no exporter, no step shares)`;
+                       the step shares come from them; 0: no exporter, no step shares)
+  --extender-max-feasible N
+                       the extender's extender.maxFeasibleNodes in mode ks-extender: filter answers only the
+                       N best feasible nodes (default 0: every feasible node, as deployed)`;
 
 function count(flag: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -94,7 +99,7 @@ export function parseOptions(argv: readonly string[]): SchedulingBenchOptions {
     ({ values } = parseArgs({
       args: [...argv],
       options: Object.fromEntries(
-        ['nodes', 'initial-pods', 'pods', 'workloads', 'modes', 'out', 'phase-limit', 'time-limit', 'otlp-port', 'floor-rounds', 'idle-seconds', 'cpu-prof', 'trace-sample'].map((k) => [k, { type: 'string' as const }]),
+        ['nodes', 'initial-pods', 'pods', 'workloads', 'modes', 'out', 'phase-limit', 'time-limit', 'otlp-port', 'floor-rounds', 'idle-seconds', 'cpu-prof', 'trace-sample', 'extender-max-feasible'].map((k) => [k, { type: 'string' as const }]),
       ),
       strict: true,
       allowPositionals: false,
@@ -120,5 +125,6 @@ export function parseOptions(argv: readonly string[]): SchedulingBenchOptions {
     idleSeconds: count('idle-seconds', values['idle-seconds'], 5, 0),
     ...(values['cpu-prof'] ? { cpuProfDir: resolve(values['cpu-prof']) } : {}),
     traceSample,
+    extenderMaxFeasible: count('extender-max-feasible', values['extender-max-feasible'], 0, 0),
   };
 }

@@ -205,7 +205,7 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions, teardown:
     ...childrenNamed('nats-server'),
   ];
   const exporting = opts.traceSample > 0 ? { otlpEndpoint: receiver.url } : {};
-  const runner = new ModeRunner({ cp, natsUrl: nats.url, redisUrl: redis.url, ...exporting, traceSampleRatio: opts.traceSample, dir: join(cp.dir, 'mesh'), cpuProfDir: opts.cpuProfDir });
+  const runner = new ModeRunner({ cp, natsUrl: nats.url, redisUrl: redis.url, ...exporting, traceSampleRatio: opts.traceSample, dir: join(cp.dir, 'mesh'), cpuProfDir: opts.cpuProfDir, extenderMaxFeasible: opts.extenderMaxFeasible });
   teardown.add('mesh', () => runner.close());
   const phases: PhaseRecord[] = [];
   const report = (): SchedulingReport => ({

@@ -61,8 +61,8 @@ export interface ExtenderMesh {
   requests(verb: string, code?: number): Promise<number>;
   /** Stops the extender (an outage). */
   stopExtender(): Promise<void>;
-  /** Starts the extender again on the same port (the end of the outage). */
-  restartExtender(): Promise<void>;
+  /** Starts the extender again on the same port (the end of the outage), with `extender` keys over the mesh's own. */
+  restartExtender(extender?: Readonly<Record<string, unknown>>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -99,7 +99,7 @@ export async function startExtenderMesh(cp: ControlPlane, options: ExtenderMeshO
     admission: { address: `127.0.0.1:${admission.grpcPort}` },
   };
   let port = 0;
-  const startExtender = async (): Promise<ExtenderApp> => {
+  const startExtender = async (overrides: Readonly<Record<string, unknown>> = {}): Promise<ExtenderApp> => {
     const app = await startExtenderApp(
       extenderConfigSchema.parse({
         ...common,
@@ -107,7 +107,7 @@ export async function startExtenderMesh(cp: ControlPlane, options: ExtenderMeshO
         nats: nats(),
         ...services,
         kubernetes: { kubeconfig },
-        extender: { host: '127.0.0.1', port, pathPrefix: '/schedmesh', instance: `${options.tag}-extender`, ...options.extender },
+        extender: { host: '127.0.0.1', port, pathPrefix: '/schedmesh', instance: `${options.tag}-extender`, ...options.extender, ...overrides },
       }),
       { handleSignals: false },
     );
@@ -164,8 +164,8 @@ export async function startExtenderMesh(cp: ControlPlane, options: ExtenderMeshO
       await extender?.stop();
       extender = undefined;
     },
-    restartExtender: async () => {
-      extender = await startExtender();
+    restartExtender: async (overrides) => {
+      extender = await startExtender(overrides);
     },
     stop: async () => {
       await extender?.stop().catch(() => undefined);

@@ -169,6 +169,31 @@ describe('filter then prioritize, as one kube-scheduler cycle calls them', () =>
     // Nothing kept now: a fresh attempt over the same nodes, at least as new, ranks them the same.
     expect(await mesh.post('prioritize', { Pod: p, NodeNames: feasible })).toEqual(kept);
   }, 60_000);
+
+  test('with extender.maxFeasibleNodes, filter answers only the best-ranked feasible nodes (no failure for the others), and prioritize gets those', async () => {
+    await mesh.stopExtender();
+    await mesh.restartExtender({ maxFeasibleNodes: 2 });
+    try {
+      const p = { ...pod('top-two', { cpu: '300m' }), metadata: { name: 'top-two', namespace: 'default', uid: 'top-two-uid', resourceVersion: '1' } };
+      const all = ['n-a', 'n-b', 'n-c', 'n-d'];
+      const filtered = (await mesh.post('filter', { Pod: p, NodeNames: all })).body as { NodeNames: string[]; FailedNodes: object; FailedAndUnresolvableNodes: object; Error: string };
+      expect(filtered.Error).toBe('');
+      expect(filtered.NodeNames).toHaveLength(2);
+      // Left out, not failed: kube-scheduler drops them, and preemption is not asked about them.
+      expect(filtered.FailedNodes).toEqual({});
+      expect(filtered.FailedAndUnresolvableNodes).toEqual({});
+      const kept = (await mesh.post('prioritize', { Pod: p, NodeNames: filtered.NodeNames })).body as { Host: string; Score: number }[];
+      expect(kept.map((h) => h.Host).sort()).toEqual([...filtered.NodeNames].sort());
+      // The two are the best of the four: a fresh prioritize over all of them (another node list) scores no other node higher.
+      const scores = (await mesh.post('prioritize', { Pod: p, NodeNames: all })).body as { Host: string; Score: number }[];
+      const keptLowest = Math.min(...scores.filter((h) => filtered.NodeNames.includes(h.Host)).map((h) => h.Score));
+      for (const h of scores) if (!filtered.NodeNames.includes(h.Host)) expect(h.Score).toBeLessThanOrEqual(keptLowest);
+      expect(filtered.NodeNames).toContain('n-d');
+    } finally {
+      await mesh.stopExtender();
+      await mesh.restartExtender();
+    }
+  }, 120_000);
 });
 
 describe('nodes the cluster stream has not brought yet', () => {

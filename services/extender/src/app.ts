@@ -87,6 +87,7 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
     writer,
     decisions,
     profile: config.extender.profile,
+    maxFeasibleNodes: config.extender.maxFeasibleNodes,
     logger,
   };
 

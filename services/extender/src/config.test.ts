@@ -6,7 +6,13 @@ const base = { filterscore: { address: '127.0.0.1:1' } };
 describe('extenderConfigSchema', () => {
   test('defaults: a node wait well under the verb deadline', () => {
     const config = extenderConfigSchema.parse(base);
-    expect(config.extender).toMatchObject({ nodeWait: 1_000, verbTimeout: 4_000, port: 8888 });
+    expect(config.extender).toMatchObject({ nodeWait: 1_000, verbTimeout: 4_000, port: 8888, maxFeasibleNodes: 0 });
+  });
+
+  test.each([-1, 1.5, 'ten'])('maxFeasibleNodes %p is refused, naming the field', (maxFeasibleNodes) => {
+    const parsed = extenderConfigSchema.safeParse({ ...base, extender: { maxFeasibleNodes } });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual(['extender.maxFeasibleNodes']);
   });
 
   test.each([

@@ -33,6 +33,16 @@ export const extenderConfigSchema = commonConfigSchema
         nodeWait: duration().default(1_000),
         /** The filterscore profile the verbs decide with ('' = filterscore's default). */
         profile: z.string().default(''),
+        /**
+         * At most this many feasible nodes in filter's answer, schedmesh's best
+         * first (0: every feasible node). kube-scheduler then scores and
+         * prioritizes only those, so less JSON crosses per pod (its 500 names
+         * at 5,000 nodes become this many in filter's answer, prioritize's
+         * request and its answer), but its own Score plugins (topology spread,
+         * affinity) choose among these nodes only: a throughput knob, like
+         * percentageOfNodesToScore, not a default.
+         */
+        maxFeasibleNodes: z.number().int().min(0).max(100_000).default(0),
         /** Lease TTL of a bind's reservation (extenders get no Unreserve: an unconfirmed lease lapses after it). */
         leaseTtl: duration().default(30_000),
         /** Name of this replica on leases and events (default: the host name). */

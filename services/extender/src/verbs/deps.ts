@@ -41,5 +41,7 @@ export interface VerbDeps {
   readonly decisions: DecisionCache;
   /** The filterscore profile to decide with ('' = filterscore's default). */
   readonly profile: string;
+  /** At most this many feasible nodes in filter's answer, the best ranked (0: all); see extender.maxFeasibleNodes. */
+  readonly maxFeasibleNodes: number;
   readonly logger: Logger;
 }

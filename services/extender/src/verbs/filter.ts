@@ -10,7 +10,9 @@
  *
  * The attempt also scores the feasible nodes: kube-scheduler's prioritize
  * follows in the same cycle with exactly those nodes, and is answered from
- * these scores (DecisionCache) instead of a second attempt.
+ * these scores (DecisionCache) instead of a second attempt. With
+ * extender.maxFeasibleNodes, only that many of them are answered, the best
+ * ranked.
  */
 import { StatusCode } from '@schedmesh/framework';
 import { toExtenderScores } from '../wire.js';
@@ -52,7 +54,19 @@ export async function filterVerb(deps: VerbDeps, args: ExtenderArgs, signal: Abo
     } else if (status.code === StatusCode.UnschedulableAndUnresolvable) result.FailedAndUnresolvableNodes[n] = status.message();
     else result.FailedNodes[n] = status.message();
   }
-  const names = args.nodeNames.filter((n) => feasible.has(n));
+  const kept = bestOf(out.ranked, feasible, deps.maxFeasibleNodes);
+  const names = args.nodeNames.filter((n) => kept.has(n));
   deps.decisions.put(args.pod, names, toExtenderScores(out.ranked));
   return finish(names);
+}
+
+/**
+ * The feasible nodes filter answers: all of them, or (extender.maxFeasibleNodes)
+ * the `limit` best ranked. The others are in neither list: kube-scheduler drops
+ * the nodes an extender leaves out, and they did not fail (preemption is not
+ * asked about them, and nothing reports them).
+ */
+function bestOf(ranked: readonly { readonly nodeName: string }[], feasible: ReadonlySet<string>, limit: number): ReadonlySet<string> {
+  if (limit <= 0 || feasible.size <= limit) return feasible;
+  return new Set(ranked.slice(0, limit).map((r) => r.nodeName));
 }
