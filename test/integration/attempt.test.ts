@@ -249,6 +249,8 @@ describe('SchedulingAttempt over the real services', () => {
       ["the scheduler's attempt: the lease is granted binding and, fresh, is not renewed", 'run', 1],
       // kube-scheduler's retry of a late bind, on another node, is the probe's move: refused, not a move that the renewal would catch.
       ["the extender's bindTo: granted binding too, so kube-scheduler's retry elsewhere cannot move it, and, fresh, it is not renewed", 'bindTo', 1],
+      // A retry on the same node shares the lease, and its failure would Unreserve it under this call.
+      ["the extender's bindTo while another bind of the pod runs: renewed before Bind, however fresh", 'bindToConcurrent', 2],
       ['a gang member (of one): granted without the mark, which the renewal before Bind sets', 'gang', 2],
     ] as const)('%s', async (_, how, reserveSteps) => {
       const name = `marked-${how}`;
@@ -256,7 +258,10 @@ describe('SchedulingAttempt over the real services', () => {
       if (how === 'gang') await publish(clusterEvent(target));
       const request = { pod: target, profile: '', minGeneration: generation, signal: AbortSignal.timeout(15_000) };
       seen.length = 0;
-      const result = how === 'bindTo' ? await binder().bindTo({ ...request, nodeName: 'a' }) : await binder().run({ ...request, mode: 'bind' });
+      const result =
+        how === 'bindTo' || how === 'bindToConcurrent'
+          ? await binder().bindTo({ ...request, nodeName: 'a', ...(how === 'bindToConcurrent' ? { concurrent: () => true } : {}) })
+          : await binder().run({ ...request, mode: 'bind' });
       expect(result.outcome).toBe('scheduled');
       expect(result.steps.filter((s) => s.point === RENEWALS)).toHaveLength(reserveSteps);
       // Binding either way by the time of the Binding: a lost answer would keep the pod on its node.

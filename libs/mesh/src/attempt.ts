@@ -135,6 +135,14 @@ export interface AttemptRequest {
    * the caller's active context (a Schedule call's or an extender verb's span).
    */
   readonly follows?: Context;
+  /**
+   * Whether another call may share this attempt's lease (the extender: a
+   * second bind of the pod started since this one, kube-scheduler's retry of
+   * a late answer, whose Reserve on the same node returns the same lease and
+   * whose failure Unreserves it). While it says so, every check of the lease
+   * renews it, however fresh and however granted. Absent: never.
+   */
+  readonly concurrent?: () => boolean;
   readonly signal: AbortSignal;
 }
 
@@ -617,7 +625,7 @@ class Run {
     const renewed = async (binding: boolean): Promise<AttemptResult | undefined> => {
       if (!keeper) return undefined;
       keeper.start();
-      if (!keeper.mustRenew(this.leaseCheck, binding)) return undefined;
+      if (!keeper.mustRenew(this.leaseCheck, binding) && !this.req.concurrent?.()) return undefined;
       const r = await this.step(ExtensionPoint.EXTENSION_POINT_RESERVE, RESERVATION_PLUGIN, async () => ({ status: await keeper.renew(binding) }), 'Renew');
       if (!r.status.isSuccess()) return this.end(r.status.isError() ? 'error' : 'unschedulable', r.status, '', fencingVersion);
       return undefined;

@@ -41,7 +41,10 @@
  *   late, on another node while the first call is still before its Binding,
  *   is refused (an Error; kube-scheduler backs off and tries again) instead
  *   of moving the lease and failing the first call at its renewal. The first
- *   call then binds, or fails and Unreserves, and the next retry goes through;
+ *   call then binds, or fails and Unreserves, and the next retry goes through.
+ *   A retry on the same node shares the first call's lease (same version),
+ *   and either call's failure Unreserves it under the other: while two binds
+ *   of a pod overlap, both renew at every check (the attempt's `concurrent`);
  * - a repeated Reserve that returns the pod's existing reserved lease marks
  *   it and gives it its TTL again from the Reserve, so its freshness, counted
  *   from when that Reserve was sent, holds as for a new grant;

@@ -9,6 +9,7 @@ import type { ExtenderConfig } from './config.js';
 import { startExtenderServer } from './http.js';
 import type { ExtenderServer, Verbs } from './http.js';
 import { NodeView } from './node-view.js';
+import { BindCalls } from './verbs/bind.js';
 import { DecisionCache } from './verbs/decisions.js';
 import type { VerbDeps } from './verbs/deps.js';
 
@@ -86,6 +87,7 @@ export async function startExtenderApp(config: ExtenderConfig, options: Extender
     },
     writer,
     decisions,
+    binds: new BindCalls(),
     profile: config.extender.profile,
     maxFeasibleNodes: config.extender.maxFeasibleNodes,
     logger,

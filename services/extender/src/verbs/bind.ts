@@ -21,7 +21,13 @@ export async function bindVerb(deps: VerbDeps, args: ExtenderBindingArgs, signal
   if ('answer' in read) return read.answer;
   const { pod } = read;
   if (!(await deps.nodeExists(args.node, signal))) return { Error: `node ${args.node} does not exist` };
-  const out = await deps.attempt(deps.replicaNode).bindTo({ pod, profile: deps.profile, minGeneration: deps.generation(), nodeName: args.node, signal });
+  const call = deps.binds.begin(pod.uid);
+  let out;
+  try {
+    out = await deps.attempt(deps.replicaNode).bindTo({ pod, profile: deps.profile, minGeneration: deps.generation(), nodeName: args.node, concurrent: call.concurrent, signal });
+  } finally {
+    call.end();
+  }
   if (out.outcome === 'scheduled') return { Error: '' };
   if (out.outcome === 'settled') {
     // Bound meanwhile (a retry racing the first call), deleted, or bound elsewhere: the API server says which.
@@ -30,6 +36,44 @@ export async function bindVerb(deps: VerbDeps, args: ExtenderBindingArgs, signal
     return { Error: now ? `${who} is bound to node ${now.spec?.nodeName ?? '?'}, not ${args.node}` : `${who} no longer exists` };
   }
   return { Error: `binding ${who} to ${args.node} failed: ${out.message}` };
+}
+
+/**
+ * The bind calls of each pod in this process. kube-scheduler retries a bind
+ * whose answer is late while the first call still runs; on the same node the
+ * retry's Reserve returns the first call's lease (same version), and either
+ * call failing before its Binding Unreserves it under the other. So a call
+ * counts as concurrent while another bind of its pod runs, or once one
+ * started after it: then its attempt renews the lease at every check instead
+ * of trusting a fresh one (SchedulingAttempt's `concurrent`). Another
+ * extender replica's call needs none of this: its Reserve is refused (another
+ * holder's lease).
+ */
+export class BindCalls {
+  private readonly pods = new Map<string, { inFlight: number; started: number }>();
+
+  /** Registers a call for the pod; `end` must run once it finished, whatever the outcome. */
+  begin(uid: string): { readonly concurrent: () => boolean; readonly end: () => void } {
+    let entry = this.pods.get(uid);
+    if (!entry) this.pods.set(uid, (entry = { inFlight: 0, started: 0 }));
+    const e = entry;
+    e.inFlight++;
+    const ticket = ++e.started;
+    let ended = false;
+    return {
+      concurrent: () => e.inFlight > 1 || e.started !== ticket,
+      end: () => {
+        if (ended) return;
+        ended = true;
+        if (--e.inFlight === 0) this.pods.delete(uid);
+      },
+    };
+  }
+
+  /** Pods with a bind in flight. */
+  get size(): number {
+    return this.pods.size;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import type { SchedulingAttempt, NodeLookup, PodWriter } from '@schedmesh/mesh';
 import type { Pod } from '@schedmesh/proto/v1/types';
 import type { Logger } from '@schedmesh/runtime';
 import type { NodesCovered } from '../node-view.js';
+import type { BindCalls } from './bind.js';
 import type { DecisionCache } from './decisions.js';
 
 /** The verbs' dependencies (app.ts builds them; tests fake them). */
@@ -37,6 +38,8 @@ export interface VerbDeps {
   /** Whether a node exists in the API server (the bind verb's check; Binding does not make it). */
   nodeExists(name: string, signal: AbortSignal): Promise<boolean>;
   readonly writer: PodWriter;
+  /** The bind calls in flight per pod: a retry of a late bind makes both calls renew their shared lease. */
+  readonly binds: BindCalls;
   /** Filter's scores, kept for the prioritize call of the same cycle. */
   readonly decisions: DecisionCache;
   /** The filterscore profile to decide with ('' = filterscore's default). */
