@@ -106,12 +106,6 @@ export function smallBoundsEnv(): Partial<Record<MeshService, NodeJS.ProcessEnv>
   return env;
 }
 
-/** The value of an unlabelled metric in a Prometheus text exposition; NaN without it. */
-export function metricValue(metricsText: string, name: string): number {
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)`, 'm').exec(metricsText);
-  return m ? Number(m[1]) : Number.NaN;
-}
-
 /** A cache as the soak found it at the end of the warm-up. */
 export interface CacheFill {
   readonly service: MeshService;

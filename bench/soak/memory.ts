@@ -16,10 +16,15 @@ export function rssMiBOf(pid: number): number {
   }
 }
 
+/** The value of an unlabelled metric (its first sample) in a Prometheus text exposition; NaN without it. */
+export function metricValue(metricsText: string, name: string): number {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)`, 'm').exec(metricsText);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
 /** The V8 heap in use, in MiB, from a Prometheus text exposition; NaN without the metric. */
 export function heapUsedMiB(metricsText: string): number {
-  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})?\s+([0-9.eE+-]+)/m.exec(metricsText);
-  return m ? Number(m[1]) / MiB : Number.NaN;
+  return metricValue(metricsText, 'nodejs_heap_size_used_bytes') / MiB;
 }
 
 /** The /metrics text of the service at `httpAddress` ("host:port"); undefined when it does not answer in 15 s (a busy process on a loaded machine may not). */

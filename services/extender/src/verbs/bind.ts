@@ -22,12 +22,7 @@ export async function bindVerb(deps: VerbDeps, args: ExtenderBindingArgs, signal
   const { pod } = read;
   if (!(await deps.nodeExists(args.node, signal))) return { Error: `node ${args.node} does not exist` };
   const call = deps.binds.begin(pod.uid);
-  let out;
-  try {
-    out = await deps.attempt(deps.replicaNode).bindTo({ pod, profile: deps.profile, minGeneration: deps.generation(), nodeName: args.node, concurrent: call.concurrent, signal });
-  } finally {
-    call.end();
-  }
+  const out = await deps.attempt(deps.replicaNode).bindTo({ pod, profile: deps.profile, minGeneration: deps.generation(), nodeName: args.node, concurrent: call.concurrent, signal }).finally(call.end);
   if (out.outcome === 'scheduled') return { Error: '' };
   if (out.outcome === 'settled') {
     // Bound meanwhile (a retry racing the first call), deleted, or bound elsewhere: the API server says which.
