@@ -1,6 +1,7 @@
 // What each process holds, sampled while the soak runs: resident memory
-// (VmRSS of /proc/<pid>/status) and the V8 heap in use, read from the
-// service's own /metrics (prom-client's nodejs_heap_size_used_bytes), so no
+// (VmRSS of /proc/<pid>/status), the V8 heap in use and the heap V8 has
+// committed, read from the service's own /metrics (prom-client's
+// nodejs_heap_size_used_bytes and nodejs_heap_size_total_bytes), so no
 // inspector is attached to the process measured.
 import { readFileSync } from 'node:fs';
 
@@ -25,6 +26,15 @@ export function metricValue(metricsText: string, name: string): number {
 /** The V8 heap in use, in MiB, from a Prometheus text exposition; NaN without the metric. */
 export function heapUsedMiB(metricsText: string): number {
   return metricValue(metricsText, 'nodejs_heap_size_used_bytes') / MiB;
+}
+
+/**
+ * The heap V8 has committed (in use or not), in MiB; NaN without the metric.
+ * V8 gives pages back to the system lazily, so the RSS follows this, not the
+ * heap in use: an RSS that moves while the heap's floor does not is this.
+ */
+export function heapCommittedMiB(metricsText: string): number {
+  return metricValue(metricsText, 'nodejs_heap_size_total_bytes') / MiB;
 }
 
 /** The /metrics text of the service at `httpAddress` ("host:port"); undefined when it does not answer in 15 s (a busy process on a loaded machine may not). */

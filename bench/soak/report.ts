@@ -18,6 +18,8 @@ export interface SoakSample {
   /** By process name; NaN (null in the JSON) for one that could not be read. */
   readonly rssMiB: Record<string, number>;
   readonly heapMiB: Record<string, number>;
+  /** The heap V8 has committed (memory.ts, heapCommittedMiB), by process. Absent in reports older than it. */
+  readonly heapCommittedMiB?: Record<string, number>;
   /** Each bounded cache's metric (bounds.ts), by cache; NaN when its service's /metrics did not answer. Absent in reports older than it. */
   readonly caches?: Record<string, number>;
 }
@@ -35,6 +37,8 @@ export interface ProcessMemory {
    * is the floor, and a leak raises it.
    */
   readonly heapFloor: Trend;
+  /** The heap V8 has committed: what the RSS follows when the heap in use does not explain it. */
+  readonly heapCommitted: Trend;
   readonly rssVerdict: ReturnType<typeof verdictOf>;
   readonly heapVerdict: ReturnType<typeof verdictOf>;
   readonly heapFloorVerdict: ReturnType<typeof verdictOf>;
@@ -88,6 +92,26 @@ export function cacheFills(samples: readonly SoakSample[], lowered: boolean): Ca
   });
 }
 
+/**
+ * One line of progress while the soak runs: where it is in the warm-up or the
+ * window, the churn so far, and how far each bounded cache is from full (a run
+ * at the default bounds takes an hour or more to fill them, and this line is
+ * what tells, before the end, whether its warm-up is long enough).
+ */
+export function progressLine(samples: readonly SoakSample[], churned: ChurnFigures, opts: Pick<SoakOptions, 'warmUpMs' | 'measureMs' | 'smallBounds'>): string {
+  const at = samples.at(-1)?.atSeconds ?? 0;
+  const warmUpS = opts.warmUpMs / 1000;
+  const where = at < warmUpS ? `warm-up ${at.toFixed(0)}/${warmUpS.toFixed(0)} s` : `window ${((at - warmUpS) / 60).toFixed(1)}/${(opts.measureMs / 60_000).toFixed(1)} min`;
+  const rate = churned.podsBound / Math.max(churned.seconds, 1e-9);
+  const caches = cacheFills(samples, opts.smallBounds).map((c) => {
+    const cache = BOUNDED_CACHES.find((b) => b.cache === c.cache)!;
+    if (c.full) return `${c.cache} full`;
+    if (!Number.isFinite(c.atWarmUpEnd)) return `${c.cache} ?`;
+    return cache.fullWhen === 'evicted' ? `${c.cache} none evicted yet` : `${c.cache} ${f0(cache.fullWhen === 'advanced' ? c.atWarmUpEnd - c.atStart : c.atWarmUpEnd)}/${c.bound}`;
+  });
+  return `${where}; ${churned.podsBound} pods churned (${f1(rate)}/s); ${caches.join(', ')}`;
+}
+
 /** Each process's trend over the measured samples (x in minutes since the first of them), and the bounded caches' fill. */
 export function summarize(
   names: readonly string[],
@@ -97,7 +121,8 @@ export function summarize(
   const measured = samples.filter((s) => s.measured);
   const t0 = measured[0]?.atSeconds ?? 0;
   const measuredMinutes = ((measured.at(-1)?.atSeconds ?? t0) - t0) / 60;
-  const series = (name: string, of: 'rssMiB' | 'heapMiB'): [number, number][] => measured.map((s) => [(s.atSeconds - t0) / 60, s[of][name] ?? Number.NaN]);
+  const series = (name: string, of: 'rssMiB' | 'heapMiB' | 'heapCommittedMiB'): [number, number][] =>
+    measured.map((s) => [(s.atSeconds - t0) / 60, s[of]?.[name] ?? Number.NaN]);
   // The last sample closes the last span rather than opening a span of its own.
   const spanMinutes = Math.min(FLOOR_SPAN_SECONDS / 60, measuredMinutes / MIN_FLOOR_SPANS) * (1 + 1e-9);
   const processes = names.map((name) => {
@@ -110,6 +135,7 @@ export function summarize(
       rss,
       heap,
       heapFloor,
+      heapCommitted: trendOf(series(name, 'heapCommittedMiB')),
       rssVerdict: verdictOf(rss, measuredMinutes),
       heapVerdict: verdictOf(heap, measuredMinutes),
       heapFloorVerdict: verdictOf(heapFloor, measuredMinutes),
@@ -126,13 +152,15 @@ export function printSoak(log: (line: string) => void, r: SoakReport): void {
   log(`\nsoak: ${r.options.nodes} nodes, ${r.options.initialPods} pods kept; ${r.churn.podsBound} pods churned in ${r.churn.rounds} rounds (${f1(r.churn.podsPerSecond)} pods/s); window ${f1(r.measuredMinutes)} min`);
   printTable(
     log,
-    ['process', 'RSS mean', 'RSS max', 'RSS MiB/min', 'RSS', 'heap mean', 'heap MiB/min', 'heap', 'heap floor MiB/min', 'heap floor'],
+    ['process', 'RSS mean', 'RSS max', 'RSS MiB/min', 'RSS', 'V8 committed mean', 'committed MiB/min', 'heap mean', 'heap MiB/min', 'heap', 'heap floor MiB/min', 'heap floor'],
     r.processes.map((p) => [
       p.name,
       f1(p.rss.meanMiB),
       f1(p.rss.maxMiB),
       f2(p.rss.slopeMiBPerMin),
       p.rssVerdict,
+      f1(p.heapCommitted.meanMiB),
+      f2(p.heapCommitted.slopeMiBPerMin),
       f1(p.heap.meanMiB),
       f2(p.heap.slopeMiBPerMin),
       p.heapVerdict,

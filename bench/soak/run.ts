@@ -19,15 +19,18 @@ import { benchPod, NAMESPACE, PHASE_LABEL } from '../scheduling/workloads.js';
 import { churn } from './churn.js';
 import type { ChurnFigures } from './churn.js';
 import { BOUNDED_CACHES, smallBoundsEnv } from './bounds.js';
-import { heapUsedMiB, metricValue, rssMiBOf, scrapeMetrics } from './memory.js';
+import { heapCommittedMiB, heapUsedMiB, metricValue, rssMiBOf, scrapeMetrics } from './memory.js';
 import type { SoakOptions } from './options.js';
-import { summarize } from './report.js';
+import { progressLine, summarize } from './report.js';
 import type { SoakReport, SoakSample } from './report.js';
 
 type Log = (line: string) => void;
 
 const ROOT = join(__dirname, '..', '..');
 const ADMISSION_POLICY_CRD = join(ROOT, 'deploy', 'base', 'crds', 'admissionpolicy.yaml');
+
+/** How often the soak says where it is (a run at the default bounds lasts an hour or more). */
+const PROGRESS_EVERY_MS = 60_000;
 
 /** A process whose memory is sampled: its pid, and where its /metrics is. */
 interface Sampled {
@@ -43,6 +46,7 @@ async function sampleAll(procs: readonly Sampled[], atSeconds: number, measured:
     measured,
     rssMiB: Object.fromEntries(procs.map((p) => [p.name, rssMiBOf(p.pid)])),
     heapMiB: Object.fromEntries(procs.map((p) => [p.name, heapUsedMiB(texts.get(p.name) ?? '')])),
+    heapCommittedMiB: Object.fromEntries(procs.map((p) => [p.name, heapCommittedMiB(texts.get(p.name) ?? '')])),
     caches: Object.fromEntries(BOUNDED_CACHES.map((c) => [c.cache, metricValue(texts.get(c.service) ?? '', c.metric)])),
   };
 }
@@ -131,6 +135,7 @@ export async function runSoak(opts: SoakOptions, teardown: Teardown, progress: L
   const elapsedMs = (): number => performance.now() - started;
   const endMs = opts.warmUpMs + opts.measureMs;
   let churning = true;
+  let lastProgress = 0;
   // The sampler's cadence is its only timer: each sample at its slot, whatever the churn is doing.
   const sampler = (async () => {
     // A sample that took longer than the interval skips the slots it overran, rather than bunching samples after it.
@@ -139,6 +144,10 @@ export async function runSoak(opts: SoakOptions, teardown: Teardown, progress: L
       const at = elapsedMs();
       samples.push(await sampleAll(procs, at / 1000, at >= opts.warmUpMs));
       save(report());
+      if (at - lastProgress >= PROGRESS_EVERY_MS) {
+        lastProgress = at;
+        progress(progressLine(samples, figures, opts));
+      }
       if (at >= endMs) break;
     }
   })();

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 
 import { BOUNDED_CACHES, smallBoundsEnv } from '../../bench/soak/bounds';
-import { cacheFills } from '../../bench/soak/report';
+import { cacheFills, progressLine } from '../../bench/soak/report';
 import type { SoakSample } from '../../bench/soak/report';
 import { meshConfig } from '../e2e/mesh-config';
 
@@ -61,4 +61,20 @@ test('full: a size at its bound, an eviction counted, a stream position moved by
 test('a metric that could not be read is not full', () => {
   const fills = cacheFills(samples([{ 'attempt records': Number.NaN }, { 'attempt records': Number.NaN }, {}]), true);
   expect(fills.every((f) => !f.full)).toBe(true);
+});
+
+test('progress says where the run is and how far each cache is from full', () => {
+  const start = { 'attempt records': 0, 'attempt explanations': 0, 'settled pod uids': 1000, 'watch ring': 7000, 'stream tombstones': 0 };
+  const now = { 'attempt records': 500, 'attempt explanations': 120, 'settled pod uids': 1000, 'watch ring': 8500, 'stream tombstones': 0 };
+  const warmUp = samples([start, now]).map((s) => ({ ...s, measured: false }));
+  const churned = { rounds: 3, podsBound: 300, podsByExtender: 75, seconds: 10 };
+  const line = progressLine(warmUp, churned, { warmUpMs: 480_000, measureMs: 600_000, smallBounds: true });
+  expect(line).toBe(
+    'warm-up 10/480 s; 300 pods churned (30.0/s); attempt records full, attempt explanations 120/200, settled pod uids full, watch ring 1500/2000, stream tombstones none evicted yet',
+  );
+  // In the window, at the default bounds.
+  const windowed = samples([start, now, { ...now, 'stream tombstones': 3 }]).map((s, i) => ({ ...s, atSeconds: i * 300 }));
+  expect(progressLine(windowed, churned, { warmUpMs: 480_000, measureMs: 600_000, smallBounds: false })).toMatch(
+    /^window 2\.0\/10\.0 min; 300 pods churned \(30\.0\/s\); attempt records 500\/50000, .*stream tombstones none evicted yet$/,
+  );
 });

@@ -53,3 +53,12 @@ test('a missing reading is left out, not read as zero', () => {
   expect(p!.heap.slopeMiBPerMin).toBeCloseTo(0, 5);
   expect(p!.heapFloor.maxMiB).toBe(40);
 });
+
+test("V8's committed heap gets its own trend, and a report without it reads as no data", () => {
+  const withCommitted = samples(() => 40, (sec) => 150 - sec / 60).map((s) => ({ ...s, heapCommittedMiB: { p: 100 - s.atSeconds / 60 } }));
+  const [p] = summarize(['p'], withCommitted).processes;
+  expect(p!.heapCommitted.slopeMiBPerMin).toBeCloseTo(-1, 5);
+  expect(p!.heapCommitted.meanMiB).toBeLessThan(100);
+  const [old] = summarize(['p'], samples(() => 40, () => 150)).processes;
+  expect(old!.heapCommitted.meanMiB).toBeNaN();
+});

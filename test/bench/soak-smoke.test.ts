@@ -62,6 +62,11 @@ test(
       const heaps = measured.filter((s) => typeof s.heapMiB[name] === 'number');
       expect({ name, heapReadings: heaps.length >= 2 }).toEqual({ name, heapReadings: true });
       for (const s of heaps) expect(s.heapMiB[name]!).toBeLessThan(s.rssMiB[name]!);
+      // V8's committed heap, read from the same scrape: at least what is in use, at most the RSS.
+      for (const s of heaps) {
+        expect(s.heapCommittedMiB?.[name]).toBeGreaterThanOrEqual(s.heapMiB[name]!);
+        expect(s.heapCommittedMiB?.[name]).toBeLessThan(s.rssMiB[name]!);
+      }
     }
     for (const p of report.processes) {
       expect(Number.isFinite(p.rss.slopeMiBPerMin) && Number.isFinite(p.heap.slopeMiBPerMin)).toBe(true);
