@@ -10,6 +10,13 @@ export interface ExtenderEntryOptions {
   readonly preempt?: boolean;
   /** The extender serves HTTPS with a certificate this CA (PEM) signed: kube-scheduler's enableHTTPS and tlsConfig.caData. */
   readonly caPem?: string;
+  /**
+   * How long kube-scheduler waits for a verb (default 5s, upstream's default).
+   * A test that proves what the verbs decide, not how fast, gives more: on a
+   * loaded machine a verb past it fails, and kube-scheduler then binds by
+   * itself (ignorable) or parks a preemptor for minutes.
+   */
+  readonly httpTimeout?: string;
 }
 
 /** kube-scheduler's `extenders` entry for the mesh's extender: names only, filter, prioritize and bind. */
@@ -23,7 +30,7 @@ export function extenderEntry(mesh: { readonly urlPrefix: string }, options: Ext
     weight: options.weight,
     nodeCacheCapable: true,
     ignorable: options.ignorable,
-    httpTimeout: '5s',
+    httpTimeout: options.httpTimeout ?? '5s',
     ...(options.caPem ? { enableHTTPS: true, tlsConfig: { caData: Buffer.from(options.caPem).toString('base64') } } : {}),
   };
 }

@@ -32,6 +32,8 @@ const PREFERRED_ZONE = 'zone-1';
 const TOPOLOGY_PODS = 8;
 /** The node the preemption test fills and then claims whole. */
 const PREEMPT_NODE = 'fake-node-9';
+/** The extender's verb timeout here; kube-scheduler waits 5 s more. */
+const VERB_TIMEOUT_MS = 25_000;
 
 let cp: ControlPlane;
 let mesh: ExtenderMesh | undefined;
@@ -81,10 +83,12 @@ beforeAll(async () => {
     ...fakeNodeSpecs(NODES, { zones: 2, racksPerZone: 2 }),
     ...fakeNodeSpecs(OVERBOOK_NODES, { prefix: 'overbook', zones: 1, labels: { pool: 'overbook' } }).map((s) => ({ ...s, taints: [OVERBOOK_TAINT] })),
   ]);
-  mesh = await startExtenderMesh(cp, { tag: 'ext-proofs', nodes: NODES + OVERBOOK_NODES, scheduler: true });
+  // Verb timeouts far above a verb's time even on a loaded machine: a preempt verb past its timeout leaves kube-scheduler's preemptor
+  // parked as unschedulable until a cluster event or 5 minutes (its podMaxInUnschedulablePodsDuration), past this file's waits.
+  mesh = await startExtenderMesh(cp, { tag: 'ext-proofs', nodes: NODES + OVERBOOK_NODES, scheduler: true, extender: { verbTimeout: VERB_TIMEOUT_MS } });
   kubeSchedulers.push(
     // A weight of 10: the zone preference outweighs the spreading of kube-scheduler's own scores.
-    await startKubeScheduler(cp, { config: { extenders: [extenderEntry(mesh, { ignorable: false, weight: 10, preempt: true })] } }),
+    await startKubeScheduler(cp, { config: { extenders: [extenderEntry(mesh, { ignorable: false, weight: 10, preempt: true, httpTimeout: `${VERB_TIMEOUT_MS / 1000 + 5}s` })] } }),
     await startKubeScheduler(cp, { config: { profiles: [{ schedulerName: 'stock-scheduler' }] } }),
   );
 }, 300_000);

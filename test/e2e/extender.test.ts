@@ -16,6 +16,7 @@ import type { ExtenderMesh } from './extender-mesh.js';
 
 const NODES = 10;
 const PODS = 12;
+const VERB_TIMEOUT_MS = 25_000;
 
 let cp: ControlPlane;
 let mesh: ExtenderMesh | undefined;
@@ -43,10 +44,16 @@ beforeAll(async () => {
   await createFakeNodes(cp.kubeConfig, fakeNodeSpecs(NODES, { zones: 2, racksPerZone: 2 }));
   // The extender's certificate is valid for 127.0.0.1 (and localhost), signed by a throw-away CA.
   pki = makeTestPki('ext-e2e-ca');
-  mesh = await startExtenderMesh(cp, { tag: 'ext-e2e', nodes: NODES, extender: { tls: { certFile: pki.serverCert, keyFile: pki.serverKey } }, caFile: pki.caCert });
+  // Verb timeouts far above a verb's time even on a loaded machine: these tests count what the verbs did, and a verb past its timeout is retried or bypassed.
+  mesh = await startExtenderMesh(cp, {
+    tag: 'ext-e2e',
+    nodes: NODES,
+    extender: { tls: { certFile: pki.serverCert, keyFile: pki.serverKey }, verbTimeout: VERB_TIMEOUT_MS },
+    caFile: pki.caCert,
+  });
   expect(mesh.urlPrefix).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/schedmesh$/);
   const caPem = readFileSync(pki.caCert, 'utf8');
-  kubeScheduler = await startKubeScheduler(cp, { config: { extenders: [extenderEntry(mesh, { ignorable: true, weight: 1, caPem })] } });
+  kubeScheduler = await startKubeScheduler(cp, { config: { extenders: [extenderEntry(mesh, { ignorable: true, weight: 1, caPem, httpTimeout: `${VERB_TIMEOUT_MS / 1000 + 5}s` })] } });
 }, 240_000);
 
 afterAll(async () => {
