@@ -60,7 +60,10 @@ describe('GatewayPlugins.serves', () => {
     const clock = { now: 0 };
     const gw = await standIn(clock);
     const signal = AbortSignal.timeout(15_000);
-    const asked = Array.from({ length: 16 }, (_, i) => gw.plugins.serves(i % 2 ? ExtensionPoint.EXTENSION_POINT_FILTER : ExtensionPoint.EXTENSION_POINT_PRE_BIND, signal));
+    // A signal per caller, as each attempt has its own (16 listeners on one signal would trip Node's leak warning).
+    const asked = Array.from({ length: 16 }, (_, i) =>
+      gw.plugins.serves(i % 2 ? ExtensionPoint.EXTENSION_POINT_FILTER : ExtensionPoint.EXTENSION_POINT_PRE_BIND, AbortSignal.timeout(15_000)),
+    );
     gw.answer(FILTER_ONLY);
     const answers = await Promise.all(asked);
     expect(answers.filter(Boolean)).toHaveLength(8);
