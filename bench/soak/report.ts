@@ -123,8 +123,11 @@ export function summarize(
   const measuredMinutes = ((measured.at(-1)?.atSeconds ?? t0) - t0) / 60;
   const series = (name: string, of: 'rssMiB' | 'heapMiB' | 'heapCommittedMiB'): [number, number][] =>
     measured.map((s) => [(s.atSeconds - t0) / 60, s[of]?.[name] ?? Number.NaN]);
+  // Equal spans that cover the window, each at least 2.5 minutes when the window allows 3 of them: a short span left over at the
+  // end would hold a sample or two, whatever phase of the collector's cycle they caught, and read as the floor moving.
+  const spans = Math.max(MIN_FLOOR_SPANS, Math.floor(measuredMinutes / (FLOOR_SPAN_SECONDS / 60)));
   // The last sample closes the last span rather than opening a span of its own.
-  const spanMinutes = Math.min(FLOOR_SPAN_SECONDS / 60, measuredMinutes / MIN_FLOOR_SPANS) * (1 + 1e-9);
+  const spanMinutes = (measuredMinutes / spans) * (1 + 1e-9);
   const processes = names.map((name) => {
     const rss = trendOf(series(name, 'rssMiB'));
     const heapSeries = series(name, 'heapMiB');

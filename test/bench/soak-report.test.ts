@@ -62,3 +62,16 @@ test("V8's committed heap gets its own trend, and a report without it reads as n
   const [old] = summarize(['p'], samples(() => 40, () => 150)).processes;
   expect(old!.heapCommitted.meanMiB).toBeNaN();
 });
+
+test('a window a little past a whole number of spans leaves no short span at its end to read a high sample as the floor', () => {
+  // 10.2 minutes after the warm-up, as a run whose sampling overran ends; the floor is flat at 40 and the last sample is at a peak.
+  const s = Array.from({ length: 68 }, (_, i): SoakSample => {
+    const atSeconds = i * 10 + (i === 67 ? 2 : 0);
+    return { atSeconds, measured: atSeconds >= 60, rssMiB: { p: 150 }, heapMiB: { p: i === 67 ? 120 : sawtooth(() => 40)(atSeconds) } };
+  });
+  const { measuredMinutes, processes } = summarize(['p'], s);
+  expect(measuredMinutes).toBeCloseTo(10.2, 5);
+  const [p] = processes;
+  expect(p!.heapFloor.maxMiB).toBe(40);
+  expect(p!.heapFloorVerdict).toBe('flat');
+});
