@@ -125,7 +125,8 @@ export function summarize(
     measured.map((s) => [(s.atSeconds - t0) / 60, s[of]?.[name] ?? Number.NaN]);
   // Equal spans that cover the window, each at least 2.5 minutes when the window allows 3 of them: a short span left over at the
   // end would hold a sample or two, whatever phase of the collector's cycle they caught, and read as the floor moving.
-  const spans = Math.max(MIN_FLOOR_SPANS, Math.floor(measuredMinutes / (FLOOR_SPAN_SECONDS / 60)));
+  // (A window a hair short of whole spans, 9.99999 minutes from the timer's jitter, still counts 4.)
+  const spans = Math.max(MIN_FLOOR_SPANS, Math.floor(measuredMinutes / (FLOOR_SPAN_SECONDS / 60) + 1e-3));
   // The last sample closes the last span rather than opening a span of its own.
   const spanMinutes = (measuredMinutes / spans) * (1 + 1e-9);
   const processes = names.map((name) => {
