@@ -103,11 +103,12 @@ export function progressLine(samples: readonly SoakSample[], churned: ChurnFigur
   const warmUpS = opts.warmUpMs / 1000;
   const where = at < warmUpS ? `warm-up ${at.toFixed(0)}/${warmUpS.toFixed(0)} s` : `window ${((at - warmUpS) / 60).toFixed(1)}/${(opts.measureMs / 60_000).toFixed(1)} min`;
   const rate = churned.podsBound / Math.max(churned.seconds, 1e-9);
-  const caches = cacheFills(samples, opts.smallBounds).map((c) => {
-    const cache = BOUNDED_CACHES.find((b) => b.cache === c.cache)!;
+  // cacheFills answers in BOUNDED_CACHES' order.
+  const caches = cacheFills(samples, opts.smallBounds).map((c, i) => {
+    const { fullWhen } = BOUNDED_CACHES[i]!;
     if (c.full) return `${c.cache} full`;
     if (!Number.isFinite(c.atWarmUpEnd)) return `${c.cache} ?`;
-    return cache.fullWhen === 'evicted' ? `${c.cache} none evicted yet` : `${c.cache} ${f0(cache.fullWhen === 'advanced' ? c.atWarmUpEnd - c.atStart : c.atWarmUpEnd)}/${c.bound}`;
+    return fullWhen === 'evicted' ? `${c.cache} none evicted yet` : `${c.cache} ${f0(fullWhen === 'advanced' ? c.atWarmUpEnd - c.atStart : c.atWarmUpEnd)}/${c.bound}`;
   });
   return `${where}; ${churned.podsBound} pods churned (${f1(rate)}/s); ${caches.join(', ')}`;
 }

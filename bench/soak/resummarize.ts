@@ -25,6 +25,10 @@ if (from !== undefined && !(Number.isFinite(from) && from >= 0)) {
   console.error(`--window-from: expected seconds (a number >= 0), got "${values['window-from']}"`);
   process.exit(2);
 }
+if (values.write && from !== undefined) {
+  console.error("--write keeps the run's own window: leave out --window-from");
+  process.exit(2);
+}
 const report = JSON.parse(readFileSync(file, 'utf8')) as SoakReport;
 if (!Array.isArray(report.samples) || report.samples.length === 0) {
   console.error(`${file}: no samples (is it a soak report?)`);
@@ -33,13 +37,9 @@ if (!Array.isArray(report.samples) || report.samples.length === 0) {
 const samples = from === undefined ? report.samples : report.samples.map((s) => ({ ...s, measured: s.atSeconds >= from }));
 const names = report.processes.map((p) => p.name);
 const again: SoakReport = { ...report, ...summarize(names, samples, report.options.smallBounds) };
-printSoak((line) => console.log(line), from === undefined ? again : { ...again, samples });
+printSoak((line) => console.log(line), again);
 if (from !== undefined) console.log(`\nwindow from ${from} s of churn, not the run's own (its warm-up, ${report.options.warmUpMs / 1000} s)`);
 if (values.write) {
-  if (from !== undefined) {
-    console.error('--write keeps the run\'s own window: leave out --window-from');
-    process.exit(2);
-  }
   writeReport(file, again);
   console.log(`rewrote ${file} (its samples unchanged)`);
 }
